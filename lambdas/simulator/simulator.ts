@@ -1,0 +1,269 @@
+/**
+ * The shopper simulator: sessions arrive as a Poisson process shaped by the
+ * daily traffic curve, each walks the purchase funnel, and their events come out
+ * interleaved in event-time order, as a real site's would. Everything is drawn
+ * from one seeded generator, so a seed and a start time fix the whole stream.
+ */
+import { SCHEMA_VERSION, type ClickstreamEvent } from '../common/event-schema.ts';
+import { buildCatalog, type Catalog } from './catalog.ts';
+import { DEFAULT_FUNNEL, validateFunnel, type FunnelConfig } from './funnel.ts';
+import { MALFORMED_KINDS, malformedRecord, type MalformedKind } from './malformed.ts';
+import { buildPopulation, type Shopper } from './population.ts';
+import { Rng } from './random.ts';
+import { planSession, type SessionContext, type SessionPlan } from './session.ts';
+import { PEAK_TRAFFIC, trafficAt } from './traffic-curve.ts';
+
+export interface InjectionRates {
+  /** Share of events sent a second time, unchanged (same event_id), a little later. */
+  readonly duplicates?: number;
+  /** Share of events whose event time is set 2 to 30 minutes in the past. */
+  readonly late?: number;
+  /** Extra malformed records, as a share of valid events. */
+  readonly malformed?: number;
+}
+
+export interface SimulatorOptions {
+  readonly seed: number;
+  /** Simulated clock start, ms since the epoch. */
+  readonly startTimeMs: number;
+  /** Mean events per second on the simulated clock (the daily mean when the curve is on). */
+  readonly eventsPerSecond: number;
+  /** Shape arrivals by hour of day. @default true */
+  readonly dailyCurve?: boolean;
+  /** @default 50_000 */
+  readonly populationSize?: number;
+  /** @default 2_000 */
+  readonly catalogSize?: number;
+  /** @default DEFAULT_FUNNEL */
+  readonly funnel?: FunnelConfig;
+  /** Mean seconds between two events of one session. @default 12 */
+  readonly meanSecondsBetweenEvents?: number;
+  /** Test-only defects. @default none */
+  readonly inject?: InjectionRates;
+  /** @default 'https://shop.example.com' */
+  readonly siteUrl?: string;
+}
+
+export type Injection = 'duplicate' | 'late' | 'malformed';
+
+/** One record as it goes onto the topic: key, JSON bytes, and what the test switches did to it. */
+export interface SimulatedRecord {
+  readonly key: string;
+  readonly value: Buffer;
+  /** The event the bytes encode; absent for malformed records. */
+  readonly event?: ClickstreamEvent;
+  readonly injected?: Injection;
+  readonly defect?: MalformedKind;
+}
+
+interface ActiveSession {
+  readonly plan: SessionPlan;
+  stepIndex: number;
+  nextTimeMs: number;
+  readonly order: number;
+}
+
+export class ShopperSimulator implements IterableIterator<SimulatedRecord> {
+  readonly catalog: Catalog;
+  readonly population: readonly Shopper[];
+  private readonly rng: Rng;
+  private readonly ctx: SessionContext;
+  private readonly sessionsPerSecond: number;
+  private readonly curve: boolean;
+  private readonly meanGapMs: number;
+  private readonly inject: Required<InjectionRates>;
+  private readonly heap: ActiveSession[] = [];
+  private nextArrivalMs: number;
+  private sessionCount = 0;
+  private emitted = 0;
+  private readonly pendingDuplicates: { releaseAt: number; record: SimulatedRecord }[] = [];
+  private pendingMalformed: SimulatedRecord | undefined;
+
+  constructor(options: SimulatorOptions) {
+    const funnel = options.funnel ?? DEFAULT_FUNNEL;
+    validateFunnel(funnel);
+    if (!(options.eventsPerSecond > 0)) throw new RangeError(`eventsPerSecond must be above zero, got ${options.eventsPerSecond}`);
+    this.inject = { duplicates: 0, late: 0, malformed: 0, ...options.inject };
+    for (const [name, rate] of Object.entries(this.inject)) {
+      if (!(rate >= 0 && rate <= 1)) throw new RangeError(`inject.${name} must be a share between 0 and 1, got ${rate}`);
+    }
+    this.rng = new Rng(options.seed);
+    this.catalog = buildCatalog(this.rng, options.catalogSize ?? 2_000);
+    this.population = buildPopulation(this.rng, options.populationSize ?? 50_000);
+    this.ctx = { rng: this.rng, catalog: this.catalog, funnel, siteUrl: options.siteUrl ?? 'https://shop.example.com' };
+    this.curve = options.dailyCurve ?? true;
+    this.meanGapMs = (options.meanSecondsBetweenEvents ?? 12) * 1000;
+    this.sessionsPerSecond = options.eventsPerSecond / meanEventsPerSession(options.seed, this.catalog, funnel, this.ctx.siteUrl);
+    this.nextArrivalMs = options.startTimeMs;
+    this.scheduleNextArrival();
+  }
+
+  /** Sessions started so far. */
+  get sessions(): number {
+    return this.sessionCount;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(): IteratorResult<SimulatedRecord> {
+    return { done: false, value: this.nextRecord() };
+  }
+
+  /** The simulated time of the next event, without consuming it. */
+  peekTimeMs(): number {
+    this.admitArrivals();
+    return this.heap[0]!.nextTimeMs;
+  }
+
+  nextRecord(): SimulatedRecord {
+    if (this.pendingMalformed) {
+      const record = this.pendingMalformed;
+      this.pendingMalformed = undefined;
+      return this.count(record);
+    }
+    const duplicate = this.pendingDuplicates[0];
+    if (duplicate && duplicate.releaseAt <= this.emitted) {
+      this.pendingDuplicates.shift();
+      return this.count(duplicate.record);
+    }
+
+    this.admitArrivals();
+    const session = this.heap[0]!;
+    const record = this.eventRecord(session);
+    session.stepIndex++;
+    if (session.stepIndex < session.plan.steps.length) {
+      session.nextTimeMs += Math.max(500, Math.round(this.rng.exponential(this.meanGapMs)));
+      siftDown(this.heap, 0);
+    } else {
+      popMin(this.heap);
+    }
+
+    if (this.inject.duplicates > 0 && this.rng.chance(this.inject.duplicates)) {
+      this.pendingDuplicates.push({ releaseAt: this.emitted + this.rng.int(1, 200), record: { ...record, injected: 'duplicate' } });
+    }
+    if (this.inject.malformed > 0 && this.rng.chance(this.inject.malformed) && record.event) {
+      const defect = this.rng.pick(MALFORMED_KINDS);
+      this.pendingMalformed = { key: record.key, value: malformedRecord(record.event, defect), injected: 'malformed', defect };
+    }
+    return this.count(record);
+  }
+
+  private count(record: SimulatedRecord): SimulatedRecord {
+    this.emitted++;
+    return record;
+  }
+
+  /** Starts every session that arrives before the earliest pending event. */
+  private admitArrivals(): void {
+    while (this.heap.length === 0 || this.nextArrivalMs <= this.heap[0]!.nextTimeMs) {
+      const shopper = this.rng.pick(this.population);
+      push(this.heap, {
+        plan: planSession(this.ctx, shopper),
+        stepIndex: 0,
+        nextTimeMs: Math.round(this.nextArrivalMs),
+        order: this.sessionCount++,
+      });
+      this.scheduleNextArrival();
+    }
+  }
+
+  /** Non-homogeneous Poisson arrivals by thinning against the peak rate. */
+  private scheduleNextArrival(): void {
+    const peakPerMs = (this.sessionsPerSecond * (this.curve ? PEAK_TRAFFIC : 1)) / 1000;
+    for (;;) {
+      this.nextArrivalMs += this.rng.exponential(1 / peakPerMs);
+      if (!this.curve) return;
+      if (this.rng.chance(trafficAt(this.nextArrivalMs) / PEAK_TRAFFIC)) return;
+    }
+  }
+
+  private eventRecord(session: ActiveSession): SimulatedRecord {
+    const { plan } = session;
+    const step = plan.steps[session.stepIndex]!;
+    const late = this.inject.late > 0 && this.rng.chance(this.inject.late);
+    const event: ClickstreamEvent = {
+      schema_version: SCHEMA_VERSION,
+      event_id: this.rng.uuid(),
+      event_type: step.type,
+      event_time: late ? session.nextTimeMs - this.rng.int(2, 30) * 60_000 : session.nextTimeMs,
+      user_id: plan.shopper.userId,
+      session_id: plan.sessionId,
+      page_url: step.page,
+      referrer: session.stepIndex === 0 ? plan.referrer : this.ctx.siteUrl + '/',
+      ...(step.product && {
+        product_id: step.product.id,
+        product_category: step.product.category,
+        product_brand: step.product.brand,
+        product_price: step.product.price,
+      }),
+      ...(step.quantity !== undefined && { quantity: step.quantity }),
+      ...(step.type === 'purchase' && {
+        order_id: plan.orderId,
+        revenue: Math.round(step.product!.price * step.quantity! * 100) / 100,
+      }),
+      user_age: plan.shopper.age,
+      user_gender: plan.shopper.gender,
+      user_country: plan.shopper.country,
+      traffic_source: plan.source,
+      campaign: plan.campaign,
+      device_type: plan.device,
+      os: plan.os,
+      browser: plan.browser,
+    };
+    return { key: plan.sessionId, value: Buffer.from(JSON.stringify(event)), event, ...(late && { injected: 'late' as const }) };
+  }
+}
+
+/**
+ * Mean events per session for this funnel and catalog, measured on a private
+ * generator so it does not disturb the main stream. Turns a requested event
+ * rate into a session arrival rate.
+ */
+function meanEventsPerSession(seed: number, catalog: Catalog, funnel: FunnelConfig, siteUrl: string): number {
+  const rng = new Rng(seed ^ 0x5eed);
+  const ctx: SessionContext = { rng, catalog, funnel, siteUrl };
+  const shoppers = buildPopulation(rng, 500);
+  let events = 0;
+  const samples = 4_000;
+  for (let i = 0; i < samples; i++) events += planSession(ctx, rng.pick(shoppers)).steps.length;
+  return events / samples;
+}
+
+// A binary min-heap on (nextTimeMs, order): ties go to the older session, which keeps the order deterministic.
+const before = (a: ActiveSession, b: ActiveSession) =>
+  a.nextTimeMs < b.nextTimeMs || (a.nextTimeMs === b.nextTimeMs && a.order < b.order);
+
+function push(heap: ActiveSession[], item: ActiveSession): void {
+  heap.push(item);
+  let i = heap.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (!before(heap[i]!, heap[parent]!)) break;
+    [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+    i = parent;
+  }
+}
+
+function popMin(heap: ActiveSession[]): void {
+  const last = heap.pop()!;
+  if (heap.length > 0) {
+    heap[0] = last;
+    siftDown(heap, 0);
+  }
+}
+
+function siftDown(heap: ActiveSession[], start: number): void {
+  let i = start;
+  for (;;) {
+    const left = 2 * i + 1;
+    const right = left + 1;
+    let smallest = i;
+    if (left < heap.length && before(heap[left]!, heap[smallest]!)) smallest = left;
+    if (right < heap.length && before(heap[right]!, heap[smallest]!)) smallest = right;
+    if (smallest === i) return;
+    [heap[i], heap[smallest]] = [heap[smallest]!, heap[i]!];
+    i = smallest;
+  }
+}

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { DEVICE_TYPES, TRAFFIC_SOURCES, type ClickstreamEvent } from '../../lambdas/common/event-schema.ts';
+import { DEFAULT_FUNNEL, expectedConversionRate } from '../../lambdas/simulator/funnel.ts';
+import { ShopperSimulator, type SimulatedRecord, type SimulatorOptions } from '../../lambdas/simulator/simulator.ts';
+import { HOURLY_TRAFFIC } from '../../lambdas/simulator/traffic-curve.ts';
+
+const START = Date.UTC(2026, 10, 23, 0);
+
+function take(count: number, options: Partial<SimulatorOptions> = {}): SimulatedRecord[] {
+  const sim = new ShopperSimulator({ seed: 42, startTimeMs: START, eventsPerSecond: 20, dailyCurve: false, ...options });
+  return Array.from({ length: count }, () => sim.nextRecord());
+}
+
+function bySession(events: ClickstreamEvent[]): Map<string, ClickstreamEvent[]> {
+  const sessions = new Map<string, ClickstreamEvent[]>();
+  for (const e of events) {
+    const list = sessions.get(e.session_id) ?? [];
+    list.push(e);
+    sessions.set(e.session_id, list);
+  }
+  return sessions;
+}
+
+describe('ShopperSimulator over 100k events', () => {
+  const records = take(100_000);
+  const events = records.map((r) => r.event!);
+  const sessions = bySession(events);
+  const lastTime = Math.max(...events.map((e) => e.event_time));
+  // Sessions that began in the last 15 simulated minutes may still be running when the sample ends.
+  const complete = [...sessions.values()].filter((s) => s[0]!.event_time < lastTime - 15 * 60_000);
+
+  it('emits events in event-time order', () => {
+    const outOfOrder = events.filter((e, i) => i > 0 && e.event_time < events[i - 1]!.event_time);
+    expect(outOfOrder).toEqual([]);
+  });
+
+  it('walks the funnel in order within each session', () => {
+    const rank = { page_view: 0, product_view: 1, add_to_cart: 2, remove_from_cart: 3, checkout: 4, purchase: 5 };
+    for (const session of sessions.values()) {
+      const ranks = session.map((e) => rank[e.event_type]);
+      expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+      expect(session[0]!.event_type).toBe('page_view');
+    }
+  });
+
+  it('only purchases after a cart addition, and funnel counts never grow down the funnel', () => {
+    const reached = (type: ClickstreamEvent['event_type']) => complete.filter((s) => s.some((e) => e.event_type === type)).length;
+    const [viewed, carted, checkedOut, purchased] = ['product_view', 'add_to_cart', 'checkout', 'purchase'].map((t) =>
+      reached(t as ClickstreamEvent['event_type']),
+    ) as [number, number, number, number];
+    expect(complete.length).toBeGreaterThan(viewed);
+    expect(viewed).toBeGreaterThan(carted);
+    expect(carted).toBeGreaterThan(checkedOut);
+    expect(checkedOut).toBeGreaterThan(purchased);
+    expect(purchased).toBeGreaterThan(0);
+    for (const session of sessions.values()) {
+      const firstPurchase = session.findIndex((e) => e.event_type === 'purchase');
+      const firstCart = session.findIndex((e) => e.event_type === 'add_to_cart');
+      if (firstPurchase >= 0) expect(firstCart).toBeGreaterThanOrEqual(0);
+      if (firstPurchase >= 0) expect(firstCart).toBeLessThan(firstPurchase);
+    }
+  });
+
+  it('converts each device and traffic source at the configured rate', () => {
+    for (const device of DEVICE_TYPES) {
+      for (const source of TRAFFIC_SOURCES) {
+        const cell = complete.filter((s) => s[0]!.device_type === device && s[0]!.traffic_source === source);
+        const converted = cell.filter((s) => s.some((e) => e.event_type === 'purchase')).length;
+        const expected = expectedConversionRate(DEFAULT_FUNNEL, device, source);
+        // Four standard errors of a binomial proportion: fails for a wrong model, not for chance.
+        const tolerance = 4 * Math.sqrt((expected * (1 - expected)) / cell.length) + 0.005;
+        expect(cell.length, `${device}/${source}`).toBeGreaterThan(50);
+        expect(Math.abs(converted / cell.length - expected), `${device}/${source}`).toBeLessThanOrEqual(tolerance);
+      }
+    }
+  });
+
+  it('ties each purchase line to an order and prices it as price x quantity', () => {
+    const purchases = events.filter((e) => e.event_type === 'purchase');
+    expect(purchases.length).toBeGreaterThan(100);
+    for (const p of purchases) {
+      expect(p.order_id).toMatch(/^o_/);
+      expect(p.revenue).toBeCloseTo(p.product_price! * p.quantity!, 2);
+    }
+  });
+
+  it('keeps each shopper’s demographics stable across sessions', () => {
+    const seen = new Map<string, string>();
+    let returning = 0;
+    for (const e of events) {
+      const profile = `${e.user_age}|${e.user_gender}|${e.user_country}`;
+      const before = seen.get(e.user_id);
+      if (before !== undefined && before !== profile) throw new Error(`${e.user_id} changed from ${before} to ${profile}`);
+      if (before !== undefined) returning++;
+      seen.set(e.user_id, profile);
+    }
+    expect(returning).toBeGreaterThan(0);
+  });
+
+  it('produces close to the requested event rate', () => {
+    const seconds = (lastTime - START) / 1000;
+    expect(events.length / seconds).toBeGreaterThan(20 * 0.9);
+    expect(events.length / seconds).toBeLessThan(20 * 1.1);
+  });
+});
+
+describe('ShopperSimulator', () => {
+  it('is deterministic for a seed and differs across seeds', () => {
+    const bytes = (seed: number) => take(2_000, { seed }).map((r) => r.value.toString('utf8'));
+    expect(bytes(1)).toEqual(bytes(1));
+    expect(bytes(1)).not.toEqual(bytes(2));
+  });
+
+  it('follows the daily traffic curve', () => {
+    const events = take(86_400, { eventsPerSecond: 1, dailyCurve: true }).map((r) => r.event!);
+    const perHour = new Array<number>(24).fill(0);
+    for (const e of events) if (e.event_time < START + 86_400_000) perHour[new Date(e.event_time).getUTCHours()]!++;
+    const peakHour = HOURLY_TRAFFIC.indexOf(Math.max(...HOURLY_TRAFFIC));
+    const quietHour = HOURLY_TRAFFIC.indexOf(Math.min(...HOURLY_TRAFFIC));
+    const expectedRatio = HOURLY_TRAFFIC[peakHour]! / HOURLY_TRAFFIC[quietHour]!;
+    expect(perHour[peakHour]! / perHour[quietHour]!).toBeGreaterThan(expectedRatio * 0.7);
+    expect(perHour[peakHour]! / perHour[quietHour]!).toBeLessThan(expectedRatio * 1.3);
+  });
+
+  it('injects duplicates, late events and malformed records at the requested shares', () => {
+    const records = take(50_000, { inject: { duplicates: 0.02, late: 0.01, malformed: 0.01 } });
+    const count = (kind: string) => records.filter((r) => r.injected === kind).length;
+    const valid = records.filter((r) => r.injected !== 'malformed').length;
+    for (const [kind, share] of [['duplicate', 0.02], ['late', 0.01], ['malformed', 0.01]] as const) {
+      expect(count(kind) / valid, kind).toBeGreaterThan(share * 0.8);
+      expect(count(kind) / valid, kind).toBeLessThan(share * 1.2);
+    }
+    const firstSeen = new Map<string, string>();
+    for (const r of records) {
+      if (!r.event) continue;
+      if (r.injected === 'duplicate') expect(firstSeen.get(r.event.event_id)).toBe(r.value.toString());
+      else {
+        expect(firstSeen.has(r.event.event_id)).toBe(false);
+        firstSeen.set(r.event.event_id, r.value.toString());
+      }
+    }
+    expect(new Set(records.filter((r) => r.defect).map((r) => r.defect)).size).toBe(8);
+  });
+
+  it.each([
+    [{ eventsPerSecond: 0 }, /eventsPerSecond must be above zero/],
+    [{ inject: { duplicates: 2 } }, /inject.duplicates must be a share between 0 and 1/],
+    [{ funnel: { ...DEFAULT_FUNNEL, checkout: 1.5 } }, /funnel checkout must be a probability/],
+  ])('rejects bad options %o', (options, message) => {
+    expect(() => take(1, options)).toThrow(message);
+  });
+});
