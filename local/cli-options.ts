@@ -1,0 +1,59 @@
+/** Pure parsing of CLI flag values and formatting of progress lines, kept apart so they are easy to test. */
+import { UserError } from './errors.ts';
+import type { ProduceProgress, ProduceSummary } from './produce.ts';
+
+export function parseRate(value: string): number | 'max' {
+  if (value === 'max') return 'max';
+  const rate = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(rate > 0) || rate > 10_000_000) {
+    throw new UserError(`--rate must be events per second (a number above 0, at most 10000000) or "max", got "${value}"`);
+  }
+  return rate;
+}
+
+export function parseCount(flag: string, value: string): number {
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count < 1 || !Number.isSafeInteger(count)) {
+    throw new UserError(`${flag} must be a whole number of at least 1, got "${value}"`);
+  }
+  return count;
+}
+
+export function parseSeconds(flag: string, value: string): number {
+  const seconds = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(seconds > 0)) {
+    throw new UserError(`${flag} must be a number of seconds above 0, got "${value}"`);
+  }
+  return seconds;
+}
+
+export function parseSeed(value: string): number {
+  const seed = Number(value);
+  if (!/^\d+$/.test(value) || seed > 2 ** 32 - 1) {
+    throw new UserError(`--seed must be a whole number from 0 to 4294967295, got "${value}"`);
+  }
+  return seed;
+}
+
+/** A share between 0 and 1 (`0.01` is one record in a hundred); absent means 0. */
+export function parseShare(flag: string, value: string | undefined): number {
+  if (value === undefined) return 0;
+  const share = Number(value);
+  if (!/^\d*\.?\d+$/.test(value) || share > 1) {
+    throw new UserError(`${flag} must be a share from 0 to 1 (0.01 is one record in a hundred), got "${value}"`);
+  }
+  return share;
+}
+
+const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export function formatProgress(p: ProduceProgress): string {
+  const parts = [`sent ${thousands(p.sent)}`, `${thousands(p.eventsPerSecond)}/s`, `errors ${thousands(p.errors)}`, `${Math.floor(p.elapsedSeconds)}s`];
+  if (p.lastError) parts.push(`last error: ${p.lastError}`);
+  return parts.join('  ');
+}
+
+export function formatSummary(s: ProduceSummary): string {
+  const line = `sent ${thousands(s.sent)} events in ${s.elapsedSeconds.toFixed(1)}s (${thousands(s.eventsPerSecond)}/s), ${thousands(s.errors)} not acknowledged`;
+  return s.lastError ? `${line}; last error: ${s.lastError}` : line;
+}

@@ -1,0 +1,193 @@
+/**
+ * `npx clickstream <command>`: the local runtime's command line. A thin adapter:
+ * it parses and checks flags, then calls the services, the producer and the
+ * benchmark. Problems the user can fix are printed as one line, no stack.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig, type LocalConfig } from './config.ts';
+import { UserError } from './errors.ts';
+import { formatProgress, formatSummary, parseCount, parseRate, parseSeconds, parseSeed, parseShare } from './cli-options.ts';
+import { produce } from './produce.ts';
+import { acceptsConnections, bootstrapServers } from './services/kafka.ts';
+import { minioProcess, s3Endpoint } from './services/minio.ts';
+import { down, status, up } from './services/stack.ts';
+
+const USAGE = `usage: npx clickstream <command> [options]
+
+commands:
+  run        start Kafka and MinIO, produce simulated shopper events until Ctrl-C, then stop
+             what it started   [--rate N|max] [--duration S] [--seed N]
+  up         start the local Kafka broker and MinIO (reuses ones already running)
+  down       stop them
+  status     show whether they are running   [--json]
+  produce    send simulated events to the topic   [--rate N|max] [--count N] [--duration S]
+             [--seed N] [--flat] [--inject-duplicates SHARE] [--inject-late SHARE] [--inject-malformed SHARE]
+  bench      measure the producer against Kafka's own perf test   [--json] [--count N]
+
+configuration comes from CLICKSTREAM_* environment variables; see docs/operations.md`;
+
+const log = (line: string) => console.error(`clickstream: ${line}`);
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'up':
+      return cmdUp(rest);
+    case 'down':
+      return cmdDown(rest);
+    case 'status':
+      return cmdStatus(rest);
+    case 'produce':
+      return cmdProduce(rest, loadConfig());
+    case 'run':
+      return cmdRun(rest);
+    case 'bench': {
+      const { cmdBench } = await import('./bench/producer-bench.ts');
+      return cmdBench(rest, loadConfig());
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return command === undefined ? 1 : 0;
+    default:
+      throw new UserError(`unknown command "${command}": run \`npx clickstream help\` for the list`);
+  }
+}
+
+function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UserError(`${(error as Error).message.split('\n')[0]}; run \`npx clickstream help\` for the options`);
+  }
+}
+
+async function cmdUp(args: string[]): Promise<number> {
+  parse(args, {});
+  const config = loadConfig();
+  const { started } = await up(config, log);
+  printEndpoints(config, started);
+  return 0;
+}
+
+async function cmdDown(args: string[]): Promise<number> {
+  parse(args, {});
+  const stopped = await down(loadConfig());
+  log(stopped.length ? `stopped ${stopped.join(' and ')}` : 'nothing was running');
+  return 0;
+}
+
+async function cmdStatus(args: string[]): Promise<number> {
+  const flags = parse(args, { json: { type: 'boolean' } });
+  const config = loadConfig();
+  const services = await status(config);
+  if (flags.json) {
+    console.log(JSON.stringify({ services, topic: config.topic, bucket: config.bucket }));
+  } else {
+    for (const s of services) {
+      console.log(`${s.name.padEnd(6)} ${s.healthy ? 'up' : s.running ? 'starting or unhealthy' : 'down'}  ${s.endpoint}${s.pid ? `  pid ${s.pid}` : ''}`);
+    }
+  }
+  return services.every((s) => s.healthy) ? 0 : 3;
+}
+
+const PRODUCE_OPTIONS = {
+  rate: { type: 'string' },
+  count: { type: 'string' },
+  duration: { type: 'string' },
+  seed: { type: 'string' },
+  flat: { type: 'boolean' },
+  'inject-duplicates': { type: 'string' },
+  'inject-late': { type: 'string' },
+  'inject-malformed': { type: 'string' },
+} as const;
+
+async function cmdProduce(args: string[], config: LocalConfig, defaults: { rate: string } = { rate: '1000' }): Promise<number> {
+  const flags = parse(args, PRODUCE_OPTIONS);
+  const rate = parseRate(flags.rate ?? defaults.rate);
+  const count = flags.count === undefined ? undefined : parseCount('--count', flags.count);
+  const durationSeconds = flags.duration === undefined ? undefined : parseSeconds('--duration', flags.duration);
+  const seed = flags.seed === undefined ? Date.now() % 2 ** 31 : parseSeed(flags.seed);
+  const inject = {
+    duplicates: parseShare('--inject-duplicates', flags['inject-duplicates']),
+    late: parseShare('--inject-late', flags['inject-late']),
+    malformed: parseShare('--inject-malformed', flags['inject-malformed']),
+  };
+  if (!(await acceptsConnections(config.kafkaPort))) {
+    throw new UserError(`no Kafka broker answers on ${bootstrapServers(config)}: start one with \`npx clickstream up\``);
+  }
+
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    log('stopping: sending what is in flight (Ctrl-C again to quit at once)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const tty = process.stderr.isTTY;
+  let lastPrinted = 0;
+  log(`producing to ${config.topic} on ${bootstrapServers(config)} at ${rate === 'max' ? 'the maximum rate' : `${rate} events/s`} (seed ${seed})`);
+  try {
+    const summary = await produce({
+      bootstrapServers: [bootstrapServers(config)],
+      topic: config.topic,
+      rate,
+      seed,
+      ...(count !== undefined && { count }),
+      ...(durationSeconds !== undefined && { durationSeconds }),
+      ...(flags.flat && { dailyCurve: false }),
+      inject,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (tty) process.stderr.write(`\r\x1b[2K${formatProgress(p)}`);
+        else if (p.elapsedSeconds - lastPrinted >= 10) {
+          lastPrinted = p.elapsedSeconds;
+          console.error(formatProgress(p));
+        }
+      },
+    });
+    if (tty) process.stderr.write('\r\x1b[2K');
+    console.log(formatSummary(summary));
+    return summary.errors > 0 ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function cmdRun(args: string[]): Promise<number> {
+  const config = loadConfig();
+  parse(args, PRODUCE_OPTIONS); // reject bad flags before starting anything
+  const { started } = await up(config, log);
+  printEndpoints(config, started);
+  try {
+    return await cmdProduce(args, config);
+  } finally {
+    if (started.length > 0) {
+      const stopped = await down(config, started);
+      log(`stopped ${stopped.join(' and ')}`);
+    }
+  }
+}
+
+function printEndpoints(config: LocalConfig, started: readonly string[]): void {
+  const reused = ['minio', 'kafka'].filter((s) => !started.includes(s));
+  log(`Kafka  ${bootstrapServers(config)}  topic ${config.topic}${reused.includes('kafka') ? '  (already running)' : ''}`);
+  log(`MinIO  ${s3Endpoint(config)}  bucket ${config.bucket}${reused.includes('minio') ? '  (already running)' : ''}`);
+  log(`S3 credentials in ${minioProcess(config).marker.replace(/data$/, 'credentials.json')} (readable only by you)`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UserError) {
+      log(error.message);
+    } else {
+      console.error(error);
+    }
+    process.exit(1);
+  },
+);

@@ -1,0 +1,69 @@
+/**
+ * The local runtime's configuration: one typed object read from `CLICKSTREAM_*`
+ * environment variables, with defaults that work with no settings at all.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { UserError } from './errors.ts';
+
+export interface LocalConfig {
+  /** Downloads and builds (Kafka jars, the MinIO binary), shared by every clone. */
+  readonly cacheDir: string;
+  /** Service data, logs, pid files and generated credentials of this machine's local pipeline. */
+  readonly stateDir: string;
+  readonly kafkaPort: number;
+  readonly kafkaControllerPort: number;
+  readonly minioPort: number;
+  readonly topic: string;
+  readonly partitions: number;
+  readonly bucket: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env): LocalConfig {
+  const home = homedir();
+  const config: LocalConfig = {
+    cacheDir: path(env, 'CLICKSTREAM_CACHE_DIR', join(env.XDG_CACHE_HOME ?? join(home, '.cache'), 'clickstream')),
+    stateDir: path(env, 'CLICKSTREAM_STATE_DIR', join(env.XDG_STATE_HOME ?? join(home, '.local', 'state'), 'clickstream')),
+    kafkaPort: port(env, 'CLICKSTREAM_KAFKA_PORT', 19092),
+    kafkaControllerPort: port(env, 'CLICKSTREAM_KAFKA_CONTROLLER_PORT', 19093),
+    minioPort: port(env, 'CLICKSTREAM_MINIO_PORT', 19000),
+    topic: name(env, 'CLICKSTREAM_TOPIC', 'clickstream.events', /^[A-Za-z0-9._-]{1,249}$/, 'letters, digits, dots, dashes and underscores'),
+    partitions: integer(env, 'CLICKSTREAM_PARTITIONS', 6, 1, 1000),
+    bucket: name(env, 'CLICKSTREAM_BUCKET', 'clickstream-lake', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name: 3-63 lower-case letters, digits, dots and dashes'),
+  };
+  const ports = [config.kafkaPort, config.kafkaControllerPort, config.minioPort];
+  if (new Set(ports).size !== ports.length) {
+    throw new UserError(`CLICKSTREAM_KAFKA_PORT, CLICKSTREAM_KAFKA_CONTROLLER_PORT and CLICKSTREAM_MINIO_PORT must differ, got ${ports.join(', ')}`);
+  }
+  return config;
+}
+
+function path(env: Env, key: string, fallback: string): string {
+  const value = env[key];
+  if (value === undefined || value === '') return fallback;
+  if (!value.startsWith('/')) throw new UserError(`${key} must be an absolute path, got "${value}"`);
+  return value;
+}
+
+function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const value = env[key];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || parsed < min || parsed > max) {
+    throw new UserError(`${key} must be a whole number from ${min} to ${max}, got "${value}"`);
+  }
+  return parsed;
+}
+
+function port(env: Env, key: string, fallback: number): number {
+  return integer(env, key, fallback, 1024, 65535);
+}
+
+function name(env: Env, key: string, fallback: string, pattern: RegExp, what: string): string {
+  const value = env[key];
+  if (value === undefined || value === '') return fallback;
+  if (!pattern.test(value)) throw new UserError(`${key} must be ${what}, got "${value}"`);
+  return value;
+}

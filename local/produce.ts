@@ -1,0 +1,142 @@
+/**
+ * Drives the simulator into the topic: paces it to a rate (or as fast as the
+ * broker acknowledges), batches records, keeps a few batches in flight, and
+ * counts a record as sent only once the broker acknowledged it.
+ */
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
+import { EventProducer } from '../lambdas/simulator/event-producer.ts';
+import { ShopperSimulator, type InjectionRates, type SimulatedRecord } from '../lambdas/simulator/simulator.ts';
+
+/** The simulated event rate used when producing flat out, so event times stay near the wall clock. */
+const MAX_MODE_SIMULATED_RATE = 50_000;
+
+export interface ProduceOptions {
+  readonly bootstrapServers: readonly string[];
+  readonly topic: string;
+  /** Events per second (the daily mean when the curve is on), or 'max' for as fast as the broker takes them. */
+  readonly rate: number | 'max';
+  /** Stop after this many records. @default no limit */
+  readonly count?: number;
+  /** Stop after this many seconds. @default no limit */
+  readonly durationSeconds?: number;
+  readonly seed: number;
+  /** @default true for a numeric rate, false for 'max' */
+  readonly dailyCurve?: boolean;
+  readonly inject?: InjectionRates;
+  /** @default 1000 */
+  readonly batchSize?: number;
+  /**
+   * Batches awaiting acknowledgement. The idempotent producer of @platformatic/kafka
+   * cannot pipeline requests (the broker sees out-of-order sequence numbers), so 1:
+   * the next batch is generated while the previous one is on the wire. @default 1
+   */
+  readonly maxInFlight?: number;
+  /** Stops producing; records already generated are still sent and acknowledged. */
+  readonly signal?: AbortSignal;
+  /** Called about once a second. */
+  readonly onProgress?: (progress: ProduceProgress) => void;
+  /** Called with each batch the broker acknowledged, for tests that keep the ground truth. */
+  readonly onAcknowledged?: (records: readonly SimulatedRecord[]) => void;
+}
+
+export interface ProduceProgress {
+  readonly sent: number;
+  readonly errors: number;
+  readonly elapsedSeconds: number;
+  /** Acknowledged records per second over the last interval. */
+  readonly eventsPerSecond: number;
+  readonly lastError?: string;
+}
+
+export interface ProduceSummary {
+  readonly sent: number;
+  readonly errors: number;
+  readonly elapsedSeconds: number;
+  readonly eventsPerSecond: number;
+  readonly lastError?: string;
+}
+
+export async function produce(options: ProduceOptions): Promise<ProduceSummary> {
+  const paced = options.rate !== 'max';
+  const simulator = new ShopperSimulator({
+    seed: options.seed,
+    startTimeMs: Date.now(),
+    eventsPerSecond: paced ? (options.rate as number) : MAX_MODE_SIMULATED_RATE,
+    dailyCurve: options.dailyCurve ?? paced,
+    warmStart: paced,
+    ...(options.inject && { inject: options.inject }),
+  });
+  const producer = new EventProducer({ bootstrapServers: options.bootstrapServers, topic: options.topic });
+  const batchSize = options.batchSize ?? 1000;
+  const maxInFlight = options.maxInFlight ?? 1;
+  const started = performance.now();
+  const deadline = options.durationSeconds === undefined ? Infinity : started + options.durationSeconds * 1000;
+  const limit = options.count ?? Infinity;
+
+  let generated = 0;
+  let sent = 0;
+  let errors = 0;
+  let lastError: string | undefined;
+  const inFlight = new Set<Promise<void>>();
+
+  const elapsed = () => (performance.now() - started) / 1000;
+  let lastReport = { at: performance.now(), sent: 0 };
+  const report = () => {
+    const now = performance.now();
+    const rate = ((sent - lastReport.sent) * 1000) / Math.max(1, now - lastReport.at);
+    lastReport = { at: now, sent };
+    options.onProgress?.({ sent, errors, elapsedSeconds: elapsed(), eventsPerSecond: rate, ...(lastError && { lastError }) });
+  };
+  const progressTimer = setInterval(report, 1000);
+
+  const dispatch = (batch: SimulatedRecord[]) => {
+    const sending = producer.send(batch).then(
+      () => {
+        sent += batch.length;
+        options.onAcknowledged?.(batch);
+      },
+      (error: unknown) => {
+        errors += batch.length;
+        lastError = error instanceof Error ? error.message : String(error);
+      },
+    );
+    const tracked = sending.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+
+  const stopping = () => options.signal?.aborted === true || generated >= limit || performance.now() >= deadline;
+
+  try {
+    let batch: SimulatedRecord[] = [];
+    let batchOpenedAt = 0;
+    while (!stopping()) {
+      if (paced && simulator.peekTimeMs() > Date.now()) {
+        // Nothing is due yet: ship what we have rather than hold it, then wait for the next event.
+        if (batch.length > 0 && performance.now() - batchOpenedAt >= 20 && inFlight.size < maxInFlight) {
+          dispatch(batch);
+          batch = [];
+        }
+        await sleep(Math.min(50, simulator.peekTimeMs() - Date.now()));
+        continue;
+      }
+      if (batch.length === 0) batchOpenedAt = performance.now();
+      batch.push(simulator.nextRecord());
+      generated++;
+      if (batch.length >= batchSize) {
+        // The next batch was generated while the last one was on the wire; now wait for room.
+        while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+        dispatch(batch);
+        batch = [];
+        await setImmediate();
+      }
+    }
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    if (batch.length > 0) dispatch(batch);
+    await Promise.all(inFlight);
+  } finally {
+    clearInterval(progressTimer);
+    await producer.close();
+  }
+  const seconds = elapsed();
+  return { sent, errors, elapsedSeconds: seconds, eventsPerSecond: sent / seconds, ...(lastError && { lastError }) };
+}

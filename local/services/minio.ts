@@ -1,0 +1,136 @@
+/**
+ * The local S3: a real MinIO server built once from its Go module, on
+ * 127.0.0.1, with credentials generated on first start and kept in a file only
+ * the user can read.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import type { LocalConfig } from '../config.ts';
+import { UserError } from '../errors.ts';
+import { requireGo } from './prerequisites.ts';
+import { assertPortFree, logTail, runCommand, runningPid, startDetached, stopProcess, waitFor, type ManagedProcess } from './process.ts';
+
+/** MinIO publishes no semver tags, so its Go module is pinned by pseudo-version (the 2026-02-12 commit). */
+export const MINIO_MODULE = 'github.com/minio/minio';
+export const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
+
+export interface S3Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+export function minioBinary(config: LocalConfig): string {
+  return join(config.cacheDir, `minio-${MINIO_VERSION}`, 'minio');
+}
+
+export function minioProcess(config: LocalConfig): ManagedProcess {
+  const dir = join(config.stateDir, 'minio');
+  return { name: 'MinIO', pidFile: join(dir, 'minio.pid'), logFile: join(dir, 'minio.log'), marker: join(dir, 'data') };
+}
+
+export function s3Endpoint(config: LocalConfig): string {
+  return `http://127.0.0.1:${config.minioPort}`;
+}
+
+/** Builds MinIO with `go install` once (a few minutes); later runs use the cached binary. */
+export async function installMinio(config: LocalConfig, log: (line: string) => void): Promise<string> {
+  const binary = minioBinary(config);
+  if (existsSync(binary)) return binary;
+  await requireGo([1, 24]);
+  log(`building MinIO ${MINIO_VERSION} from its Go module into ${binary} (first run only, a few minutes)`);
+  const result = await runCommand('go', ['install', `${MINIO_MODULE}@${MINIO_VERSION}`], {
+    env: { ...process.env, GOBIN: join(config.cacheDir, `minio-${MINIO_VERSION}`), GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' },
+  });
+  if (result.code !== 0 || !existsSync(binary)) {
+    throw new UserError(`building MinIO with go install failed (exit ${result.code}): ${result.stderr.trim().split('\n').pop() ?? ''}`);
+  }
+  return binary;
+}
+
+/** The generated root credentials, created on first use with mode 0600. */
+export function minioCredentials(config: LocalConfig): S3Credentials {
+  const file = join(config.stateDir, 'minio', 'credentials.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as S3Credentials;
+  mkdirSync(join(config.stateDir, 'minio'), { recursive: true, mode: 0o700 });
+  const credentials: S3Credentials = {
+    accessKeyId: `ck${randomBytes(9).toString('hex')}`,
+    secretAccessKey: randomBytes(30).toString('base64url'),
+  };
+  writeFileSync(file, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return credentials;
+}
+
+export function localS3Client(config: LocalConfig): S3Client {
+  return new S3Client({
+    endpoint: s3Endpoint(config),
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: minioCredentials(config),
+  });
+}
+
+/** Starts MinIO unless ours is already running; returns whether it started one. */
+export async function startMinio(config: LocalConfig, log: (line: string) => void): Promise<boolean> {
+  const proc = minioProcess(config);
+  if (runningPid(proc) !== undefined) {
+    await waitForMinio(config, proc, 30_000);
+    return false;
+  }
+  const binary = await installMinio(config, log);
+  await assertPortFree(config.minioPort, 'MinIO', 'CLICKSTREAM_MINIO_PORT');
+  const credentials = minioCredentials(config);
+  mkdirSync(proc.marker, { recursive: true, mode: 0o700 });
+  startDetached(proc, binary, ['server', '--quiet', '--address', `127.0.0.1:${config.minioPort}`, proc.marker], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      MINIO_ROOT_USER: credentials.accessKeyId,
+      MINIO_ROOT_PASSWORD: credentials.secretAccessKey,
+      // No web console and no update checks: an API on loopback is all the pipeline needs.
+      MINIO_BROWSER: 'off',
+      MINIO_UPDATE: 'off',
+    },
+  });
+  await waitForMinio(config, proc, 60_000);
+  return true;
+}
+
+async function waitForMinio(config: LocalConfig, proc: ManagedProcess, timeoutMs: number): Promise<void> {
+  await waitFor(
+    async () => {
+      if (runningPid(proc) === undefined) throw new UserError(`MinIO exited during startup; see ${proc.logFile}: ${logTail(proc.logFile)}`);
+      return minioReady(config);
+    },
+    timeoutMs,
+    () => `MinIO did not become ready on ${s3Endpoint(config)} within ${timeoutMs / 1000}s; see ${proc.logFile}`,
+  );
+}
+
+export async function minioReady(config: LocalConfig): Promise<boolean> {
+  try {
+    const response = await fetch(`${s3Endpoint(config)}/minio/health/ready`, { signal: AbortSignal.timeout(2_000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+export async function stopMinio(config: LocalConfig): Promise<boolean> {
+  return stopProcess(minioProcess(config), 15_000);
+}
+
+/** Creates the lake bucket if it is missing (private: MinIO buckets have no anonymous access by default). */
+export async function ensureBucket(config: LocalConfig): Promise<void> {
+  const s3 = localS3Client(config);
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: config.bucket }));
+  } catch (error) {
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw error;
+    await s3.send(new CreateBucketCommand({ Bucket: config.bucket }));
+  } finally {
+    s3.destroy();
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Background service processes: start detached with a pid file and a log file,
+ * find them again from another CLI invocation, stop them without orphans.
+ */
+import { spawn, type SpawnOptions } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UserError } from '../errors.ts';
+
+export interface ManagedProcess {
+  readonly name: string;
+  readonly pidFile: string;
+  readonly logFile: string;
+  /** A string the process's command line contains, so a recycled pid is never mistaken for ours. */
+  readonly marker: string;
+}
+
+/** The pid of our running process, or undefined (a stale pid file is removed). */
+export function runningPid(proc: ManagedProcess): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(proc.pidFile, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (Number.isInteger(pid) && pid > 0 && commandLine(pid).includes(proc.marker)) return pid;
+  rmSync(proc.pidFile, { force: true });
+  return undefined;
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+export function startDetached(proc: ManagedProcess, command: string, args: string[], options: SpawnOptions = {}): number {
+  mkdirSync(dirname(proc.logFile), { recursive: true });
+  mkdirSync(dirname(proc.pidFile), { recursive: true });
+  const log = openSync(proc.logFile, 'a');
+  try {
+    // Its own process group, so `stop` can signal the service and anything it forks.
+    const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', log, log] });
+    if (child.pid === undefined) throw new UserError(`could not start ${proc.name}: ${command} was not found`);
+    child.unref();
+    writeFileSync(proc.pidFile, `${child.pid}\n`, { mode: 0o600 });
+    return child.pid;
+  } finally {
+    closeSync(log);
+  }
+}
+
+/** SIGTERM, then SIGKILL after the grace period. Returns true if something was stopped. */
+export async function stopProcess(proc: ManagedProcess, graceMs: number): Promise<boolean> {
+  const pid = runningPid(proc);
+  if (pid === undefined) return false;
+  signalGroup(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && alive(pid)) await sleep(100);
+  if (alive(pid)) signalGroup(pid, 'SIGKILL');
+  while (alive(pid)) await sleep(50);
+  rmSync(proc.pidFile, { force: true });
+  return true;
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie (exited, not yet reaped by its parent) is not running.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+export function isRunning(pid: number): boolean {
+  return alive(pid);
+}
+
+export async function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+export async function assertPortFree(port: number, what: string, envVar: string): Promise<void> {
+  if (!(await isPortFree(port))) {
+    throw new UserError(`port ${port} for ${what} is already in use by another program: stop it, or set ${envVar} to a free port`);
+  }
+}
+
+/** Polls `check` until it returns true; fails with `message` after the timeout. */
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, message: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(200);
+  }
+  throw new UserError(message());
+}
+
+/** The last lines of a log, to quote when a service fails to start. */
+export function logTail(logFile: string, lines = 5): string {
+  try {
+    return readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join(' | ');
+  } catch {
+    return '(no log)';
+  }
+}
+
+export interface CommandResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command to completion, capturing its output; a missing command gives code 127. */
+export async function runCommand(command: string, args: string[], options: SpawnOptions = {}): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', () => resolve({ code: 127, stdout, stderr }));
+    child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}

@@ -1,0 +1,56 @@
+/** The local services as one unit: start both, stop both, report on both. */
+import type { LocalConfig } from '../config.ts';
+import { acceptsConnections, bootstrapServers, ensureTopic, kafkaProcess, startKafka, stopKafka } from './kafka.ts';
+import { ensureBucket, minioProcess, minioReady, s3Endpoint, startMinio, stopMinio } from './minio.ts';
+import { runningPid } from './process.ts';
+
+export interface UpResult {
+  /** Services this call started (the rest were already running and are reused). */
+  readonly started: readonly string[];
+}
+
+export async function up(config: LocalConfig, log: (line: string) => void): Promise<UpResult> {
+  const started: string[] = [];
+  // MinIO first: its one-time build is the slow part, and failing early costs least.
+  if (await startMinio(config, log)) started.push('minio');
+  await ensureBucket(config);
+  if (await startKafka(config, log)) started.push('kafka');
+  await ensureTopic(config);
+  return { started };
+}
+
+export async function down(config: LocalConfig, only?: readonly string[]): Promise<string[]> {
+  const stopped: string[] = [];
+  if ((!only || only.includes('kafka')) && (await stopKafka(config))) stopped.push('kafka');
+  if ((!only || only.includes('minio')) && (await stopMinio(config))) stopped.push('minio');
+  return stopped;
+}
+
+export interface ServiceStatus {
+  readonly name: string;
+  readonly running: boolean;
+  readonly healthy: boolean;
+  readonly pid?: number;
+  readonly endpoint: string;
+}
+
+export async function status(config: LocalConfig): Promise<ServiceStatus[]> {
+  const kafkaPid = runningPid(kafkaProcess(config));
+  const minioPid = runningPid(minioProcess(config));
+  return [
+    {
+      name: 'kafka',
+      running: kafkaPid !== undefined,
+      healthy: kafkaPid !== undefined && (await acceptsConnections(config.kafkaPort)),
+      ...(kafkaPid !== undefined && { pid: kafkaPid }),
+      endpoint: bootstrapServers(config),
+    },
+    {
+      name: 'minio',
+      running: minioPid !== undefined,
+      healthy: minioPid !== undefined && (await minioReady(config)),
+      ...(minioPid !== undefined && { pid: minioPid }),
+      endpoint: s3Endpoint(config),
+    },
+  ];
+}
