@@ -8,6 +8,8 @@ import { loadConfig, type LocalConfig } from './config.ts';
 import { UserError } from './errors.ts';
 import { formatProgress, formatSummary, parseCount, parseRate, parseSeconds, parseSeed, parseShare } from './cli-options.ts';
 import { produce } from './produce.ts';
+import type { InjectionRates } from '../lambdas/simulator/simulator.ts';
+import { trafficAt } from '../lambdas/simulator/traffic-curve.ts';
 import { acceptsConnections, bootstrapServers } from './services/kafka.ts';
 import { minioProcess, s3Endpoint } from './services/minio.ts';
 import { down, status, up } from './services/stack.ts';
@@ -38,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
     case 'status':
       return cmdStatus(rest);
     case 'produce':
-      return cmdProduce(rest, loadConfig());
+      return cmdProduce(produceSettings(rest), loadConfig());
     case 'run':
       return cmdRun(rest);
     case 'bench': {
@@ -104,17 +106,34 @@ const PRODUCE_OPTIONS = {
   'inject-malformed': { type: 'string' },
 } as const;
 
-async function cmdProduce(args: string[], config: LocalConfig, defaults: { rate: string } = { rate: '1000' }): Promise<number> {
+interface ProduceSettings {
+  readonly rate: number | 'max';
+  readonly count?: number;
+  readonly durationSeconds?: number;
+  readonly seed: number;
+  readonly flat: boolean;
+  readonly inject: InjectionRates;
+}
+
+/** Every produce flag, checked before anything is started. */
+function produceSettings(args: string[]): ProduceSettings {
   const flags = parse(args, PRODUCE_OPTIONS);
-  const rate = parseRate(flags.rate ?? defaults.rate);
-  const count = flags.count === undefined ? undefined : parseCount('--count', flags.count);
-  const durationSeconds = flags.duration === undefined ? undefined : parseSeconds('--duration', flags.duration);
-  const seed = flags.seed === undefined ? Date.now() % 2 ** 31 : parseSeed(flags.seed);
-  const inject = {
-    duplicates: parseShare('--inject-duplicates', flags['inject-duplicates']),
-    late: parseShare('--inject-late', flags['inject-late']),
-    malformed: parseShare('--inject-malformed', flags['inject-malformed']),
+  return {
+    rate: parseRate(flags.rate ?? '1000'),
+    ...(flags.count !== undefined && { count: parseCount('--count', flags.count) }),
+    ...(flags.duration !== undefined && { durationSeconds: parseSeconds('--duration', flags.duration) }),
+    seed: flags.seed === undefined ? Date.now() % 2 ** 31 : parseSeed(flags.seed),
+    flat: flags.flat ?? false,
+    inject: {
+      duplicates: parseShare('--inject-duplicates', flags['inject-duplicates']),
+      late: parseShare('--inject-late', flags['inject-late']),
+      malformed: parseShare('--inject-malformed', flags['inject-malformed']),
+    },
   };
+}
+
+async function cmdProduce(settings: ProduceSettings, config: LocalConfig): Promise<number> {
+  const { rate, seed } = settings;
   if (!(await acceptsConnections(config.kafkaPort))) {
     throw new UserError(`no Kafka broker answers on ${bootstrapServers(config)}: start one with \`npx clickstream up\``);
   }
@@ -129,17 +148,23 @@ async function cmdProduce(args: string[], config: LocalConfig, defaults: { rate:
   process.on('SIGTERM', onSignal);
   const tty = process.stderr.isTTY;
   let lastPrinted = 0;
-  log(`producing to ${config.topic} on ${bootstrapServers(config)} at ${rate === 'max' ? 'the maximum rate' : `${rate} events/s`} (seed ${seed})`);
+  const pace =
+    rate === 'max'
+      ? 'the maximum rate'
+      : settings.flat
+        ? `${rate} events/s`
+        : `${rate} events/s on average over a day (x${trafficAt(Date.now()).toFixed(2)} at this hour; --flat for a constant rate)`;
+  log(`producing to ${config.topic} on ${bootstrapServers(config)} at ${pace}, seed ${seed}`);
   try {
     const summary = await produce({
       bootstrapServers: [bootstrapServers(config)],
       topic: config.topic,
       rate,
       seed,
-      ...(count !== undefined && { count }),
-      ...(durationSeconds !== undefined && { durationSeconds }),
-      ...(flags.flat && { dailyCurve: false }),
-      inject,
+      ...(settings.count !== undefined && { count: settings.count }),
+      ...(settings.durationSeconds !== undefined && { durationSeconds: settings.durationSeconds }),
+      ...(settings.flat && { dailyCurve: false }),
+      inject: settings.inject,
       signal: controller.signal,
       onProgress: (p) => {
         if (tty) process.stderr.write(`\r\x1b[2K${formatProgress(p)}`);
@@ -160,11 +185,11 @@ async function cmdProduce(args: string[], config: LocalConfig, defaults: { rate:
 
 async function cmdRun(args: string[]): Promise<number> {
   const config = loadConfig();
-  parse(args, PRODUCE_OPTIONS); // reject bad flags before starting anything
+  const settings = produceSettings(args); // reject bad flags before starting anything
   const { started } = await up(config, log);
   printEndpoints(config, started);
   try {
-    return await cmdProduce(args, config);
+    return await cmdProduce(settings, config);
   } finally {
     if (started.length > 0) {
       const stopped = await down(config, started);

@@ -61,7 +61,7 @@ export async function produce(options: ProduceOptions): Promise<ProduceSummary> 
   const simulator = new ShopperSimulator({
     seed: options.seed,
     startTimeMs: Date.now(),
-    eventsPerSecond: paced ? (options.rate as number) : MAX_MODE_SIMULATED_RATE,
+    eventsPerSecond: options.rate === 'max' ? MAX_MODE_SIMULATED_RATE : options.rate,
     dailyCurve: options.dailyCurve ?? paced,
     warmStart: paced,
     ...(options.inject && { inject: options.inject }),

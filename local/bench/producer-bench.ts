@@ -1,1 +1,150 @@
-export async function cmdBench(_a: string[], _c: unknown): Promise<number> { return 0; }
+/**
+ * `npx clickstream bench`: the simulator + producer from one Node process
+ * against Kafka's own `kafka-producer-perf-test` (ProducerPerformance, from the
+ * same jars), on the same broker, with the same record count, the same
+ * payloads (the perf test sends our JSON events from a payload file), acks=all
+ * and lz4. Runs alternate so machine noise hits both; the ratio is the figure.
+ */
+import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Admin } from '@platformatic/kafka';
+import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
+import type { LocalConfig } from '../config.ts';
+import { parseCount } from '../cli-options.ts';
+import { UserError } from '../errors.ts';
+import { produce } from '../produce.ts';
+import { bootstrapServers, KAFKA_VERSION, kafkaLibs } from '../services/kafka.ts';
+import { javaCommand } from '../services/prerequisites.ts';
+import { runCommand } from '../services/process.ts';
+import { down, up } from '../services/stack.ts';
+
+export interface ProducerBenchResult {
+  readonly records: number;
+  readonly averageRecordBytes: number;
+  readonly rounds: number;
+  /** Median over rounds, records acknowledged per second. */
+  readonly clickstreamProducer: number;
+  readonly kafkaProducerPerfTest: number;
+  readonly ratio: number;
+  readonly runs: { readonly clickstreamProducer: number[]; readonly kafkaProducerPerfTest: number[] };
+}
+
+export async function cmdBench(args: string[], config: LocalConfig): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({ args, options: { json: { type: 'boolean' }, count: { type: 'string' }, rounds: { type: 'string' } } }).values;
+  } catch (error) {
+    throw new UserError(`${(error as Error).message.split('\n')[0]}; run \`npx clickstream help\` for the options`);
+  }
+  const records = values.count === undefined ? 200_000 : parseCount('--count', values.count);
+  const rounds = values.rounds === undefined ? 3 : parseCount('--rounds', values.rounds);
+  const log = (line: string) => console.error(`clickstream bench: ${line}`);
+
+  const { started } = await up(config, log);
+  try {
+    const producer = await benchProducer(config, records, rounds, log);
+    const report = {
+      machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, kafka: KAFKA_VERSION },
+      producer,
+    };
+    if (values.json) console.log(JSON.stringify(report));
+    else {
+      console.log(`producer, ${records.toLocaleString('en-US')} records of ${producer.averageRecordBytes} bytes, median of ${rounds} rounds`);
+      console.log(`  clickstream simulator + producer  ${Math.round(producer.clickstreamProducer).toLocaleString('en-US')} events/s`);
+      console.log(`  kafka-producer-perf-test          ${Math.round(producer.kafkaProducerPerfTest).toLocaleString('en-US')} records/s`);
+      console.log(`  ratio                             ${producer.ratio.toFixed(2)}`);
+    }
+    return 0;
+  } finally {
+    if (started.length > 0) await down(config, started);
+  }
+}
+
+export async function benchProducer(config: LocalConfig, records: number, rounds: number, log: (line: string) => void): Promise<ProducerBenchResult> {
+  const scratch = mkdtempSync(join(tmpdir(), 'clickstream-bench-'));
+  const payloadFile = join(scratch, 'payloads.txt');
+  const averageRecordBytes = writePayloadFile(payloadFile, 20_000);
+  const runs = { clickstreamProducer: [] as number[], kafkaProducerPerfTest: [] as number[] };
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      // A fresh topic per run, so neither side pays for the other's segments.
+      runs.clickstreamProducer.push(
+        await withTopic(config, async (topic) => {
+          const summary = await produce({ bootstrapServers: [bootstrapServers(config)], topic, rate: 'max', count: records, seed: round });
+          if (summary.errors > 0) throw new Error(`producer benchmark had ${summary.errors} unacknowledged records: ${summary.lastError}`);
+          return summary.eventsPerSecond;
+        }),
+      );
+      runs.kafkaProducerPerfTest.push(await withTopic(config, (topic) => kafkaPerfTest(config, topic, records, payloadFile)));
+      log(`round ${round}/${rounds}: clickstream ${Math.round(runs.clickstreamProducer.at(-1)!)}/s, perf test ${Math.round(runs.kafkaProducerPerfTest.at(-1)!)}/s`);
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const clickstreamProducer = median(runs.clickstreamProducer);
+  const kafkaProducerPerfTest = median(runs.kafkaProducerPerfTest);
+  return { records, averageRecordBytes, rounds, clickstreamProducer, kafkaProducerPerfTest, ratio: clickstreamProducer / kafkaProducerPerfTest, runs };
+}
+
+/** Real simulator events, one per line, for the perf test to send; returns their mean size. */
+function writePayloadFile(file: string, count: number): number {
+  const simulator = new ShopperSimulator({ seed: 1, startTimeMs: Date.now(), eventsPerSecond: 50_000, dailyCurve: false });
+  const lines = Array.from({ length: count }, () => simulator.nextRecord().value.toString('utf8'));
+  writeFileSync(file, lines.join('\n') + '\n');
+  return Math.round(lines.reduce((sum, l) => sum + Buffer.byteLength(l), 0) / count);
+}
+
+async function kafkaPerfTest(config: LocalConfig, topic: string, records: number, payloadFile: string): Promise<number> {
+  const log4j = fileURLToPath(new URL('../kafka/log4j2.yaml', import.meta.url));
+  const result = await runCommand(javaCommand(), [
+    '-Xmx512m',
+    `-Dlog4j2.configurationFile=${log4j}`,
+    `-Dkafka.logs.dir=${join(config.stateDir, 'kafka', 'logs')}`,
+    '-Dkafka.log.file=tools.log',
+    '-cp',
+    `${kafkaLibs(config)}/*`,
+    'org.apache.kafka.tools.ProducerPerformance',
+    '--topic',
+    topic,
+    '--num-records',
+    String(records),
+    '--payload-file',
+    payloadFile,
+    '--throughput',
+    '-1',
+    '--command-property',
+    `bootstrap.servers=${bootstrapServers(config)}`,
+    'acks=all',
+    'enable.idempotence=true',
+    'compression.type=lz4',
+  ]);
+  // The last summary line: "200000 records sent, 57372.3 records/sec (27.36 MB/sec), ..."
+  const match = /(\d+) records sent, ([\d.]+) records\/sec/.exec(result.stdout.split('\n').filter((l) => l.includes('records sent')).at(-1) ?? '');
+  if (result.code !== 0 || !match || Number(match[1]) !== records) {
+    throw new Error(`kafka-producer-perf-test failed (exit ${result.code}): ${(result.stderr || result.stdout).slice(-400)}`);
+  }
+  return Number(match[2]);
+}
+
+async function withTopic<T>(config: LocalConfig, body: (topic: string) => Promise<T>): Promise<T> {
+  const topic = `bench.${randomBytes(4).toString('hex')}`;
+  const admin = new Admin({ clientId: 'clickstream-bench', bootstrapBrokers: [bootstrapServers(config)] });
+  try {
+    await admin.createTopics({ topics: [topic], partitions: config.partitions, replicas: 1 });
+    return await body(topic);
+  } finally {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.close();
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

@@ -111,6 +111,16 @@ describe('ShopperSimulator', () => {
     expect(bytes(1)).not.toEqual(bytes(2));
   });
 
+  it('starts at the steady rate with a warm start, and ramps up without one', () => {
+    const firstMinute = (warmStart: boolean) =>
+      take(20_000, { eventsPerSecond: 100, warmStart }).filter((r) => r.event!.event_time < START + 60_000).length;
+    // A cold start only has sessions that began after START, so their later steps are still to come.
+    expect(firstMinute(true)).toBeGreaterThan(100 * 60 * 0.85);
+    expect(firstMinute(true)).toBeLessThan(100 * 60 * 1.15);
+    expect(firstMinute(false)).toBeLessThan(100 * 60 * 0.7);
+    expect(Math.min(...take(1_000, { warmStart: true }).map((r) => r.event!.event_time))).toBeGreaterThanOrEqual(START);
+  });
+
   it('follows the daily traffic curve', () => {
     const events = take(86_400, { eventsPerSecond: 1, dailyCurve: true }).map((r) => r.event!);
     const perHour = new Array<number>(24).fill(0);

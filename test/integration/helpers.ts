@@ -1,0 +1,74 @@
+/** Shared helpers for integration tests: unique topics, and Kafka's own Java tools as independent clients. */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Admin } from '@platformatic/kafka';
+import type { LocalConfig } from '../../local/config.ts';
+import { bootstrapServers, kafkaLibs } from '../../local/services/kafka.ts';
+import { runCommand } from '../../local/services/process.ts';
+
+/** Creates a topic only this test writes to; deleted by the returned function. */
+export async function createTestTopic(config: LocalConfig, partitions = 6): Promise<{ topic: string; remove: () => Promise<void> }> {
+  const topic = `test.${randomBytes(4).toString('hex')}`;
+  const admin = new Admin({ clientId: 'clickstream-test', bootstrapBrokers: [bootstrapServers(config)] });
+  await admin.createTopics({ topics: [topic], partitions, replicas: 1 });
+  await admin.close();
+  return {
+    topic,
+    remove: async () => {
+      const cleanup = new Admin({ clientId: 'clickstream-test', bootstrapBrokers: [bootstrapServers(config)] });
+      await cleanup.deleteTopics({ topics: [topic] });
+      await cleanup.close();
+    },
+  };
+}
+
+export interface ConsumedRecord {
+  readonly partition: number;
+  readonly key: string;
+  readonly value: string;
+}
+
+/**
+ * Reads a topic from the beginning with Kafka's own console consumer (the Java
+ * client), in a consumer group of its own: a reader that shares no code with ours.
+ */
+export async function consumeWithJavaClient(config: LocalConfig, topic: string, maxMessages: number): Promise<ConsumedRecord[]> {
+  const log4j = fileURLToPath(new URL('../../local/kafka/log4j2.yaml', import.meta.url));
+  const result = await runCommand('java', [
+    '-Xmx512m',
+    `-Dlog4j2.configurationFile=${log4j}`,
+    `-Dkafka.logs.dir=${join(config.stateDir, 'kafka', 'logs')}`,
+    '-Dkafka.log.file=tools.log',
+    '-cp',
+    `${kafkaLibs(config)}/*`,
+    'org.apache.kafka.tools.consumer.ConsoleConsumer',
+    '--bootstrap-server',
+    bootstrapServers(config),
+    '--topic',
+    topic,
+    '--group',
+    `verify-${randomBytes(4).toString('hex')}`,
+    '--from-beginning',
+    '--max-messages',
+    String(maxMessages),
+    '--timeout-ms',
+    '5000',
+    '--formatter-property',
+    'print.partition=true',
+    '--formatter-property',
+    'print.key=true',
+    '--formatter-property',
+    'key.separator=\t',
+  ]);
+  if (result.code !== 0 && !result.stderr.includes('Processed a total of')) {
+    throw new Error(`console consumer failed (${result.code}): ${result.stderr.slice(-500)}`);
+  }
+  return result.stdout
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => {
+      const [partition, key, ...value] = line.split('\t');
+      return { partition: Number(partition!.replace('Partition:', '')), key: key!, value: value.join('\t') };
+    });
+}

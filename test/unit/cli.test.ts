@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../../local/bin/clickstream.mjs', import.meta.url));
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('clickstream CLI', () => {
+  it.each([
+    [['produce', '--rate', 'fast'], 'clickstream: --rate must be events per second (a number above 0, at most 10000000) or "max", got "fast"'],
+    [['produce', '--speed', '5'], "clickstream: Unknown option '--speed'; run `npx clickstream help` for the options"],
+    [['launch'], 'clickstream: unknown command "launch": run `npx clickstream help` for the list'],
+    [['run', '--count', 'many'], 'clickstream: --count must be a whole number of at least 1, got "many"'],
+  ])('answers %j with one line and exit code 1', (args, message) => {
+    const { code, stderr } = run(args);
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe(message);
+  });
+
+  it('rejects a bad environment variable before doing anything', () => {
+    const { code, stderr } = run(['status'], { CLICKSTREAM_KAFKA_PORT: 'ninety' });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe('clickstream: CLICKSTREAM_KAFKA_PORT must be a whole number from 1024 to 65535, got "ninety"');
+  });
+
+  it('says how to start Kafka when producing without a broker', () => {
+    const { code, stderr } = run(['produce', '--count', '10'], { CLICKSTREAM_KAFKA_PORT: '1999', CLICKSTREAM_STATE_DIR: '/nonexistent/state' });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe('clickstream: no Kafka broker answers on 127.0.0.1:1999: start one with `npx clickstream up`');
+  });
+
+  it('prints usage for help', () => {
+    const { code, stdout } = run(['help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^usage: npx clickstream <command>/);
+  });
+});

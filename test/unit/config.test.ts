@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../local/config.ts';
+import { UserError } from '../../local/errors.ts';
+
+describe('loadConfig', () => {
+  it('works with no settings at all', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ kafkaPort: 19092, minioPort: 19000, topic: 'clickstream.events', partitions: 6, bucket: 'clickstream-lake' });
+    expect(config.cacheDir).toMatch(/\/\.cache\/clickstream$/);
+  });
+
+  it('reads every CLICKSTREAM_ variable', () => {
+    const config = loadConfig({
+      CLICKSTREAM_CACHE_DIR: '/c',
+      CLICKSTREAM_STATE_DIR: '/s',
+      CLICKSTREAM_KAFKA_PORT: '2001',
+      CLICKSTREAM_KAFKA_CONTROLLER_PORT: '2002',
+      CLICKSTREAM_MINIO_PORT: '2003',
+      CLICKSTREAM_TOPIC: 'shop.events',
+      CLICKSTREAM_PARTITIONS: '3',
+      CLICKSTREAM_BUCKET: 'my-lake',
+    });
+    expect(config).toEqual({
+      cacheDir: '/c', stateDir: '/s', kafkaPort: 2001, kafkaControllerPort: 2002, minioPort: 2003, topic: 'shop.events', partitions: 3, bucket: 'my-lake',
+    });
+  });
+
+  it.each([
+    ['CLICKSTREAM_KAFKA_PORT', 'abc', 'CLICKSTREAM_KAFKA_PORT must be a whole number from 1024 to 65535, got "abc"'],
+    ['CLICKSTREAM_KAFKA_PORT', '80', 'CLICKSTREAM_KAFKA_PORT must be a whole number from 1024 to 65535, got "80"'],
+    ['CLICKSTREAM_MINIO_PORT', '70000', 'CLICKSTREAM_MINIO_PORT must be a whole number from 1024 to 65535, got "70000"'],
+    ['CLICKSTREAM_PARTITIONS', '0', 'CLICKSTREAM_PARTITIONS must be a whole number from 1 to 1000, got "0"'],
+    ['CLICKSTREAM_PARTITIONS', '2.5', 'CLICKSTREAM_PARTITIONS must be a whole number from 1 to 1000, got "2.5"'],
+    ['CLICKSTREAM_TOPIC', 'bad topic!', 'CLICKSTREAM_TOPIC must be letters, digits, dots, dashes and underscores, got "bad topic!"'],
+    ['CLICKSTREAM_BUCKET', 'Upper_Case', 'CLICKSTREAM_BUCKET must be an S3 bucket name: 3-63 lower-case letters, digits, dots and dashes, got "Upper_Case"'],
+    ['CLICKSTREAM_STATE_DIR', 'relative/dir', 'CLICKSTREAM_STATE_DIR must be an absolute path, got "relative/dir"'],
+    ['CLICKSTREAM_CACHE_DIR', '~/cache', 'CLICKSTREAM_CACHE_DIR must be an absolute path, got "~/cache"'],
+  ])('rejects %s=%s with a sentence that says what to set', (key, value, message) => {
+    expect(() => loadConfig({ [key]: value })).toThrow(new UserError(message));
+  });
+
+  it('rejects two services on one port', () => {
+    expect(() => loadConfig({ CLICKSTREAM_MINIO_PORT: '19092' })).toThrow(/must differ, got 19092, 19093, 19092/);
+  });
+});
