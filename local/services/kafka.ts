@@ -115,7 +115,7 @@ export async function startKafka(config: LocalConfig, log: (line: string) => voi
   const dir = join(config.stateDir, 'kafka');
   const dataDir = join(dir, 'data');
   const logsDir = join(dir, 'logs');
-  mkdirSync(logsDir, { recursive: true });
+  mkdirSync(logsDir, { recursive: true, mode: 0o700 });
   writeFileSync(proc.marker, serverProperties(config, dataDir));
 
   if (!existsSync(join(dataDir, 'meta.properties'))) {
