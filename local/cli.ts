@@ -12,6 +12,7 @@ import type { InjectionRates } from '../lambdas/simulator/simulator.ts';
 import { trafficAt } from '../lambdas/simulator/traffic-curve.ts';
 import { acceptsConnections, bootstrapServers } from './services/kafka.ts';
 import { minioProcess, s3Endpoint } from './services/minio.ts';
+import { consumerProcess } from './services/consumer.ts';
 import { down, status, up } from './services/stack.ts';
 
 const USAGE = `usage: npx clickstream <command> [options]
@@ -19,11 +20,12 @@ const USAGE = `usage: npx clickstream <command> [options]
 commands:
   run        start Kafka and MinIO, produce simulated shopper events until Ctrl-C, then stop
              what it started   [--rate N|max] [--duration S] [--seed N]
-  up         start the local Kafka broker and MinIO (reuses ones already running)
+  up         start the local Kafka broker, MinIO and the consumer (reuses ones already running)
   down       stop them
   status     show whether they are running   [--json]
   produce    send simulated events to the topic   [--rate N|max] [--count N] [--duration S]
              [--seed N] [--flat] [--inject-duplicates SHARE] [--inject-late SHARE] [--inject-malformed SHARE]
+  consume    run the consumer (event-source-mapping runner + bundled handler) in the foreground
   bench      measure the producer against Kafka's own perf test   [--json] [--count N]
 
 configuration comes from CLICKSTREAM_* environment variables; see docs/operations.md`;
@@ -43,6 +45,11 @@ async function main(argv: string[]): Promise<number> {
       return cmdProduce(produceSettings(rest), loadConfig());
     case 'run':
       return cmdRun(rest);
+    case 'consume': {
+      parse(rest, { instance: { type: 'string' } });
+      const { runConsumer } = await import('./consume.ts');
+      return runConsumer(loadConfig());
+    }
     case 'bench': {
       const { cmdBench } = await import('./bench/producer-bench.ts');
       return cmdBench(rest, loadConfig());
@@ -199,9 +206,10 @@ async function cmdRun(args: string[]): Promise<number> {
 }
 
 function printEndpoints(config: LocalConfig, started: readonly string[]): void {
-  const reused = ['minio', 'kafka'].filter((s) => !started.includes(s));
+  const reused = ['minio', 'kafka', 'consumer'].filter((s) => !started.includes(s));
   log(`Kafka  ${bootstrapServers(config)}  topic ${config.topic}${reused.includes('kafka') ? '  (already running)' : ''}`);
   log(`MinIO  ${s3Endpoint(config)}  bucket ${config.bucket}${reused.includes('minio') ? '  (already running)' : ''}`);
+  log(`consumer  ${config.topic} -> s3://${config.bucket}/events/year=/month=/day=/hour=/ (log: ${consumerProcess(config).logFile})${reused.includes('consumer') ? '  (already running)' : ''}`);
   log(`S3 credentials in ${minioProcess(config).marker.replace(/data$/, 'credentials.json')} (readable only by you)`);
 }
 

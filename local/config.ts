@@ -17,6 +17,12 @@ export interface LocalConfig {
   readonly topic: string;
   readonly partitions: number;
   readonly bucket: string;
+  /** Records per consumer invocation at most (Lambda allows up to 10,000). */
+  readonly batchSize: number;
+  /** Seconds the runner gathers records before invoking with a partial batch (Lambda allows up to 300). */
+  readonly batchingWindowSeconds: number;
+  /** Attempts per batch before its metadata goes to the on-failure destination. */
+  readonly maxAttempts: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -31,6 +37,9 @@ export function loadConfig(env: Env = process.env): LocalConfig {
     minioPort: port(env, 'CLICKSTREAM_MINIO_PORT', 19000),
     topic: name(env, 'CLICKSTREAM_TOPIC', 'clickstream.events', /^[A-Za-z0-9._-]{1,249}$/, 'letters, digits, dots, dashes and underscores'),
     partitions: integer(env, 'CLICKSTREAM_PARTITIONS', 6, 1, 1000),
+    batchSize: integer(env, 'CLICKSTREAM_BATCH_SIZE', 10_000, 1, 10_000),
+    batchingWindowSeconds: integer(env, 'CLICKSTREAM_BATCHING_WINDOW_SECONDS', 1, 0, 300),
+    maxAttempts: integer(env, 'CLICKSTREAM_MAX_ATTEMPTS', 10, 1, 1000),
     bucket: name(env, 'CLICKSTREAM_BUCKET', 'clickstream-lake', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name: 3-63 lower-case letters, digits, dots and dashes'),
   };
   const ports = [config.kafkaPort, config.kafkaControllerPort, config.minioPort];
@@ -38,6 +47,23 @@ export function loadConfig(env: Env = process.env): LocalConfig {
     throw new UserError(`CLICKSTREAM_KAFKA_PORT, CLICKSTREAM_KAFKA_CONTROLLER_PORT and CLICKSTREAM_MINIO_PORT must differ, got ${ports.join(', ')}`);
   }
   return config;
+}
+
+/** The environment that makes a child process load this same configuration. */
+export function configEnv(config: LocalConfig): Record<string, string> {
+  return {
+    CLICKSTREAM_CACHE_DIR: config.cacheDir,
+    CLICKSTREAM_STATE_DIR: config.stateDir,
+    CLICKSTREAM_KAFKA_PORT: String(config.kafkaPort),
+    CLICKSTREAM_KAFKA_CONTROLLER_PORT: String(config.kafkaControllerPort),
+    CLICKSTREAM_MINIO_PORT: String(config.minioPort),
+    CLICKSTREAM_TOPIC: config.topic,
+    CLICKSTREAM_PARTITIONS: String(config.partitions),
+    CLICKSTREAM_BUCKET: config.bucket,
+    CLICKSTREAM_BATCH_SIZE: String(config.batchSize),
+    CLICKSTREAM_BATCHING_WINDOW_SECONDS: String(config.batchingWindowSeconds),
+    CLICKSTREAM_MAX_ATTEMPTS: String(config.maxAttempts),
+  };
 }
 
 function path(env: Env, key: string, fallback: string): string {

@@ -2,6 +2,7 @@
 import type { LocalConfig } from '../config.ts';
 import { acceptsConnections, bootstrapServers, ensureTopic, kafkaProcess, startKafka, stopKafka } from './kafka.ts';
 import { ensureBucket, minioProcess, minioReady, s3Endpoint, startMinio, stopMinio } from './minio.ts';
+import { consumerProcess, readConsumerStatus, startConsumer, stopConsumer } from './consumer.ts';
 import { runningPid } from './process.ts';
 
 export interface UpResult {
@@ -16,11 +17,14 @@ export async function up(config: LocalConfig, log: (line: string) => void): Prom
   await ensureBucket(config);
   if (await startKafka(config, log)) started.push('kafka');
   await ensureTopic(config);
+  if (await startConsumer(config)) started.push('consumer');
   return { started };
 }
 
 export async function down(config: LocalConfig, only?: readonly string[]): Promise<string[]> {
   const stopped: string[] = [];
+  // The consumer first, so it can finish and commit its batch while Kafka and MinIO are still up.
+  if ((!only || only.includes('consumer')) && (await stopConsumer(config))) stopped.push('consumer');
   if ((!only || only.includes('kafka')) && (await stopKafka(config))) stopped.push('kafka');
   if ((!only || only.includes('minio')) && (await stopMinio(config))) stopped.push('minio');
   return stopped;
@@ -37,6 +41,7 @@ export interface ServiceStatus {
 export async function status(config: LocalConfig): Promise<ServiceStatus[]> {
   const kafkaPid = runningPid(kafkaProcess(config));
   const minioPid = runningPid(minioProcess(config));
+  const consumerPid = runningPid(consumerProcess(config));
   return [
     {
       name: 'kafka',
@@ -51,6 +56,14 @@ export async function status(config: LocalConfig): Promise<ServiceStatus[]> {
       healthy: minioPid !== undefined && (await minioReady(config)),
       ...(minioPid !== undefined && { pid: minioPid }),
       endpoint: s3Endpoint(config),
+    },
+    {
+      name: 'consumer',
+      running: consumerPid !== undefined,
+      // Healthy while it keeps its status file fresh.
+      healthy: consumerPid !== undefined && Date.now() - Date.parse(readConsumerStatus(config)?.updatedAt ?? '0') < 10_000,
+      ...(consumerPid !== undefined && { pid: consumerPid }),
+      endpoint: `${config.topic} -> s3://${config.bucket}/events/`,
     },
   ];
 }

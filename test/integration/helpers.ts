@@ -1,9 +1,16 @@
 /** Shared helpers for integration tests: unique topics, and Kafka's own Java tools as independent clients. */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { fileURLToPath } from 'node:url';
 import { Admin } from '@platformatic/kafka';
 import type { LocalConfig } from '../../local/config.ts';
+import { consumerLag } from '../../local/consumer-lag.ts';
+import { LakeMirror } from '../../local/lake-mirror.ts';
+import { localS3Client } from '../../local/services/minio.ts';
 import { bootstrapServers, kafkaLibs } from '../../local/services/kafka.ts';
 import { runCommand } from '../../local/services/process.ts';
 
@@ -71,4 +78,37 @@ export async function consumeWithJavaClient(config: LocalConfig, topic: string, 
       const [partition, key, ...value] = line.split('\t');
       return { partition: Number(partition!.replace('Partition:', '')), key: key!, value: value.join('\t') };
     });
+}
+
+/** Waits until the consumer group has committed everything on the topic. */
+export async function waitForConsumer(config: LocalConfig, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lag = await consumerLag([bootstrapServers(config)], config.topic, config.partitions);
+    if (lag.length === config.partitions && lag.every((p) => p.lag === 0)) return;
+    if (Date.now() > deadline) throw new Error(`consumer still behind after ${timeoutMs / 1000}s: ${JSON.stringify(lag)}`);
+    await sleep(500);
+  }
+}
+
+/** A fresh local copy of the lake and a DuckDB connection over it, for reading back what landed. */
+export async function openLake(config: LocalConfig): Promise<{ query: (sql: string) => Promise<Record<string, unknown>[]>; dir: string; close: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'clickstream-lake-'));
+  const s3 = localS3Client(config);
+  await new LakeMirror(s3, config.bucket, dir).sync();
+  s3.destroy();
+  const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+  const connection = await db.connect();
+  await connection.run("SET TimeZone = 'UTC'");
+  await connection.run(
+    `CREATE VIEW events AS SELECT * FROM read_parquet('${dir}/events/**/*.parquet', hive_partitioning = true, union_by_name = true)`,
+  );
+  return {
+    dir,
+    query: async (sql) => (await connection.runAndReadAll(sql)).getRowObjectsJson(),
+    close: () => {
+      connection.closeSync();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

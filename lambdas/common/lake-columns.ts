@@ -1,0 +1,58 @@
+/**
+ * The lake's columns, derived from the one event definition plus the lineage
+ * columns the consumer adds. The Parquet writer, the Glue table and the SQL all
+ * take their column list and types from here.
+ */
+import type { TSchema } from '@sinclair/typebox';
+import { ClickstreamEventSchema } from './event-schema.ts';
+
+export type LakeColumnType = 'string' | 'int32' | 'int64' | 'double' | 'timestamp_ms';
+
+export interface LakeColumn {
+  readonly name: string;
+  readonly type: LakeColumnType;
+  readonly nullable: boolean;
+  /** Few distinct values: worth dictionary encoding. */
+  readonly lowCardinality: boolean;
+  readonly description?: string;
+}
+
+/** Event fields that hold an instant (ms since the epoch) and are stored as timestamps. */
+const TIMESTAMP_FIELDS = new Set(['event_time']);
+
+/** String fields with a small, bounded set of values beyond the enums. */
+const LOW_CARDINALITY_STRINGS = new Set(['product_category', 'product_brand', 'user_country', 'campaign', 'os', 'browser']);
+
+function columnType(name: string, schema: TSchema): LakeColumnType {
+  const types = ([] as unknown[]).concat(schema.type as unknown).filter((t) => t !== 'null');
+  const type = types[0];
+  if (TIMESTAMP_FIELDS.has(name)) return 'timestamp_ms';
+  if (type === 'integer' || (type === 'number' && Number.isInteger(schema.const))) return 'int32';
+  if (type === 'number') return 'double';
+  if (type === 'string') return 'string';
+  throw new Error(`event field ${name} has type ${String(type)}, which has no lake column type: add a mapping in lake-columns.ts`);
+}
+
+const required = new Set<string>(ClickstreamEventSchema.required ?? []);
+
+export const EVENT_COLUMNS: readonly LakeColumn[] = Object.entries(ClickstreamEventSchema.properties).map(([name, schema]) => {
+  const s = schema as TSchema;
+  const nullable = !required.has(name) || (Array.isArray(s.type) && s.type.includes('null'));
+  return {
+    name,
+    type: columnType(name, s),
+    nullable,
+    lowCardinality: Array.isArray(s.enum) || LOW_CARDINALITY_STRINGS.has(name),
+    ...(typeof s.description === 'string' && { description: s.description }),
+  };
+});
+
+/** Where each row came from and when it was written: for debugging, replay and freshness. */
+export const LINEAGE_COLUMNS: readonly LakeColumn[] = [
+  { name: 'source_topic', type: 'string', nullable: false, lowCardinality: true, description: 'Kafka topic or Kinesis stream name.' },
+  { name: 'source_partition', type: 'int32', nullable: false, lowCardinality: true, description: 'Kafka partition or Kinesis shard number.' },
+  { name: 'source_offset', type: 'string', nullable: false, lowCardinality: false, description: 'Kafka offset or Kinesis sequence number, in decimal.' },
+  { name: 'ingest_time', type: 'timestamp_ms', nullable: false, lowCardinality: false, description: 'When the consumer wrote the row.' },
+];
+
+export const LAKE_COLUMNS: readonly LakeColumn[] = [...EVENT_COLUMNS, ...LINEAGE_COLUMNS];

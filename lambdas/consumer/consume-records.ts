@@ -1,0 +1,24 @@
+/** Source records to lake objects: plan the batch, then write each source partition's part in order. */
+import type { ObjectStore } from './object-store.ts';
+import { planBatch } from './plan-batch.ts';
+import type { SourceRecord } from './source-record.ts';
+import { writePartitionPlan, type ParquetEncoder, type WriteResult } from './write-batch.ts';
+
+export interface ConsumeResult extends WriteResult {
+  readonly partitions: number;
+}
+
+export async function consumeRecords(store: ObjectStore, records: readonly SourceRecord[], ingestTimeMs: number, encode: ParquetEncoder): Promise<ConsumeResult> {
+  const total = { partitions: 0, records: 0, valid: 0, quarantined: 0, duplicatesDropped: 0, objectsWritten: 0, objectsReplaced: 0 };
+  for (const plan of planBatch(records, ingestTimeMs)) {
+    const result = await writePartitionPlan(store, plan, encode);
+    total.partitions++;
+    total.records += result.records;
+    total.valid += result.valid;
+    total.quarantined += result.quarantined;
+    total.duplicatesDropped += result.duplicatesDropped;
+    total.objectsWritten += result.objectsWritten;
+    total.objectsReplaced += result.objectsReplaced;
+  }
+  return total;
+}

@@ -1,0 +1,50 @@
+/**
+ * The event Lambda delivers for Amazon MSK and self-managed Kafka (the local
+ * runner builds the same): records grouped under "topic-partition" keys, key and
+ * value base64-encoded (either may be absent or null), headers as arrays of byte values.
+ */
+import type { SourceRecord } from './source-record.ts';
+
+export interface KafkaEventRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly timestampType: 'CREATE_TIME' | 'LOG_APPEND_TIME';
+  readonly key?: string | null;
+  readonly value?: string | null;
+  readonly headers?: readonly Record<string, readonly number[]>[];
+}
+
+export interface KafkaEvent {
+  readonly eventSource: 'aws:kafka' | 'SelfManagedKafka';
+  readonly eventSourceArn?: string;
+  readonly bootstrapServers?: string;
+  readonly records: Readonly<Record<string, readonly KafkaEventRecord[]>>;
+}
+
+export function isKafkaEvent(event: unknown): event is KafkaEvent {
+  if (typeof event !== 'object' || event === null) return false;
+  const e = event as Partial<KafkaEvent>;
+  return (e.eventSource === 'aws:kafka' || e.eventSource === 'SelfManagedKafka') && typeof e.records === 'object' && e.records !== null;
+}
+
+/** Flattens the event, partition by partition, each in offset order as delivered. */
+export function kafkaSourceRecords(event: KafkaEvent): SourceRecord[] {
+  const records: SourceRecord[] = [];
+  for (const [group, list] of Object.entries(event.records)) {
+    if (!Array.isArray(list)) throw new TypeError(`Kafka event group "${group}" is not a list of records`);
+    for (const r of list as KafkaEventRecord[]) {
+      if (typeof r.topic !== 'string' || !Number.isInteger(r.partition) || !Number.isInteger(r.offset)) {
+        throw new TypeError(`Kafka event group "${group}" has a record without topic, partition and offset`);
+      }
+      records.push({
+        topic: r.topic,
+        partition: r.partition,
+        offset: String(r.offset),
+        value: typeof r.value === 'string' ? Buffer.from(r.value, 'base64') : null,
+      });
+    }
+  }
+  return records;
+}

@@ -1,0 +1,151 @@
+/**
+ * The consumer's pure core: decode and validate each record, drop repeats of an
+ * event id within the batch, group the valid rows by source partition and event
+ * hour, and set the rest aside for quarantine with the reason and where they came from.
+ */
+import { decodeEvent } from '../common/decode-event.ts';
+import type { ClickstreamEvent } from '../common/event-schema.ts';
+import { eventObjectKey, quarantineObjectKey } from './lake-keys.ts';
+import { compareOffsets, type SourceRecord } from './source-record.ts';
+
+export interface LakeRow extends ClickstreamEvent {
+  readonly source_topic: string;
+  readonly source_partition: number;
+  readonly source_offset: string;
+  readonly ingest_time: number;
+}
+
+export interface QuarantinedRecord {
+  readonly reason: string;
+  readonly source_topic: string;
+  readonly source_partition: number;
+  readonly source_offset: string;
+  readonly ingest_time: number;
+  /** The payload as received: text when it is valid UTF-8, otherwise base64. */
+  readonly raw: string | null;
+  readonly raw_encoding: 'utf8' | 'base64';
+}
+
+export interface PlannedObject<T> {
+  readonly key: string;
+  readonly rows: readonly T[];
+}
+
+/** Everything one source partition's slice of a batch turns into. */
+export interface PartitionPlan {
+  readonly topic: string;
+  readonly partition: number;
+  readonly firstOffset: string;
+  readonly lastOffset: string;
+  readonly events: readonly PlannedObject<LakeRow>[];
+  readonly quarantine?: PlannedObject<QuarantinedRecord>;
+  readonly stats: BatchStats;
+}
+
+export interface BatchStats {
+  readonly records: number;
+  readonly valid: number;
+  readonly quarantined: number;
+  /** Events whose id already appeared earlier in the same batch. */
+  readonly duplicatesDropped: number;
+}
+
+const HOUR_MS = 3_600_000;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function planBatch(records: readonly SourceRecord[], ingestTimeMs: number): PartitionPlan[] {
+  const bySource = new Map<string, SourceRecord[]>();
+  for (const record of records) {
+    const id = `${record.topic}\u0000${record.partition}`;
+    let list = bySource.get(id);
+    if (!list) bySource.set(id, (list = []));
+    list.push(record);
+  }
+  return [...bySource.values()].map((list) => planPartition(list, ingestTimeMs));
+}
+
+function planPartition(records: readonly SourceRecord[], ingestTimeMs: number): PartitionPlan {
+  const { topic, partition } = records[0]!;
+  const byHour = new Map<number, LakeRow[]>();
+  const quarantined: QuarantinedRecord[] = [];
+  const seen = new Set<string>();
+  let duplicatesDropped = 0;
+  let first = records[0]!.offset;
+  let last = first;
+
+  for (const record of records) {
+    if (compareOffsets(record.offset, first) < 0) first = record.offset;
+    if (compareOffsets(record.offset, last) > 0) last = record.offset;
+    const result = record.value === null ? ({ ok: false, reason: 'record has no value' } as const) : decodeEvent(record.value, ingestTimeMs);
+    if (!result.ok) {
+      quarantined.push(quarantineEntry(record, result.reason, ingestTimeMs));
+      continue;
+    }
+    if (seen.has(result.event.event_id)) {
+      duplicatesDropped++;
+      continue;
+    }
+    seen.add(result.event.event_id);
+    const hour = Math.floor(result.event.event_time / HOUR_MS);
+    let rows = byHour.get(hour);
+    if (!rows) byHour.set(hour, (rows = []));
+    rows.push({
+      ...result.event,
+      source_topic: topic,
+      source_partition: partition,
+      source_offset: record.offset,
+      ingest_time: ingestTimeMs,
+    });
+  }
+
+  const events = [...byHour.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([hour, rows]) => ({ key: eventObjectKey(hour * HOUR_MS, topic, partition, ...offsetRange(rows.map((r) => r.source_offset))), rows }));
+  const valid = events.reduce((n, o) => n + o.rows.length, 0);
+  return {
+    topic,
+    partition,
+    firstOffset: first,
+    lastOffset: last,
+    events,
+    ...(quarantined.length > 0 && {
+      quarantine: {
+        key: quarantineObjectKey(ingestTimeMs, topic, partition, ...offsetRange(quarantined.map((q) => q.source_offset))),
+        rows: quarantined,
+      },
+    }),
+    stats: { records: records.length, valid, quarantined: quarantined.length, duplicatesDropped },
+  };
+}
+
+function quarantineEntry(record: SourceRecord, reason: string, ingestTimeMs: number): QuarantinedRecord {
+  let raw: string | null = null;
+  let encoding: 'utf8' | 'base64' = 'utf8';
+  if (record.value !== null) {
+    try {
+      raw = utf8.decode(record.value);
+    } catch {
+      raw = record.value.toString('base64');
+      encoding = 'base64';
+    }
+  }
+  return {
+    reason,
+    source_topic: record.topic,
+    source_partition: record.partition,
+    source_offset: record.offset,
+    ingest_time: ingestTimeMs,
+    raw,
+    raw_encoding: encoding,
+  };
+}
+
+function offsetRange(offsets: readonly string[]): [string, string] {
+  let min = offsets[0]!;
+  let max = min;
+  for (const o of offsets) {
+    if (compareOffsets(o, min) < 0) min = o;
+    if (compareOffsets(o, max) > 0) max = o;
+  }
+  return [min, max];
+}

@@ -1,0 +1,52 @@
+/**
+ * `clickstream consume`: the event-source-mapping runner in the foreground,
+ * invoking the bundled consumer handler, until SIGTERM or Ctrl-C. `up` runs it in
+ * the background.
+ */
+import { pathToFileURL } from 'node:url';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { LocalConfig } from './config.ts';
+import { bundleLambda } from './bundle.ts';
+import { EventSourceRunner, type Handler } from './event-source-runner.ts';
+import { bootstrapServers } from './services/kafka.ts';
+import { localS3Client } from './services/minio.ts';
+import { handlerEnv, writeConsumerStatus } from './services/consumer.ts';
+
+export async function runConsumer(config: LocalConfig): Promise<number> {
+  // The handler reads its settings from the environment, as it does in Lambda.
+  Object.assign(process.env, handlerEnv(config));
+  const bundle = await bundleLambda('consumer');
+  const { handler } = (await import(pathToFileURL(bundle).href)) as { handler: Handler };
+  const s3 = localS3Client(config);
+  const runner = new EventSourceRunner({
+    bootstrapServers: [bootstrapServers(config)],
+    topic: config.topic,
+    batchSize: config.batchSize,
+    batchingWindowSeconds: config.batchingWindowSeconds,
+    maxAttempts: config.maxAttempts,
+    handler,
+    onFailure: {
+      write: async (key, body) => {
+        await s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: body, ContentType: 'application/json' }));
+      },
+    },
+    log: (entry) => console.log(JSON.stringify({ time: new Date().toISOString(), ...entry })),
+  });
+
+  const startedAt = new Date().toISOString();
+  const report = () => writeConsumerStatus(config, { pid: process.pid, startedAt, updatedAt: new Date().toISOString(), ...runner.stats });
+  await runner.start();
+  report();
+  const timer = setInterval(report, 1000);
+  console.log(JSON.stringify({ time: startedAt, level: 'INFO', message: 'runner started', topic: config.topic, bundle }));
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  clearInterval(timer);
+  await runner.stop();
+  report();
+  s3.destroy();
+  return 0;
+}

@@ -1,0 +1,31 @@
+/** How far the consumer group is behind the topic: end offsets minus committed offsets, per partition. */
+import { Admin } from '@platformatic/kafka';
+
+export const CONSUMER_GROUP = 'clickstream-consumer';
+
+export interface PartitionLag {
+  readonly partition: number;
+  readonly endOffset: number;
+  readonly committedOffset: number;
+  readonly lag: number;
+}
+
+export async function consumerLag(bootstrapServers: readonly string[], topic: string, partitions: number, groupId = CONSUMER_GROUP): Promise<PartitionLag[]> {
+  const admin = new Admin({ clientId: 'clickstream-lag', bootstrapBrokers: [...bootstrapServers] });
+  try {
+    const indexes = Array.from({ length: partitions }, (_, i) => i);
+    const [ends, groups] = await Promise.all([
+      admin.listOffsets({ topics: [{ name: topic, partitions: indexes.map((partitionIndex) => ({ partitionIndex, timestamp: -1n })) }] }),
+      admin.listConsumerGroupOffsets({ groups: [{ groupId, topics: [{ name: topic, partitionIndexes: indexes }] }] }),
+    ]);
+    const committed = new Map(groups[0]?.topics.find((t) => t.name === topic)?.partitions.map((p) => [p.partitionIndex, Number(p.committedOffset)]) ?? []);
+    return (ends[0]?.partitions ?? []).map((p) => {
+      // A group that never committed on a partition reports -1: it has everything still to read.
+      const committedOffset = Math.max(0, committed.get(p.partitionIndex) ?? 0);
+      const endOffset = Number(p.offset);
+      return { partition: p.partitionIndex, endOffset, committedOffset, lag: Math.max(0, endOffset - committedOffset) };
+    });
+  } finally {
+    await admin.close();
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * A laptop stand-in for Lambda's Kafka event source mapping: a consumer group on
+ * the real broker, batches cut by size, window and the 6 MB payload cap, the
+ * exact MSK event shape, offsets committed only after the handler succeeded,
+ * retries with backoff, and after the last attempt the batch's metadata goes to
+ * an on-failure destination (an object in the lake bucket, as Lambda's S3
+ * destination writes) before the batch is skipped.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import type { KafkaEvent, KafkaEventRecord } from '../lambdas/consumer/kafka-event.ts';
+
+/** Lambda's limit on an invocation payload. */
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+export type Handler = (event: KafkaEvent) => Promise<unknown>;
+
+export interface OnFailureDestination {
+  /** Stores the metadata of a batch that failed every attempt. */
+  write(key: string, body: string): Promise<void>;
+}
+
+export interface EventSourceRunnerOptions {
+  readonly bootstrapServers: readonly string[];
+  readonly topic: string;
+  /** @default 'clickstream-consumer' */
+  readonly groupId?: string;
+  /** Records per invocation at most. @default 10_000 */
+  readonly batchSize?: number;
+  /** How long to gather records before invoking with fewer than a full batch. @default 1 */
+  readonly batchingWindowSeconds?: number;
+  /** Attempts per batch before it goes to the on-failure destination. @default 10 */
+  readonly maxAttempts?: number;
+  /** First retry delay; doubles each attempt, capped at 30 s. @default 500 */
+  readonly retryBaseDelayMs?: number;
+  readonly handler: Handler;
+  readonly onFailure: OnFailureDestination;
+  readonly log?: (entry: Record<string, unknown>) => void;
+}
+
+export interface RunnerStats {
+  batches: number;
+  records: number;
+  failedAttempts: number;
+  sentToOnFailure: number;
+}
+
+interface Pending {
+  readonly message: Message<Buffer, Buffer, Buffer, Buffer>;
+  readonly bytes: number;
+}
+
+export class EventSourceRunner {
+  readonly stats: RunnerStats = { batches: 0, records: 0, failedAttempts: 0, sentToOnFailure: 0 };
+  private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  private readonly pending: Pending[] = [];
+  private pendingBytes = 0;
+  private windowTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private stopping = false;
+  private readonly batchSize: number;
+  private readonly windowMs: number;
+  private readonly maxAttempts: number;
+  private readonly retryBaseDelayMs: number;
+  private readonly log: (entry: Record<string, unknown>) => void;
+
+  constructor(private readonly options: EventSourceRunnerOptions) {
+    this.batchSize = options.batchSize ?? 10_000;
+    this.windowMs = (options.batchingWindowSeconds ?? 1) * 1000;
+    this.maxAttempts = options.maxAttempts ?? 10;
+    this.retryBaseDelayMs = options.retryBaseDelayMs ?? 500;
+    if (!(this.batchSize >= 1 && this.batchSize <= 10_000)) throw new RangeError(`batchSize must be from 1 to 10000, got ${this.batchSize}`);
+    if (!(this.windowMs >= 0 && this.windowMs <= 300_000)) throw new RangeError(`batchingWindowSeconds must be from 0 to 300, got ${this.windowMs / 1000}`);
+    if (!(this.maxAttempts >= 1)) throw new RangeError(`maxAttempts must be at least 1, got ${this.maxAttempts}`);
+    this.log = options.log ?? (() => undefined);
+    this.consumer = new Consumer({
+      clientId: 'clickstream-event-source-runner',
+      groupId: options.groupId ?? 'clickstream-consumer',
+      bootstrapBrokers: [...options.bootstrapServers],
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      retries: 10,
+      retryDelay: 500,
+    });
+  }
+
+  async start(): Promise<void> {
+    this.stream = await this.consumer.consume({
+      topics: [this.options.topic],
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: false,
+      maxWaitTime: 500,
+    });
+    this.stream.on('data', (message: Message<Buffer, Buffer, Buffer, Buffer>) => this.accept(message));
+    this.stream.on('error', (error: Error) => this.log({ level: 'ERROR', message: 'consumer stream error', error: error.message }));
+  }
+
+  /** Stops fetching, finishes the batch in hand (committing it if it succeeds) and leaves the group. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.stream?.pause();
+    clearTimeout(this.windowTimer);
+    if (this.flushing) await this.flushing;
+    // Without a callback close() returns a promise, but its first overload is typed void.
+    await new Promise<void>((resolve, reject) => this.consumer.close(true, (error) => (error ? reject(error) : resolve())));
+  }
+
+  private accept(message: Message<Buffer, Buffer, Buffer, Buffer>): void {
+    const bytes = recordBytes(message);
+    this.pending.push({ message, bytes });
+    this.pendingBytes += bytes;
+    if (this.pending.length >= this.batchSize || this.pendingBytes >= MAX_PAYLOAD_BYTES) {
+      this.scheduleFlush(0);
+    } else if (!this.windowTimer) {
+      this.scheduleFlush(this.windowMs);
+    }
+  }
+
+  private scheduleFlush(delayMs: number): void {
+    clearTimeout(this.windowTimer);
+    this.windowTimer = setTimeout(() => {
+      this.windowTimer = undefined;
+      if (!this.flushing) this.flushing = this.flushLoop().finally(() => (this.flushing = undefined));
+    }, delayMs);
+  }
+
+  /** Invokes batch after batch while records are waiting; fetching pauses while a batch is retried. */
+  private async flushLoop(): Promise<void> {
+    while (this.pending.length > 0 && !this.stopping) {
+      const batch = this.takeBatch();
+      if (this.pending.length > this.batchSize * 2) this.stream?.pause();
+      await this.invokeUntilDone(batch);
+      if (this.pending.length < this.batchSize) this.stream?.resume();
+      if (this.pending.length > 0 && this.pending.length < this.batchSize && this.pendingBytes < MAX_PAYLOAD_BYTES) {
+        // A partial batch waits for its window like any other.
+        this.scheduleFlush(this.windowMs);
+        return;
+      }
+    }
+  }
+
+  /** Up to batchSize records and at most the payload cap (a single larger record still goes alone). */
+  private takeBatch(): Pending[] {
+    let bytes = 0;
+    let count = 0;
+    for (const p of this.pending) {
+      if (count >= this.batchSize || (count > 0 && bytes + p.bytes > MAX_PAYLOAD_BYTES)) break;
+      bytes += p.bytes;
+      count++;
+    }
+    this.pendingBytes -= bytes;
+    return this.pending.splice(0, count);
+  }
+
+  private async invokeUntilDone(batch: Pending[]): Promise<void> {
+    const event = toKafkaEvent(batch.map((p) => p.message), this.options.bootstrapServers);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.options.handler(event);
+        await this.commit(batch);
+        this.stats.batches++;
+        this.stats.records += batch.length;
+        return;
+      } catch (error) {
+        this.stats.failedAttempts++;
+        const reason = error instanceof Error ? error.message : String(error);
+        this.log({ level: 'WARN', message: 'batch failed', attempt, records: batch.length, error: reason });
+        if (attempt >= this.maxAttempts && (await this.sendToOnFailure(event, batch, attempt, reason))) {
+          await this.commit(batch);
+          return;
+        }
+        if (this.stopping) return; // not committed: the next start re-delivers it
+        await sleep(Math.min(30_000, this.retryBaseDelayMs * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  /** Lambda-style failure record: where the batch was, not its payload. True if it was stored. */
+  private async sendToOnFailure(event: KafkaEvent, batch: Pending[], attempts: number, reason: string): Promise<boolean> {
+    const partitions = Object.entries(event.records).map(([group, records]) => ({
+      topicPartition: group,
+      firstOffset: records[0]!.offset,
+      lastOffset: records[records.length - 1]!.offset,
+      records: records.length,
+    }));
+    const first = partitions[0]!;
+    const body = JSON.stringify({
+      requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: attempts },
+      responseContext: { functionError: 'Unhandled' },
+      reason,
+      timestamp: new Date().toISOString(),
+      KafkaBatchInfo: partitions,
+    });
+    try {
+      await this.options.onFailure.write(`on-failure/${first.topicPartition}-o${first.firstOffset}-${Date.now()}.json`, body);
+      this.stats.sentToOnFailure += batch.length;
+      this.log({ level: 'ERROR', message: 'batch sent to the on-failure destination', partitions });
+      return true;
+    } catch (error) {
+      this.log({ level: 'ERROR', message: 'on-failure destination unreachable; retrying the batch', error: (error as Error).message });
+      return false;
+    }
+  }
+
+  /** Commits the offset after the last record of each partition in the batch. */
+  private async commit(batch: Pending[]): Promise<void> {
+    const last = new Map<number, Message<Buffer, Buffer, Buffer, Buffer>>();
+    for (const { message } of batch) last.set(message.partition, message);
+    for (const message of last.values()) await message.commit();
+  }
+}
+
+function recordBytes(message: Message<Buffer, Buffer, Buffer, Buffer>): number {
+  // Base64 grows the payload by a third; the JSON around each record adds about 150 bytes.
+  return Math.ceil(((message.value?.length ?? 0) + (message.key?.length ?? 0)) * (4 / 3)) + 150;
+}
+
+/** The event exactly as Lambda builds it for a self-managed Kafka / MSK source. */
+export function toKafkaEvent(messages: readonly Message<Buffer, Buffer, Buffer, Buffer>[], bootstrapServers: readonly string[]): KafkaEvent {
+  const records: Record<string, KafkaEventRecord[]> = {};
+  for (const m of messages) {
+    const group = `${m.topic}-${m.partition}`;
+    (records[group] ??= []).push({
+      topic: m.topic,
+      partition: m.partition,
+      offset: Number(m.offset),
+      timestamp: Number(m.timestamp),
+      timestampType: 'CREATE_TIME',
+      key: m.key && m.key.length > 0 ? m.key.toString('base64') : null,
+      value: m.value ? m.value.toString('base64') : null,
+      headers: [...m.headers.entries()].map(([k, v]) => ({ [k.toString()]: [...v] })),
+    });
+  }
+  return { eventSource: 'SelfManagedKafka', bootstrapServers: bootstrapServers.join(','), records };
+}

@@ -1,0 +1,84 @@
+/**
+ * The consumer as a local service: the event-source-mapping runner invoking the
+ * bundled consumer handler, run as a background process by `up`.
+ */
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { configEnv, type LocalConfig } from '../config.ts';
+import { UserError } from '../errors.ts';
+import { bundleLambda } from '../bundle.ts';
+import { minioCredentials, s3Endpoint } from './minio.ts';
+import { logTail, runningPid, startDetached, stopProcess, waitFor, type ManagedProcess } from './process.ts';
+
+const CLI = fileURLToPath(new URL('../bin/clickstream.mjs', import.meta.url));
+
+export function consumerProcess(config: LocalConfig): ManagedProcess {
+  const dir = join(config.stateDir, 'consumer');
+  // `--instance <state dir>` is how a pid is recognised as this pipeline's runner.
+  return { name: 'consumer', pidFile: join(dir, 'consumer.pid'), logFile: join(dir, 'consumer.log'), marker: `--instance ${config.stateDir} ` };
+}
+
+export function consumerStatusFile(config: LocalConfig): string {
+  return join(config.stateDir, 'consumer', 'status.json');
+}
+
+export interface ConsumerStatus {
+  readonly pid: number;
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  readonly batches: number;
+  readonly records: number;
+  readonly failedAttempts: number;
+  readonly sentToOnFailure: number;
+}
+
+export function readConsumerStatus(config: LocalConfig): ConsumerStatus | undefined {
+  try {
+    return JSON.parse(readFileSync(consumerStatusFile(config), 'utf8')) as ConsumerStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeConsumerStatus(config: LocalConfig, status: ConsumerStatus): void {
+  const file = consumerStatusFile(config);
+  writeFileSync(`${file}.part`, JSON.stringify(status));
+  renameSync(`${file}.part`, file);
+}
+
+/** What the bundled handler reads: the lake bucket and a MinIO endpoint with its credentials. */
+export function handlerEnv(config: LocalConfig): Record<string, string> {
+  const credentials = minioCredentials(config);
+  return {
+    CLICKSTREAM_LAKE_BUCKET: config.bucket,
+    CLICKSTREAM_S3_FORCE_PATH_STYLE: 'true',
+    AWS_ENDPOINT_URL_S3: s3Endpoint(config),
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+  };
+}
+
+/** Bundles the handler and starts the runner unless ours is running; returns whether it started one. */
+export async function startConsumer(config: LocalConfig): Promise<boolean> {
+  const proc = consumerProcess(config);
+  if (runningPid(proc) !== undefined) return false;
+  await bundleLambda('consumer');
+  const pid = startDetached(proc, process.execPath, [CLI, 'consume', '--instance', config.stateDir], {
+    env: { ...process.env, ...configEnv(config) },
+  });
+  await waitFor(
+    () => {
+      if (runningPid(proc) === undefined) throw new UserError(`the consumer exited during startup; see ${proc.logFile}: ${logTail(proc.logFile)}`);
+      return readConsumerStatus(config)?.pid === pid;
+    },
+    60_000,
+    () => `the consumer did not start within 60s; see ${proc.logFile}`,
+  );
+  return true;
+}
+
+export async function stopConsumer(config: LocalConfig): Promise<boolean> {
+  return stopProcess(consumerProcess(config), 30_000);
+}
