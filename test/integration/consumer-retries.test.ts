@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
+import type { KafkaEvent } from '../../lambdas/consumer/kafka-event.ts';
+import { S3ObjectStore, type ObjectStore } from '../../lambdas/consumer/object-store.ts';
+import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
+import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
+import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
+import { bundleLambda } from '../../local/bundle.ts';
+import { handlerEnv } from '../../local/services/consumer.ts';
+import { localS3Client } from '../../local/services/minio.ts';
+import { openLake } from './helpers.ts';
+
+const config = inject('config');
+const s3 = localS3Client(config);
+const store = new S3ObjectStore(s3, config.bucket);
+
+/** The real MinIO store, made to fail after a number of writes: a batch dying half-way. */
+class StoreThatDies implements ObjectStore {
+  private puts = 0;
+  constructor(private readonly failAfterPuts: number) {}
+  get = (key: string) => store.get(key);
+  delete = (keys: readonly string[]) => store.delete(keys);
+  async put(key: string, body: Buffer, contentType: string): Promise<void> {
+    if (++this.puts > this.failAfterPuts) throw new Error('storage went away');
+    await store.put(key, body, contentType);
+  }
+}
+
+/**
+ * 24 events a minute from 10:10 UTC: offsets 0 to about 1,200 fall in the 10:00
+ * hour, the rest in later hours, so a batch writes several files.
+ */
+function stream(topic: string, count: number): SourceRecord[] {
+  const sim = new ShopperSimulator({ seed: 77, startTimeMs: Date.UTC(2026, 10, 23, 10, 10), eventsPerSecond: 0.4, dailyCurve: false, warmStart: true });
+  return Array.from({ length: count }, (_, i) => ({ topic, partition: 0, offset: String(i), value: sim.nextRecord().value }));
+}
+
+async function keysUnder(prefix: string): Promise<string[]> {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: config.bucket, Prefix: prefix }));
+  return (listed.Contents ?? []).map((o) => o.Key!);
+}
+
+afterAll(() => s3.destroy());
+
+describe('retries and re-deliveries never leave a row twice', () => {
+  it.each([
+    ['a batch dies half-way and is re-delivered in two smaller batches', 2, [[0, 999], [1000, 2999]]],
+    ['a batch succeeds but its commit is lost, and it is re-delivered in other boundaries', Infinity, [[0, 1499], [1500, 2999]]],
+    ['a batch dies before writing anything and is re-delivered whole', 0, [[0, 2999]]],
+  ])('%s', async (_name, failAfterPuts, redeliveries) => {
+    const topic = `retry.${Math.random().toString(36).slice(2, 8)}`;
+    const records = stream(topic, 3_000);
+    const ingest = Date.now();
+
+    const first = consumeRecords(new StoreThatDies(failAfterPuts), records.slice(0, 2_000), ingest, encodeParquet);
+    if (failAfterPuts === Infinity) await first;
+    else await expect(first).rejects.toThrow('storage went away');
+
+    for (const [from, to] of redeliveries as [number, number][]) {
+      await consumeRecords(store, records.slice(from, to + 1), ingest + 1, encodeParquet);
+    }
+
+    const lake = await openLake(config);
+    try {
+      const rows = await lake.query(`SELECT event_id, count(*)::INTEGER AS n FROM events WHERE source_topic = '${topic}' GROUP BY event_id`);
+      expect(rows.length).toBe(3_000);
+      expect(rows.filter((r) => r.n !== 1)).toEqual([]);
+      const hours = await lake.query(`SELECT count(DISTINCT hour)::INTEGER AS n FROM events WHERE source_topic = '${topic}'`);
+      expect(hours[0]!.n).toBeGreaterThan(1);
+    } finally {
+      lake.close();
+    }
+  });
+});
+
+describe('the bundled handler on recorded event shapes', () => {
+  let handler: (event: unknown) => Promise<{ records: number; valid: number; quarantined: number }>;
+  beforeAll(async () => {
+    Object.assign(process.env, handlerEnv(config));
+    ({ handler } = (await import(pathToFileURL(await bundleLambda('consumer')).href)) as { handler: typeof handler });
+  });
+
+  const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')) as KafkaEvent;
+
+  it.each([
+    ['msk-event.json', { records: 6, valid: 4, quarantined: 2 }, ['clickstream.events-p0-o100-101', 'clickstream.events-p3-o7-8']],
+    ['self-managed-kafka-event.json', { records: 2, valid: 1, quarantined: 0 }, ['clickstream.events-p1-o0-0']],
+    ['kinesis-event.json', { records: 3, valid: 2, quarantined: 1 }, ['clickstream-events-p2-o49590338271490256608559692538361571095921575989136588898-']],
+  ])('writes %s to the lake', async (name, counts, files) => {
+    const result = await handler(fixture(name));
+    expect(result).toMatchObject(counts);
+    const keys = await keysUnder('events/year=2026/month=11/day=23/hour=20/');
+    for (const file of files) expect(keys.some((k) => k.includes(file)), file).toBe(true);
+  });
+
+  it('fails the batch (so it is retried) when the event is not one it knows', async () => {
+    await expect(handler({ Records: [{ eventSource: 'aws:sqs' }] })).rejects.toThrow(/unsupported event/);
+  });
+});
