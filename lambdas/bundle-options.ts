@@ -9,6 +9,11 @@ export const LAMBDA_ENTRY_POINTS = {
 
 export type LambdaName = keyof typeof LAMBDA_ENTRY_POINTS;
 
+/** Files a bundle loads at run time, by package and path inside it; copied next to index.mjs. */
+export const LAMBDA_ASSETS: Readonly<Record<LambdaName, readonly { package: string; file: string }[]>> = {
+  consumer: [{ package: '@bokuweb/zstd-wasm', file: 'dist/common/zstd.wasm' }],
+};
+
 export const LAMBDA_BUNDLE_OPTIONS = {
   bundle: true,
   platform: 'node',
@@ -17,7 +22,17 @@ export const LAMBDA_BUNDLE_OPTIONS = {
   target: 'node20',
   minify: true,
   sourcemap: 'linked',
-  // Some CommonJS dependencies call require(); give ESM output one.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  // CommonJS dependencies call require() and read __dirname (zstd-wasm loads zstd.wasm
+  // from beside itself); give the ESM output both. Files in LAMBDA_ASSETS go beside it.
+  banner: {
+    js: [
+      "import { createRequire as __createRequire } from 'node:module';",
+      "import { dirname as __pathDirname } from 'node:path';",
+      "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+      'const require = __createRequire(import.meta.url);',
+      'const __filename = __fileURLToPath(import.meta.url);',
+      'const __dirname = __pathDirname(__filename);',
+    ].join(' '),
+  },
   logLevel: 'warning',
 } as const;

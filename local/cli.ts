@@ -51,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
       return runConsumer(loadConfig());
     }
     case 'bench': {
-      const { cmdBench } = await import('./bench/producer-bench.ts');
+      const { cmdBench } = await import('./bench/index.ts');
       return cmdBench(rest, loadConfig());
     }
     case undefined:

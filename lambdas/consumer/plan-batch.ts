@@ -51,6 +51,8 @@ export interface BatchStats {
 }
 
 const HOUR_MS = 3_600_000;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function planBatch(records: readonly SourceRecord[], ingestTimeMs: number): PartitionPlan[] {
@@ -89,13 +91,14 @@ function planPartition(records: readonly SourceRecord[], ingestTimeMs: number): 
     const hour = Math.floor(result.event.event_time / HOUR_MS);
     let rows = byHour.get(hour);
     if (!rows) byHour.set(hour, (rows = []));
-    rows.push({
-      ...result.event,
-      source_topic: topic,
-      source_partition: partition,
-      source_offset: record.offset,
-      ingest_time: ingestTimeMs,
-    });
+    // The event was parsed just now and nothing else holds it: adding the lineage in place
+    // saves a copy of every row, the largest cost in this loop.
+    const row = result.event as Mutable<LakeRow>;
+    row.source_topic = topic;
+    row.source_partition = partition;
+    row.source_offset = record.offset;
+    row.ingest_time = ingestTimeMs;
+    rows.push(row);
   }
 
   const events = [...byHour.entries()]

@@ -1,27 +1,23 @@
 /**
- * `npx clickstream bench`: the simulator + producer from one Node process
+ * The simulator + producer from one Node process
  * against Kafka's own `kafka-producer-perf-test` (ProducerPerformance, from the
  * same jars), on the same broker, with the same record count, the same
  * payloads (the perf test sends our JSON events from a payload file), acks=all
  * and lz4. Runs alternate so machine noise hits both; the ratio is the figure.
  */
 import { randomBytes } from 'node:crypto';
-import { cpus } from 'node:os';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { Admin } from '@platformatic/kafka';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
 import type { LocalConfig } from '../config.ts';
-import { parseCount } from '../cli-options.ts';
-import { UserError } from '../errors.ts';
 import { produce } from '../produce.ts';
-import { bootstrapServers, KAFKA_VERSION, kafkaLibs } from '../services/kafka.ts';
+import { bootstrapServers, kafkaLibs } from '../services/kafka.ts';
 import { javaCommand } from '../services/prerequisites.ts';
 import { runCommand } from '../services/process.ts';
-import { down, up } from '../services/stack.ts';
+import { median } from './stats.ts';
 
 export interface ProducerBenchResult {
   readonly records: number;
@@ -32,37 +28,6 @@ export interface ProducerBenchResult {
   readonly kafkaProducerPerfTest: number;
   readonly ratio: number;
   readonly runs: { readonly clickstreamProducer: number[]; readonly kafkaProducerPerfTest: number[] };
-}
-
-export async function cmdBench(args: string[], config: LocalConfig): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({ args, options: { json: { type: 'boolean' }, count: { type: 'string' }, rounds: { type: 'string' } } }).values;
-  } catch (error) {
-    throw new UserError(`${(error as Error).message.split('\n')[0]}; run \`npx clickstream help\` for the options`);
-  }
-  const records = values.count === undefined ? 200_000 : parseCount('--count', values.count);
-  const rounds = values.rounds === undefined ? 3 : parseCount('--rounds', values.rounds);
-  const log = (line: string) => console.error(`clickstream bench: ${line}`);
-
-  const { started } = await up(config, log);
-  try {
-    const producer = await benchProducer(config, records, rounds, log);
-    const report = {
-      machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, kafka: KAFKA_VERSION },
-      producer,
-    };
-    if (values.json) console.log(JSON.stringify(report));
-    else {
-      console.log(`producer, ${records.toLocaleString('en-US')} records of ${producer.averageRecordBytes} bytes, median of ${rounds} rounds`);
-      console.log(`  clickstream simulator + producer  ${Math.round(producer.clickstreamProducer).toLocaleString('en-US')} events/s`);
-      console.log(`  kafka-producer-perf-test          ${Math.round(producer.kafkaProducerPerfTest).toLocaleString('en-US')} records/s`);
-      console.log(`  ratio                             ${producer.ratio.toFixed(2)}`);
-    }
-    return 0;
-  } finally {
-    if (started.length > 0) await down(config, started);
-  }
 }
 
 export async function benchProducer(config: LocalConfig, records: number, rounds: number, log: (line: string) => void): Promise<ProducerBenchResult> {
@@ -141,10 +106,4 @@ async function withTopic<T>(config: LocalConfig, body: (topic: string) => Promis
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
     await admin.close();
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

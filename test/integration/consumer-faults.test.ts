@@ -10,7 +10,7 @@ import { openLake, waitForConsumer } from './helpers.ts';
 
 const config = inject('config');
 
-async function produceInBackground(seed: number, count: number): Promise<{ done: Promise<unknown>; acknowledged: SimulatedRecord[] }> {
+function produceInBackground(seed: number, count: number): { done: Promise<unknown>; acknowledged: SimulatedRecord[] } {
   const acknowledged: SimulatedRecord[] = [];
   const done = produce({ bootstrapServers: [bootstrapServers(config)], topic: config.topic, rate: 'max', count, seed, onAcknowledged: (b) => acknowledged.push(...b) });
   return { done, acknowledged };
@@ -31,7 +31,7 @@ async function expectExactlyOnce(acknowledged: readonly SimulatedRecord[]): Prom
 
 describe('consumer faults', () => {
   it('loses nothing and duplicates nothing when the runner is killed with SIGKILL mid-stream and restarted', async () => {
-    const { done, acknowledged } = await produceInBackground(101, 60_000);
+    const { done, acknowledged } = produceInBackground(101, 60_000);
     // Kill once the runner has written part of the stream.
     const before = readConsumerStatus(config)?.records ?? 0;
     while ((readConsumerStatus(config)?.records ?? 0) < before + 5_000) await sleep(100);
@@ -51,7 +51,7 @@ describe('consumer faults', () => {
     const failedBefore = readConsumerStatus(config)!.failedAttempts;
     expect(await stopMinio(config)).toBe(true);
     try {
-      const { done, acknowledged } = await produceInBackground(202, 20_000);
+      const { done, acknowledged } = produceInBackground(202, 20_000);
       await done;
       while (readConsumerStatus(config)!.failedAttempts < failedBefore + 2) await sleep(200);
       expect(await startMinio(config, () => undefined)).toBe(true);

@@ -33,11 +33,12 @@ describe('local services', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('reports both services healthy', async () => {
+  it('reports every service healthy', async () => {
     const services = await status(config);
     expect(services.map((s) => [s.name, s.healthy])).toEqual([
       ['kafka', true],
       ['minio', true],
+      ['consumer', true],
     ]);
   });
 

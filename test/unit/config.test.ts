@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../local/config.ts';
+import { configEnv, loadConfig } from '../../local/config.ts';
 import { UserError } from '../../local/errors.ts';
 
 describe('loadConfig', () => {
@@ -19,10 +19,16 @@ describe('loadConfig', () => {
       CLICKSTREAM_TOPIC: 'shop.events',
       CLICKSTREAM_PARTITIONS: '3',
       CLICKSTREAM_BUCKET: 'my-lake',
+      CLICKSTREAM_BATCH_SIZE: '500',
+      CLICKSTREAM_BATCHING_WINDOW_SECONDS: '0',
+      CLICKSTREAM_MAX_ATTEMPTS: '3',
     });
     expect(config).toEqual({
       cacheDir: '/c', stateDir: '/s', kafkaPort: 2001, kafkaControllerPort: 2002, minioPort: 2003, topic: 'shop.events', partitions: 3, bucket: 'my-lake',
+      batchSize: 500, batchingWindowSeconds: 0, maxAttempts: 3,
     });
+    // configEnv round-trips: a child process loads the same configuration.
+    expect(loadConfig(configEnv(config))).toEqual(config);
   });
 
   it.each([
@@ -33,6 +39,9 @@ describe('loadConfig', () => {
     ['CLICKSTREAM_PARTITIONS', '2.5', 'CLICKSTREAM_PARTITIONS must be a whole number from 1 to 1000, got "2.5"'],
     ['CLICKSTREAM_TOPIC', 'bad topic!', 'CLICKSTREAM_TOPIC must be letters, digits, dots, dashes and underscores, got "bad topic!"'],
     ['CLICKSTREAM_BUCKET', 'Upper_Case', 'CLICKSTREAM_BUCKET must be an S3 bucket name: 3-63 lower-case letters, digits, dots and dashes, got "Upper_Case"'],
+    ['CLICKSTREAM_BATCH_SIZE', '20000', 'CLICKSTREAM_BATCH_SIZE must be a whole number from 1 to 10000, got "20000"'],
+    ['CLICKSTREAM_BATCHING_WINDOW_SECONDS', '301', 'CLICKSTREAM_BATCHING_WINDOW_SECONDS must be a whole number from 0 to 300, got "301"'],
+    ['CLICKSTREAM_MAX_ATTEMPTS', '0', 'CLICKSTREAM_MAX_ATTEMPTS must be a whole number from 1 to 1000, got "0"'],
     ['CLICKSTREAM_STATE_DIR', 'relative/dir', 'CLICKSTREAM_STATE_DIR must be an absolute path, got "relative/dir"'],
     ['CLICKSTREAM_CACHE_DIR', '~/cache', 'CLICKSTREAM_CACHE_DIR must be an absolute path, got "~/cache"'],
   ])('rejects %s=%s with a sentence that says what to set', (key, value, message) => {

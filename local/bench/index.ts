@@ -1,0 +1,56 @@
+/**
+ * `npx clickstream bench`: every benchmark, each figure beside a baseline
+ * measured in the same run, printed for people or as one JSON object.
+ */
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { LocalConfig } from '../config.ts';
+import { parseCount } from '../cli-options.ts';
+import { UserError } from '../errors.ts';
+import { KAFKA_VERSION } from '../services/kafka.ts';
+import { down, up } from '../services/stack.ts';
+import { benchHandler } from './handler-bench.ts';
+import { benchProducer } from './producer-bench.ts';
+
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
+
+export async function cmdBench(args: string[], config: LocalConfig): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({ args, options: { json: { type: 'boolean' }, count: { type: 'string' }, rounds: { type: 'string' } } }).values;
+  } catch (error) {
+    throw new UserError(`${(error as Error).message.split('\n')[0]}; run \`npx clickstream help\` for the options`);
+  }
+  const records = values.count === undefined ? 200_000 : parseCount('--count', values.count);
+  const rounds = values.rounds === undefined ? 3 : parseCount('--rounds', values.rounds);
+  const log = (line: string) => console.error(`clickstream bench: ${line}`);
+
+  log('consumer core on a 10,000-record batch');
+  const handler = await benchHandler();
+  const { started } = await up(config, log);
+  try {
+    const producer = await benchProducer(config, records, rounds, log);
+    const report = {
+      machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, kafka: KAFKA_VERSION },
+      producer,
+      handler,
+    };
+    if (values.json) {
+      console.log(JSON.stringify(report));
+      return 0;
+    }
+    console.log(`producer: ${n(records)} records of ${producer.averageRecordBytes} bytes, median of ${rounds} rounds`);
+    console.log(`  clickstream simulator + producer  ${n(producer.clickstreamProducer)} events/s`);
+    console.log(`  kafka-producer-perf-test          ${n(producer.kafkaProducerPerfTest)} records/s`);
+    console.log(`  ratio                             ${producer.ratio.toFixed(2)}`);
+    console.log(`consumer core: ${n(handler.records)} records, ${(handler.batchBytes / 1e6).toFixed(1)} MB, median of ${handler.rounds} rounds`);
+    console.log(`  decode + validate + group + Parquet  ${n(handler.coreEventsPerSecond)} events/s`);
+    console.log(`  JSON.parse only                      ${n(handler.jsonParseEventsPerSecond)} events/s`);
+    console.log(`  cost over JSON.parse                 ${handler.costOverJsonParse.toFixed(1)}x`);
+    console.log(`  Parquet written                      ${(handler.parquetBytes / 1e6).toFixed(2)} MB`);
+    console.log(`bundle ${(handler.bundleBytes / 1024).toFixed(0)} KiB; cold start ${handler.coldStartMs.toFixed(0)} ms vs bare node ${handler.bareNodeStartMs.toFixed(0)} ms`);
+    return 0;
+  } finally {
+    if (started.length > 0) await down(config, started);
+  }
+}
