@@ -13,7 +13,9 @@ import { localS3Client } from './services/minio.ts';
 import { handlerEnv, writeConsumerStatus } from './services/consumer.ts';
 
 export async function runConsumer(config: LocalConfig): Promise<number> {
-  // The handler reads its settings from the environment, as it does in Lambda.
+  // The handler reads its settings from the environment, as it does in Lambda. Any other
+  // AWS settings of the user's shell (a session token, a profile) must not reach MinIO.
+  for (const key of Object.keys(process.env)) if (key.startsWith('AWS_')) delete process.env[key];
   Object.assign(process.env, handlerEnv(config));
   const bundle = await bundleLambda('consumer');
   const { handler } = (await import(pathToFileURL(bundle).href)) as { handler: Handler };
@@ -31,6 +33,8 @@ export async function runConsumer(config: LocalConfig): Promise<number> {
       },
     },
     log: (entry) => console.log(JSON.stringify({ time: new Date().toISOString(), ...entry })),
+    // Exit so `status` shows the consumer down instead of a live process that reads nothing.
+    onFatal: () => process.exit(1),
   });
 
   const startedAt = new Date().toISOString();

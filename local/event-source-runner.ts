@@ -13,6 +13,8 @@ import type { KafkaEvent, KafkaEventRecord } from '../lambdas/consumer/kafka-eve
 /** Lambda's limit on an invocation payload. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
+type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+
 export type Handler = (event: KafkaEvent) => Promise<unknown>;
 
 export interface OnFailureDestination {
@@ -36,6 +38,8 @@ export interface EventSourceRunnerOptions {
   readonly handler: Handler;
   readonly onFailure: OnFailureDestination;
   readonly log?: (entry: Record<string, unknown>) => void;
+  /** Called when the consumer cannot go on (its stream failed); the process should exit. */
+  readonly onFatal?: (error: Error) => void;
 }
 
 export interface RunnerStats {
@@ -46,7 +50,7 @@ export interface RunnerStats {
 }
 
 interface Pending {
-  readonly message: Message<Buffer, Buffer, Buffer, Buffer>;
+  readonly message: KafkaMessage;
   readonly bytes: number;
 }
 
@@ -56,9 +60,11 @@ export class EventSourceRunner {
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   private readonly pending: Pending[] = [];
   private pendingBytes = 0;
+  /** Per partition, the offset after the last record taken in: anything below it is a re-fetch. */
+  private readonly nextOffset = new Map<number, bigint>();
   private windowTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
-  private stopping = false;
+  private readonly stopped = new AbortController();
   private readonly batchSize: number;
   private readonly windowMs: number;
   private readonly maxAttempts: number;
@@ -86,6 +92,10 @@ export class EventSourceRunner {
     });
   }
 
+  private get stopping(): boolean {
+    return this.stopped.signal.aborted;
+  }
+
   async start(): Promise<void> {
     this.stream = await this.consumer.consume({
       topics: [this.options.topic],
@@ -94,13 +104,16 @@ export class EventSourceRunner {
       autocommit: false,
       maxWaitTime: 500,
     });
-    this.stream.on('data', (message: Message<Buffer, Buffer, Buffer, Buffer>) => this.accept(message));
-    this.stream.on('error', (error: Error) => this.log({ level: 'ERROR', message: 'consumer stream error', error: error.message }));
+    this.stream.on('data', (message: KafkaMessage) => this.accept(message));
+    this.stream.on('error', (error: Error) => {
+      this.log({ level: 'ERROR', message: 'consumer stream failed', error: error.message });
+      this.options.onFatal?.(error);
+    });
   }
 
   /** Stops fetching, finishes the batch in hand (committing it if it succeeds) and leaves the group. */
   async stop(): Promise<void> {
-    this.stopping = true;
+    this.stopped.abort();
     this.stream?.pause();
     clearTimeout(this.windowTimer);
     if (this.flushing) await this.flushing;
@@ -108,10 +121,18 @@ export class EventSourceRunner {
     await new Promise<void>((resolve, reject) => this.consumer.close(true, (error) => (error ? reject(error) : resolve())));
   }
 
-  private accept(message: Message<Buffer, Buffer, Buffer, Buffer>): void {
+  private accept(message: KafkaMessage): void {
+    // After a group rejoin the client fetches again from the committed offsets; records
+    // this runner already holds or is writing are skipped, so a batch never repeats one.
+    const expected = this.nextOffset.get(message.partition);
+    if (expected !== undefined && message.offset < expected) return;
+    this.nextOffset.set(message.partition, message.offset + 1n);
+
     const bytes = recordBytes(message);
     this.pending.push({ message, bytes });
     this.pendingBytes += bytes;
+    // Backpressure: while a batch is retried (storage down), stop fetching rather than buffer without bound.
+    if (this.pending.length >= 2 * this.batchSize || this.pendingBytes >= 2 * MAX_PAYLOAD_BYTES) this.stream?.pause();
     if (this.pending.length >= this.batchSize || this.pendingBytes >= MAX_PAYLOAD_BYTES) {
       this.scheduleFlush(0);
     } else if (!this.windowTimer) {
@@ -127,16 +148,15 @@ export class EventSourceRunner {
     }, delayMs);
   }
 
-  /** Invokes batch after batch while records are waiting; fetching pauses while a batch is retried. */
+  /** Invokes batch after batch while records are waiting. */
   private async flushLoop(): Promise<void> {
     while (this.pending.length > 0 && !this.stopping) {
-      const batch = this.takeBatch();
-      if (this.pending.length > this.batchSize * 2) this.stream?.pause();
-      await this.invokeUntilDone(batch);
-      if (this.pending.length < this.batchSize) this.stream?.resume();
-      if (this.pending.length > 0 && this.pending.length < this.batchSize && this.pendingBytes < MAX_PAYLOAD_BYTES) {
+      await this.invokeUntilDone(this.takeBatch());
+      if (this.stopping) return;
+      if (this.pending.length < this.batchSize && this.pendingBytes < MAX_PAYLOAD_BYTES) {
+        this.stream?.resume();
         // A partial batch waits for its window like any other.
-        this.scheduleFlush(this.windowMs);
+        if (this.pending.length > 0) this.scheduleFlush(this.windowMs);
         return;
       }
     }
@@ -156,35 +176,36 @@ export class EventSourceRunner {
   }
 
   private async invokeUntilDone(batch: Pending[]): Promise<void> {
-    const event = toKafkaEvent(batch.map((p) => p.message), this.options.bootstrapServers);
+    const messages = batch.map((p) => p.message);
+    const event = toKafkaEvent(messages, this.options.bootstrapServers);
     for (let attempt = 1; ; attempt++) {
       try {
         await this.options.handler(event);
-        await this.commit(batch);
         this.stats.batches++;
         this.stats.records += batch.length;
+        await this.commit(messages);
         return;
       } catch (error) {
         this.stats.failedAttempts++;
         const reason = error instanceof Error ? error.message : String(error);
         this.log({ level: 'WARN', message: 'batch failed', attempt, records: batch.length, error: reason });
-        if (attempt >= this.maxAttempts && (await this.sendToOnFailure(event, batch, attempt, reason))) {
-          await this.commit(batch);
+        if (attempt >= this.maxAttempts && (await this.sendToOnFailure(event, batch.length, attempt, reason))) {
+          await this.commit(messages);
           return;
         }
-        if (this.stopping) return; // not committed: the next start re-delivers it
-        await sleep(Math.min(30_000, this.retryBaseDelayMs * 2 ** (attempt - 1)));
+        if (this.stopping) return; // not committed: the next start delivers it again
+        await sleep(Math.min(30_000, this.retryBaseDelayMs * 2 ** (attempt - 1)), undefined, { signal: this.stopped.signal }).catch(() => undefined);
       }
     }
   }
 
   /** Lambda-style failure record: where the batch was, not its payload. True if it was stored. */
-  private async sendToOnFailure(event: KafkaEvent, batch: Pending[], attempts: number, reason: string): Promise<boolean> {
-    const partitions = Object.entries(event.records).map(([group, records]) => ({
+  private async sendToOnFailure(event: KafkaEvent, records: number, attempts: number, reason: string): Promise<boolean> {
+    const partitions = Object.entries(event.records).map(([group, list]) => ({
       topicPartition: group,
-      firstOffset: records[0]!.offset,
-      lastOffset: records[records.length - 1]!.offset,
-      records: records.length,
+      firstOffset: list[0]!.offset,
+      lastOffset: list[list.length - 1]!.offset,
+      records: list.length,
     }));
     const first = partitions[0]!;
     const body = JSON.stringify({
@@ -196,7 +217,7 @@ export class EventSourceRunner {
     });
     try {
       await this.options.onFailure.write(`on-failure/${first.topicPartition}-o${first.firstOffset}-${Date.now()}.json`, body);
-      this.stats.sentToOnFailure += batch.length;
+      this.stats.sentToOnFailure += records;
       this.log({ level: 'ERROR', message: 'batch sent to the on-failure destination', partitions });
       return true;
     } catch (error) {
@@ -205,21 +226,36 @@ export class EventSourceRunner {
     }
   }
 
-  /** Commits the offset after the last record of each partition in the batch. */
-  private async commit(batch: Pending[]): Promise<void> {
-    const last = new Map<number, Message<Buffer, Buffer, Buffer, Buffer>>();
-    for (const { message } of batch) last.set(message.partition, message);
-    for (const message of last.values()) await message.commit();
+  /**
+   * Commits, per partition, the offset after the highest record of the batch. Retried on
+   * its own: the batch has landed, so a commit failure must not re-run the handler. If it
+   * never succeeds (stop), the batch is delivered again and its keys overwrite themselves.
+   */
+  private async commit(messages: readonly KafkaMessage[]): Promise<void> {
+    const highest = new Map<number, KafkaMessage>();
+    for (const m of messages) if (m.offset >= (highest.get(m.partition)?.offset ?? -1n)) highest.set(m.partition, m);
+    for (let attempt = 1; !this.stopping || attempt === 1; attempt++) {
+      try {
+        for (const message of highest.values()) await message.commit();
+        return;
+      } catch (error) {
+        this.log({ level: 'WARN', message: 'offset commit failed', attempt, error: (error as Error).message });
+        await sleep(Math.min(5_000, 200 * attempt), undefined, { signal: this.stopped.signal }).catch(() => undefined);
+      }
+    }
   }
 }
 
-function recordBytes(message: Message<Buffer, Buffer, Buffer, Buffer>): number {
-  // Base64 grows the payload by a third; the JSON around each record adds about 150 bytes.
-  return Math.ceil(((message.value?.length ?? 0) + (message.key?.length ?? 0)) * (4 / 3)) + 150;
+function recordBytes(message: KafkaMessage): number {
+  let headers = 0;
+  for (const [k, v] of message.headers) headers += (k?.length ?? 0) + 4 * (v?.length ?? 0) + 8;
+  // Base64 grows key and value by a third; headers go as arrays of numbers (about 4 bytes a byte);
+  // topic, partition, offset, timestamps and JSON punctuation add about 150 bytes.
+  return Math.ceil(((message.value?.length ?? 0) + (message.key?.length ?? 0)) * (4 / 3)) + headers + message.topic.length + 150;
 }
 
 /** The event exactly as Lambda builds it for a self-managed Kafka / MSK source. */
-export function toKafkaEvent(messages: readonly Message<Buffer, Buffer, Buffer, Buffer>[], bootstrapServers: readonly string[]): KafkaEvent {
+export function toKafkaEvent(messages: readonly KafkaMessage[], bootstrapServers: readonly string[]): KafkaEvent {
   const records: Record<string, KafkaEventRecord[]> = {};
   for (const m of messages) {
     const group = `${m.topic}-${m.partition}`;
@@ -231,7 +267,8 @@ export function toKafkaEvent(messages: readonly Message<Buffer, Buffer, Buffer, 
       timestampType: 'CREATE_TIME',
       key: m.key && m.key.length > 0 ? m.key.toString('base64') : null,
       value: m.value ? m.value.toString('base64') : null,
-      headers: [...m.headers.entries()].map(([k, v]) => ({ [k.toString()]: [...v] })),
+      // Kafka allows a header without a value; Lambda sends it as an empty list.
+      headers: [...m.headers.entries()].map(([k, v]) => ({ [k?.toString() ?? '']: v ? [...v] : [] })),
     });
   }
   return { eventSource: 'SelfManagedKafka', bootstrapServers: bootstrapServers.join(','), records };

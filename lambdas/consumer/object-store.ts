@@ -1,10 +1,27 @@
-/** The storage the consumer writes to: an interface, and its S3 adapter (AWS S3, LocalStack or MinIO). */
+/**
+ * The storage the consumer writes to: an interface, and its S3 adapter (AWS S3,
+ * LocalStack or MinIO). Conditional writes (If-Match / If-None-Match) are what S3
+ * and MinIO offer for compare-and-swap.
+ */
 import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
+export interface StoredObject {
+  readonly body: Buffer;
+  readonly etag: string;
+}
+
+/** Write only if the object is unchanged since it was read (etag), or only if there is none yet. */
+export type PutCondition = { readonly ifMatch: string } | { readonly ifNoneMatch: '*' };
+
+export class PreconditionFailedError extends Error {
+  override readonly name = 'PreconditionFailedError';
+}
+
 export interface ObjectStore {
-  /** The object's bytes, or undefined if there is no such object. */
-  get(key: string): Promise<Buffer | undefined>;
-  put(key: string, body: Buffer, contentType: string): Promise<void>;
+  /** The object's bytes and ETag, or undefined if there is no such object. */
+  get(key: string): Promise<StoredObject | undefined>;
+  /** Writes the object; with a condition, throws PreconditionFailedError if it does not hold. */
+  put(key: string, body: Buffer, contentType: string, condition?: PutCondition): Promise<void>;
   /** Deletes the objects; missing ones are not an error. */
   delete(keys: readonly string[]): Promise<void>;
 }
@@ -15,18 +32,32 @@ export class S3ObjectStore implements ObjectStore {
     readonly bucket: string,
   ) {}
 
-  async get(key: string): Promise<Buffer | undefined> {
+  async get(key: string): Promise<StoredObject | undefined> {
     try {
       const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return Buffer.from(await response.Body!.transformToByteArray());
+      return { body: Buffer.from(await response.Body!.transformToByteArray()), etag: response.ETag ?? '' };
     } catch (error) {
       if (error instanceof NoSuchKey) return undefined;
       throw error;
     }
   }
 
-  async put(key: string, body: Buffer, contentType: string): Promise<void> {
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+  async put(key: string, body: Buffer, contentType: string, condition?: PutCondition): Promise<void> {
+    try {
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          ...(condition && 'ifMatch' in condition && { IfMatch: condition.ifMatch }),
+          ...(condition && 'ifNoneMatch' in condition && { IfNoneMatch: condition.ifNoneMatch }),
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name === 'PreconditionFailed') throw new PreconditionFailedError(`${key} changed while this batch was written`);
+      throw error;
+    }
   }
 
   async delete(keys: readonly string[]): Promise<void> {

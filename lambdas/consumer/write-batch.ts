@@ -8,7 +8,9 @@
  * succeeds, so a delivery that starts at offset S means every logged batch
  * starting at S or later was never committed: its objects are deleted before
  * the new ones are written. The order (delete, log, write) keeps that true
- * whenever the function dies.
+ * whenever the function dies. The log is replaced only if nobody else changed it
+ * since it was read, so two invocations on one partition (a rebalance, a slow
+ * zombie) cannot both think they own it: the loser fails and is retried.
  */
 import { consumerStateKey } from './lake-keys.ts';
 import type { ObjectStore } from './object-store.ts';
@@ -39,7 +41,8 @@ export interface WriteResult extends BatchStats {
 
 export async function writePartitionPlan(store: ObjectStore, plan: PartitionPlan, encode: ParquetEncoder): Promise<WriteResult> {
   const logKey = consumerStateKey(plan.topic, plan.partition);
-  const log = await readLog(store, logKey);
+  const stored = await store.get(logKey);
+  const log = parseLog(stored?.body, logKey);
   const superseded = log.batches.filter((b) => compareOffsets(b.first, plan.firstOffset) >= 0);
   const kept = log.batches.filter((b) => compareOffsets(b.first, plan.firstOffset) < 0);
 
@@ -48,7 +51,7 @@ export async function writePartitionPlan(store: ObjectStore, plan: PartitionPlan
   if (stale.length > 0) await store.delete(stale);
 
   const next: WriteLog = { version: 1, batches: [...kept, { first: plan.firstOffset, last: plan.lastOffset, keys }].slice(-LOG_LENGTH) };
-  await store.put(logKey, Buffer.from(JSON.stringify(next)), 'application/json');
+  await store.put(logKey, Buffer.from(JSON.stringify(next)), 'application/json', stored ? { ifMatch: stored.etag } : { ifNoneMatch: '*' });
 
   await Promise.all([
     ...plan.events.map(async (o) => store.put(o.key, await encode(o.rows), 'application/vnd.apache.parquet')),
@@ -59,10 +62,14 @@ export async function writePartitionPlan(store: ObjectStore, plan: PartitionPlan
   return { ...plan.stats, objectsWritten: keys.length, objectsReplaced: stale.length };
 }
 
-async function readLog(store: ObjectStore, key: string): Promise<WriteLog> {
-  const body = await store.get(key);
+function parseLog(body: Buffer | undefined, key: string): WriteLog {
   if (!body) return { version: 1, batches: [] };
-  const parsed = JSON.parse(body.toString('utf8')) as WriteLog;
+  let parsed: WriteLog;
+  try {
+    parsed = JSON.parse(body.toString('utf8')) as WriteLog;
+  } catch {
+    throw new Error(`consumer write log ${key} is not JSON: inspect it, then delete it to start a fresh log`);
+  }
   if (parsed.version !== 1 || !Array.isArray(parsed.batches)) throw new Error(`consumer write log ${key} has an unknown format`);
   return parsed;
 }

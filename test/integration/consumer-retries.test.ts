@@ -4,7 +4,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import type { KafkaEvent } from '../../lambdas/consumer/kafka-event.ts';
-import { S3ObjectStore, type ObjectStore } from '../../lambdas/consumer/object-store.ts';
+import { PreconditionFailedError, S3ObjectStore, type ObjectStore, type PutCondition } from '../../lambdas/consumer/object-store.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
@@ -23,9 +23,9 @@ class StoreThatDies implements ObjectStore {
   constructor(private readonly failAfterPuts: number) {}
   get = (key: string) => store.get(key);
   delete = (keys: readonly string[]) => store.delete(keys);
-  async put(key: string, body: Buffer, contentType: string): Promise<void> {
+  async put(key: string, body: Buffer, contentType: string, condition?: PutCondition): Promise<void> {
     if (++this.puts > this.failAfterPuts) throw new Error('storage went away');
-    await store.put(key, body, contentType);
+    await store.put(key, body, contentType, condition);
   }
 }
 
@@ -70,6 +70,33 @@ describe('retries and re-deliveries never leave a row twice', () => {
       expect(rows.filter((r) => r.n !== 1)).toEqual([]);
       const hours = await lake.query(`SELECT count(DISTINCT hour)::INTEGER AS n FROM events WHERE source_topic = '${topic}'`);
       expect(hours[0]!.n).toBeGreaterThan(1);
+    } finally {
+      lake.close();
+    }
+  });
+});
+
+describe('two writers of one partition (a rebalance, a zombie invocation)', () => {
+  it('lets only one change the write log; the other fails, is retried, and no row lands twice', async () => {
+    const topic = `race.${Math.random().toString(36).slice(2, 8)}`;
+    const records = stream(topic, 2_000);
+    // The zombie reads the log, then the new owner writes a whole batch, then the zombie writes.
+    const zombieStore: ObjectStore = {
+      get: (key) => store.get(key),
+      delete: (keys) => store.delete(keys),
+      put: async (key, body, contentType, condition) => {
+        if (key.startsWith('_consumer_state/')) await consumeRecords(store, records.slice(0, 1_500), Date.now(), encodeParquet);
+        await store.put(key, body, contentType, condition);
+      },
+    };
+    await expect(consumeRecords(zombieStore, records.slice(0, 1_000), Date.now(), encodeParquet)).rejects.toBeInstanceOf(PreconditionFailedError);
+    await consumeRecords(store, records.slice(1_500), Date.now(), encodeParquet);
+
+    const lake = await openLake(config);
+    try {
+      const rows = await lake.query(`SELECT event_id, count(*)::INTEGER AS n FROM events WHERE source_topic = '${topic}' GROUP BY event_id`);
+      expect(rows.length).toBe(2_000);
+      expect(rows.filter((r) => r.n !== 1)).toEqual([]);
     } finally {
       lake.close();
     }
