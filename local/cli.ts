@@ -7,11 +7,12 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type LocalConfig } from './config.ts';
 import { UserError } from './errors.ts';
 import { formatProgress, formatSummary, parseCount, parseRate, parseSeconds, parseSeed, parseShare } from './cli-options.ts';
+import { waitForCaughtUp } from './consumer-lag.ts';
 import { produce } from './produce.ts';
 import type { InjectionRates } from '../lambdas/simulator/simulator.ts';
 import { trafficAt } from '../lambdas/simulator/traffic-curve.ts';
 import { acceptsConnections, bootstrapServers } from './services/kafka.ts';
-import { minioProcess, s3Endpoint } from './services/minio.ts';
+import { minioCredentialsFile, s3Endpoint } from './services/minio.ts';
 import { consumerProcess } from './services/consumer.ts';
 import { down, status, up } from './services/stack.ts';
 
@@ -198,6 +199,13 @@ async function cmdRun(args: string[]): Promise<number> {
   try {
     return await cmdProduce(settings, config);
   } finally {
+    if (started.includes('consumer')) {
+      // Let the consumer write what was produced before it stops, so the lake is complete.
+      log('waiting for the consumer to write what was produced (up to 30 s)');
+      if (!(await waitForCaughtUp([bootstrapServers(config)], config.topic, config.partitions, 30_000))) {
+        log('the consumer has not caught up; the rest is written at the next start');
+      }
+    }
     if (started.length > 0) {
       const stopped = await down(config, started);
       log(`stopped ${stopped.join(' and ')}`);
@@ -210,7 +218,7 @@ function printEndpoints(config: LocalConfig, started: readonly string[]): void {
   log(`Kafka  ${bootstrapServers(config)}  topic ${config.topic}${reused.includes('kafka') ? '  (already running)' : ''}`);
   log(`MinIO  ${s3Endpoint(config)}  bucket ${config.bucket}${reused.includes('minio') ? '  (already running)' : ''}`);
   log(`consumer  ${config.topic} -> s3://${config.bucket}/events/year=/month=/day=/hour=/ (log: ${consumerProcess(config).logFile})${reused.includes('consumer') ? '  (already running)' : ''}`);
-  log(`S3 credentials in ${minioProcess(config).marker.replace(/data$/, 'credentials.json')} (readable only by you)`);
+  log(`S3 credentials in ${minioCredentialsFile(config)} (readable only by you)`);
 }
 
 main(process.argv.slice(2)).then(
@@ -218,9 +226,21 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof UserError) {
       log(error.message);
-    } else {
+    } else if (process.env.CLICKSTREAM_DEBUG) {
       console.error(error);
+    } else {
+      // Not a problem we recognised: one line, and how to see the rest.
+      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      log(`${message} (set CLICKSTREAM_DEBUG=1 for details, and see the service logs in ${loadConfigQuietly()?.stateDir ?? 'the state directory'})`);
     }
     process.exit(1);
   },
 );
+
+function loadConfigQuietly(): LocalConfig | undefined {
+  try {
+    return loadConfig();
+  } catch {
+    return undefined;
+  }
+}

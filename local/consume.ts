@@ -8,15 +8,20 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { LocalConfig } from './config.ts';
 import { bundleLambda } from './bundle.ts';
 import { EventSourceRunner, type Handler } from './event-source-runner.ts';
-import { bootstrapServers } from './services/kafka.ts';
+import { UserError } from './errors.ts';
+import { acceptsConnections, bootstrapServers } from './services/kafka.ts';
 import { localS3Client } from './services/minio.ts';
 import { handlerEnv, writeConsumerStatus } from './services/consumer.ts';
 
 export async function runConsumer(config: LocalConfig): Promise<number> {
+  const env = handlerEnv(config);
+  if (!(await acceptsConnections(config.kafkaPort))) {
+    throw new UserError(`no Kafka broker answers on ${bootstrapServers(config)}: start one with \`npx clickstream up\``);
+  }
   // The handler reads its settings from the environment, as it does in Lambda. Any other
   // AWS settings of the user's shell (a session token, a profile) must not reach MinIO.
-  for (const key of Object.keys(process.env)) if (key.startsWith('AWS_')) delete process.env[key];
-  Object.assign(process.env, handlerEnv(config));
+  for (const key of Object.keys(process.env)) if (key.startsWith('AWS_') && !key.startsWith('AWS_SDK_JS_')) delete process.env[key];
+  Object.assign(process.env, env);
   const bundle = await bundleLambda('consumer');
   const { handler } = (await import(pathToFileURL(bundle).href)) as { handler: Handler };
   const s3 = localS3Client(config);

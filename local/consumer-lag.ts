@@ -1,4 +1,5 @@
 /** How far the consumer group is behind the topic: end offsets minus committed offsets, per partition. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '@platformatic/kafka';
 
 export const CONSUMER_GROUP = 'clickstream-consumer';
@@ -27,5 +28,16 @@ export async function consumerLag(bootstrapServers: readonly string[], topic: st
     });
   } finally {
     await admin.close();
+  }
+}
+
+/** Polls until the group has committed everything on the topic; false if the timeout passed first. */
+export async function waitForCaughtUp(bootstrapServers: readonly string[], topic: string, partitions: number, timeoutMs: number, groupId = CONSUMER_GROUP): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lag = await consumerLag(bootstrapServers, topic, partitions, groupId);
+    if (lag.length === partitions && lag.every((p) => p.lag === 0)) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(500);
   }
 }

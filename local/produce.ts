@@ -10,6 +10,13 @@ import { ShopperSimulator, type InjectionRates, type SimulatedRecord } from '../
 /** The simulated event rate used when producing flat out, so event times stay near the wall clock. */
 const MAX_MODE_SIMULATED_RATE = 50_000;
 
+/**
+ * Flat out, the simulated clock may run ahead of the wall clock by at most this
+ * much; beyond it the producer waits. Consumers reject events more than 15
+ * minutes in the future.
+ */
+const MAX_LEAD_MS = 5 * 60_000;
+
 export interface ProduceOptions {
   readonly bootstrapServers: readonly string[];
   readonly topic: string;
@@ -110,13 +117,13 @@ export async function produce(options: ProduceOptions): Promise<ProduceSummary> 
     let batch: SimulatedRecord[] = [];
     let batchOpenedAt = 0;
     while (!stopping()) {
-      if (paced && simulator.peekTimeMs() > Date.now()) {
+      if (simulator.peekTimeMs() > Date.now() + (paced ? 0 : MAX_LEAD_MS)) {
         // Nothing is due yet: ship what we have rather than hold it, then wait for the next event.
         if (batch.length > 0 && performance.now() - batchOpenedAt >= 20 && inFlight.size < maxInFlight) {
           dispatch(batch);
           batch = [];
         }
-        await sleep(Math.min(50, simulator.peekTimeMs() - Date.now()));
+        await sleep(Math.max(1, Math.min(50, simulator.peekTimeMs() - Date.now())));
         continue;
       }
       if (batch.length === 0) batchOpenedAt = performance.now();

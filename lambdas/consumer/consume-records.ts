@@ -9,16 +9,11 @@ export interface ConsumeResult extends WriteResult {
 }
 
 export async function consumeRecords(store: ObjectStore, records: readonly SourceRecord[], ingestTimeMs: number, encode: ParquetEncoder): Promise<ConsumeResult> {
-  const total = { partitions: 0, records: 0, valid: 0, quarantined: 0, duplicatesDropped: 0, objectsWritten: 0, objectsReplaced: 0 };
+  const total: Record<keyof ConsumeResult, number> = { partitions: 0, records: 0, valid: 0, quarantined: 0, duplicatesDropped: 0, objectsWritten: 0, objectsReplaced: 0 };
   for (const plan of planBatch(records, ingestTimeMs)) {
     const result = await writePartitionPlan(store, plan, encode);
     total.partitions++;
-    total.records += result.records;
-    total.valid += result.valid;
-    total.quarantined += result.quarantined;
-    total.duplicatesDropped += result.duplicatesDropped;
-    total.objectsWritten += result.objectsWritten;
-    total.objectsReplaced += result.objectsReplaced;
+    for (const key of Object.keys(result) as (keyof WriteResult)[]) total[key] += result[key];
   }
   return total;
 }

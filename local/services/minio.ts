@@ -49,10 +49,22 @@ export async function installMinio(config: LocalConfig, log: (line: string) => v
   return binary;
 }
 
+export function minioCredentialsFile(config: LocalConfig): string {
+  return join(config.stateDir, 'minio', 'credentials.json');
+}
+
 /** The generated root credentials, created on first use with mode 0600. */
 export function minioCredentials(config: LocalConfig): S3Credentials {
-  const file = join(config.stateDir, 'minio', 'credentials.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as S3Credentials;
+  const file = minioCredentialsFile(config);
+  if (existsSync(file)) {
+    try {
+      const stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<S3Credentials>;
+      if (typeof stored.accessKeyId === 'string' && typeof stored.secretAccessKey === 'string') return stored as S3Credentials;
+    } catch {
+      // reported below
+    }
+    throw new UserError(`${file} is damaged: stop MinIO (npx clickstream down), delete the file, and start again to generate new credentials`);
+  }
   mkdirSync(join(config.stateDir, 'minio'), { recursive: true, mode: 0o700 });
   const credentials: S3Credentials = {
     accessKeyId: `ck${randomBytes(9).toString('hex')}`,

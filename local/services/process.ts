@@ -45,6 +45,8 @@ export function startDetached(proc: ManagedProcess, command: string, args: strin
   try {
     // Its own process group, so `stop` can signal the service and anything it forks.
     const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', log, log] });
+    // A failed spawn also emits 'error' later; without a listener that would crash the CLI.
+    child.once('error', () => undefined);
     if (child.pid === undefined) throw new UserError(`could not start ${proc.name}: ${command} was not found`);
     child.unref();
     writeFileSync(proc.pidFile, `${child.pid}\n`, { mode: 0o600 });
@@ -60,9 +62,9 @@ export async function stopProcess(proc: ManagedProcess, graceMs: number): Promis
   if (pid === undefined) return false;
   signalGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && alive(pid)) await sleep(100);
-  if (alive(pid)) signalGroup(pid, 'SIGKILL');
-  while (alive(pid)) await sleep(50);
+  while (Date.now() < deadline && isRunning(pid)) await sleep(100);
+  if (isRunning(pid)) signalGroup(pid, 'SIGKILL');
+  while (isRunning(pid)) await sleep(50);
   rmSync(proc.pidFile, { force: true });
   return true;
 }
@@ -79,7 +81,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function alive(pid: number): boolean {
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {
@@ -91,10 +93,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-export function isRunning(pid: number): boolean {
-  return alive(pid);
 }
 
 export async function isPortFree(port: number): Promise<boolean> {

@@ -58,7 +58,7 @@ describe('simulator -> Kafka -> runner -> bundled handler -> Parquet in MinIO ->
     expect([...expected].filter((id) => !landed.has(id))).toEqual([]);
   });
 
-  it('keeps a source duplicate at most once per batch, never more often than it was sent', async () => {
+  it('never stores an event more often than it was sent (source duplicates are dropped within a batch)', async () => {
     const sent = new Map<string, number>();
     for (const r of valid()) sent.set(r.event!.event_id, (sent.get(r.event!.event_id) ?? 0) + 1);
     const rows = await lake.query(`SELECT event_id, count(*)::INTEGER AS n FROM events WHERE ${ours} GROUP BY event_id HAVING count(*) > 1`);

@@ -3,12 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { fileURLToPath } from 'node:url';
 import { Admin } from '@platformatic/kafka';
 import type { LocalConfig } from '../../local/config.ts';
-import { consumerLag } from '../../local/consumer-lag.ts';
+import { consumerLag, waitForCaughtUp } from '../../local/consumer-lag.ts';
 import { LakeMirror } from '../../local/lake-mirror.ts';
 import { localS3Client } from '../../local/services/minio.ts';
 import { bootstrapServers, kafkaLibs } from '../../local/services/kafka.ts';
@@ -82,12 +81,9 @@ export async function consumeWithJavaClient(config: LocalConfig, topic: string, 
 
 /** Waits until the consumer group has committed everything on the topic. */
 export async function waitForConsumer(config: LocalConfig, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  if (!(await waitForCaughtUp([bootstrapServers(config)], config.topic, config.partitions, timeoutMs))) {
     const lag = await consumerLag([bootstrapServers(config)], config.topic, config.partitions);
-    if (lag.length === config.partitions && lag.every((p) => p.lag === 0)) return;
-    if (Date.now() > deadline) throw new Error(`consumer still behind after ${timeoutMs / 1000}s: ${JSON.stringify(lag)}`);
-    await sleep(500);
+    throw new Error(`consumer still behind after ${timeoutMs / 1000}s: ${JSON.stringify(lag)}`);
   }
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../local/config.ts';
-import { minioCredentials, minioProcess, startMinio, stopMinio } from '../../local/services/minio.ts';
+import { minioCredentials, minioCredentialsFile, minioProcess, startMinio, stopMinio } from '../../local/services/minio.ts';
 import { isPortFree, isRunning, runningPid } from '../../local/services/process.ts';
 import { status, up } from '../../local/services/stack.ts';
 
@@ -61,8 +61,7 @@ describe('local services', () => {
     const credentials = minioCredentials(config);
     expect(credentials.accessKeyId).not.toBe('minioadmin');
     expect(credentials.secretAccessKey.length).toBeGreaterThanOrEqual(32);
-    const file = minioProcess(config).marker.replace(/data$/, 'credentials.json');
-    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(minioCredentialsFile(config)).mode & 0o777).toBe(0o600);
   });
 
   it('says which port is taken and how to fix it, and starts nothing', async () => {

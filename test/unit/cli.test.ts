@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -31,6 +34,36 @@ describe('clickstream CLI', () => {
     const { code, stderr } = run(['produce', '--count', '10'], { CLICKSTREAM_KAFKA_PORT: '1999', CLICKSTREAM_STATE_DIR: '/nonexistent/state' });
     expect(code).toBe(1);
     expect(stderr.trim()).toBe('clickstream: no Kafka broker answers on 127.0.0.1:1999: start one with `npx clickstream up`');
+  });
+
+  it('reports an unexpected failure in one line and says how to see more', () => {
+    // A state directory that is a file: creating anything in it fails with ENOTDIR.
+    const state = join(mkdtempSync(join(tmpdir(), 'clickstream-cli-')), 'not-a-directory');
+    writeFileSync(state, '');
+    try {
+      const { code, stderr } = run(['consume'], { CLICKSTREAM_STATE_DIR: state });
+      expect(code).toBe(1);
+      const lines = stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^clickstream: .+ \(set CLICKSTREAM_DEBUG=1 for details/);
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  it('says a damaged credentials file is damaged and how to recover', () => {
+    const state = mkdtempSync(join(tmpdir(), 'clickstream-cli-'));
+    try {
+      mkdirSync(join(state, 'minio'));
+      writeFileSync(join(state, 'minio', 'credentials.json'), '{"accessKeyId":');
+      const { code, stderr } = run(['consume'], { CLICKSTREAM_KAFKA_PORT: '1999', CLICKSTREAM_STATE_DIR: state });
+      expect(code).toBe(1);
+      expect(stderr.trim()).toBe(
+        `clickstream: ${join(state, 'minio', 'credentials.json')} is damaged: stop MinIO (npx clickstream down), delete the file, and start again to generate new credentials`,
+      );
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
   });
 
   it('prints usage for help', () => {
