@@ -85,7 +85,7 @@ async function cmdUp(args: string[]): Promise<number> {
 async function cmdDown(args: string[]): Promise<number> {
   parse(args, {});
   const stopped = await down(loadConfig());
-  log(stopped.length ? `stopped ${stopped.join(' and ')}` : 'nothing was running');
+  log(stopped.length ? `stopped ${listOf(stopped)}` : 'nothing was running');
   return 0;
 }
 
@@ -208,10 +208,12 @@ async function cmdRun(args: string[]): Promise<number> {
     }
     if (started.length > 0) {
       const stopped = await down(config, started);
-      log(`stopped ${stopped.join(' and ')}`);
+      log(`stopped ${listOf(stopped)}`);
     }
   }
 }
+
+const listOf = (items: readonly string[]) => new Intl.ListFormat('en', { type: 'conjunction' }).format(items);
 
 function printEndpoints(config: LocalConfig, started: readonly string[]): void {
   const reused = ['minio', 'kafka', 'consumer'].filter((s) => !started.includes(s));
