@@ -9,14 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Admin } from '@platformatic/kafka';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
 import type { LocalConfig } from '../config.ts';
 import { produce } from '../produce.ts';
-import { bootstrapServers, kafkaLibs } from '../services/kafka.ts';
-import { javaCommand } from '../services/prerequisites.ts';
-import { runCommand } from '../services/process.ts';
+import { bootstrapServers, runKafkaTool } from '../services/kafka.ts';
 import { median } from './stats.ts';
 
 export interface ProducerBenchResult {
@@ -65,15 +62,7 @@ function writePayloadFile(file: string, count: number): number {
 }
 
 async function kafkaPerfTest(config: LocalConfig, topic: string, records: number, payloadFile: string): Promise<number> {
-  const log4j = fileURLToPath(new URL('../kafka/log4j2.yaml', import.meta.url));
-  const result = await runCommand(javaCommand(), [
-    '-Xmx512m',
-    `-Dlog4j2.configurationFile=${log4j}`,
-    `-Dkafka.logs.dir=${join(config.stateDir, 'kafka', 'logs')}`,
-    '-Dkafka.log.file=tools.log',
-    '-cp',
-    `${kafkaLibs(config)}/*`,
-    'org.apache.kafka.tools.ProducerPerformance',
+  const result = await runKafkaTool(config, 'org.apache.kafka.tools.ProducerPerformance', [
     '--topic',
     topic,
     '--num-records',

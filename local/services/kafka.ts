@@ -16,6 +16,7 @@ import {
   logTail,
   runCommand,
   runningPid,
+  type CommandResult,
   startDetached,
   stopProcess,
   waitFor,
@@ -100,6 +101,12 @@ function javaArgs(libs: string, logsDir: string, logFile: string): string[] {
   ];
 }
 
+/** Runs one of Kafka's own command-line tools (a main class from the cached jars) to completion. */
+export async function runKafkaTool(config: LocalConfig, mainClass: string, args: string[]): Promise<CommandResult> {
+  const logsDir = join(config.stateDir, 'kafka', 'logs');
+  return runCommand(javaCommand(), ['-Xmx512m', ...javaArgs(kafkaLibs(config), logsDir, 'tools.log'), mainClass, ...args]);
+}
+
 /** Starts the broker unless ours is already running; returns whether it started one. */
 export async function startKafka(config: LocalConfig, log: (line: string) => void): Promise<boolean> {
   const proc = kafkaProcess(config);
@@ -119,15 +126,7 @@ export async function startKafka(config: LocalConfig, log: (line: string) => voi
   writeFileSync(proc.marker, serverProperties(config, dataDir));
 
   if (!existsSync(join(dataDir, 'meta.properties'))) {
-    const format = await runCommand(javaCommand(), [
-      ...javaArgs(libs, logsDir, 'tools.log'),
-      'kafka.tools.StorageTool',
-      'format',
-      '--cluster-id',
-      clusterId(),
-      '--config',
-      proc.marker,
-    ]);
+    const format = await runKafkaTool(config, 'kafka.tools.StorageTool', ['format', '--cluster-id', clusterId(), '--config', proc.marker]);
     if (format.code !== 0) throw new UserError(`formatting Kafka storage failed: ${lastLine(format.stdout + format.stderr)}`);
   }
 

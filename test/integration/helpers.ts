@@ -4,14 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { fileURLToPath } from 'node:url';
 import { Admin } from '@platformatic/kafka';
 import type { LocalConfig } from '../../local/config.ts';
 import { consumerLag, waitForCaughtUp } from '../../local/consumer-lag.ts';
 import { LakeMirror } from '../../local/lake-mirror.ts';
 import { localS3Client } from '../../local/services/minio.ts';
-import { bootstrapServers, kafkaLibs } from '../../local/services/kafka.ts';
-import { runCommand } from '../../local/services/process.ts';
+import { bootstrapServers, runKafkaTool } from '../../local/services/kafka.ts';
 
 /** Creates a topic only this test writes to; deleted by the returned function. */
 export async function createTestTopic(config: LocalConfig, partitions = 6): Promise<{ topic: string; remove: () => Promise<void> }> {
@@ -40,15 +38,7 @@ export interface ConsumedRecord {
  * client), in a consumer group of its own: a reader that shares no code with ours.
  */
 export async function consumeWithJavaClient(config: LocalConfig, topic: string, maxMessages: number): Promise<ConsumedRecord[]> {
-  const log4j = fileURLToPath(new URL('../../local/kafka/log4j2.yaml', import.meta.url));
-  const result = await runCommand('java', [
-    '-Xmx512m',
-    `-Dlog4j2.configurationFile=${log4j}`,
-    `-Dkafka.logs.dir=${join(config.stateDir, 'kafka', 'logs')}`,
-    '-Dkafka.log.file=tools.log',
-    '-cp',
-    `${kafkaLibs(config)}/*`,
-    'org.apache.kafka.tools.consumer.ConsoleConsumer',
+  const result = await runKafkaTool(config, 'org.apache.kafka.tools.consumer.ConsoleConsumer', [
     '--bootstrap-server',
     bootstrapServers(config),
     '--topic',
