@@ -1,0 +1,40 @@
+/**
+ * Everything that differs between the two engines, in one place. The named
+ * queries are written once against this interface; DuckDB runs them on a
+ * laptop, Athena (engine v3, Trino) in the cloud.
+ */
+export interface Dialect {
+  readonly name: 'duckdb' | 'athena';
+  /** The relation holding the lake's event rows, with string partition columns year, month, day, hour. */
+  readonly eventsTable: string;
+  /** The relation holding quarantined records (reason, source coordinates, ingest_time in ms). */
+  readonly quarantineTable: string;
+  /** A literal comparable with event_time and ingest_time. */
+  timestamp(ms: number): string;
+  /** A timestamp expression as milliseconds since the epoch (BIGINT). */
+  epochMs(expression: string): string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function duckdbDialect(eventsTable = 'lake_events', quarantineTable = 'lake_quarantine'): Dialect {
+  return {
+    name: 'duckdb',
+    eventsTable,
+    quarantineTable,
+    // DuckDB reads TIMESTAMP(isAdjustedToUTC) as TIMESTAMP WITH TIME ZONE.
+    timestamp: (ms) => `TIMESTAMPTZ '${iso(ms)}'`,
+    epochMs: (e) => `epoch_ms(${e})`,
+  };
+}
+
+export function athenaDialect(database: string, eventsTable = 'events', quarantineTable = 'quarantine'): Dialect {
+  return {
+    name: 'athena',
+    eventsTable: `"${database}"."${eventsTable}"`,
+    quarantineTable: `"${database}"."${quarantineTable}"`,
+    // Athena reads the same column as a timestamp without zone holding UTC wall-clock time.
+    timestamp: (ms) => `TIMESTAMP '${iso(ms).replace('T', ' ').replace('Z', '')}'`,
+    epochMs: (e) => `CAST(to_unixtime(${e}) * 1000 AS BIGINT)`,
+  };
+}

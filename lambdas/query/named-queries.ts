@@ -1,0 +1,160 @@
+/**
+ * The dashboard's named queries, defined once for both engines.
+ *
+ * Every query reads the same `events` CTE: the rows in the time range and
+ * filters, restricted to the day partitions the range touches (so Athena scans
+ * only those), with source duplicates removed (one row per event_id), so no
+ * figure is ever inflated by a re-sent event. Values in the SQL come only from
+ * validated parameters (QueryParameters) and this file's own constants.
+ */
+import type { Dialect } from './dialect.ts';
+import type { QueryParameters } from './parameters.ts';
+
+export const QUERY_NAMES = [
+  'kpis',
+  'events_per_minute',
+  'revenue_over_time',
+  'funnel',
+  'traffic_sources',
+  'devices',
+  'demographics',
+  'top_products',
+  'top_categories',
+  'freshness',
+  'quarantine',
+] as const;
+export type QueryName = (typeof QUERY_NAMES)[number];
+
+export function isQueryName(name: string): name is QueryName {
+  return (QUERY_NAMES as readonly string[]).includes(name);
+}
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/** Minute buckets up to 6 hours, hour buckets up to a week, day buckets beyond. */
+export function timeBucket(params: QueryParameters): 'minute' | 'hour' | 'day' {
+  const range = params.toMs - params.fromMs;
+  return range <= 6 * HOUR_MS ? 'minute' : range <= 7 * DAY_MS ? 'hour' : 'day';
+}
+
+/** The day partitions a range touches, as a predicate on the string partition columns. */
+export function partitionPredicate(fromMs: number, toMs: number): string {
+  const days: string[] = [];
+  for (let day = Math.floor(fromMs / DAY_MS) * DAY_MS; day < toMs; day += DAY_MS) {
+    const d = new Date(day);
+    const [y, m, dd] = [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()].map((n) => String(n).padStart(2, '0'));
+    days.push(`(year = '${y}' AND month = '${m}' AND day = '${dd}')`);
+  }
+  return `(${days.join(' OR ')})`;
+}
+
+function eventsCte(d: Dialect, p: QueryParameters): string {
+  const filters = [
+    partitionPredicate(p.fromMs, p.toMs),
+    `event_time >= ${d.timestamp(p.fromMs)}`,
+    `event_time < ${d.timestamp(p.toMs)}`,
+    ...(p.device ? [`device_type = '${p.device}'`] : []),
+    ...(p.source ? [`traffic_source = '${p.source}'`] : []),
+    ...(p.country ? [`user_country = '${p.country}'`] : []),
+  ];
+  return `WITH events AS (
+  SELECT * FROM (
+    SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY ingest_time) AS copy_number
+    FROM ${d.eventsTable}
+    WHERE ${filters.join('\n      AND ')}
+  ) WHERE copy_number = 1
+)`;
+}
+
+/** One row per session: which funnel steps it reached, each step requiring the ones before it. */
+const SESSIONS_CTE = `sessions AS (
+  SELECT session_id,
+    bool_or(event_type = 'product_view') AS viewed,
+    bool_or(event_type = 'add_to_cart') AS carted,
+    bool_or(event_type = 'checkout') AS checked_out,
+    bool_or(event_type = 'purchase') AS purchased
+  FROM events GROUP BY session_id
+)`;
+
+const AGE_GROUP = `CASE WHEN user_age < 25 THEN '18-24' WHEN user_age < 35 THEN '25-34' WHEN user_age < 45 THEN '35-44'
+    WHEN user_age < 55 THEN '45-54' WHEN user_age < 65 THEN '55-64' ELSE '65+' END`;
+
+function breakdown(column: string): string {
+  return `SELECT ${column} AS value,
+  count(DISTINCT session_id) AS sessions,
+  count(DISTINCT CASE WHEN event_type = 'purchase' THEN session_id END) AS converted_sessions,
+  count(DISTINCT order_id) AS orders,
+  coalesce(sum(revenue), 0) AS revenue
+FROM events GROUP BY 1 ORDER BY sessions DESC, value`;
+}
+
+function top(columns: string, key: string): string {
+  return `SELECT ${columns},
+  count_if(event_type = 'product_view') AS views,
+  count_if(event_type = 'add_to_cart') AS cart_adds,
+  coalesce(sum(CASE WHEN event_type = 'purchase' THEN quantity END), 0) AS units,
+  coalesce(sum(revenue), 0) AS revenue
+FROM events WHERE ${key} IS NOT NULL GROUP BY ${columns} ORDER BY revenue DESC, views DESC, ${key} LIMIT 10`;
+}
+
+export function querySql(name: QueryName, d: Dialect, p: QueryParameters): string {
+  const events = eventsCte(d, p);
+  switch (name) {
+    case 'kpis':
+      return `${events}, ${SESSIONS_CTE}
+SELECT k.events, k.active_users, k.sessions, k.orders, k.revenue,
+  s.converted_sessions, s.carted_sessions, s.abandoned_carts
+FROM (
+  SELECT count(*) AS events, count(DISTINCT user_id) AS active_users, count(DISTINCT session_id) AS sessions,
+    count(DISTINCT order_id) AS orders, coalesce(sum(revenue), 0) AS revenue
+  FROM events
+) k CROSS JOIN (
+  SELECT count_if(purchased) AS converted_sessions, count_if(carted) AS carted_sessions,
+    count_if(carted AND NOT purchased) AS abandoned_carts
+  FROM sessions
+) s`;
+    case 'events_per_minute':
+      return `${events}
+SELECT ${d.epochMs("date_trunc('minute', event_time)")} AS minute, event_type, count(*) AS events
+FROM events GROUP BY 1, 2 ORDER BY 1, 2`;
+    case 'revenue_over_time':
+      return `${events}
+SELECT ${d.epochMs(`date_trunc('${timeBucket(p)}', event_time)`)} AS bucket, count(DISTINCT order_id) AS orders, sum(revenue) AS revenue
+FROM events WHERE event_type = 'purchase' GROUP BY 1 ORDER BY 1`;
+    case 'funnel':
+      return `${events}, ${SESSIONS_CTE}
+SELECT count(*) AS sessions,
+  count_if(viewed) AS viewed,
+  count_if(viewed AND carted) AS carted,
+  count_if(viewed AND carted AND checked_out) AS checked_out,
+  count_if(viewed AND carted AND checked_out AND purchased) AS purchased
+FROM sessions`;
+    case 'traffic_sources':
+      return `${events}\n${breakdown('traffic_source')}`;
+    case 'devices':
+      return `${events}\n${breakdown('device_type')}`;
+    case 'demographics':
+      return `${events}
+SELECT 'age_group' AS dimension, ${AGE_GROUP} AS value, count(DISTINCT user_id) AS users, coalesce(sum(revenue), 0) AS revenue FROM events GROUP BY 2
+UNION ALL
+SELECT 'gender', user_gender, count(DISTINCT user_id), coalesce(sum(revenue), 0) FROM events GROUP BY 2
+UNION ALL
+SELECT 'country', user_country, count(DISTINCT user_id), coalesce(sum(revenue), 0) FROM events GROUP BY 2
+ORDER BY 1, 3 DESC, 2`;
+    case 'top_products':
+      return `${events}\n${top('product_id, product_category, product_brand', 'product_id')}`;
+    case 'top_categories':
+      return `${events}\n${top('product_category', 'product_category')}`;
+    case 'freshness':
+      return `${events}
+SELECT ${d.epochMs('max(event_time)')} AS newest_event_time, ${d.epochMs('max(ingest_time)')} AS newest_ingest_time, count(*) AS events
+FROM events`;
+    case 'quarantine':
+      // Quarantine lines carry ingest_time in ms; the partitions are by ingest hour.
+      return `SELECT reason, count(*) AS records
+FROM ${d.quarantineTable}
+WHERE ${partitionPredicate(p.fromMs, p.toMs)} AND ingest_time >= ${p.fromMs} AND ingest_time < ${p.toMs}
+GROUP BY reason ORDER BY records DESC, reason LIMIT 50`;
+  }
+}
