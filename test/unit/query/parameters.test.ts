@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_RANGE_DAYS, parseParameters } from '../../../lambdas/query/parameters.ts';
+import { partitionPredicate, querySql, QUERY_NAMES, timeBucket } from '../../../lambdas/query/named-queries.ts';
+import { athenaDialect, duckdbDialect } from '../../../lambdas/query/dialect.ts';
+
+const NOW = Date.UTC(2026, 10, 23, 12);
+
+describe('parseParameters', () => {
+  it('defaults to the last hour and takes ISO instants or epoch milliseconds', () => {
+    expect(parseParameters({}, NOW)).toEqual({ fromMs: NOW - 3_600_000, toMs: NOW });
+    expect(parseParameters({ from: '2026-11-23T10:00:00Z', to: String(NOW), device: 'mobile', source: 'email', country: 'DE' }, NOW)).toEqual({
+      fromMs: Date.UTC(2026, 10, 23, 10),
+      toMs: NOW,
+      device: 'mobile',
+      source: 'email',
+      country: 'DE',
+    });
+  });
+
+  it.each([
+    [{ from: '2026-11-23T11:00:00Z', to: '2026-11-23T10:00:00Z' }, 'from must be before to'],
+    [{ from: '2026-01-01T00:00:00Z' }, `the time range is longer than ${MAX_RANGE_DAYS} days: narrow from/to`],
+    [{ to: '2026-12-25T00:00:00Z' }, 'to is more than a day in the future'],
+    [{ from: 'yesterday' }, 'from must be an ISO 8601 instant with a time zone (2026-11-23T10:00:00Z) or milliseconds since the epoch, got "yesterday"'],
+    [{ from: '2026-11-23 10:00' }, /from must be an ISO 8601 instant/],
+    [{ from: '1' }, /from must be an ISO 8601 instant/],
+    [{ device: "mobile' OR '1'='1" }, `device must be one of desktop, mobile, tablet, got "mobile' OR '1'='1"`],
+    [{ source: 'email; DROP TABLE events' }, /^source must be one of direct, organic_search/],
+    [{ country: "US' --" }, `country must be a two-letter ISO code in capitals, got "US' --"`],
+    [{ country: 'us' }, /country must be a two-letter ISO code/],
+    [{ limit: '5' }, 'unknown parameter "limit": use from, to, device, source or country'],
+  ])('rejects %j', (raw, message) => {
+    expect(() => parseParameters(raw, NOW)).toThrow(message);
+  });
+});
+
+describe('named queries', () => {
+  const params = { fromMs: Date.UTC(2026, 10, 22, 23, 30), toMs: Date.UTC(2026, 10, 23, 0, 30), device: 'mobile' as const };
+
+  it('restricts every event query to the day partitions the range touches', () => {
+    expect(partitionPredicate(params.fromMs, params.toMs)).toBe(
+      "((year = '2026' AND month = '11' AND day = '22') OR (year = '2026' AND month = '11' AND day = '23'))",
+    );
+    for (const name of QUERY_NAMES) {
+      for (const dialect of [duckdbDialect(), athenaDialect('clickstream')]) {
+        expect(querySql(name, dialect, params)).toContain("(year = '2026' AND month = '11' AND day = '22')");
+      }
+    }
+  });
+
+  it('writes each dialect its own timestamps and epoch conversion', () => {
+    expect(querySql('freshness', duckdbDialect(), params)).toContain("event_time >= TIMESTAMPTZ '2026-11-22T23:30:00.000Z'");
+    expect(querySql('freshness', duckdbDialect(), params)).toContain('epoch_ms(max(event_time))');
+    const athena = querySql('freshness', athenaDialect('clickstream'), params);
+    expect(athena).toContain("event_time >= TIMESTAMP '2026-11-22 23:30:00.000'");
+    expect(athena).toContain('CAST(to_unixtime(max(event_time)) * 1000 AS BIGINT)');
+    expect(athena).toContain('FROM "clickstream"."events"');
+  });
+
+  it('picks minute, hour or day buckets by range', () => {
+    expect(timeBucket({ fromMs: 0, toMs: 6 * 3_600_000 })).toBe('minute');
+    expect(timeBucket({ fromMs: 0, toMs: 7 * 86_400_000 })).toBe('hour');
+    expect(timeBucket({ fromMs: 0, toMs: 8 * 86_400_000 })).toBe('day');
+  });
+});
