@@ -1,5 +1,5 @@
 /** Bundles the Lambda handlers with esbuild into dist/, the artifact the local runner invokes. */
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -19,4 +19,27 @@ export async function bundleLambda(name: LambdaName): Promise<string> {
     copyFileSync(source, join(dirname(outfile), asset.file.split('/').pop()!));
   }
   return outfile;
+}
+
+/** The dashboard: one static bundle, the same files CloudFront serves and the local server serves. */
+export function dashboardDirectory(): string {
+  return join(ROOT, 'dist', 'dashboard');
+}
+
+export async function bundleDashboard(): Promise<string> {
+  const out = dashboardDirectory();
+  mkdirSync(out, { recursive: true });
+  await build({
+    entryPoints: [join(ROOT, 'dashboard', 'src', 'main.ts')],
+    outfile: join(out, 'app.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2020',
+    minify: true,
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+  for (const file of ['index.html', 'styles.css']) copyFileSync(join(ROOT, 'dashboard', file), join(out, file));
+  return out;
 }

@@ -14,6 +14,7 @@ import { trafficAt } from '../lambdas/simulator/traffic-curve.ts';
 import { acceptsConnections, bootstrapServers } from './services/kafka.ts';
 import { minioCredentialsFile, s3Endpoint } from './services/minio.ts';
 import { consumerProcess } from './services/consumer.ts';
+import { dashboardUrl } from './services/dashboard.ts';
 import { down, status, up } from './services/stack.ts';
 
 const USAGE = `usage: npx clickstream <command> [options]
@@ -21,11 +22,12 @@ const USAGE = `usage: npx clickstream <command> [options]
 commands:
   run        start Kafka and MinIO, produce simulated shopper events until Ctrl-C, then stop
              what it started   [--rate N|max] [--duration S] [--seed N]
-  up         start the local Kafka broker, MinIO and the consumer (reuses ones already running)
+  up         start the local Kafka broker, MinIO, the consumer and the dashboard (reuses ones already running)
   down       stop them
   status     show whether they are running   [--json]
   produce    send simulated events to the topic   [--rate N|max] [--count N] [--duration S]
              [--seed N] [--flat] [--inject-duplicates SHARE] [--inject-late SHARE] [--inject-malformed SHARE]
+  serve      run the dashboard and query API in the foreground
   consume    run the consumer (event-source-mapping runner + bundled handler) in the foreground
   bench      measure the producer against Kafka's own perf test   [--json] [--count N]
 
@@ -46,6 +48,11 @@ async function main(argv: string[]): Promise<number> {
       return cmdProduce(produceSettings(rest), loadConfig());
     case 'run':
       return cmdRun(rest);
+    case 'serve': {
+      parse(rest, { instance: { type: 'string' } });
+      const { runServer } = await import('./serve.ts');
+      return runServer(loadConfig());
+    }
     case 'consume': {
       parse(rest, { instance: { type: 'string' } });
       const { runConsumer } = await import('./consume.ts');
@@ -97,7 +104,7 @@ async function cmdStatus(args: string[]): Promise<number> {
     console.log(JSON.stringify({ services, topic: config.topic, bucket: config.bucket }));
   } else {
     for (const s of services) {
-      console.log(`${s.name.padEnd(6)} ${s.healthy ? 'up' : s.running ? 'starting or unhealthy' : 'down'}  ${s.endpoint}${s.pid ? `  pid ${s.pid}` : ''}`);
+      console.log(`${s.name.padEnd(9)} ${s.healthy ? 'up' : s.running ? 'starting or unhealthy' : 'down'}  ${s.endpoint}${s.pid ? `  pid ${s.pid}` : ''}`);
     }
   }
   return services.every((s) => s.healthy) ? 0 : 3;
@@ -216,10 +223,11 @@ async function cmdRun(args: string[]): Promise<number> {
 const listOf = (items: readonly string[]) => new Intl.ListFormat('en', { type: 'conjunction' }).format(items);
 
 function printEndpoints(config: LocalConfig, started: readonly string[]): void {
-  const reused = ['minio', 'kafka', 'consumer'].filter((s) => !started.includes(s));
+  const reused = ['minio', 'kafka', 'consumer', 'dashboard'].filter((s) => !started.includes(s));
   log(`Kafka  ${bootstrapServers(config)}  topic ${config.topic}${reused.includes('kafka') ? '  (already running)' : ''}`);
   log(`MinIO  ${s3Endpoint(config)}  bucket ${config.bucket}${reused.includes('minio') ? '  (already running)' : ''}`);
   log(`consumer  ${config.topic} -> s3://${config.bucket}/events/year=/month=/day=/hour=/ (log: ${consumerProcess(config).logFile})${reused.includes('consumer') ? '  (already running)' : ''}`);
+  log(`dashboard  ${dashboardUrl(config)}${reused.includes('dashboard') ? '  (already running)' : ''}`);
   log(`S3 credentials in ${minioCredentialsFile(config)} (readable only by you)`);
 }
 

@@ -14,6 +14,7 @@ export interface LocalConfig {
   readonly kafkaPort: number;
   readonly kafkaControllerPort: number;
   readonly minioPort: number;
+  readonly dashboardPort: number;
   readonly topic: string;
   readonly partitions: number;
   readonly bucket: string;
@@ -35,6 +36,7 @@ export function loadConfig(env: Env = process.env): LocalConfig {
     kafkaPort: port(env, 'CLICKSTREAM_KAFKA_PORT', 19092),
     kafkaControllerPort: port(env, 'CLICKSTREAM_KAFKA_CONTROLLER_PORT', 19093),
     minioPort: port(env, 'CLICKSTREAM_MINIO_PORT', 19000),
+    dashboardPort: port(env, 'CLICKSTREAM_DASHBOARD_PORT', 18080),
     topic: name(env, 'CLICKSTREAM_TOPIC', 'clickstream.events', /^[A-Za-z0-9._-]{1,249}$/, 'letters, digits, dots, dashes and underscores'),
     partitions: integer(env, 'CLICKSTREAM_PARTITIONS', 6, 1, 1000),
     batchSize: integer(env, 'CLICKSTREAM_BATCH_SIZE', 10_000, 1, 10_000),
@@ -42,9 +44,9 @@ export function loadConfig(env: Env = process.env): LocalConfig {
     maxAttempts: integer(env, 'CLICKSTREAM_MAX_ATTEMPTS', 10, 1, 1000),
     bucket: name(env, 'CLICKSTREAM_BUCKET', 'clickstream-lake', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name: 3-63 lower-case letters, digits, dots and dashes'),
   };
-  const ports = [config.kafkaPort, config.kafkaControllerPort, config.minioPort];
+  const ports = [config.kafkaPort, config.kafkaControllerPort, config.minioPort, config.dashboardPort];
   if (new Set(ports).size !== ports.length) {
-    throw new UserError(`CLICKSTREAM_KAFKA_PORT, CLICKSTREAM_KAFKA_CONTROLLER_PORT and CLICKSTREAM_MINIO_PORT must differ, got ${ports.join(', ')}`);
+    throw new UserError(`CLICKSTREAM_KAFKA_PORT, CLICKSTREAM_KAFKA_CONTROLLER_PORT, CLICKSTREAM_MINIO_PORT and CLICKSTREAM_DASHBOARD_PORT must differ, got ${ports.join(', ')}`);
   }
   return config;
 }
@@ -57,6 +59,7 @@ export function configEnv(config: LocalConfig): Record<string, string> {
     CLICKSTREAM_KAFKA_PORT: String(config.kafkaPort),
     CLICKSTREAM_KAFKA_CONTROLLER_PORT: String(config.kafkaControllerPort),
     CLICKSTREAM_MINIO_PORT: String(config.minioPort),
+    CLICKSTREAM_DASHBOARD_PORT: String(config.dashboardPort),
     CLICKSTREAM_TOPIC: config.topic,
     CLICKSTREAM_PARTITIONS: String(config.partitions),
     CLICKSTREAM_BUCKET: config.bucket,

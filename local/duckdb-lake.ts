@@ -17,7 +17,22 @@ const DUCK_TYPES: Record<LakeColumnType, string> = {
   double: 'DOUBLE',
   timestamp_ms: 'TIMESTAMPTZ',
 };
-const PARTITION_COLUMNS = ['year', 'month', 'day', 'hour'].map((c) => `${c} VARCHAR`);
+const PARTITIONS = ['year', 'month', 'day', 'hour'].map((c) => [c, 'VARCHAR'] as const);
+const QUARANTINE_COLUMNS = [
+  ['code', 'VARCHAR'],
+  ['reason', 'VARCHAR'],
+  ['source_topic', 'VARCHAR'],
+  ['source_partition', 'INTEGER'],
+  ['source_offset', 'VARCHAR'],
+  ['ingest_time', 'BIGINT'],
+  ['raw', 'VARCHAR'],
+  ['raw_encoding', 'VARCHAR'],
+] as const;
+
+/** A relation with these columns and no rows. */
+function emptyRelation(columns: readonly (readonly [string, string])[]): string {
+  return `SELECT ${columns.map(([name, type]) => `NULL::${type} AS ${name}`).join(', ')} WHERE false`;
+}
 
 export class DuckDbLake implements QueryEngine {
   readonly dialect: Dialect = duckdbDialect();
@@ -40,17 +55,17 @@ export class DuckDbLake implements QueryEngine {
   async refresh(): Promise<void> {
     const events = join(this.directory, 'events');
     const quarantine = join(this.directory, 'quarantine');
-    // An empty lake (nothing landed yet) is a table with the right columns and no rows, not an error.
+    // An empty lake (nothing landed yet) is a view with the right columns and no rows, not an error.
     await this.connection.run(
       hasFiles(events, '.parquet')
         ? `CREATE OR REPLACE VIEW lake_events AS SELECT * FROM read_parquet('${events}/**/*.parquet', hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`
-        : `CREATE OR REPLACE TABLE lake_events (${[...LAKE_COLUMNS.map((c) => `${c.name} ${DUCK_TYPES[c.type]}`), ...PARTITION_COLUMNS].join(', ')})`,
+        : `CREATE OR REPLACE VIEW lake_events AS ${emptyRelation([...LAKE_COLUMNS.map((c) => [c.name, DUCK_TYPES[c.type]] as const), ...PARTITIONS])}`,
     );
-    const quarantineColumns = "{reason: 'VARCHAR', source_topic: 'VARCHAR', source_partition: 'INTEGER', source_offset: 'VARCHAR', ingest_time: 'BIGINT', raw: 'VARCHAR', raw_encoding: 'VARCHAR'}";
+    const quarantineColumns = `{${QUARANTINE_COLUMNS.map(([name, type]) => `${name}: '${type}'`).join(', ')}}`;
     await this.connection.run(
       hasFiles(quarantine, '.jsonl')
         ? `CREATE OR REPLACE VIEW lake_quarantine AS SELECT * FROM read_json('${quarantine}/**/*.jsonl', format = 'newline_delimited', columns = ${quarantineColumns}, hive_partitioning = true, hive_types_autocast = false)`
-        : `CREATE OR REPLACE TABLE lake_quarantine (reason VARCHAR, source_topic VARCHAR, source_partition INTEGER, source_offset VARCHAR, ingest_time BIGINT, raw VARCHAR, raw_encoding VARCHAR, ${PARTITION_COLUMNS.join(', ')})`,
+        : `CREATE OR REPLACE VIEW lake_quarantine AS ${emptyRelation([...QUARANTINE_COLUMNS, ...PARTITIONS])}`,
     );
   }
 

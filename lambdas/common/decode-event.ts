@@ -11,29 +11,32 @@ export const MAX_EVENT_BYTES = 32 * 1024;
 /** Clocks drift; an event further ahead of the receiver than this is a bug, not skew. */
 export const MAX_FUTURE_SKEW_MS = 15 * 60 * 1000;
 
-export type DecodeResult = { ok: true; event: ClickstreamEvent } | { ok: false; reason: string };
+/** A stable, short name for why a record was rejected, for counting; the reason text has the details. */
+export type RejectionCode = 'too_large' | 'invalid_utf8' | 'invalid_json' | 'invalid_event' | 'future_event_time' | 'no_value';
+
+export type DecodeResult = { ok: true; event: ClickstreamEvent } | { ok: false; code: RejectionCode; reason: string };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function decodeEvent(bytes: Uint8Array, nowMs: number): DecodeResult {
   if (bytes.byteLength > MAX_EVENT_BYTES) {
-    return { ok: false, reason: `record is ${bytes.byteLength} bytes, over the ${MAX_EVENT_BYTES}-byte limit` };
+    return { ok: false, code: 'too_large', reason: `record is ${bytes.byteLength} bytes, over the ${MAX_EVENT_BYTES}-byte limit` };
   }
   let text: string;
   try {
     text = utf8.decode(bytes);
   } catch {
-    return { ok: false, reason: 'record is not valid UTF-8' };
+    return { ok: false, code: 'invalid_utf8', reason: 'record is not valid UTF-8' };
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { ok: false, reason: `record is not valid JSON: ${(error as Error).message}` };
+    return { ok: false, code: 'invalid_json', reason: `record is not valid JSON: ${(error as Error).message}` };
   }
   const result = validateEvent(value);
   if (result.ok && result.event.event_time > nowMs + MAX_FUTURE_SKEW_MS) {
-    return { ok: false, reason: `event_time is more than ${MAX_FUTURE_SKEW_MS / 60_000} minutes in the future` };
+    return { ok: false, code: 'future_event_time', reason: `event_time is more than ${MAX_FUTURE_SKEW_MS / 60_000} minutes in the future` };
   }
-  return result;
+  return result.ok ? result : { ok: false, code: 'invalid_event', reason: result.reason };
 }

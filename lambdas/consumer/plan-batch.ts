@@ -3,7 +3,7 @@
  * event id within the batch, group the valid rows by source partition and event
  * hour, and set the rest aside for quarantine with the reason and where they came from.
  */
-import { decodeEvent } from '../common/decode-event.ts';
+import { decodeEvent, type RejectionCode } from '../common/decode-event.ts';
 import type { ClickstreamEvent } from '../common/event-schema.ts';
 import { eventObjectKey, quarantineObjectKey } from './lake-keys.ts';
 import { compareOffsets, type SourceRecord } from './source-record.ts';
@@ -16,6 +16,7 @@ export interface LakeRow extends ClickstreamEvent {
 }
 
 export interface QuarantinedRecord {
+  readonly code: RejectionCode;
   readonly reason: string;
   readonly source_topic: string;
   readonly source_partition: number;
@@ -78,9 +79,9 @@ function planPartition(records: readonly SourceRecord[], ingestTimeMs: number): 
   for (const record of records) {
     if (compareOffsets(record.offset, first) < 0) first = record.offset;
     if (compareOffsets(record.offset, last) > 0) last = record.offset;
-    const result = record.value === null ? ({ ok: false, reason: 'record has no value' } as const) : decodeEvent(record.value, ingestTimeMs);
+    const result = record.value === null ? ({ ok: false, code: 'no_value', reason: 'record has no value' } as const) : decodeEvent(record.value, ingestTimeMs);
     if (!result.ok) {
-      quarantined.push(quarantineEntry(record, result.reason, ingestTimeMs));
+      quarantined.push(quarantineEntry(record, result.code, result.reason, ingestTimeMs));
       continue;
     }
     if (seen.has(result.event.event_id)) {
@@ -121,7 +122,7 @@ function planPartition(records: readonly SourceRecord[], ingestTimeMs: number): 
   };
 }
 
-function quarantineEntry(record: SourceRecord, reason: string, ingestTimeMs: number): QuarantinedRecord {
+function quarantineEntry(record: SourceRecord, code: RejectionCode, reason: string, ingestTimeMs: number): QuarantinedRecord {
   let raw: string | null = null;
   let encoding: 'utf8' | 'base64' = 'utf8';
   if (record.value !== null) {
@@ -133,6 +134,7 @@ function quarantineEntry(record: SourceRecord, reason: string, ingestTimeMs: num
     }
   }
   return {
+    code,
     reason,
     source_topic: record.topic,
     source_partition: record.partition,

@@ -152,9 +152,9 @@ SELECT ${d.epochMs('max(event_time)')} AS newest_event_time, ${d.epochMs('max(in
 FROM events`;
     case 'quarantine':
       // Quarantine lines carry ingest_time in ms; the partitions are by ingest hour.
-      return `SELECT reason, count(*) AS records
+      return `SELECT code, count(*) AS records, min(reason) AS example
 FROM ${d.quarantineTable}
 WHERE ${partitionPredicate(p.fromMs, p.toMs)} AND ingest_time >= ${p.fromMs} AND ingest_time < ${p.toMs}
-GROUP BY reason ORDER BY records DESC, reason LIMIT 50`;
+GROUP BY code ORDER BY records DESC, code`;
   }
 }

@@ -3,6 +3,7 @@ import type { LocalConfig } from '../config.ts';
 import { acceptsConnections, bootstrapServers, ensureTopic, kafkaProcess, startKafka, stopKafka } from './kafka.ts';
 import { ensureBucket, minioProcess, minioReady, s3Endpoint, startMinio, stopMinio } from './minio.ts';
 import { consumerProcess, readConsumerStatus, startConsumer, stopConsumer } from './consumer.ts';
+import { dashboardProcess, dashboardReady, dashboardUrl, startDashboard, stopDashboard } from './dashboard.ts';
 import { runningPid } from './process.ts';
 
 export interface UpResult {
@@ -18,11 +19,13 @@ export async function up(config: LocalConfig, log: (line: string) => void): Prom
   if (await startKafka(config, log)) started.push('kafka');
   await ensureTopic(config);
   if (await startConsumer(config)) started.push('consumer');
+  if (await startDashboard(config)) started.push('dashboard');
   return { started };
 }
 
 export async function down(config: LocalConfig, only?: readonly string[]): Promise<string[]> {
   const stopped: string[] = [];
+  if ((!only || only.includes('dashboard')) && (await stopDashboard(config))) stopped.push('dashboard');
   // The consumer first, so it can finish and commit its batch while Kafka and MinIO are still up.
   if ((!only || only.includes('consumer')) && (await stopConsumer(config))) stopped.push('consumer');
   if ((!only || only.includes('kafka')) && (await stopKafka(config))) stopped.push('kafka');
@@ -42,6 +45,7 @@ export async function status(config: LocalConfig): Promise<ServiceStatus[]> {
   const kafkaPid = runningPid(kafkaProcess(config));
   const minioPid = runningPid(minioProcess(config));
   const consumerPid = runningPid(consumerProcess(config));
+  const dashboardPid = runningPid(dashboardProcess(config));
   return [
     {
       name: 'kafka',
@@ -64,6 +68,13 @@ export async function status(config: LocalConfig): Promise<ServiceStatus[]> {
       healthy: consumerPid !== undefined && Date.now() - Date.parse(readConsumerStatus(config)?.updatedAt ?? '0') < 10_000,
       ...(consumerPid !== undefined && { pid: consumerPid }),
       endpoint: `${config.topic} -> s3://${config.bucket}/events/`,
+    },
+    {
+      name: 'dashboard',
+      running: dashboardPid !== undefined,
+      healthy: dashboardPid !== undefined && (await dashboardReady(config)),
+      ...(dashboardPid !== undefined && { pid: dashboardPid }),
+      endpoint: dashboardUrl(config),
     },
   ];
 }

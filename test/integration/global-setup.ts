@@ -27,6 +27,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     CLICKSTREAM_KAFKA_PORT: process.env.CLICKSTREAM_TEST_KAFKA_PORT ?? '29092',
     CLICKSTREAM_KAFKA_CONTROLLER_PORT: process.env.CLICKSTREAM_TEST_KAFKA_CONTROLLER_PORT ?? '29093',
     CLICKSTREAM_MINIO_PORT: process.env.CLICKSTREAM_TEST_MINIO_PORT ?? '29000',
+    CLICKSTREAM_DASHBOARD_PORT: process.env.CLICKSTREAM_TEST_DASHBOARD_PORT ?? '28080',
   });
   await up(config, (line) => console.log(`[integration setup] ${line}`));
   project.provide('config', config);

@@ -203,7 +203,8 @@ describe('named queries over real Parquet in MinIO, against an independent compu
     const response = await api.handle('quarantine', { from: String(INGEST - 60_000), to: String(INGEST + 60_000) });
     const rows = (JSON.parse(response.body) as { rows: Row[] }).rows;
     expect(sum(rows.map((r) => r.records as number))).toBe(sent.filter((r) => r.injected === 'malformed').length);
-    expect(rows.every((r) => typeof r.reason === 'string' && (r.reason).length > 0)).toBe(true);
+    expect(rows.map((r) => r.code).sort()).toEqual(['future_event_time', 'invalid_event', 'invalid_json', 'invalid_utf8', 'too_large']);
+    expect(rows.every((r) => typeof r.example === 'string' && r.example.length > 0)).toBe(true);
   });
 });
 

@@ -39,6 +39,7 @@ describe('local services', () => {
       ['kafka', true],
       ['minio', true],
       ['consumer', true],
+      ['dashboard', true],
     ]);
   });
 
@@ -50,7 +51,7 @@ describe('local services', () => {
   });
 
   it('listens on loopback only', () => {
-    for (const port of [config.kafkaPort, config.kafkaControllerPort, config.minioPort]) {
+    for (const port of [config.kafkaPort, config.kafkaControllerPort, config.minioPort, config.dashboardPort]) {
       const addresses = listeningAddresses(port);
       expect(addresses.length, `port ${port}`).toBeGreaterThan(0);
       for (const address of addresses) expect(LOOPBACK.has(address), `port ${port} on ${address}`).toBe(true);

@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       CLICKSTREAM_KAFKA_PORT: '2001',
       CLICKSTREAM_KAFKA_CONTROLLER_PORT: '2002',
       CLICKSTREAM_MINIO_PORT: '2003',
+      CLICKSTREAM_DASHBOARD_PORT: '2004',
       CLICKSTREAM_TOPIC: 'shop.events',
       CLICKSTREAM_PARTITIONS: '3',
       CLICKSTREAM_BUCKET: 'my-lake',
@@ -24,7 +25,7 @@ describe('loadConfig', () => {
       CLICKSTREAM_MAX_ATTEMPTS: '3',
     });
     expect(config).toEqual({
-      cacheDir: '/c', stateDir: '/s', kafkaPort: 2001, kafkaControllerPort: 2002, minioPort: 2003, topic: 'shop.events', partitions: 3, bucket: 'my-lake',
+      cacheDir: '/c', stateDir: '/s', kafkaPort: 2001, kafkaControllerPort: 2002, minioPort: 2003, dashboardPort: 2004, topic: 'shop.events', partitions: 3, bucket: 'my-lake',
       batchSize: 500, batchingWindowSeconds: 0, maxAttempts: 3,
     });
     // configEnv round-trips: a child process loads the same configuration.
@@ -34,6 +35,7 @@ describe('loadConfig', () => {
   it.each([
     ['CLICKSTREAM_KAFKA_PORT', 'abc', 'CLICKSTREAM_KAFKA_PORT must be a whole number from 1024 to 65535, got "abc"'],
     ['CLICKSTREAM_KAFKA_PORT', '80', 'CLICKSTREAM_KAFKA_PORT must be a whole number from 1024 to 65535, got "80"'],
+    ['CLICKSTREAM_DASHBOARD_PORT', 'http', 'CLICKSTREAM_DASHBOARD_PORT must be a whole number from 1024 to 65535, got "http"'],
     ['CLICKSTREAM_MINIO_PORT', '70000', 'CLICKSTREAM_MINIO_PORT must be a whole number from 1024 to 65535, got "70000"'],
     ['CLICKSTREAM_PARTITIONS', '0', 'CLICKSTREAM_PARTITIONS must be a whole number from 1 to 1000, got "0"'],
     ['CLICKSTREAM_PARTITIONS', '2.5', 'CLICKSTREAM_PARTITIONS must be a whole number from 1 to 1000, got "2.5"'],
@@ -49,6 +51,6 @@ describe('loadConfig', () => {
   });
 
   it('rejects two services on one port', () => {
-    expect(() => loadConfig({ CLICKSTREAM_MINIO_PORT: '19092' })).toThrow(/must differ, got 19092, 19093, 19092/);
+    expect(() => loadConfig({ CLICKSTREAM_MINIO_PORT: '19092' })).toThrow(/must differ, got 19092, 19093, 19092, 18080/);
   });
 });

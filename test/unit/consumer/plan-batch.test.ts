@@ -67,10 +67,10 @@ describe('planBatch', () => {
     const [plan] = planBatch(batch, INGEST);
     expect(plan!.stats).toEqual({ records: 8, valid: 5, quarantined: 3, duplicatesDropped: 0 });
     expect(plan!.quarantine!.key).toBe('quarantine/year=2026/month=11/day=24/hour=00/clickstream.events-p0-o5-7.jsonl');
-    expect(plan!.quarantine!.rows.map((q) => [q.source_offset, q.reason, q.raw_encoding])).toEqual([
-      ['5', 'product_price must be >= 0', 'utf8'],
-      ['6', 'record is not valid UTF-8', 'base64'],
-      ['7', 'record has no value', 'utf8'],
+    expect(plan!.quarantine!.rows.map((q) => [q.source_offset, q.code, q.reason, q.raw_encoding])).toEqual([
+      ['5', 'invalid_event', 'product_price must be >= 0', 'utf8'],
+      ['6', 'invalid_utf8', 'record is not valid UTF-8', 'base64'],
+      ['7', 'no_value', 'record has no value', 'utf8'],
     ]);
     expect(Buffer.from(plan!.quarantine!.rows[1]!.raw!, 'base64')).toEqual(batch[6]!.value);
   });

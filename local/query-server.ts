@@ -1,0 +1,137 @@
+/**
+ * The local dashboard server on 127.0.0.1: the static dashboard bundle (the same
+ * files CloudFront serves), its config, and the query API over DuckDB on the
+ * mirrored lake. The mirror syncs every couple of seconds; its delay is part of
+ * the freshness the dashboard shows.
+ */
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { QueryApi } from '../lambdas/query/query-api.ts';
+import { DuckDbLake } from './duckdb-lake.ts';
+import { LakeMirror } from './lake-mirror.ts';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+export interface QueryServerOptions {
+  readonly port: number;
+  readonly s3: S3Client;
+  readonly bucket: string;
+  /** Where the mirror keeps its copy of the lake. */
+  readonly mirrorDirectory: string;
+  /** The built dashboard (index.html, app.js, styles.css). */
+  readonly siteDirectory: string;
+  /** @default 2000 */
+  readonly syncIntervalMs?: number;
+  readonly log?: (entry: Record<string, unknown>) => void;
+}
+
+export class QueryServer {
+  private server: Server | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
+  lastSyncAt = 0;
+
+  private constructor(
+    private readonly options: QueryServerOptions,
+    private readonly lake: DuckDbLake,
+    private readonly mirror: LakeMirror,
+    private readonly api: QueryApi,
+  ) {}
+
+  static async start(options: QueryServerOptions): Promise<QueryServer> {
+    const mirror = new LakeMirror(options.s3, options.bucket, options.mirrorDirectory);
+    const lake = await DuckDbLake.open(options.mirrorDirectory);
+    // Answers are cached for less than a sync interval, so every refresh sees new data.
+    const api = new QueryApi({ engine: lake, cacheMs: Math.min(2_000, options.syncIntervalMs ?? 2_000) });
+    const server = new QueryServer(options, lake, mirror, api);
+    await server.sync();
+    server.timer = setInterval(() => void server.sync(), options.syncIntervalMs ?? 2_000);
+    server.server = createServer((req, res) => void server.route(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.server!.once('error', reject);
+      server.server!.listen(options.port, '127.0.0.1', resolve);
+    });
+    return server;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.options.port}/`;
+  }
+
+  /** Fetches what changed in the lake and re-points DuckDB at it; a failed sync keeps the last copy. */
+  sync(): Promise<void> {
+    this.syncing ??= (async () => {
+      try {
+        const result = await this.mirror.sync();
+        if (result.fetched > 0 || result.removed > 0) await this.lake.refresh();
+        this.lastSyncAt = Date.now();
+      } catch (error) {
+        this.options.log?.({ level: 'WARN', message: 'lake sync failed', error: (error as Error).message });
+      } finally {
+        this.syncing = undefined;
+      }
+    })();
+    return this.syncing;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.syncing;
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.lake.close();
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'only GET and HEAD\n');
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname.startsWith('/api/query/')) {
+        const name = decodeURIComponent(url.pathname.slice('/api/query/'.length));
+        const response = await this.api.handle(name, Object.fromEntries(url.searchParams));
+        res.writeHead(response.statusCode, { ...response.headers, ...SECURITY_HEADERS });
+        res.end(response.body);
+        return;
+      }
+      if (url.pathname === '/api/health') {
+        return send(res, 200, CONTENT_TYPES['.json']!, JSON.stringify({ lastSyncAt: new Date(this.lastSyncAt).toISOString() }));
+      }
+      if (url.pathname === '/config.json') return send(res, 200, CONTENT_TYPES['.json']!, JSON.stringify({ apiBaseUrl: '/api' }));
+      this.serveFile(url.pathname, res);
+    } catch (error) {
+      this.options.log?.({ level: 'ERROR', message: 'request failed', url: req.url, error: (error as Error).message });
+      send(res, 500, CONTENT_TYPES['.json']!, JSON.stringify({ error: 'the query failed; see the server log' }));
+    }
+  }
+
+  private serveFile(pathname: string, res: ServerResponse): void {
+    const relative = normalize(pathname === '/' ? '/index.html' : pathname);
+    const file = join(this.options.siteDirectory, relative);
+    // normalize() resolves '..'; anything that still escapes the site directory is refused.
+    if (!file.startsWith(this.options.siteDirectory) || !existsSync(file) || !statSync(file).isFile()) {
+      return send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+    }
+    res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', ...SECURITY_HEADERS });
+    createReadStream(file).pipe(res);
+  }
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'content-type': contentType, ...SECURITY_HEADERS });
+  res.end(body);
+}
