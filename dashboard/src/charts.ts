@@ -24,16 +24,27 @@ export interface Series {
   readonly points: readonly { x: number; y: number }[];
 }
 
-/** Lines (or bars, for a single series) over time, with a shared y axis from zero. */
-export function timeChart(series: readonly Series[], kind: 'line' | 'bar', formatY: (v: number) => string): HTMLElement {
+/** Every bucket from the first to the last, zero where a series has no point: gaps are quiet times, not lines across them. */
+export function fillGaps(points: Series['points'], fromX: number, toX: number, stepMs: number): Series['points'] {
+  const byX = new Map(points.map((p) => [p.x, p.y]));
+  const filled: { x: number; y: number }[] = [];
+  for (let x = fromX; x <= toX; x += stepMs) filled.push({ x, y: byX.get(x) ?? 0 });
+  return filled;
+}
+
+/** Lines (or bars, for a single series) over time buckets of stepMs, with a shared y axis from zero. */
+export function timeChart(raw: readonly Series[], kind: 'line' | 'bar', formatY: (v: number) => string, stepMs: number): HTMLElement {
   const wrapper = el('div');
+  const all = raw.flatMap((s) => s.points);
+  if (all.length === 0) return emptyNote();
+  const [w, h, left, bottom] = [800, 220, 64, 20];
+  const minX = Math.min(...all.map((p) => p.x));
+  const maxX = Math.max(...all.map((p) => p.x));
+  const series = raw.map((s) => ({ name: s.name, points: fillGaps(s.points, minX, maxX, stepMs) }));
   const points = series.flatMap((s) => s.points);
-  if (points.length === 0) return emptyNote();
-  const [w, h, left, bottom] = [800, 220, 56, 20];
-  const minX = Math.min(...points.map((p) => p.x));
-  const maxX = Math.max(...points.map((p) => p.x), minX + 1);
+  const span = maxX - minX + stepMs;
   const maxY = Math.max(...points.map((p) => p.y), 1);
-  const x = (v: number) => left + ((v - minX) / (maxX - minX)) * (w - left - 8);
+  const x = (v: number) => left + ((v - minX + stepMs / 2) / span) * (w - left - 8);
   const y = (v: number) => h - bottom - (v / maxY) * (h - bottom - 8);
   const chart = svg('svg', { viewBox: `0 0 ${w} ${h}`, role: 'img', 'aria-label': series.map((s) => s.name).join(', ') });
   for (const fraction of [0, 0.5, 1]) {
@@ -50,7 +61,7 @@ export function timeChart(series: readonly Series[], kind: 'line' | 'bar', forma
   series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length]!;
     if (kind === 'bar') {
-      const width = Math.max(1, ((w - left - 8) / Math.max(1, s.points.length)) * 0.8);
+      const width = Math.max(1, ((w - left - 8) * stepMs * 0.8) / span);
       for (const p of s.points) chart.append(svg('rect', { x: x(p.x) - width / 2, y: y(p.y), width, height: h - bottom - y(p.y), fill: color }));
     } else {
       const d = [...s.points].sort((a, b) => a.x - b.x).map((p, j) => `${j ? 'L' : 'M'}${x(p.x).toFixed(1)},${y(p.y).toFixed(1)}`).join('');

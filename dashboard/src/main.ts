@@ -5,6 +5,7 @@
  * local server.
  */
 import { barList, emptyNote, table, timeChart, type Series } from './charts.ts';
+import { timeBucket } from '../../lambdas/query/named-queries.ts';
 import { formatAge, formatCount, formatMoney, formatRate, queryString } from './format.ts';
 
 type Row = Record<string, unknown>;
@@ -72,7 +73,9 @@ function renderKpis(k: Row | undefined): void {
   );
 }
 
-function render(results: Record<string, Row[]>, nowMs: number): void {
+const BUCKET_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+
+function render(results: Record<string, Row[]>, nowMs: number, rangeMs: number): void {
   const kpis = results.kpis?.[0];
   renderKpis(kpis);
 
@@ -82,8 +85,9 @@ function render(results: Record<string, Row[]>, nowMs: number): void {
     list.push({ x: Number(r.minute), y: Number(r.events) });
     byType.set(String(r.event_type), list);
   }
-  put('events-chart', timeChart([...byType].map(([name, points]) => ({ name, points })), 'line', formatCount));
-  put('revenue-chart', timeChart([{ name: 'revenue', points: (results.revenue_over_time ?? []).map((r) => ({ x: Number(r.bucket), y: Number(r.revenue) })) }], 'bar', formatMoney));
+  put('events-chart', timeChart([...byType].map(([name, points]) => ({ name, points })), 'line', formatCount, 60_000));
+  const bucket = BUCKET_MS[timeBucket({ fromMs: nowMs - rangeMs, toMs: nowMs })];
+  put('revenue-chart', timeChart([{ name: 'revenue', points: (results.revenue_over_time ?? []).map((r) => ({ x: Number(r.bucket), y: Number(r.revenue) })) }], 'bar', formatMoney, bucket));
 
   const f = results.funnel?.[0];
   put(
@@ -142,7 +146,7 @@ async function refresh(): Promise<void> {
   try {
     const answers = await Promise.all(QUERIES.map((q) => fetchQuery(q, q === 'quarantine' ? queryString(nowMs, rangeMs, {}) : qs)));
     if (mine !== generation) return; // a newer refresh (a changed control) already started
-    render(Object.fromEntries(QUERIES.map((q, i) => [q, answers[i]!])), nowMs);
+    render(Object.fromEntries(QUERIES.map((q, i) => [q, answers[i]!])), nowMs, rangeMs);
     document.body.dataset.loaded = String(mine);
   } catch (error) {
     if (mine !== generation) return;

@@ -1,0 +1,102 @@
+/**
+ * The dashboard in Debian's Chromium, driven by playwright-core, against the
+ * running local pipeline: real events, real Parquet, real DuckDB behind the API.
+ */
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { formatCount, formatMoney, formatRate } from '../../dashboard/src/format.ts';
+import type { Row } from '../../lambdas/query/query-api.ts';
+import { produce } from '../../local/produce.ts';
+import { dashboardUrl } from '../../local/services/dashboard.ts';
+import { bootstrapServers } from '../../local/services/kafka.ts';
+import { waitForConsumer } from './helpers.ts';
+
+const config = inject('config');
+const CHROMIUM = process.env.CLICKSTREAM_CHROMIUM ?? '/usr/bin/chromium';
+let browser: Browser;
+let page: Page;
+
+async function api(name: string, params: Record<string, string>): Promise<Row> {
+  const response = await fetch(`${dashboardUrl(config)}api/query/${name}?${new URLSearchParams(params).toString()}`);
+  return ((await response.json()) as { rows: Row[] }).rows[0]!;
+}
+
+/** The page's own request parameters, read back from the last kpis request it made. */
+let lastKpisQuery: Record<string, string> = {};
+
+/** How many refreshes the page has rendered (it counts them in body[data-loaded]). */
+const rendered = async () => Number((await page.locator('body').getAttribute('data-loaded')) ?? 0);
+
+async function loaded(after: number): Promise<number> {
+  await expect.poll(rendered, { timeout: 30_000, interval: 100 }).toBeGreaterThan(after);
+  return rendered();
+}
+
+const tile = (key: string) => page.locator(`[data-kpi="${key}"] .value`).innerText();
+
+beforeAll(async () => {
+  const summary = await produce({ bootstrapServers: [bootstrapServers(config)], topic: config.topic, rate: 'max', count: 20_000, seed: 7 });
+  expect(summary.errors).toBe(0);
+  await waitForConsumer(config);
+  // The server mirrors the lake every 2 s: wait until its answer includes the new events.
+  const deadline = Date.now() + 30_000;
+  while (Number((await api('kpis', {})).events) < 20_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname === '/api/query/kpis') lastKpisQuery = Object.fromEntries(url.searchParams);
+  });
+  await page.goto(dashboardUrl(config));
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('dashboard in Chromium', () => {
+  it('loads real data into the KPI tiles, showing exactly what the API returned', async () => {
+    await loaded(0);
+    const kpis = await api('kpis', lastKpisQuery);
+    expect(Number(kpis.events)).toBeGreaterThanOrEqual(20_000);
+    expect(await tile('events')).toBe(formatCount(kpis.events));
+    expect(await tile('sessions')).toBe(formatCount(kpis.sessions));
+    expect(await tile('revenue')).toBe(formatMoney(kpis.revenue));
+    expect(await tile('conversion_rate')).toBe(formatRate(kpis.conversion_rate));
+    expect(await page.locator('#status').isHidden()).toBe(true);
+  });
+
+  it('renders the funnel, the charts and the breakdowns', async () => {
+    expect(await page.locator('#funnel .bar').count()).toBe(5);
+    expect(await page.locator('#events-chart svg path').count()).toBeGreaterThanOrEqual(3);
+    expect(await page.locator('#devices .bar').count()).toBe(3);
+    expect(await page.locator('#products tr').count()).toBeGreaterThan(1);
+    expect(await page.locator('#freshness').innerText()).toMatch(/^newest event .* ago, written .* ago$/);
+  });
+
+  it('changes the figures when a filter changes', async () => {
+    const before = await tile('events');
+    const generation = await rendered();
+    await page.selectOption('select[name="device"]', 'tablet');
+    await loaded(generation);
+    expect(lastKpisQuery.device).toBe('tablet');
+    const tablet = await api('kpis', lastKpisQuery);
+    expect(await tile('events')).toBe(formatCount(tablet.events));
+    expect(await tile('events')).not.toBe(before);
+    expect(await page.locator('#devices .bar').count()).toBe(1);
+  });
+
+  it('says so when the API cannot be reached', async () => {
+    await page.route('**/api/query/**', (route) => route.abort());
+    const generation = await rendered();
+    await page.selectOption('select[name="device"]', 'desktop');
+    await page.waitForSelector('#status.error', { timeout: 15_000 });
+    expect(await page.locator('#status').innerText()).toMatch(/^Cannot reach the query API or the lake/);
+    expect(await rendered()).toBe(generation);
+    await page.unroute('**/api/query/**');
+  });
+});
