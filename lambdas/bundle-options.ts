@@ -5,6 +5,7 @@
  */
 export const LAMBDA_ENTRY_POINTS = {
   consumer: 'lambdas/consumer/handler.ts',
+  'query-api': 'lambdas/query-api/handler.ts',
 } as const;
 
 export type LambdaName = keyof typeof LAMBDA_ENTRY_POINTS;
@@ -12,6 +13,7 @@ export type LambdaName = keyof typeof LAMBDA_ENTRY_POINTS;
 /** Files a bundle loads at run time, by package and path inside it; copied next to index.mjs. */
 export const LAMBDA_ASSETS: Readonly<Record<LambdaName, readonly { package: string; file: string }[]>> = {
   consumer: [{ package: '@bokuweb/zstd-wasm', file: 'dist/common/zstd.wasm' }],
+  'query-api': [],
 };
 
 export const LAMBDA_BUNDLE_OPTIONS = {
