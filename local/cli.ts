@@ -29,7 +29,7 @@ commands:
              [--seed N] [--flat] [--inject-duplicates SHARE] [--inject-late SHARE] [--inject-malformed SHARE]
   serve      run the dashboard and query API in the foreground
   consume    run the consumer (event-source-mapping runner + bundled handler) in the foreground
-  bench      measure the producer against Kafka's own perf test   [--json] [--count N]
+  bench      every benchmark, each beside a baseline   [--json] [--count N] [--rounds N] [--lake-events N]
 
 configuration comes from CLICKSTREAM_* environment variables; see docs/operations.md`;
 

@@ -9,7 +9,11 @@ import { parseCount } from '../cli-options.ts';
 import { UserError } from '../errors.ts';
 import { KAFKA_VERSION } from '../services/kafka.ts';
 import { down, up } from '../services/stack.ts';
+import { QUERY_NAMES } from '../../lambdas/query/named-queries.ts';
+import { benchDashboard } from './dashboard-bench.ts';
 import { benchHandler } from './handler-bench.ts';
+
+const QUERY_COUNT = QUERY_NAMES.length;
 import { benchProducer } from './producer-bench.ts';
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -17,16 +21,22 @@ const n = (x: number) => Math.round(x).toLocaleString('en-US');
 export async function cmdBench(args: string[], config: LocalConfig): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args, options: { json: { type: 'boolean' }, count: { type: 'string' }, rounds: { type: 'string' } } }).values;
+    values = parseArgs({
+      args,
+      options: { json: { type: 'boolean' }, count: { type: 'string' }, rounds: { type: 'string' }, 'lake-events': { type: 'string' } },
+    }).values;
   } catch (error) {
     throw new UserError(`${(error as Error).message.split('\n')[0]}; run \`npx clickstream help\` for the options`);
   }
   const records = values.count === undefined ? 200_000 : parseCount('--count', values.count);
   const rounds = values.rounds === undefined ? 3 : parseCount('--rounds', values.rounds);
+  const lakeEvents = values['lake-events'] === undefined ? 1_000_000 : parseCount('--lake-events', values['lake-events']);
   const log = (line: string) => console.error(`clickstream bench: ${line}`);
 
   log('consumer core on a 10,000-record batch');
   const handler = await benchHandler();
+  log(`dashboard refresh over a lake of ${n(lakeEvents)} events`);
+  const dashboard = await benchDashboard(lakeEvents, 20, log);
   const { started } = await up(config, log);
   try {
     const producer = await benchProducer(config, records, rounds, log);
@@ -34,6 +44,7 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
       machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, kafka: KAFKA_VERSION },
       producer,
       handler,
+      dashboard,
     };
     if (values.json) {
       console.log(JSON.stringify(report));
@@ -49,6 +60,10 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
     console.log(`  cost over JSON.parse                 ${handler.costOverJsonParse.toFixed(1)}x`);
     console.log(`  Parquet written                      ${(handler.parquetBytes / 1e6).toFixed(2)} MB`);
     console.log(`bundle ${(handler.bundleBytes / 1024).toFixed(0)} KiB; cold start ${handler.coldStartMs.toFixed(0)} ms vs bare node ${handler.bareNodeStartMs.toFixed(0)} ms`);
+    console.log(`dashboard refresh (${QUERY_COUNT} queries, DuckDB): lake of ${n(dashboard.lakeEvents)} events in ${dashboard.lakeFiles} files`);
+    console.log(`  last hour   p50 ${n(dashboard.lastHour.p50Ms)} ms  p95 ${n(dashboard.lastHour.p95Ms)} ms`);
+    console.log(`  last 24 h   p50 ${n(dashboard.last24Hours.p50Ms)} ms  p95 ${n(dashboard.last24Hours.p95Ms)} ms`);
+    console.log(`  count(*) over every file: ${n(dashboard.countAllMs)} ms`);
     return 0;
   } finally {
     if (started.length > 0) await down(config, started);
