@@ -3,8 +3,9 @@
  *
  * Every query reads the same `events` CTE: the rows in the time range and
  * filters, restricted to the day partitions the range touches (so Athena scans
- * only those), with source duplicates removed (one row per event_id), so no
- * figure is ever inflated by a re-sent event. Values in the SQL come only from
+ * only those), with source duplicates removed (one row per event_id; which copy
+ * is kept does not matter, copies differ only in lineage), so no figure is ever
+ * inflated by a re-sent event. Values in the SQL come only from
  * validated parameters (QueryParameters) and this file's own constants.
  */
 import type { Dialect } from './dialect.ts';
@@ -60,7 +61,7 @@ function eventsCte(d: Dialect, p: QueryParameters): string {
   ];
   return `WITH events AS (
   SELECT * FROM (
-    SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY ingest_time) AS copy_number
+    SELECT *, row_number() OVER (PARTITION BY event_id) AS copy_number
     FROM ${d.eventsTable}
     WHERE ${filters.join('\n      AND ')}
   ) WHERE copy_number = 1
