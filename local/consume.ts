@@ -12,6 +12,7 @@ import { UserError } from './errors.ts';
 import { acceptsConnections, bootstrapServers } from './services/kafka.ts';
 import { localS3Client } from './services/minio.ts';
 import { handlerEnv, writeConsumerStatus } from './services/consumer.ts';
+import { untilStopSignal } from './services/process.ts';
 
 export async function runConsumer(config: LocalConfig): Promise<number> {
   const env = handlerEnv(config);
@@ -49,10 +50,7 @@ export async function runConsumer(config: LocalConfig): Promise<number> {
   const timer = setInterval(report, 1000);
   console.log(JSON.stringify({ time: startedAt, level: 'INFO', message: 'runner started', topic: config.topic, bundle }));
 
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  await untilStopSignal();
   clearInterval(timer);
   await runner.stop();
   report();

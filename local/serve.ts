@@ -4,6 +4,7 @@ import { bundleDashboard } from './bundle.ts';
 import { QueryServer } from './query-server.ts';
 import { dashboardUrl, mirrorDirectory } from './services/dashboard.ts';
 import { localS3Client } from './services/minio.ts';
+import { untilStopSignal } from './services/process.ts';
 
 export async function runServer(config: LocalConfig): Promise<number> {
   const s3 = localS3Client(config);
@@ -16,10 +17,7 @@ export async function runServer(config: LocalConfig): Promise<number> {
     log: (entry) => console.log(JSON.stringify({ time: new Date().toISOString(), ...entry })),
   });
   console.log(JSON.stringify({ time: new Date().toISOString(), level: 'INFO', message: 'dashboard serving', url: dashboardUrl(config) }));
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  await untilStopSignal();
   await server.stop();
   s3.destroy();
   return 0;

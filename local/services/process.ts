@@ -109,6 +109,14 @@ export async function assertPortFree(port: number, what: string, envVar: string)
   }
 }
 
+/** Resolves on the first SIGTERM or SIGINT: how a foreground service learns to stop. */
+export function untilStopSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+}
+
 /** Polls `check` until it returns true; fails with `message` after the timeout. */
 export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, message: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
