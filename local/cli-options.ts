@@ -1,6 +1,16 @@
 /** Pure parsing of CLI flag values and formatting of progress lines, kept apart so they are easy to test. */
+import { parseArgs } from 'node:util';
 import { UserError } from './errors.ts';
 import type { ProduceProgress, ProduceSummary } from './produce.ts';
+
+/** A command's flags, strictly: an unknown flag or a missing value is a one-line UserError. */
+export function parseFlags<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UserError(`${(error as Error).message.split('\n')[0]}; run \`npx clickstream help\` for the options`);
+  }
+}
 
 export function parseRate(value: string): number | 'max' {
   if (value === 'max') return 'max';

@@ -3,10 +3,9 @@
  * it parses and checks flags, then calls the services, the producer and the
  * benchmark. Problems the user can fix are printed as one line, no stack.
  */
-import { parseArgs } from 'node:util';
 import { loadConfig, type LocalConfig } from './config.ts';
 import { UserError } from './errors.ts';
-import { formatProgress, formatSummary, parseCount, parseRate, parseSeconds, parseSeed, parseShare } from './cli-options.ts';
+import { formatProgress, formatSummary, parseCount, parseFlags, parseRate, parseSeconds, parseSeed, parseShare } from './cli-options.ts';
 import { waitForCaughtUp } from './consumer-lag.ts';
 import { produce } from './produce.ts';
 import type { InjectionRates } from '../lambdas/simulator/simulator.ts';
@@ -49,12 +48,12 @@ async function main(argv: string[]): Promise<number> {
     case 'run':
       return cmdRun(rest);
     case 'serve': {
-      parse(rest, { instance: { type: 'string' } });
+      parseFlags(rest, { instance: { type: 'string' } });
       const { runServer } = await import('./serve.ts');
       return runServer(loadConfig());
     }
     case 'consume': {
-      parse(rest, { instance: { type: 'string' } });
+      parseFlags(rest, { instance: { type: 'string' } });
       const { runConsumer } = await import('./consume.ts');
       return runConsumer(loadConfig());
     }
@@ -73,16 +72,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UserError(`${(error as Error).message.split('\n')[0]}; run \`npx clickstream help\` for the options`);
-  }
-}
 
 async function cmdUp(args: string[]): Promise<number> {
-  parse(args, {});
+  parseFlags(args, {});
   const config = loadConfig();
   const { started } = await up(config, log);
   printEndpoints(config, started);
@@ -90,14 +82,14 @@ async function cmdUp(args: string[]): Promise<number> {
 }
 
 async function cmdDown(args: string[]): Promise<number> {
-  parse(args, {});
+  parseFlags(args, {});
   const stopped = await down(loadConfig());
   log(stopped.length ? `stopped ${listOf(stopped)}` : 'nothing was running');
   return 0;
 }
 
 async function cmdStatus(args: string[]): Promise<number> {
-  const flags = parse(args, { json: { type: 'boolean' } });
+  const flags = parseFlags(args, { json: { type: 'boolean' } });
   const config = loadConfig();
   const services = await status(config);
   if (flags.json) {
@@ -132,7 +124,7 @@ interface ProduceSettings {
 
 /** Every produce flag, checked before anything is started. */
 function produceSettings(args: string[]): ProduceSettings {
-  const flags = parse(args, PRODUCE_OPTIONS);
+  const flags = parseFlags(args, PRODUCE_OPTIONS);
   return {
     rate: parseRate(flags.rate ?? '1000'),
     ...(flags.count !== undefined && { count: parseCount('--count', flags.count) }),

@@ -73,12 +73,8 @@ function planPartition(records: readonly SourceRecord[], ingestTimeMs: number): 
   const quarantined: QuarantinedRecord[] = [];
   const seen = new Set<string>();
   let duplicatesDropped = 0;
-  let first = records[0]!.offset;
-  let last = first;
 
   for (const record of records) {
-    if (compareOffsets(record.offset, first) < 0) first = record.offset;
-    if (compareOffsets(record.offset, last) > 0) last = record.offset;
     const result = record.value === null ? ({ ok: false, code: 'no_value', reason: 'record has no value' } as const) : decodeEvent(record.value, ingestTimeMs);
     if (!result.ok) {
       quarantined.push(quarantineEntry(record, result.code, result.reason, ingestTimeMs));
@@ -106,11 +102,12 @@ function planPartition(records: readonly SourceRecord[], ingestTimeMs: number): 
     .sort(([a], [b]) => a - b)
     .map(([hour, rows]) => ({ key: eventObjectKey(hour * HOUR_MS, topic, partition, ...offsetRange(rows.map((r) => r.source_offset))), rows }));
   const valid = events.reduce((n, o) => n + o.rows.length, 0);
+  const [firstOffset, lastOffset] = offsetRange(records.map((r) => r.offset));
   return {
     topic,
     partition,
-    firstOffset: first,
-    lastOffset: last,
+    firstOffset,
+    lastOffset,
     events,
     ...(quarantined.length > 0 && {
       quarantine: {

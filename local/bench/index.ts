@@ -3,10 +3,8 @@
  * measured in the same run, printed for people or as one JSON object.
  */
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import type { LocalConfig } from '../config.ts';
-import { parseCount } from '../cli-options.ts';
-import { UserError } from '../errors.ts';
+import { parseCount, parseFlags } from '../cli-options.ts';
 import { KAFKA_VERSION } from '../services/kafka.ts';
 import { down, up } from '../services/stack.ts';
 import { QUERY_NAMES } from '../../lambdas/query/named-queries.ts';
@@ -19,15 +17,7 @@ import { benchProducer } from './producer-bench.ts';
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
 
 export async function cmdBench(args: string[], config: LocalConfig): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      options: { json: { type: 'boolean' }, count: { type: 'string' }, rounds: { type: 'string' }, 'lake-events': { type: 'string' } },
-    }).values;
-  } catch (error) {
-    throw new UserError(`${(error as Error).message.split('\n')[0]}; run \`npx clickstream help\` for the options`);
-  }
+  const values = parseFlags(args, { json: { type: 'boolean' }, count: { type: 'string' }, rounds: { type: 'string' }, 'lake-events': { type: 'string' } });
   const records = values.count === undefined ? 200_000 : parseCount('--count', values.count);
   const rounds = values.rounds === undefined ? 3 : parseCount('--rounds', values.rounds);
   const lakeEvents = values['lake-events'] === undefined ? 1_000_000 : parseCount('--lake-events', values['lake-events']);

@@ -4,19 +4,14 @@
  */
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { configEnv, type LocalConfig } from '../config.ts';
-import { UserError } from '../errors.ts';
+import type { LocalConfig } from '../config.ts';
 import { bundleLambda } from '../bundle.ts';
+import { cliServiceProcess, startCliService } from './cli-service.ts';
 import { minioCredentials, s3Endpoint } from './minio.ts';
-import { logTail, runningPid, startDetached, stopProcess, waitFor, type ManagedProcess } from './process.ts';
-
-const CLI = fileURLToPath(new URL('../bin/clickstream.mjs', import.meta.url));
+import { runningPid, stopProcess, type ManagedProcess } from './process.ts';
 
 export function consumerProcess(config: LocalConfig): ManagedProcess {
-  const dir = join(config.stateDir, 'consumer');
-  // `--instance <state dir>` is how a pid is recognised as this pipeline's runner.
-  return { name: 'consumer', pidFile: join(dir, 'consumer.pid'), logFile: join(dir, 'consumer.log'), marker: `--instance ${config.stateDir} ` };
+  return cliServiceProcess(config, 'consumer', 'consume');
 }
 
 export function consumerStatusFile(config: LocalConfig): string {
@@ -65,17 +60,8 @@ export async function startConsumer(config: LocalConfig): Promise<boolean> {
   const proc = consumerProcess(config);
   if (runningPid(proc) !== undefined) return false;
   await bundleLambda('consumer');
-  const pid = startDetached(proc, process.execPath, [CLI, 'consume', '--instance', config.stateDir], {
-    env: { ...process.env, ...configEnv(config) },
-  });
-  await waitFor(
-    () => {
-      if (runningPid(proc) === undefined) throw new UserError(`the consumer exited during startup; see ${proc.logFile}: ${logTail(proc.logFile)}`);
-      return readConsumerStatus(config)?.pid === pid;
-    },
-    60_000,
-    () => `the consumer did not start within 60s; see ${proc.logFile}`,
-  );
+  // Ready once the runner has joined the group and written its first status.
+  await startCliService(config, proc, 'consume', (pid) => readConsumerStatus(config)?.pid === pid);
   return true;
 }
 

@@ -1,17 +1,13 @@
 /** The dashboard server as a local service: `up` runs `clickstream serve` in the background. */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { configEnv, type LocalConfig } from '../config.ts';
-import { UserError } from '../errors.ts';
+import type { LocalConfig } from '../config.ts';
 import { bundleDashboard } from '../bundle.ts';
-import { assertPortFree, logTail, runningPid, startDetached, stopProcess, waitFor, type ManagedProcess } from './process.ts';
-
-const CLI = fileURLToPath(new URL('../bin/clickstream.mjs', import.meta.url));
+import { cliServiceProcess, startCliService } from './cli-service.ts';
+import { assertPortFree, runningPid, stopProcess, type ManagedProcess } from './process.ts';
 
 export function dashboardProcess(config: LocalConfig): ManagedProcess {
-  const dir = join(config.stateDir, 'dashboard');
-  return { name: 'dashboard', pidFile: join(dir, 'dashboard.pid'), logFile: join(dir, 'dashboard.log'), marker: `serve --instance ${config.stateDir} ` };
+  return cliServiceProcess(config, 'dashboard', 'serve');
 }
 
 export function dashboardUrl(config: LocalConfig): string {
@@ -38,15 +34,7 @@ export async function startDashboard(config: LocalConfig): Promise<boolean> {
   await bundleDashboard();
   // The mirror's index of what it holds lives in the server's memory: start it from an empty copy.
   rmSync(mirrorDirectory(config), { recursive: true, force: true });
-  startDetached(proc, process.execPath, [CLI, 'serve', '--instance', config.stateDir], { env: { ...process.env, ...configEnv(config) } });
-  await waitFor(
-    async () => {
-      if (runningPid(proc) === undefined) throw new UserError(`the dashboard server exited during startup; see ${proc.logFile}: ${logTail(proc.logFile)}`);
-      return dashboardReady(config);
-    },
-    60_000,
-    () => `the dashboard server did not answer within 60s; see ${proc.logFile}`,
-  );
+  await startCliService(config, proc, 'serve', () => dashboardReady(config));
   return true;
 }
 

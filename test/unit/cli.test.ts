@@ -18,6 +18,7 @@ describe('clickstream CLI', () => {
     [['produce', '--speed', '5'], "clickstream: Unknown option '--speed'; run `npx clickstream help` for the options"],
     [['launch'], 'clickstream: unknown command "launch": run `npx clickstream help` for the list'],
     [['run', '--count', 'many'], 'clickstream: --count must be a whole number of at least 1, got "many"'],
+    [['bench', '--lake-events', 'lots'], 'clickstream: --lake-events must be a whole number of at least 1, got "lots"'],
   ])('answers %j with one line and exit code 1', (args, message) => {
     const { code, stderr } = run(args);
     expect(code).toBe(1);
