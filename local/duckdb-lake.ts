@@ -1,10 +1,20 @@
 /**
  * The local query engine: DuckDB over the mirrored lake. Its native build reads
- * Parquet and JSON but not S3 without downloading an extension, so it queries
- * the files LakeMirror keeps in a local directory; extension downloads are off.
+ * Parquet and JSON but not S3 without downloading an extension, so it reads the
+ * files LakeMirror keeps in a local directory; extension downloads are off.
+ *
+ * Events are loaded into a native in-memory table that holds one row per
+ * event_id, so the named queries need no de-duplication window (the window was
+ * most of a refresh's cost). A duplicate always lands in the same hour
+ * partition as its original (the partition is the event's own hour), so the
+ * table is maintained hour by hour: new files append the rows whose event_id
+ * that hour does not hold yet; when a file is replaced or removed (a retried
+ * batch with other boundaries), its whole hour is rebuilt from the files now
+ * there. Each change is one transaction on a writer connection, so a query
+ * sees the table before or after it, never half.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LAKE_COLUMNS, type LakeColumnType } from '../lambdas/common/lake-columns.ts';
 import { duckdbDialect, type Dialect } from '../lambdas/query/dialect.ts';
@@ -17,7 +27,9 @@ const DUCK_TYPES: Record<LakeColumnType, string> = {
   double: 'DOUBLE',
   timestamp_ms: 'TIMESTAMPTZ',
 };
-const PARTITIONS = ['year', 'month', 'day', 'hour'].map((c) => [c, 'VARCHAR'] as const);
+const PARTITION_COLUMNS = ['year', 'month', 'day', 'hour'] as const;
+const PARTITIONS = PARTITION_COLUMNS.map((c) => [c, 'VARCHAR'] as const);
+const EVENT_TABLE_COLUMNS = [...LAKE_COLUMNS.map((c) => [c.name, DUCK_TYPES[c.type]] as const), ...PARTITIONS];
 const QUARANTINE_COLUMNS = [
   ['code', 'VARCHAR'],
   ['reason', 'VARCHAR'],
@@ -34,48 +46,139 @@ function emptyRelation(columns: readonly (readonly [string, string])[]): string 
   return `SELECT ${columns.map(([name, type]) => `NULL::${type} AS ${name}`).join(', ')} WHERE false`;
 }
 
+const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+/** `events/year=2026/month=11/day=23/hour=09/x.parquet` → `year=2026/month=11/day=23/hour=09`, or undefined outside the layout. */
+export function hourOfKey(key: string): string | undefined {
+  return /^events\/(year=\d{4}\/month=\d{2}\/day=\d{2}\/hour=\d{2})\/[^/]+\.parquet$/.exec(key)?.[1];
+}
+
+/** The SQL predicate selecting one hour partition. */
+function hourPredicate(hour: string): string {
+  return hour
+    .split('/')
+    .map((part) => {
+      const [column, value] = part.split('=') as [string, string];
+      return `${column} = ${quote(value)}`;
+    })
+    .join(' AND ');
+}
+
+export interface LakeChanges {
+  /** Hours whose files were all read again because one was replaced or removed. */
+  readonly rebuiltHours: number;
+  /** New files whose rows were appended. */
+  readonly appendedFiles: number;
+}
+
 export class DuckDbLake implements QueryEngine {
   readonly dialect: Dialect = duckdbDialect();
+  /** Loaded event files (key relative to the directory) and the mtime they were loaded at. */
+  private readonly loaded = new Map<string, number>();
+  /** Whether the quarantine view reads files (undefined: not created yet). */
+  private quarantineFiles: boolean | undefined;
 
   private constructor(
-    private readonly connection: DuckDBConnection,
+    private readonly reader: DuckDBConnection,
+    private readonly writer: DuckDBConnection,
     readonly directory: string,
   ) {}
 
   static async open(directory: string): Promise<DuckDbLake> {
     const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
-    const connection = await db.connect();
-    await connection.run("SET TimeZone = 'UTC'");
-    const lake = new DuckDbLake(connection, directory);
+    const [reader, writer] = [await db.connect(), await db.connect()];
+    for (const c of [reader, writer]) await c.run("SET TimeZone = 'UTC'");
+    await writer.run(`CREATE TABLE lake_events (${EVENT_TABLE_COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`);
+    const lake = new DuckDbLake(reader, writer, directory);
     await lake.refresh();
     return lake;
   }
 
-  /** Re-points the views at the files now in the mirror (call after each sync). */
-  async refresh(): Promise<void> {
-    const events = join(this.directory, 'events');
+  /** Brings the table up to date with the files now in the directory (call after each mirror sync). */
+  async refresh(): Promise<LakeChanges> {
+    const changes = await this.refreshEvents();
+    await this.refreshQuarantine();
+    return changes;
+  }
+
+  private async refreshEvents(): Promise<LakeChanges> {
+    const present = listFiles(join(this.directory, 'events'), '.parquet', this.directory);
+    const rebuild = new Set<string>();
+    const appendByHour = new Map<string, string[]>();
+    for (const [key, mtime] of present) {
+      const hour = hourOfKey(key);
+      if (!hour) continue;
+      const loadedAt = this.loaded.get(key);
+      if (loadedAt === undefined) appendByHour.set(hour, [...(appendByHour.get(hour) ?? []), key]);
+      else if (loadedAt !== mtime) rebuild.add(hour);
+    }
+    for (const key of this.loaded.keys()) if (!present.has(key)) rebuild.add(hourOfKey(key)!);
+    for (const hour of rebuild) appendByHour.delete(hour);
+
+    const filesOf = (hour: string) => [...present.keys()].filter((k) => hourOfKey(k) === hour);
+    for (const hour of rebuild) {
+      const files = filesOf(hour);
+      await this.transaction([
+        `DELETE FROM lake_events WHERE ${hourPredicate(hour)}`,
+        ...(files.length > 0 ? [`INSERT INTO lake_events BY NAME ${this.distinctRows(files)}`] : []),
+      ]);
+    }
+    for (const [hour, files] of appendByHour) {
+      await this.transaction([
+        `INSERT INTO lake_events BY NAME
+         SELECT n.* FROM (${this.distinctRows(files)}) n
+         WHERE n.event_id NOT IN (SELECT event_id FROM lake_events WHERE ${hourPredicate(hour)})`,
+      ]);
+    }
+    // Bookkeeping only after the table holds the rows, so a failed load is retried next time.
+    for (const key of [...this.loaded.keys()]) if (!present.has(key)) this.loaded.delete(key);
+    for (const [key, mtime] of present) if (hourOfKey(key)) this.loaded.set(key, mtime);
+    return { rebuiltHours: rebuild.size, appendedFiles: [...appendByHour.values()].reduce((n, f) => n + f.length, 0) };
+  }
+
+  /** One row per event_id from these files (copies differ only in lineage, so any one will do). */
+  private distinctRows(keys: readonly string[]): string {
+    const paths = keys.map((k) => quote(join(this.directory, k))).join(', ');
+    return `SELECT * EXCLUDE (copy_number) FROM (
+      SELECT *, row_number() OVER (PARTITION BY event_id) AS copy_number
+      FROM read_parquet([${paths}], hive_partitioning = true, hive_types_autocast = false, union_by_name = true)
+    ) WHERE copy_number = 1`;
+  }
+
+  private async transaction(statements: readonly string[]): Promise<void> {
+    await this.writer.run('BEGIN TRANSACTION');
+    try {
+      for (const sql of statements) await this.writer.run(sql);
+      await this.writer.run('COMMIT');
+    } catch (error) {
+      await this.writer.run('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** Quarantine is small: a view over the JSON lines, re-pointed when the first file appears. */
+  private async refreshQuarantine(): Promise<void> {
     const quarantine = join(this.directory, 'quarantine');
-    // An empty lake (nothing landed yet) is a view with the right columns and no rows, not an error.
-    await this.connection.run(
-      hasFiles(events, '.parquet')
-        ? `CREATE OR REPLACE VIEW lake_events AS SELECT * FROM read_parquet('${events}/**/*.parquet', hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`
-        : `CREATE OR REPLACE VIEW lake_events AS ${emptyRelation([...LAKE_COLUMNS.map((c) => [c.name, DUCK_TYPES[c.type]] as const), ...PARTITIONS])}`,
-    );
+    const hasFiles = listFiles(quarantine, '.jsonl', this.directory).size > 0;
+    if (hasFiles === this.quarantineFiles) return;
     const quarantineColumns = `{${QUARANTINE_COLUMNS.map(([name, type]) => `${name}: '${type}'`).join(', ')}}`;
-    await this.connection.run(
-      hasFiles(quarantine, '.jsonl')
+    // An empty lake (nothing landed yet) is a view with the right columns and no rows, not an error.
+    await this.writer.run(
+      hasFiles
         ? `CREATE OR REPLACE VIEW lake_quarantine AS SELECT * FROM read_json('${quarantine}/**/*.jsonl', format = 'newline_delimited', columns = ${quarantineColumns}, hive_partitioning = true, hive_types_autocast = false)`
         : `CREATE OR REPLACE VIEW lake_quarantine AS ${emptyRelation([...QUARANTINE_COLUMNS, ...PARTITIONS])}`,
     );
+    this.quarantineFiles = hasFiles;
   }
 
   async run(sql: string): Promise<Row[]> {
-    const result = await this.connection.runAndReadAll(sql);
+    const result = await this.reader.runAndReadAll(sql);
     return result.getRowObjects().map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, plain(v)])));
   }
 
   close(): void {
-    this.connection.closeSync();
+    this.reader.closeSync();
+    this.writer.closeSync();
   }
 }
 
@@ -84,6 +187,15 @@ function plain(value: unknown): unknown {
   return typeof value === 'bigint' ? Number(value) : value;
 }
 
-function hasFiles(dir: string, extension: string): boolean {
-  return existsSync(dir) && readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith(extension));
+/** Files under dir with this extension, as keys relative to root ('/'-separated) → mtime in ms. */
+function listFiles(dir: string, extension: string, root: string): Map<string, number> {
+  const files = new Map<string, number>();
+  if (!existsSync(dir)) return files;
+  for (const entry of readdirSync(dir, { recursive: true })) {
+    const name = String(entry);
+    if (!name.endsWith(extension)) continue;
+    const path = join(dir, name);
+    files.set(relative(root, path).split(sep).join('/'), statSync(path).mtimeMs);
+  }
+  return files;
 }

@@ -7,6 +7,8 @@ export interface Dialect {
   readonly name: 'duckdb' | 'athena';
   /** The relation holding the lake's event rows, with string partition columns year, month, day, hour. */
   readonly eventsTable: string;
+  /** Whether eventsTable already holds one row per event_id, so queries need not remove copies. */
+  readonly deduplicated: boolean;
   /** The relation holding quarantined records (reason, source coordinates, ingest_time in ms). */
   readonly quarantineTable: string;
   /** A literal comparable with event_time and ingest_time. */
@@ -17,10 +19,12 @@ export interface Dialect {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function duckdbDialect(eventsTable = 'lake_events', quarantineTable = 'lake_quarantine'): Dialect {
+/** The local engine's table, which DuckDbLake keeps de-duplicated as files arrive. */
+export function duckdbDialect(eventsTable = 'lake_events', quarantineTable = 'lake_quarantine', deduplicated = true): Dialect {
   return {
     name: 'duckdb',
     eventsTable,
+    deduplicated,
     quarantineTable,
     // DuckDB reads TIMESTAMP(isAdjustedToUTC) as TIMESTAMP WITH TIME ZONE.
     timestamp: (ms) => `TIMESTAMPTZ '${iso(ms)}'`,
@@ -32,6 +36,8 @@ export function athenaDialect(database: string, eventsTable = 'events', quaranti
   return {
     name: 'athena',
     eventsTable: `"${database}"."${eventsTable}"`,
+    // The Parquet files as written: a re-sent event can sit in two of them until compaction.
+    deduplicated: false,
     quarantineTable: `"${database}"."${quarantineTable}"`,
     // Athena reads the same column as a timestamp without zone holding UTC wall-clock time.
     timestamp: (ms) => `TIMESTAMP '${iso(ms).replace('T', ' ').replace('Z', '')}'`,

@@ -2,10 +2,11 @@
  * The dashboard's named queries, defined once for both engines.
  *
  * Every query reads the same `events` CTE: the rows in the time range and
- * filters, restricted to the day partitions the range touches (so Athena scans
- * only those), with source duplicates removed (one row per event_id; which copy
- * is kept does not matter, copies differ only in lineage), so no figure is ever
- * inflated by a re-sent event. Values in the SQL come only from
+ * filters, restricted to the partitions the range touches (so Athena scans
+ * only those), with one row per event_id (which copy is kept does not matter,
+ * copies differ only in lineage), so no figure is ever inflated by a re-sent
+ * event. Over the raw files (Athena) a window removes the copies; the local
+ * engine's table is de-duplicated as it loads, so its queries skip the window. Values in the SQL come only from
  * validated parameters (QueryParameters) and this file's own constants.
  */
 import type { Dialect } from './dialect.ts';
@@ -39,13 +40,22 @@ export function timeBucket(params: QueryParameters): 'minute' | 'hour' | 'day' {
   return range <= 6 * HOUR_MS ? 'minute' : range <= 7 * DAY_MS ? 'hour' : 'day';
 }
 
-/** The day partitions a range touches, as a predicate on the string partition columns. */
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * The partitions a range touches, as a predicate on the string partition
+ * columns: a day the range covers whole is named by its day, a day it covers in
+ * part lists its hours, so a one-hour range reads one or two hour directories.
+ */
 export function partitionPredicate(fromMs: number, toMs: number): string {
   const days: string[] = [];
   for (let day = Math.floor(fromMs / DAY_MS) * DAY_MS; day < toMs; day += DAY_MS) {
     const d = new Date(day);
-    const [y, m, dd] = [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()].map((n) => String(n).padStart(2, '0'));
-    days.push(`(year = '${y}' AND month = '${m}' AND day = '${dd}')`);
+    const dayPredicate = `year = '${d.getUTCFullYear()}' AND month = '${pad2(d.getUTCMonth() + 1)}' AND day = '${pad2(d.getUTCDate())}'`;
+    const firstHour = Math.floor(Math.max(0, fromMs - day) / HOUR_MS);
+    const endHour = Math.ceil(Math.min(DAY_MS, toMs - day) / HOUR_MS);
+    const hours = Array.from({ length: endHour - firstHour }, (_, i) => `'${pad2(firstHour + i)}'`);
+    days.push(hours.length === 24 ? `(${dayPredicate})` : `(${dayPredicate} AND hour IN (${hours.join(', ')}))`);
   }
   return `(${days.join(' OR ')})`;
 }
@@ -58,12 +68,13 @@ function eventsCte(d: Dialect, p: QueryParameters): string {
     ...(p.device ? [`device_type = '${p.device}'`] : []),
     ...(p.source ? [`traffic_source = '${p.source}'`] : []),
     ...(p.country ? [`user_country = '${p.country}'`] : []),
-  ];
+  ].join('\n      AND ');
+  if (d.deduplicated) return `WITH events AS (\n  SELECT * FROM ${d.eventsTable}\n  WHERE ${filters}\n)`;
   return `WITH events AS (
   SELECT * FROM (
     SELECT *, row_number() OVER (PARTITION BY event_id) AS copy_number
     FROM ${d.eventsTable}
-    WHERE ${filters.join('\n      AND ')}
+    WHERE ${filters}
   ) WHERE copy_number = 1
 )`;
 }

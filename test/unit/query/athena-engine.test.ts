@@ -65,7 +65,7 @@ describe('AthenaEngine', () => {
     expect(response.statusCode).toBe(200);
     const sql = (athena.calls[0] as StartQueryExecutionCommand).input.QueryString!;
     expect(sql).toContain('FROM "clickstream"."events"');
-    expect(sql).toContain("(year = '2026' AND month = '11' AND day = '23')");
+    expect(sql).toContain("(year = '2026' AND month = '11' AND day = '23' AND hour IN ('11'))");
     expect(sql).toContain("event_time >= TIMESTAMP '2026-11-23 11:00:00.000'");
     expect(sql).toContain("device_type = 'mobile'");
   });

@@ -37,15 +37,31 @@ describe('parseParameters', () => {
 describe('named queries', () => {
   const params = { fromMs: Date.UTC(2026, 10, 22, 23, 30), toMs: Date.UTC(2026, 10, 23, 0, 30), device: 'mobile' as const };
 
-  it('restricts every event query to the day partitions the range touches', () => {
+  it('restricts every event query to the hour partitions the range touches', () => {
     expect(partitionPredicate(params.fromMs, params.toMs)).toBe(
-      "((year = '2026' AND month = '11' AND day = '22') OR (year = '2026' AND month = '11' AND day = '23'))",
+      "((year = '2026' AND month = '11' AND day = '22' AND hour IN ('23')) OR (year = '2026' AND month = '11' AND day = '23' AND hour IN ('00')))",
     );
     for (const name of QUERY_NAMES) {
       for (const dialect of [duckdbDialect(), athenaDialect('clickstream')]) {
-        expect(querySql(name, dialect, params)).toContain("(year = '2026' AND month = '11' AND day = '22')");
+        expect(querySql(name, dialect, params)).toContain("(year = '2026' AND month = '11' AND day = '22' AND hour IN ('23'))");
       }
     }
+  });
+
+  it('names whole days by their day and partial days by their hours', () => {
+    // 2026-11-21 22:00 to 2026-11-23 01:00 exactly: two hours, a whole day, one hour.
+    expect(partitionPredicate(Date.UTC(2026, 10, 21, 22), Date.UTC(2026, 10, 23, 1))).toBe(
+      "((year = '2026' AND month = '11' AND day = '21' AND hour IN ('22', '23')) OR (year = '2026' AND month = '11' AND day = '22')" +
+        " OR (year = '2026' AND month = '11' AND day = '23' AND hour IN ('00')))",
+    );
+    // A range ending mid-hour still includes that hour; one starting mid-hour includes its first hour.
+    expect(partitionPredicate(Date.UTC(2026, 0, 5, 3, 59), Date.UTC(2026, 0, 5, 4, 1))).toBe("((year = '2026' AND month = '01' AND day = '05' AND hour IN ('03', '04')))");
+  });
+
+  it('removes copies of an event with a window only where the table is not de-duplicated already', () => {
+    expect(querySql('kpis', athenaDialect('clickstream'), params)).toContain('row_number() OVER (PARTITION BY event_id)');
+    expect(querySql('kpis', duckdbDialect(), params)).not.toContain('row_number()');
+    expect(querySql('kpis', duckdbDialect('raw', 'q', false), params)).toContain('row_number() OVER (PARTITION BY event_id)');
   });
 
   it('writes each dialect its own timestamps and epoch conversion', () => {
