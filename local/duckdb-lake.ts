@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { LAKE_COLUMNS, type LakeColumnType } from '../lambdas/common/lake-columns.ts';
+import { LAKE_COLUMNS, QUARANTINE_COLUMNS, type LakeColumnType } from '../lambdas/common/lake-columns.ts';
 import { duckdbDialect, type Dialect } from '../lambdas/query/dialect.ts';
 import type { QueryEngine, Row } from '../lambdas/query/query-api.ts';
 
@@ -18,16 +18,7 @@ const DUCK_TYPES: Record<LakeColumnType, string> = {
   timestamp_ms: 'TIMESTAMPTZ',
 };
 const PARTITIONS = ['year', 'month', 'day', 'hour'].map((c) => [c, 'VARCHAR'] as const);
-const QUARANTINE_COLUMNS = [
-  ['code', 'VARCHAR'],
-  ['reason', 'VARCHAR'],
-  ['source_topic', 'VARCHAR'],
-  ['source_partition', 'INTEGER'],
-  ['source_offset', 'VARCHAR'],
-  ['ingest_time', 'BIGINT'],
-  ['raw', 'VARCHAR'],
-  ['raw_encoding', 'VARCHAR'],
-] as const;
+const QUARANTINE_DUCK_COLUMNS = QUARANTINE_COLUMNS.map((c) => [c.name, DUCK_TYPES[c.type]] as const);
 
 /** A relation with these columns and no rows. */
 function emptyRelation(columns: readonly (readonly [string, string])[]): string {
@@ -61,11 +52,11 @@ export class DuckDbLake implements QueryEngine {
         ? `CREATE OR REPLACE VIEW lake_events AS SELECT * FROM read_parquet('${events}/**/*.parquet', hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`
         : `CREATE OR REPLACE VIEW lake_events AS ${emptyRelation([...LAKE_COLUMNS.map((c) => [c.name, DUCK_TYPES[c.type]] as const), ...PARTITIONS])}`,
     );
-    const quarantineColumns = `{${QUARANTINE_COLUMNS.map(([name, type]) => `${name}: '${type}'`).join(', ')}}`;
+    const quarantineColumns = `{${QUARANTINE_DUCK_COLUMNS.map(([name, type]) => `${name}: '${type}'`).join(', ')}}`;
     await this.connection.run(
       hasFiles(quarantine, '.jsonl')
         ? `CREATE OR REPLACE VIEW lake_quarantine AS SELECT * FROM read_json('${quarantine}/**/*.jsonl', format = 'newline_delimited', columns = ${quarantineColumns}, hive_partitioning = true, hive_types_autocast = false)`
-        : `CREATE OR REPLACE VIEW lake_quarantine AS ${emptyRelation([...QUARANTINE_COLUMNS, ...PARTITIONS])}`,
+        : `CREATE OR REPLACE VIEW lake_quarantine AS ${emptyRelation([...QUARANTINE_DUCK_COLUMNS, ...PARTITIONS])}`,
     );
   }
 
