@@ -6,6 +6,7 @@
 export const LAMBDA_ENTRY_POINTS = {
   consumer: 'lambdas/consumer/handler.ts',
   'query-api': 'lambdas/query-api/handler.ts',
+  simulator: 'lambdas/simulator/handler.ts',
 } as const;
 
 export type LambdaName = keyof typeof LAMBDA_ENTRY_POINTS;
@@ -14,6 +15,7 @@ export type LambdaName = keyof typeof LAMBDA_ENTRY_POINTS;
 export const LAMBDA_ASSETS: Readonly<Record<LambdaName, readonly { package: string; file: string }[]>> = {
   consumer: [{ package: '@bokuweb/zstd-wasm', file: 'dist/common/zstd.wasm' }],
   'query-api': [],
+  simulator: [],
 };
 
 export const LAMBDA_BUNDLE_OPTIONS = {
@@ -37,4 +39,24 @@ export const LAMBDA_BUNDLE_OPTIONS = {
     ].join(' '),
   },
   logLevel: 'warning',
+} as const;
+
+/**
+ * The dashboard: one static bundle, the same files CloudFront serves and the local
+ * server serves. Paths are relative to the repository root.
+ */
+export const DASHBOARD_BUNDLE = {
+  entryPoint: 'dashboard/src/main.ts',
+  outfileName: 'app.js',
+  /** Copied unchanged beside the bundle. */
+  staticFiles: ['dashboard/index.html', 'dashboard/styles.css'],
+  options: {
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2020',
+    minify: true,
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  },
 } as const;

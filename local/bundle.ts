@@ -1,9 +1,9 @@
 /** Bundles the Lambda handlers with esbuild into dist/, the artifact the local runner invokes. */
 import { copyFileSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { LAMBDA_ASSETS, LAMBDA_BUNDLE_OPTIONS, LAMBDA_ENTRY_POINTS, type LambdaName } from '../lambdas/bundle-options.ts';
+import { DASHBOARD_BUNDLE, LAMBDA_ASSETS, LAMBDA_BUNDLE_OPTIONS, LAMBDA_ENTRY_POINTS, type LambdaName } from '../lambdas/bundle-options.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -29,17 +29,7 @@ export function dashboardDirectory(): string {
 export async function bundleDashboard(): Promise<string> {
   const out = dashboardDirectory();
   mkdirSync(out, { recursive: true });
-  await build({
-    entryPoints: [join(ROOT, 'dashboard', 'src', 'main.ts')],
-    outfile: join(out, 'app.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2020',
-    minify: true,
-    sourcemap: 'linked',
-    logLevel: 'warning',
-  });
-  for (const file of ['index.html', 'styles.css']) copyFileSync(join(ROOT, 'dashboard', file), join(out, file));
+  await build({ ...DASHBOARD_BUNDLE.options, entryPoints: [join(ROOT, DASHBOARD_BUNDLE.entryPoint)], outfile: join(out, DASHBOARD_BUNDLE.outfileName) });
+  for (const file of DASHBOARD_BUNDLE.staticFiles) copyFileSync(join(ROOT, file), join(out, basename(file)));
   return out;
 }

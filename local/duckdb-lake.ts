@@ -16,7 +16,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { LAKE_COLUMNS, type LakeColumnType } from '../lambdas/common/lake-columns.ts';
+import { LAKE_COLUMNS, QUARANTINE_COLUMNS, type LakeColumnType } from '../lambdas/common/lake-columns.ts';
+import { PARTITION_COLUMNS } from '../lambdas/common/pipeline-names.ts';
 import { duckdbDialect, type Dialect } from '../lambdas/query/dialect.ts';
 import type { QueryEngine, Row } from '../lambdas/query/query-api.ts';
 
@@ -27,19 +28,9 @@ const DUCK_TYPES: Record<LakeColumnType, string> = {
   double: 'DOUBLE',
   timestamp_ms: 'TIMESTAMPTZ',
 };
-const PARTITION_COLUMNS = ['year', 'month', 'day', 'hour'] as const;
 const PARTITIONS = PARTITION_COLUMNS.map((c) => [c, 'VARCHAR'] as const);
 const EVENT_TABLE_COLUMNS = [...LAKE_COLUMNS.map((c) => [c.name, DUCK_TYPES[c.type]] as const), ...PARTITIONS];
-const QUARANTINE_COLUMNS = [
-  ['code', 'VARCHAR'],
-  ['reason', 'VARCHAR'],
-  ['source_topic', 'VARCHAR'],
-  ['source_partition', 'INTEGER'],
-  ['source_offset', 'VARCHAR'],
-  ['ingest_time', 'BIGINT'],
-  ['raw', 'VARCHAR'],
-  ['raw_encoding', 'VARCHAR'],
-] as const;
+const QUARANTINE_DUCK_COLUMNS = QUARANTINE_COLUMNS.map((c) => [c.name, DUCK_TYPES[c.type]] as const);
 
 /** A relation with these columns and no rows. */
 function emptyRelation(columns: readonly (readonly [string, string])[]): string {
@@ -161,12 +152,12 @@ export class DuckDbLake implements QueryEngine {
     const quarantine = join(this.directory, 'quarantine');
     const hasFiles = listFiles(quarantine, '.jsonl', this.directory).size > 0;
     if (hasFiles === this.quarantineFiles) return;
-    const quarantineColumns = `{${QUARANTINE_COLUMNS.map(([name, type]) => `${name}: '${type}'`).join(', ')}}`;
+    const quarantineColumns = `{${QUARANTINE_DUCK_COLUMNS.map(([name, type]) => `${name}: '${type}'`).join(', ')}}`;
     // An empty lake (nothing landed yet) is a view with the right columns and no rows, not an error.
     await this.writer.run(
       hasFiles
         ? `CREATE OR REPLACE VIEW lake_quarantine AS SELECT * FROM read_json('${quarantine}/**/*.jsonl', format = 'newline_delimited', columns = ${quarantineColumns}, hive_partitioning = true, hive_types_autocast = false)`
-        : `CREATE OR REPLACE VIEW lake_quarantine AS ${emptyRelation([...QUARANTINE_COLUMNS, ...PARTITIONS])}`,
+        : `CREATE OR REPLACE VIEW lake_quarantine AS ${emptyRelation([...QUARANTINE_DUCK_COLUMNS, ...PARTITIONS])}`,
     );
     this.quarantineFiles = hasFiles;
   }

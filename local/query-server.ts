@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, normalize } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { QueryApi } from '../lambdas/query/query-api.ts';
+import { SECURITY_HEADERS } from '../lambdas/query/security-headers.ts';
 import { DuckDbLake } from './duckdb-lake.ts';
 import { LakeMirror } from './lake-mirror.ts';
 
@@ -20,12 +21,6 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
-};
-
-const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
 };
 
 export interface QueryServerOptions {

@@ -4,6 +4,7 @@
  * take their column list and types from here.
  */
 import type { TSchema } from '@sinclair/typebox';
+import type { QuarantinedRecord } from '../consumer/plan-batch.ts';
 import { ClickstreamEventSchema } from './event-schema.ts';
 
 export type LakeColumnType = 'string' | 'int32' | 'int64' | 'double' | 'timestamp_ms';
@@ -56,3 +57,19 @@ export const LINEAGE_COLUMNS: readonly LakeColumn[] = [
 ];
 
 export const LAKE_COLUMNS: readonly LakeColumn[] = [...EVENT_COLUMNS, ...LINEAGE_COLUMNS];
+
+/**
+ * The columns of a quarantine line (JSON, one object per rejected record), in
+ * the order the consumer writes them. `satisfies` ties the list to the row type
+ * the consumer writes, so neither can change without the other.
+ */
+export const QUARANTINE_COLUMNS = [
+  { name: 'code', type: 'string', nullable: false, lowCardinality: true, description: 'Why the record was rejected (a RejectionCode).' },
+  { name: 'reason', type: 'string', nullable: false, lowCardinality: false, description: 'The rule the record broke, naming the field.' },
+  { name: 'source_topic', type: 'string', nullable: false, lowCardinality: true },
+  { name: 'source_partition', type: 'int32', nullable: false, lowCardinality: true },
+  { name: 'source_offset', type: 'string', nullable: false, lowCardinality: false },
+  { name: 'ingest_time', type: 'int64', nullable: false, lowCardinality: false, description: 'When the consumer wrote the line, ms since the epoch.' },
+  { name: 'raw', type: 'string', nullable: true, lowCardinality: false, description: 'The payload as received.' },
+  { name: 'raw_encoding', type: 'string', nullable: false, lowCardinality: true, description: 'utf8, or base64 when the payload is not valid UTF-8.' },
+] as const satisfies readonly (LakeColumn & { readonly name: keyof QuarantinedRecord })[];

@@ -1,4 +1,5 @@
 /** Object keys in the lake: Hive-style hour partitions and names fixed by the source coordinates. */
+import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 
 /** `year=YYYY/month=MM/day=DD/hour=HH` for an instant, in UTC, zero-padded. */
 export function hourPartition(timeMs: number): string {
@@ -16,14 +17,14 @@ export function sourceFileName(topic: string, partition: number, firstOffset: st
 }
 
 export function eventObjectKey(eventTimeMs: number, topic: string, partition: number, firstOffset: string, lastOffset: string): string {
-  return `events/${hourPartition(eventTimeMs)}/${sourceFileName(topic, partition, firstOffset, lastOffset, 'parquet')}`;
+  return `${LAKE_PREFIXES.events}${hourPartition(eventTimeMs)}/${sourceFileName(topic, partition, firstOffset, lastOffset, 'parquet')}`;
 }
 
 export function quarantineObjectKey(ingestTimeMs: number, topic: string, partition: number, firstOffset: string, lastOffset: string): string {
-  return `quarantine/${hourPartition(ingestTimeMs)}/${sourceFileName(topic, partition, firstOffset, lastOffset, 'jsonl')}`;
+  return `${LAKE_PREFIXES.quarantine}${hourPartition(ingestTimeMs)}/${sourceFileName(topic, partition, firstOffset, lastOffset, 'jsonl')}`;
 }
 
 /** Per-partition write log of the consumer; outside `events/` so no query engine reads it. */
 export function consumerStateKey(topic: string, partition: number): string {
-  return `_consumer_state/${topic}/p${partition}.json`;
+  return `${LAKE_PREFIXES.consumerState}${topic}/p${partition}.json`;
 }

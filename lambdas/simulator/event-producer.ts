@@ -4,13 +4,17 @@
  * in-sync replicas, lz4-compressed. A send resolves only once the broker has
  * acknowledged every record in it, which is what callers count as "sent".
  */
-import { compatibilityPartitioner, Producer } from '@platformatic/kafka';
+import { compatibilityPartitioner, Producer, type SASLOptions } from '@platformatic/kafka';
 
 export interface EventProducerOptions {
   readonly bootstrapServers: readonly string[];
   readonly topic: string;
   /** @default 'clickstream-simulator' */
   readonly clientId?: string;
+  /** SASL authentication, e.g. OAUTHBEARER with an MSK IAM token provider. @default none */
+  readonly sasl?: SASLOptions;
+  /** Connect over TLS (MSK requires it for IAM auth). @default false */
+  readonly tls?: boolean;
 }
 
 export interface OutgoingRecord {
@@ -36,6 +40,8 @@ export class EventProducer {
       retries: 5,
       retryDelay: 250,
       timeout: 30_000,
+      ...(options.sasl && { sasl: options.sasl }),
+      ...(options.tls && { tls: {} }),
     });
   }
 

@@ -1,0 +1,27 @@
+/**
+ * SASL settings for the simulator's Kafka clients. MSK IAM uses OAUTHBEARER
+ * with a token signed from the function's own credentials (no network call);
+ * the token provider runs for every new connection, so tokens never go stale.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SASLOptions } from '@platformatic/kafka';
+import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
+import type { KafkaAuth } from './scheduled-config.ts';
+
+export async function kafkaSasl(auth: KafkaAuth): Promise<SASLOptions | undefined> {
+  switch (auth.kind) {
+    case 'iam':
+      return { mechanism: 'OAUTHBEARER', token: async () => (await generateAuthToken({ region: auth.region })).token };
+    case 'scram-sha-512': {
+      // The same secret shape the event source mapping reads: {"username": …, "password": …}.
+      const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: auth.secretArn }));
+      const { username, password } = JSON.parse(secret.SecretString ?? '{}') as { username?: unknown; password?: unknown };
+      if (typeof username !== 'string' || typeof password !== 'string') {
+        throw new Error(`secret ${auth.secretArn} must hold JSON with string "username" and "password" fields`);
+      }
+      return { mechanism: 'SCRAM-SHA-512', username, password };
+    }
+    case 'none':
+      return undefined;
+  }
+}
