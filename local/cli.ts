@@ -3,27 +3,29 @@
  * it parses and checks flags, then calls the services, the producer and the
  * benchmark. Problems the user can fix are printed as one line, no stack.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type LocalConfig } from './config.ts';
 import { UserError } from './errors.ts';
 import { formatProgress, formatSummary, parseCount, parseFlags, parseRate, parseSeconds, parseSeed, parseShare } from './cli-options.ts';
 import { waitForCaughtUp } from './consumer-lag.ts';
-import { produce } from './produce.ts';
+import { produce, type ProduceProgress } from './produce.ts';
 import type { InjectionRates } from '../lambdas/simulator/simulator.ts';
 import { trafficAt } from '../lambdas/simulator/traffic-curve.ts';
 import { acceptsConnections, bootstrapServers } from './services/kafka.ts';
-import { minioCredentialsFile, s3Endpoint } from './services/minio.ts';
+import { localS3Client, minioCredentialsFile, s3Endpoint } from './services/minio.ts';
+import { formatStatusLine, PipelineStatusReader, type PipelineStatus } from './pipeline-status.ts';
 import { consumerProcess } from './services/consumer.ts';
 import { dashboardUrl } from './services/dashboard.ts';
-import { down, status, up } from './services/stack.ts';
+import { down, up } from './services/stack.ts';
 
 const USAGE = `usage: npx clickstream <command> [options]
 
 commands:
-  run        start Kafka and MinIO, produce simulated shopper events until Ctrl-C, then stop
-             what it started   [--rate N|max] [--duration S] [--seed N]
+  run        start everything, produce simulated shopper events with a live status line until
+             Ctrl-C or --duration, then stop what it started   [--rate N|max] [--duration S] [--seed N]
   up         start the local Kafka broker, MinIO, the consumer and the dashboard (reuses ones already running)
   down       stop them
-  status     show whether they are running   [--json]
+  status     services, consumer lag and what the lake holds   [--json]
   produce    send simulated events to the topic   [--rate N|max] [--count N] [--duration S]
              [--seed N] [--flat] [--inject-duplicates SHARE] [--inject-late SHARE] [--inject-malformed SHARE]
   serve      run the dashboard and query API in the foreground
@@ -91,15 +93,28 @@ async function cmdDown(args: string[]): Promise<number> {
 async function cmdStatus(args: string[]): Promise<number> {
   const flags = parseFlags(args, { json: { type: 'boolean' } });
   const config = loadConfig();
-  const services = await status(config);
-  if (flags.json) {
-    console.log(JSON.stringify({ services, topic: config.topic, bucket: config.bucket }));
-  } else {
-    for (const s of services) {
-      console.log(`${s.name.padEnd(9)} ${s.healthy ? 'up' : s.running ? 'starting or unhealthy' : 'down'}  ${s.endpoint}${s.pid ? `  pid ${s.pid}` : ''}`);
-    }
+  const s3 = localS3Client(config);
+  try {
+    const report = await new PipelineStatusReader(config, s3).read();
+    console.log(flags.json ? JSON.stringify(report) : formatStatus(report));
+    return report.services.every((s) => s.healthy) ? 0 : 3;
+  } finally {
+    s3.destroy();
   }
-  return services.every((s) => s.healthy) ? 0 : 3;
+}
+
+function formatStatus(report: PipelineStatus): string {
+  const lines = report.services.map((s) => `${s.name.padEnd(9)} ${s.healthy ? 'up' : s.running ? 'starting or unhealthy' : 'down'}  ${s.endpoint}${s.pid ? `  pid ${s.pid}` : ''}`);
+  const n = (x: number) => x.toLocaleString('en-US');
+  if (report.topic) lines.push(`topic     ${report.topic.name}: ${n(report.topic.endOffset)} records, consumer lag ${n(report.topic.lag)}`);
+  const lake = report.lake;
+  if (lake) {
+    const newest = lake.newestEventTimeMs === null ? 'no events yet' : `newest event ${new Date(lake.newestEventTimeMs).toISOString()} (${lake.freshnessSeconds?.toFixed(1)}s ago)`;
+    lines.push(`lake      ${n(lake.eventRows)} rows in ${n(lake.eventObjects)} files (${(lake.eventBytes / 1e6).toFixed(1)} MB), ${newest}`);
+    lines.push(`          ${n(lake.quarantinedRecords)} records quarantined in ${n(lake.quarantineObjects)} files`);
+  }
+  for (const problem of report.problems) lines.push(`problem   ${problem}`);
+  return lines.join('\n');
 }
 
 const PRODUCE_OPTIONS = {
@@ -139,7 +154,7 @@ function produceSettings(args: string[]): ProduceSettings {
   };
 }
 
-async function cmdProduce(settings: ProduceSettings, config: LocalConfig): Promise<number> {
+async function cmdProduce(settings: ProduceSettings, config: LocalConfig, statusLine: (p: ProduceProgress) => string = formatProgress): Promise<number> {
   const { rate, seed } = settings;
   if (!(await acceptsConnections(config.kafkaPort))) {
     throw new UserError(`no Kafka broker answers on ${bootstrapServers(config)}: start one with \`npx clickstream up\``);
@@ -174,10 +189,10 @@ async function cmdProduce(settings: ProduceSettings, config: LocalConfig): Promi
       inject: settings.inject,
       signal: controller.signal,
       onProgress: (p) => {
-        if (tty) process.stderr.write(`\r\x1b[2K${formatProgress(p)}`);
+        if (tty) process.stderr.write(`\r\x1b[2K${statusLine(p)}`);
         else if (p.elapsedSeconds - lastPrinted >= 10) {
           lastPrinted = p.elapsedSeconds;
-          console.error(formatProgress(p));
+          console.error(statusLine(p));
         }
       },
     });
@@ -195,9 +210,22 @@ async function cmdRun(args: string[]): Promise<number> {
   const settings = produceSettings(args); // reject bad flags before starting anything
   const { started } = await up(config, log);
   printEndpoints(config, started);
+  const s3 = localS3Client(config);
+  const pipeline = new PipelineStatusReader(config, s3);
+  let latest: PipelineStatus | undefined;
+  // The status is read every 2 s in the background, one read at a time, so a slow read never stalls the producer.
+  const polling = new AbortController();
+  const poller = (async () => {
+    while (!polling.signal.aborted) {
+      latest = await pipeline.read().catch(() => latest);
+      await sleep(2_000, undefined, { signal: polling.signal }).catch(() => undefined);
+    }
+  })();
   try {
-    return await cmdProduce(settings, config);
+    return await cmdProduce(settings, config, (p) => `${formatStatusLine(p.eventsPerSecond, latest)}  ${Math.floor(p.elapsedSeconds)}s`);
   } finally {
+    polling.abort();
+    await poller;
     if (started.includes('consumer')) {
       // Let the consumer write what was produced before it stops, so the lake is complete.
       log('waiting for the consumer to write what was produced (up to 30 s)');
@@ -205,6 +233,9 @@ async function cmdRun(args: string[]): Promise<number> {
         log('the consumer has not caught up; the rest is written at the next start');
       }
     }
+    const final = await pipeline.read().catch(() => undefined);
+    if (final?.lake) log(`lake: ${final.lake.eventRows.toLocaleString('en-US')} rows in ${final.lake.eventObjects} files, ${final.lake.quarantinedRecords} quarantined`);
+    s3.destroy();
     if (started.length > 0) {
       const stopped = await down(config, started);
       log(`stopped ${listOf(stopped)}`);

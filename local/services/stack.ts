@@ -13,13 +13,19 @@ export interface UpResult {
 
 export async function up(config: LocalConfig, log: (line: string) => void): Promise<UpResult> {
   const started: string[] = [];
-  // MinIO first: its one-time build is the slow part, and failing early costs least.
-  if (await startMinio(config, log)) started.push('minio');
-  await ensureBucket(config);
-  if (await startKafka(config, log)) started.push('kafka');
-  await ensureTopic(config);
-  if (await startConsumer(config)) started.push('consumer');
-  if (await startDashboard(config)) started.push('dashboard');
+  try {
+    // MinIO first: its one-time build is the slow part, and failing early costs least.
+    if (await startMinio(config, log)) started.push('minio');
+    await ensureBucket(config);
+    if (await startKafka(config, log)) started.push('kafka');
+    await ensureTopic(config);
+    if (await startConsumer(config)) started.push('consumer');
+    if (await startDashboard(config)) started.push('dashboard');
+  } catch (error) {
+    // Leave nothing half-started: stop what this call started, then report the cause.
+    await down(config, started).catch(() => undefined);
+    throw error;
+  }
   return { started };
 }
 

@@ -1,0 +1,122 @@
+/**
+ * What the lake holds, read from S3 itself: objects and bytes, rows from each
+ * Parquet footer, the newest event and ingest times from the footers' column
+ * statistics, and quarantined records counted from the JSON lines. Footers are
+ * fetched with one range request each and remembered by ETag, so a long-lived
+ * inventory (the run command's status line) reads each file once.
+ */
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { parquetMetadataAsync, type AsyncBuffer } from 'hyparquet';
+import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
+
+
+export interface LakeInventory {
+  readonly eventObjects: number;
+  readonly eventBytes: number;
+  /** Rows in the Parquet files: a re-sent event counts once per copy (queries count it once). */
+  readonly eventRows: number;
+  readonly newestEventTimeMs: number | null;
+  readonly newestIngestTimeMs: number | null;
+  readonly quarantineObjects: number;
+  readonly quarantinedRecords: number;
+}
+
+interface FileFacts {
+  readonly etag: string;
+  readonly rows: number;
+  readonly newestEventTimeMs: number | null;
+  readonly newestIngestTimeMs: number | null;
+}
+
+// Footers of the consumer's files are a few KiB; a bigger one costs a second request.
+const FOOTER_FETCH_BYTES = 64 * 1024;
+
+export class LakeInventoryReader {
+  private readonly facts = new Map<string, FileFacts>();
+
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async read(): Promise<LakeInventory> {
+    const [events, quarantine] = await Promise.all([this.list(LAKE_PREFIXES.events, '.parquet'), this.list(LAKE_PREFIXES.quarantine, '.jsonl')]);
+    const facts = await mapConcurrently([...events, ...quarantine], 16, (o) => this.factsOf(o));
+    for (const key of [...this.facts.keys()]) if (!events.some((o) => o.key === key) && !quarantine.some((o) => o.key === key)) this.facts.delete(key);
+    const eventFacts = facts.slice(0, events.length);
+    const quarantineFacts = facts.slice(events.length);
+    return {
+      eventObjects: events.length,
+      eventBytes: events.reduce((n, o) => n + o.size, 0),
+      eventRows: eventFacts.reduce((n, f) => n + f.rows, 0),
+      newestEventTimeMs: newest(eventFacts.map((f) => f.newestEventTimeMs)),
+      newestIngestTimeMs: newest(eventFacts.map((f) => f.newestIngestTimeMs)),
+      quarantineObjects: quarantine.length,
+      quarantinedRecords: quarantineFacts.reduce((n, f) => n + f.rows, 0),
+    };
+  }
+
+  private async list(prefix: string, extension: string): Promise<{ key: string; etag: string; size: number }[]> {
+    const objects: { key: string; etag: string; size: number }[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) if (o.Key?.endsWith(extension) && o.ETag) objects.push({ key: o.Key, etag: o.ETag, size: o.Size ?? 0 });
+      token = page.NextContinuationToken;
+    } while (token);
+    return objects;
+  }
+
+  private async factsOf(object: { key: string; etag: string; size: number }): Promise<FileFacts> {
+    const known = this.facts.get(object.key);
+    if (known?.etag === object.etag) return known;
+    const facts = object.key.endsWith('.parquet') ? await this.parquetFacts(object) : await this.jsonLinesFacts(object);
+    this.facts.set(object.key, facts);
+    return facts;
+  }
+
+  private async parquetFacts(object: { key: string; etag: string; size: number }): Promise<FileFacts> {
+    const file: AsyncBuffer = {
+      byteLength: object.size,
+      slice: async (start, end) => {
+        // IfMatch: a file replaced between listing and reading is an error, read again next time.
+        const range = `bytes=${start}-${(end ?? object.size) - 1}`;
+        const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: object.key, Range: range, IfMatch: object.etag }));
+        const bytes = await response.Body!.transformToByteArray();
+        return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      },
+    };
+    const metadata = await parquetMetadataAsync(file, { initialFetchSize: Math.min(FOOTER_FETCH_BYTES, object.size) });
+    const columnMax = (name: string) =>
+      newest(
+        metadata.row_groups.map((group) => {
+          const max = group.columns.find((c) => c.meta_data?.path_in_schema.join('.') === name)?.meta_data?.statistics?.max_value;
+          return max instanceof Date ? max.getTime() : typeof max === 'bigint' || typeof max === 'number' ? Number(max) : null;
+        }),
+      );
+    return { etag: object.etag, rows: Number(metadata.num_rows), newestEventTimeMs: columnMax('event_time'), newestIngestTimeMs: columnMax('ingest_time') };
+  }
+
+  private async jsonLinesFacts(object: { key: string; etag: string }): Promise<FileFacts> {
+    const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: object.key, IfMatch: object.etag }));
+    const text = await response.Body!.transformToString();
+    return { etag: object.etag, rows: text.split('\n').filter((line) => line.trim() !== '').length, newestEventTimeMs: null, newestIngestTimeMs: null };
+  }
+}
+
+function newest(values: readonly (number | null)[]): number | null {
+  return values.reduce<number | null>((max, v) => (v !== null && (max === null || v > max) ? v : max), null);
+}
+
+async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}

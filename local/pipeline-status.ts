@@ -1,0 +1,97 @@
+/**
+ * One picture of the local pipeline: which services are up, how far the
+ * consumer is behind the topic, and what the lake holds. `status --json` prints
+ * it; the run command's status line is drawn from it.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { LocalConfig } from './config.ts';
+import { consumerLag, type PartitionLag } from './consumer-lag.ts';
+import { LakeInventoryReader, type LakeInventory } from './lake-inventory.ts';
+import { bootstrapServers } from './services/kafka.ts';
+import { status, type ServiceStatus } from './services/stack.ts';
+
+export interface TopicStatus {
+  readonly name: string;
+  readonly endOffset: number;
+  readonly committedOffset: number;
+  /** Records on the topic the consumer has not committed yet. */
+  readonly lag: number;
+  readonly partitions: readonly PartitionLag[];
+}
+
+export interface LakeStatus extends LakeInventory {
+  readonly bucket: string;
+  /** Seconds from the newest event in the lake to now: how far behind the lake is while events flow. */
+  readonly freshnessSeconds: number | null;
+}
+
+export interface PipelineStatus {
+  readonly generatedAt: string;
+  readonly services: readonly ServiceStatus[];
+  /** Absent when Kafka is not answering. */
+  readonly topic: TopicStatus | null;
+  /** Absent when MinIO is not answering. */
+  readonly lake: LakeStatus | null;
+  /** What could not be read, one line each. */
+  readonly problems: readonly string[];
+}
+
+export class PipelineStatusReader {
+  private readonly inventory: LakeInventoryReader;
+
+  constructor(
+    private readonly config: LocalConfig,
+    s3: S3Client,
+  ) {
+    this.inventory = new LakeInventoryReader(s3, config.bucket);
+  }
+
+  async read(now = Date.now): Promise<PipelineStatus> {
+    const services = await status(this.config);
+    const up = (name: string) => services.find((s) => s.name === name)?.healthy === true;
+    const problems: string[] = [];
+    const attempt = async <T>(what: string, read: () => Promise<T>): Promise<T | null> => {
+      try {
+        return await read();
+      } catch (error) {
+        problems.push(`${what}: ${(error as Error).message.split('\n')[0]}`);
+        return null;
+      }
+    };
+    const [partitions, inventory] = await Promise.all([
+      up('kafka') ? attempt('consumer lag', () => consumerLag([bootstrapServers(this.config)], this.config.topic, this.config.partitions)) : null,
+      up('minio') ? attempt('lake inventory', () => this.inventory.read()) : null,
+    ]);
+    return {
+      generatedAt: new Date(now()).toISOString(),
+      services,
+      topic: partitions && topicStatus(this.config.topic, partitions),
+      lake: inventory && lakeStatus(this.config.bucket, inventory, now()),
+      problems,
+    };
+  }
+}
+
+export function topicStatus(name: string, partitions: readonly PartitionLag[]): TopicStatus {
+  const total = (f: (p: PartitionLag) => number) => partitions.reduce((n, p) => n + f(p), 0);
+  return { name, endOffset: total((p) => p.endOffset), committedOffset: total((p) => p.committedOffset), lag: total((p) => p.lag), partitions };
+}
+
+export function lakeStatus(bucket: string, inventory: LakeInventory, nowMs: number): LakeStatus {
+  const freshnessSeconds = inventory.newestEventTimeMs === null ? null : Math.max(0, (nowMs - inventory.newestEventTimeMs) / 1000);
+  return { bucket, ...inventory, freshnessSeconds };
+}
+
+const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** The run command's status line: events/s produced (from the producer), then what the pipeline shows. */
+export function formatStatusLine(producedPerSecond: number, s: PipelineStatus | undefined): string {
+  const parts = [`produced ${thousands(producedPerSecond)}/s`];
+  if (s?.topic) parts.push(`lag ${thousands(s.topic.lag)}`);
+  if (s?.lake) {
+    parts.push(`lake ${thousands(s.lake.eventRows)} events`);
+    if (s.lake.freshnessSeconds !== null) parts.push(`freshness ${s.lake.freshnessSeconds.toFixed(1)}s`);
+    parts.push(`quarantined ${thousands(s.lake.quarantinedRecords)}`);
+  }
+  return parts.join('  ');
+}

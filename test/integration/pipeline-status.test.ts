@@ -1,0 +1,108 @@
+/**
+ * The lake inventory and `status --json` against the real MinIO and Kafka: the
+ * figures must equal what was written, counted here independently.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
+import { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
+import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
+import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
+import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
+import { configEnv } from '../../local/config.ts';
+import { LakeInventoryReader } from '../../local/lake-inventory.ts';
+import type { PipelineStatus } from '../../local/pipeline-status.ts';
+import { localS3Client } from '../../local/services/minio.ts';
+
+const config = inject('config');
+const CLI = fileURLToPath(new URL('../../local/bin/clickstream.mjs', import.meta.url));
+const START = Date.UTC(2026, 10, 21, 8, 30);
+const INGEST = Date.UTC(2026, 10, 21, 9, 45);
+
+let s3: S3Client;
+// A bucket of its own, so other tests' objects do not enter the counts.
+const bucket = `inventory-${randomBytes(4).toString('hex')}`;
+
+function simulated(count: number, seed: number): SimulatedRecord[] {
+  const sim = new ShopperSimulator({ seed, startTimeMs: START, eventsPerSecond: 1, dailyCurve: false, warmStart: true, inject: { malformed: 0.02 } });
+  return Array.from({ length: count }, () => sim.nextRecord());
+}
+
+async function write(records: readonly SimulatedRecord[], firstOffset: number): Promise<void> {
+  const batch: SourceRecord[] = records.map((r, i) => ({ topic: 'inventory.test', partition: 0, offset: String(firstOffset + i), value: r.value }));
+  await consumeRecords(new S3ObjectStore(s3, bucket), batch, INGEST, encodeParquet);
+}
+
+beforeAll(async () => {
+  s3 = localS3Client(config);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+});
+
+afterAll(async () => {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+  const keys = (listed.Contents ?? []).map((o) => ({ Key: o.Key! }));
+  if (keys.length > 0) await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
+  await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+  s3.destroy();
+});
+
+describe('LakeInventoryReader', () => {
+  it('counts files, rows, the newest event and ingest times and quarantined records as written, and keeps up with new files', async () => {
+    const reader = new LakeInventoryReader(s3, bucket);
+    expect(await reader.read()).toEqual({
+      eventObjects: 0,
+      eventBytes: 0,
+      eventRows: 0,
+      newestEventTimeMs: null,
+      newestIngestTimeMs: null,
+      quarantineObjects: 0,
+      quarantinedRecords: 0,
+    });
+
+    const first = simulated(3_000, 1);
+    await write(first, 0);
+    const second = simulated(2_000, 2);
+    await write(second, 3_000);
+    const all = [...first, ...second];
+    const valid = all.filter((r) => r.event && !r.injected);
+    const malformed = all.filter((r) => r.injected === 'malformed');
+    expect(malformed.length).toBeGreaterThan(0);
+
+    const inventory = await reader.read();
+    expect(inventory.eventRows).toBe(valid.length);
+    expect(inventory.quarantinedRecords).toBe(malformed.length);
+    expect(inventory.newestEventTimeMs).toBe(Math.max(...valid.map((r) => r.event!.event_time)));
+    expect(inventory.newestIngestTimeMs).toBe(INGEST);
+    // Each batch lands in the hours its events fall in (08 and 09 here), plus one quarantine file per batch.
+    expect(inventory.eventObjects).toBeGreaterThanOrEqual(2);
+    expect(inventory.quarantineObjects).toBe(2);
+    expect(inventory.eventBytes).toBeGreaterThan(0);
+  });
+});
+
+describe('clickstream status --json', () => {
+  it('prints one JSON object: healthy services, the topic with its lag, and what the lake holds', async () => {
+    const child = spawn(process.execPath, [CLI, 'status', '--json'], { env: { ...process.env, ...configEnv(config) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as PipelineStatus;
+    expect(report.services.map((s) => [s.name, s.healthy])).toEqual([
+      ['kafka', true],
+      ['minio', true],
+      ['consumer', true],
+      ['dashboard', true],
+    ]);
+    expect(report.topic?.name).toBe(config.topic);
+    expect(report.topic?.partitions).toHaveLength(config.partitions);
+    expect(report.topic!.lag).toBe(report.topic!.endOffset - report.topic!.committedOffset);
+    expect(report.lake?.bucket).toBe(config.bucket);
+    expect(report.lake?.eventRows).toBeGreaterThanOrEqual(0);
+    expect(report.problems).toEqual([]);
+  });
+});
