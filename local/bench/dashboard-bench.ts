@@ -18,6 +18,7 @@ import { QUERY_NAMES } from '../../lambdas/query/named-queries.ts';
 import { QueryApi } from '../../lambdas/query/query-api.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
 import { DuckDbLake } from '../duckdb-lake.ts';
+import { percentile } from './stats.ts';
 
 export interface DashboardBenchResult {
   readonly lakeEvents: number;
@@ -82,8 +83,7 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
         await refresh(api, rangeMs); // warm the file metadata cache
         const times: number[] = [];
         for (let i = 0; i < rounds; i++) times.push(await refresh(api, rangeMs));
-        times.sort((a, b) => a - b);
-        return { p50Ms: times[Math.floor(times.length * 0.5)]!, p95Ms: times[Math.min(times.length - 1, Math.ceil(times.length * 0.95) - 1)]! };
+        return { p50Ms: percentile(times, 0.5), p95Ms: percentile(times, 0.95) };
       };
       const lastHour = await measure(tableApi, 3_600_000);
       const rawFilesLastHour = await measure(rawApi, 3_600_000);
