@@ -12,6 +12,7 @@ import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-l
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LAMBDA_ASSETS, LAMBDA_BUNDLE_OPTIONS, LAMBDA_ENTRY_POINTS, type LambdaName } from '../lambdas/bundle-options.ts';
+import { acknowledge } from './nag.ts';
 import { REPO_ROOT } from './paths.ts';
 
 export interface ClickstreamFunctionProps {
@@ -77,5 +78,20 @@ export class ClickstreamFunction extends Construct {
         },
       },
     });
+    acknowledge(this.function, 'AwsSolutions-L1', 'Node.js 22 is the runtime this project targets (bundles are built for node20 so the same artifact runs on the local machine).');
+    if (this.function.role) {
+      acknowledge(
+        this.function.role,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        "Lambda's basic execution policy lets the function write its own logs, nothing more.",
+      );
+      if (props.vpc) {
+        acknowledge(
+          this.function.role,
+          'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+          "Lambda's VPC access policy manages the function's own network interfaces in the Kafka cluster's subnets.",
+        );
+      }
+    }
   }
 }

@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
 import { ClickstreamFunction } from './clickstream-function.ts';
 import type { Ingest } from './ingest/ingest.ts';
+import { acknowledgeObjectGrants } from './nag.ts';
 
 export interface ConsumerProps {
   readonly ingest: Ingest;
@@ -56,6 +57,8 @@ export class Consumer extends Construct {
     const writable = [LAKE_PREFIXES.events, LAKE_PREFIXES.quarantine, LAKE_PREFIXES.consumerState].map((p) => props.lake.arnForObjects(`${p}*`));
     // Get/Put for the write log (conditional puts), Put for data, Delete for superseded uncommitted batches.
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: writable }));
+    acknowledgeObjectGrants(fn, props.lake, [LAKE_PREFIXES.events, LAKE_PREFIXES.quarantine, LAKE_PREFIXES.consumerState], 'The consumer writes objects with keys fixed by the source offsets under these lake prefixes only.');
+    acknowledgeObjectGrants(fn, props.failedBatches, [''], "Lambda's on-failure destination names its own object keys in this dedicated bucket.");
     this.mapping = props.ingest.attachConsumer(fn, {
       batchSize,
       maxBatchingWindow: Duration.seconds(windowSeconds),

@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
 import type { Catalog } from './catalog.ts';
 import { ClickstreamFunction } from './clickstream-function.ts';
+import { acknowledgeObjectGrants } from './nag.ts';
 import { privateBucket } from './private-bucket.ts';
 
 const RESULTS_PREFIX = 'athena-results/';
@@ -91,6 +92,8 @@ export class Query extends Construct {
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resources: [this.resultsBucket.arnForObjects(`${RESULTS_PREFIX}*`)] }),
     );
+    acknowledgeObjectGrants(fn, props.lake, [LAKE_PREFIXES.events, LAKE_PREFIXES.quarantine], 'Athena reads every object under the two queried lake prefixes as the caller.');
+    acknowledgeObjectGrants(fn, this.resultsBucket, [RESULTS_PREFIX], 'Athena writes and the API reads query results under the workgroup result prefix, names chosen by Athena.');
     // Only CloudFront (origin access control, SigV4) may call it.
     this.url = fn.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
   }

@@ -4,7 +4,7 @@
  * Authentication is SASL/SCRAM-SHA-512 with a Secrets Manager secret holding
  * {"username","password"}; brokers in a VPC are reached through its subnets.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
 import type { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SecurityGroup, Subnet, Vpc, type ISecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import { SourceAccessConfigurationType, type EventSourceMapping, type IFunction, type SourceAccessConfiguration } from 'aws-cdk-lib/aws-lambda';
@@ -72,6 +72,8 @@ export class ExistingKafkaIngest extends Construct implements Ingest {
       const subnets = subnetIds.map((s, i) => Subnet.fromSubnetId(this, `Subnet${i}`, s));
       const vpc = Vpc.fromVpcAttributes(this, 'Vpc', { vpcId, availabilityZones: subnets.map((_, i) => `az-${i}`), privateSubnetIds: [...subnetIds] });
       this.producerNetwork = { vpc, vpcSubnets: { subnets }, securityGroups: [this.securityGroup] };
+      // Route tables matter only to constructs that add routes; none here does.
+      Annotations.of(this).acknowledgeWarning('@aws-cdk/aws-ec2:noSubnetRouteTableId', 'Imported subnets are only placed into, never routed.');
     }
     this.producerEnvironment = {
       CLICKSTREAM_INGEST: 'kafka',
