@@ -10,7 +10,9 @@ export type ContextReader = (key: string) => unknown;
 export function stackPropsFromContext(read: ContextReader): ClickstreamStackProps {
   const text = (key: string): string | undefined => {
     const value = read(key);
-    return value === undefined || value === null || value === '' ? undefined : String(value);
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw new Error(`-c ${key} must be a plain value, got ${JSON.stringify(value)}`);
+    return String(value);
   };
   const list = (key: string) => text(key)?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? [];
   const int = (key: string): number | undefined => {
