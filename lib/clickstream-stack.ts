@@ -1,23 +1,82 @@
 /**
- * The cloud pipeline, one construct per concern. This is the foundation: the
- * lake. Ingest, consumer, catalog/query, dashboard site, simulator and alarms
- * are added as their constructs land (see docs/architecture.md).
+ * The cloud pipeline, one construct per concern: ingest (MSK Serverless,
+ * an existing Kafka, or Kinesis) → consumer → lake → Glue catalog and Athena →
+ * query API and dashboard behind CloudFront, plus the simulator and alarms.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { Catalog } from './catalog.ts';
+import { Consumer, type ConsumerProps } from './consumer.ts';
+import { DashboardSite } from './dashboard-site.ts';
+import { ExistingKafkaIngest, type ExistingKafkaIngestProps } from './ingest/existing-kafka-ingest.ts';
+import { INGEST_KINDS, type Ingest, type IngestKind } from './ingest/ingest.ts';
+import { KinesisIngest, type KinesisIngestProps } from './ingest/kinesis-ingest.ts';
+import { MskServerlessIngest, type MskServerlessIngestProps } from './ingest/msk-serverless-ingest.ts';
 import { Lake, type LakeProps } from './lake.ts';
+import { Operations } from './operations.ts';
+import { Query, type QueryProps } from './query.ts';
+import { Simulator, type SimulatorProps } from './simulator.ts';
 
 export interface ClickstreamStackProps extends StackProps {
+  /** Which stream carries the events. @default 'msk-serverless' */
+  readonly ingest?: IngestKind;
+  /** @default - MskServerlessIngest defaults */
+  readonly mskServerless?: MskServerlessIngestProps;
+  /** Required when ingest is 'kafka'. @default - none */
+  readonly kafka?: ExistingKafkaIngestProps;
+  /** @default - KinesisIngest defaults */
+  readonly kinesis?: KinesisIngestProps;
   /** @default - the Lake defaults */
   readonly lake?: LakeProps;
+  /** Event source mapping and function settings. @default - the Consumer defaults */
+  readonly consumer?: Pick<ConsumerProps, 'batchSize' | 'batchingWindowSeconds' | 'retryAttempts' | 'memorySizeMb'>;
+  /** @default - the Query defaults */
+  readonly query?: Pick<QueryProps, 'bytesScannedCutoffPerQuery' | 'resultsRetentionDays'>;
+  /** Run the scheduled simulator. @default true */
+  readonly simulatorEnabled?: boolean;
+  /** @default - the Simulator defaults */
+  readonly simulator?: Pick<SimulatorProps, 'eventsPerMinute'>;
 }
 
 export class ClickstreamStack extends Stack {
+  readonly ingest: Ingest;
   readonly lake: Lake;
+  readonly consumer: Consumer;
+  readonly catalog: Catalog;
+  readonly query: Query;
+  readonly site: DashboardSite;
+  readonly simulator?: Simulator;
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: ClickstreamStackProps = {}) {
     super(scope, id, props);
+    const kind = props.ingest ?? 'msk-serverless';
+    if (!(INGEST_KINDS as readonly string[]).includes(kind)) throw new Error(`ingest must be one of ${INGEST_KINDS.join(', ')}, got "${String(kind)}"`);
+    if (kind === 'kafka' && !props.kafka) throw new Error('ingest "kafka" needs the kafka props: at least bootstrapServers (-c kafkaBootstrapServers=host:port,…)');
+
     this.lake = new Lake(this, 'Lake', props.lake);
+    this.ingest =
+      kind === 'kinesis'
+        ? new KinesisIngest(this, 'Ingest', props.kinesis)
+        : kind === 'kafka'
+          ? new ExistingKafkaIngest(this, 'Ingest', props.kafka!)
+          : new MskServerlessIngest(this, 'Ingest', props.mskServerless);
+    this.consumer = new Consumer(this, 'Consumer', { ...props.consumer, ingest: this.ingest, lake: this.lake.bucket, failedBatches: this.lake.failedBatchesBucket });
+    this.catalog = new Catalog(this, 'Catalog', { lake: this.lake.bucket });
+    this.query = new Query(this, 'Query', { ...props.query, lake: this.lake.bucket, catalog: this.catalog, accessLogs: this.lake.accessLogsBucket });
+    this.site = new DashboardSite(this, 'Dashboard', { apiUrl: this.query.url, accessLogs: this.lake.accessLogsBucket });
+    if (props.simulatorEnabled ?? true) this.simulator = new Simulator(this, 'Simulator', { ...props.simulator, ingest: this.ingest });
+    this.operations = new Operations(this, 'Operations', {
+      ingest: this.ingest,
+      consumer: this.consumer.handler.function,
+      consumerLogs: this.consumer.handler.logGroup,
+      functions: [this.consumer.handler.function, this.query.api.function, ...(this.simulator ? [this.simulator.handler.function] : [])],
+    });
+
+    new CfnOutput(this, 'DashboardUrl', { value: this.site.url, description: 'The hosted dashboard' });
+    new CfnOutput(this, 'QueryApiUrl', { value: `${this.site.url}api/query/`, description: 'The query API, behind the same distribution (append a query name, e.g. kpis)' });
     new CfnOutput(this, 'LakeBucket', { value: this.lake.bucket.bucketName, description: 'S3 bucket holding the Parquet lake' });
+    new CfnOutput(this, 'IngestEndpoint', { value: this.ingest.endpoint, description: `Where events go (${kind}): bootstrap servers or stream ARN` });
+    new CfnOutput(this, 'IngestTopic', { value: this.ingest.topic, description: 'Topic or stream name' });
   }
 }

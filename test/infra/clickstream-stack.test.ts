@@ -1,31 +1,308 @@
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { describe, expect, it } from 'vitest';
-import { ClickstreamStack } from '../../lib/clickstream-stack.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { LAKE_COLUMNS, QUARANTINE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
+import { EVENTS_TOPIC } from '../../lambdas/common/pipeline-names.ts';
+import { athenaDialect } from '../../lambdas/query/dialect.ts';
+import { CONTENT_SECURITY_POLICY } from '../../lambdas/query/security-headers.ts';
+import { stackPropsFromContext } from '../../lib/app-context.ts';
+import { EVENTS_TABLE, QUARANTINE_TABLE } from '../../lib/catalog.ts';
+import { ClickstreamStack, type ClickstreamStackProps } from '../../lib/clickstream-stack.ts';
+import { synth, testApp } from './synth.ts';
 
-describe('ClickstreamStack', () => {
-  it('creates a private, encrypted, TLS-only lake bucket that expires quarantine', () => {
-    // GIVEN / WHEN
-    const template = Template.fromStack(new ClickstreamStack(new App(), 'Test'));
-    // THEN
+// The first test to touch a variant synthesizes it (bundling three functions): seconds, not minutes.
+vi.setConfig({ testTimeout: 60_000 });
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+const resourcesOf = (template: Template, type: string) => Object.values(template.findResources(type) as Resources);
+
+describe('lake', () => {
+  const { template } = synth('kinesis');
+
+  it('is private, encrypted, TLS-only, logged, and expires quarantine and on-failure objects', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'quarantine/', ExpirationInDays: 30, Status: 'Enabled' })]) },
-    });
-    template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'Bucket/' },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Prefix: 'quarantine/', ExpirationInDays: 30, Status: 'Enabled' }),
+          Match.objectLike({ Prefix: 'on-failure/', ExpirationInDays: 14, Status: 'Enabled' }),
         ]),
       },
     });
-    template.hasOutput('LakeBucket', {});
   });
 
-  it('rejects a quarantine retention that is not a whole number of days', () => {
-    expect(() => new ClickstreamStack(new App(), 'Bad', { lake: { quarantineRetentionDays: 0 } })).toThrow(
-      /quarantineRetentionDays must be a whole number of days, at least 1, got 0/,
+  it('denies non-TLS access on every bucket', () => {
+    const buckets = Object.keys(template.findResources('AWS::S3::Bucket'));
+    const policies = resourcesOf(template, 'AWS::S3::BucketPolicy');
+    const guarded = policies
+      .filter((p) => JSON.stringify(p.Properties?.PolicyDocument).includes('"aws:SecureTransport":"false"'))
+      .map((p) => (p.Properties?.Bucket as { Ref: string }).Ref);
+    expect(guarded.sort()).toEqual(buckets.sort());
+  });
+
+  it('sends failed batches to a bucket whose objects expire', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: [Match.objectLike({ Id: 'expire-failed-batches', ExpirationInDays: 14 })] } });
+  });
+});
+
+describe('consumer', () => {
+  it('runs the bundled handler on Node 22, ARM64, JSON logs, with the lake bucket', () => {
+    synth('kinesis').template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: Match.anyValue() },
+      Environment: { Variables: Match.objectLike({ CLICKSTREAM_LAKE_BUCKET: Match.anyValue() }) },
+    });
+  });
+
+  it('Kinesis: batch 10,000, 5 s window, 10 retries, no bisect, no partial batch response (the handler does not return that shape), S3 on-failure', () => {
+    synth('kinesis').template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: Match.anyValue(),
+      BatchSize: 10_000,
+      MaximumBatchingWindowInSeconds: 5,
+      MaximumRetryAttempts: 10,
+      BisectBatchOnFunctionError: false,
+      StartingPosition: 'TRIM_HORIZON',
+      ParallelizationFactor: 1,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+      FunctionResponseTypes: Match.absent(),
+    });
+  });
+
+  it('MSK Serverless: the cluster ARN, the events topic, a named consumer group, retries until success', () => {
+    synth('msk-serverless').template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('IngestCluster'), 'Arn'] },
+      Topics: [EVENTS_TOPIC],
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'clickstream-consumer' },
+      BatchSize: 10_000,
+      StartingPosition: 'TRIM_HORIZON',
+      MaximumRetryAttempts: Match.absent(),
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+    synth('msk-serverless').template.hasResourceProperties('AWS::MSK::ServerlessCluster', { ClientAuthentication: { Sasl: { Iam: { Enabled: true } } } });
+  });
+
+  it('existing Kafka: bootstrap servers, SCRAM secret, VPC subnets and security group', () => {
+    synth('kafka').template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      SelfManagedEventSource: { Endpoints: { KafkaBootstrapServers: ['b-1.redpanda.internal:9092', 'b-2.redpanda.internal:9092'] } },
+      SourceAccessConfigurations: Match.arrayWith([
+        { Type: 'SASL_SCRAM_512_AUTH', URI: Match.stringLikeRegexp('secret:redpanda') },
+        { Type: 'VPC_SECURITY_GROUP', URI: 'sg-0123456789abcdef0' },
+        { Type: 'VPC_SUBNET', URI: 'subnet-0123456789abcdef0' },
+      ]),
+    });
+  });
+
+  it('copies zstd.wasm beside the bundle and bundles with the local esbuild', () => {
+    const { stack } = synth('kinesis');
+    const asset = stack.consumer.handler.function.node.findChild('Code');
+    expect(asset).toBeDefined();
+    const dir = (asset as unknown as { assetPath?: string }).assetPath;
+    expect(dir).toBeDefined();
+  });
+});
+
+describe('catalog and query', () => {
+  const { template } = synth('kinesis');
+  const tables = resourcesOf(template, 'AWS::Glue::Table').map((t) => t.Properties?.TableInput as Record<string, unknown>);
+  const table = (name: string) => tables.find((t) => t.Name === name)!;
+
+  it('names the tables Athena queries', () => {
+    expect(athenaDialect('db').eventsTable).toBe(`"db"."${EVENTS_TABLE}"`);
+    expect(athenaDialect('db').quarantineTable).toBe(`"db"."${QUARANTINE_TABLE}"`);
+    expect(tables.map((t) => t.Name).sort()).toEqual([EVENTS_TABLE, QUARANTINE_TABLE].sort());
+  });
+
+  it.each([
+    [EVENTS_TABLE, 'events/', LAKE_COLUMNS.length],
+    [QUARANTINE_TABLE, 'quarantine/', QUARANTINE_COLUMNS.length],
+  ])('%s: columns from the one definition, string hour partitions projected without a crawler', (name, prefix, columnCount) => {
+    const t = table(name) as { PartitionKeys: unknown; Parameters: Record<string, unknown>; StorageDescriptor: { Columns: { Name: string }[] } };
+    expect(t.PartitionKeys).toEqual(['year', 'month', 'day', 'hour'].map((n) => ({ Name: n, Type: 'string' })));
+    expect(t.StorageDescriptor.Columns).toHaveLength(columnCount);
+    expect(t.Parameters).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.year.type': 'integer',
+      'projection.month.range': '1,12',
+      'projection.month.digits': '2',
+      'projection.day.range': '1,31',
+      'projection.hour.range': '0,23',
+      'projection.hour.digits': '2',
+    });
+    expect(JSON.stringify(t.Parameters['storage.location.template'])).toContain(`/${prefix}year=\${year}/month=\${month}/day=\${day}/hour=\${hour}/`);
+  });
+
+  it('maps the lake column types to Glue types', () => {
+    const columns = (table(EVENTS_TABLE) as { StorageDescriptor: { Columns: { Name: string; Type: string }[] } }).StorageDescriptor.Columns;
+    expect(columns.find((c) => c.Name === 'event_time')?.Type).toBe('timestamp');
+    expect(columns.find((c) => c.Name === 'revenue')?.Type).toBe('double');
+    expect(columns.find((c) => c.Name === 'source_partition')?.Type).toBe('int');
+  });
+
+  it('enforces an encrypted, scan-limited Athena engine v3 workgroup', () => {
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: {
+        EnforceWorkGroupConfiguration: true,
+        BytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+        EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+        ResultConfiguration: { EncryptionConfiguration: { EncryptionOption: 'SSE_S3' }, OutputLocation: Match.anyValue() },
+      },
+    });
+  });
+
+  it('gives the query API its database and workgroup and an IAM-only function URL', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CLICKSTREAM_GLUE_DATABASE: 'test', CLICKSTREAM_ATHENA_WORKGROUP: 'test_dashboard' }) },
+    });
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
+  });
+});
+
+describe('dashboard site', () => {
+  const { template } = synth('kinesis');
+
+  it('serves the private bucket through OAC and /api/* from the function URL, uncached, query strings forwarded', () => {
+    template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 2);
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'index.html',
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+        CacheBehaviors: [
+          Match.objectLike({
+            PathPattern: '/api/*',
+            ViewerProtocolPolicy: 'redirect-to-https',
+            AllowedMethods: ['GET', 'HEAD', 'OPTIONS'],
+            CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', // Managed-CachingDisabled
+            OriginRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac', // Managed-AllViewerExceptHostHeader: forwards every query string
+          }),
+        ],
+      }),
+    });
+  });
+
+  it('lets only this distribution invoke the function URL', () => {
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunctionUrl',
+      Principal: 'cloudfront.amazonaws.com',
+      SourceArn: Match.anyValue(),
+    });
+  });
+
+  it('sends the local server security headers', () => {
+    template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: Match.objectLike({
+        SecurityHeadersConfig: Match.objectLike({
+          ContentSecurityPolicy: { ContentSecurityPolicy: CONTENT_SECURITY_POLICY, Override: true },
+          ContentTypeOptions: { Override: true },
+          FrameOptions: { FrameOption: 'DENY', Override: true },
+        }),
+      }),
+    });
+  });
+
+  it('deploys two sources (the built dashboard and config.json) and invalidates the distribution', () => {
+    const deployment = resourcesOf(template, 'Custom::CDKBucketDeployment')[0]!;
+    expect(deployment.Properties?.SourceObjectKeys).toHaveLength(2);
+    expect(deployment.Properties?.DistributionPaths).toEqual(['/*']);
+  });
+});
+
+describe('simulator', () => {
+  it('runs every minute into Kinesis with the configured rate', () => {
+    const { template } = synth('kinesis');
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CLICKSTREAM_INGEST: 'kinesis', CLICKSTREAM_EVENTS_PER_MINUTE: '600' }) },
+    });
+  });
+
+  it('uses IAM auth in the cluster VPC for MSK Serverless', () => {
+    synth('msk-serverless').template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
+      Environment: { Variables: Match.objectLike({ CLICKSTREAM_INGEST: 'kafka', CLICKSTREAM_KAFKA_AUTH: 'iam', CLICKSTREAM_TOPIC: EVENTS_TOPIC }) },
+    });
+  });
+
+  it('is left out when turned off', () => {
+    const props = stackPropsFromContext((key) => ({ ingest: 'kinesis', simulator: 'off' })[key]);
+    const stack = new ClickstreamStack(testApp({ bundle: false }), 'Off', props);
+    expect(stack.simulator).toBeUndefined();
+    Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 0);
+  });
+});
+
+describe('operations', () => {
+  it.each([
+    ['kinesis', 'GetRecords.IteratorAgeMilliseconds', 'AWS/Kinesis'],
+    ['msk-serverless', 'OffsetLag', 'AWS/Lambda'],
+  ] as const)('%s: alarms on consumer lag (%s), function errors and the quarantine rate', (variant, lagMetric, namespace) => {
+    const { template } = synth(variant);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: lagMetric, Namespace: namespace, Statistic: 'Maximum' });
+    expect(resourcesOf(template, 'AWS::CloudWatch::Alarm').filter((a) => a.Properties?.MetricName === 'Errors')).toHaveLength(3);
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.message = "batch written" }',
+      MetricTransformations: [Match.objectLike({ MetricName: 'QuarantinedRecords', MetricValue: '$.quarantined' })],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0.05, Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(records > 0, quarantined / records, 0)' })]) });
+  });
+});
+
+describe('outputs', () => {
+  it.each(['msk-serverless', 'kafka', 'kinesis'] as const)('%s: dashboard URL, query API URL, lake bucket, ingest endpoint', (variant) => {
+    const { template } = synth(variant);
+    for (const name of ['DashboardUrl', 'QueryApiUrl', 'LakeBucket', 'IngestEndpoint']) template.hasOutput(name, {});
+  });
+});
+
+describe('bad settings get one clear sentence', () => {
+  // Validation runs before any function is bundled, so these cost no synthesis.
+  const build = (props: ClickstreamStackProps) => () => new ClickstreamStack(testApp({ bundle: false }), 'Bad', props);
+
+  it.each<[string, ClickstreamStackProps, RegExp]>([
+    ['Kafka without bootstrap servers', { ingest: 'kafka', kafka: { bootstrapServers: [], authSecretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:x' } }, /the kafka ingest needs bootstrapServers/],
+    ['Kafka without any kafka props', { ingest: 'kafka' }, /ingest "kafka" needs the kafka props/],
+    ['Kafka over the Internet without a secret', { ingest: 'kafka', kafka: { bootstrapServers: ['k.example.com:9096'] } }, /needs authSecretArn/],
+    ['a malformed bootstrap server', { ingest: 'kafka', kafka: { bootstrapServers: ['no-port'], authSecretArn: 'arn:x' } }, /bootstrapServers must be host:port pairs, got "no-port"/],
+    ['a batching window above 300 s', { ingest: 'kinesis', consumer: { batchingWindowSeconds: 301 } }, /batchingWindowSeconds must be a whole number from 0 to 300/],
+    ['a batch size of 0', { ingest: 'kinesis', consumer: { batchSize: 0 } }, /batchSize must be a whole number from 1 to 10000, got 0/],
+    ['a batch size above 10,000', { ingest: 'kinesis', consumer: { batchSize: 10_001 } }, /batchSize must be a whole number from 1 to 10000, got 10001/],
+    ['retry limits on Kafka', { ingest: 'msk-serverless', consumer: { retryAttempts: 3 } }, /retryAttempts applies to the Kinesis ingest only/],
+    ['an unknown ingest', { ingest: 'sqs' as never }, /ingest must be one of msk-serverless, kafka, kinesis, got "sqs"/],
+    ['a zero quarantine retention', { lake: { quarantineRetentionDays: 0 } }, /quarantineRetentionDays must be a whole number of days, at least 1, got 0/],
+    ['too many simulated events', { ingest: 'kinesis', simulator: { eventsPerMinute: 600_001 } }, /eventsPerMinute must be a whole number from 1 to 600000/],
+  ])('%s', (_, props, error) => {
+    expect(build(props)).toThrow(error);
+  });
+
+  it.each<[Record<string, string>, RegExp]>([
+    [{ ingest: 'pubsub' }, /-c ingest must be one of msk-serverless, kafka, kinesis, got "pubsub"/],
+    [{ simulator: 'maybe' }, /-c simulator must be on or off, got "maybe"/],
+    [{ batchSize: 'lots' }, /-c batchSize must be a whole number, got "lots"/],
+  ])('context %o', (context, error) => {
+    expect(() => stackPropsFromContext((key) => context[key])).toThrow(error);
+  });
+
+  it('reads a Kafka setup from context', () => {
+    const props = stackPropsFromContext(
+      (key) =>
+        ({
+          ingest: 'kafka',
+          kafkaBootstrapServers: 'a:9092, b:9092',
+          kafkaAuthSecretArn: 'arn:s',
+          kafkaVpcId: 'vpc-1',
+          kafkaSubnetIds: 's1,s2',
+          kafkaSecurityGroupId: 'sg-1',
+          eventsPerMinute: '60',
+        })[key],
     );
+    expect(props).toMatchObject({
+      ingest: 'kafka',
+      simulatorEnabled: true,
+      simulator: { eventsPerMinute: 60 },
+      kafka: { bootstrapServers: ['a:9092', 'b:9092'], authSecretArn: 'arn:s', network: { vpcId: 'vpc-1', subnetIds: ['s1', 's2'], securityGroupId: 'sg-1' } },
+    });
   });
 });

@@ -1,0 +1,49 @@
+/**
+ * Stack props from `-c key=value` context, so `npx cdk synth -c ingest=kinesis`
+ * works without editing code. Every value is checked with a one-line error.
+ */
+import type { ClickstreamStackProps } from './clickstream-stack.ts';
+import { INGEST_KINDS, type IngestKind } from './ingest/ingest.ts';
+
+export type ContextReader = (key: string) => unknown;
+
+export function stackPropsFromContext(read: ContextReader): ClickstreamStackProps {
+  const text = (key: string): string | undefined => {
+    const value = read(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw new Error(`-c ${key} must be a plain value, got ${JSON.stringify(value)}`);
+    return String(value);
+  };
+  const list = (key: string) => text(key)?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? [];
+  const int = (key: string): number | undefined => {
+    const value = text(key);
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value)) throw new Error(`-c ${key} must be a whole number, got "${value}"`);
+    return Number(value);
+  };
+
+  const ingest = text('ingest') ?? 'msk-serverless';
+  if (!(INGEST_KINDS as readonly string[]).includes(ingest)) throw new Error(`-c ingest must be one of ${INGEST_KINDS.join(', ')}, got "${ingest}"`);
+  const simulator = text('simulator') ?? 'on';
+  if (simulator !== 'on' && simulator !== 'off') throw new Error(`-c simulator must be on or off, got "${simulator}"`);
+
+  const props: ClickstreamStackProps = { ingest: ingest as IngestKind, simulatorEnabled: simulator === 'on' };
+  const eventsPerMinute = int('eventsPerMinute');
+  const batchSize = int('batchSize');
+  const batchingWindowSeconds = int('batchingWindowSeconds');
+  const vpcId = text('kafkaVpcId');
+  const securityGroupId = text('kafkaSecurityGroupId');
+  return {
+    ...props,
+    ...(eventsPerMinute !== undefined && { simulator: { eventsPerMinute } }),
+    ...((batchSize !== undefined || batchingWindowSeconds !== undefined) && { consumer: { batchSize, batchingWindowSeconds } }),
+    ...(ingest === 'kafka' && {
+      kafka: {
+        bootstrapServers: list('kafkaBootstrapServers'),
+        ...(text('kafkaAuthSecretArn') && { authSecretArn: text('kafkaAuthSecretArn') }),
+        ...(text('kafkaTls') && { tls: text('kafkaTls') !== 'false' }),
+        ...(vpcId && securityGroupId && { network: { vpcId, securityGroupId, subnetIds: list('kafkaSubnetIds') } }),
+      },
+    }),
+  };
+}

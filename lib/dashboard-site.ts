@@ -1,0 +1,120 @@
+/**
+ * The hosted dashboard: a private bucket behind CloudFront (origin access
+ * control), with the query API at /api/* on the same distribution, so the page
+ * needs no CORS. The built dashboard and its config.json deploy with the stack.
+ */
+import { Duration, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import {
+  AllowedMethods,
+  CachePolicy,
+  Distribution,
+  HeadersFrameOption,
+  HeadersReferrerPolicy,
+  OriginRequestPolicy,
+  PriceClass,
+  ResponseHeadersPolicy,
+  ViewerProtocolPolicy,
+} from 'aws-cdk-lib/aws-cloudfront';
+import { FunctionUrlOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import type { FunctionUrl } from 'aws-cdk-lib/aws-lambda';
+import type { Bucket, IBucket } from 'aws-cdk-lib/aws-s3';
+import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
+import { Construct } from 'constructs';
+import { CONTENT_SECURITY_POLICY } from '../lambdas/query/security-headers.ts';
+import { buildDashboard } from './dashboard-build.ts';
+import { acknowledge } from './nag.ts';
+import { privateBucket } from './private-bucket.ts';
+
+/** Where the page finds the API (dashboard/src/main.ts reads apiBaseUrl): beside it, on the same origin. */
+export const API_PATH = '/api';
+
+export interface DashboardSiteProps {
+  readonly apiUrl: FunctionUrl;
+  readonly accessLogs: IBucket;
+  /** @default PriceClass.PRICE_CLASS_100 (North America and Europe edge locations, the cheapest) */
+  readonly priceClass?: PriceClass;
+  /** The built dashboard directory. @default - built now with esbuild (buildDashboard) */
+  readonly assetDirectory?: string;
+}
+
+export class DashboardSite extends Construct {
+  readonly bucket: Bucket;
+  readonly distribution: Distribution;
+
+  constructor(scope: Construct, id: string, props: DashboardSiteProps) {
+    super(scope, id);
+    this.bucket = privateBucket(this, 'Site', { accessLogs: props.accessLogs });
+    const headers = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      comment: 'The same security headers as the local dashboard server',
+      securityHeadersBehavior: {
+        contentSecurityPolicy: { contentSecurityPolicy: CONTENT_SECURITY_POLICY, override: true },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
+        referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
+      },
+    });
+    this.distribution = new Distribution(this, 'Distribution', {
+      comment: 'Clickstream dashboard and query API',
+      defaultRootObject: 'index.html',
+      priceClass: props.priceClass ?? PriceClass.PRICE_CLASS_100,
+      defaultBehavior: {
+        origin: S3BucketOrigin.withOriginAccessControl(this.bucket),
+        viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        responseHeadersPolicy: headers,
+        cachePolicy: CachePolicy.CACHING_OPTIMIZED,
+      },
+      additionalBehaviors: {
+        [`${API_PATH}/*`]: {
+          origin: FunctionUrlOrigin.withOriginAccessControl(props.apiUrl),
+          viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+          allowedMethods: AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
+          // The API answers no-store and caches 30 s itself; query strings reach it whole.
+          cachePolicy: CachePolicy.CACHING_DISABLED,
+          // Function URLs reject a forwarded Host header.
+          originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+          responseHeadersPolicy: headers,
+        },
+      },
+    });
+    Validations.of(this.distribution).acknowledge({ id: 'AwsSolutions-CFR1', reason: 'A public demo dashboard: no geographic restriction.' });
+    Validations.of(this.distribution).acknowledge({ id: 'AwsSolutions-CFR2', reason: 'No WAF web ACL by default (about $5/month plus requests); the API is read-only with validated parameters and a per-query scan limit.' });
+    Validations.of(this.distribution).acknowledge({ id: 'AwsSolutions-CFR3', reason: 'CloudFront standard logging needs an ACL-enabled bucket; the buckets here enforce owner-only objects. Enable v2 logging to CloudWatch if needed.' });
+    Validations.of(this.distribution).acknowledge({ id: 'AwsSolutions-CFR4', reason: 'The default *.cloudfront.net certificate allows TLSv1 at the viewer; a custom domain with TLSv1.2_2021 needs a certificate this stack cannot assume.' });
+
+    new BucketDeployment(this, 'Deploy', {
+      destinationBucket: this.bucket,
+      sources: [Source.asset(props.assetDirectory ?? buildDashboard()), Source.jsonData('config.json', { apiBaseUrl: API_PATH })],
+      distribution: this.distribution,
+      distributionPaths: ['/*'],
+      memoryLimit: 256,
+    });
+    acknowledgeBucketDeployment(this, this.bucket);
+  }
+
+  get url(): string {
+    return `https://${this.distribution.distributionDomainName}/`;
+  }
+}
+
+/** The deployment's provider function is CDK's own singleton at stack level; its grants are CDK's. */
+function acknowledgeBucketDeployment(scope: Construct, siteBucket: Bucket): void {
+  const provider = Stack.of(scope).node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
+  if (!provider) return;
+  const reason = 'CDK BucketDeployment provider: copies the dashboard asset into the site bucket and invalidates the distribution; its policy is generated by CDK.';
+  acknowledge(provider, 'AwsSolutions-L1', reason);
+  acknowledge(provider, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason);
+  const bucketId = Stack.of(scope).getLogicalId(siteBucket.node.defaultChild as CfnElement);
+  for (const finding of [
+    'Action::s3:Abort*',
+    'Action::s3:DeleteObject*',
+    'Action::s3:GetBucket*',
+    'Action::s3:GetObject*',
+    'Action::s3:List*',
+    'Resource::*',
+    `Resource::<${bucketId}.Arn>/*`,
+    'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
+  ]) {
+    acknowledge(provider, `AwsSolutions-IAM5[${finding}]`, reason);
+  }
+}

@@ -1,0 +1,39 @@
+/** The consumer's event source mapping for Kafka, managed (MSK) or not: the settings both share. */
+import { EventSourceMapping, StartingPosition, type IFunction, type SourceAccessConfiguration } from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import type { ConsumerSourceSettings } from './ingest.ts';
+import { FailedBatchesDestination } from './s3-failure-destination.ts';
+
+/** Fixed, so lag metrics and offset tooling can name the group (Lambda's default is the mapping's UUID). */
+export const CONSUMER_GROUP_ID = 'clickstream-consumer';
+
+export interface KafkaMappingSource {
+  readonly topic: string;
+  /** MSK: the cluster ARN. */
+  readonly clusterArn?: string;
+  /** Self-managed Kafka: host:port pairs. */
+  readonly bootstrapServers?: readonly string[];
+  readonly sourceAccessConfigurations?: readonly SourceAccessConfiguration[];
+}
+
+export function kafkaConsumerMapping(scope: Construct, consumer: IFunction, settings: ConsumerSourceSettings, source: KafkaMappingSource): EventSourceMapping {
+  if (settings.retryAttempts !== undefined) {
+    throw new Error(
+      'retryAttempts applies to the Kinesis ingest only: a Kafka event source mapping retries a failed batch until it succeeds, which keeps every record (only storage outages fail a batch)',
+    );
+  }
+  return new EventSourceMapping(scope, 'ConsumerMapping', {
+    target: consumer,
+    ...(source.clusterArn && { eventSourceArn: source.clusterArn }),
+    ...(source.bootstrapServers && { kafkaBootstrapServers: [...source.bootstrapServers] }),
+    kafkaTopic: source.topic,
+    kafkaConsumerGroupId: CONSUMER_GROUP_ID,
+    // From the oldest record kept: nothing produced before the mapping existed is skipped.
+    startingPosition: StartingPosition.TRIM_HORIZON,
+    batchSize: settings.batchSize,
+    maxBatchingWindow: settings.maxBatchingWindow,
+    ...(source.sourceAccessConfigurations && { sourceAccessConfigurations: [...source.sourceAccessConfigurations] }),
+    onFailure: new FailedBatchesDestination(settings.failedBatches),
+    supportS3OnFailureDestination: true,
+  });
+}

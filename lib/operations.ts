@@ -1,0 +1,91 @@
+/**
+ * Alarms a person running the pipeline wants: the consumer falling behind,
+ * any function failing, and too many records quarantined. The quarantine rate
+ * comes from a metric filter on the consumer's JSON log line
+ * `{"message":"batch written", "records": n, "quarantined": q, …}` (no code change,
+ * no extra PutMetricData calls).
+ */
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, MathExpression, TreatMissingData, type IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { Ingest } from './ingest/ingest.ts';
+
+export const METRIC_NAMESPACE = 'Clickstream';
+/** The consumer's log line per batch (lambdas/consumer/handler.ts). */
+export const BATCH_WRITTEN_MESSAGE = 'batch written';
+
+export interface OperationsProps {
+  readonly ingest: Ingest;
+  readonly consumer: IFunction;
+  readonly consumerLogs: ILogGroup;
+  /** Functions whose errors raise an alarm (the consumer is always included). */
+  readonly functions: readonly IFunction[];
+  /** Kafka: records behind; Kinesis: age of the oldest unread record, ms. @default 100_000 records / 300_000 ms */
+  readonly lagThreshold?: number;
+  /** Share of records quarantined over 5 minutes that raises the alarm, 0-1. @default 0.05 */
+  readonly quarantineRateThreshold?: number;
+  /** Where alarms notify (e.g. an SNS topic action). @default - no action: alarms show in the console */
+  readonly alarmAction?: IAlarmAction;
+}
+
+export class Operations extends Construct {
+  readonly alarms: Alarm[] = [];
+  private readonly alarmAction?: IAlarmAction;
+
+  constructor(scope: Construct, id: string, props: OperationsProps) {
+    super(scope, id);
+    this.alarmAction = props.alarmAction;
+    const rate = props.quarantineRateThreshold ?? 0.05;
+    if (!(rate > 0 && rate <= 1)) throw new Error(`quarantineRateThreshold must be a share above 0 and at most 1, got ${rate}`);
+    const lagThreshold = props.lagThreshold ?? (props.ingest.lagUnit === 'records' ? 100_000 : 300_000);
+
+    this.add(
+      new Alarm(this, 'ConsumerLag', {
+        alarmDescription: `The consumer is behind the stream by more than ${lagThreshold} ${props.ingest.lagUnit} for 5 minutes`,
+        metric: props.ingest.consumerLagMetric(props.consumer),
+        threshold: lagThreshold,
+        evaluationPeriods: 5,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    props.functions.forEach((fn, i) =>
+      this.add(
+        new Alarm(this, `Errors${i}`, {
+          alarmDescription: `Function ${fn.node.path} failed (an error or a timeout) in the last 5 minutes`,
+          metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      ),
+    );
+
+    const pattern = FilterPattern.stringValue('$.message', '=', BATCH_WRITTEN_MESSAGE);
+    const counted = (name: string, field: string) =>
+      new MetricFilter(this, `${name}Filter`, { logGroup: props.consumerLogs, filterPattern: pattern, metricNamespace: METRIC_NAMESPACE, metricName: name, metricValue: `$.${field}`, defaultValue: 0 }).metric({
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      });
+    const quarantined = counted('QuarantinedRecords', 'quarantined');
+    const records = counted('ConsumedRecords', 'records');
+    this.add(
+      new Alarm(this, 'QuarantineRate', {
+        alarmDescription: `More than ${rate * 100}% of consumed records were quarantined over 5 minutes: look at the dashboard's quarantine panel for the reason`,
+        metric: new MathExpression({ expression: 'IF(records > 0, quarantined / records, 0)', usingMetrics: { quarantined, records }, period: Duration.minutes(5), label: 'Quarantined share' }),
+        threshold: rate,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  private add(alarm: Alarm): void {
+    if (this.alarmAction) alarm.addAlarmAction(this.alarmAction);
+    this.alarms.push(alarm);
+  }
+}

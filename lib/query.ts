@@ -1,0 +1,100 @@
+/**
+ * The query layer in the cloud: an Athena workgroup (engine v3, encrypted
+ * results, a per-query scan limit, settings enforced) and the query API Lambda
+ * behind a function URL that only CloudFront may call (AWS_IAM + OAC).
+ */
+import { Aws, Duration } from 'aws-cdk-lib';
+import { CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
+import type { Bucket, IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
+import type { Catalog } from './catalog.ts';
+import { ClickstreamFunction } from './clickstream-function.ts';
+import { acknowledgeObjectGrants } from './nag.ts';
+import { privateBucket } from './private-bucket.ts';
+
+const RESULTS_PREFIX = 'athena-results/';
+
+export interface QueryProps {
+  readonly lake: IBucket;
+  readonly catalog: Catalog;
+  readonly accessLogs: IBucket;
+  /** Athena stops a query that would scan more; at $5/TB, 10 GB costs $0.05. @default 10 GiB */
+  readonly bytesScannedCutoffPerQuery?: number;
+  /** Days query results are kept. @default 7 */
+  readonly resultsRetentionDays?: number;
+}
+
+/** Athena's smallest allowed per-query limit: 10 MB. */
+const MIN_CUTOFF_BYTES = 10_000_000;
+
+export class Query extends Construct {
+  readonly workGroup: CfnWorkGroup;
+  readonly resultsBucket: Bucket;
+  readonly api: ClickstreamFunction;
+  readonly url: FunctionUrl;
+
+  constructor(scope: Construct, id: string, props: QueryProps) {
+    super(scope, id);
+    const cutoff = props.bytesScannedCutoffPerQuery ?? 10 * 1024 ** 3;
+    if (!Number.isInteger(cutoff) || cutoff < MIN_CUTOFF_BYTES) throw new Error(`bytesScannedCutoffPerQuery must be a whole number of bytes, at least ${MIN_CUTOFF_BYTES}, got ${cutoff}`);
+    const resultsDays = props.resultsRetentionDays ?? 7;
+    if (!Number.isInteger(resultsDays) || resultsDays < 1) throw new Error(`resultsRetentionDays must be a whole number of days, at least 1, got ${resultsDays}`);
+
+    this.resultsBucket = privateBucket(this, 'Results', {
+      accessLogs: props.accessLogs,
+      lifecycleRules: [{ id: 'expire-results', expiration: Duration.days(resultsDays) }],
+    });
+    this.workGroup = new CfnWorkGroup(this, 'WorkGroup', {
+      name: `${props.catalog.databaseName}_dashboard`,
+      description: 'Dashboard queries over the clickstream lake',
+      recursiveDeleteOption: true,
+      state: 'ENABLED',
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        bytesScannedCutoffPerQuery: cutoff,
+        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
+        resultConfiguration: {
+          outputLocation: `s3://${this.resultsBucket.bucketName}/${RESULTS_PREFIX}`,
+          encryptionConfiguration: { encryptionOption: 'SSE_S3' },
+        },
+      },
+    });
+
+    this.api = new ClickstreamFunction(this, 'Api', {
+      handler: 'query-api',
+      description: 'Dashboard query API: named queries on Athena',
+      memorySizeMb: 256,
+      // Athena queries on a warm lake take seconds; CloudFront waits 30 s for an origin by default.
+      timeout: Duration.seconds(30),
+      environment: { CLICKSTREAM_GLUE_DATABASE: props.catalog.databaseName, CLICKSTREAM_ATHENA_WORKGROUP: this.workGroup.name },
+    });
+    const fn = this.api.function;
+    const workGroupArn = `arn:${Aws.PARTITION}:athena:${Aws.REGION}:${Aws.ACCOUNT_ID}:workgroup/${this.workGroup.name}`;
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'], resources: [workGroupArn] }),
+    );
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'], resources: props.catalog.arns }));
+    // Athena reads the lake as the caller: objects under the two queried prefixes, and listing only there.
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [LAKE_PREFIXES.events, LAKE_PREFIXES.quarantine].map((p) => props.lake.arnForObjects(`${p}*`)) }));
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [props.lake.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [LAKE_PREFIXES.events, LAKE_PREFIXES.quarantine].map((p) => `${p}*`) } },
+      }),
+    );
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [props.lake.bucketArn, this.resultsBucket.bucketArn] }));
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.resultsBucket.bucketArn] }));
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resources: [this.resultsBucket.arnForObjects(`${RESULTS_PREFIX}*`)] }),
+    );
+    acknowledgeObjectGrants(fn, props.lake, [LAKE_PREFIXES.events, LAKE_PREFIXES.quarantine], 'Athena reads every object under the two queried lake prefixes as the caller.');
+    acknowledgeObjectGrants(fn, this.resultsBucket, [RESULTS_PREFIX], 'Athena writes and the API reads query results under the workgroup result prefix, names chosen by Athena.');
+    // Only CloudFront (origin access control, SigV4) may call it.
+    this.url = fn.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
+  }
+}
