@@ -70,6 +70,7 @@ export async function produce(options: ProduceOptions): Promise<ProduceSummary> 
     startTimeMs: Date.now(),
     eventsPerSecond: options.rate === 'max' ? MAX_MODE_SIMULATED_RATE : options.rate,
     dailyCurve: options.dailyCurve ?? paced,
+    // Paced: start with the sessions a running shop has open, so the rate holds from the first second.
     warmStart: paced,
     ...(options.inject && { inject: options.inject }),
   });

@@ -139,19 +139,16 @@ export class ShopperSimulator implements IterableIterator<SimulatedRecord> {
       return this.count(duplicate.record);
     }
 
-    let record: SimulatedRecord | undefined;
-    while (!record) {
-      this.admitArrivals();
-      const session = this.heap[0]!;
-      // Steps before the start time belong to the warm-up: walked, never emitted.
-      if (session.nextTimeMs >= this.startTimeMs) record = this.eventRecord(session);
-      session.stepIndex++;
-      if (session.stepIndex < session.plan.steps.length) {
-        session.nextTimeMs += Math.max(500, Math.round(this.rng.exponential(this.meanGapMs)));
-        siftDown(this.heap, 0);
-      } else {
-        popMin(this.heap);
-      }
+    this.admitArrivals();
+    // Every session in the heap is at or past the start time (warm-up steps are walked on admission).
+    const session = this.heap[0]!;
+    const record = this.eventRecord(session);
+    session.stepIndex++;
+    if (session.stepIndex < session.plan.steps.length) {
+      session.nextTimeMs += this.nextGapMs();
+      siftDown(this.heap, 0);
+    } else {
+      popMin(this.heap);
     }
 
     if (this.inject.duplicates > 0 && this.rng.chance(this.inject.duplicates)) {
@@ -173,14 +170,21 @@ export class ShopperSimulator implements IterableIterator<SimulatedRecord> {
   private admitArrivals(): void {
     while (this.heap.length === 0 || this.nextArrivalMs <= this.heap[0]!.nextTimeMs) {
       const shopper = this.rng.pick(this.population);
-      push(this.heap, {
-        plan: planSession(this.ctx, shopper),
-        stepIndex: 0,
-        nextTimeMs: Math.round(this.nextArrivalMs),
-        order: this.sessionCount++,
-      });
+      const session: ActiveSession = { plan: planSession(this.ctx, shopper), stepIndex: 0, nextTimeMs: Math.round(this.nextArrivalMs), order: this.sessionCount++ };
       this.scheduleNextArrival();
+      // A warm-up session is walked to its first step at or after the start right here, without
+      // the heap: at high rates the warm-up holds millions of steps, and never emits one of them.
+      while (session.nextTimeMs < this.startTimeMs && session.stepIndex < session.plan.steps.length) {
+        session.stepIndex++;
+        session.nextTimeMs += this.nextGapMs();
+      }
+      if (session.stepIndex < session.plan.steps.length) push(this.heap, session);
     }
+  }
+
+  /** Think time between a session's steps: exponential, at least half a second. */
+  private nextGapMs(): number {
+    return Math.max(500, Math.round(this.rng.exponential(this.meanGapMs)));
   }
 
   /** Non-homogeneous Poisson arrivals by thinning against the peak rate. */

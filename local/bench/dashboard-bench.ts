@@ -7,9 +7,10 @@
  * copies removed by a window in the SQL (what the Athena queries do), instead of
  * the engine's de-duplicated table.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { parquetMetadata } from 'hyparquet';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { planBatch } from '../../lambdas/consumer/plan-batch.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
@@ -27,6 +28,8 @@ export interface DashboardBenchResult {
   readonly fillSeconds: number;
   /** Loading the files into the engine's de-duplicated table (what `serve` does at start). */
   readonly loadSeconds: number;
+  /** Parquet bytes per event of each column (compressed, from the files' footers): what a scan of it costs. */
+  readonly columnBytesPerEvent: Readonly<Record<string, number>>;
   /** Memory DuckDB holds for the loaded table. */
   readonly tableMemoryBytes: number;
   readonly refreshes: number;
@@ -46,6 +49,7 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
     const sim = new ShopperSimulator({ seed: 3, startTimeMs: now - 86_400_000, eventsPerSecond: events / 86_400, warmStart: true });
     let files = 0;
     let bytes = 0;
+    const written: string[] = [];
     for (let offset = 0; offset < events; offset += 10_000) {
       const batch: SourceRecord[] = [];
       for (let i = 0; i < Math.min(10_000, events - offset); i++) batch.push({ topic: 'bench', partition: 0, offset: String(offset + i), value: sim.nextRecord().value });
@@ -55,6 +59,7 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
           const file = join(dir, object.key);
           mkdirSync(dirname(file), { recursive: true });
           writeFileSync(file, body);
+          written.push(file);
           files++;
           bytes += body.length;
         }
@@ -62,6 +67,7 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
       if (offset % 1_000_000 === 0) log(`lake: ${offset.toLocaleString('en-US')} of ${events.toLocaleString('en-US')} events written`);
     }
     const fillSeconds = (performance.now() - started) / 1000;
+    const columnBytesPerEvent = columnSizes(written.filter((_, i) => i % 25 === 0));
 
     const loadStarted = performance.now();
     const lake = await DuckDbLake.open(dir);
@@ -91,11 +97,29 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
       const last24Hours = await measure(tableApi, 86_400_000, Math.min(5, refreshes));
       const [row] = await lake.run('SELECT count(*) AS n FROM lake_events');
       log(`lake holds ${String(row?.n)} distinct events in ${files} files`);
-      return { lakeEvents: events, lakeFiles: files, lakeBytes: bytes, fillSeconds, loadSeconds, tableMemoryBytes, refreshes, lastHour, rawFilesLastHour, last24Hours };
+      return { lakeEvents: events, lakeFiles: files, lakeBytes: bytes, fillSeconds, columnBytesPerEvent, loadSeconds, tableMemoryBytes, refreshes, lastHour, rawFilesLastHour, last24Hours };
     } finally {
       lake.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Compressed bytes per row of each column, over a sample of the files. */
+function columnSizes(files: readonly string[]): Record<string, number> {
+  const bytes: Record<string, number> = {};
+  let rows = 0;
+  for (const file of files) {
+    const buffer = readFileSync(file);
+    const metadata = parquetMetadata(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength));
+    rows += Number(metadata.num_rows);
+    for (const group of metadata.row_groups) {
+      for (const column of group.columns) {
+        const name = column.meta_data?.path_in_schema[0];
+        if (name) bytes[name] = (bytes[name] ?? 0) + Number(column.meta_data?.total_compressed_size ?? 0);
+      }
+    }
+  }
+  return Object.fromEntries(Object.entries(bytes).map(([name, total]) => [name, total / Math.max(1, rows)]));
 }

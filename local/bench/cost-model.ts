@@ -1,0 +1,93 @@
+/**
+ * What the consumer path costs in the cloud per million events, from figures
+ * this benchmark measured, beside Amazon Data Firehose's list price for the
+ * same data converted to Parquet with dynamic partitioning. us-east-1 list
+ * prices as of writing; every assumption is a named field so it can be checked.
+ */
+
+export const PRICES = {
+  lambdaArmPerGbSecond: 0.0000133334,
+  lambdaPerRequest: 0.2 / 1e6,
+  s3PutPer1000: 0.005,
+  s3GetPer1000: 0.0004,
+  athenaPerTb: 5,
+  /** Athena bills at least 10 MB per query. */
+  athenaMinimumBytesPerQuery: 10 * 2 ** 20,
+  firehoseIngestPerGb: 0.029,
+  /** Firehose bills each record rounded up to a multiple of 5 KB. */
+  firehoseRecordIncrementBytes: 5 * 1024,
+  firehoseFormatConversionPerGb: 0.018,
+  firehoseDynamicPartitioningPerGb: 0.02,
+} as const;
+
+export interface CostInputs {
+  /** Average JSON event size (measured: the producer benchmark's payloads). */
+  readonly eventBytes: number;
+  /** Consumer core throughput (measured: the handler benchmark). */
+  readonly handlerEventsPerSecond: number;
+  /** Records per invocation: full batches at steady volume. */
+  readonly batchSize: number;
+  /** The consumer function's memory (the CDK construct's default). */
+  readonly lambdaMemoryMb: number;
+  /** Per invocation beyond the core: S3 round trips, logging (assumed). */
+  readonly invocationOverheadSeconds: number;
+  /** Event files written per million events (measured end to end). */
+  readonly objectsPerMillionEvents: number;
+  /** Source partitions one batch spans: one write-log read and write each. */
+  readonly partitionsPerBatch: number;
+}
+
+export interface CostModel {
+  readonly consumer: {
+    readonly invocations: number;
+    readonly gbSeconds: number;
+    readonly lambdaDollars: number;
+    readonly s3Requests: number;
+    readonly s3Dollars: number;
+    readonly dollars: number;
+  };
+  readonly firehose: { readonly billedGb: number; readonly dollars: number };
+  /** Consumer cost over Firehose's for the same million events. */
+  readonly ratio: number;
+}
+
+const GB = 2 ** 30;
+
+export function costPerMillionEvents(inputs: CostInputs): CostModel {
+  const events = 1e6;
+  const invocations = events / inputs.batchSize;
+  const secondsPerInvocation = inputs.batchSize / inputs.handlerEventsPerSecond + inputs.invocationOverheadSeconds;
+  const gbSeconds = invocations * secondsPerInvocation * (inputs.lambdaMemoryMb / 1024);
+  const lambdaDollars = gbSeconds * PRICES.lambdaArmPerGbSecond + invocations * PRICES.lambdaPerRequest;
+  const logRequests = invocations * inputs.partitionsPerBatch;
+  const puts = inputs.objectsPerMillionEvents + logRequests;
+  const s3Dollars = (puts * PRICES.s3PutPer1000 + logRequests * PRICES.s3GetPer1000) / 1000;
+
+  const billedRecordBytes = Math.ceil(inputs.eventBytes / PRICES.firehoseRecordIncrementBytes) * PRICES.firehoseRecordIncrementBytes;
+  const ingestGb = (events * billedRecordBytes) / GB;
+  const dataGb = (events * inputs.eventBytes) / GB;
+  // Conversion and partitioning on the data's own size: the reading most favourable to Firehose.
+  const firehoseDollars = ingestGb * PRICES.firehoseIngestPerGb + dataGb * (PRICES.firehoseFormatConversionPerGb + PRICES.firehoseDynamicPartitioningPerGb);
+
+  const consumerDollars = lambdaDollars + s3Dollars;
+  return {
+    consumer: { invocations, gbSeconds, lambdaDollars, s3Requests: puts + logRequests, s3Dollars, dollars: consumerDollars },
+    firehose: { billedGb: ingestGb, dollars: firehoseDollars },
+    ratio: consumerDollars / firehoseDollars,
+  };
+}
+
+/**
+ * Athena bytes billed for one dashboard refresh: each query scans the columns
+ * it names over the events in its range, and is billed at least 10 MB.
+ */
+export function athenaRefreshBytes(queryColumns: readonly (readonly string[])[], columnBytesPerEvent: Readonly<Record<string, number>>, eventsInRange: number): number {
+  return queryColumns.reduce((total, columns) => {
+    const scanned = columns.reduce((n, c) => n + (columnBytesPerEvent[c] ?? 0), 0) * eventsInRange;
+    return total + Math.max(PRICES.athenaMinimumBytesPerQuery, scanned);
+  }, 0);
+}
+
+export function athenaDollars(bytes: number): number {
+  return (bytes / 2 ** 40) * PRICES.athenaPerTb;
+}

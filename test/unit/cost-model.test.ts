@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { athenaDollars, athenaRefreshBytes, costPerMillionEvents, PRICES } from '../../local/bench/cost-model.ts';
+
+describe('cost model', () => {
+  const inputs = {
+    eventBytes: 600,
+    handlerEventsPerSecond: 100_000,
+    batchSize: 10_000,
+    lambdaMemoryMb: 1024,
+    invocationOverheadSeconds: 0.2,
+    objectsPerMillionEvents: 500,
+    partitionsPerBatch: 6,
+  };
+
+  it('prices the consumer from invocations, GB-seconds and S3 requests', () => {
+    const model = costPerMillionEvents(inputs);
+    // 100 invocations × (0.1 s core + 0.2 s) × 1 GB = 30 GB-s.
+    expect(model.consumer.invocations).toBe(100);
+    expect(model.consumer.gbSeconds).toBeCloseTo(30, 9);
+    expect(model.consumer.lambdaDollars).toBeCloseTo(30 * 0.0000133334 + 100 * 0.2e-6, 12);
+    // 500 files + 600 write-log PUTs, and 600 write-log GETs.
+    expect(model.consumer.s3Requests).toBe(1_700);
+    expect(model.consumer.s3Dollars).toBeCloseTo((1_100 * 0.005 + 600 * 0.0004) / 1000, 12);
+  });
+
+  it('rounds every Firehose record up to 5 KB for ingestion, and compares', () => {
+    const model = costPerMillionEvents(inputs);
+    const ingestGb = (1e6 * 5 * 1024) / 2 ** 30;
+    const dataGb = (1e6 * 600) / 2 ** 30;
+    expect(model.firehose.billedGb).toBeCloseTo(ingestGb, 9);
+    expect(model.firehose.dollars).toBeCloseTo(ingestGb * 0.029 + dataGb * (0.018 + 0.02), 9);
+    expect(model.ratio).toBeCloseTo(model.consumer.dollars / model.firehose.dollars, 12);
+    // A 6 KB event is billed as 10 KB.
+    expect(costPerMillionEvents({ ...inputs, eventBytes: 6 * 1024 }).firehose.billedGb).toBeCloseTo((1e6 * 10 * 1024) / 2 ** 30, 9);
+  });
+
+  it('bills every Athena query at least 10 MB', () => {
+    const columns = [['a'], ['a', 'b'], []];
+    const perEvent = { a: 2, b: 3 };
+    // 1M events: 2 MB, 5 MB and nothing scanned — each billed 10 MiB.
+    expect(athenaRefreshBytes(columns, perEvent, 1e6)).toBe(3 * PRICES.athenaMinimumBytesPerQuery);
+    // 10M events: 20 MB and 50 MB scanned, the empty one 10 MiB.
+    expect(athenaRefreshBytes(columns, perEvent, 1e7)).toBe(2e7 + 5e7 + PRICES.athenaMinimumBytesPerQuery);
+    expect(athenaDollars(2 ** 40)).toBe(5);
+  });
+});
