@@ -156,7 +156,7 @@ function produceSettings(args: string[]): ProduceSettings {
 
 async function cmdProduce(settings: ProduceSettings, config: LocalConfig, statusLine: (p: ProduceProgress) => string = formatProgress): Promise<number> {
   const { rate, seed } = settings;
-  if (!(await acceptsConnections(config.kafkaPort))) {
+  if (!(await acceptsConnections(bootstrapServers(config)))) {
     throw new UserError(`no Kafka broker answers on ${bootstrapServers(config)}: start one with \`npx clickstream up\``);
   }
 
@@ -246,12 +246,12 @@ async function cmdRun(args: string[]): Promise<number> {
 const listOf = (items: readonly string[]) => new Intl.ListFormat('en', { type: 'conjunction' }).format(items);
 
 function printEndpoints(config: LocalConfig, started: readonly string[]): void {
-  const reused = ['minio', 'kafka', 'consumer', 'dashboard'].filter((s) => !started.includes(s));
-  log(`Kafka  ${bootstrapServers(config)}  topic ${config.topic}${reused.includes('kafka') ? '  (already running)' : ''}`);
-  log(`MinIO  ${s3Endpoint(config)}  bucket ${config.bucket}${reused.includes('minio') ? '  (already running)' : ''}`);
-  log(`consumer  ${config.topic} -> s3://${config.bucket}/events/year=/month=/day=/hour=/ (log: ${consumerProcess(config).logFile})${reused.includes('consumer') ? '  (already running)' : ''}`);
-  log(`dashboard  ${dashboardUrl(config)}${reused.includes('dashboard') ? '  (already running)' : ''}`);
-  log(`S3 credentials in ${minioCredentialsFile(config)} (readable only by you)`);
+  const note = (service: string, given?: string) => (given ? `  (given by ${given})` : started.includes(service) ? '' : '  (already running)');
+  log(`Kafka  ${bootstrapServers(config)}  topic ${config.topic}${note('kafka', config.externalKafka && 'CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS')}`);
+  log(`MinIO  ${s3Endpoint(config)}  bucket ${config.bucket}${note('minio', config.externalS3 && 'CLICKSTREAM_S3_ENDPOINT')}`);
+  log(`consumer  ${config.topic} -> s3://${config.bucket}/events/year=/month=/day=/hour=/ (log: ${consumerProcess(config).logFile})${note('consumer')}`);
+  log(`dashboard  ${dashboardUrl(config)}${note('dashboard')}`);
+  if (!config.externalS3) log(`S3 credentials in ${minioCredentialsFile(config)} (readable only by you)`);
 }
 
 main(process.argv.slice(2)).then(

@@ -24,12 +24,24 @@ export interface LocalConfig {
   readonly batchingWindowSeconds: number;
   /** Attempts per batch before its metadata goes to the on-failure destination. */
   readonly maxAttempts: number;
+  /** A Kafka-compatible broker (host:port) to use instead of starting one, e.g. the docker-compose Redpanda. */
+  readonly externalKafka?: string;
+  /** An S3-compatible store to use instead of starting MinIO, e.g. the docker-compose MinIO. */
+  readonly externalS3?: ExternalS3;
+}
+
+export interface ExternalS3 {
+  readonly endpoint: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 export function loadConfig(env: Env = process.env): LocalConfig {
   const home = homedir();
+  const externalKafka = name(env, 'CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS', '', /^[A-Za-z0-9.-]+:\d{1,5}$/, 'one broker address as host:port, for example 127.0.0.1:9092');
+  const externalS3 = s3Settings(env);
   const config: LocalConfig = {
     cacheDir: path(env, 'CLICKSTREAM_CACHE_DIR', join(env.XDG_CACHE_HOME ?? join(home, '.cache'), 'clickstream')),
     stateDir: path(env, 'CLICKSTREAM_STATE_DIR', join(env.XDG_STATE_HOME ?? join(home, '.local', 'state'), 'clickstream')),
@@ -42,6 +54,8 @@ export function loadConfig(env: Env = process.env): LocalConfig {
     batchSize: integer(env, 'CLICKSTREAM_BATCH_SIZE', 10_000, 1, 10_000),
     batchingWindowSeconds: integer(env, 'CLICKSTREAM_BATCHING_WINDOW_SECONDS', 1, 0, 300),
     maxAttempts: integer(env, 'CLICKSTREAM_MAX_ATTEMPTS', 10, 1, 1000),
+    ...(externalKafka && { externalKafka }),
+    ...(externalS3 && { externalS3 }),
     bucket: name(env, 'CLICKSTREAM_BUCKET', 'clickstream-lake', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name: 3-63 lower-case letters, digits, dots and dashes'),
   };
   const ports = [config.kafkaPort, config.kafkaControllerPort, config.minioPort, config.dashboardPort];
@@ -66,7 +80,25 @@ export function configEnv(config: LocalConfig): Record<string, string> {
     CLICKSTREAM_BATCH_SIZE: String(config.batchSize),
     CLICKSTREAM_BATCHING_WINDOW_SECONDS: String(config.batchingWindowSeconds),
     CLICKSTREAM_MAX_ATTEMPTS: String(config.maxAttempts),
+    ...(config.externalKafka && { CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS: config.externalKafka }),
+    ...(config.externalS3 && {
+      CLICKSTREAM_S3_ENDPOINT: config.externalS3.endpoint,
+      CLICKSTREAM_S3_ACCESS_KEY_ID: config.externalS3.accessKeyId,
+      CLICKSTREAM_S3_SECRET_ACCESS_KEY: config.externalS3.secretAccessKey,
+    }),
   };
+}
+
+/** An S3 store given by the environment: the endpoint and both halves of its credentials, or none of them. */
+function s3Settings(env: Env): ExternalS3 | undefined {
+  const keys = ['CLICKSTREAM_S3_ENDPOINT', 'CLICKSTREAM_S3_ACCESS_KEY_ID', 'CLICKSTREAM_S3_SECRET_ACCESS_KEY'] as const;
+  const [endpoint, accessKeyId, secretAccessKey] = keys.map((k) => env[k] || undefined);
+  if (!endpoint && !accessKeyId && !secretAccessKey) return undefined;
+  if (!endpoint || !accessKeyId || !secretAccessKey) {
+    throw new UserError(`${keys.join(', ')} go together: set all three to use your own S3 store, or none to let clickstream start MinIO`);
+  }
+  if (!/^https?:\/\/[^/\s]+\/?$/.test(endpoint)) throw new UserError(`CLICKSTREAM_S3_ENDPOINT must be an http(s) URL with no path, for example http://127.0.0.1:9000, got "${endpoint}"`);
+  return { endpoint: endpoint.replace(/\/$/, ''), accessKeyId, secretAccessKey };
 }
 
 function path(env: Env, key: string, fallback: string): string {

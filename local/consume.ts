@@ -16,7 +16,7 @@ import { untilStopSignal } from './services/process.ts';
 
 export async function runConsumer(config: LocalConfig): Promise<number> {
   const env = handlerEnv(config);
-  if (!(await acceptsConnections(config.kafkaPort))) {
+  if (!(await acceptsConnections(bootstrapServers(config)))) {
     throw new UserError(`no Kafka broker answers on ${bootstrapServers(config)}: start one with \`npx clickstream up\``);
   }
   // The handler reads its settings from the environment, as it does in Lambda. Any other

@@ -39,8 +39,9 @@ export function kafkaProcess(config: LocalConfig): ManagedProcess {
   return { name: 'Kafka', pidFile: join(dir, 'kafka.pid'), logFile: join(dir, 'kafka.out'), marker: join(dir, 'server.properties') };
 }
 
+/** The broker clients connect to: one given by CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS, or ours on loopback. */
 export function bootstrapServers(config: LocalConfig): string {
-  return `127.0.0.1:${config.kafkaPort}`;
+  return config.externalKafka ?? `127.0.0.1:${config.kafkaPort}`;
 }
 
 /** Resolves the Kafka jars with Maven once; later runs find them in the cache. */
@@ -109,6 +110,10 @@ export async function runKafkaTool(config: LocalConfig, mainClass: string, args:
 
 /** Starts the broker unless ours is already running; returns whether it started one. */
 export async function startKafka(config: LocalConfig, log: (line: string) => void): Promise<boolean> {
+  if (config.externalKafka) {
+    if (await acceptsConnections(config.externalKafka)) return false;
+    throw new UserError(`no Kafka answers on ${config.externalKafka} (CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS): start it, or unset the variable to let clickstream start its own broker`);
+  }
   const proc = kafkaProcess(config);
   if (runningPid(proc) !== undefined) {
     await waitForKafka(config, proc, 60_000);
@@ -141,7 +146,7 @@ async function waitForKafka(config: LocalConfig, proc: ManagedProcess, timeoutMs
       if (runningPid(proc) === undefined) {
         throw new UserError(`Kafka exited during startup; see ${proc.logFile}: ${logTail(proc.logFile)}`);
       }
-      return acceptsConnections(config.kafkaPort);
+      return acceptsConnections(bootstrapServers(config));
     },
     timeoutMs,
     () => `Kafka did not accept connections on 127.0.0.1:${config.kafkaPort} within ${timeoutMs / 1000}s; see ${proc.logFile}`,
@@ -149,7 +154,8 @@ async function waitForKafka(config: LocalConfig, proc: ManagedProcess, timeoutMs
 }
 
 export async function stopKafka(config: LocalConfig): Promise<boolean> {
-  return stopProcess(kafkaProcess(config), 30_000);
+  // A broker given by the environment is not ours to stop.
+  return config.externalKafka ? false : stopProcess(kafkaProcess(config), 30_000);
 }
 
 /** Creates the events topic if it is missing. */
@@ -165,9 +171,11 @@ export async function ensureTopic(config: LocalConfig): Promise<void> {
   }
 }
 
-export function acceptsConnections(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections at host:port. */
+export function acceptsConnections(address: string): Promise<boolean> {
+  const separator = address.lastIndexOf(':');
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host: address.slice(0, separator), port: Number(address.slice(separator + 1)) });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);

@@ -30,8 +30,9 @@ export function minioProcess(config: LocalConfig): ManagedProcess {
   return { name: 'MinIO', pidFile: join(dir, 'minio.pid'), logFile: join(dir, 'minio.log'), marker: join(dir, 'data') };
 }
 
+/** The S3 endpoint: one given by CLICKSTREAM_S3_ENDPOINT, or our MinIO on loopback. */
 export function s3Endpoint(config: LocalConfig): string {
-  return `http://127.0.0.1:${config.minioPort}`;
+  return config.externalS3?.endpoint ?? `http://127.0.0.1:${config.minioPort}`;
 }
 
 /** Builds MinIO with `go install` once (a few minutes); later runs use the cached binary. */
@@ -53,8 +54,9 @@ export function minioCredentialsFile(config: LocalConfig): string {
   return join(config.stateDir, 'minio', 'credentials.json');
 }
 
-/** The generated root credentials, created on first use with mode 0600. */
+/** The store's credentials: given with CLICKSTREAM_S3_*, or our MinIO's generated root ones, created on first use with mode 0600. */
 export function minioCredentials(config: LocalConfig): S3Credentials {
+  if (config.externalS3) return { accessKeyId: config.externalS3.accessKeyId, secretAccessKey: config.externalS3.secretAccessKey };
   const file = minioCredentialsFile(config);
   if (existsSync(file)) {
     try {
@@ -86,6 +88,7 @@ export function localS3Client(config: LocalConfig): S3Client {
 
 /** Starts MinIO unless ours is already running; returns whether it started one. */
 export async function startMinio(config: LocalConfig, log: (line: string) => void): Promise<boolean> {
+  if (config.externalS3) return false; // ensureBucket reports a store that does not answer
   const proc = minioProcess(config);
   if (runningPid(proc) !== undefined) {
     await waitForMinio(config, proc, 30_000);
@@ -131,7 +134,8 @@ export async function minioReady(config: LocalConfig): Promise<boolean> {
 }
 
 export async function stopMinio(config: LocalConfig): Promise<boolean> {
-  return stopProcess(minioProcess(config), 15_000);
+  // A store given by the environment is not ours to stop.
+  return config.externalS3 ? false : stopProcess(minioProcess(config), 15_000);
 }
 
 /** Creates the lake bucket if it is missing (private: MinIO buckets have no anonymous access by default). */
@@ -140,8 +144,15 @@ export async function ensureBucket(config: LocalConfig): Promise<void> {
   try {
     await s3.send(new HeadBucketCommand({ Bucket: config.bucket }));
   } catch (error) {
-    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw error;
-    await s3.send(new CreateBucketCommand({ Bucket: config.bucket }));
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404) {
+      await s3.send(new CreateBucketCommand({ Bucket: config.bucket }));
+    } else if (config.externalS3) {
+      const reason = status === 403 ? 'the credentials were refused' : (error as Error).message.split('\n')[0];
+      throw new UserError(`the S3 store at ${config.externalS3.endpoint} (CLICKSTREAM_S3_ENDPOINT) cannot be used: ${reason}; check it is running and the CLICKSTREAM_S3_* settings`);
+    } else {
+      throw error;
+    }
   } finally {
     s3.destroy();
   }

@@ -1,7 +1,8 @@
 /** The local services as one unit: start both, stop both, report on both. */
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { LocalConfig } from '../config.ts';
 import { acceptsConnections, bootstrapServers, ensureTopic, kafkaProcess, startKafka, stopKafka } from './kafka.ts';
-import { ensureBucket, minioProcess, minioReady, s3Endpoint, startMinio, stopMinio } from './minio.ts';
+import { ensureBucket, localS3Client, minioProcess, minioReady, s3Endpoint, startMinio, stopMinio } from './minio.ts';
 import { consumerProcess, readConsumerStatus, startConsumer, stopConsumer } from './consumer.ts';
 import { dashboardProcess, dashboardReady, dashboardUrl, startDashboard, stopDashboard } from './dashboard.ts';
 import { runningPid } from './process.ts';
@@ -44,6 +45,8 @@ export interface ServiceStatus {
   readonly running: boolean;
   readonly healthy: boolean;
   readonly pid?: number;
+  /** Given by the environment (CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS, CLICKSTREAM_S3_*), not started or stopped by us. */
+  readonly external?: boolean;
   readonly endpoint: string;
 }
 
@@ -52,19 +55,24 @@ export async function status(config: LocalConfig): Promise<ServiceStatus[]> {
   const minioPid = runningPid(minioProcess(config));
   const consumerPid = runningPid(consumerProcess(config));
   const dashboardPid = runningPid(dashboardProcess(config));
+  // A broker or store given by the environment is someone else's process: reported by whether it answers.
+  const kafkaUp = await acceptsConnections(bootstrapServers(config));
+  const minioUp = config.externalS3 ? await s3Answers(config) : minioPid !== undefined && (await minioReady(config));
   return [
     {
       name: 'kafka',
-      running: kafkaPid !== undefined,
-      healthy: kafkaPid !== undefined && (await acceptsConnections(config.kafkaPort)),
-      ...(kafkaPid !== undefined && { pid: kafkaPid }),
+      running: config.externalKafka ? kafkaUp : kafkaPid !== undefined,
+      healthy: (config.externalKafka !== undefined || kafkaPid !== undefined) && kafkaUp,
+      ...(kafkaPid !== undefined && !config.externalKafka && { pid: kafkaPid }),
+      ...(config.externalKafka && { external: true }),
       endpoint: bootstrapServers(config),
     },
     {
       name: 'minio',
-      running: minioPid !== undefined,
-      healthy: minioPid !== undefined && (await minioReady(config)),
-      ...(minioPid !== undefined && { pid: minioPid }),
+      running: config.externalS3 ? minioUp : minioPid !== undefined,
+      healthy: minioUp,
+      ...(minioPid !== undefined && !config.externalS3 && { pid: minioPid }),
+      ...(config.externalS3 && { external: true }),
       endpoint: s3Endpoint(config),
     },
     {
@@ -83,4 +91,17 @@ export async function status(config: LocalConfig): Promise<ServiceStatus[]> {
       endpoint: dashboardUrl(config),
     },
   ];
+}
+
+/** Whether the store answers for our bucket (any S3, not only MinIO's health endpoint); a missing bucket still answers. */
+async function s3Answers(config: LocalConfig): Promise<boolean> {
+  const s3 = localS3Client(config);
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: config.bucket }));
+    return true;
+  } catch (error) {
+    return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
+  } finally {
+    s3.destroy();
+  }
 }

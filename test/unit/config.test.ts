@@ -46,8 +46,36 @@ describe('loadConfig', () => {
     ['CLICKSTREAM_MAX_ATTEMPTS', '0', 'CLICKSTREAM_MAX_ATTEMPTS must be a whole number from 1 to 1000, got "0"'],
     ['CLICKSTREAM_STATE_DIR', 'relative/dir', 'CLICKSTREAM_STATE_DIR must be an absolute path, got "relative/dir"'],
     ['CLICKSTREAM_CACHE_DIR', '~/cache', 'CLICKSTREAM_CACHE_DIR must be an absolute path, got "~/cache"'],
+    [
+      'CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS',
+      'redpanda',
+      'CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS must be one broker address as host:port, for example 127.0.0.1:9092, got "redpanda"',
+    ],
+    [
+      'CLICKSTREAM_S3_ENDPOINT',
+      'http://127.0.0.1:9000',
+      'CLICKSTREAM_S3_ENDPOINT, CLICKSTREAM_S3_ACCESS_KEY_ID, CLICKSTREAM_S3_SECRET_ACCESS_KEY go together: set all three to use your own S3 store, or none to let clickstream start MinIO',
+    ],
   ])('rejects %s=%s with a sentence that says what to set', (key, value, message) => {
     expect(() => loadConfig({ [key]: value })).toThrow(new UserError(message));
+  });
+
+  it('uses a broker and an S3 store given by the environment, and passes them on to child processes', () => {
+    const config = loadConfig({
+      CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:9092',
+      CLICKSTREAM_S3_ENDPOINT: 'http://127.0.0.1:9000/',
+      CLICKSTREAM_S3_ACCESS_KEY_ID: 'key',
+      CLICKSTREAM_S3_SECRET_ACCESS_KEY: 'secret',
+    });
+    expect(config.externalKafka).toBe('127.0.0.1:9092');
+    expect(config.externalS3).toEqual({ endpoint: 'http://127.0.0.1:9000', accessKeyId: 'key', secretAccessKey: 'secret' });
+    expect(loadConfig(configEnv(config))).toEqual(config);
+  });
+
+  it('rejects an S3 endpoint that is not a plain http(s) URL', () => {
+    expect(() =>
+      loadConfig({ CLICKSTREAM_S3_ENDPOINT: '127.0.0.1:9000', CLICKSTREAM_S3_ACCESS_KEY_ID: 'k', CLICKSTREAM_S3_SECRET_ACCESS_KEY: 's' }),
+    ).toThrow(new UserError('CLICKSTREAM_S3_ENDPOINT must be an http(s) URL with no path, for example http://127.0.0.1:9000, got "127.0.0.1:9000"'));
   });
 
   it('rejects two services on one port', () => {
