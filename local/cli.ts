@@ -229,7 +229,7 @@ async function cmdRun(args: string[]): Promise<number> {
     if (started.includes('consumer')) {
       // Let the consumer write what was produced before it stops, so the lake is complete.
       log('waiting for the consumer to write what was produced (up to 30 s)');
-      if (!(await waitForCaughtUp([bootstrapServers(config)], config.topic, config.partitions, 30_000))) {
+      if (!(await waitForCaughtUp(config, 30_000))) {
         log('the consumer has not caught up; the rest is written at the next start');
       }
     }

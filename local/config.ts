@@ -17,6 +17,8 @@ export interface LocalConfig {
   readonly dashboardPort: number;
   readonly topic: string;
   readonly partitions: number;
+  /** The consumer group the runner commits in: one per pipeline sharing a broker. */
+  readonly consumerGroup: string;
   readonly bucket: string;
   /** Records per consumer invocation at most (Lambda allows up to 10,000). */
   readonly batchSize: number;
@@ -51,6 +53,7 @@ export function loadConfig(env: Env = process.env): LocalConfig {
     dashboardPort: port(env, 'CLICKSTREAM_DASHBOARD_PORT', 18080),
     topic: name(env, 'CLICKSTREAM_TOPIC', 'clickstream.events', /^[A-Za-z0-9._-]{1,249}$/, 'letters, digits, dots, dashes and underscores'),
     partitions: integer(env, 'CLICKSTREAM_PARTITIONS', 6, 1, 1000),
+    consumerGroup: name(env, 'CLICKSTREAM_CONSUMER_GROUP', 'clickstream-consumer', /^[A-Za-z0-9._-]{1,249}$/, 'letters, digits, dots, dashes and underscores'),
     batchSize: integer(env, 'CLICKSTREAM_BATCH_SIZE', 10_000, 1, 10_000),
     batchingWindowSeconds: integer(env, 'CLICKSTREAM_BATCHING_WINDOW_SECONDS', 1, 0, 300),
     maxAttempts: integer(env, 'CLICKSTREAM_MAX_ATTEMPTS', 10, 1, 1000),
@@ -76,6 +79,7 @@ export function configEnv(config: LocalConfig): Record<string, string> {
     CLICKSTREAM_DASHBOARD_PORT: String(config.dashboardPort),
     CLICKSTREAM_TOPIC: config.topic,
     CLICKSTREAM_PARTITIONS: String(config.partitions),
+    CLICKSTREAM_CONSUMER_GROUP: config.consumerGroup,
     CLICKSTREAM_BUCKET: config.bucket,
     CLICKSTREAM_BATCH_SIZE: String(config.batchSize),
     CLICKSTREAM_BATCHING_WINDOW_SECONDS: String(config.batchingWindowSeconds),

@@ -29,6 +29,7 @@ export async function runConsumer(config: LocalConfig): Promise<number> {
   const runner = new EventSourceRunner({
     bootstrapServers: [bootstrapServers(config)],
     topic: config.topic,
+    groupId: config.consumerGroup,
     batchSize: config.batchSize,
     batchingWindowSeconds: config.batchingWindowSeconds,
     maxAttempts: config.maxAttempts,

@@ -1,8 +1,9 @@
 /** How far the consumer group is behind the topic: end offsets minus committed offsets, per partition. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '@platformatic/kafka';
+import type { LocalConfig } from './config.ts';
+import { bootstrapServers } from './services/kafka.ts';
 
-export const CONSUMER_GROUP = 'clickstream-consumer';
 
 export interface PartitionLag {
   readonly partition: number;
@@ -11,7 +12,7 @@ export interface PartitionLag {
   readonly lag: number;
 }
 
-export async function consumerLag(bootstrapServers: readonly string[], topic: string, partitions: number, groupId = CONSUMER_GROUP): Promise<PartitionLag[]> {
+export async function consumerLag(bootstrapServers: readonly string[], topic: string, partitions: number, groupId: string): Promise<PartitionLag[]> {
   const admin = new Admin({ clientId: 'clickstream-lag', bootstrapBrokers: [...bootstrapServers] });
   try {
     const indexes = Array.from({ length: partitions }, (_, i) => i);
@@ -31,12 +32,17 @@ export async function consumerLag(bootstrapServers: readonly string[], topic: st
   }
 }
 
-/** Polls until the group has committed everything on the topic; false if the timeout passed first. */
-export async function waitForCaughtUp(bootstrapServers: readonly string[], topic: string, partitions: number, timeoutMs: number, groupId = CONSUMER_GROUP): Promise<boolean> {
+/** The lag of the pipeline's own consumer group on its topic. */
+export function pipelineLag(config: LocalConfig): Promise<PartitionLag[]> {
+  return consumerLag([bootstrapServers(config)], config.topic, config.partitions, config.consumerGroup);
+}
+
+/** Polls until the pipeline's consumer has committed everything on the topic; false if the timeout passed first. */
+export async function waitForCaughtUp(config: LocalConfig, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const lag = await consumerLag(bootstrapServers, topic, partitions, groupId);
-    if (lag.length === partitions && lag.every((p) => p.lag === 0)) return true;
+    const lag = await pipelineLag(config);
+    if (lag.length === config.partitions && lag.every((p) => p.lag === 0)) return true;
     if (Date.now() > deadline) return false;
     await sleep(500);
   }

@@ -25,8 +25,8 @@ export interface OnFailureDestination {
 export interface EventSourceRunnerOptions {
   readonly bootstrapServers: readonly string[];
   readonly topic: string;
-  /** @default 'clickstream-consumer' */
-  readonly groupId?: string;
+  /** The consumer group whose committed offsets are the runner's position. */
+  readonly groupId: string;
   /** Records per invocation at most. @default 10_000 */
   readonly batchSize?: number;
   /** How long to gather records before invoking with fewer than a full batch. @default 1 */
@@ -82,7 +82,7 @@ export class EventSourceRunner {
     this.log = options.log ?? (() => undefined);
     this.consumer = new Consumer({
       clientId: 'clickstream-event-source-runner',
-      groupId: options.groupId ?? 'clickstream-consumer',
+      groupId: options.groupId,
       bootstrapBrokers: [...options.bootstrapServers],
       // A runner that died is noticed within 10 s, so a restarted one gets its partitions back quickly.
       sessionTimeout: 10_000,

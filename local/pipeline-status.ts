@@ -5,9 +5,8 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { LocalConfig } from './config.ts';
-import { consumerLag, type PartitionLag } from './consumer-lag.ts';
+import { pipelineLag, type PartitionLag } from './consumer-lag.ts';
 import { LakeInventoryReader, type LakeInventory } from './lake-inventory.ts';
-import { bootstrapServers } from './services/kafka.ts';
 import { status, type ServiceStatus } from './services/stack.ts';
 
 export interface TopicStatus {
@@ -59,7 +58,7 @@ export class PipelineStatusReader {
       }
     };
     const [partitions, inventory] = await Promise.all([
-      up('kafka') ? attempt('consumer lag', () => consumerLag([bootstrapServers(this.config)], this.config.topic, this.config.partitions)) : null,
+      up('kafka') ? attempt('consumer lag', () => pipelineLag(this.config)) : null,
       up('minio') ? attempt('lake inventory', () => this.inventory.read()) : null,
     ]);
     return {

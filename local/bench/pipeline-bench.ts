@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalConfig } from '../config.ts';
-import { consumerLag, waitForCaughtUp } from '../consumer-lag.ts';
+import { pipelineLag, waitForCaughtUp } from '../consumer-lag.ts';
 import { DuckDbLake } from '../duckdb-lake.ts';
 import { LakeMirror } from '../lake-mirror.ts';
 import { LakeInventoryReader } from '../lake-inventory.ts';
@@ -74,9 +74,9 @@ export async function benchPipeline(
     const summary = await produce({ bootstrapServers: servers, topic: config.topic, rate, dailyCurve: false, durationSeconds: options.stepSeconds, seed: seed++ });
     produced += summary.sent;
     if (summary.errors > 0) log(`end to end at ${rate}/s: ${summary.errors} records not acknowledged (${summary.lastError ?? 'no reason given'})`);
-    const lagAtStop = (await consumerLag(servers, config.topic, config.partitions)).reduce((n, p) => n + p.lag, 0);
+    const lagAtStop = (await pipelineLag(config)).reduce((n, p) => n + p.lag, 0);
     const drainStarted = performance.now();
-    const drained = await waitForCaughtUp(servers, config.topic, config.partitions, DRAIN_LIMIT_SECONDS * 1000);
+    const drained = await waitForCaughtUp(config, DRAIN_LIMIT_SECONDS * 1000);
     const step: RateStep = {
       targetPerSecond: rate,
       producedPerSecond: summary.sent / options.stepSeconds,
@@ -88,7 +88,7 @@ export async function benchPipeline(
     log(`end to end at ${rate.toLocaleString('en-US')}/s: produced ${Math.round(step.producedPerSecond).toLocaleString('en-US')}/s, lag at stop ${lagAtStop.toLocaleString('en-US')}, ${step.keptUp ? 'kept up' : 'fell behind'}`);
     if (!step.keptUp) {
       // Let it finish before the next measurement, so the backlog does not count against it.
-      await waitForCaughtUp(servers, config.topic, config.partitions, 120_000);
+      await waitForCaughtUp(config, 120_000);
       break;
     }
   }

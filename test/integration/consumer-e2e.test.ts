@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { QuarantinedRecord } from '../../lambdas/consumer/plan-batch.ts';
 import type { SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
-import { consumerLag } from '../../local/consumer-lag.ts';
+import { pipelineLag } from '../../local/consumer-lag.ts';
 import { produce } from '../../local/produce.ts';
 import { bootstrapServers } from '../../local/services/kafka.ts';
 import { openLake, waitForConsumer } from './helpers.ts';
@@ -26,7 +26,7 @@ describe('simulator -> Kafka -> runner -> bundled handler -> Parquet in MinIO ->
   let ours = '';
 
   beforeAll(async () => {
-    const before = await consumerLag([bootstrapServers(config)], config.topic, config.partitions);
+    const before = await pipelineLag(config);
     const summary = await produce({
       bootstrapServers: [bootstrapServers(config)],
       topic: config.topic,
@@ -38,7 +38,7 @@ describe('simulator -> Kafka -> runner -> bundled handler -> Parquet in MinIO ->
     });
     expect(summary.errors).toBe(0);
     await waitForConsumer(config);
-    const after = await consumerLag([bootstrapServers(config)], config.topic, config.partitions);
+    const after = await pipelineLag(config);
     ours = `source_topic = '${config.topic}' AND (${after
       .map((p) => {
         const from = before.find((b) => b.partition === p.partition)?.endOffset ?? 0;

@@ -42,7 +42,9 @@ afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 describe('services given by the environment', () => {
   it('are used, not started or stopped: events land in the given store exactly once', async () => {
     const topic = await createTestTopic(shared, 3);
-    const config = externalConfig({ CLICKSTREAM_TOPIC: topic.topic, CLICKSTREAM_PARTITIONS: '3', CLICKSTREAM_BUCKET: `external-${randomBytes(4).toString('hex')}` });
+    const id = randomBytes(4).toString('hex');
+    // A pipeline of its own on the shared broker: its own topic, bucket and consumer group.
+    const config = externalConfig({ CLICKSTREAM_TOPIC: topic.topic, CLICKSTREAM_PARTITIONS: '3', CLICKSTREAM_BUCKET: `external-${id}`, CLICKSTREAM_CONSUMER_GROUP: `external-${id}` });
     const s3 = localS3Client(config);
     try {
       const { started } = await up(config, quiet);
@@ -57,7 +59,7 @@ describe('services given by the environment', () => {
 
       const summary = await produce({ bootstrapServers: [bootstrapServers(config)], topic: config.topic, rate: 'max', count: 3_000, seed: 77 });
       expect(summary.sent).toBe(3_000);
-      expect(await waitForCaughtUp([bootstrapServers(config)], config.topic, config.partitions, 60_000)).toBe(true);
+      expect(await waitForCaughtUp(config, 60_000)).toBe(true);
       expect((await new LakeInventoryReader(s3, config.bucket).read()).eventRows).toBe(3_000);
 
       expect(await down(config)).toEqual(['dashboard', 'consumer']);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Admin } from '@platformatic/kafka';
 import type { LocalConfig } from '../../local/config.ts';
-import { consumerLag, waitForCaughtUp } from '../../local/consumer-lag.ts';
+import { pipelineLag, waitForCaughtUp } from '../../local/consumer-lag.ts';
 import { LakeMirror } from '../../local/lake-mirror.ts';
 import { localS3Client } from '../../local/services/minio.ts';
 import { bootstrapServers, runKafkaTool } from '../../local/services/kafka.ts';
@@ -71,8 +71,8 @@ export async function consumeWithJavaClient(config: LocalConfig, topic: string, 
 
 /** Waits until the consumer group has committed everything on the topic. */
 export async function waitForConsumer(config: LocalConfig, timeoutMs = 120_000): Promise<void> {
-  if (!(await waitForCaughtUp([bootstrapServers(config)], config.topic, config.partitions, timeoutMs))) {
-    const lag = await consumerLag([bootstrapServers(config)], config.topic, config.partitions);
+  if (!(await waitForCaughtUp(config, timeoutMs))) {
+    const lag = await pipelineLag(config);
     throw new Error(`consumer still behind after ${timeoutMs / 1000}s: ${JSON.stringify(lag)}`);
   }
 }

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configEnv, loadConfig } from '../../local/config.ts';
-import { consumerLag } from '../../local/consumer-lag.ts';
-import { bootstrapServers, startKafka, stopKafka } from '../../local/services/kafka.ts';
+import { pipelineLag } from '../../local/consumer-lag.ts';
+import { startKafka, stopKafka } from '../../local/services/kafka.ts';
 import { startMinio, stopMinio } from '../../local/services/minio.ts';
 import { status } from '../../local/services/stack.ts';
 import { consumeWithJavaClient, openLake } from './helpers.ts';
@@ -83,7 +83,7 @@ describe('clickstream run', () => {
       const topicIds = new Set(onTopic.map((r) => (JSON.parse(r.value) as { event_id: string }).event_id));
       expect(topicIds.size).toBe(total);
 
-      const lag = await consumerLag([bootstrapServers(config)], config.topic, config.partitions);
+      const lag = await pipelineLag(config);
       expect(lag.reduce((n, p) => n + p.lag, 0)).toBe(0);
 
       const lake = await openLake(config);

@@ -19,13 +19,14 @@ describe('loadConfig', () => {
       CLICKSTREAM_DASHBOARD_PORT: '2004',
       CLICKSTREAM_TOPIC: 'shop.events',
       CLICKSTREAM_PARTITIONS: '3',
+      CLICKSTREAM_CONSUMER_GROUP: 'shop-consumer',
       CLICKSTREAM_BUCKET: 'my-lake',
       CLICKSTREAM_BATCH_SIZE: '500',
       CLICKSTREAM_BATCHING_WINDOW_SECONDS: '0',
       CLICKSTREAM_MAX_ATTEMPTS: '3',
     });
     expect(config).toEqual({
-      cacheDir: '/c', stateDir: '/s', kafkaPort: 2001, kafkaControllerPort: 2002, minioPort: 2003, dashboardPort: 2004, topic: 'shop.events', partitions: 3, bucket: 'my-lake',
+      cacheDir: '/c', stateDir: '/s', kafkaPort: 2001, kafkaControllerPort: 2002, minioPort: 2003, dashboardPort: 2004, topic: 'shop.events', partitions: 3, consumerGroup: 'shop-consumer', bucket: 'my-lake',
       batchSize: 500, batchingWindowSeconds: 0, maxAttempts: 3,
     });
     // configEnv round-trips: a child process loads the same configuration.
@@ -39,6 +40,7 @@ describe('loadConfig', () => {
     ['CLICKSTREAM_MINIO_PORT', '70000', 'CLICKSTREAM_MINIO_PORT must be a whole number from 1024 to 65535, got "70000"'],
     ['CLICKSTREAM_PARTITIONS', '0', 'CLICKSTREAM_PARTITIONS must be a whole number from 1 to 1000, got "0"'],
     ['CLICKSTREAM_PARTITIONS', '2.5', 'CLICKSTREAM_PARTITIONS must be a whole number from 1 to 1000, got "2.5"'],
+    ['CLICKSTREAM_CONSUMER_GROUP', 'my group', 'CLICKSTREAM_CONSUMER_GROUP must be letters, digits, dots, dashes and underscores, got "my group"'],
     ['CLICKSTREAM_TOPIC', 'bad topic!', 'CLICKSTREAM_TOPIC must be letters, digits, dots, dashes and underscores, got "bad topic!"'],
     ['CLICKSTREAM_BUCKET', 'Upper_Case', 'CLICKSTREAM_BUCKET must be an S3 bucket name: 3-63 lower-case letters, digits, dots and dashes, got "Upper_Case"'],
     ['CLICKSTREAM_BATCH_SIZE', '20000', 'CLICKSTREAM_BATCH_SIZE must be a whole number from 1 to 10000, got "20000"'],
