@@ -4,7 +4,7 @@
  * files LakeMirror keeps in a local directory; extension downloads are off.
  *
  * Events are loaded into a native in-memory table that holds one row per
- * event_id, so the named queries need no de-duplication window (the window was
+ * event_id and the columns the named queries read, so the queries need no de-duplication window (the window was
  * most of a refresh's cost). A duplicate always lands in the same hour
  * partition as its original (the partition is the event's own hour), so the
  * table is maintained hour by hour: new files append the rows whose event_id
@@ -19,6 +19,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS, type LakeColumnType } from '../lambdas/common/lake-columns.ts';
 import { PARTITION_COLUMNS } from '../lambdas/common/pipeline-names.ts';
 import { duckdbDialect, type Dialect } from '../lambdas/query/dialect.ts';
+import { columnsReadByAnyQuery } from '../lambdas/query/named-queries.ts';
 import type { QueryEngine, Row } from '../lambdas/query/query-api.ts';
 
 const DUCK_TYPES: Record<LakeColumnType, string> = {
@@ -29,7 +30,11 @@ const DUCK_TYPES: Record<LakeColumnType, string> = {
   timestamp_ms: 'TIMESTAMPTZ',
 };
 const PARTITIONS = PARTITION_COLUMNS.map((c) => [c, 'VARCHAR'] as const);
-const EVENT_TABLE_COLUMNS = [...LAKE_COLUMNS.map((c) => [c.name, DUCK_TYPES[c.type]] as const), ...PARTITIONS];
+// Only the columns the named queries read, plus event_id to keep one row per event:
+// the rest (URLs, user agents, lineage) would more than double the table's memory.
+const TABLE_COLUMN_NAMES = new Set(['event_id', ...columnsReadByAnyQuery(duckdbDialect())]);
+const TABLE_COLUMNS = LAKE_COLUMNS.filter((c) => TABLE_COLUMN_NAMES.has(c.name));
+const EVENT_TABLE_COLUMNS = [...TABLE_COLUMNS.map((c) => [c.name, DUCK_TYPES[c.type]] as const), ...PARTITIONS];
 const QUARANTINE_DUCK_COLUMNS = QUARANTINE_COLUMNS.map((c) => [c.name, DUCK_TYPES[c.type]] as const);
 
 /** A relation with these columns and no rows. */
@@ -130,8 +135,9 @@ export class DuckDbLake implements QueryEngine {
   /** One row per event_id from these files (copies differ only in lineage, so any one will do). */
   private distinctRows(keys: readonly string[]): string {
     const paths = keys.map((k) => quote(join(this.directory, k))).join(', ');
-    return `SELECT * EXCLUDE (copy_number) FROM (
-      SELECT *, row_number() OVER (PARTITION BY event_id) AS copy_number
+    const columns = EVENT_TABLE_COLUMNS.map(([name]) => name).join(', ');
+    return `SELECT ${columns} FROM (
+      SELECT ${columns}, row_number() OVER (PARTITION BY event_id) AS copy_number
       FROM read_parquet([${paths}], hive_partitioning = true, hive_types_autocast = false, union_by_name = true)
     ) WHERE copy_number = 1`;
   }
