@@ -1,12 +1,14 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it, vi } from 'vitest';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
+import { logBatchWritten } from '../../lambdas/consumer/batch-log.ts';
 import { EVENTS_TOPIC } from '../../lambdas/common/pipeline-names.ts';
 import { athenaDialect } from '../../lambdas/query/dialect.ts';
 import { CONTENT_SECURITY_POLICY } from '../../lambdas/query/security-headers.ts';
 import { stackPropsFromContext } from '../../lib/app-context.ts';
 import { EVENTS_TABLE, QUARANTINE_TABLE } from '../../lib/catalog.ts';
 import { ClickstreamStack, type ClickstreamStackProps } from '../../lib/clickstream-stack.ts';
+import { jsonPathValue, lambdaJsonRecord, parseEqualsPattern } from '../lambda-json-log.ts';
 import { synth, testApp } from './synth.ts';
 
 // The first test to touch a variant synthesizes it (bundling three functions): seconds, not minutes.
@@ -243,10 +245,30 @@ describe('operations', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: lagMetric, Namespace: namespace, Statistic: 'Maximum' });
     expect(resourcesOf(template, 'AWS::CloudWatch::Alarm').filter((a) => a.Properties?.MetricName === 'Errors')).toHaveLength(3);
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
-      FilterPattern: '{ $.message = "batch written" }',
-      MetricTransformations: [Match.objectLike({ MetricName: 'QuarantinedRecords', MetricValue: '$.quarantined' })],
+      FilterPattern: '{ $.message.message = "batch written" }',
+      MetricTransformations: [Match.objectLike({ MetricName: 'QuarantinedRecords', MetricValue: '$.message.quarantined' })],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0.05, Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(records > 0, quarantined / records, 0)' })]) });
+  });
+});
+
+describe('quarantine-rate metric filters', () => {
+  it('match the consumer line as Lambda JSON logging wraps it and pick its counts', () => {
+    const filters = resourcesOf(synth('kinesis').template, 'AWS::Logs::MetricFilter').map(
+      (f) => f.Properties as { FilterPattern: string; MetricTransformations: { MetricName: string; MetricValue: string }[] },
+    );
+    expect(filters.map((f) => f.MetricTransformations[0]!.MetricName).sort()).toEqual(['ConsumedRecords', 'QuarantinedRecords']);
+    const result = { partitions: 1, records: 200, valid: 190, quarantined: 10, duplicatesDropped: 0, objectsWritten: 2, objectsReplaced: 0 };
+    const lines: unknown[] = [];
+    logBatchWritten(result, { AWS_LAMBDA_LOG_FORMAT: 'JSON' }, (line) => lines.push(line));
+    const record = lambdaJsonRecord(lines[0]);
+    for (const filter of filters) {
+      const { path, text } = parseEqualsPattern(filter.FilterPattern);
+      expect(jsonPathValue(record, path)).toBe(text);
+    }
+    const value = (name: string) => jsonPathValue(record, filters.find((f) => f.MetricTransformations[0]!.MetricName === name)!.MetricTransformations[0]!.MetricValue);
+    expect(value('ConsumedRecords')).toBe(200);
+    expect(value('QuarantinedRecords')).toBe(10);
   });
 });
 
