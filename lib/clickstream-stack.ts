@@ -26,8 +26,8 @@ export interface ClickstreamStackProps extends StackProps {
   readonly kafka?: ExistingKafkaIngestProps;
   /** @default - KinesisIngest defaults */
   readonly kinesis?: KinesisIngestProps;
-  /** @default - the Lake defaults */
-  readonly lake?: LakeProps;
+  /** @default - the Lake defaults (the failed-batches bucket exists only with the Kinesis ingest) */
+  readonly lake?: Omit<LakeProps, 'failedBatchesBucket'>;
   /** Event source mapping and function settings. @default - the Consumer defaults */
   readonly consumer?: Pick<ConsumerProps, 'batchSize' | 'batchingWindowSeconds' | 'retryAttempts' | 'memorySizeMb'>;
   /** @default - the Query defaults */
@@ -54,14 +54,20 @@ export class ClickstreamStack extends Stack {
     if (!(INGEST_KINDS as readonly string[]).includes(kind)) throw new Error(`ingest must be one of ${INGEST_KINDS.join(', ')}, got "${String(kind)}"`);
     if (kind === 'kafka' && !props.kafka) throw new Error('ingest "kafka" needs the kafka props: at least bootstrapServers (-c kafkaBootstrapServers=host:port,…)');
 
-    this.lake = new Lake(this, 'Lake', props.lake);
+    // Only a Kinesis mapping has an on-failure destination; Kafka mappings retry until success.
+    this.lake = new Lake(this, 'Lake', { ...props.lake, failedBatchesBucket: kind === 'kinesis' });
     this.ingest =
       kind === 'kinesis'
         ? new KinesisIngest(this, 'Ingest', props.kinesis)
         : kind === 'kafka'
           ? new ExistingKafkaIngest(this, 'Ingest', props.kafka!)
           : new MskServerlessIngest(this, 'Ingest', props.mskServerless);
-    this.consumer = new Consumer(this, 'Consumer', { ...props.consumer, ingest: this.ingest, lake: this.lake.bucket, failedBatches: this.lake.failedBatchesBucket });
+    this.consumer = new Consumer(this, 'Consumer', {
+      ...props.consumer,
+      ingest: this.ingest,
+      lake: this.lake.bucket,
+      ...(this.lake.failedBatchesBucket && { failedBatches: this.lake.failedBatchesBucket }),
+    });
     this.catalog = new Catalog(this, 'Catalog', { lake: this.lake.bucket });
     this.query = new Query(this, 'Query', { ...props.query, lake: this.lake.bucket, catalog: this.catalog, accessLogs: this.lake.accessLogsBucket });
     this.site = new DashboardSite(this, 'Dashboard', { apiUrl: this.query.url, accessLogs: this.lake.accessLogsBucket });

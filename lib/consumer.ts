@@ -16,8 +16,8 @@ import { acknowledgeObjectGrants } from './nag.ts';
 export interface ConsumerProps {
   readonly ingest: Ingest;
   readonly lake: Bucket;
-  /** Bucket for batches that failed every attempt (the mapping's on-failure destination). */
-  readonly failedBatches: Bucket;
+  /** Kinesis only, and required there: the mapping's on-failure destination. @default - none (Kafka mappings have none, so nothing is skipped) */
+  readonly failedBatches?: Bucket;
   /** Records per invocation, 1-10,000 (the handler writes ~90-100k events/s, so 10,000 take about 0.1 s of CPU). @default 10_000 */
   readonly batchSize?: number;
   /** Seconds to gather records before invoking with a partial batch, 0-300. @default 5 */
@@ -58,12 +58,12 @@ export class Consumer extends Construct {
     // Get/Put for the write log (conditional puts), Put for data, Delete for superseded uncommitted batches.
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: writable }));
     acknowledgeObjectGrants(fn, props.lake, [LAKE_PREFIXES.events, LAKE_PREFIXES.quarantine, LAKE_PREFIXES.consumerState], 'The consumer writes objects with keys fixed by the source offsets under these lake prefixes only.');
-    acknowledgeObjectGrants(fn, props.failedBatches, [''], "Lambda's on-failure destination names its own object keys in this dedicated bucket.");
+    if (props.failedBatches) acknowledgeObjectGrants(fn, props.failedBatches, [''], "Lambda's on-failure destination names its own object keys in this dedicated bucket.");
     this.mapping = props.ingest.attachConsumer(fn, {
       batchSize,
       maxBatchingWindow: Duration.seconds(windowSeconds),
       ...(retryAttempts !== undefined && { retryAttempts }),
-      failedBatches: props.failedBatches,
+      ...(props.failedBatches && { failedBatches: props.failedBatches }),
     });
   }
 }

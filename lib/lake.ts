@@ -18,12 +18,14 @@ export interface LakeProps {
   readonly accessLogRetentionDays?: number;
   /** Keep the lake bucket and its data when the stack is deleted. @default true */
   readonly retainData?: boolean;
+  /** Create the bucket for a Kinesis mapping's on-failure destination (Kafka mappings have none). @default true */
+  readonly failedBatchesBucket?: boolean;
 }
 
 export class Lake extends Construct {
   readonly bucket: Bucket;
-  /** The event source mapping's on-failure destination: one JSON record per batch that failed every attempt. */
-  readonly failedBatchesBucket: Bucket;
+  /** The Kinesis mapping's on-failure destination: one JSON record per batch that failed every attempt. @default - absent when failedBatchesBucket is false */
+  readonly failedBatchesBucket?: Bucket;
   /** S3 server access logs of every bucket in the stack, one prefix per bucket. */
   readonly accessLogsBucket: Bucket;
 
@@ -53,10 +55,12 @@ export class Lake extends Construct {
 
     // A bucket of its own: Lambda picks the object keys of an S3 on-failure destination,
     // so a prefix rule in the lake could not be relied on to expire them.
-    this.failedBatchesBucket = privateBucket(this, 'FailedBatches', {
-      accessLogs: this.accessLogsBucket,
-      lifecycleRules: [{ id: 'expire-failed-batches', expiration: Duration.days(onFailureDays) }],
-    });
+    if (props.failedBatchesBucket ?? true) {
+      this.failedBatchesBucket = privateBucket(this, 'FailedBatches', {
+        accessLogs: this.accessLogsBucket,
+        lifecycleRules: [{ id: 'expire-failed-batches', expiration: Duration.days(onFailureDays) }],
+      });
+    }
   }
 }
 

@@ -1,8 +1,14 @@
-/** The consumer's event source mapping for Kafka, managed (MSK) or not: the settings both share. */
+/**
+ * The consumer's event source mapping for Kafka, managed (MSK) or not: the
+ * settings both share. Deliberately no on-failure destination: with one, Lambda
+ * caps the (otherwise infinite) retries at 10 and then commits past the batch,
+ * which would drop acknowledged records. Without one a failing batch is retried
+ * until storage is back and its partition waits; bad records never fail a
+ * batch (the handler quarantines them), so only an outage can stall it.
+ */
 import { EventSourceMapping, StartingPosition, type IFunction, type SourceAccessConfiguration } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { ConsumerSourceSettings } from './ingest.ts';
-import { FailedBatchesDestination } from './s3-failure-destination.ts';
 
 /** Fixed, so lag metrics and offset tooling can name the group (Lambda's default is the mapping's UUID). */
 export const CONSUMER_GROUP_ID = 'clickstream-consumer';
@@ -33,7 +39,6 @@ export function kafkaConsumerMapping(scope: Construct, consumer: IFunction, sett
     batchSize: settings.batchSize,
     maxBatchingWindow: settings.maxBatchingWindow,
     ...(source.sourceAccessConfigurations && { sourceAccessConfigurations: [...source.sourceAccessConfigurations] }),
-    onFailure: new FailedBatchesDestination(settings.failedBatches),
-    supportS3OnFailureDestination: true,
+    // No onFailure and no retryAttempts/maxRecordAge: Lambda's defaults for Kafka are infinite.
   });
 }

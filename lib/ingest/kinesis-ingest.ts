@@ -53,6 +53,7 @@ export class KinesisIngest extends Construct implements Ingest {
   }
 
   attachConsumer(consumer: IFunction, settings: ConsumerSourceSettings): EventSourceMapping {
+    if (!settings.failedBatches) throw new Error('the Kinesis ingest needs a failedBatches bucket for its on-failure destination: pass the Lake failedBatchesBucket');
     consumer.addToRolePolicy(
       new PolicyStatement({
         actions: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],

@@ -82,13 +82,23 @@ describe('consumer', () => {
       BatchSize: 10_000,
       StartingPosition: 'TRIM_HORIZON',
       MaximumRetryAttempts: Match.absent(),
-      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+      MaximumRecordAgeInSeconds: Match.absent(),
+      // An on-failure destination would cap Kafka retries at 10 and then skip the batch.
+      DestinationConfig: Match.absent(),
     });
     synth('msk-serverless').template.hasResourceProperties('AWS::MSK::ServerlessCluster', { ClientAuthentication: { Sasl: { Iam: { Enabled: true } } } });
   });
 
-  it('existing Kafka: bootstrap servers, SCRAM secret, VPC subnets and security group', () => {
+  it.each(['msk-serverless', 'kafka'] as const)('%s: no failed-batches bucket and no on-failure grants (nothing is ever skipped)', (variant) => {
+    const { template } = synth(variant);
+    expect(Object.keys(template.findResources('AWS::S3::Bucket')).filter((id) => id.includes('FailedBatches'))).toEqual([]);
+    expect(JSON.stringify(template.toJSON())).not.toContain('FailedBatches');
+  });
+
+  it('existing Kafka: bootstrap servers, SCRAM secret, VPC subnets and security group, retries until success', () => {
     synth('kafka').template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      MaximumRetryAttempts: Match.absent(),
+      DestinationConfig: Match.absent(),
       SelfManagedEventSource: { Endpoints: { KafkaBootstrapServers: ['b-1.redpanda.internal:9092', 'b-2.redpanda.internal:9092'] } },
       SourceAccessConfigurations: Match.arrayWith([
         { Type: 'SASL_SCRAM_512_AUTH', URI: Match.stringLikeRegexp('secret:redpanda') },
