@@ -22,7 +22,12 @@ export interface ConsumerProps {
   readonly batchSize?: number;
   /** Seconds to gather records before invoking with a partial batch, 0-300. @default 5 */
   readonly batchingWindowSeconds?: number;
-  /** Kinesis only: retries of a failed batch before it goes to the on-failure destination, 0-10,000. Kafka retries until success. @default 10 for Kinesis */
+  /**
+   * Kinesis only: retries of a failed batch before it goes to the on-failure destination, -1 (until its records
+   * are about to expire from the stream) or 0-10,000. A finite count discards batches that storage outages fail,
+   * so keep -1 unless you replay from the failed-batches bucket. Kafka always retries until success.
+   * @default -1 for Kinesis
+   */
   readonly retryAttempts?: number;
   /** @default 1024 */
   readonly memorySizeMb?: number;
@@ -40,9 +45,9 @@ export class Consumer extends Construct {
     if (!Number.isInteger(windowSeconds) || windowSeconds < 0 || windowSeconds > 300) {
       throw new Error(`batchingWindowSeconds must be a whole number from 0 to 300 (Lambda's limit), got ${windowSeconds}`);
     }
-    const retryAttempts = props.retryAttempts ?? (props.ingest.kind === 'kinesis' ? 10 : undefined);
-    if (retryAttempts !== undefined && (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > 10_000)) {
-      throw new Error(`retryAttempts must be a whole number from 0 to 10000, got ${retryAttempts}`);
+    const retryAttempts = props.retryAttempts;
+    if (retryAttempts !== undefined && (!Number.isInteger(retryAttempts) || retryAttempts < -1 || retryAttempts > 10_000)) {
+      throw new Error(`retryAttempts must be -1 (retry until the records expire) or a whole number from 0 to 10000, got ${retryAttempts}`);
     }
 
     this.handler = new ClickstreamFunction(this, 'Handler', {

@@ -12,7 +12,7 @@ import { privateBucket } from './private-bucket.ts';
 export interface LakeProps {
   /** Days before quarantined records expire. @default 30 */
   readonly quarantineRetentionDays?: number;
-  /** Days before failed-batch records (the on-failure destination's objects) expire. @default 14 */
+  /** Days before failed-batch records (the on-failure destination's objects, kept for replay) expire. @default 30 */
   readonly onFailureRetentionDays?: number;
   /** Days S3 server access logs are kept. @default 90 */
   readonly accessLogRetentionDays?: number;
@@ -24,7 +24,11 @@ export interface LakeProps {
 
 export class Lake extends Construct {
   readonly bucket: Bucket;
-  /** The Kinesis mapping's on-failure destination: one JSON record per batch that failed every attempt. @default - absent when failedBatchesBucket is false */
+  /**
+   * The Kinesis mapping's on-failure destination: per batch that failed every attempt, the full invocation
+   * record (its records' data and metadata), kept for replay; retained when the stack is deleted.
+   * @default - absent when failedBatchesBucket is false
+   */
   readonly failedBatchesBucket?: Bucket;
   /** S3 server access logs of every bucket in the stack, one prefix per bucket. */
   readonly accessLogsBucket: Bucket;
@@ -32,7 +36,8 @@ export class Lake extends Construct {
   constructor(scope: Construct, id: string, props: LakeProps = {}) {
     super(scope, id);
     const quarantineDays = wholeDays('quarantineRetentionDays', props.quarantineRetentionDays ?? 30);
-    const onFailureDays = wholeDays('onFailureRetentionDays', props.onFailureRetentionDays ?? 14);
+    // A month: time to notice an outage, fix it and replay before the records expire.
+    const onFailureDays = wholeDays('onFailureRetentionDays', props.onFailureRetentionDays ?? 30);
     const accessLogDays = wholeDays('accessLogRetentionDays', props.accessLogRetentionDays ?? 90);
 
     this.accessLogsBucket = privateBucket(this, 'AccessLogs', {
@@ -58,6 +63,8 @@ export class Lake extends Construct {
     if (props.failedBatchesBucket ?? true) {
       this.failedBatchesBucket = privateBucket(this, 'FailedBatches', {
         accessLogs: this.accessLogsBucket,
+        // Records that exist nowhere else once the stream has dropped them: never deleted with the stack.
+        retain: true,
         lifecycleRules: [{ id: 'expire-failed-batches', expiration: Duration.days(onFailureDays) }],
       });
     }

@@ -1,6 +1,9 @@
 /**
  * Kinesis Data Streams ingest: the cheaper option, and the one LocalStack
  * Community runs. One provisioned shard by default (1 MB/s or 1,000 records/s in).
+ * A failing batch is retried until its records are about to fall off the
+ * stream; only then does Lambda hand it (the whole invocation record, with the
+ * data) to the S3 on-failure destination, from which it can be replayed.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { Metric } from 'aws-cdk-lib/aws-cloudwatch';
@@ -23,6 +26,11 @@ export interface KinesisIngestProps {
   readonly retention?: Duration;
 }
 
+/** Lambda's longest maximumRecordAge for a stream mapping. */
+const MAX_RECORD_AGE = Duration.days(7);
+/** How long before the stream drops a record Lambda gives up on it, so the on-failure destination still gets its data. */
+const EXPIRY_MARGIN = Duration.hours(1);
+
 export class KinesisIngest extends Construct implements Ingest {
   readonly kind = 'kinesis' as const;
   readonly lagUnit = 'milliseconds' as const;
@@ -31,6 +39,7 @@ export class KinesisIngest extends Construct implements Ingest {
   readonly topic: string;
   readonly producerEnvironment: Readonly<Record<string, string>>;
   private readonly parallelizationFactor: number;
+  private readonly retention: Duration;
 
   constructor(scope: Construct, id: string, props: KinesisIngestProps = {}) {
     super(scope, id);
@@ -40,12 +49,13 @@ export class KinesisIngest extends Construct implements Ingest {
     if (!Number.isInteger(this.parallelizationFactor) || this.parallelizationFactor < 1 || this.parallelizationFactor > 10) {
       throw new Error(`parallelizationFactor must be a whole number from 1 to 10, got ${this.parallelizationFactor}`);
     }
+    this.retention = props.retention ?? Duration.hours(24);
     this.topic = props.streamName ?? EVENTS_TOPIC;
     this.stream = new Stream(this, 'Stream', {
       streamName: this.topic,
       streamMode: StreamMode.PROVISIONED,
       shardCount,
-      retentionPeriod: props.retention ?? Duration.hours(24),
+      retentionPeriod: this.retention,
       encryption: StreamEncryption.MANAGED,
     });
     this.endpoint = this.stream.streamArn;
@@ -68,7 +78,10 @@ export class KinesisIngest extends Construct implements Ingest {
       batchSize: settings.batchSize,
       maxBatchingWindow: settings.maxBatchingWindow,
       parallelizationFactor: this.parallelizationFactor,
-      ...(settings.retryAttempts !== undefined && { retryAttempts: settings.retryAttempts }),
+      // -1: retry until the record is too old (the default, written out because a finite count would discard live data).
+      retryAttempts: settings.retryAttempts ?? -1,
+      // Give up just before the stream drops the records, while Lambda can still put them in the S3 destination.
+      maxRecordAge: this.maxRecordAge(),
       // Only storage failures fail a batch, and a half of it fails the same way: no bisecting.
       bisectBatchOnError: false,
       // The handler returns a ConsumeResult, not { batchItemFailures }: a batch lands whole or is retried whole.
@@ -76,6 +89,12 @@ export class KinesisIngest extends Construct implements Ingest {
       onFailure: new FailedBatchesDestination(settings.failedBatches),
       supportS3OnFailureDestination: true,
     });
+  }
+
+  /** The stream's retention less a margin, within Lambda's 7-day limit. */
+  private maxRecordAge(): Duration {
+    const seconds = Math.min(this.retention.toSeconds() - EXPIRY_MARGIN.toSeconds(), MAX_RECORD_AGE.toSeconds());
+    return Duration.seconds(seconds);
   }
 
   grantProduce(producer: IFunction): void {

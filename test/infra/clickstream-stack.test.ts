@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it, vi } from 'vitest';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
@@ -29,7 +30,7 @@ describe('lake', () => {
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
           Match.objectLike({ Prefix: 'quarantine/', ExpirationInDays: 30, Status: 'Enabled' }),
-          Match.objectLike({ Prefix: 'on-failure/', ExpirationInDays: 14, Status: 'Enabled' }),
+          Match.objectLike({ Prefix: 'on-failure/', ExpirationInDays: 30, Status: 'Enabled' }),
         ]),
       },
     });
@@ -44,8 +45,14 @@ describe('lake', () => {
     expect(guarded.sort()).toEqual(buckets.sort());
   });
 
-  it('sends failed batches to a bucket whose objects expire', () => {
-    template.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: [Match.objectLike({ Id: 'expire-failed-batches', ExpirationInDays: 14 })] } });
+  it('sends failed batches to a bucket kept for a 30-day replay window and retained when the stack is deleted', () => {
+    const buckets = template.findResources('AWS::S3::Bucket', { Properties: { LifecycleConfiguration: { Rules: [Match.objectLike({ Id: 'expire-failed-batches', ExpirationInDays: 30 })] } } });
+    const ids = Object.keys(buckets);
+    expect(ids).toHaveLength(1);
+    expect(buckets[ids[0]!]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    // Not emptied on deletion: no auto-delete custom resource points at it.
+    const autoDeleted = resourcesOf(template, 'Custom::S3AutoDeleteObjects').map((r) => JSON.stringify(r.Properties?.BucketName));
+    expect(autoDeleted.some((name) => name.includes(ids[0]!))).toBe(false);
   });
 });
 
@@ -60,12 +67,13 @@ describe('consumer', () => {
     });
   });
 
-  it('Kinesis: batch 10,000, 5 s window, 10 retries, no bisect, no partial batch response (the handler does not return that shape), S3 on-failure', () => {
+  it('Kinesis: batch 10,000, 5 s window, retries until an hour before the 24 h retention drops the records, no bisect, no partial batch response (the handler does not return that shape), S3 on-failure', () => {
     synth('kinesis').template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: Match.anyValue(),
       BatchSize: 10_000,
       MaximumBatchingWindowInSeconds: 5,
-      MaximumRetryAttempts: 10,
+      MaximumRetryAttempts: -1,
+      MaximumRecordAgeInSeconds: 23 * 3600,
       BisectBatchOnFunctionError: false,
       StartingPosition: 'TRIM_HORIZON',
       ParallelizationFactor: 1,
@@ -114,6 +122,17 @@ describe('consumer', () => {
     expect(asset).toBeDefined();
     const dir = (asset as unknown as { assetPath?: string }).assetPath;
     expect(dir).toBeDefined();
+  });
+});
+
+describe('Kinesis record age', () => {
+  it.each<[number, number]>([
+    [24, 23 * 3600],
+    [7 * 24, 7 * 24 * 3600 - 3600],
+    [30 * 24, 7 * 24 * 3600],
+  ])('a %i h stream gives up on records after %i s (retention less an hour, at most 7 days)', (hours, seconds) => {
+    const stack = new ClickstreamStack(testApp({ bundle: false }), 'Age', { ingest: 'kinesis', kinesis: { retention: Duration.hours(hours) }, simulatorEnabled: false });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', { MaximumRecordAgeInSeconds: seconds, MaximumRetryAttempts: -1 });
   });
 });
 
@@ -302,6 +321,7 @@ describe('bad settings get one clear sentence', () => {
     ['a batch size of 0', { ingest: 'kinesis', consumer: { batchSize: 0 } }, /batchSize must be a whole number from 1 to 10000, got 0/],
     ['a batch size above 10,000', { ingest: 'kinesis', consumer: { batchSize: 10_001 } }, /batchSize must be a whole number from 1 to 10000, got 10001/],
     ['retry limits on Kafka', { ingest: 'msk-serverless', consumer: { retryAttempts: 3 } }, /retryAttempts applies to the Kinesis ingest only/],
+    ['a retry count below -1', { ingest: 'kinesis', consumer: { retryAttempts: -2 } }, /retryAttempts must be -1 \(retry until the records expire\) or a whole number from 0 to 10000, got -2/],
     ['an unknown ingest', { ingest: 'sqs' as never }, /ingest must be one of msk-serverless, kafka, kinesis, got "sqs"/],
     ['a zero quarantine retention', { lake: { quarantineRetentionDays: 0 } }, /quarantineRetentionDays must be a whole number of days, at least 1, got 0/],
     ['too many simulated events', { ingest: 'kinesis', simulator: { eventsPerMinute: 600_001 } }, /eventsPerMinute must be a whole number from 1 to 600000/],
