@@ -33,6 +33,8 @@ export interface ClickstreamFunctionProps {
   readonly securityGroups?: readonly ISecurityGroup[];
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /** Concurrency reserved for (and capping) the function. @default - none: the account's unreserved pool */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 export class ClickstreamFunction extends Construct {
@@ -54,6 +56,7 @@ export class ClickstreamFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySizeMb ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
+      ...(props.reservedConcurrentExecutions !== undefined && { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       loggingFormat: LoggingFormat.JSON,
       logGroup: this.logGroup,
       environment: { ...props.environment },

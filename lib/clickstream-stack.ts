@@ -31,7 +31,7 @@ export interface ClickstreamStackProps extends StackProps {
   /** Event source mapping and function settings. @default - the Consumer defaults */
   readonly consumer?: Pick<ConsumerProps, 'batchSize' | 'batchingWindowSeconds' | 'retryAttempts' | 'memorySizeMb'>;
   /** @default - the Query defaults */
-  readonly query?: Pick<QueryProps, 'bytesScannedCutoffPerQuery' | 'resultsRetentionDays'>;
+  readonly query?: Pick<QueryProps, 'bytesScannedCutoffPerQuery' | 'resultsRetentionDays' | 'reservedConcurrency'>;
   /** Run the scheduled simulator. @default true */
   readonly simulatorEnabled?: boolean;
   /** @default - the Simulator defaults */

@@ -6,7 +6,10 @@
 import { Duration, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import {
   AllowedMethods,
+  CacheCookieBehavior,
+  CacheHeaderBehavior,
   CachePolicy,
+  CacheQueryStringBehavior,
   Distribution,
   HeadersFrameOption,
   HeadersReferrerPolicy,
@@ -21,6 +24,7 @@ import type { Bucket, IBucket } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { CONTENT_SECURITY_POLICY } from '../lambdas/query/security-headers.ts';
+import { ANSWER_CACHE_SECONDS, ORIGIN_READ_TIMEOUT_SECONDS } from '../lambdas/query-api/limits.ts';
 import { buildDashboard } from './dashboard-build.ts';
 import { acknowledge } from './nag.ts';
 import { privateBucket } from './private-bucket.ts';
@@ -35,6 +39,8 @@ export interface DashboardSiteProps {
   readonly priceClass?: PriceClass;
   /** The built dashboard directory. @default - built now with esbuild (buildDashboard) */
   readonly assetDirectory?: string;
+  /** How long CloudFront keeps an /api answer the API sends without a max-age; at most twice this whatever the API asks. @default Duration.seconds(ANSWER_CACHE_SECONDS), i.e. 30 s */
+  readonly apiCacheTtl?: Duration;
 }
 
 export class DashboardSite extends Construct {
@@ -54,6 +60,21 @@ export class DashboardSite extends Construct {
         strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
       },
     });
+    const apiTtl = props.apiCacheTtl ?? Duration.seconds(ANSWER_CACHE_SECONDS);
+    // Repeated refreshes within the TTL are answered by CloudFront, not Athena. Every query
+    // string is in the key (they are the query's parameters); headers and cookies change nothing.
+    const apiCache = new CachePolicy(this, 'ApiCache', {
+      comment: 'Query API answers: briefly, keyed by every query string',
+      defaultTtl: apiTtl,
+      minTtl: Duration.seconds(0),
+      // The API's own s-maxage decides within [min, max]; the max bounds what an origin header can ask for.
+      maxTtl: Duration.seconds(2 * apiTtl.toSeconds()),
+      queryStringBehavior: CacheQueryStringBehavior.all(),
+      headerBehavior: CacheHeaderBehavior.none(),
+      cookieBehavior: CacheCookieBehavior.none(),
+      enableAcceptEncodingGzip: true,
+      enableAcceptEncodingBrotli: true,
+    });
     this.distribution = new Distribution(this, 'Distribution', {
       comment: 'Clickstream dashboard and query API',
       defaultRootObject: 'index.html',
@@ -66,11 +87,10 @@ export class DashboardSite extends Construct {
       },
       additionalBehaviors: {
         [`${API_PATH}/*`]: {
-          origin: FunctionUrlOrigin.withOriginAccessControl(props.apiUrl),
+          origin: FunctionUrlOrigin.withOriginAccessControl(props.apiUrl, { readTimeout: Duration.seconds(ORIGIN_READ_TIMEOUT_SECONDS) }),
           viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
           allowedMethods: AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
-          // The API answers no-store and caches 30 s itself; query strings reach it whole.
-          cachePolicy: CachePolicy.CACHING_DISABLED,
+          cachePolicy: apiCache,
           // Function URLs reject a forwarded Host header.
           originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
           responseHeadersPolicy: headers,

@@ -184,6 +184,15 @@ describe('catalog and query', () => {
     });
   });
 
+  it('reserves 5 concurrent executions for the query API by default, so a flood cannot fan out into Athena queries', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CLICKSTREAM_ATHENA_WORKGROUP: Match.anyValue() }) },
+      ReservedConcurrentExecutions: 5,
+    });
+    const stack = new ClickstreamStack(testApp({ bundle: false }), 'Conc', { ingest: 'kinesis', simulatorEnabled: false, query: { reservedConcurrency: 2 } });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 2 });
+  });
+
   it('gives the query API its database and workgroup and an IAM-only function URL', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ CLICKSTREAM_GLUE_DATABASE: 'test', CLICKSTREAM_ATHENA_WORKGROUP: 'test_dashboard' }) },
@@ -195,7 +204,7 @@ describe('catalog and query', () => {
 describe('dashboard site', () => {
   const { template } = synth('kinesis');
 
-  it('serves the private bucket through OAC and /api/* from the function URL, uncached, query strings forwarded', () => {
+  it('serves the private bucket through OAC and /api/* from the function URL, briefly cached, query strings forwarded', () => {
     template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 2);
     template.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
@@ -206,12 +215,36 @@ describe('dashboard site', () => {
             PathPattern: '/api/*',
             ViewerProtocolPolicy: 'redirect-to-https',
             AllowedMethods: ['GET', 'HEAD', 'OPTIONS'],
-            CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', // Managed-CachingDisabled
+            CachePolicyId: { Ref: Match.stringLikeRegexp('DashboardApiCache') },
             OriginRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac', // Managed-AllViewerExceptHostHeader: forwards every query string
           }),
         ],
       }),
     });
+  });
+
+  it('caches /api answers 30 s by default (min 0, max 60), keyed by every query string, no headers or cookies', () => {
+    template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+      CachePolicyConfig: Match.objectLike({
+        DefaultTTL: 30,
+        MinTTL: 0,
+        MaxTTL: 60,
+        ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({
+          QueryStringsConfig: { QueryStringBehavior: 'all' },
+          HeadersConfig: { HeaderBehavior: 'none' },
+          CookiesConfig: { CookieBehavior: 'none' },
+        }),
+      }),
+    });
+  });
+
+  it('times the query API out before CloudFront stops waiting for it', () => {
+    const origins = (resourcesOf(template, 'AWS::CloudFront::Distribution')[0]!.Properties!.DistributionConfig as { Origins: { CustomOriginConfig?: { OriginReadTimeout?: number } }[] }).Origins;
+    const readTimeout = origins.find((o) => o.CustomOriginConfig)!.CustomOriginConfig!.OriginReadTimeout!;
+    const api = resourcesOf(template, 'AWS::Lambda::Function').find((f) => JSON.stringify(f.Properties?.Environment ?? {}).includes('CLICKSTREAM_ATHENA_WORKGROUP'))!;
+    expect(readTimeout).toBe(30);
+    expect(api.Properties?.Timeout).toBe(25);
+    expect(api.Properties?.Timeout as number).toBeLessThan(readTimeout);
   });
 
   it('lets only this distribution invoke the function URL', () => {
@@ -323,6 +356,7 @@ describe('bad settings get one clear sentence', () => {
     ['retry limits on Kafka', { ingest: 'msk-serverless', consumer: { retryAttempts: 3 } }, /retryAttempts applies to the Kinesis ingest only/],
     ['a retry count below -1', { ingest: 'kinesis', consumer: { retryAttempts: -2 } }, /retryAttempts must be -1 \(retry until the records expire\) or a whole number from 0 to 10000, got -2/],
     ['an unknown ingest', { ingest: 'sqs' as never }, /ingest must be one of msk-serverless, kafka, kinesis, got "sqs"/],
+    ['no reserved query concurrency', { ingest: 'kinesis', query: { reservedConcurrency: 0 } }, /reservedConcurrency must be a whole number of invocations, at least 1, got 0/],
     ['a zero quarantine retention', { lake: { quarantineRetentionDays: 0 } }, /quarantineRetentionDays must be a whole number of days, at least 1, got 0/],
     ['too many simulated events', { ingest: 'kinesis', simulator: { eventsPerMinute: 600_001 } }, /eventsPerMinute must be a whole number from 1 to 600000/],
   ])('%s', (_, props, error) => {
