@@ -32,7 +32,7 @@ export interface ExistingKafkaIngestProps {
   readonly authSecretArn?: string;
   /** @default - the brokers are reached over the Internet (then authSecretArn is required) */
   readonly network?: ExistingKafkaNetwork;
-  /** Whether the brokers speak TLS (the simulator's connection). @default true */
+  /** Whether the brokers speak TLS (the simulator's connection); must stay true with authSecretArn (Lambda does SCRAM only over TLS). @default true */
   readonly tls?: boolean;
 }
 
@@ -58,6 +58,10 @@ export class ExistingKafkaIngest extends Construct implements Ingest {
     if (bad !== undefined) throw new Error(`bootstrapServers must be host:port pairs, got "${bad}"`);
     if (!props.network && !props.authSecretArn) {
       throw new Error('a Kafka cluster reached over the Internet needs authSecretArn (SASL/SCRAM): pass -c kafkaAuthSecretArn=… or a network (-c kafkaVpcId, kafkaSubnetIds, kafkaSecurityGroupId)');
+    }
+    // Lambda's Kafka pollers do SASL/SCRAM only over TLS.
+    if (props.authSecretArn && props.tls === false) {
+      throw new Error('Lambda supports SASL/SCRAM (authSecretArn) only over TLS: remove tls: false (-c kafkaTls=false), or drop authSecretArn for brokers reached inside a VPC');
     }
     if (props.network && (props.network.subnetIds.length === 0 || !props.network.securityGroupId)) {
       throw new Error('network needs at least one subnet id and a security group id');

@@ -349,6 +349,11 @@ describe('bad settings get one clear sentence', () => {
     ['Kafka without bootstrap servers', { ingest: 'kafka', kafka: { bootstrapServers: [], authSecretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:x' } }, /the kafka ingest needs bootstrapServers/],
     ['Kafka without any kafka props', { ingest: 'kafka' }, /ingest "kafka" needs the kafka props/],
     ['Kafka over the Internet without a secret', { ingest: 'kafka', kafka: { bootstrapServers: ['k.example.com:9096'] } }, /needs authSecretArn/],
+    [
+      'SASL/SCRAM without TLS',
+      { ingest: 'kafka', kafka: { bootstrapServers: ['k.example.com:9096'], authSecretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:x', tls: false } },
+      /Lambda supports SASL\/SCRAM \(authSecretArn\) only over TLS: remove tls: false/,
+    ],
     ['a malformed bootstrap server', { ingest: 'kafka', kafka: { bootstrapServers: ['no-port'], authSecretArn: 'arn:x' } }, /bootstrapServers must be host:port pairs, got "no-port"/],
     ['a batching window above 300 s', { ingest: 'kinesis', consumer: { batchingWindowSeconds: 301 } }, /batchingWindowSeconds must be a whole number from 0 to 300/],
     ['a batch size of 0', { ingest: 'kinesis', consumer: { batchSize: 0 } }, /batchSize must be a whole number from 1 to 10000, got 0/],
