@@ -372,8 +372,23 @@ describe('bad settings get one clear sentence', () => {
     [{ ingest: 'pubsub' }, /-c ingest must be one of msk-serverless, kafka, kinesis, got "pubsub"/],
     [{ simulator: 'maybe' }, /-c simulator must be on or off, got "maybe"/],
     [{ batchSize: 'lots' }, /-c batchSize must be a whole number, got "lots"/],
+    [{ ingest: 'kafka', kafkaVpcId: 'vpc-1' }, /-c kafkaVpcId, kafkaSubnetIds and kafkaSecurityGroupId go together: add -c kafkaSubnetIds=… and -c kafkaSecurityGroupId=…, or pass none of them/],
+    [{ ingest: 'kafka', kafkaVpcId: 'vpc-1', kafkaSubnetIds: 's1' }, /go together: add -c kafkaSecurityGroupId=…, or pass none/],
+    [{ ingest: 'kafka', kafkaSubnetIds: 's1', kafkaSecurityGroupId: 'sg-1' }, /go together: add -c kafkaVpcId=…, or pass none/],
+    [{ ingest: 'kafka', kafkaVpcId: 'vpc-1', kafkaSubnetIds: ' , ', kafkaSecurityGroupId: 'sg-1' }, /go together: add -c kafkaSubnetIds=…/],
+    [{ ingest: 'kafka', kafkaTls: 'yes' }, /-c kafkaTls must be true or false, got "yes"/],
+    [{ ingest: 'kafka', kafkaTls: 'False' }, /-c kafkaTls must be true or false, got "False"/],
   ])('context %o', (context, error) => {
     expect(() => stackPropsFromContext((key) => context[key])).toThrow(error);
+  });
+
+  it.each<[string | boolean, boolean]>([
+    ['true', true],
+    ['false', false],
+    [true, true],
+    [false, false],
+  ])('reads -c kafkaTls=%s exactly', (value, tls) => {
+    expect(stackPropsFromContext((key) => ({ ingest: 'kafka', kafkaBootstrapServers: 'a:9092', kafkaTls: value })[key]).kafka?.tls).toBe(tls);
   });
 
   it('reads a Kafka setup from context', () => {
