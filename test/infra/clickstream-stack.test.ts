@@ -283,6 +283,12 @@ describe('simulator', () => {
     });
   });
 
+  it('never re-runs a failed minute late: no EventBridge or Lambda async retries, events older than a minute dropped', () => {
+    const { template } = synth('kinesis');
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60, Qualifier: '$LATEST' });
+    template.hasResourceProperties('AWS::Events::Rule', { Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })] });
+  });
+
   it('uses IAM auth in the cluster VPC for MSK Serverless', () => {
     synth('msk-serverless').template.hasResourceProperties('AWS::Lambda::Function', {
       VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
