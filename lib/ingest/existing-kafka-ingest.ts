@@ -12,7 +12,7 @@ import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { EVENTS_TOPIC } from '../../lambdas/common/pipeline-names.ts';
 import type { ConsumerSourceSettings, Ingest, ProducerNetwork } from './ingest.ts';
-import { kafkaConsumerMapping } from './kafka-mapping.ts';
+import { consumerGroupId, kafkaConsumerMapping } from './kafka-mapping.ts';
 import { grantVpcPoller } from './vpc-poller-permissions.ts';
 
 export interface ExistingKafkaNetwork {
@@ -32,6 +32,8 @@ export interface ExistingKafkaIngestProps {
   readonly authSecretArn?: string;
   /** @default - the brokers are reached over the Internet (then authSecretArn is required) */
   readonly network?: ExistingKafkaNetwork;
+  /** The consumer's Kafka group; unique per stack so two stacks on one cluster keep separate offsets. @default `<stack name>-consumer` */
+  readonly consumerGroupId?: string;
   /** Whether the brokers speak TLS (the simulator's connection); must stay true with authSecretArn (Lambda does SCRAM only over TLS). @default true */
   readonly tls?: boolean;
 }
@@ -46,6 +48,7 @@ export class ExistingKafkaIngest extends Construct implements Ingest {
   readonly producerEnvironment: Readonly<Record<string, string>>;
   readonly producerNetwork?: ProducerNetwork;
   readonly secret?: ISecret;
+  readonly consumerGroupId: string;
   private readonly props: ExistingKafkaIngestProps;
   private readonly securityGroup?: ISecurityGroup;
 
@@ -68,6 +71,7 @@ export class ExistingKafkaIngest extends Construct implements Ingest {
     }
     this.props = props;
     this.topic = props.topic ?? EVENTS_TOPIC;
+    this.consumerGroupId = consumerGroupId(this, props.consumerGroupId);
     this.endpoint = props.bootstrapServers.join(',');
     if (props.authSecretArn) this.secret = Secret.fromSecretCompleteArn(this, 'AuthSecret', props.authSecretArn);
     if (props.network) {
@@ -100,7 +104,7 @@ export class ExistingKafkaIngest extends Construct implements Ingest {
       access.push({ type: SourceAccessConfigurationType.VPC_SECURITY_GROUP, uri: this.securityGroup.securityGroupId });
       for (const subnet of this.props.network.subnetIds) access.push({ type: SourceAccessConfigurationType.VPC_SUBNET, uri: subnet });
     }
-    return kafkaConsumerMapping(this, consumer, settings, { topic: this.topic, bootstrapServers: this.props.bootstrapServers, sourceAccessConfigurations: access });
+    return kafkaConsumerMapping(this, consumer, settings, { topic: this.topic, consumerGroupId: this.consumerGroupId, bootstrapServers: this.props.bootstrapServers, sourceAccessConfigurations: access });
   }
 
   grantProduce(producer: IFunction): void {

@@ -6,15 +6,28 @@
  * until storage is back and its partition waits; bad records never fail a
  * batch (the handler quarantines them), so only an outage can stall it.
  */
+import { Stack } from 'aws-cdk-lib';
 import { EventSourceMapping, StartingPosition, type IFunction, type SourceAccessConfiguration } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { ConsumerSourceSettings } from './ingest.ts';
 
-/** Fixed, so lag metrics and offset tooling can name the group (Lambda's default is the mapping's UUID). */
-export const CONSUMER_GROUP_ID = 'clickstream-consumer';
+/** Lambda's rule for a Kafka consumer group id. */
+const GROUP_ID = /^[a-zA-Z0-9-/*:_+=.@]{1,200}$/;
+
+/**
+ * The consumer group: named (Lambda's default is the mapping's UUID) so offset tooling can find it,
+ * and by default derived from the stack name so two stacks on one cluster never share offsets.
+ */
+export function consumerGroupId(scope: Construct, given: string | undefined): string {
+  const id = given ?? `${Stack.of(scope).stackName}-consumer`;
+  if (!GROUP_ID.test(id)) throw new Error(`consumerGroupId must be 1-200 letters, digits or -/*:_+=.@, got "${id}"`);
+  return id;
+}
 
 export interface KafkaMappingSource {
   readonly topic: string;
+  /** From consumerGroupId(). */
+  readonly consumerGroupId: string;
   /** MSK: the cluster ARN. */
   readonly clusterArn?: string;
   /** Self-managed Kafka: host:port pairs. */
@@ -33,7 +46,7 @@ export function kafkaConsumerMapping(scope: Construct, consumer: IFunction, sett
     ...(source.clusterArn && { eventSourceArn: source.clusterArn }),
     ...(source.bootstrapServers && { kafkaBootstrapServers: [...source.bootstrapServers] }),
     kafkaTopic: source.topic,
-    kafkaConsumerGroupId: CONSUMER_GROUP_ID,
+    kafkaConsumerGroupId: source.consumerGroupId,
     // From the oldest record kept: nothing produced before the mapping existed is skipped.
     startingPosition: StartingPosition.TRIM_HORIZON,
     batchSize: settings.batchSize,

@@ -5,7 +5,7 @@
  * stream; only then does Lambda hand it (the whole invocation record, with the
  * data) to the S3 on-failure destination, from which it can be replayed.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
@@ -16,7 +16,7 @@ import type { ConsumerSourceSettings, Ingest } from './ingest.ts';
 import { FailedBatchesDestination } from './s3-failure-destination.ts';
 
 export interface KinesisIngestProps {
-  /** @default EVENTS_TOPIC ('clickstream.events'): the lake's source_topic, as with Kafka */
+  /** Also the lake's source_topic. @default `<stack name>-clickstream.events`: unique per stack in an account and region */
   readonly streamName?: string;
   /** Shards of a provisioned stream. @default 1 */
   readonly shardCount?: number;
@@ -26,6 +26,8 @@ export interface KinesisIngestProps {
   readonly retention?: Duration;
 }
 
+/** Kinesis's rule for a stream name. */
+const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
 /** Lambda's longest maximumRecordAge for a stream mapping. */
 const MAX_RECORD_AGE = Duration.days(7);
 /** How long before the stream drops a record Lambda gives up on it, so the on-failure destination still gets its data. */
@@ -50,7 +52,8 @@ export class KinesisIngest extends Construct implements Ingest {
       throw new Error(`parallelizationFactor must be a whole number from 1 to 10, got ${this.parallelizationFactor}`);
     }
     this.retention = props.retention ?? Duration.hours(24);
-    this.topic = props.streamName ?? EVENTS_TOPIC;
+    this.topic = props.streamName ?? `${Stack.of(this).stackName.slice(0, 127 - EVENTS_TOPIC.length)}-${EVENTS_TOPIC}`;
+    if (!STREAM_NAME.test(this.topic)) throw new Error(`streamName must be 1-128 letters, digits or _.-, got "${this.topic}"`);
     this.stream = new Stream(this, 'Stream', {
       streamName: this.topic,
       streamMode: StreamMode.PROVISIONED,

@@ -10,7 +10,7 @@ import { stackPropsFromContext } from '../../lib/app-context.ts';
 import { EVENTS_TABLE, QUARANTINE_TABLE } from '../../lib/catalog.ts';
 import { ClickstreamStack, type ClickstreamStackProps } from '../../lib/clickstream-stack.ts';
 import { jsonPathValue, lambdaJsonRecord, parseEqualsPattern } from '../lambda-json-log.ts';
-import { synth, testApp } from './synth.ts';
+import { KAFKA_PROPS, synth, testApp } from './synth.ts';
 
 // The first test to touch a variant synthesizes it (bundling three functions): seconds, not minutes.
 vi.setConfig({ testTimeout: 60_000 });
@@ -86,7 +86,7 @@ describe('consumer', () => {
     synth('msk-serverless').template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('IngestCluster'), 'Arn'] },
       Topics: [EVENTS_TOPIC],
-      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'clickstream-consumer' },
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'Test-consumer' },
       BatchSize: 10_000,
       StartingPosition: 'TRIM_HORIZON',
       MaximumRetryAttempts: Match.absent(),
@@ -122,6 +122,41 @@ describe('consumer', () => {
     expect(asset).toBeDefined();
     const dir = (asset as unknown as { assetPath?: string }).assetPath;
     expect(dir).toBeDefined();
+  });
+});
+
+describe('physical names never collide between two stacks', () => {
+  // Both stacks in one app (one account and region), built before either is synthesized.
+  const templates = (props: ClickstreamStackProps) => {
+    const app = testApp({ bundle: false });
+    const stacks = ['Blue', 'Green'].map((id) => new ClickstreamStack(app, `${id}${props.ingest}`, props));
+    return stacks.map((stack) => Template.fromStack(stack));
+  };
+
+  it('Kinesis: the stream is named after the stack, and the simulator is given that stream', () => {
+    const names = templates({ ingest: 'kinesis' }).map((t) => {
+      const streams = t.findResources('AWS::Kinesis::Stream') as Record<string, { Properties: { Name: string } }>;
+      const id = Object.keys(streams)[0]!;
+      t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ CLICKSTREAM_STREAM_NAME: { Ref: id } }) } });
+      return streams[id]!.Properties.Name;
+    });
+    expect(names).toEqual([`Bluekinesis-${EVENTS_TOPIC}`, `Greenkinesis-${EVENTS_TOPIC}`]);
+  });
+
+  it.each<[string, ClickstreamStackProps, string]>([
+    ['MSK Serverless', { ingest: 'msk-serverless' }, 'AmazonManagedKafkaEventSourceConfig'],
+    ['existing Kafka', { ...KAFKA_PROPS }, 'SelfManagedKafkaEventSourceConfig'],
+  ])('%s: the consumer group is named after the stack', (_, props, config) => {
+    const groups = templates(props).map((t) => {
+      const [mapping] = resourcesOf(t, 'AWS::Lambda::EventSourceMapping');
+      return (mapping!.Properties![config] as { ConsumerGroupId: string }).ConsumerGroupId;
+    });
+    expect(groups).toEqual([`Blue${props.ingest}-consumer`, `Green${props.ingest}-consumer`]);
+  });
+
+  it('keeps a consumer group given as a prop', () => {
+    const stack = new ClickstreamStack(testApp({ bundle: false }), 'Given', { ...KAFKA_PROPS, kafka: { ...KAFKA_PROPS.kafka!, consumerGroupId: 'team-a.clickstream' } });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', { SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: 'team-a.clickstream' } });
   });
 });
 
@@ -360,6 +395,8 @@ describe('bad settings get one clear sentence', () => {
       { ingest: 'kafka', kafka: { bootstrapServers: ['k.example.com:9096'], authSecretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:x', tls: false } },
       /Lambda supports SASL\/SCRAM \(authSecretArn\) only over TLS: remove tls: false/,
     ],
+    ['a bad consumer group id', { ...KAFKA_PROPS, kafka: { ...KAFKA_PROPS.kafka!, consumerGroupId: 'has space' } }, /consumerGroupId must be 1-200 letters, digits or -\/\*:_\+=\.@, got "has space"/],
+    ['a bad stream name', { ingest: 'kinesis', kinesis: { streamName: 'a/b' } }, /streamName must be 1-128 letters, digits or _\.-, got "a\/b"/],
     ['a malformed bootstrap server', { ingest: 'kafka', kafka: { bootstrapServers: ['no-port'], authSecretArn: 'arn:x' } }, /bootstrapServers must be host:port pairs, got "no-port"/],
     ['a batching window above 300 s', { ingest: 'kinesis', consumer: { batchingWindowSeconds: 301 } }, /batchingWindowSeconds must be a whole number from 0 to 300/],
     ['a batch size of 0', { ingest: 'kinesis', consumer: { batchSize: 0 } }, /batchSize must be a whole number from 1 to 10000, got 0/],
