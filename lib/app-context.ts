@@ -27,7 +27,16 @@ export function stackPropsFromContext(read: ContextReader): ClickstreamStackProp
   const simulator = text('simulator') ?? 'on';
   if (simulator !== 'on' && simulator !== 'off') throw new Error(`-c simulator must be on or off, got "${simulator}"`);
 
-  const props: ClickstreamStackProps = { ingest: ingest as IngestKind, simulatorEnabled: simulator === 'on' };
+  const localstack = text('localstack') ?? 'false';
+  if (localstack !== 'true' && localstack !== 'false') throw new Error(`-c localstack must be true or false, got "${localstack}"`);
+  if (localstack === 'true' && ingest !== 'kinesis') throw new Error(`-c localstack=true needs -c ingest=kinesis (LocalStack Community runs no MSK and no Kafka event source mapping), got "${ingest}"`);
+
+  const props: ClickstreamStackProps = {
+    ingest: ingest as IngestKind,
+    simulatorEnabled: simulator === 'on',
+    // LocalStack Community runs no Glue, Athena or CloudFront (nor the Lambda layer BucketDeployment uses).
+    ...(localstack === 'true' && { queryLayer: false }),
+  };
   const eventsPerMinute = int('eventsPerMinute');
   const batchSize = int('batchSize');
   const batchingWindowSeconds = int('batchingWindowSeconds');

@@ -339,6 +339,20 @@ describe('simulator', () => {
   });
 });
 
+describe('LocalStack Community (-c localstack=true)', () => {
+  it('synthesizes without the catalog, the query API and the dashboard site (no Glue, Athena, CloudFront or Lambda layers)', () => {
+    const props = stackPropsFromContext((key) => ({ ingest: 'kinesis', localstack: 'true' })[key]);
+    const stack = new ClickstreamStack(testApp({ bundle: false }), 'Local', props);
+    expect([stack.catalog, stack.query, stack.site]).toEqual([undefined, undefined, undefined]);
+    const template = Template.fromStack(stack);
+    const types = new Set(Object.values(template.toJSON().Resources as Resources).map((r) => r.Type));
+    for (const type of types) expect(type).not.toMatch(/^AWS::(Glue|Athena|CloudFront)::|^AWS::Lambda::LayerVersion$|^Custom::CDKBucketDeployment/);
+    expect([...types]).toEqual(expect.arrayContaining(['AWS::Kinesis::Stream', 'AWS::Lambda::EventSourceMapping', 'AWS::S3::Bucket']));
+    template.hasOutput('LakeBucket', {});
+    expect(Object.keys(template.findOutputs('*'))).not.toContain('DashboardUrl');
+  });
+});
+
 describe('operations', () => {
   it.each([
     ['kinesis', 'GetRecords.IteratorAgeMilliseconds', 'AWS/Kinesis'],
@@ -420,6 +434,8 @@ describe('bad settings get one clear sentence', () => {
     [{ ingest: 'kafka', kafkaSubnetIds: 's1', kafkaSecurityGroupId: 'sg-1' }, /go together: add -c kafkaVpcId=…, or pass none/],
     [{ ingest: 'kafka', kafkaVpcId: 'vpc-1', kafkaSubnetIds: ' , ', kafkaSecurityGroupId: 'sg-1' }, /go together: add -c kafkaSubnetIds=…/],
     [{ ingest: 'kafka', kafkaTls: 'yes' }, /-c kafkaTls must be true or false, got "yes"/],
+    [{ ingest: 'kinesis', localstack: 'yes' }, /-c localstack must be true or false, got "yes"/],
+    [{ localstack: 'true' }, /-c localstack=true needs -c ingest=kinesis .*, got "msk-serverless"/],
     [{ ingest: 'kafka', kafkaTls: 'False' }, /-c kafkaTls must be true or false, got "False"/],
   ])('context %o', (context, error) => {
     expect(() => stackPropsFromContext((key) => context[key])).toThrow(error);
