@@ -4,15 +4,16 @@
  * Authentication is SASL/SCRAM-SHA-512 with a Secrets Manager secret holding
  * {"username","password"}; brokers in a VPC are reached through its subnets.
  */
-import { Annotations, Duration } from 'aws-cdk-lib';
+import { Annotations } from 'aws-cdk-lib';
 import type { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SecurityGroup, Subnet, Vpc, type ISecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import { SourceAccessConfigurationType, type EventSourceMapping, type IFunction, type SourceAccessConfiguration } from 'aws-cdk-lib/aws-lambda';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { HOST_PORT } from '../../lambdas/common/host-port.ts';
 import { EVENTS_TOPIC } from '../../lambdas/common/pipeline-names.ts';
 import type { ConsumerSourceSettings, Ingest, ProducerNetwork } from './ingest.ts';
-import { consumerGroupId, kafkaConsumerMapping } from './kafka-mapping.ts';
+import { consumerGroupId, kafkaConsumerMapping, kafkaOffsetLagMetric } from './kafka-mapping.ts';
 import { grantVpcPoller } from './vpc-poller-permissions.ts';
 
 export interface ExistingKafkaNetwork {
@@ -37,8 +38,6 @@ export interface ExistingKafkaIngestProps {
   /** Whether the brokers speak TLS (the simulator's connection); must stay true with authSecretArn (Lambda does SCRAM only over TLS). @default true */
   readonly tls?: boolean;
 }
-
-const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
 export class ExistingKafkaIngest extends Construct implements Ingest {
   readonly kind = 'kafka' as const;
@@ -111,8 +110,7 @@ export class ExistingKafkaIngest extends Construct implements Ingest {
     this.secret?.grantRead(producer);
   }
 
-  /** Lambda's own OffsetLag for the mapping: records between the group's commit and the topic's end. */
   consumerLagMetric(consumer: IFunction): Metric {
-    return consumer.metric('OffsetLag', { statistic: 'Maximum', period: Duration.minutes(1) });
+    return kafkaOffsetLagMetric(consumer);
   }
 }

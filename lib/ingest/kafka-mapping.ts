@@ -6,7 +6,8 @@
  * until storage is back and its partition waits; bad records never fail a
  * batch (the handler quarantines them), so only an outage can stall it.
  */
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { EventSourceMapping, StartingPosition, type IFunction, type SourceAccessConfiguration } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { ConsumerSourceSettings } from './ingest.ts';
@@ -22,6 +23,11 @@ export function consumerGroupId(scope: Construct, given: string | undefined): st
   const id = given ?? `${Stack.of(scope).stackName}-consumer`;
   if (!GROUP_ID.test(id)) throw new Error(`consumerGroupId must be 1-200 letters, digits or -/*:_+=.@, got "${id}"`);
   return id;
+}
+
+/** Lambda's own OffsetLag for a Kafka mapping (MSK or not): records between the group's commit and the topic's end. */
+export function kafkaOffsetLagMetric(consumer: IFunction): Metric {
+  return consumer.metric('OffsetLag', { statistic: 'Maximum', period: Duration.minutes(1) });
 }
 
 export interface KafkaMappingSource {

@@ -5,7 +5,7 @@
  * the simulator runs in the same subnets. MSK Serverless does not create
  * topics on first write, so the simulator creates the topic when it is missing.
  */
-import { Annotations, Aws, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, Fn, Stack, Validations } from 'aws-cdk-lib';
 import type { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { GatewayVpcEndpointAwsService, InterfaceVpcEndpointAwsService, Port, SecurityGroup, SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -15,7 +15,7 @@ import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from '
 import { Construct } from 'constructs';
 import { EVENTS_TOPIC } from '../../lambdas/common/pipeline-names.ts';
 import type { ConsumerSourceSettings, Ingest, ProducerNetwork } from './ingest.ts';
-import { consumerGroupId, kafkaConsumerMapping } from './kafka-mapping.ts';
+import { consumerGroupId, kafkaConsumerMapping, kafkaOffsetLagMetric } from './kafka-mapping.ts';
 import { grantVpcPoller } from './vpc-poller-permissions.ts';
 
 /** MSK's port for SASL/IAM over TLS. */
@@ -121,8 +121,7 @@ export class MskServerlessIngest extends Construct implements Ingest {
     );
   }
 
-  /** Lambda's own OffsetLag for the mapping: records between the group's commit and the topic's end. */
   consumerLagMetric(consumer: IFunction): Metric {
-    return consumer.metric('OffsetLag', { statistic: 'Maximum', period: Duration.minutes(1) });
+    return kafkaOffsetLagMetric(consumer);
   }
 }
