@@ -1,5 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { describe, expect, it, vi } from 'vitest';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
 import { logBatchWritten } from '../../lambdas/consumer/batch-log.ts';
@@ -116,12 +119,15 @@ describe('consumer', () => {
     });
   });
 
-  it('copies zstd.wasm beside the bundle and bundles with the local esbuild', () => {
-    const { stack } = synth('kinesis');
-    const asset = stack.consumer.handler.function.node.findChild('Code');
-    expect(asset).toBeDefined();
-    const dir = (asset as unknown as { assetPath?: string }).assetPath;
-    expect(dir).toBeDefined();
+  it('copies zstd.wasm beside index.mjs in the synthesized asset directory', () => {
+    const { stack, templatePath } = synth('kinesis');
+    const assetPath = (stack.consumer.handler.function.node.findChild('Code') as Asset).assetPath;
+    const dir = join(dirname(templatePath), assetPath);
+    expect(existsSync(join(dir, 'index.mjs'))).toBe(true);
+    const wasm = join(dir, 'zstd.wasm');
+    expect(existsSync(wasm)).toBe(true);
+    // A WebAssembly module starts with "\0asm".
+    expect(readFileSync(wasm).subarray(0, 4).toString('latin1')).toBe('\0asm');
   });
 });
 
