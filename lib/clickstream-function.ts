@@ -59,7 +59,8 @@ export class ClickstreamFunction extends Construct {
       ...(props.reservedConcurrentExecutions !== undefined && { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       loggingFormat: LoggingFormat.JSON,
       logGroup: this.logGroup,
-      environment: { ...props.environment },
+      // Every bundle ships a linked source map; without this flag Node ignores it and stack traces point into minified code.
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       ...(props.vpc && { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups ? [...props.securityGroups] : undefined }),
       bundling: {
         forceDockerBundling: false,

@@ -55,6 +55,9 @@ export class Lake extends Construct {
         { id: 'expire-on-failure', prefix: LAKE_PREFIXES.onFailure, expiration: Duration.days(onFailureDays) },
         // Overwrites from retried batches leave noncurrent versions; they are only needed briefly.
         { id: 'expire-noncurrent', noncurrentVersionExpiration: Duration.days(7) },
+        // A consumer killed mid-upload leaves parts that cost storage but are never listed; once the
+        // noncurrent versions are gone, a deleted object's marker is all that is left of it.
+        { id: 'clean-up', abortIncompleteMultipartUploadAfter: Duration.days(1), expiredObjectDeleteMarker: true },
       ],
     });
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { describe, expect, it, vi } from 'vitest';
@@ -34,6 +34,7 @@ describe('lake', () => {
         Rules: Match.arrayWith([
           Match.objectLike({ Prefix: 'quarantine/', ExpirationInDays: 30, Status: 'Enabled' }),
           Match.objectLike({ Prefix: 'on-failure/', ExpirationInDays: 30, Status: 'Enabled' }),
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, ExpiredObjectDeleteMarker: true, Status: 'Enabled' }),
         ]),
       },
     });
@@ -68,6 +69,13 @@ describe('consumer', () => {
       LoggingConfig: { LogFormat: 'JSON', LogGroup: Match.anyValue() },
       Environment: { Variables: Match.objectLike({ CLICKSTREAM_LAKE_BUCKET: Match.anyValue() }) },
     });
+  });
+
+  it('turns on source maps in every function built from lambdas/ (each ships one)', () => {
+    const { stack, template } = synth('kinesis');
+    const ours = [stack.consumer.handler.function, stack.query!.api.function, stack.simulator!.handler.function].map((f) => stack.getLogicalId(f.node.defaultChild as CfnElement));
+    const functions = template.findResources('AWS::Lambda::Function') as Resources;
+    for (const id of ours) expect((functions[id]!.Properties!.Environment as { Variables: Record<string, string> }).Variables.NODE_OPTIONS).toBe('--enable-source-maps');
   });
 
   it('Kinesis: batch 10,000, 5 s window, retries until an hour before the 24 h retention drops the records, no bisect, no partial batch response (the handler does not return that shape), S3 on-failure', () => {
