@@ -3,7 +3,8 @@
  * control), with the query API at /api/* on the same distribution, so the page
  * needs no CORS. The built dashboard and its config.json deploy with the stack.
  */
-import { Duration, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { join } from 'node:path';
+import { Duration, Stack, Stage, Validations, type CfnElement } from 'aws-cdk-lib';
 import {
   AllowedMethods,
   CacheCookieBehavior,
@@ -37,7 +38,7 @@ export interface DashboardSiteProps {
   readonly accessLogs: IBucket;
   /** @default PriceClass.PRICE_CLASS_100 (North America and Europe edge locations, the cheapest) */
   readonly priceClass?: PriceClass;
-  /** The built dashboard directory. @default - built now with esbuild (buildDashboard) */
+  /** The built dashboard directory. @default - built now with esbuild (buildDashboard) into `<cdk.out>/dashboard-<construct address>` */
   readonly assetDirectory?: string;
   /** How long CloudFront keeps an /api answer the API sends without a max-age; at most twice this whatever the API asks. @default Duration.seconds(ANSWER_CACHE_SECONDS), i.e. 30 s */
   readonly apiCacheTtl?: Duration;
@@ -104,12 +105,19 @@ export class DashboardSite extends Construct {
 
     new BucketDeployment(this, 'Deploy', {
       destinationBucket: this.bucket,
-      sources: [Source.asset(props.assetDirectory ?? buildDashboard()), Source.jsonData('config.json', { apiBaseUrl: API_PATH })],
+      sources: [Source.asset(props.assetDirectory ?? this.buildInto()), Source.jsonData('config.json', { apiBaseUrl: API_PATH })],
       distribution: this.distribution,
       distributionPaths: ['/*'],
       memoryLimit: 256,
     });
     acknowledgeBucketDeployment(this, this.bucket);
+  }
+
+  /** A directory of this construct's own in the cloud assembly: stable across synths, never shared by two stacks. */
+  private buildInto(): string {
+    const stage = Stage.of(this);
+    if (!stage) throw new Error('DashboardSite must be inside an App (or Stage) to build the dashboard: add the stack to an App or pass assetDirectory');
+    return buildDashboard(join(stage.outdir, `dashboard-${this.node.addr}`));
   }
 
   get url(): string {

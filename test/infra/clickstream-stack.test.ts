@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Duration, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -314,6 +315,15 @@ describe('dashboard site', () => {
         }),
       }),
     });
+  });
+
+  it('builds the dashboard into its own directory inside the cloud assembly, not the system temp directory', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'clickstream-synth-site-'));
+    const before = readdirSync(tmpdir()).filter((d) => d.startsWith('clickstream-dashboard-')).length;
+    // The dashboard is built when the site is constructed, bundling or not.
+    const stack = new ClickstreamStack(testApp({ outdir, bundle: false }), 'Site', { ingest: 'kinesis', simulatorEnabled: false });
+    expect(existsSync(join(outdir, `dashboard-${stack.site!.node.addr}`, 'index.html'))).toBe(true);
+    expect(readdirSync(tmpdir()).filter((d) => d.startsWith('clickstream-dashboard-')).length).toBe(before);
   });
 
   it('deploys two sources (the built dashboard and config.json) and invalidates the distribution', () => {
