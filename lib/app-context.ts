@@ -27,12 +27,30 @@ export function stackPropsFromContext(read: ContextReader): ClickstreamStackProp
   const simulator = text('simulator') ?? 'on';
   if (simulator !== 'on' && simulator !== 'off') throw new Error(`-c simulator must be on or off, got "${simulator}"`);
 
-  const props: ClickstreamStackProps = { ingest: ingest as IngestKind, simulatorEnabled: simulator === 'on' };
+  const localstack = text('localstack') ?? 'false';
+  if (localstack !== 'true' && localstack !== 'false') throw new Error(`-c localstack must be true or false, got "${localstack}"`);
+  if (localstack === 'true' && ingest !== 'kinesis') throw new Error(`-c localstack=true needs -c ingest=kinesis (LocalStack Community runs no MSK and no Kafka event source mapping), got "${ingest}"`);
+
+  const props: ClickstreamStackProps = {
+    ingest: ingest as IngestKind,
+    simulatorEnabled: simulator === 'on',
+    // LocalStack Community runs no Glue, Athena or CloudFront (nor the Lambda layer BucketDeployment uses).
+    ...(localstack === 'true' && { queryLayer: false }),
+  };
   const eventsPerMinute = int('eventsPerMinute');
   const batchSize = int('batchSize');
   const batchingWindowSeconds = int('batchingWindowSeconds');
   const vpcId = text('kafkaVpcId');
   const securityGroupId = text('kafkaSecurityGroupId');
+  const subnetIds = list('kafkaSubnetIds');
+  // All three or none: a partial network would silently put the mapping outside the VPC.
+  const networkKeys = { kafkaVpcId: vpcId, kafkaSubnetIds: subnetIds.length > 0 ? subnetIds : undefined, kafkaSecurityGroupId: securityGroupId };
+  const missing = Object.entries(networkKeys).filter(([, v]) => v === undefined).map(([k]) => k);
+  if (missing.length > 0 && missing.length < Object.keys(networkKeys).length) {
+    throw new Error(`-c kafkaVpcId, kafkaSubnetIds and kafkaSecurityGroupId go together: add ${missing.map((k) => `-c ${k}=…`).join(' and ')}, or pass none of them`);
+  }
+  const tls = text('kafkaTls');
+  if (tls !== undefined && tls !== 'true' && tls !== 'false') throw new Error(`-c kafkaTls must be true or false, got "${tls}"`);
   return {
     ...props,
     ...(eventsPerMinute !== undefined && { simulator: { eventsPerMinute } }),
@@ -41,8 +59,8 @@ export function stackPropsFromContext(read: ContextReader): ClickstreamStackProp
       kafka: {
         bootstrapServers: list('kafkaBootstrapServers'),
         ...(text('kafkaAuthSecretArn') && { authSecretArn: text('kafkaAuthSecretArn') }),
-        ...(text('kafkaTls') && { tls: text('kafkaTls') !== 'false' }),
-        ...(vpcId && securityGroupId && { network: { vpcId, securityGroupId, subnetIds: list('kafkaSubnetIds') } }),
+        ...(tls !== undefined && { tls: tls === 'true' }),
+        ...(vpcId && securityGroupId && { network: { vpcId, securityGroupId, subnetIds } }),
       },
     }),
   };

@@ -33,6 +33,8 @@ export interface ClickstreamFunctionProps {
   readonly securityGroups?: readonly ISecurityGroup[];
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /** Concurrency reserved for (and capping) the function. @default - none: the account's unreserved pool */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 export class ClickstreamFunction extends Construct {
@@ -54,9 +56,11 @@ export class ClickstreamFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySizeMb ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
+      ...(props.reservedConcurrentExecutions !== undefined && { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       loggingFormat: LoggingFormat.JSON,
       logGroup: this.logGroup,
-      environment: { ...props.environment },
+      // Every bundle ships a linked source map; without this flag Node ignores it and stack traces point into minified code.
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       ...(props.vpc && { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups ? [...props.securityGroups] : undefined }),
       bundling: {
         forceDockerBundling: false,

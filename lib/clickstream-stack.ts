@@ -26,25 +26,34 @@ export interface ClickstreamStackProps extends StackProps {
   readonly kafka?: ExistingKafkaIngestProps;
   /** @default - KinesisIngest defaults */
   readonly kinesis?: KinesisIngestProps;
-  /** @default - the Lake defaults */
-  readonly lake?: LakeProps;
+  /** @default - the Lake defaults (the failed-batches bucket exists only with the Kinesis ingest) */
+  readonly lake?: Omit<LakeProps, 'failedBatchesBucket'>;
   /** Event source mapping and function settings. @default - the Consumer defaults */
   readonly consumer?: Pick<ConsumerProps, 'batchSize' | 'batchingWindowSeconds' | 'retryAttempts' | 'memorySizeMb'>;
   /** @default - the Query defaults */
-  readonly query?: Pick<QueryProps, 'bytesScannedCutoffPerQuery' | 'resultsRetentionDays'>;
+  readonly query?: Pick<QueryProps, 'bytesScannedCutoffPerQuery' | 'resultsRetentionDays' | 'reservedConcurrency'>;
   /** Run the scheduled simulator. @default true */
   readonly simulatorEnabled?: boolean;
   /** @default - the Simulator defaults */
   readonly simulator?: Pick<SimulatorProps, 'eventsPerMinute'>;
+  /**
+   * Build the Glue catalog, the Athena query API and the CloudFront dashboard. Off for
+   * LocalStack Community (`-c localstack=true`), which runs none of Glue, Athena or CloudFront.
+   * @default true
+   */
+  readonly queryLayer?: boolean;
 }
 
 export class ClickstreamStack extends Stack {
   readonly ingest: Ingest;
   readonly lake: Lake;
   readonly consumer: Consumer;
-  readonly catalog: Catalog;
-  readonly query: Query;
-  readonly site: DashboardSite;
+  /** Absent when queryLayer is false. */
+  readonly catalog?: Catalog;
+  /** Absent when queryLayer is false. */
+  readonly query?: Query;
+  /** Absent when queryLayer is false. */
+  readonly site?: DashboardSite;
   readonly simulator?: Simulator;
   readonly operations: Operations;
 
@@ -54,27 +63,35 @@ export class ClickstreamStack extends Stack {
     if (!(INGEST_KINDS as readonly string[]).includes(kind)) throw new Error(`ingest must be one of ${INGEST_KINDS.join(', ')}, got "${String(kind)}"`);
     if (kind === 'kafka' && !props.kafka) throw new Error('ingest "kafka" needs the kafka props: at least bootstrapServers (-c kafkaBootstrapServers=host:port,…)');
 
-    this.lake = new Lake(this, 'Lake', props.lake);
+    // Only a Kinesis mapping has an on-failure destination; Kafka mappings retry until success.
+    this.lake = new Lake(this, 'Lake', { ...props.lake, failedBatchesBucket: kind === 'kinesis' });
     this.ingest =
       kind === 'kinesis'
         ? new KinesisIngest(this, 'Ingest', props.kinesis)
         : kind === 'kafka'
           ? new ExistingKafkaIngest(this, 'Ingest', props.kafka!)
           : new MskServerlessIngest(this, 'Ingest', props.mskServerless);
-    this.consumer = new Consumer(this, 'Consumer', { ...props.consumer, ingest: this.ingest, lake: this.lake.bucket, failedBatches: this.lake.failedBatchesBucket });
-    this.catalog = new Catalog(this, 'Catalog', { lake: this.lake.bucket });
-    this.query = new Query(this, 'Query', { ...props.query, lake: this.lake.bucket, catalog: this.catalog, accessLogs: this.lake.accessLogsBucket });
-    this.site = new DashboardSite(this, 'Dashboard', { apiUrl: this.query.url, accessLogs: this.lake.accessLogsBucket });
+    this.consumer = new Consumer(this, 'Consumer', {
+      ...props.consumer,
+      ingest: this.ingest,
+      lake: this.lake.bucket,
+      ...(this.lake.failedBatchesBucket && { failedBatches: this.lake.failedBatchesBucket }),
+    });
+    if (props.queryLayer ?? true) {
+      this.catalog = new Catalog(this, 'Catalog', { lake: this.lake.bucket });
+      this.query = new Query(this, 'Query', { ...props.query, lake: this.lake.bucket, catalog: this.catalog, accessLogs: this.lake.accessLogsBucket });
+      this.site = new DashboardSite(this, 'Dashboard', { apiUrl: this.query.url, accessLogs: this.lake.accessLogsBucket });
+      new CfnOutput(this, 'DashboardUrl', { value: this.site.url, description: 'The hosted dashboard' });
+      new CfnOutput(this, 'QueryApiUrl', { value: `${this.site.url}api/query/`, description: 'The query API, behind the same distribution (append a query name, e.g. kpis)' });
+    }
     if (props.simulatorEnabled ?? true) this.simulator = new Simulator(this, 'Simulator', { ...props.simulator, ingest: this.ingest });
     this.operations = new Operations(this, 'Operations', {
       ingest: this.ingest,
       consumer: this.consumer.handler.function,
       consumerLogs: this.consumer.handler.logGroup,
-      functions: [this.consumer.handler.function, this.query.api.function, ...(this.simulator ? [this.simulator.handler.function] : [])],
+      functions: [this.consumer.handler.function, ...(this.query ? [this.query.api.function] : []), ...(this.simulator ? [this.simulator.handler.function] : [])],
     });
 
-    new CfnOutput(this, 'DashboardUrl', { value: this.site.url, description: 'The hosted dashboard' });
-    new CfnOutput(this, 'QueryApiUrl', { value: `${this.site.url}api/query/`, description: 'The query API, behind the same distribution (append a query name, e.g. kpis)' });
     new CfnOutput(this, 'LakeBucket', { value: this.lake.bucket.bucketName, description: 'S3 bucket holding the Parquet lake' });
     new CfnOutput(this, 'IngestEndpoint', { value: this.ingest.endpoint, description: `Where events go (${kind}): bootstrap servers or stream ARN` });
     new CfnOutput(this, 'IngestTopic', { value: this.ingest.topic, description: 'Topic or stream name' });

@@ -16,13 +16,18 @@ import { acknowledgeObjectGrants } from './nag.ts';
 export interface ConsumerProps {
   readonly ingest: Ingest;
   readonly lake: Bucket;
-  /** Bucket for batches that failed every attempt (the mapping's on-failure destination). */
-  readonly failedBatches: Bucket;
+  /** Kinesis only, and required there: the mapping's on-failure destination. @default - none (Kafka mappings have none, so nothing is skipped) */
+  readonly failedBatches?: Bucket;
   /** Records per invocation, 1-10,000 (the handler writes ~90-100k events/s, so 10,000 take about 0.1 s of CPU). @default 10_000 */
   readonly batchSize?: number;
   /** Seconds to gather records before invoking with a partial batch, 0-300. @default 5 */
   readonly batchingWindowSeconds?: number;
-  /** Kinesis only: retries of a failed batch before it goes to the on-failure destination, 0-10,000. Kafka retries until success. @default 10 for Kinesis */
+  /**
+   * Kinesis only: retries of a failed batch before it goes to the on-failure destination, -1 (until its records
+   * are about to expire from the stream) or 0-10,000. A finite count discards batches that storage outages fail,
+   * so keep -1 unless you replay from the failed-batches bucket. Kafka always retries until success.
+   * @default -1 for Kinesis
+   */
   readonly retryAttempts?: number;
   /** @default 1024 */
   readonly memorySizeMb?: number;
@@ -40,9 +45,9 @@ export class Consumer extends Construct {
     if (!Number.isInteger(windowSeconds) || windowSeconds < 0 || windowSeconds > 300) {
       throw new Error(`batchingWindowSeconds must be a whole number from 0 to 300 (Lambda's limit), got ${windowSeconds}`);
     }
-    const retryAttempts = props.retryAttempts ?? (props.ingest.kind === 'kinesis' ? 10 : undefined);
-    if (retryAttempts !== undefined && (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > 10_000)) {
-      throw new Error(`retryAttempts must be a whole number from 0 to 10000, got ${retryAttempts}`);
+    const retryAttempts = props.retryAttempts;
+    if (retryAttempts !== undefined && (!Number.isInteger(retryAttempts) || retryAttempts < -1 || retryAttempts > 10_000)) {
+      throw new Error(`retryAttempts must be -1 (retry until the records expire) or a whole number from 0 to 10000, got ${retryAttempts}`);
     }
 
     this.handler = new ClickstreamFunction(this, 'Handler', {
@@ -58,12 +63,12 @@ export class Consumer extends Construct {
     // Get/Put for the write log (conditional puts), Put for data, Delete for superseded uncommitted batches.
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: writable }));
     acknowledgeObjectGrants(fn, props.lake, [LAKE_PREFIXES.events, LAKE_PREFIXES.quarantine, LAKE_PREFIXES.consumerState], 'The consumer writes objects with keys fixed by the source offsets under these lake prefixes only.');
-    acknowledgeObjectGrants(fn, props.failedBatches, [''], "Lambda's on-failure destination names its own object keys in this dedicated bucket.");
+    if (props.failedBatches) acknowledgeObjectGrants(fn, props.failedBatches, [''], "Lambda's on-failure destination names its own object keys in this dedicated bucket.");
     this.mapping = props.ingest.attachConsumer(fn, {
       batchSize,
       maxBatchingWindow: Duration.seconds(windowSeconds),
       ...(retryAttempts !== undefined && { retryAttempts }),
-      failedBatches: props.failedBatches,
+      ...(props.failedBatches && { failedBatches: props.failedBatches }),
     });
   }
 }

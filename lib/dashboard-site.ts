@@ -3,10 +3,14 @@
  * control), with the query API at /api/* on the same distribution, so the page
  * needs no CORS. The built dashboard and its config.json deploy with the stack.
  */
-import { Duration, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { join } from 'node:path';
+import { Duration, Stack, Stage, Validations, type CfnElement } from 'aws-cdk-lib';
 import {
   AllowedMethods,
+  CacheCookieBehavior,
+  CacheHeaderBehavior,
   CachePolicy,
+  CacheQueryStringBehavior,
   Distribution,
   HeadersFrameOption,
   HeadersReferrerPolicy,
@@ -21,6 +25,7 @@ import type { Bucket, IBucket } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { CONTENT_SECURITY_POLICY } from '../lambdas/query/security-headers.ts';
+import { ANSWER_CACHE_SECONDS, ORIGIN_READ_TIMEOUT_SECONDS } from '../lambdas/query-api/limits.ts';
 import { buildDashboard } from './dashboard-build.ts';
 import { acknowledge } from './nag.ts';
 import { privateBucket } from './private-bucket.ts';
@@ -33,8 +38,10 @@ export interface DashboardSiteProps {
   readonly accessLogs: IBucket;
   /** @default PriceClass.PRICE_CLASS_100 (North America and Europe edge locations, the cheapest) */
   readonly priceClass?: PriceClass;
-  /** The built dashboard directory. @default - built now with esbuild (buildDashboard) */
+  /** The built dashboard directory. @default - built now with esbuild (buildDashboard) into `<cdk.out>/dashboard-<construct address>` */
   readonly assetDirectory?: string;
+  /** How long CloudFront keeps an /api answer the API sends without a max-age; at most twice this whatever the API asks. @default Duration.seconds(ANSWER_CACHE_SECONDS), i.e. 30 s */
+  readonly apiCacheTtl?: Duration;
 }
 
 export class DashboardSite extends Construct {
@@ -54,6 +61,21 @@ export class DashboardSite extends Construct {
         strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
       },
     });
+    const apiTtl = props.apiCacheTtl ?? Duration.seconds(ANSWER_CACHE_SECONDS);
+    // Repeated refreshes within the TTL are answered by CloudFront, not Athena. Every query
+    // string is in the key (they are the query's parameters); headers and cookies change nothing.
+    const apiCache = new CachePolicy(this, 'ApiCache', {
+      comment: 'Query API answers: briefly, keyed by every query string',
+      defaultTtl: apiTtl,
+      minTtl: Duration.seconds(0),
+      // The API's own s-maxage decides within [min, max]; the max bounds what an origin header can ask for.
+      maxTtl: Duration.seconds(2 * apiTtl.toSeconds()),
+      queryStringBehavior: CacheQueryStringBehavior.all(),
+      headerBehavior: CacheHeaderBehavior.none(),
+      cookieBehavior: CacheCookieBehavior.none(),
+      enableAcceptEncodingGzip: true,
+      enableAcceptEncodingBrotli: true,
+    });
     this.distribution = new Distribution(this, 'Distribution', {
       comment: 'Clickstream dashboard and query API',
       defaultRootObject: 'index.html',
@@ -66,11 +88,10 @@ export class DashboardSite extends Construct {
       },
       additionalBehaviors: {
         [`${API_PATH}/*`]: {
-          origin: FunctionUrlOrigin.withOriginAccessControl(props.apiUrl),
+          origin: FunctionUrlOrigin.withOriginAccessControl(props.apiUrl, { readTimeout: Duration.seconds(ORIGIN_READ_TIMEOUT_SECONDS) }),
           viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
           allowedMethods: AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
-          // The API answers no-store and caches 30 s itself; query strings reach it whole.
-          cachePolicy: CachePolicy.CACHING_DISABLED,
+          cachePolicy: apiCache,
           // Function URLs reject a forwarded Host header.
           originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
           responseHeadersPolicy: headers,
@@ -84,12 +105,19 @@ export class DashboardSite extends Construct {
 
     new BucketDeployment(this, 'Deploy', {
       destinationBucket: this.bucket,
-      sources: [Source.asset(props.assetDirectory ?? buildDashboard()), Source.jsonData('config.json', { apiBaseUrl: API_PATH })],
+      sources: [Source.asset(props.assetDirectory ?? this.buildInto()), Source.jsonData('config.json', { apiBaseUrl: API_PATH })],
       distribution: this.distribution,
       distributionPaths: ['/*'],
       memoryLimit: 256,
     });
     acknowledgeBucketDeployment(this, this.bucket);
+  }
+
+  /** A directory of this construct's own in the cloud assembly: stable across synths, never shared by two stacks. */
+  private buildInto(): string {
+    const stage = Stage.of(this);
+    if (!stage) throw new Error('DashboardSite must be inside an App (or Stage) to build the dashboard: add the stack to an App or pass assetDirectory');
+    return buildDashboard(join(stage.outdir, `dashboard-${this.node.addr}`));
   }
 
   get url(): string {

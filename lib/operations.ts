@@ -1,20 +1,20 @@
 /**
  * Alarms a person running the pipeline wants: the consumer falling behind,
  * any function failing, and too many records quarantined. The quarantine rate
- * comes from a metric filter on the consumer's JSON log line
- * `{"message":"batch written", "records": n, "quarantined": q, …}` (no code change,
- * no extra PutMetricData calls).
+ * comes from metric filters on the consumer's per-batch log line (no extra
+ * PutMetricData calls). Lambda's JSON log format nests that line under `message`,
+ * so the filters read `$.message.message`, `$.message.records` and
+ * `$.message.quarantined` (lambdas/consumer/batch-log.ts owns the shape and the paths).
  */
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, MathExpression, TreatMissingData, type IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { BATCH_LOG_PATHS, BATCH_WRITTEN_MESSAGE } from '../lambdas/consumer/batch-log.ts';
 import type { Ingest } from './ingest/ingest.ts';
 
 export const METRIC_NAMESPACE = 'Clickstream';
-/** The consumer's log line per batch (lambdas/consumer/handler.ts). */
-export const BATCH_WRITTEN_MESSAGE = 'batch written';
 
 export interface OperationsProps {
   readonly ingest: Ingest;
@@ -64,14 +64,14 @@ export class Operations extends Construct {
       ),
     );
 
-    const pattern = FilterPattern.stringValue('$.message', '=', BATCH_WRITTEN_MESSAGE);
-    const counted = (name: string, field: string) =>
-      new MetricFilter(this, `${name}Filter`, { logGroup: props.consumerLogs, filterPattern: pattern, metricNamespace: METRIC_NAMESPACE, metricName: name, metricValue: `$.${field}`, defaultValue: 0 }).metric({
+    const pattern = FilterPattern.stringValue(BATCH_LOG_PATHS.message, '=', BATCH_WRITTEN_MESSAGE);
+    const counted = (name: string, valuePath: string) =>
+      new MetricFilter(this, `${name}Filter`, { logGroup: props.consumerLogs, filterPattern: pattern, metricNamespace: METRIC_NAMESPACE, metricName: name, metricValue: valuePath, defaultValue: 0 }).metric({
         statistic: 'Sum',
         period: Duration.minutes(5),
       });
-    const quarantined = counted('QuarantinedRecords', 'quarantined');
-    const records = counted('ConsumedRecords', 'records');
+    const quarantined = counted('QuarantinedRecords', BATCH_LOG_PATHS.quarantined);
+    const records = counted('ConsumedRecords', BATCH_LOG_PATHS.records);
     this.add(
       new Alarm(this, 'QuarantineRate', {
         alarmDescription: `More than ${rate * 100}% of consumed records were quarantined over 5 minutes: look at the dashboard's quarantine panel for the reason`,

@@ -10,6 +10,7 @@ import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { Bucket, IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
+import { FUNCTION_TIMEOUT_SECONDS } from '../lambdas/query-api/limits.ts';
 import type { Catalog } from './catalog.ts';
 import { ClickstreamFunction } from './clickstream-function.ts';
 import { acknowledgeObjectGrants } from './nag.ts';
@@ -25,6 +26,12 @@ export interface QueryProps {
   readonly bytesScannedCutoffPerQuery?: number;
   /** Days query results are kept. @default 7 */
   readonly resultsRetentionDays?: number;
+  /**
+   * Concurrent query API invocations at most, so a flood of requests cannot fan out into as many Athena
+   * queries (the excess gets 429s). Needs that much unreserved concurrency in the account (Lambda keeps 10 unreserved).
+   * @default 5
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /** Athena's smallest allowed per-query limit: 10 MB. */
@@ -42,6 +49,8 @@ export class Query extends Construct {
     if (!Number.isInteger(cutoff) || cutoff < MIN_CUTOFF_BYTES) throw new Error(`bytesScannedCutoffPerQuery must be a whole number of bytes, at least ${MIN_CUTOFF_BYTES}, got ${cutoff}`);
     const resultsDays = props.resultsRetentionDays ?? 7;
     if (!Number.isInteger(resultsDays) || resultsDays < 1) throw new Error(`resultsRetentionDays must be a whole number of days, at least 1, got ${resultsDays}`);
+    const concurrency = props.reservedConcurrency ?? 5;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`reservedConcurrency must be a whole number of invocations, at least 1, got ${concurrency}`);
 
     this.resultsBucket = privateBucket(this, 'Results', {
       accessLogs: props.accessLogs,
@@ -68,8 +77,9 @@ export class Query extends Construct {
       handler: 'query-api',
       description: 'Dashboard query API: named queries on Athena',
       memorySizeMb: 256,
-      // Athena queries on a warm lake take seconds; CloudFront waits 30 s for an origin by default.
-      timeout: Duration.seconds(30),
+      // Athena queries on a warm lake take seconds; the timeout stays below CloudFront's origin read timeout (limits.ts).
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS),
+      reservedConcurrentExecutions: concurrency,
       environment: { CLICKSTREAM_GLUE_DATABASE: props.catalog.databaseName, CLICKSTREAM_ATHENA_WORKGROUP: this.workGroup.name },
     });
     const fn = this.api.function;

@@ -38,11 +38,14 @@ export class Simulator extends Construct {
       ...(network && { vpc: network.vpc, vpcSubnets: network.vpcSubnets, securityGroups: network.securityGroups }),
     });
     props.ingest.grantProduce(this.handler.function);
+    // A minute that failed is skipped rather than re-run late: EventBridge does not retry
+    // delivering it, and Lambda's own asynchronous retries (2 by default, up to 6 h later) are off.
+    const noLateRuns = { retryAttempts: 0, maxEventAge: Duration.minutes(1) };
+    this.handler.function.configureAsyncInvoke(noLateRuns);
     this.schedule = new Rule(this, 'EveryMinute', {
       description: 'Runs the clickstream simulator',
       schedule: Schedule.rate(Duration.minutes(1)),
-      // A missed minute is skipped rather than sent late twice.
-      targets: [new LambdaFunction(this.handler.function, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+      targets: [new LambdaFunction(this.handler.function, noLateRuns)],
     });
   }
 }

@@ -4,6 +4,7 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { HOST_PORT } from '../lambdas/common/host-port.ts';
 import { UserError } from './errors.ts';
 
 export interface LocalConfig {
@@ -42,7 +43,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export function loadConfig(env: Env = process.env): LocalConfig {
   const home = homedir();
-  const externalKafka = name(env, 'CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS', '', /^[A-Za-z0-9.-]+:\d{1,5}$/, 'one broker address as host:port, for example 127.0.0.1:9092');
+  const externalKafka = name(env, 'CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS', '', HOST_PORT, 'one broker address as host:port, for example 127.0.0.1:9092');
   const externalS3 = s3Settings(env);
   const config: LocalConfig = {
     cacheDir: path(env, 'CLICKSTREAM_CACHE_DIR', join(env.XDG_CACHE_HOME ?? join(home, '.cache'), 'clickstream')),

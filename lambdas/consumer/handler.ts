@@ -4,6 +4,7 @@
  * source mapping retries the batch; bad records never do (they are quarantined).
  */
 import { S3Client } from '@aws-sdk/client-s3';
+import { logBatchWritten } from './batch-log.ts';
 import { consumeRecords, type ConsumeResult } from './consume-records.ts';
 import { isKafkaEvent, kafkaSourceRecords } from './kafka-event.ts';
 import { isKinesisEvent, kinesisSourceRecords } from './kinesis-event.ts';
@@ -21,6 +22,6 @@ export async function handler(event: unknown): Promise<ConsumeResult> {
   const records = isKafkaEvent(event) ? kafkaSourceRecords(event) : isKinesisEvent(event) ? kinesisSourceRecords(event) : undefined;
   if (!records) throw new TypeError('unsupported event: expected an MSK, self-managed Kafka or Kinesis batch');
   const result = await consumeRecords(store, records, Date.now(), encodeParquet);
-  console.log(JSON.stringify({ level: 'INFO', message: 'batch written', ...result }));
+  logBatchWritten(result);
   return result;
 }

@@ -5,21 +5,41 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { AthenaEngine } from '../query/athena-engine.ts';
 import { QueryApi, type ApiResponse } from '../query/query-api.ts';
+import { ANSWER_CACHE_SECONDS, ATHENA_WAIT_MS } from './limits.ts';
 
 const database = process.env.CLICKSTREAM_GLUE_DATABASE;
 const workGroup = process.env.CLICKSTREAM_ATHENA_WORKGROUP;
 if (!database || !workGroup) throw new Error('CLICKSTREAM_GLUE_DATABASE and CLICKSTREAM_ATHENA_WORKGROUP must be set for the query API');
 
 // Longer caching than locally: each Athena query costs money and a second or more.
-const api = new QueryApi({ engine: new AthenaEngine(new AthenaClient({}), { database, workGroup }), cacheMs: 30_000 });
+const api = new QueryApi({ engine: new AthenaEngine(new AthenaClient({}), { database, workGroup, timeoutMs: ATHENA_WAIT_MS }), cacheMs: ANSWER_CACHE_SECONDS * 1000 });
 
 export interface HttpEvent {
   readonly rawPath?: string;
   readonly queryStringParameters?: Record<string, string | undefined> | null;
 }
 
+const jsonError = (statusCode: number, error: string): ApiResponse => ({ statusCode, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: JSON.stringify({ error }) });
+
+/**
+ * A successful answer may be kept by CloudFront for ANSWER_CACHE_SECONDS (s-maxage), so
+ * repeated refreshes do not reach Athena; browsers still ask CloudFront each time (max-age=0).
+ * Errors keep the shared no-store.
+ */
+export function cacheableAtTheEdge(response: ApiResponse): ApiResponse {
+  if (response.statusCode !== 200) return response;
+  return { ...response, headers: { ...response.headers, 'cache-control': `public, max-age=0, s-maxage=${ANSWER_CACHE_SECONDS}` } };
+}
+
 export async function handler(event: HttpEvent): Promise<ApiResponse> {
   const match = /^\/api\/query\/([^/]+)$/.exec(event.rawPath ?? '');
-  if (!match) return { statusCode: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'use /api/query/<name>' }) };
-  return api.handle(decodeURIComponent(match[1]!), event.queryStringParameters ?? {});
+  if (!match) return jsonError(404, 'use /api/query/<name>');
+  let name: string;
+  try {
+    name = decodeURIComponent(match[1]!);
+  } catch (error) {
+    if (error instanceof URIError) return jsonError(400, 'the query name in the path is not valid percent-encoding: use /api/query/<name>, e.g. /api/query/kpis');
+    throw error;
+  }
+  return cacheableAtTheEdge(await api.handle(name, event.queryStringParameters ?? {}));
 }

@@ -3,6 +3,7 @@
  * `CLICKSTREAM_*` variables, which the CDK stack sets. Pure, so every bad value
  * is tested without AWS.
  */
+import { HOST_PORT } from '../common/host-port.ts';
 
 export type SimulatorIngest =
   | { readonly kind: 'kinesis'; readonly streamName: string }
@@ -42,7 +43,7 @@ export function loadScheduledSimulatorConfig(env: Env): ScheduledSimulatorConfig
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  const badServer = bootstrapServers.find((s) => !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(s));
+  const badServer = bootstrapServers.find((s) => !HOST_PORT.test(s));
   if (badServer !== undefined) throw new Error(`CLICKSTREAM_BOOTSTRAP_SERVERS must be host:port pairs separated by commas, got "${badServer}"`);
   const partitionsText = env.CLICKSTREAM_CREATE_TOPIC_PARTITIONS;
   const partitions = partitionsText ? Number(partitionsText) : undefined;

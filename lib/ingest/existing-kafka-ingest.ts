@@ -4,15 +4,16 @@
  * Authentication is SASL/SCRAM-SHA-512 with a Secrets Manager secret holding
  * {"username","password"}; brokers in a VPC are reached through its subnets.
  */
-import { Annotations, Duration } from 'aws-cdk-lib';
+import { Annotations } from 'aws-cdk-lib';
 import type { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SecurityGroup, Subnet, Vpc, type ISecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import { SourceAccessConfigurationType, type EventSourceMapping, type IFunction, type SourceAccessConfiguration } from 'aws-cdk-lib/aws-lambda';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { HOST_PORT } from '../../lambdas/common/host-port.ts';
 import { EVENTS_TOPIC } from '../../lambdas/common/pipeline-names.ts';
 import type { ConsumerSourceSettings, Ingest, ProducerNetwork } from './ingest.ts';
-import { kafkaConsumerMapping } from './kafka-mapping.ts';
+import { consumerGroupId, kafkaConsumerMapping, kafkaOffsetLagMetric } from './kafka-mapping.ts';
 import { grantVpcPoller } from './vpc-poller-permissions.ts';
 
 export interface ExistingKafkaNetwork {
@@ -32,11 +33,11 @@ export interface ExistingKafkaIngestProps {
   readonly authSecretArn?: string;
   /** @default - the brokers are reached over the Internet (then authSecretArn is required) */
   readonly network?: ExistingKafkaNetwork;
-  /** Whether the brokers speak TLS (the simulator's connection). @default true */
+  /** The consumer's Kafka group; unique per stack so two stacks on one cluster keep separate offsets. @default `<stack name>-consumer` */
+  readonly consumerGroupId?: string;
+  /** Whether the brokers speak TLS (the simulator's connection); must stay true with authSecretArn (Lambda does SCRAM only over TLS). @default true */
   readonly tls?: boolean;
 }
-
-const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
 export class ExistingKafkaIngest extends Construct implements Ingest {
   readonly kind = 'kafka' as const;
@@ -46,6 +47,7 @@ export class ExistingKafkaIngest extends Construct implements Ingest {
   readonly producerEnvironment: Readonly<Record<string, string>>;
   readonly producerNetwork?: ProducerNetwork;
   readonly secret?: ISecret;
+  readonly consumerGroupId: string;
   private readonly props: ExistingKafkaIngestProps;
   private readonly securityGroup?: ISecurityGroup;
 
@@ -59,11 +61,16 @@ export class ExistingKafkaIngest extends Construct implements Ingest {
     if (!props.network && !props.authSecretArn) {
       throw new Error('a Kafka cluster reached over the Internet needs authSecretArn (SASL/SCRAM): pass -c kafkaAuthSecretArn=… or a network (-c kafkaVpcId, kafkaSubnetIds, kafkaSecurityGroupId)');
     }
+    // Lambda's Kafka pollers do SASL/SCRAM only over TLS.
+    if (props.authSecretArn && props.tls === false) {
+      throw new Error('Lambda supports SASL/SCRAM (authSecretArn) only over TLS: remove tls: false (-c kafkaTls=false), or drop authSecretArn for brokers reached inside a VPC');
+    }
     if (props.network && (props.network.subnetIds.length === 0 || !props.network.securityGroupId)) {
       throw new Error('network needs at least one subnet id and a security group id');
     }
     this.props = props;
     this.topic = props.topic ?? EVENTS_TOPIC;
+    this.consumerGroupId = consumerGroupId(this, props.consumerGroupId);
     this.endpoint = props.bootstrapServers.join(',');
     if (props.authSecretArn) this.secret = Secret.fromSecretCompleteArn(this, 'AuthSecret', props.authSecretArn);
     if (props.network) {
@@ -96,15 +103,14 @@ export class ExistingKafkaIngest extends Construct implements Ingest {
       access.push({ type: SourceAccessConfigurationType.VPC_SECURITY_GROUP, uri: this.securityGroup.securityGroupId });
       for (const subnet of this.props.network.subnetIds) access.push({ type: SourceAccessConfigurationType.VPC_SUBNET, uri: subnet });
     }
-    return kafkaConsumerMapping(this, consumer, settings, { topic: this.topic, bootstrapServers: this.props.bootstrapServers, sourceAccessConfigurations: access });
+    return kafkaConsumerMapping(this, consumer, settings, { topic: this.topic, consumerGroupId: this.consumerGroupId, bootstrapServers: this.props.bootstrapServers, sourceAccessConfigurations: access });
   }
 
   grantProduce(producer: IFunction): void {
     this.secret?.grantRead(producer);
   }
 
-  /** Lambda's own OffsetLag for the mapping: records between the group's commit and the topic's end. */
   consumerLagMetric(consumer: IFunction): Metric {
-    return consumer.metric('OffsetLag', { statistic: 'Maximum', period: Duration.minutes(1) });
+    return kafkaOffsetLagMetric(consumer);
   }
 }

@@ -16,10 +16,10 @@ export type IngestKind = (typeof INGEST_KINDS)[number];
 export interface ConsumerSourceSettings {
   readonly batchSize: number;
   readonly maxBatchingWindow: Duration;
-  /** undefined: the source's default (Kafka and Kinesis: retry until the record expires). */
+  /** Kinesis only; undefined: the source's default. Kafka mappings always retry until success. */
   readonly retryAttempts?: number;
-  /** Where batches that failed every attempt are recorded. */
-  readonly failedBatches: IBucket;
+  /** Kinesis only (required there): where batches that failed every attempt are recorded. Kafka mappings have no on-failure destination. */
+  readonly failedBatches?: IBucket;
 }
 
 /** Where a producer must run to reach the ingest. */

@@ -1,8 +1,11 @@
 /**
  * Kinesis Data Streams ingest: the cheaper option, and the one LocalStack
  * Community runs. One provisioned shard by default (1 MB/s or 1,000 records/s in).
+ * A failing batch is retried until its records are about to fall off the
+ * stream; only then does Lambda hand it (the whole invocation record, with the
+ * data) to the S3 on-failure destination, from which it can be replayed.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
@@ -13,7 +16,7 @@ import type { ConsumerSourceSettings, Ingest } from './ingest.ts';
 import { FailedBatchesDestination } from './s3-failure-destination.ts';
 
 export interface KinesisIngestProps {
-  /** @default EVENTS_TOPIC ('clickstream.events'): the lake's source_topic, as with Kafka */
+  /** Also the lake's source_topic. @default `<stack name>-clickstream.events`: unique per stack in an account and region */
   readonly streamName?: string;
   /** Shards of a provisioned stream. @default 1 */
   readonly shardCount?: number;
@@ -23,6 +26,13 @@ export interface KinesisIngestProps {
   readonly retention?: Duration;
 }
 
+/** Kinesis's rule for a stream name. */
+const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
+/** Lambda's longest maximumRecordAge for a stream mapping. */
+const MAX_RECORD_AGE = Duration.days(7);
+/** How long before the stream drops a record Lambda gives up on it, so the on-failure destination still gets its data. */
+const EXPIRY_MARGIN = Duration.hours(1);
+
 export class KinesisIngest extends Construct implements Ingest {
   readonly kind = 'kinesis' as const;
   readonly lagUnit = 'milliseconds' as const;
@@ -31,6 +41,7 @@ export class KinesisIngest extends Construct implements Ingest {
   readonly topic: string;
   readonly producerEnvironment: Readonly<Record<string, string>>;
   private readonly parallelizationFactor: number;
+  private readonly retention: Duration;
 
   constructor(scope: Construct, id: string, props: KinesisIngestProps = {}) {
     super(scope, id);
@@ -40,12 +51,14 @@ export class KinesisIngest extends Construct implements Ingest {
     if (!Number.isInteger(this.parallelizationFactor) || this.parallelizationFactor < 1 || this.parallelizationFactor > 10) {
       throw new Error(`parallelizationFactor must be a whole number from 1 to 10, got ${this.parallelizationFactor}`);
     }
-    this.topic = props.streamName ?? EVENTS_TOPIC;
+    this.retention = props.retention ?? Duration.hours(24);
+    this.topic = props.streamName ?? `${Stack.of(this).stackName.slice(0, 127 - EVENTS_TOPIC.length)}-${EVENTS_TOPIC}`;
+    if (!STREAM_NAME.test(this.topic)) throw new Error(`streamName must be 1-128 letters, digits or _.-, got "${this.topic}"`);
     this.stream = new Stream(this, 'Stream', {
       streamName: this.topic,
       streamMode: StreamMode.PROVISIONED,
       shardCount,
-      retentionPeriod: props.retention ?? Duration.hours(24),
+      retentionPeriod: this.retention,
       encryption: StreamEncryption.MANAGED,
     });
     this.endpoint = this.stream.streamArn;
@@ -53,6 +66,7 @@ export class KinesisIngest extends Construct implements Ingest {
   }
 
   attachConsumer(consumer: IFunction, settings: ConsumerSourceSettings): EventSourceMapping {
+    if (!settings.failedBatches) throw new Error('the Kinesis ingest needs a failedBatches bucket for its on-failure destination: pass the Lake failedBatchesBucket');
     consumer.addToRolePolicy(
       new PolicyStatement({
         actions: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],
@@ -67,7 +81,10 @@ export class KinesisIngest extends Construct implements Ingest {
       batchSize: settings.batchSize,
       maxBatchingWindow: settings.maxBatchingWindow,
       parallelizationFactor: this.parallelizationFactor,
-      ...(settings.retryAttempts !== undefined && { retryAttempts: settings.retryAttempts }),
+      // -1: retry until the record is too old (the default, written out because a finite count would discard live data).
+      retryAttempts: settings.retryAttempts ?? -1,
+      // Give up just before the stream drops the records, while Lambda can still put them in the S3 destination.
+      maxRecordAge: this.maxRecordAge(),
       // Only storage failures fail a batch, and a half of it fails the same way: no bisecting.
       bisectBatchOnError: false,
       // The handler returns a ConsumeResult, not { batchItemFailures }: a batch lands whole or is retried whole.
@@ -75,6 +92,12 @@ export class KinesisIngest extends Construct implements Ingest {
       onFailure: new FailedBatchesDestination(settings.failedBatches),
       supportS3OnFailureDestination: true,
     });
+  }
+
+  /** The stream's retention less a margin, within Lambda's 7-day limit. */
+  private maxRecordAge(): Duration {
+    const seconds = Math.min(this.retention.toSeconds() - EXPIRY_MARGIN.toSeconds(), MAX_RECORD_AGE.toSeconds());
+    return Duration.seconds(seconds);
   }
 
   grantProduce(producer: IFunction): void {

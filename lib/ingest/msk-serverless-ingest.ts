@@ -5,7 +5,7 @@
  * the simulator runs in the same subnets. MSK Serverless does not create
  * topics on first write, so the simulator creates the topic when it is missing.
  */
-import { Annotations, Aws, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, Fn, Stack, Validations } from 'aws-cdk-lib';
 import type { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { GatewayVpcEndpointAwsService, InterfaceVpcEndpointAwsService, Port, SecurityGroup, SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -15,7 +15,7 @@ import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from '
 import { Construct } from 'constructs';
 import { EVENTS_TOPIC } from '../../lambdas/common/pipeline-names.ts';
 import type { ConsumerSourceSettings, Ingest, ProducerNetwork } from './ingest.ts';
-import { CONSUMER_GROUP_ID, kafkaConsumerMapping } from './kafka-mapping.ts';
+import { consumerGroupId, kafkaConsumerMapping, kafkaOffsetLagMetric } from './kafka-mapping.ts';
 import { grantVpcPoller } from './vpc-poller-permissions.ts';
 
 /** MSK's port for SASL/IAM over TLS. */
@@ -26,6 +26,8 @@ export interface MskServerlessIngestProps {
   readonly topic?: string;
   /** Partitions of the topic the simulator creates when it is missing. @default 6 */
   readonly partitions?: number;
+  /** The consumer's Kafka group. @default `<stack name>-consumer` */
+  readonly consumerGroupId?: string;
 }
 
 export class MskServerlessIngest extends Construct implements Ingest {
@@ -38,10 +40,12 @@ export class MskServerlessIngest extends Construct implements Ingest {
   readonly topic: string;
   readonly producerEnvironment: Readonly<Record<string, string>>;
   readonly producerNetwork: ProducerNetwork;
+  readonly consumerGroupId: string;
 
   constructor(scope: Construct, id: string, props: MskServerlessIngestProps = {}) {
     super(scope, id);
     this.topic = props.topic ?? EVENTS_TOPIC;
+    this.consumerGroupId = consumerGroupId(this, props.consumerGroupId);
     const partitions = props.partitions ?? 6;
     if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`partitions must be a whole number, at least 1, got ${partitions}`);
 
@@ -105,9 +109,9 @@ export class MskServerlessIngest extends Construct implements Ingest {
     consumer.addToRolePolicy(new PolicyStatement({ actions: ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'], resources: [this.cluster.attrArn] }));
     consumer.addToRolePolicy(new PolicyStatement({ actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeClusterDynamicConfiguration'], resources: [this.cluster.attrArn] }));
     consumer.addToRolePolicy(new PolicyStatement({ actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'], resources: [this.dataPlaneArn('topic', this.topic)] }));
-    consumer.addToRolePolicy(new PolicyStatement({ actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'], resources: [this.dataPlaneArn('group', CONSUMER_GROUP_ID)] }));
+    consumer.addToRolePolicy(new PolicyStatement({ actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'], resources: [this.dataPlaneArn('group', this.consumerGroupId)] }));
     grantVpcPoller(consumer);
-    return kafkaConsumerMapping(this, consumer, settings, { topic: this.topic, clusterArn: this.cluster.attrArn });
+    return kafkaConsumerMapping(this, consumer, settings, { topic: this.topic, consumerGroupId: this.consumerGroupId, clusterArn: this.cluster.attrArn });
   }
 
   grantProduce(producer: IFunction): void {
@@ -117,8 +121,7 @@ export class MskServerlessIngest extends Construct implements Ingest {
     );
   }
 
-  /** Lambda's own OffsetLag for the mapping: records between the group's commit and the topic's end. */
   consumerLagMetric(consumer: IFunction): Metric {
-    return consumer.metric('OffsetLag', { statistic: 'Maximum', period: Duration.minutes(1) });
+    return kafkaOffsetLagMetric(consumer);
   }
 }

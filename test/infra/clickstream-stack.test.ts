@@ -1,13 +1,20 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Duration, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { describe, expect, it, vi } from 'vitest';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
+import { logBatchWritten } from '../../lambdas/consumer/batch-log.ts';
 import { EVENTS_TOPIC } from '../../lambdas/common/pipeline-names.ts';
 import { athenaDialect } from '../../lambdas/query/dialect.ts';
 import { CONTENT_SECURITY_POLICY } from '../../lambdas/query/security-headers.ts';
 import { stackPropsFromContext } from '../../lib/app-context.ts';
 import { EVENTS_TABLE, QUARANTINE_TABLE } from '../../lib/catalog.ts';
 import { ClickstreamStack, type ClickstreamStackProps } from '../../lib/clickstream-stack.ts';
-import { synth, testApp } from './synth.ts';
+import { jsonPathValue, lambdaJsonRecord, parseEqualsPattern } from '../lambda-json-log.ts';
+import { KAFKA_PROPS, synth, testApp } from './synth.ts';
 
 // The first test to touch a variant synthesizes it (bundling three functions): seconds, not minutes.
 vi.setConfig({ testTimeout: 60_000 });
@@ -27,7 +34,8 @@ describe('lake', () => {
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
           Match.objectLike({ Prefix: 'quarantine/', ExpirationInDays: 30, Status: 'Enabled' }),
-          Match.objectLike({ Prefix: 'on-failure/', ExpirationInDays: 14, Status: 'Enabled' }),
+          Match.objectLike({ Prefix: 'on-failure/', ExpirationInDays: 30, Status: 'Enabled' }),
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, ExpiredObjectDeleteMarker: true, Status: 'Enabled' }),
         ]),
       },
     });
@@ -42,8 +50,14 @@ describe('lake', () => {
     expect(guarded.sort()).toEqual(buckets.sort());
   });
 
-  it('sends failed batches to a bucket whose objects expire', () => {
-    template.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: [Match.objectLike({ Id: 'expire-failed-batches', ExpirationInDays: 14 })] } });
+  it('sends failed batches to a bucket kept for a 30-day replay window and retained when the stack is deleted', () => {
+    const buckets = template.findResources('AWS::S3::Bucket', { Properties: { LifecycleConfiguration: { Rules: [Match.objectLike({ Id: 'expire-failed-batches', ExpirationInDays: 30 })] } } });
+    const ids = Object.keys(buckets);
+    expect(ids).toHaveLength(1);
+    expect(buckets[ids[0]!]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    // Not emptied on deletion: no auto-delete custom resource points at it.
+    const autoDeleted = resourcesOf(template, 'Custom::S3AutoDeleteObjects').map((r) => JSON.stringify(r.Properties?.BucketName));
+    expect(autoDeleted.some((name) => name.includes(ids[0]!))).toBe(false);
   });
 });
 
@@ -58,12 +72,20 @@ describe('consumer', () => {
     });
   });
 
-  it('Kinesis: batch 10,000, 5 s window, 10 retries, no bisect, no partial batch response (the handler does not return that shape), S3 on-failure', () => {
+  it('turns on source maps in every function built from lambdas/ (each ships one)', () => {
+    const { stack, template } = synth('kinesis');
+    const ours = [stack.consumer.handler.function, stack.query!.api.function, stack.simulator!.handler.function].map((f) => stack.getLogicalId(f.node.defaultChild as CfnElement));
+    const functions = template.findResources('AWS::Lambda::Function') as Resources;
+    for (const id of ours) expect((functions[id]!.Properties!.Environment as { Variables: Record<string, string> }).Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+  });
+
+  it('Kinesis: batch 10,000, 5 s window, retries until an hour before the 24 h retention drops the records, no bisect, no partial batch response (the handler does not return that shape), S3 on-failure', () => {
     synth('kinesis').template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: Match.anyValue(),
       BatchSize: 10_000,
       MaximumBatchingWindowInSeconds: 5,
-      MaximumRetryAttempts: 10,
+      MaximumRetryAttempts: -1,
+      MaximumRecordAgeInSeconds: 23 * 3600,
       BisectBatchOnFunctionError: false,
       StartingPosition: 'TRIM_HORIZON',
       ParallelizationFactor: 1,
@@ -76,17 +98,27 @@ describe('consumer', () => {
     synth('msk-serverless').template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('IngestCluster'), 'Arn'] },
       Topics: [EVENTS_TOPIC],
-      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'clickstream-consumer' },
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'Test-consumer' },
       BatchSize: 10_000,
       StartingPosition: 'TRIM_HORIZON',
       MaximumRetryAttempts: Match.absent(),
-      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+      MaximumRecordAgeInSeconds: Match.absent(),
+      // An on-failure destination would cap Kafka retries at 10 and then skip the batch.
+      DestinationConfig: Match.absent(),
     });
     synth('msk-serverless').template.hasResourceProperties('AWS::MSK::ServerlessCluster', { ClientAuthentication: { Sasl: { Iam: { Enabled: true } } } });
   });
 
-  it('existing Kafka: bootstrap servers, SCRAM secret, VPC subnets and security group', () => {
+  it.each(['msk-serverless', 'kafka'] as const)('%s: no failed-batches bucket and no on-failure grants (nothing is ever skipped)', (variant) => {
+    const { template } = synth(variant);
+    expect(Object.keys(template.findResources('AWS::S3::Bucket')).filter((id) => id.includes('FailedBatches'))).toEqual([]);
+    expect(JSON.stringify(template.toJSON())).not.toContain('FailedBatches');
+  });
+
+  it('existing Kafka: bootstrap servers, SCRAM secret, VPC subnets and security group, retries until success', () => {
     synth('kafka').template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      MaximumRetryAttempts: Match.absent(),
+      DestinationConfig: Match.absent(),
       SelfManagedEventSource: { Endpoints: { KafkaBootstrapServers: ['b-1.redpanda.internal:9092', 'b-2.redpanda.internal:9092'] } },
       SourceAccessConfigurations: Match.arrayWith([
         { Type: 'SASL_SCRAM_512_AUTH', URI: Match.stringLikeRegexp('secret:redpanda') },
@@ -96,12 +128,61 @@ describe('consumer', () => {
     });
   });
 
-  it('copies zstd.wasm beside the bundle and bundles with the local esbuild', () => {
-    const { stack } = synth('kinesis');
-    const asset = stack.consumer.handler.function.node.findChild('Code');
-    expect(asset).toBeDefined();
-    const dir = (asset as unknown as { assetPath?: string }).assetPath;
-    expect(dir).toBeDefined();
+  it('copies zstd.wasm beside index.mjs in the synthesized asset directory', () => {
+    const { stack, templatePath } = synth('kinesis');
+    const assetPath = (stack.consumer.handler.function.node.findChild('Code') as Asset).assetPath;
+    const dir = join(dirname(templatePath), assetPath);
+    expect(existsSync(join(dir, 'index.mjs'))).toBe(true);
+    const wasm = join(dir, 'zstd.wasm');
+    expect(existsSync(wasm)).toBe(true);
+    // A WebAssembly module starts with "\0asm".
+    expect(readFileSync(wasm).subarray(0, 4).toString('latin1')).toBe('\0asm');
+  });
+});
+
+describe('physical names never collide between two stacks', () => {
+  // Both stacks in one app (one account and region), built before either is synthesized.
+  const templates = (props: ClickstreamStackProps) => {
+    const app = testApp({ bundle: false });
+    const stacks = ['Blue', 'Green'].map((id) => new ClickstreamStack(app, `${id}${props.ingest}`, props));
+    return stacks.map((stack) => Template.fromStack(stack));
+  };
+
+  it('Kinesis: the stream is named after the stack, and the simulator is given that stream', () => {
+    const names = templates({ ingest: 'kinesis' }).map((t) => {
+      const streams = t.findResources('AWS::Kinesis::Stream') as Record<string, { Properties: { Name: string } }>;
+      const id = Object.keys(streams)[0]!;
+      t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ CLICKSTREAM_STREAM_NAME: { Ref: id } }) } });
+      return streams[id]!.Properties.Name;
+    });
+    expect(names).toEqual([`Bluekinesis-${EVENTS_TOPIC}`, `Greenkinesis-${EVENTS_TOPIC}`]);
+  });
+
+  it.each<[string, ClickstreamStackProps, string]>([
+    ['MSK Serverless', { ingest: 'msk-serverless' }, 'AmazonManagedKafkaEventSourceConfig'],
+    ['existing Kafka', { ...KAFKA_PROPS }, 'SelfManagedKafkaEventSourceConfig'],
+  ])('%s: the consumer group is named after the stack', (_, props, config) => {
+    const groups = templates(props).map((t) => {
+      const [mapping] = resourcesOf(t, 'AWS::Lambda::EventSourceMapping');
+      return (mapping!.Properties![config] as { ConsumerGroupId: string }).ConsumerGroupId;
+    });
+    expect(groups).toEqual([`Blue${props.ingest}-consumer`, `Green${props.ingest}-consumer`]);
+  });
+
+  it('keeps a consumer group given as a prop', () => {
+    const stack = new ClickstreamStack(testApp({ bundle: false }), 'Given', { ...KAFKA_PROPS, kafka: { ...KAFKA_PROPS.kafka!, consumerGroupId: 'team-a.clickstream' } });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', { SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: 'team-a.clickstream' } });
+  });
+});
+
+describe('Kinesis record age', () => {
+  it.each<[number, number]>([
+    [24, 23 * 3600],
+    [7 * 24, 7 * 24 * 3600 - 3600],
+    [30 * 24, 7 * 24 * 3600],
+  ])('a %i h stream gives up on records after %i s (retention less an hour, at most 7 days)', (hours, seconds) => {
+    const stack = new ClickstreamStack(testApp({ bundle: false }), 'Age', { ingest: 'kinesis', kinesis: { retention: Duration.hours(hours) }, simulatorEnabled: false });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', { MaximumRecordAgeInSeconds: seconds, MaximumRetryAttempts: -1 });
   });
 });
 
@@ -153,6 +234,15 @@ describe('catalog and query', () => {
     });
   });
 
+  it('reserves 5 concurrent executions for the query API by default, so a flood cannot fan out into Athena queries', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CLICKSTREAM_ATHENA_WORKGROUP: Match.anyValue() }) },
+      ReservedConcurrentExecutions: 5,
+    });
+    const stack = new ClickstreamStack(testApp({ bundle: false }), 'Conc', { ingest: 'kinesis', simulatorEnabled: false, query: { reservedConcurrency: 2 } });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 2 });
+  });
+
   it('gives the query API its database and workgroup and an IAM-only function URL', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ CLICKSTREAM_GLUE_DATABASE: 'test', CLICKSTREAM_ATHENA_WORKGROUP: 'test_dashboard' }) },
@@ -164,7 +254,7 @@ describe('catalog and query', () => {
 describe('dashboard site', () => {
   const { template } = synth('kinesis');
 
-  it('serves the private bucket through OAC and /api/* from the function URL, uncached, query strings forwarded', () => {
+  it('serves the private bucket through OAC and /api/* from the function URL, briefly cached, query strings forwarded', () => {
     template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 2);
     template.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
@@ -175,12 +265,36 @@ describe('dashboard site', () => {
             PathPattern: '/api/*',
             ViewerProtocolPolicy: 'redirect-to-https',
             AllowedMethods: ['GET', 'HEAD', 'OPTIONS'],
-            CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', // Managed-CachingDisabled
+            CachePolicyId: { Ref: Match.stringLikeRegexp('DashboardApiCache') },
             OriginRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac', // Managed-AllViewerExceptHostHeader: forwards every query string
           }),
         ],
       }),
     });
+  });
+
+  it('caches /api answers 30 s by default (min 0, max 60), keyed by every query string, no headers or cookies', () => {
+    template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+      CachePolicyConfig: Match.objectLike({
+        DefaultTTL: 30,
+        MinTTL: 0,
+        MaxTTL: 60,
+        ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({
+          QueryStringsConfig: { QueryStringBehavior: 'all' },
+          HeadersConfig: { HeaderBehavior: 'none' },
+          CookiesConfig: { CookieBehavior: 'none' },
+        }),
+      }),
+    });
+  });
+
+  it('times the query API out before CloudFront stops waiting for it', () => {
+    const origins = (resourcesOf(template, 'AWS::CloudFront::Distribution')[0]!.Properties!.DistributionConfig as { Origins: { CustomOriginConfig?: { OriginReadTimeout?: number } }[] }).Origins;
+    const readTimeout = origins.find((o) => o.CustomOriginConfig)!.CustomOriginConfig!.OriginReadTimeout!;
+    const api = resourcesOf(template, 'AWS::Lambda::Function').find((f) => JSON.stringify(f.Properties?.Environment ?? {}).includes('CLICKSTREAM_ATHENA_WORKGROUP'))!;
+    expect(readTimeout).toBe(30);
+    expect(api.Properties?.Timeout).toBe(25);
+    expect(api.Properties?.Timeout as number).toBeLessThan(readTimeout);
   });
 
   it('lets only this distribution invoke the function URL', () => {
@@ -203,6 +317,15 @@ describe('dashboard site', () => {
     });
   });
 
+  it('builds the dashboard into its own directory inside the cloud assembly, not the system temp directory', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'clickstream-synth-site-'));
+    const before = readdirSync(tmpdir()).filter((d) => d.startsWith('clickstream-dashboard-')).length;
+    // The dashboard is built when the site is constructed, bundling or not.
+    const stack = new ClickstreamStack(testApp({ outdir, bundle: false }), 'Site', { ingest: 'kinesis', simulatorEnabled: false });
+    expect(existsSync(join(outdir, `dashboard-${stack.site!.node.addr}`, 'index.html'))).toBe(true);
+    expect(readdirSync(tmpdir()).filter((d) => d.startsWith('clickstream-dashboard-')).length).toBe(before);
+  });
+
   it('deploys two sources (the built dashboard and config.json) and invalidates the distribution', () => {
     const deployment = resourcesOf(template, 'Custom::CDKBucketDeployment')[0]!;
     expect(deployment.Properties?.SourceObjectKeys).toHaveLength(2);
@@ -217,6 +340,12 @@ describe('simulator', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ CLICKSTREAM_INGEST: 'kinesis', CLICKSTREAM_EVENTS_PER_MINUTE: '600' }) },
     });
+  });
+
+  it('never re-runs a failed minute late: no EventBridge or Lambda async retries, events older than a minute dropped', () => {
+    const { template } = synth('kinesis');
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60, Qualifier: '$LATEST' });
+    template.hasResourceProperties('AWS::Events::Rule', { Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })] });
   });
 
   it('uses IAM auth in the cluster VPC for MSK Serverless', () => {
@@ -234,6 +363,20 @@ describe('simulator', () => {
   });
 });
 
+describe('LocalStack Community (-c localstack=true)', () => {
+  it('synthesizes without the catalog, the query API and the dashboard site (no Glue, Athena, CloudFront or Lambda layers)', () => {
+    const props = stackPropsFromContext((key) => ({ ingest: 'kinesis', localstack: 'true' })[key]);
+    const stack = new ClickstreamStack(testApp({ bundle: false }), 'Local', props);
+    expect([stack.catalog, stack.query, stack.site]).toEqual([undefined, undefined, undefined]);
+    const template = Template.fromStack(stack);
+    const types = new Set(Object.values(template.toJSON().Resources as Resources).map((r) => r.Type));
+    for (const type of types) expect(type).not.toMatch(/^AWS::(Glue|Athena|CloudFront)::|^AWS::Lambda::LayerVersion$|^Custom::CDKBucketDeployment/);
+    expect([...types]).toEqual(expect.arrayContaining(['AWS::Kinesis::Stream', 'AWS::Lambda::EventSourceMapping', 'AWS::S3::Bucket']));
+    template.hasOutput('LakeBucket', {});
+    expect(Object.keys(template.findOutputs('*'))).not.toContain('DashboardUrl');
+  });
+});
+
 describe('operations', () => {
   it.each([
     ['kinesis', 'GetRecords.IteratorAgeMilliseconds', 'AWS/Kinesis'],
@@ -243,10 +386,30 @@ describe('operations', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: lagMetric, Namespace: namespace, Statistic: 'Maximum' });
     expect(resourcesOf(template, 'AWS::CloudWatch::Alarm').filter((a) => a.Properties?.MetricName === 'Errors')).toHaveLength(3);
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
-      FilterPattern: '{ $.message = "batch written" }',
-      MetricTransformations: [Match.objectLike({ MetricName: 'QuarantinedRecords', MetricValue: '$.quarantined' })],
+      FilterPattern: '{ $.message.message = "batch written" }',
+      MetricTransformations: [Match.objectLike({ MetricName: 'QuarantinedRecords', MetricValue: '$.message.quarantined' })],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0.05, Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(records > 0, quarantined / records, 0)' })]) });
+  });
+});
+
+describe('quarantine-rate metric filters', () => {
+  it('match the consumer line as Lambda JSON logging wraps it and pick its counts', () => {
+    const filters = resourcesOf(synth('kinesis').template, 'AWS::Logs::MetricFilter').map(
+      (f) => f.Properties as { FilterPattern: string; MetricTransformations: { MetricName: string; MetricValue: string }[] },
+    );
+    expect(filters.map((f) => f.MetricTransformations[0]!.MetricName).sort()).toEqual(['ConsumedRecords', 'QuarantinedRecords']);
+    const result = { partitions: 1, records: 200, valid: 190, quarantined: 10, duplicatesDropped: 0, objectsWritten: 2, objectsReplaced: 0 };
+    const lines: unknown[] = [];
+    logBatchWritten(result, { AWS_LAMBDA_LOG_FORMAT: 'JSON' }, (line) => lines.push(line));
+    const record = lambdaJsonRecord(lines[0]);
+    for (const filter of filters) {
+      const { path, text } = parseEqualsPattern(filter.FilterPattern);
+      expect(jsonPathValue(record, path)).toBe(text);
+    }
+    const value = (name: string) => jsonPathValue(record, filters.find((f) => f.MetricTransformations[0]!.MetricName === name)!.MetricTransformations[0]!.MetricValue);
+    expect(value('ConsumedRecords')).toBe(200);
+    expect(value('QuarantinedRecords')).toBe(10);
   });
 });
 
@@ -265,12 +428,21 @@ describe('bad settings get one clear sentence', () => {
     ['Kafka without bootstrap servers', { ingest: 'kafka', kafka: { bootstrapServers: [], authSecretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:x' } }, /the kafka ingest needs bootstrapServers/],
     ['Kafka without any kafka props', { ingest: 'kafka' }, /ingest "kafka" needs the kafka props/],
     ['Kafka over the Internet without a secret', { ingest: 'kafka', kafka: { bootstrapServers: ['k.example.com:9096'] } }, /needs authSecretArn/],
+    [
+      'SASL/SCRAM without TLS',
+      { ingest: 'kafka', kafka: { bootstrapServers: ['k.example.com:9096'], authSecretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:x', tls: false } },
+      /Lambda supports SASL\/SCRAM \(authSecretArn\) only over TLS: remove tls: false/,
+    ],
+    ['a bad consumer group id', { ...KAFKA_PROPS, kafka: { ...KAFKA_PROPS.kafka!, consumerGroupId: 'has space' } }, /consumerGroupId must be 1-200 letters, digits or -\/\*:_\+=\.@, got "has space"/],
+    ['a bad stream name', { ingest: 'kinesis', kinesis: { streamName: 'a/b' } }, /streamName must be 1-128 letters, digits or _\.-, got "a\/b"/],
     ['a malformed bootstrap server', { ingest: 'kafka', kafka: { bootstrapServers: ['no-port'], authSecretArn: 'arn:x' } }, /bootstrapServers must be host:port pairs, got "no-port"/],
     ['a batching window above 300 s', { ingest: 'kinesis', consumer: { batchingWindowSeconds: 301 } }, /batchingWindowSeconds must be a whole number from 0 to 300/],
     ['a batch size of 0', { ingest: 'kinesis', consumer: { batchSize: 0 } }, /batchSize must be a whole number from 1 to 10000, got 0/],
     ['a batch size above 10,000', { ingest: 'kinesis', consumer: { batchSize: 10_001 } }, /batchSize must be a whole number from 1 to 10000, got 10001/],
     ['retry limits on Kafka', { ingest: 'msk-serverless', consumer: { retryAttempts: 3 } }, /retryAttempts applies to the Kinesis ingest only/],
+    ['a retry count below -1', { ingest: 'kinesis', consumer: { retryAttempts: -2 } }, /retryAttempts must be -1 \(retry until the records expire\) or a whole number from 0 to 10000, got -2/],
     ['an unknown ingest', { ingest: 'sqs' as never }, /ingest must be one of msk-serverless, kafka, kinesis, got "sqs"/],
+    ['no reserved query concurrency', { ingest: 'kinesis', query: { reservedConcurrency: 0 } }, /reservedConcurrency must be a whole number of invocations, at least 1, got 0/],
     ['a zero quarantine retention', { lake: { quarantineRetentionDays: 0 } }, /quarantineRetentionDays must be a whole number of days, at least 1, got 0/],
     ['too many simulated events', { ingest: 'kinesis', simulator: { eventsPerMinute: 600_001 } }, /eventsPerMinute must be a whole number from 1 to 600000/],
   ])('%s', (_, props, error) => {
@@ -281,8 +453,25 @@ describe('bad settings get one clear sentence', () => {
     [{ ingest: 'pubsub' }, /-c ingest must be one of msk-serverless, kafka, kinesis, got "pubsub"/],
     [{ simulator: 'maybe' }, /-c simulator must be on or off, got "maybe"/],
     [{ batchSize: 'lots' }, /-c batchSize must be a whole number, got "lots"/],
+    [{ ingest: 'kafka', kafkaVpcId: 'vpc-1' }, /-c kafkaVpcId, kafkaSubnetIds and kafkaSecurityGroupId go together: add -c kafkaSubnetIds=… and -c kafkaSecurityGroupId=…, or pass none of them/],
+    [{ ingest: 'kafka', kafkaVpcId: 'vpc-1', kafkaSubnetIds: 's1' }, /go together: add -c kafkaSecurityGroupId=…, or pass none/],
+    [{ ingest: 'kafka', kafkaSubnetIds: 's1', kafkaSecurityGroupId: 'sg-1' }, /go together: add -c kafkaVpcId=…, or pass none/],
+    [{ ingest: 'kafka', kafkaVpcId: 'vpc-1', kafkaSubnetIds: ' , ', kafkaSecurityGroupId: 'sg-1' }, /go together: add -c kafkaSubnetIds=…/],
+    [{ ingest: 'kafka', kafkaTls: 'yes' }, /-c kafkaTls must be true or false, got "yes"/],
+    [{ ingest: 'kinesis', localstack: 'yes' }, /-c localstack must be true or false, got "yes"/],
+    [{ localstack: 'true' }, /-c localstack=true needs -c ingest=kinesis .*, got "msk-serverless"/],
+    [{ ingest: 'kafka', kafkaTls: 'False' }, /-c kafkaTls must be true or false, got "False"/],
   ])('context %o', (context, error) => {
     expect(() => stackPropsFromContext((key) => context[key])).toThrow(error);
+  });
+
+  it.each<[string | boolean, boolean]>([
+    ['true', true],
+    ['false', false],
+    [true, true],
+    [false, false],
+  ])('reads -c kafkaTls=%s exactly', (value, tls) => {
+    expect(stackPropsFromContext((key) => ({ ingest: 'kafka', kafkaBootstrapServers: 'a:9092', kafkaTls: value })[key]).kafka?.tls).toBe(tls);
   });
 
   it('reads a Kafka setup from context', () => {
