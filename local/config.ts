@@ -26,7 +26,7 @@ export interface LocalConfig {
   /** Seconds the runner gathers records before invoking with a partial batch (Lambda allows up to 300). */
   readonly batchingWindowSeconds: number;
   /** Attempts per batch before its metadata goes to the on-failure destination. */
-  readonly maxAttempts: number;
+  readonly maxAttempts?: number;
   /** A Kafka-compatible broker (host:port) to use instead of starting one, e.g. the docker-compose Redpanda. */
   readonly externalKafka?: string;
   /** An S3-compatible store to use instead of starting MinIO, e.g. the docker-compose MinIO. */
@@ -57,7 +57,7 @@ export function loadConfig(env: Env = process.env): LocalConfig {
     consumerGroup: name(env, 'CLICKSTREAM_CONSUMER_GROUP', 'clickstream-consumer', /^[A-Za-z0-9._-]{1,249}$/, 'letters, digits, dots, dashes and underscores'),
     batchSize: integer(env, 'CLICKSTREAM_BATCH_SIZE', 10_000, 1, 10_000),
     batchingWindowSeconds: integer(env, 'CLICKSTREAM_BATCHING_WINDOW_SECONDS', 1, 0, 300),
-    maxAttempts: integer(env, 'CLICKSTREAM_MAX_ATTEMPTS', 10, 1, 1000),
+    ...(env.CLICKSTREAM_MAX_ATTEMPTS && { maxAttempts: integer(env, 'CLICKSTREAM_MAX_ATTEMPTS', 0, 1, 1000) }),
     ...(externalKafka && { externalKafka }),
     ...(externalS3 && { externalS3 }),
     bucket: name(env, 'CLICKSTREAM_BUCKET', 'clickstream-lake', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name: 3-63 lower-case letters, digits, dots and dashes'),
@@ -84,7 +84,7 @@ export function configEnv(config: LocalConfig): Record<string, string> {
     CLICKSTREAM_BUCKET: config.bucket,
     CLICKSTREAM_BATCH_SIZE: String(config.batchSize),
     CLICKSTREAM_BATCHING_WINDOW_SECONDS: String(config.batchingWindowSeconds),
-    CLICKSTREAM_MAX_ATTEMPTS: String(config.maxAttempts),
+    ...(config.maxAttempts !== undefined && { CLICKSTREAM_MAX_ATTEMPTS: String(config.maxAttempts) }),
     ...(config.externalKafka && { CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS: config.externalKafka }),
     ...(config.externalS3 && {
       CLICKSTREAM_S3_ENDPOINT: config.externalS3.endpoint,

@@ -32,7 +32,7 @@ export async function runConsumer(config: LocalConfig): Promise<number> {
     groupId: config.consumerGroup,
     batchSize: config.batchSize,
     batchingWindowSeconds: config.batchingWindowSeconds,
-    maxAttempts: config.maxAttempts,
+    ...(config.maxAttempts !== undefined && { maxAttempts: config.maxAttempts }),
     handler,
     onFailure: {
       write: async (key, body) => {

@@ -31,7 +31,11 @@ export interface EventSourceRunnerOptions {
   readonly batchSize?: number;
   /** How long to gather records before invoking with fewer than a full batch. @default 1 */
   readonly batchingWindowSeconds?: number;
-  /** Attempts per batch before it goes to the on-failure destination. @default 10 */
+  /**
+   * Attempts per batch before its metadata goes to the on-failure destination and
+   * the batch is skipped. @default unlimited: the partition waits until the batch
+   * is written, as the cloud's Kafka mappings do (nothing acknowledged is lost)
+   */
   readonly maxAttempts?: number;
   /** First retry delay; doubles each attempt, capped at 30 s. @default 500 */
   readonly retryBaseDelayMs?: number;
@@ -74,7 +78,7 @@ export class EventSourceRunner {
   constructor(private readonly options: EventSourceRunnerOptions) {
     this.batchSize = options.batchSize ?? 10_000;
     this.windowMs = (options.batchingWindowSeconds ?? 1) * 1000;
-    this.maxAttempts = options.maxAttempts ?? 10;
+    this.maxAttempts = options.maxAttempts ?? Infinity;
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 500;
     if (!(this.batchSize >= 1 && this.batchSize <= 10_000)) throw new RangeError(`batchSize must be from 1 to 10000, got ${this.batchSize}`);
     if (!(this.windowMs >= 0 && this.windowMs <= 300_000)) throw new RangeError(`batchingWindowSeconds must be from 0 to 300, got ${this.windowMs / 1000}`);
