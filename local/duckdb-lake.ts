@@ -19,7 +19,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS, type LakeColumnType } from '../lambdas/common/lake-columns.ts';
 import { PARTITION_COLUMNS } from '../lambdas/common/pipeline-names.ts';
 import { duckdbDialect, type Dialect } from '../lambdas/query/dialect.ts';
-import { columnsReadByAnyQuery } from '../lambdas/query/named-queries.ts';
+import { columnsReadByAnyQuery } from '../lambdas/query/columns-read.ts';
 import type { QueryEngine, Row } from '../lambdas/query/query-api.ts';
 
 const DUCK_TYPES: Record<LakeColumnType, string> = {

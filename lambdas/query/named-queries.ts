@@ -9,7 +9,6 @@
  * engine's table is de-duplicated as it loads, so its queries skip the window. Values in the SQL come only from
  * validated parameters (QueryParameters) and this file's own constants.
  */
-import { LAKE_COLUMNS } from '../common/lake-columns.ts';
 import type { Dialect } from './dialect.ts';
 import type { QueryParameters } from './parameters.ts';
 
@@ -170,16 +169,4 @@ FROM ${d.quarantineTable}
 WHERE ${partitionPredicate(p.fromMs, p.toMs)} AND ingest_time >= ${p.fromMs} AND ingest_time < ${p.toMs}
 GROUP BY code ORDER BY records DESC, code`;
   }
-}
-
-/** The lake columns a query's SQL names: what an engine must read (and all Athena bills for) to answer it. */
-export function columnsRead(sql: string): string[] {
-  return LAKE_COLUMNS.map((c) => c.name).filter((name) => new RegExp(`\\b${name}\\b`).test(sql));
-}
-
-/** The lake columns any named query reads. */
-export function columnsReadByAnyQuery(d: Dialect): string[] {
-  const sample = { fromMs: 0, toMs: HOUR_MS };
-  const read = new Set(QUERY_NAMES.flatMap((name) => columnsRead(querySql(name, d, sample))));
-  return LAKE_COLUMNS.map((c) => c.name).filter((name) => read.has(name));
 }

@@ -11,7 +11,7 @@ import { configEnv, loadConfig, type LocalConfig } from '../config.ts';
 import { parseCount, parseFlags } from '../cli-options.ts';
 import { KAFKA_VERSION } from '../services/kafka.ts';
 import { down, up } from '../services/stack.ts';
-import { LAKE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
+import { columnsRead } from '../../lambdas/query/columns-read.ts';
 import { athenaDialect } from '../../lambdas/query/dialect.ts';
 import { QUERY_NAMES, querySql } from '../../lambdas/query/named-queries.ts';
 import { athenaDollars, athenaRefreshBytes, costPerMillionEvents } from './cost-model.ts';
@@ -61,8 +61,7 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
       partitionsPerBatch: bench.partitions,
     });
     // Each query scans the lake columns its Athena SQL names.
-    const sql = QUERY_NAMES.map((q) => querySql(q, athenaDialect('clickstream'), { fromMs: 0, toMs: 3_600_000 }));
-    const queryColumns = sql.map((text) => LAKE_COLUMNS.map((c) => c.name).filter((c) => new RegExp(`\\b${c}\\b`).test(text)));
+    const queryColumns = QUERY_NAMES.map((q) => columnsRead(querySql(q, athenaDialect('clickstream'), { fromMs: 0, toMs: 3_600_000 })));
     const refreshAt = (eventsPerSecond: number) => {
       const bytes = athenaRefreshBytes(queryColumns, dashboard.columnBytesPerEvent, eventsPerSecond * 3_600);
       return { eventsPerSecond, bytesScanned: bytes, dollars: athenaDollars(bytes) };
