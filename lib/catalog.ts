@@ -97,8 +97,8 @@ export class Catalog extends Construct {
         },
       },
     });
-    this.eventsTable.addDependency(database);
-    this.quarantineTable.addDependency(database);
+    this.eventsTable.addResourceDependency(database);
+    this.quarantineTable.addResourceDependency(database);
   }
 
   /** ARNs the query layer reads: the catalog, the database and its two tables. */
