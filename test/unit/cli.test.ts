@@ -19,6 +19,8 @@ describe('clickstream CLI', () => {
     [['launch'], 'clickstream: unknown command "launch": run `npx clickstream help` for the list'],
     [['run', '--count', 'many'], 'clickstream: --count must be a whole number of at least 1, got "many"'],
     [['bench', '--lake-events', 'lots'], 'clickstream: --lake-events must be a whole number of at least 1, got "lots"'],
+    [['bench', '--step-seconds', '0'], 'clickstream: --step-seconds must be a whole number of at least 1, got "0"'],
+    [['status', '--verbose'], "clickstream: Unknown option '--verbose'; run `npx clickstream help` for the options"],
   ])('answers %j with one line and exit code 1', (args, message) => {
     const { code, stderr } = run(args);
     expect(code).toBe(1);
