@@ -4,8 +4,8 @@
  * files LakeMirror keeps in a local directory; extension downloads are off.
  *
  * Events are loaded into a native in-memory table that holds one row per
- * event_id and the columns the named queries read, so the queries need no de-duplication window (the window was
- * most of a refresh's cost). A duplicate always lands in the same hour
+ * event_id and the columns the named queries read, so the queries need no
+ * de-duplication window (the window was most of a refresh's cost). A duplicate always lands in the same hour
  * partition as its original (the partition is the event's own hour), so the
  * table is maintained hour by hour: new files append the rows whose event_id
  * that hour does not hold yet; when a file is replaced or removed (a retried
