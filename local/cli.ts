@@ -154,7 +154,12 @@ function produceSettings(args: string[]): ProduceSettings {
   };
 }
 
-async function cmdProduce(settings: ProduceSettings, config: LocalConfig, statusLine: (p: ProduceProgress) => string = formatProgress): Promise<number> {
+/**
+ * Produces until the flags' limit or a stop. Standalone it owns Ctrl-C: the first
+ * sends what is in flight and stops, the second quits at once. Under `run`, run
+ * owns the signals and passes its stop signal in.
+ */
+async function cmdProduce(settings: ProduceSettings, config: LocalConfig, statusLine: (p: ProduceProgress) => string = formatProgress, stop?: AbortSignal): Promise<number> {
   const { rate, seed } = settings;
   if (!(await acceptsConnections(bootstrapServers(config)))) {
     throw new UserError(`no Kafka broker answers on ${bootstrapServers(config)}: start one with \`npx clickstream up\``);
@@ -166,8 +171,10 @@ async function cmdProduce(settings: ProduceSettings, config: LocalConfig, status
     log('stopping: sending what is in flight (Ctrl-C again to quit at once)');
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  if (!stop) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
   const tty = process.stderr.isTTY;
   let lastPrinted = 0;
   const pace =
@@ -187,7 +194,7 @@ async function cmdProduce(settings: ProduceSettings, config: LocalConfig, status
       ...(settings.durationSeconds !== undefined && { durationSeconds: settings.durationSeconds }),
       ...(settings.flat && { dailyCurve: false }),
       inject: settings.inject,
-      signal: controller.signal,
+      signal: stop ?? controller.signal,
       onProgress: (p) => {
         if (tty) process.stderr.write(`\r\x1b[2K${statusLine(p)}`);
         else if (p.elapsedSeconds - lastPrinted >= 10) {
@@ -208,38 +215,62 @@ async function cmdProduce(settings: ProduceSettings, config: LocalConfig, status
 async function cmdRun(args: string[]): Promise<number> {
   const config = loadConfig();
   const settings = produceSettings(args); // reject bad flags before starting anything
-  const { started } = await up(config, log);
-  printEndpoints(config, started);
-  const s3 = localS3Client(config);
-  const pipeline = new PipelineStatusReader(config, s3);
-  let latest: PipelineStatus | undefined;
-  // The status is read every 2 s in the background, one read at a time, so a slow read never stalls the producer.
-  const polling = new AbortController();
-  const poller = (async () => {
-    while (!polling.signal.aborted) {
-      latest = await pipeline.read().catch(() => latest);
-      await sleep(2_000, undefined, { signal: polling.signal }).catch(() => undefined);
+  // run owns Ctrl-C from the start: the first stops producing, the second skips waiting for
+  // the consumer; either way what run started is stopped. A third quits at once.
+  const stop = new AbortController();
+  const skipDrain = new AbortController();
+  const onSignal = () => {
+    if (!stop.signal.aborted) {
+      log('stopping: sending what is in flight, then letting the consumer write it (Ctrl-C again to skip that wait)');
+      stop.abort();
+    } else if (!skipDrain.signal.aborted) {
+      log('stopping without waiting for the consumer: what it has not written is written at the next start');
+      skipDrain.abort();
+    } else {
+      log('quitting now: services started by this run keep running; `npx clickstream down` stops them');
+      process.exit(130);
     }
-  })();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    return await cmdProduce(settings, config, (p) => `${formatStatusLine(p.eventsPerSecond, latest)}  ${Math.floor(p.elapsedSeconds)}s`);
-  } finally {
-    polling.abort();
-    await poller;
-    if (started.includes('consumer')) {
-      // Let the consumer write what was produced before it stops, so the lake is complete.
-      log('waiting for the consumer to write what was produced (up to 30 s)');
-      if (!(await waitForCaughtUp(config, 30_000))) {
-        log('the consumer has not caught up; the rest is written at the next start');
+    const { started } = await up(config, log);
+    printEndpoints(config, started);
+    const s3 = localS3Client(config);
+    const pipeline = new PipelineStatusReader(config, s3);
+    let latest: PipelineStatus | undefined;
+    // The status is read every 2 s in the background, one read at a time, so a slow read never stalls the producer.
+    const polling = new AbortController();
+    const poller = (async () => {
+      while (!polling.signal.aborted) {
+        latest = await pipeline.read().catch(() => latest);
+        await sleep(2_000, undefined, { signal: polling.signal }).catch(() => undefined);
+      }
+    })();
+    try {
+      if (stop.signal.aborted) return 130; // stopped while the services were starting
+      return await cmdProduce(settings, config, (p) => `${formatStatusLine(p.eventsPerSecond, latest)}  ${Math.floor(p.elapsedSeconds)}s`, stop.signal);
+    } finally {
+      polling.abort();
+      await poller;
+      try {
+        if (started.includes('consumer') && !skipDrain.signal.aborted) {
+          // Let the consumer write what was produced before it stops, so the lake is complete.
+          log('waiting for the consumer to write what was produced (up to 30 s)');
+          if (!(await waitForCaughtUp(config, 30_000, skipDrain.signal))) log('the consumer has not caught up; the rest is written at the next start');
+        }
+        const final = await pipeline.read();
+        if (final.lake) log(`lake: ${final.lake.eventRows.toLocaleString('en-US')} rows in ${final.lake.eventObjects} files, ${final.lake.quarantinedRecords} quarantined`);
+      } catch (error) {
+        log(`could not read the pipeline's state before stopping: ${(error as Error).message.split('\n')[0]}`);
+      } finally {
+        s3.destroy();
+        if (started.length > 0) log(`stopped ${listOf(await down(config, started))}`);
       }
     }
-    const final = await pipeline.read().catch(() => undefined);
-    if (final?.lake) log(`lake: ${final.lake.eventRows.toLocaleString('en-US')} rows in ${final.lake.eventObjects} files, ${final.lake.quarantinedRecords} quarantined`);
-    s3.destroy();
-    if (started.length > 0) {
-      const stopped = await down(config, started);
-      log(`stopped ${listOf(stopped)}`);
-    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 

@@ -37,13 +37,13 @@ export function pipelineLag(config: LocalConfig): Promise<PartitionLag[]> {
   return consumerLag([bootstrapServers(config)], config.topic, config.partitions, config.consumerGroup);
 }
 
-/** Polls until the pipeline's consumer has committed everything on the topic; false if the timeout passed first. */
-export async function waitForCaughtUp(config: LocalConfig, timeoutMs: number): Promise<boolean> {
+/** Polls until the pipeline's consumer has committed everything on the topic; false if the timeout passed or the wait was given up first. */
+export async function waitForCaughtUp(config: LocalConfig, timeoutMs: number, giveUp?: AbortSignal): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const lag = await pipelineLag(config);
     if (lag.length === config.partitions && lag.every((p) => p.lag === 0)) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(500);
+    if (Date.now() > deadline || giveUp?.aborted) return false;
+    await sleep(500, undefined, giveUp && { signal: giveUp }).catch(() => undefined);
   }
 }

@@ -67,6 +67,8 @@ export interface LakeChanges {
   readonly rebuiltHours: number;
   /** New files whose rows were appended. */
   readonly appendedFiles: number;
+  /** Hours whose files could not be read (a damaged file): left as they were, tried again next time. */
+  readonly failedHours: readonly string[];
 }
 
 export class DuckDbLake implements QueryEngine {
@@ -78,19 +80,21 @@ export class DuckDbLake implements QueryEngine {
   private filesSinceCheckpoint = 0;
 
   private constructor(
+    private readonly instance: DuckDBInstance,
     private readonly reader: DuckDBConnection,
     private readonly writer: DuckDBConnection,
     readonly directory: string,
+    private readonly log: (entry: Record<string, unknown>) => void,
   ) {}
 
-  static async open(directory: string): Promise<DuckDbLake> {
+  static async open(directory: string, log: (entry: Record<string, unknown>) => void = () => undefined): Promise<DuckDbLake> {
     const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
     const [reader, writer] = [await db.connect(), await db.connect()];
     for (const c of [reader, writer]) await c.run("SET TimeZone = 'UTC'");
     // The files are local: a second copy of their bytes in DuckDB's cache is only memory spent.
     await writer.run('SET enable_external_file_cache = false');
     await writer.run(`CREATE TABLE lake_events (${EVENT_TABLE_COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`);
-    const lake = new DuckDbLake(reader, writer, directory);
+    const lake = new DuckDbLake(db, reader, writer, directory, log);
     await lake.refresh();
     return lake;
   }
@@ -116,33 +120,48 @@ export class DuckDbLake implements QueryEngine {
     for (const key of this.loaded.keys()) if (!present.has(key)) rebuild.add(hourOfKey(key)!);
     for (const hour of rebuild) appendByHour.delete(hour);
 
+    // Each hour on its own: a file DuckDB cannot read holds back its hour only. Bookkeeping
+    // follows each hour's success, so a failed hour is tried again at the next refresh.
+    const failedHours: string[] = [];
     const filesOf = (hour: string) => [...present.keys()].filter((k) => hourOfKey(k) === hour);
+    const settle = (hour: string) => {
+      for (const key of [...this.loaded.keys()]) if (hourOfKey(key) === hour && !present.has(key)) this.loaded.delete(key);
+      for (const key of filesOf(hour)) this.loaded.set(key, present.get(key)!);
+    };
     for (const hour of rebuild) {
       const files = filesOf(hour);
-      await this.transaction([
+      const ok = await this.transaction([
         `DELETE FROM lake_events WHERE ${hourPredicate(hour)}`,
         ...(files.length > 0 ? [`INSERT INTO lake_events BY NAME ${this.distinctRows(files)}`] : []),
       ]);
+      if (ok) settle(hour);
+      else failedHours.push(hour);
     }
+    let appendedFiles = 0;
     for (const [hour, files] of appendByHour) {
-      await this.transaction([
+      const ok = await this.transaction([
         `INSERT INTO lake_events BY NAME
          SELECT n.* FROM (${this.distinctRows(files)}) n
          WHERE n.event_id NOT IN (SELECT event_id FROM lake_events WHERE ${hourPredicate(hour)})`,
       ]);
+      if (ok) {
+        for (const key of files) this.loaded.set(key, present.get(key)!);
+        appendedFiles += files.length;
+      } else {
+        failedHours.push(hour);
+      }
     }
-    // Bookkeeping only after the table holds the rows, so a failed load is retried next time.
-    for (const key of [...this.loaded.keys()]) if (!present.has(key)) this.loaded.delete(key);
-    for (const [key, mtime] of present) if (hourOfKey(key)) this.loaded.set(key, mtime);
-    // Rows are stored compressed only from a checkpoint on (a third less memory); a checkpoint costs
-    // about a second at 10M events, so it runs once enough has changed.
-    const appendedFiles = [...appendByHour.values()].reduce((n, f) => n + f.length, 0);
+    // After a checkpoint the table takes about a third less memory (measured); one costs about a
+    // second at 10M events, so it runs once enough has changed. It cannot run while a query holds a
+    // transaction open: then it is simply tried at a later refresh.
     this.filesSinceCheckpoint += appendedFiles + rebuild.size;
     if (this.filesSinceCheckpoint >= CHECKPOINT_AFTER_FILES) {
-      await this.writer.run('CHECKPOINT');
-      this.filesSinceCheckpoint = 0;
+      await this.writer.run('CHECKPOINT').then(
+        () => (this.filesSinceCheckpoint = 0),
+        () => undefined,
+      );
     }
-    return { rebuiltHours: rebuild.size, appendedFiles };
+    return { rebuiltHours: rebuild.size - failedHours.filter((h) => rebuild.has(h)).length, appendedFiles, failedHours };
   }
 
   /** One row per event_id from these files (copies differ only in lineage, so any one will do). */
@@ -155,14 +174,17 @@ export class DuckDbLake implements QueryEngine {
     ) WHERE copy_number = 1`;
   }
 
-  private async transaction(statements: readonly string[]): Promise<void> {
+  /** Runs the statements as one transaction; false (rolled back, reason logged) if one fails. */
+  private async transaction(statements: readonly string[]): Promise<boolean> {
     await this.writer.run('BEGIN TRANSACTION');
     try {
       for (const sql of statements) await this.writer.run(sql);
       await this.writer.run('COMMIT');
+      return true;
     } catch (error) {
       await this.writer.run('ROLLBACK');
-      throw error;
+      this.log({ level: 'WARN', message: 'lake files could not be loaded; tried again at the next refresh', error: (error as Error).message.split('\n')[0] });
+      return false;
     }
   }
 
@@ -175,7 +197,7 @@ export class DuckDbLake implements QueryEngine {
     // An empty lake (nothing landed yet) is a view with the right columns and no rows, not an error.
     await this.writer.run(
       hasFiles
-        ? `CREATE OR REPLACE VIEW lake_quarantine AS SELECT * FROM read_json('${quarantine}/**/*.jsonl', format = 'newline_delimited', columns = ${quarantineColumns}, hive_partitioning = true, hive_types_autocast = false)`
+        ? `CREATE OR REPLACE VIEW lake_quarantine AS SELECT * FROM read_json(${quote(`${quarantine}/**/*.jsonl`)}, format = 'newline_delimited', columns = ${quarantineColumns}, hive_partitioning = true, hive_types_autocast = false)`
         : `CREATE OR REPLACE VIEW lake_quarantine AS ${emptyRelation([...QUARANTINE_DUCK_COLUMNS, ...PARTITIONS])}`,
     );
     this.quarantineFiles = hasFiles;
@@ -189,6 +211,7 @@ export class DuckDbLake implements QueryEngine {
   close(): void {
     this.reader.closeSync();
     this.writer.closeSync();
+    this.instance.closeSync();
   }
 }
 

@@ -42,7 +42,8 @@ export class LakeInventoryReader {
   async read(): Promise<LakeInventory> {
     const [events, quarantine] = await Promise.all([this.list(LAKE_PREFIXES.events, '.parquet'), this.list(LAKE_PREFIXES.quarantine, '.jsonl')]);
     const facts = await mapConcurrently([...events, ...quarantine], 16, (o) => this.factsOf(o));
-    for (const key of [...this.facts.keys()]) if (!events.some((o) => o.key === key) && !quarantine.some((o) => o.key === key)) this.facts.delete(key);
+    const listed = new Set([...events, ...quarantine].map((o) => o.key));
+    for (const key of [...this.facts.keys()]) if (!listed.has(key)) this.facts.delete(key);
     const eventFacts = facts.slice(0, events.length);
     const quarantineFacts = facts.slice(events.length);
     return {

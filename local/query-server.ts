@@ -58,7 +58,7 @@ export class QueryServer {
 
   static async start(options: QueryServerOptions): Promise<QueryServer> {
     const mirror = new LakeMirror(options.s3, options.bucket, options.mirrorDirectory);
-    const lake = await DuckDbLake.open(options.mirrorDirectory);
+    const lake = await DuckDbLake.open(options.mirrorDirectory, options.log);
     // Answers are cached for less than a sync interval, so every refresh sees new data.
     const syncIntervalMs = options.syncIntervalMs ?? LAKE_SYNC_INTERVAL_MS;
     const api = new QueryApi({ engine: lake, cacheMs: syncIntervalMs });
@@ -81,8 +81,9 @@ export class QueryServer {
   sync(): Promise<void> {
     this.syncing ??= (async () => {
       try {
-        const result = await this.mirror.sync();
-        if (result.fetched > 0 || result.removed > 0) await this.lake.refresh();
+        await this.mirror.sync();
+        // Every time, not only when files changed: an hour that failed to load is tried again.
+        await this.lake.refresh();
         this.lastSyncAt = Date.now();
       } catch (error) {
         this.options.log?.({ level: 'WARN', message: 'lake sync failed', error: (error as Error).message });
@@ -105,8 +106,7 @@ export class QueryServer {
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'only GET and HEAD\n');
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname.startsWith('/api/query/')) {
-        const name = decodeURIComponent(url.pathname.slice('/api/query/'.length));
-        const response = await this.api.handle(name, Object.fromEntries(url.searchParams));
+        const response = await this.api.handlePath(url.pathname, Object.fromEntries(url.searchParams));
         res.writeHead(response.statusCode, { ...response.headers, ...SECURITY_HEADERS });
         res.end(response.body);
         return;

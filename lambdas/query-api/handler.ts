@@ -19,8 +19,6 @@ export interface HttpEvent {
   readonly queryStringParameters?: Record<string, string | undefined> | null;
 }
 
-const jsonError = (statusCode: number, error: string): ApiResponse => ({ statusCode, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: JSON.stringify({ error }) });
-
 /**
  * A successful answer may be kept by CloudFront for ANSWER_CACHE_SECONDS (s-maxage), so
  * repeated refreshes do not reach Athena; browsers still ask CloudFront each time (max-age=0).
@@ -32,14 +30,5 @@ export function cacheableAtTheEdge(response: ApiResponse): ApiResponse {
 }
 
 export async function handler(event: HttpEvent): Promise<ApiResponse> {
-  const match = /^\/api\/query\/([^/]+)$/.exec(event.rawPath ?? '');
-  if (!match) return jsonError(404, 'use /api/query/<name>');
-  let name: string;
-  try {
-    name = decodeURIComponent(match[1]!);
-  } catch (error) {
-    if (error instanceof URIError) return jsonError(400, 'the query name in the path is not valid percent-encoding: use /api/query/<name>, e.g. /api/query/kpis');
-    throw error;
-  }
-  return cacheableAtTheEdge(await api.handle(name, event.queryStringParameters ?? {}));
+  return cacheableAtTheEdge(await api.handlePath(event.rawPath ?? '', event.queryStringParameters ?? {}));
 }

@@ -41,6 +41,20 @@ export class QueryApi {
     this.now = options.now ?? Date.now;
   }
 
+  /** A request path as the browser sent it (`/api/query/<name>`, percent-encoded): 404 for any other path, 400 for bad encoding. */
+  async handlePath(path: string, query: Readonly<Record<string, string | undefined>>): Promise<ApiResponse> {
+    const match = /^\/api\/query\/([^/]+)$/.exec(path);
+    if (!match) return respond(404, { error: 'use /api/query/<name>' });
+    let name: string;
+    try {
+      name = decodeURIComponent(match[1]!);
+    } catch (error) {
+      if (error instanceof URIError) return respond(400, { error: 'the query name in the path is not valid percent-encoding: use /api/query/<name>, e.g. /api/query/kpis' });
+      throw error;
+    }
+    return this.handle(name, query);
+  }
+
   /** `name` is the last path segment (`/api/query/<name>`); `query` the decoded query string. */
   async handle(name: string, query: Readonly<Record<string, string | undefined>>): Promise<ApiResponse> {
     const now = this.now();

@@ -82,7 +82,7 @@ export class ShopperSimulator implements IterableIterator<SimulatedRecord> {
   private readonly inject: Required<InjectionRates>;
   private readonly heap: ActiveSession[] = [];
   private nextArrivalMs: number;
-  private readonly startTimeMs: number;
+  private startTimeMs: number;
   private sessionCount = 0;
   private emitted = 0;
   private readonly pendingDuplicates: { releaseAt: number; record: SimulatedRecord }[] = [];
@@ -119,6 +119,20 @@ export class ShopperSimulator implements IterableIterator<SimulatedRecord> {
 
   next(): IteratorResult<SimulatedRecord> {
     return { done: false, value: this.nextRecord() };
+  }
+
+  /**
+   * Moves everything still to come later by `ms`: the pending steps of every open
+   * session and the next arrival. A paced producer calls it after the warm-up walk
+   * (which takes real time at high rates), so events are sent when their time
+   * comes instead of in a burst of overdue ones.
+   */
+  delay(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError(`delay must be a non-negative number of ms, got ${ms}`);
+    this.admitArrivals(); // the warm-up walk, if it has not run yet
+    for (const session of this.heap) session.nextTimeMs += ms;
+    this.nextArrivalMs += ms;
+    this.startTimeMs += ms;
   }
 
   /** The simulated time of the next event, without consuming it. */

@@ -11,6 +11,8 @@ export const PRICES = {
   s3PutPer1000: 0.005,
   s3GetPer1000: 0.0004,
   athenaPerTb: 5,
+  /** Lambda gives a function one full vCPU at this much memory, and a proportional share below it. */
+  lambdaMbPerVcpu: 1769,
   /** Athena bills at least 10 MB per query. */
   athenaMinimumBytesPerQuery: 10 * 2 ** 20,
   firehoseIngestPerGb: 0.029,
@@ -23,7 +25,7 @@ export const PRICES = {
 export interface CostInputs {
   /** Average JSON event size (measured: the producer benchmark's payloads). */
   readonly eventBytes: number;
-  /** Consumer core throughput (measured: the handler benchmark). */
+  /** Consumer core throughput on one full core (measured: the handler benchmark). */
   readonly handlerEventsPerSecond: number;
   /** Records per invocation: full batches at steady volume. */
   readonly batchSize: number;
@@ -56,7 +58,8 @@ const GB = 2 ** 30;
 export function costPerMillionEvents(inputs: CostInputs): CostModel {
   const events = 1e6;
   const invocations = events / inputs.batchSize;
-  const secondsPerInvocation = inputs.batchSize / inputs.handlerEventsPerSecond + inputs.invocationOverheadSeconds;
+  const vcpuShare = Math.min(1, inputs.lambdaMemoryMb / PRICES.lambdaMbPerVcpu);
+  const secondsPerInvocation = inputs.batchSize / (inputs.handlerEventsPerSecond * vcpuShare) + inputs.invocationOverheadSeconds;
   const gbSeconds = invocations * secondsPerInvocation * (inputs.lambdaMemoryMb / 1024);
   const lambdaDollars = gbSeconds * PRICES.lambdaArmPerGbSecond + invocations * PRICES.lambdaPerRequest;
   const logRequests = invocations * inputs.partitionsPerBatch;

@@ -52,7 +52,8 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
     const pipeline = await benchPipeline(bench, { rates: [5_000, 10_000, 20_000, 30_000, 40_000, 60_000], stepSeconds, freshnessRate: 5_000, freshnessSeconds: 60 }, log);
 
     const cost = costPerMillionEvents({
-      eventBytes: producer.averageRecordBytes,
+      // The handler bench's batch is a steady-state mix (warm start); the producer's payload file starts cold.
+      eventBytes: handler.batchBytes / handler.records,
       handlerEventsPerSecond: handler.coreEventsPerSecond,
       batchSize: 10_000,
       lambdaMemoryMb: CLOUD_CONSUMER_MEMORY_MB,

@@ -4,8 +4,7 @@
  * handler, MinIO, and the dashboard's own lake sync into DuckDB.
  *
  * The producer starts warm (the sessions a running shop has open), so it is at
- * its rate from the start; the warm-up walk blocks it for about a quarter of a
- * second per 1,000 events/s, after which it sends the events that came due meanwhile.
+ * its rate from the first second; the warm-up walk happens before its clock starts.
  *
  * - Sustained rate: a ladder of flat producing rates, each held for a while;
  *   a rate is kept up with when the producer reaches it and the consumer has
@@ -117,7 +116,7 @@ async function measureFreshness(config: LocalConfig, rate: number, seconds: numb
   try {
     // Everything already in the lake is old news: only rows loaded from now on are measured.
     let seenRowId = Number((await lake.run('SELECT coalesce(max(rowid), -1) AS r FROM lake_events'))[0]?.r);
-    // Events of the first seconds are sent late, in a burst, after the warm-up walk: not measured.
+    // The first seconds are left out: the runner and the sync loop settle in.
     const measureFrom = Date.now() + FRESHNESS_SETTLE_MS;
     let producing = true;
     const producer = produce({ bootstrapServers: [bootstrapServers(config)], topic: config.topic, rate, dailyCurve: false, durationSeconds: seconds, seed }).finally(

@@ -176,6 +176,11 @@ export function acceptsConnections(address: string): Promise<boolean> {
   const separator = address.lastIndexOf(':');
   return new Promise((resolve) => {
     const socket = connect({ host: address.slice(0, separator), port: Number(address.slice(separator + 1)) });
+    // A host that drops packets would otherwise hold every caller for the OS connect timeout (minutes).
+    socket.setTimeout(2_000, () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);

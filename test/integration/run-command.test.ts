@@ -32,12 +32,20 @@ const config = loadConfig({
 });
 const quiet = () => undefined;
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the CLI; `interruptWhen` sends one SIGINT (Ctrl-C) once stderr shows that text, after 3 s. */
+function cli(args: string[], interruptWhen?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...configEnv(config) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
+  let interrupted = false;
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (interruptWhen && !interrupted && stderr.includes(interruptWhen)) {
+      interrupted = true;
+      setTimeout(() => child.kill('SIGINT'), 3_000);
+    }
+  });
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
@@ -67,9 +75,11 @@ describe('clickstream run', () => {
     await nothingRunning();
   });
 
-  it('resumes on a second run: the lake ends with every acknowledged event of both runs exactly once', async () => {
-    const run = await cli(['run', '--duration', '6', '--rate', '1500', '--flat', '--seed', '202']);
+  it('resumes on a second run stopped with Ctrl-C: the lake ends with every acknowledged event of both runs exactly once', async () => {
+    const run = await cli(['run', '--rate', '1500', '--flat', '--seed', '202'], 'producing to');
     expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('stopping: sending what is in flight');
+    expect(run.stderr).toMatch(/stopped dashboard, consumer, kafka, and minio/);
     sent.push(sentIn(run.stdout));
     await nothingRunning();
 

@@ -14,10 +14,13 @@ describe('cost model', () => {
 
   it('prices the consumer from invocations, GB-seconds and S3 requests', () => {
     const model = costPerMillionEvents(inputs);
-    // 100 invocations × (0.1 s core + 0.2 s) × 1 GB = 30 GB-s.
+    // 1,024 MB is 1024/1769 of a vCPU, so the 0.1 s of core work takes 0.1 × 1769/1024 s; plus 0.2 s; × 1 GB × 100.
+    const gbSeconds = 100 * (0.1 * (1769 / 1024) + 0.2);
     expect(model.consumer.invocations).toBe(100);
-    expect(model.consumer.gbSeconds).toBeCloseTo(30, 9);
-    expect(model.consumer.lambdaDollars).toBeCloseTo(30 * 0.0000133334 + 100 * 0.2e-6, 12);
+    expect(model.consumer.gbSeconds).toBeCloseTo(gbSeconds, 9);
+    expect(model.consumer.lambdaDollars).toBeCloseTo(gbSeconds * 0.0000133334 + 100 * 0.2e-6, 12);
+    // At 1,769 MB and above the function has a whole vCPU.
+    expect(costPerMillionEvents({ ...inputs, lambdaMemoryMb: 3538 }).consumer.gbSeconds).toBeCloseTo(100 * (0.1 + 0.2) * (3538 / 1024), 9);
     // 500 files + 600 write-log PUTs, and 600 write-log GETs.
     expect(model.consumer.s3Requests).toBe(1_700);
     expect(model.consumer.s3Dollars).toBeCloseTo((1_100 * 0.005 + 600 * 0.0004) / 1000, 12);

@@ -65,23 +65,48 @@ describe('DuckDbLake', () => {
 
       // A new file with 10 events already held and 20 new ones: only the new ones are appended.
       await writeFile(`${HOUR}/c.parquet`, EVENTS.slice(90, 120));
-      expect(await lake.refresh()).toEqual({ rebuiltHours: 0, appendedFiles: 1 });
+      expect(await lake.refresh()).toEqual({ rebuiltHours: 0, appendedFiles: 1, failedHours: [] });
       expect(await tableIds(lake)).toEqual(ids(0, 120).sort());
 
       // a.parquet replaced by a smaller file: its other rows leave, b's copies of 40..59 stay.
       await writeFile(`${HOUR}/a.parquet`, EVENTS.slice(0, 10));
-      expect(await lake.refresh()).toEqual({ rebuiltHours: 1, appendedFiles: 0 });
+      expect(await lake.refresh()).toEqual({ rebuiltHours: 1, appendedFiles: 0, failedHours: [] });
       expect(await tableIds(lake)).toEqual([...ids(0, 10), ...ids(40, 120)].sort());
 
       // b.parquet removed: 90..99 stay because c holds them too.
       rmSync(join(dir, HOUR, 'b.parquet'));
-      expect(await lake.refresh()).toEqual({ rebuiltHours: 1, appendedFiles: 0 });
+      expect(await lake.refresh()).toEqual({ rebuiltHours: 1, appendedFiles: 0, failedHours: [] });
       expect(await tableIds(lake)).toEqual([...ids(0, 10), ...ids(90, 120)].sort());
 
       // Nothing changed: nothing is read again.
-      expect(await lake.refresh()).toEqual({ rebuiltHours: 0, appendedFiles: 0 });
+      expect(await lake.refresh()).toEqual({ rebuiltHours: 0, appendedFiles: 0, failedHours: [] });
     } finally {
       lake.close();
+    }
+  });
+
+  it('holds back only the hour of a file it cannot read, and loads it once the file is whole', async () => {
+    const dir2 = mkdtempSync(join(tmpdir(), "clickstream-duckdb-o'damaged-")); // a quote in the path, too
+    const hour11 = 'events/year=2026/month=11/day=23/hour=11';
+    const save = dir;
+    dir = dir2;
+    try {
+      await writeFile(`${HOUR}/good.parquet`, EVENTS.slice(0, 30));
+      mkdirSync(join(dir2, hour11), { recursive: true });
+      writeFileSync(join(dir2, hour11, 'torn.parquet'), 'not parquet');
+      const lake = await DuckDbLake.open(dir2);
+      try {
+        expect(await tableIds(lake)).toEqual(ids(0, 30).sort());
+        expect((await lake.refresh()).failedHours).toEqual(['year=2026/month=11/day=23/hour=11']);
+        await writeFile(`${hour11}/torn.parquet`, EVENTS.slice(140, 150));
+        expect(await lake.refresh()).toEqual({ rebuiltHours: 0, appendedFiles: 1, failedHours: [] });
+        expect(await tableIds(lake)).toEqual([...ids(0, 30), ...ids(140, 150)].sort());
+      } finally {
+        lake.close();
+      }
+    } finally {
+      dir = save;
+      rmSync(dir2, { recursive: true, force: true });
     }
   });
 

@@ -121,6 +121,19 @@ describe('ShopperSimulator', () => {
     expect(Math.min(...take(1_000, { warmStart: true }).map((r) => r.event!.event_time))).toBeGreaterThanOrEqual(START);
   });
 
+  it('delay() moves every event still to come later by exactly that much, keeping the sequence', () => {
+    const options = { seed: 8, startTimeMs: START, eventsPerSecond: 50, dailyCurve: false, warmStart: true };
+    const plain = new ShopperSimulator(options);
+    const delayed = new ShopperSimulator(options);
+    delayed.delay(7_000);
+    for (let i = 0; i < 2_000; i++) {
+      const [a, b] = [plain.nextRecord().event!, delayed.nextRecord().event!];
+      expect(b.event_time - a.event_time).toBe(7_000);
+      expect(b.event_id).toBe(a.event_id);
+    }
+    expect(() => delayed.delay(-1)).toThrow(/non-negative/);
+  });
+
   it('follows the daily traffic curve', () => {
     const events = take(86_400, { eventsPerSecond: 1, dailyCurve: true }).map((r) => r.event!);
     const perHour = new Array<number>(24).fill(0);

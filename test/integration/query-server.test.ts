@@ -1,0 +1,46 @@
+/**
+ * The local dashboard server's HTTP surface, against the one the integration
+ * setup started: only named queries, clear 400s, no file outside the site.
+ */
+import { request } from 'node:http';
+import { describe, expect, inject, it } from 'vitest';
+
+const config = inject('config');
+
+/** A raw request, so the path reaches the server exactly as written (fetch would normalise `..`). */
+function get(path: string, method = 'GET'): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: config.dashboardPort, path, method }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('local query server', () => {
+  it('answers a named query with JSON and a strict content security policy', async () => {
+    const response = await get('/api/query/kpis');
+    expect(response.status).toBe(200);
+    expect((JSON.parse(response.body) as { query: string }).query).toBe('kpis');
+    expect(String(response.headers['content-security-policy'])).toContain("default-src 'self'");
+  });
+
+  it.each([
+    ['/api/query/%E0%A4%A', 400, /not valid percent-encoding/],
+    ['/api/query/drop_tables', 400, /unknown query "drop_tables": use one of kpis/],
+    ['/api/query/kpis?from=yesterday', 400, /from must be/],
+    ['/../../../etc/passwd', 404, /not found/],
+    ['/%2e%2e/%2e%2e/etc/passwd', 404, /not found/],
+  ])('answers %s with %d and a reason', async (path, status, reason) => {
+    const response = await get(path);
+    expect(response.status).toBe(status);
+    expect(response.body).toMatch(reason);
+  });
+
+  it('refuses anything but GET and HEAD', async () => {
+    expect((await get('/api/query/kpis', 'POST')).status).toBe(405);
+  });
+});
