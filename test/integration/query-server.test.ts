@@ -30,7 +30,7 @@ describe('local query server', () => {
 
   it.each([
     ['/api/query/%E0%A4%A', 400, /not valid percent-encoding/],
-    ['/api/query/drop_tables', 400, /unknown query "drop_tables": use one of kpis/],
+    ['/api/query/drop_tables', 400, /unknown query .{1,2}drop_tables.{1,2}: use one of kpis/],
     ['/api/query/kpis?from=yesterday', 400, /from must be/],
     ['/../../../etc/passwd', 404, /not found/],
     ['/%2e%2e/%2e%2e/etc/passwd', 404, /not found/],
