@@ -55,7 +55,8 @@ export function parseShare(flag: string, value: string | undefined): number {
   return share;
 }
 
-const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
+/** A count for people: rounded, with thousands separators. */
+export const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export function formatProgress(p: ProduceProgress): string {
   const parts = [`sent ${thousands(p.sent)}`, `${thousands(p.eventsPerSecond)}/s`, `errors ${thousands(p.errors)}`, `${Math.floor(p.elapsedSeconds)}s`];

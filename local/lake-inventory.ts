@@ -5,9 +5,10 @@
  * fetched with one range request each and remembered by ETag, so a long-lived
  * inventory (the run command's status line) reads each file once.
  */
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parquetMetadataAsync, type AsyncBuffer } from 'hyparquet';
 import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
+import { listObjects, mapConcurrently, type ListedObject } from './s3-objects.ts';
 
 
 export interface LakeInventory {
@@ -57,18 +58,11 @@ export class LakeInventoryReader {
     };
   }
 
-  private async list(prefix: string, extension: string): Promise<{ key: string; etag: string; size: number }[]> {
-    const objects: { key: string; etag: string; size: number }[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const o of page.Contents ?? []) if (o.Key?.endsWith(extension) && o.ETag) objects.push({ key: o.Key, etag: o.ETag, size: o.Size ?? 0 });
-      token = page.NextContinuationToken;
-    } while (token);
-    return objects;
+  private async list(prefix: string, extension: string): Promise<ListedObject[]> {
+    return (await listObjects(this.s3, this.bucket, prefix)).filter((o) => o.key.endsWith(extension));
   }
 
-  private async factsOf(object: { key: string; etag: string; size: number }): Promise<FileFacts> {
+  private async factsOf(object: ListedObject): Promise<FileFacts> {
     const known = this.facts.get(object.key);
     if (known?.etag === object.etag) return known;
     const facts = object.key.endsWith('.parquet') ? await this.parquetFacts(object) : await this.jsonLinesFacts(object);
@@ -76,7 +70,7 @@ export class LakeInventoryReader {
     return facts;
   }
 
-  private async parquetFacts(object: { key: string; etag: string; size: number }): Promise<FileFacts> {
+  private async parquetFacts(object: ListedObject): Promise<FileFacts> {
     const file: AsyncBuffer = {
       byteLength: object.size,
       slice: async (start, end) => {
@@ -98,7 +92,7 @@ export class LakeInventoryReader {
     return { etag: object.etag, rows: Number(metadata.num_rows), newestEventTimeMs: columnMax('event_time'), newestIngestTimeMs: columnMax('ingest_time') };
   }
 
-  private async jsonLinesFacts(object: { key: string; etag: string }): Promise<FileFacts> {
+  private async jsonLinesFacts(object: ListedObject): Promise<FileFacts> {
     const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: object.key, IfMatch: object.etag }));
     const text = await response.Body!.transformToString();
     return { etag: object.etag, rows: text.split('\n').filter((line) => line.trim() !== '').length, newestEventTimeMs: null, newestIngestTimeMs: null };
@@ -107,17 +101,4 @@ export class LakeInventoryReader {
 
 function newest(values: readonly (number | null)[]): number | null {
   return values.reduce<number | null>((max, v) => (v !== null && (max === null || v > max) ? v : max), null);
-}
-
-async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
 }

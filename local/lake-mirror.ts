@@ -7,7 +7,8 @@
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listObjects, mapConcurrently } from './s3-objects.ts';
 
 export interface SyncResult {
   readonly objects: number;
@@ -28,19 +29,12 @@ export class LakeMirror {
 
   async sync(): Promise<SyncResult> {
     const listed = new Map<string, string>();
-    for (const prefix of this.prefixes) {
-      let token: string | undefined;
-      do {
-        const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
-        for (const o of page.Contents ?? []) if (o.Key && o.ETag) listed.set(o.Key, o.ETag);
-        token = page.NextContinuationToken;
-      } while (token);
-    }
+    for (const prefix of this.prefixes) for (const o of await listObjects(this.s3, this.bucket, prefix)) listed.set(o.key, o.etag);
 
     let fetched = 0;
     let bytesFetched = 0;
     const changed = [...listed].filter(([key, etag]) => this.etags.get(key) !== etag);
-    await inBatches(changed, 16, async ([key, etag]) => {
+    await mapConcurrently(changed, 16, async ([key, etag]) => {
       const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       const body = await response.Body!.transformToByteArray();
       const file = join(this.directory, key);
@@ -63,8 +57,4 @@ export class LakeMirror {
     }
     return { objects: listed.size, fetched, removed, bytesFetched };
   }
-}
-
-async function inBatches<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += concurrency) await Promise.all(items.slice(i, i + concurrency).map(work));
 }

@@ -4,6 +4,7 @@
  * it; the run command's status line is drawn from it.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { thousands } from './cli-options.ts';
 import type { LocalConfig } from './config.ts';
 import { pipelineLag, type PartitionLag } from './consumer-lag.ts';
 import { LakeInventoryReader, type LakeInventory } from './lake-inventory.ts';
@@ -80,8 +81,6 @@ export function lakeStatus(bucket: string, inventory: LakeInventory, nowMs: numb
   const freshnessSeconds = inventory.newestEventTimeMs === null ? null : Math.max(0, (nowMs - inventory.newestEventTimeMs) / 1000);
   return { bucket, ...inventory, freshnessSeconds };
 }
-
-const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** The run command's status line: events/s produced (from the producer), then what the pipeline shows. */
 export function formatStatusLine(producedPerSecond: number, s: PipelineStatus | undefined): string {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { configEnv, loadConfig, type LocalConfig } from '../config.ts';
-import { parseCount, parseFlags } from '../cli-options.ts';
+import { parseCount, parseFlags, thousands as n } from '../cli-options.ts';
 import { KAFKA_VERSION } from '../services/kafka.ts';
 import { down, up } from '../services/stack.ts';
 import { columnsRead } from '../../lambdas/query/columns-read.ts';
@@ -20,7 +20,6 @@ import { benchHandler } from './handler-bench.ts';
 import { benchPipeline } from './pipeline-bench.ts';
 import { benchProducer } from './producer-bench.ts';
 
-const n = (x: number) => Math.round(x).toLocaleString('en-US');
 const BENCH_PORTS = { CLICKSTREAM_KAFKA_PORT: '49092', CLICKSTREAM_KAFKA_CONTROLLER_PORT: '49093', CLICKSTREAM_MINIO_PORT: '49000', CLICKSTREAM_DASHBOARD_PORT: '48080' };
 /** The consumer function's memory in the CDK stack (lib/consumer.ts default). */
 const CLOUD_CONSUMER_MEMORY_MB = 1024;
