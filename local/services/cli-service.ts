@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configEnv, type LocalConfig } from '../config.ts';
 import { UserError } from '../errors.ts';
-import { logTail, runningPid, startDetached, waitFor, type ManagedProcess } from './process.ts';
+import { logTail, readyOrStopped, runningPid, startDetached, waitFor, type ManagedProcess } from './process.ts';
 
 const CLI = fileURLToPath(new URL('../bin/clickstream.mjs', import.meta.url));
 
@@ -24,12 +24,15 @@ export async function startCliService(
   ready: (pid: number) => boolean | Promise<boolean>,
 ): Promise<void> {
   const pid = startDetached(proc, process.execPath, [CLI, command, '--instance', config.stateDir], { env: { ...process.env, ...configEnv(config) } });
-  await waitFor(
-    async () => {
-      if (runningPid(proc) === undefined) throw new UserError(`the ${proc.name} exited during startup; see ${proc.logFile}: ${logTail(proc.logFile)}`);
-      return ready(pid);
-    },
-    60_000,
-    () => `the ${proc.name} did not start within 60s; see ${proc.logFile}`,
+  await readyOrStopped(
+    proc,
+    waitFor(
+      async () => {
+        if (runningPid(proc) === undefined) throw new UserError(`the ${proc.name} exited during startup; see ${proc.logFile}: ${logTail(proc.logFile)}`);
+        return ready(pid);
+      },
+      60_000,
+      () => `the ${proc.name} did not start within 60s; see ${proc.logFile}`,
+    ),
   );
 }

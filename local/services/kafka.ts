@@ -14,6 +14,7 @@ import { javaCommand, requireCommand, requireJava } from './prerequisites.ts';
 import {
   assertPortFree,
   logTail,
+  readyOrStopped,
   runCommand,
   runningPid,
   type CommandResult,
@@ -136,7 +137,7 @@ export async function startKafka(config: LocalConfig, log: (line: string) => voi
   }
 
   startDetached(proc, javaCommand(), [...JVM_OPTIONS, ...javaArgs(libs, logsDir, 'server.log'), 'kafka.Kafka', proc.marker]);
-  await waitForKafka(config, proc, 90_000);
+  await readyOrStopped(proc, waitForKafka(config, proc, 90_000));
   return true;
 }
 

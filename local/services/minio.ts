@@ -10,7 +10,7 @@ import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/clien
 import type { LocalConfig } from '../config.ts';
 import { UserError } from '../errors.ts';
 import { requireGo } from './prerequisites.ts';
-import { assertPortFree, logTail, runCommand, runningPid, startDetached, stopProcess, waitFor, type ManagedProcess } from './process.ts';
+import { assertPortFree, logTail, readyOrStopped, runCommand, runningPid, startDetached, stopProcess, waitFor, type ManagedProcess } from './process.ts';
 
 /** MinIO publishes no semver tags, so its Go module is pinned by pseudo-version (the 2026-02-12 commit). */
 export const MINIO_MODULE = 'github.com/minio/minio';
@@ -109,7 +109,7 @@ export async function startMinio(config: LocalConfig, log: (line: string) => voi
       MINIO_UPDATE: 'off',
     },
   });
-  await waitForMinio(config, proc, 60_000);
+  await readyOrStopped(proc, waitForMinio(config, proc, 60_000));
   return true;
 }
 

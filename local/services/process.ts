@@ -57,6 +57,20 @@ export function startDetached(proc: ManagedProcess, command: string, args: strin
 }
 
 /** SIGTERM, then SIGKILL after the grace period. Returns true if something was stopped. */
+/**
+ * Waits for a process just started to become ready; if it does not (it exited, or
+ * the wait timed out), stops it before passing the error on, so a failed start
+ * leaves nothing running that a later start would mistake for a healthy service.
+ */
+export async function readyOrStopped(proc: ManagedProcess, ready: Promise<void>): Promise<void> {
+  try {
+    await ready;
+  } catch (error) {
+    await stopProcess(proc, 10_000);
+    throw error;
+  }
+}
+
 export async function stopProcess(proc: ManagedProcess, graceMs: number): Promise<boolean> {
   const pid = runningPid(proc);
   if (pid === undefined) return false;
