@@ -1,8 +1,13 @@
-/** Bundles the Lambda handlers with esbuild into dist/, the artifact the local runner invokes. */
-import { copyFileSync, mkdirSync } from 'node:fs';
+/**
+ * Bundles the Lambda handlers with esbuild into dist/, the artifact the local
+ * runner invokes, and the dashboard. Every file is written aside and renamed
+ * into place, so a process importing a bundle while another pipeline rebuilds it
+ * (two starts at once share dist/) never reads half a file.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { DASHBOARD_BUNDLE, LAMBDA_ASSETS, LAMBDA_BUNDLE_OPTIONS, LAMBDA_ENTRY_POINTS, type LambdaName } from '../lambdas/bundle-options.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -11,13 +16,24 @@ export function bundlePath(name: LambdaName): string {
   return join(ROOT, 'dist', 'lambdas', name, 'index.mjs');
 }
 
+function writeInPlace(path: string, contents: Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const aside = `${path}.${process.pid}.part`;
+  writeFileSync(aside, contents);
+  renameSync(aside, path);
+}
+
+async function buildInPlace(options: BuildOptions): Promise<void> {
+  const result = await build({ ...options, write: false });
+  for (const file of result.outputFiles ?? []) writeInPlace(file.path, file.contents);
+}
+
 export async function bundleLambda(name: LambdaName): Promise<string> {
   const outfile = bundlePath(name);
-  await build({ ...LAMBDA_BUNDLE_OPTIONS, entryPoints: [join(ROOT, LAMBDA_ENTRY_POINTS[name])], outfile });
   for (const asset of LAMBDA_ASSETS[name]) {
-    const source = join(ROOT, 'node_modules', asset.package, asset.file);
-    copyFileSync(source, join(dirname(outfile), asset.file.split('/').pop()!));
+    writeInPlace(join(dirname(outfile), asset.file.split('/').pop()!), readFileSync(join(ROOT, 'node_modules', asset.package, asset.file)));
   }
+  await buildInPlace({ ...LAMBDA_BUNDLE_OPTIONS, entryPoints: [join(ROOT, LAMBDA_ENTRY_POINTS[name])], outfile });
   return outfile;
 }
 
@@ -28,8 +44,7 @@ export function dashboardDirectory(): string {
 
 export async function bundleDashboard(): Promise<string> {
   const out = dashboardDirectory();
-  mkdirSync(out, { recursive: true });
-  await build({ ...DASHBOARD_BUNDLE.options, entryPoints: [join(ROOT, DASHBOARD_BUNDLE.entryPoint)], outfile: join(out, DASHBOARD_BUNDLE.outfileName) });
-  for (const file of DASHBOARD_BUNDLE.staticFiles) copyFileSync(join(ROOT, file), join(out, basename(file)));
+  await buildInPlace({ ...DASHBOARD_BUNDLE.options, entryPoints: [join(ROOT, DASHBOARD_BUNDLE.entryPoint)], outfile: join(out, DASHBOARD_BUNDLE.outfileName) });
+  for (const file of DASHBOARD_BUNDLE.staticFiles) writeInPlace(join(out, basename(file)), readFileSync(join(ROOT, file)));
   return out;
 }

@@ -159,13 +159,23 @@ export async function stopKafka(config: LocalConfig): Promise<boolean> {
   return config.externalKafka ? false : stopProcess(kafkaProcess(config), 30_000);
 }
 
-/** Creates the events topic if it is missing. */
+/**
+ * Creates the events topic if it is missing. An existing topic (say, on a given
+ * broker) must have the partitions the config names: lag and the caught-up check
+ * read exactly those.
+ */
 export async function ensureTopic(config: LocalConfig): Promise<void> {
   const admin = new Admin({ clientId: 'clickstream-setup', bootstrapBrokers: [bootstrapServers(config)], retries: 10, retryDelay: 500 });
   try {
     const topics = await admin.listTopics();
     if (!topics.includes(config.topic)) {
       await admin.createTopics({ topics: [config.topic], partitions: config.partitions, replicas: 1 });
+      return;
+    }
+    const metadata = await admin.metadata({ topics: [config.topic] });
+    const partitions = metadata.topics.get(config.topic)?.partitionsCount;
+    if (partitions !== undefined && partitions !== config.partitions) {
+      throw new UserError(`topic ${config.topic} has ${partitions} partitions, but CLICKSTREAM_PARTITIONS is ${config.partitions}: set CLICKSTREAM_PARTITIONS=${partitions}`);
     }
   } finally {
     await admin.close();

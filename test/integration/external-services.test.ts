@@ -76,7 +76,7 @@ describe('services given by the environment', () => {
     }
   });
 
-  it('says which given service does not answer, and starts nothing', async () => {
+  it('says which given service does not answer, or which setting does not fit it, and starts nothing', async () => {
     const noBroker = externalConfig({ CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:1' });
     await expect(up(noBroker, quiet)).rejects.toThrow(
       'no Kafka answers on 127.0.0.1:1 (CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS): start it, or unset the variable to let clickstream start its own broker',
@@ -84,5 +84,11 @@ describe('services given by the environment', () => {
     const wrongSecret = externalConfig({ CLICKSTREAM_S3_SECRET_ACCESS_KEY: 'not-the-secret' });
     await expect(up(wrongSecret, quiet)).rejects.toThrow(/^the S3 store at http:\/\/127\.0\.0\.1:\d+ \(CLICKSTREAM_S3_ENDPOINT\) cannot be used: the credentials were refused/);
     expect((await status(wrongSecret)).filter((s) => s.name === 'consumer' || s.name === 'dashboard').some((s) => s.running)).toBe(false);
+    // The shared topic has the shared config's partitions; a pipeline that expects another count is told.
+    const otherCount = externalConfig({ CLICKSTREAM_PARTITIONS: String(shared.partitions + 2) });
+    await expect(up(otherCount, quiet)).rejects.toThrow(
+      `topic ${shared.topic} has ${shared.partitions} partitions, but CLICKSTREAM_PARTITIONS is ${shared.partitions + 2}: set CLICKSTREAM_PARTITIONS=${shared.partitions}`,
+    );
+    expect((await status(otherCount)).some((s) => (s.name === 'consumer' || s.name === 'dashboard') && s.running)).toBe(false);
   });
 });
