@@ -11,7 +11,7 @@ import { waitForCaughtUp } from './consumer-lag.ts';
 import { produce, type ProduceProgress } from './produce.ts';
 import type { InjectionRates } from '../lambdas/simulator/simulator.ts';
 import { trafficAt } from '../lambdas/simulator/traffic-curve.ts';
-import { acceptsConnections, bootstrapServers } from './services/kafka.ts';
+import { bootstrapServers, requireBroker } from './services/kafka.ts';
 import { localS3Client, minioCredentialsFile, s3Endpoint } from './services/minio.ts';
 import { formatStatusLine, PipelineStatusReader, type PipelineStatus } from './pipeline-status.ts';
 import { consumerProcess } from './services/consumer.ts';
@@ -161,9 +161,7 @@ function produceSettings(args: string[]): ProduceSettings {
  */
 async function cmdProduce(settings: ProduceSettings, config: LocalConfig, statusLine: (p: ProduceProgress) => string = formatProgress, stop?: AbortSignal): Promise<number> {
   const { rate, seed } = settings;
-  if (!(await acceptsConnections(bootstrapServers(config)))) {
-    throw new UserError(`no Kafka broker answers on ${bootstrapServers(config)}: start one with \`npx clickstream up\``);
-  }
+  await requireBroker(config);
 
   const controller = new AbortController();
   const onSignal = () => {

@@ -8,17 +8,14 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { LocalConfig } from './config.ts';
 import { bundleLambda } from './bundle.ts';
 import { EventSourceRunner, type Handler } from './event-source-runner.ts';
-import { UserError } from './errors.ts';
-import { acceptsConnections, bootstrapServers } from './services/kafka.ts';
+import { bootstrapServers, requireBroker } from './services/kafka.ts';
 import { localS3Client } from './services/minio.ts';
 import { handlerEnv, writeConsumerStatus } from './services/consumer.ts';
 import { untilStopSignal } from './services/process.ts';
 
 export async function runConsumer(config: LocalConfig): Promise<number> {
   const env = handlerEnv(config);
-  if (!(await acceptsConnections(bootstrapServers(config)))) {
-    throw new UserError(`no Kafka broker answers on ${bootstrapServers(config)}: start one with \`npx clickstream up\``);
-  }
+  await requireBroker(config);
   // The handler reads its settings from the environment, as it does in Lambda. Any other
   // AWS settings of the user's shell (a session token, a profile) must not reach MinIO.
   for (const key of Object.keys(process.env)) if (key.startsWith('AWS_') && !key.startsWith('AWS_SDK_JS_')) delete process.env[key];

@@ -182,6 +182,13 @@ export async function ensureTopic(config: LocalConfig): Promise<void> {
   }
 }
 
+/** Stops a command that needs the broker with one line when none answers. */
+export async function requireBroker(config: LocalConfig): Promise<void> {
+  if (!(await acceptsConnections(bootstrapServers(config)))) {
+    throw new UserError(`no Kafka broker answers on ${bootstrapServers(config)}: start one with \`npx clickstream up\``);
+  }
+}
+
 /** Whether something accepts TCP connections at host:port. */
 export function acceptsConnections(address: string): Promise<boolean> {
   const separator = address.lastIndexOf(':');

@@ -138,13 +138,18 @@ export async function stopMinio(config: LocalConfig): Promise<boolean> {
   return config.externalS3 ? false : stopProcess(minioProcess(config), 15_000);
 }
 
+/** The HTTP status of a failed S3 call, if it got that far. */
+export function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
 /** Creates the lake bucket if it is missing (private: MinIO buckets have no anonymous access by default). */
 export async function ensureBucket(config: LocalConfig): Promise<void> {
   const s3 = localS3Client(config);
   try {
     await s3.send(new HeadBucketCommand({ Bucket: config.bucket }));
   } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const status = httpStatus(error);
     if (status === 404) {
       await s3.send(new CreateBucketCommand({ Bucket: config.bucket }));
     } else if (config.externalS3) {

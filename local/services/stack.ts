@@ -2,7 +2,7 @@
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { LocalConfig } from '../config.ts';
 import { acceptsConnections, bootstrapServers, ensureTopic, kafkaProcess, startKafka, stopKafka } from './kafka.ts';
-import { ensureBucket, localS3Client, minioProcess, minioReady, s3Endpoint, startMinio, stopMinio } from './minio.ts';
+import { ensureBucket, httpStatus, localS3Client, minioProcess, minioReady, s3Endpoint, startMinio, stopMinio } from './minio.ts';
 import { consumerProcess, readConsumerStatus, startConsumer, stopConsumer } from './consumer.ts';
 import { dashboardProcess, dashboardReady, dashboardUrl, startDashboard, stopDashboard } from './dashboard.ts';
 import { runningPid } from './process.ts';
@@ -100,7 +100,7 @@ async function s3Answers(config: LocalConfig): Promise<boolean> {
     await s3.send(new HeadBucketCommand({ Bucket: config.bucket }));
     return true;
   } catch (error) {
-    return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
+    return httpStatus(error) === 404;
   } finally {
     s3.destroy();
   }
