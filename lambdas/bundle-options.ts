@@ -38,6 +38,10 @@ export const LAMBDA_BUNDLE_OPTIONS = {
       'const __dirname = __pathDirname(__filename);',
     ].join(' '),
   },
+  // @platformatic/kafka's helper reads ../dist/native.wasm beside its own file when it
+  // loads, which is not there once bundled (in Lambda: ENOENT /var/dist/native.wasm);
+  // its `bundled` entry carries the same wasm inline.
+  alias: { '@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled' },
   logLevel: 'warning',
 } as const;
 

@@ -71,6 +71,7 @@ export class ClickstreamFunction extends Construct {
         sourceMapMode: SourceMapMode.DEFAULT,
         banner: LAMBDA_BUNDLE_OPTIONS.banner.js,
         logLevel: LogLevel.WARNING,
+        esbuildArgs: Object.fromEntries(Object.entries(LAMBDA_BUNDLE_OPTIONS.alias).map(([from, to]) => [`--alias:${from}`, to])),
         // The same artifact as the local runtime: the SDK is bundled, not taken from the runtime.
         externalModules: [],
         commandHooks: {
