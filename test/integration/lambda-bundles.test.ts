@@ -1,0 +1,142 @@
+/**
+ * Every Lambda bundle as CDK ships it. The stack is synthesized (NodejsFunction's
+ * own esbuild run with the house options), and each function's asset directory is
+ * imported in a fresh Node process, with only the environment Lambda would give it,
+ * and its handler invoked there against the real broker and the real MinIO. A bundle
+ * that throws when it loads (as the simulator's once did in Lambda, reading a wasm
+ * file from beside a module that was no longer there) fails here.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ClickstreamStack } from '../../lib/clickstream-stack.ts';
+import { handlerEnv } from '../../local/services/consumer.ts';
+import { bootstrapServers } from '../../local/services/kafka.ts';
+import { localS3Client } from '../../local/services/minio.ts';
+import { testApp } from '../infra/synth.ts';
+import { consumeWithJavaClient } from './helpers.ts';
+
+const config = inject('config');
+const s3 = localS3Client(config);
+
+/** Imports the bundle and calls its handler once; prints the result or the error as one JSON line. */
+const INVOKE = `
+const [file, event] = process.argv.slice(1);
+try {
+  const { handler } = await import(file);
+  console.log(JSON.stringify({ result: await handler(JSON.parse(event)) }));
+} catch (error) {
+  console.log(JSON.stringify({ error: String(error?.message ?? error) }));
+}
+process.exit(0);
+`;
+
+interface Invocation {
+  readonly result?: unknown;
+  readonly error?: string;
+}
+
+/** Runs index.mjs of an asset directory in a new process whose working directory is the asset, as Lambda's /var/task is. */
+function invoke(assetDir: string, event: unknown, env: Record<string, string>): Promise<Invocation> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', INVOKE, join(assetDir, 'index.mjs'), JSON.stringify(event)],
+      // Lambda's runtime sets NODE_OPTIONS from the function's environment; nothing of this shell leaks in.
+      { cwd: assetDir, env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: '--enable-source-maps', ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const line = stdout.trim().split('\n').at(-1);
+        if (!line) return reject(new Error(`the bundle printed nothing (${error?.message ?? 'no error'}): ${stderr.slice(-800)}`));
+        resolve(JSON.parse(line) as Invocation);
+      },
+    );
+  });
+}
+
+let outdir: string;
+const assets: Record<'simulator' | 'consumer' | 'queryApi', string> = { simulator: '', consumer: '', queryApi: '' };
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'clickstream-bundles-'));
+  const app = testApp({ outdir });
+  const stack = new ClickstreamStack(app, 'Bundles', { ingest: 'kinesis' });
+  const assembly = app.synth();
+  const assetDir = (fn: NodejsFunction) => join(dirname(assembly.getStackArtifact(stack.artifactId).templateFullPath), (fn.node.findChild('Code') as Asset).assetPath);
+  assets.simulator = assetDir(stack.simulator!.handler.function);
+  assets.consumer = assetDir(stack.consumer.handler.function);
+  assets.queryApi = assetDir(stack.query!.api.function);
+}, 300_000);
+
+afterAll(() => {
+  s3.destroy();
+  rmSync(outdir, { recursive: true, force: true });
+});
+
+describe('the synthesized Lambda bundles, each imported in a fresh process and invoked', () => {
+  it('simulator: creates the topic and sends one scheduled minute of events to Kafka', async () => {
+    const topic = `bundle.${Math.random().toString(36).slice(2, 8)}`;
+    const env = {
+      CLICKSTREAM_EVENTS_PER_MINUTE: '120',
+      CLICKSTREAM_INGEST: 'kafka',
+      CLICKSTREAM_BOOTSTRAP_SERVERS: bootstrapServers(config),
+      CLICKSTREAM_TOPIC: topic,
+      CLICKSTREAM_CREATE_TOPIC_PARTITIONS: '3',
+      CLICKSTREAM_KAFKA_TLS: 'false',
+      CLICKSTREAM_KAFKA_AUTH: 'none',
+    };
+    const scheduled = { 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2026-12-03T06:01:00Z' };
+    const { result, error } = await invoke(assets.simulator, scheduled, env);
+    expect(error).toBeUndefined();
+    expect(result).toEqual({ sent: 120, minuteStart: '2026-12-03T06:00:00.000Z' });
+
+    // Kafka's own Java client reads what the bundle sent.
+    const records = await consumeWithJavaClient(config, topic, 120);
+    expect(records).toHaveLength(120);
+    const events = records.map((r) => JSON.parse(r.value) as { event_time: number; session_id: string });
+    for (const [i, e] of events.entries()) {
+      expect(e.event_time).toBeGreaterThanOrEqual(Date.parse('2026-12-03T06:00:00Z'));
+      // Sessions that start in the minute may run a little past it (as the unit test allows).
+      expect(e.event_time).toBeLessThan(Date.parse('2026-12-03T06:02:00Z'));
+      expect(records[i]!.key).toBe(e.session_id);
+    }
+  });
+
+  it('simulator: a missing setting is one clear error at import, not a crash later', async () => {
+    const { error } = await invoke(assets.simulator, {}, { CLICKSTREAM_INGEST: 'kinesis', CLICKSTREAM_EVENTS_PER_MINUTE: '10' });
+    expect(error).toMatch(/CLICKSTREAM_STREAM_NAME/);
+  });
+
+  it('consumer: writes a Kinesis batch as Parquet and quarantines its bad record', async () => {
+    const event = JSON.parse(readFileSync(new URL('../fixtures/kinesis-event.json', import.meta.url), 'utf8')) as { Records: { eventSourceARN: string }[] };
+    // A stream of its own, so the keys this test looks for are written by this invocation alone.
+    const stream = `bundle-${Math.random().toString(36).slice(2, 8)}`;
+    for (const record of event.Records) record.eventSourceARN = `arn:aws:kinesis:us-east-1:123456789012:stream/${stream}`;
+    const { result, error } = await invoke(assets.consumer, event, handlerEnv(config));
+    expect(error).toBeUndefined();
+    expect(result).toMatchObject({ records: 3, valid: 2, quarantined: 1 });
+    const keys = async (prefix: string) =>
+      ((await s3.send(new ListObjectsV2Command({ Bucket: config.bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!).filter((k) => k.includes(`/${stream}-`));
+    expect((await keys('events/year=2026/month=11/day=23/hour=20/')).filter((k) => k.endsWith('.parquet'))).toHaveLength(1);
+    expect((await keys('quarantine/')).filter((k) => k.endsWith('.jsonl'))).toHaveLength(1);
+  });
+
+  it('query API: answers a bad request with a 400 and its reason, and an unknown path with a 404', async () => {
+    const env = { CLICKSTREAM_GLUE_DATABASE: 'clickstream', CLICKSTREAM_ATHENA_WORKGROUP: 'clickstream_dashboard', AWS_REGION: 'us-east-1' };
+    const bad = await invoke(assets.queryApi, { rawPath: '/api/query/kpis', queryStringParameters: { device: 'watch' } }, env);
+    expect(bad.error).toBeUndefined();
+    expect(bad.result).toMatchObject({ statusCode: 400 });
+    expect(JSON.parse((bad.result as { body: string }).body)).toEqual({ error: 'device must be one of desktop, mobile, tablet, got "watch"' });
+    const unknown = await invoke(assets.queryApi, { rawPath: '/etc/passwd' }, env);
+    expect(unknown.result).toMatchObject({ statusCode: 404 });
+  });
+
+  it('query API: without its settings it says which are missing', async () => {
+    const { error } = await invoke(assets.queryApi, {}, {});
+    expect(error).toMatch(/CLICKSTREAM_GLUE_DATABASE and CLICKSTREAM_ATHENA_WORKGROUP must be set/);
+  });
+});
