@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: unit tests run anywhere; integration tests start (or reuse) the
-// real local Kafka broker and MinIO once per run through a global setup.
+// Three projects: unit tests run anywhere; integration tests start the real local
+// Kafka broker and MinIO once per run through a global setup; cloud tests deploy
+// the real stack with cdklocal onto a Docker-free LocalStack that their global setup
+// starts (test/cloud/global-setup.ts).
 export default defineConfig({
   test: {
     passWithNoTests: false,
@@ -20,6 +22,16 @@ export default defineConfig({
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'cloud',
+          include: ['test/cloud/**/*.test.ts'],
+          globalSetup: ['test/cloud/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 900_000,
           fileParallelism: false,
         },
       },
