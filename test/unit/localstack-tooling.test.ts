@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,18 @@ describe('the cloud stage port (CLICKSTREAM_TEST_LOCALSTACK_PORT)', () => {
     expect(() => portFromEnv('CLICKSTREAM_TEST_LOCALSTACK_PORT', value, 28566)).toThrow(
       new RegExp(`^CLICKSTREAM_TEST_LOCALSTACK_PORT must be a port number from 1024 to 65535, got "${value.replace('.', '\\.')}"$`),
     );
+  });
+});
+
+describe('npm run localstack (CLICKSTREAM_LOCALSTACK_PORT)', () => {
+  it('stops with one line and exit code 1 on a bad port, before installing anything', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'test/localstack/run.ts'], {
+      cwd: new URL('../..', import.meta.url),
+      env: { ...process.env, CLICKSTREAM_LOCALSTACK_PORT: 'localhost:4566' },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe('localstack: CLICKSTREAM_LOCALSTACK_PORT must be a port number from 1024 to 65535, got "localhost:4566"');
   });
 });
 
