@@ -5,6 +5,7 @@
  */
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Admin, type SASLOptions } from '@platformatic/kafka';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { EventProducer, type OutgoingRecord } from './event-producer.ts';
 import { kafkaSasl } from './kafka-auth.ts';
 import { KinesisEventProducer } from './kinesis-producer.ts';
@@ -21,8 +22,16 @@ interface Sender {
 // AWS_ENDPOINT_URL_KINESIS itself, so the same code runs against LocalStack.
 let sender: Promise<Sender> | undefined;
 
+/**
+ * HTTP/1.1 for Kinesis. The client defaults to HTTP/2 for every call (SubscribeToShard
+ * needs it; PutRecords does not), and under LocalStack 500-record PutRecords over HTTP/2
+ * intermittently failed with ERR_HTTP2_SESSION_ERROR, never over HTTP/1.1. Kinesis
+ * accepts both, so the simulator takes the one that works everywhere.
+ */
+const kinesisClient = () => new KinesisClient({ requestHandler: new NodeHttpHandler() });
+
 async function createSender(ingest: SimulatorIngest): Promise<Sender> {
-  if (ingest.kind === 'kinesis') return new KinesisEventProducer(new KinesisClient({}), ingest.streamName);
+  if (ingest.kind === 'kinesis') return new KinesisEventProducer(kinesisClient(), ingest.streamName);
   const sasl = await kafkaSasl(ingest.auth);
   const connection: KafkaConnection = { bootstrapServers: ingest.bootstrapServers, ...(sasl && { sasl }), tls: ingest.tls };
   if (ingest.createTopicPartitions !== undefined) await ensureTopic(ingest.topic, ingest.createTopicPartitions, connection);
