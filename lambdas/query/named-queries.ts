@@ -89,6 +89,9 @@ const SESSIONS_CTE = `sessions AS (
   FROM events GROUP BY session_id
 )`;
 
+/** count_if, spelled so that both engines count 0 over no rows (DuckDB's count_if gives NULL there, Trino's 0). */
+const countIf = (condition: string) => `count(CASE WHEN ${condition} THEN 1 END)`;
+
 const AGE_GROUP = `CASE WHEN user_age < 25 THEN '18-24' WHEN user_age < 35 THEN '25-34' WHEN user_age < 45 THEN '35-44'
     WHEN user_age < 55 THEN '45-54' WHEN user_age < 65 THEN '55-64' ELSE '65+' END`;
 
@@ -103,8 +106,8 @@ FROM events GROUP BY 1 ORDER BY sessions DESC, value`;
 
 function top(columns: string, key: string): string {
   return `SELECT ${columns},
-  count_if(event_type = 'product_view') AS views,
-  count_if(event_type = 'add_to_cart') AS cart_adds,
+  ${countIf("event_type = 'product_view'")} AS views,
+  ${countIf("event_type = 'add_to_cart'")} AS cart_adds,
   coalesce(sum(CASE WHEN event_type = 'purchase' THEN quantity END), 0) AS units,
   coalesce(sum(revenue), 0) AS revenue
 FROM events WHERE ${key} IS NOT NULL GROUP BY ${columns} ORDER BY revenue DESC, views DESC, ${key} LIMIT 10`;
@@ -122,8 +125,8 @@ FROM (
     count(DISTINCT order_id) AS orders, coalesce(sum(revenue), 0) AS revenue
   FROM events
 ) k CROSS JOIN (
-  SELECT count_if(purchased) AS converted_sessions, count_if(carted) AS carted_sessions,
-    count_if(carted AND NOT purchased) AS abandoned_carts
+  SELECT ${countIf('purchased')} AS converted_sessions, ${countIf('carted')} AS carted_sessions,
+    ${countIf('carted AND NOT purchased')} AS abandoned_carts
   FROM sessions
 ) s`;
     case 'events_per_minute':
@@ -137,10 +140,10 @@ FROM events WHERE event_type = 'purchase' GROUP BY 1 ORDER BY 1`;
     case 'funnel':
       return `${events}, ${SESSIONS_CTE}
 SELECT count(*) AS sessions,
-  count_if(viewed) AS viewed,
-  count_if(viewed AND carted) AS carted,
-  count_if(viewed AND carted AND checked_out) AS checked_out,
-  count_if(viewed AND carted AND checked_out AND purchased) AS purchased
+  ${countIf('viewed')} AS viewed,
+  ${countIf('viewed AND carted')} AS carted,
+  ${countIf('viewed AND carted AND checked_out')} AS checked_out,
+  ${countIf('viewed AND carted AND checked_out AND purchased')} AS purchased
 FROM sessions`;
     case 'traffic_sources':
       return `${events}\n${breakdown('traffic_source')}`;
