@@ -113,8 +113,9 @@ beforeAll(async () => {
   cleanups.push(() => s3.destroy());
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   cleanups.push(() => deleteBucket(s3, bucket));
-  // Trino takes 11-28 s to start: it starts while the pipeline writes the lake.
-  const [server] = await Promise.all([
+  // Trino takes about half a minute to start: it starts while the pipeline writes the lake. Both are
+  // waited for, so a failed write never leaves a Trino running that no cleanup knows of.
+  const [server, lake] = await Promise.allSettled([
     startTrino({
       cacheDir: config.cacheDir,
       port,
@@ -123,8 +124,10 @@ beforeAll(async () => {
     }),
     writeLake(),
   ]);
-  cleanups.push(() => server.stop());
-  trino = new TrinoEngine({ url: server.url, catalog: TRINO_CATALOG, schema: SCHEMA });
+  if (server.status === 'fulfilled') cleanups.push(() => server.value.stop());
+  if (server.status === 'rejected') throw server.reason;
+  if (lake.status === 'rejected') throw lake.reason;
+  trino = new TrinoEngine({ url: server.value.url, catalog: TRINO_CATALOG, schema: SCHEMA });
   await createLakeTables(trino, SCHEMA, bucket);
   await syncPartitions(trino, SCHEMA);
 
