@@ -41,6 +41,7 @@ export function athenaDialect(database: string, eventsTable = 'events', quaranti
     quarantineTable: `"${database}"."${quarantineTable}"`,
     // Athena reads the same column as a timestamp without zone holding UTC wall-clock time.
     timestamp: (ms) => `TIMESTAMP '${iso(ms).replace('T', ' ').replace('Z', '')}'`,
-    epochMs: (e) => `CAST(to_unixtime(${e}) * 1000 AS BIGINT)`,
+    // Wall-clock arithmetic, exact in BIGINT: to_unixtime() would read the value in the session's zone.
+    epochMs: (e) => `date_diff('millisecond', TIMESTAMP '1970-01-01 00:00:00', ${e})`,
   };
 }

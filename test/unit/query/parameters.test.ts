@@ -69,7 +69,7 @@ describe('named queries', () => {
     expect(querySql('freshness', duckdbDialect(), params)).toContain('epoch_ms(max(event_time))');
     const athena = querySql('freshness', athenaDialect('clickstream'), params);
     expect(athena).toContain("event_time >= TIMESTAMP '2026-11-22 23:30:00.000'");
-    expect(athena).toContain('CAST(to_unixtime(max(event_time)) * 1000 AS BIGINT)');
+    expect(athena).toContain("date_diff('millisecond', TIMESTAMP '1970-01-01 00:00:00', max(event_time))");
     expect(athena).toContain('FROM "clickstream"."events"');
   });
 

@@ -1,0 +1,221 @@
+/**
+ * Athena's SQL on a real Trino (Athena engine v3 is Trino): every named query in
+ * the Athena dialect, run through the query API on Trino's Hive connector over
+ * the lake in MinIO, must give the local engine's answers (DuckDB over a mirror
+ * of the same bucket) for several ranges and filters, in any session time zone,
+ * reading the events table once. The lake is written by the pipeline: simulator
+ * records with copies, late and malformed ones, through the real broker, the
+ * event-source runner and the bundled consumer handler, into a bucket of its own.
+ * Trino runs only for this file (one per run: nothing else needs it).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { EVENTS_TABLE } from '../../lib/catalog.ts';
+import { QUERY_NAMES, querySql } from '../../lambdas/query/named-queries.ts';
+import { parseParameters } from '../../lambdas/query/parameters.ts';
+import { QueryApi, type Row } from '../../lambdas/query/query-api.ts';
+import { EventProducer } from '../../lambdas/simulator/event-producer.ts';
+import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
+import { bundleLambda } from '../../local/bundle.ts';
+import { consumerLag } from '../../local/consumer-lag.ts';
+import { DuckDbLake } from '../../local/duckdb-lake.ts';
+import { EventSourceRunner, type Handler } from '../../local/event-source-runner.ts';
+import { LakeMirror } from '../../local/lake-mirror.ts';
+import { listObjects } from '../../local/s3-objects.ts';
+import { handlerEnv } from '../../local/services/consumer.ts';
+import { bootstrapServers } from '../../local/services/kafka.ts';
+import { localS3Client, minioCredentials, s3Endpoint } from '../../local/services/minio.ts';
+import { TrinoEngine } from '../trino/engine.ts';
+import { createLakeTables, syncPartitions } from '../trino/lake-tables.ts';
+import { startTrino, TRINO_CATALOG, trinoPort } from '../trino/server.ts';
+import { createTestTopic } from './helpers.ts';
+
+const config = inject('config');
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const PARTITIONS = 3;
+const SCHEMA = 'clickstream_test';
+
+/**
+ * The data spans the most recent first of a month at least a day ago, from 22:40
+ * to 01:20 UTC: an hour, a day, a month (and in January a year) boundary. Past
+ * enough that every range below ends before "now + 1 day", as the API requires.
+ */
+function monthBoundary(now: number): number {
+  const d = new Date(now);
+  const first = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  return now - first >= 2 * DAY ? first : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1);
+}
+const MIDNIGHT = monthBoundary(Date.now());
+const START = MIDNIGHT - 80 * MINUTE;
+const END = MIDNIGHT + 80 * MINUTE;
+const startedAt = Date.now();
+
+/** Ranges and filters, each run for every named query. */
+const CASES: [string, Record<string, string>][] = [
+  ['the whole run, minute buckets', { from: String(START - 10 * MINUTE), to: String(END + 10 * MINUTE) }],
+  ['across midnight, mobile only', { from: String(MIDNIGHT - 35 * MINUTE), to: String(MIDNIGHT + 25 * MINUTE), device: 'mobile' }],
+  ['odd seconds inside one hour, organic search', { from: new Date(START + 1_003_000).toISOString(), to: new Date(START + 47 * MINUTE + 7_000).toISOString(), source: 'organic_search' }],
+  ['two days, hour buckets, US only', { from: String(MIDNIGHT - DAY), to: String(MIDNIGHT + DAY), country: 'US' }],
+  ['ten days, day buckets, desktop from email', { from: String(MIDNIGHT - 8 * DAY), to: String(MIDNIGHT + 2 * DAY), device: 'desktop', source: 'email' }],
+  ['a range without data', { from: String(MIDNIGHT - 5 * DAY), to: String(MIDNIGHT - 4 * DAY) }],
+  // Quarantine is partitioned by ingest time, which is the wall clock of this run.
+  ['the ingest window (quarantine)', { from: String(Math.floor(startedAt / MINUTE) * MINUTE - HOUR), to: String(Math.ceil(Date.now() / MINUTE) * MINUTE + HOUR) }],
+];
+
+const bucket = `clickstream-trino-${randomBytes(4).toString('hex')}`;
+const cleanups: (() => Promise<void> | void)[] = [];
+const sent: SimulatedRecord[] = [];
+let s3: S3Client;
+let trino: TrinoEngine;
+let duckdb: DuckDbLake;
+
+/** The simulator's records, produced through the real broker and consumed by the runner with the bundled handler into our bucket. */
+async function writeLake(): Promise<void> {
+  const topic = await createTestTopic(config, PARTITIONS);
+  cleanups.push(topic.remove);
+  const sim = new ShopperSimulator({ seed: 476, startTimeMs: START, eventsPerSecond: 2, dailyCurve: false, warmStart: true, inject: { duplicates: 0.03, late: 0.02, malformed: 0.01 } });
+  for (;;) {
+    const r = sim.nextRecord();
+    if (r.event && r.event.event_time >= END) break;
+    sent.push(r);
+  }
+  const producer = new EventProducer({ bootstrapServers: [bootstrapServers(config)], topic: topic.topic });
+  for (let i = 0; i < sent.length; i += 500) await producer.send(sent.slice(i, i + 500));
+  await producer.close();
+
+  // The handler reads its bucket from the environment at import, as in Lambda.
+  Object.assign(process.env, handlerEnv({ ...config, bucket }));
+  const { handler } = (await import(pathToFileURL(await bundleLambda('consumer')).href)) as { handler: Handler };
+  const groupId = `trino-test-${randomBytes(4).toString('hex')}`;
+  // Small batches: many files per hour, so a re-sent event's copy often lands in another file than its original.
+  const runner = new EventSourceRunner({ bootstrapServers: [bootstrapServers(config)], topic: topic.topic, groupId, batchSize: 700, batchingWindowSeconds: 0.2, handler, onFailure: { write: () => Promise.resolve() } });
+  cleanups.push(() => runner.stop());
+  await runner.start();
+  const deadline = Date.now() + 180_000;
+  while ((await consumerLag([bootstrapServers(config)], topic.topic, PARTITIONS, groupId)).some((p) => p.lag > 0)) {
+    if (Date.now() > deadline) throw new Error('the runner did not consume the test topic within 180 s');
+    await sleep(250);
+  }
+  await runner.stop();
+}
+
+beforeAll(async () => {
+  const port = trinoPort();
+  s3 = localS3Client(config);
+  cleanups.push(() => s3.destroy());
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  cleanups.push(() => deleteBucket(s3, bucket));
+  // Trino takes about half a minute to start: it starts while the pipeline writes the lake. Both are
+  // waited for, so a failed write never leaves a Trino running that no cleanup knows of.
+  const [server, lake] = await Promise.allSettled([
+    startTrino({
+      cacheDir: config.cacheDir,
+      port,
+      s3: { endpoint: s3Endpoint(config), region: 'us-east-1', ...minioCredentials(config) },
+      log: (line) => console.log(`[trino] ${line}`),
+    }),
+    writeLake(),
+  ]);
+  if (server.status === 'fulfilled') cleanups.push(() => server.value.stop());
+  if (server.status === 'rejected') throw server.reason;
+  if (lake.status === 'rejected') throw lake.reason;
+  trino = new TrinoEngine({ url: server.value.url, catalog: TRINO_CATALOG, schema: SCHEMA });
+  await createLakeTables(trino, SCHEMA, bucket);
+  await syncPartitions(trino, SCHEMA);
+
+  const dir = mkdtempSync(join(tmpdir(), 'clickstream-trino-mirror-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  await new LakeMirror(s3, bucket, dir).sync();
+  duckdb = await DuckDbLake.open(dir);
+  cleanups.push(() => duckdb.close());
+}, 600_000);
+
+afterAll(async () => {
+  // Each step on its own: one that fails (say, a start that never finished) must not keep Trino running.
+  for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch((error: unknown) => console.error(error));
+});
+
+async function deleteBucket(client: S3Client, name: string): Promise<void> {
+  const keys = (await listObjects(client, name, '')).map((o) => ({ Key: o.key }));
+  for (let i = 0; i < keys.length; i += 1000) await client.send(new DeleteObjectsCommand({ Bucket: name, Delete: { Objects: keys.slice(i, i + 1000) } }));
+  await client.send(new DeleteBucketCommand({ Bucket: name }));
+}
+
+/** The API's answer without the time it was generated. */
+async function answer(api: QueryApi, name: string, params: Record<string, string>): Promise<Record<string, unknown>> {
+  const response = await api.handle(name, params);
+  expect(response.statusCode, `${name}: ${response.body}`).toBe(200);
+  const { generatedAt: _, ...body } = JSON.parse(response.body) as Record<string, unknown>;
+  return body;
+}
+
+/** Sums of doubles differ in the last bits with the order rows are added in; every other value must match exactly. */
+const FLOATING_SUMS = new Set(['revenue', 'average_order_value']);
+
+function differences(a: unknown, b: unknown, path: string): string[] {
+  const key = path.slice(path.lastIndexOf('.') + 1);
+  if (typeof a === 'number' && typeof b === 'number' && FLOATING_SUMS.has(key)) {
+    return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b)) ? [] : [`${path}: ${a} != ${b}`];
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return [`${path}: ${a.length} rows != ${b.length} rows`];
+    return a.flatMap((v, i) => differences(v, b[i], `${path}[${i}]`));
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    return keys.flatMap((k) => differences((a as Row)[k], (b as Row)[k], `${path}.${k}`));
+  }
+  return Object.is(a, b) ? [] : [`${path}: ${JSON.stringify(a)} != ${JSON.stringify(b)}`];
+}
+
+async function compareEngines(engine: TrinoEngine, params: Record<string, string>): Promise<void> {
+  const onTrino = new QueryApi({ engine });
+  const onDuckDb = new QueryApi({ engine: duckdb });
+  for (const name of QUERY_NAMES) {
+    const [athenaSql, local] = [await answer(onTrino, name, params), await answer(onDuckDb, name, params)];
+    expect(differences(athenaSql, local, name), `${name} ${JSON.stringify(params)}`).toEqual([]);
+  }
+}
+
+const rowsOf = (answer: Record<string, unknown> | undefined) => (answer?.rows ?? []) as Row[];
+
+describe("Athena's SQL on Trino, against the local engine over the same lake", () => {
+  it('has a lake worth comparing: copies of events across files, late and quarantined records', async () => {
+    const [raw] = await trino.run(`SELECT count(*) AS rows, count(DISTINCT event_id) AS events FROM ${trino.dialect.eventsTable}`);
+    expect(raw!.events).toBe(new Set(sent.filter((r) => r.event && r.injected !== 'malformed').map((r) => r.event!.event_id)).size);
+    expect(raw!.rows as number).toBeGreaterThan(raw!.events as number);
+    expect(sent.filter((r) => r.injected === 'late').length).toBeGreaterThan(50);
+    const [quarantined] = await trino.run(`SELECT count(*) AS records FROM ${trino.dialect.quarantineTable}`);
+    expect(quarantined!.records).toBe(sent.filter((r) => r.injected === 'malformed').length);
+    // The ranges compare answers with something in them: the whole run, and the quarantine by reason.
+    const api = new QueryApi({ engine: trino });
+    expect(rowsOf(await answer(api, 'kpis', CASES[0]![1]))[0]!.events as number).toBeGreaterThan(15_000);
+    expect(rowsOf(await answer(api, 'quarantine', CASES[6]![1])).length).toBeGreaterThan(3);
+  });
+
+  it.each(CASES)('every named query over %s gives the same answer', async (_case, params) => {
+    await compareEngines(trino, params);
+  });
+
+  it.each(CASES.slice(0, 2))('gives the same answers with the session in New York time, over %s', async (_case, params) => {
+    await compareEngines(trino.withTimeZone('America/New_York'), params);
+  });
+
+  it('reads the events table once per query (Athena bills every scan)', async () => {
+    const params = parseParameters(CASES[0]![1], Date.now());
+    const scans: Record<string, number> = {};
+    for (const name of QUERY_NAMES) {
+      const plan = (await trino.run(`EXPLAIN ${querySql(name, trino.dialect, params)}`)).map((r) => String(r['Query Plan'])).join('\n');
+      scans[name] = (plan.match(new RegExp(`table = ${TRINO_CATALOG}:${SCHEMA}:${EVENTS_TABLE}\\b`, 'g')) ?? []).length;
+    }
+    expect(scans).toEqual(Object.fromEntries(QUERY_NAMES.map((name) => [name, name === 'quarantine' ? 0 : 1])));
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * The query layer's engine over a real Trino (Athena engine v3 runs Trino), with
+ * the Athena dialect: the SQL the cloud runs, executed in the tests. It speaks
+ * Trino's client protocol (POST /v1/statement, then follow nextUri until there
+ * is none) and types values the way AthenaEngine does: numbers as numbers,
+ * booleans as booleans, everything else as text.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { athenaDialect, type Dialect } from '../../lambdas/query/dialect.ts';
+import type { QueryEngine, Row } from '../../lambdas/query/query-api.ts';
+
+export interface TrinoEngineOptions {
+  /** The server, e.g. http://127.0.0.1:28090. */
+  readonly url: string;
+  readonly catalog: string;
+  /** The schema holding the events and quarantine tables (the Glue database in the cloud). */
+  readonly schema: string;
+  /** The session time zone (X-Trino-Time-Zone). @default the server's (UTC) */
+  readonly timeZone?: string;
+}
+
+interface Column {
+  readonly name: string;
+  readonly type: string;
+}
+
+interface StatementPage {
+  readonly nextUri?: string;
+  readonly columns?: readonly Column[];
+  readonly data?: readonly (readonly unknown[])[];
+  readonly error?: { readonly errorName?: string; readonly message?: string };
+}
+
+const NUMERIC = new Set(['tinyint', 'smallint', 'integer', 'bigint', 'double', 'real', 'decimal']);
+
+/** A query Trino rejected or failed; `errorName` is Trino's (e.g. NO_NODES_AVAILABLE). */
+export class TrinoQueryError extends Error {
+  override readonly name = 'TrinoQueryError';
+  constructor(
+    message: string,
+    readonly errorName: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export class TrinoEngine implements QueryEngine {
+  readonly dialect: Dialect;
+
+  constructor(private readonly options: TrinoEngineOptions) {
+    this.dialect = athenaDialect(options.schema);
+  }
+
+  /** The same server and schema with another session time zone. */
+  withTimeZone(timeZone: string): TrinoEngine {
+    return new TrinoEngine({ ...this.options, timeZone });
+  }
+
+  async run(sql: string): Promise<Row[]> {
+    const headers = {
+      'X-Trino-User': 'clickstream-test',
+      'X-Trino-Source': 'clickstream-tests',
+      'X-Trino-Catalog': this.options.catalog,
+      'X-Trino-Schema': this.options.schema,
+      ...(this.options.timeZone && { 'X-Trino-Time-Zone': this.options.timeZone }),
+    };
+    let page = await request(`${this.options.url}/v1/statement`, { method: 'POST', headers, body: sql });
+    let columns: readonly Column[] = [];
+    const rows: Row[] = [];
+    for (;;) {
+      if (page.error) {
+        throw new TrinoQueryError(`Trino ${page.error.errorName ?? 'error'}: ${page.error.message ?? 'no message'}\n${sql}`, page.error.errorName);
+      }
+      columns = page.columns ?? columns;
+      for (const values of page.data ?? []) rows.push(Object.fromEntries(columns.map((c, i) => [c.name, typed(values[i], c.type)])));
+      if (!page.nextUri) return rows;
+      page = await request(page.nextUri, { method: 'GET', headers });
+    }
+  }
+}
+
+/** One protocol round trip; 502, 503 and 504 mean "ask again" in Trino's protocol. */
+async function request(url: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<StatementPage> {
+  for (let attempt = 0; ; attempt++) {
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(120_000) });
+    if ([502, 503, 504].includes(response.status) && attempt < 20) {
+      await response.body?.cancel();
+      await sleep(100 * (attempt + 1));
+      continue;
+    }
+    if (!response.ok) throw new TrinoQueryError(`Trino answered ${init.method} ${new URL(url).pathname} with HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`, undefined);
+    return (await response.json()) as StatementPage;
+  }
+}
+
+/** A value as AthenaEngine would give it, judged by the type's name without parameters (`decimal(12,2)` is a decimal). */
+function typed(value: unknown, type: string): unknown {
+  if (value === null || value === undefined) return null;
+  const base = type.replace(/\(.*$/, '');
+  if (NUMERIC.has(base)) return Number(value);
+  if (base === 'boolean') return value === true || value === 'true';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
