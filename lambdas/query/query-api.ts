@@ -11,7 +11,7 @@
  */
 import { AnswerCache } from './answer-cache.ts';
 import type { Dialect } from './dialect.ts';
-import { mapWithLimit } from './map-with-limit.ts';
+import { mapWithLimit } from '../common/map-with-limit.ts';
 import { isQueryName, querySql, QUERY_NAMES, timeBucket, type QueryName } from './named-queries.ts';
 import { BadRequestError, parseParameters, type QueryParameters } from './parameters.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alignedRange, DEFAULT_DASHBOARD_CONFIG, parseDashboardConfig } from '../../../lambdas/query/dashboard-config.ts';
-import { mapWithLimit } from '../../../lambdas/query/map-with-limit.ts';
+import { mapWithLimit } from '../../../lambdas/common/map-with-limit.ts';
 import { ATHENA_WAIT_MS, DASHBOARD_QUERY_PARALLELISM, DASHBOARD_RANGE_STEP_SECONDS, FUNCTION_TIMEOUT_SECONDS, ORIGIN_READ_TIMEOUT_SECONDS, ANSWER_CACHE_SECONDS } from '../../../lambdas/query-api/limits.ts';
 import { QUERY_NAMES } from '../../../lambdas/query/named-queries.ts';
 import { queryString } from '../../../dashboard/src/format.ts';

@@ -1,7 +1,8 @@
 /**
  * `items.map(fn)` with at most `limit` calls running at once, results in input
  * order; the first failure rejects the whole (calls already started still finish).
- * The dashboard route uses it so one request cannot start every query at once.
+ * The dashboard route uses it so one request cannot start every query at once; the
+ * lake mirror and inventory so a sync does not open a connection per object.
  */
 export async function mapWithLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`limit must be a whole number, at least 1, got ${limit}`);
