@@ -63,7 +63,7 @@ export async function benchApi(config: LocalConfig, lakeEvents: number, log: (li
     const uncached = await serve(0, 'uncached');
     let kpisUncached: LoadResult;
     try {
-      kpisUncached = await load(`${uncached.url}api/query/kpis?${range}`, CONNECTIONS, 500, 120);
+      kpisUncached = await load(`${uncached.url}api/query/kpis?${range}`, CONNECTIONS, 200, 240);
     } finally {
       await uncached.stop();
     }

@@ -32,9 +32,10 @@ export async function load(url: string, connections: number, requests: number, t
   if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(url)) throw new Error(`the load benchmark only targets 127.0.0.1, got ${url}`);
   const bin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, [bin, '--json', '--connections', String(connections), '--amount', String(requests), '--timeout', '30', url], { timeout: timeoutSeconds * 1000, maxBuffer: 16 * 2 ** 20 }, (error, out) =>
-      error ? reject(new Error(`the load run on ${url} did not finish within ${timeoutSeconds} s or failed: ${error.message.split('\n')[0]}`)) : resolve(out),
-    );
+    execFile(process.execPath, [bin, '--json', '--connections', String(connections), '--amount', String(requests), '--timeout', '30', url], { timeout: timeoutSeconds * 1000, maxBuffer: 16 * 2 ** 20 }, (error, out, err) => {
+      if (!error) return resolve(out);
+      reject(new Error(error.killed ? `${requests} requests to ${url} took more than ${timeoutSeconds} s: ask for fewer` : `the load run on ${url} failed: ${err.trim().split('\n').pop() ?? error.message}`));
+    });
   });
   const r = JSON.parse(stdout) as AutocannonJson;
   return { url, requests: r.requests.total, seconds: r.duration, requestsPerSecond: r.requests.total / r.duration, p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts };
