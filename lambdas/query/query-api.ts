@@ -76,17 +76,16 @@ export class QueryApi {
 
   /** `name` is the last path segment (`/api/query/<name>`); `query` the decoded query string. */
   async handle(name: string, query: Readonly<Record<string, string | undefined>>): Promise<ApiResponse> {
-    const params = this.parse(query, () => {
-      if (!isQueryName(name)) throw new BadRequestError(`unknown query "${name.slice(0, 40)}": use one of ${QUERY_NAMES.join(', ')}`);
-    });
-    if (!('fromMs' in params)) return params;
-    return ok(await this.answer(name as QueryName, params));
+    const parsed = this.parse(query, name);
+    if ('error' in parsed) return parsed.error;
+    return ok(await this.answer(name as QueryName, parsed.params));
   }
 
   /** Every named query for the same parameters, as `{ parameters, panels: { <name>: <its /api/query answer> } }`. */
   async handleDashboard(query: Readonly<Record<string, string | undefined>>): Promise<ApiResponse> {
-    const params = this.parse(query);
-    if (!('fromMs' in params)) return params;
+    const parsed = this.parse(query);
+    if ('error' in parsed) return parsed.error;
+    const { params } = parsed;
     const body = await this.answers.get(`dashboard?${JSON.stringify(params)}`, async () => {
       const panels = await mapWithLimit(QUERY_NAMES, this.dashboardParallelism, (name) => this.answer(name, UNFILTERED.has(name) ? withoutFilters(params) : params));
       // Each panel is already JSON: joined as text, not parsed and written again.
@@ -96,12 +95,13 @@ export class QueryApi {
     return ok(body);
   }
 
-  private parse(query: Readonly<Record<string, string | undefined>>, check?: () => void): QueryParameters | ApiResponse {
+  /** The parameters (and, for a single query, its name) checked: what to run, or the 400 that says why not. */
+  private parse(query: Readonly<Record<string, string | undefined>>, name?: string): { params: QueryParameters } | { error: ApiResponse } {
     try {
-      check?.();
-      return parseParameters(query, this.now());
+      if (name !== undefined && !isQueryName(name)) throw new BadRequestError(`unknown query "${name.slice(0, 40)}": use one of ${QUERY_NAMES.join(', ')}`);
+      return { params: parseParameters(query, this.now()) };
     } catch (error) {
-      if (error instanceof BadRequestError) return respond(400, { error: error.message });
+      if (error instanceof BadRequestError) return { error: respond(400, { error: error.message }) };
       throw error;
     }
   }
