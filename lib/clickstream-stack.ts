@@ -7,7 +7,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Catalog } from './catalog.ts';
 import { Consumer, type ConsumerProps } from './consumer.ts';
-import { DashboardSite } from './dashboard-site.ts';
+import { DashboardSite, type DashboardSiteProps } from './dashboard-site.ts';
 import { ExistingKafkaIngest, type ExistingKafkaIngestProps } from './ingest/existing-kafka-ingest.ts';
 import { INGEST_KINDS, type Ingest, type IngestKind } from './ingest/ingest.ts';
 import { KinesisIngest, type KinesisIngestProps } from './ingest/kinesis-ingest.ts';
@@ -32,6 +32,8 @@ export interface ClickstreamStackProps extends StackProps {
   readonly consumer?: Pick<ConsumerProps, 'batchSize' | 'batchingWindowSeconds' | 'retryAttempts' | 'memorySizeMb'>;
   /** @default - the Query defaults */
   readonly query?: Pick<QueryProps, 'bytesScannedCutoffPerQuery' | 'resultsRetentionDays' | 'reservedConcurrency'>;
+  /** How the hosted page refreshes. @default - the DashboardSite defaults */
+  readonly dashboard?: Pick<DashboardSiteProps, 'refreshInterval' | 'rangeStep'>;
   /** Run the scheduled simulator. @default true */
   readonly simulatorEnabled?: boolean;
   /** @default - the Simulator defaults */
@@ -80,7 +82,7 @@ export class ClickstreamStack extends Stack {
     if (props.queryLayer ?? true) {
       this.catalog = new Catalog(this, 'Catalog', { lake: this.lake.bucket });
       this.query = new Query(this, 'Query', { ...props.query, lake: this.lake.bucket, catalog: this.catalog, accessLogs: this.lake.accessLogsBucket });
-      this.site = new DashboardSite(this, 'Dashboard', { apiUrl: this.query.url, accessLogs: this.lake.accessLogsBucket });
+      this.site = new DashboardSite(this, 'Dashboard', { ...props.dashboard, apiUrl: this.query.url, accessLogs: this.lake.accessLogsBucket });
       new CfnOutput(this, 'DashboardUrl', { value: this.site.url, description: 'The hosted dashboard' });
       new CfnOutput(this, 'QueryApiUrl', { value: `${this.site.url}api/query/`, description: 'The query API, behind the same distribution (append a query name, e.g. kpis)' });
     }

@@ -25,7 +25,8 @@ import type { Bucket, IBucket } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { CONTENT_SECURITY_POLICY } from '../lambdas/query/security-headers.ts';
-import { ANSWER_CACHE_SECONDS, ORIGIN_READ_TIMEOUT_SECONDS } from '../lambdas/query-api/limits.ts';
+import type { DashboardConfig } from '../lambdas/query/dashboard-config.ts';
+import { ANSWER_CACHE_SECONDS, DASHBOARD_RANGE_STEP_SECONDS, DASHBOARD_REFRESH_SECONDS, ORIGIN_READ_TIMEOUT_SECONDS } from '../lambdas/query-api/limits.ts';
 import { buildDashboard } from './dashboard-build.ts';
 import { acknowledge } from './nag.ts';
 import { privateBucket } from './private-bucket.ts';
@@ -42,6 +43,15 @@ export interface DashboardSiteProps {
   readonly assetDirectory?: string;
   /** How long CloudFront keeps an /api answer the API sends without a max-age; at most twice this whatever the API asks. @default Duration.seconds(ANSWER_CACHE_SECONDS), i.e. 30 s */
   readonly apiCacheTtl?: Duration;
+  /** How often the page asks the API for new answers (config.json refreshMs), whole seconds up to an hour. @default Duration.seconds(DASHBOARD_REFRESH_SECONDS), i.e. 10 s */
+  readonly refreshInterval?: Duration;
+  /**
+   * The step the page aligns its time range to (config.json rangeStepMs), whole seconds up to an hour:
+   * every viewer of a range sends the same URL for a step, so a step reaches Athena once while the
+   * answer is cached at least that long. Answers are up to a step behind.
+   * @default Duration.seconds(DASHBOARD_RANGE_STEP_SECONDS), i.e. 30 s, the API's answer cache time
+   */
+  readonly rangeStep?: Duration;
 }
 
 export class DashboardSite extends Construct {
@@ -50,6 +60,11 @@ export class DashboardSite extends Construct {
 
   constructor(scope: Construct, id: string, props: DashboardSiteProps) {
     super(scope, id);
+    const pageConfig: DashboardConfig = {
+      apiBaseUrl: API_PATH,
+      refreshMs: wholeSeconds('refreshInterval', props.refreshInterval ?? Duration.seconds(DASHBOARD_REFRESH_SECONDS)) * 1000,
+      rangeStepMs: wholeSeconds('rangeStep', props.rangeStep ?? Duration.seconds(DASHBOARD_RANGE_STEP_SECONDS)) * 1000,
+    };
     this.bucket = privateBucket(this, 'Site', { accessLogs: props.accessLogs });
     const headers = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'The same security headers as the local dashboard server',
@@ -105,7 +120,7 @@ export class DashboardSite extends Construct {
 
     new BucketDeployment(this, 'Deploy', {
       destinationBucket: this.bucket,
-      sources: [Source.asset(props.assetDirectory ?? this.buildInto()), Source.jsonData('config.json', { apiBaseUrl: API_PATH })],
+      sources: [Source.asset(props.assetDirectory ?? this.buildInto()), Source.jsonData('config.json', pageConfig)],
       distribution: this.distribution,
       distributionPaths: ['/*'],
       memoryLimit: 256,
@@ -123,6 +138,12 @@ export class DashboardSite extends Construct {
   get url(): string {
     return `https://${this.distribution.distributionDomainName}/`;
   }
+}
+
+function wholeSeconds(name: string, duration: Duration): number {
+  const seconds = duration.toMilliseconds() / 1000;
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) throw new Error(`${name} must be a whole number of seconds from 1 to 3600, got ${seconds} s`);
+  return seconds;
 }
 
 /** The deployment's provider function is CDK's own singleton at stack level; its grants are CDK's. */

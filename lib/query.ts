@@ -27,9 +27,10 @@ export interface QueryProps {
   /** Days query results are kept. @default 7 */
   readonly resultsRetentionDays?: number;
   /**
-   * Concurrent query API invocations at most, so a flood of requests cannot fan out into as many Athena
-   * queries (the excess gets 429s). Needs that much unreserved concurrency in the account (Lambda keeps 10 unreserved).
-   * @default 5
+   * Concurrent query API invocations at most (the excess gets 429s). A dashboard refresh is one
+   * invocation, so 1 already serves a viewer; reserving needs that much concurrency above the 10 that
+   * Lambda keeps unreserved, which an account with a quota of 10 (many new ones) does not have.
+   * @default - none reserved: the function shares the account's unreserved concurrency
    */
   readonly reservedConcurrency?: number;
 }
@@ -49,8 +50,10 @@ export class Query extends Construct {
     if (!Number.isInteger(cutoff) || cutoff < MIN_CUTOFF_BYTES) throw new Error(`bytesScannedCutoffPerQuery must be a whole number of bytes, at least ${MIN_CUTOFF_BYTES}, got ${cutoff}`);
     const resultsDays = props.resultsRetentionDays ?? 7;
     if (!Number.isInteger(resultsDays) || resultsDays < 1) throw new Error(`resultsRetentionDays must be a whole number of days, at least 1, got ${resultsDays}`);
-    const concurrency = props.reservedConcurrency ?? 5;
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`reservedConcurrency must be a whole number of invocations, at least 1, got ${concurrency}`);
+    const concurrency = props.reservedConcurrency;
+    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
+      throw new Error(`reservedConcurrency must be a whole number of invocations, at least 1, got ${concurrency}`);
+    }
 
     this.resultsBucket = privateBucket(this, 'Results', {
       accessLogs: props.accessLogs,
@@ -79,7 +82,7 @@ export class Query extends Construct {
       memorySizeMb: 256,
       // Athena queries on a warm lake take seconds; the timeout stays below CloudFront's origin read timeout (limits.ts).
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS),
-      reservedConcurrentExecutions: concurrency,
+      ...(concurrency !== undefined && { reservedConcurrentExecutions: concurrency }),
       environment: { CLICKSTREAM_GLUE_DATABASE: props.catalog.databaseName, CLICKSTREAM_ATHENA_WORKGROUP: this.workGroup.name },
     });
     const fn = this.api.function;

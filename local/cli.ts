@@ -31,6 +31,7 @@ commands:
   serve      run the dashboard and query API in the foreground
   consume    run the consumer (event-source-mapping runner + bundled handler) in the foreground
   bench      every benchmark, each beside a baseline   [--json] [--count N] [--rounds N] [--lake-events N]
+             [--api-events N] [--only api (just the query API under load and the dashboard's Athena cost)]
 
 configuration comes from CLICKSTREAM_* environment variables; see docs/operations.md`;
 

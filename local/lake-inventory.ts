@@ -8,7 +8,8 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parquetMetadataAsync, type AsyncBuffer } from 'hyparquet';
 import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
-import { listObjects, mapConcurrently, type ListedObject } from './s3-objects.ts';
+import { mapWithLimit } from '../lambdas/common/map-with-limit.ts';
+import { listObjects, type ListedObject } from './s3-objects.ts';
 
 
 export interface LakeInventory {
@@ -42,7 +43,7 @@ export class LakeInventoryReader {
 
   async read(): Promise<LakeInventory> {
     const [events, quarantine] = await Promise.all([this.list(LAKE_PREFIXES.events, '.parquet'), this.list(LAKE_PREFIXES.quarantine, '.jsonl')]);
-    const facts = await mapConcurrently([...events, ...quarantine], 16, (o) => this.factsOf(o));
+    const facts = await mapWithLimit([...events, ...quarantine], 16, (o) => this.factsOf(o));
     const listed = new Set([...events, ...quarantine].map((o) => o.key));
     for (const key of [...this.facts.keys()]) if (!listed.has(key)) this.facts.delete(key);
     const eventFacts = facts.slice(0, events.length);

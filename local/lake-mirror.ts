@@ -8,7 +8,8 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { listObjects, mapConcurrently } from './s3-objects.ts';
+import { mapWithLimit } from '../lambdas/common/map-with-limit.ts';
+import { listObjects } from './s3-objects.ts';
 
 export interface SyncResult {
   readonly objects: number;
@@ -34,7 +35,7 @@ export class LakeMirror {
     let fetched = 0;
     let bytesFetched = 0;
     const changed = [...listed].filter(([key, etag]) => this.etags.get(key) !== etag);
-    await mapConcurrently(changed, 16, async ([key, etag]) => {
+    await mapWithLimit(changed, 16, async ([key, etag]) => {
       const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       const body = await response.Body!.transformToByteArray();
       const file = join(this.directory, key);

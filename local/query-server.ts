@@ -8,6 +8,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { DashboardConfig } from '../lambdas/query/dashboard-config.ts';
 import { QueryApi } from '../lambdas/query/query-api.ts';
 import { SECURITY_HEADERS } from '../lambdas/query/security-headers.ts';
 import { DuckDbLake } from './duckdb-lake.ts';
@@ -31,8 +32,10 @@ export interface QueryServerOptions {
   readonly mirrorDirectory: string;
   /** The built dashboard (index.html, app.js, styles.css). */
   readonly siteDirectory: string;
-  /** @default 2000 */
+  /** @default LAKE_SYNC_INTERVAL_MS */
   readonly syncIntervalMs?: number;
+  /** How long an answer is reused (0: never, every request runs its queries; the benchmark's baseline). @default the sync interval */
+  readonly cacheMs?: number;
   readonly log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -42,6 +45,15 @@ export interface QueryServerOptions {
  * shows (the pipeline benchmark measures with the same interval).
  */
 export const LAKE_SYNC_INTERVAL_MS = 1_000;
+
+/**
+ * The page's settings here: ranges aligned to the sync interval (answers are
+ * reused that long, and nothing newer exists before the next sync anyway), and a
+ * refresh every 2 s, so the page stays within about 3 s of the lake.
+ */
+export function localDashboardConfig(syncIntervalMs = LAKE_SYNC_INTERVAL_MS): DashboardConfig {
+  return { apiBaseUrl: '/api', refreshMs: 2_000, rangeStepMs: syncIntervalMs };
+}
 
 export class QueryServer {
   private server: Server | undefined;
@@ -59,9 +71,9 @@ export class QueryServer {
   static async start(options: QueryServerOptions): Promise<QueryServer> {
     const mirror = new LakeMirror(options.s3, options.bucket, options.mirrorDirectory);
     const lake = await DuckDbLake.open(options.mirrorDirectory, options.log);
-    // Answers are cached for less than a sync interval, so every refresh sees new data.
+    // Answers are cached for one sync interval from when they were computed: newer data cannot exist sooner.
     const syncIntervalMs = options.syncIntervalMs ?? LAKE_SYNC_INTERVAL_MS;
-    const api = new QueryApi({ engine: lake, cacheMs: syncIntervalMs });
+    const api = new QueryApi({ engine: lake, cacheMs: options.cacheMs ?? syncIntervalMs });
     const server = new QueryServer(options, lake, mirror, api);
     await server.sync();
     server.timer = setInterval(() => void server.sync(), syncIntervalMs);
@@ -105,7 +117,7 @@ export class QueryServer {
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'only GET and HEAD\n');
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname.startsWith('/api/query/')) {
+      if (url.pathname.startsWith('/api/') && url.pathname !== '/api/health') {
         const response = await this.api.handlePath(url.pathname, Object.fromEntries(url.searchParams));
         res.writeHead(response.statusCode, { ...response.headers, ...SECURITY_HEADERS });
         res.end(response.body);
@@ -114,7 +126,7 @@ export class QueryServer {
       if (url.pathname === '/api/health') {
         return send(res, 200, CONTENT_TYPES['.json']!, JSON.stringify({ lastSyncAt: new Date(this.lastSyncAt).toISOString() }));
       }
-      if (url.pathname === '/config.json') return send(res, 200, CONTENT_TYPES['.json']!, JSON.stringify({ apiBaseUrl: '/api' }));
+      if (url.pathname === '/config.json') return send(res, 200, CONTENT_TYPES['.json']!, JSON.stringify(localDashboardConfig(this.options.syncIntervalMs)));
       this.serveFile(url.pathname, res);
     } catch (error) {
       this.options.log?.({ level: 'ERROR', message: 'request failed', url: req.url, error: (error as Error).message });

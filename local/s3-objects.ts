@@ -18,17 +18,3 @@ export async function listObjects(s3: S3Client, bucket: string, prefix: string):
   } while (token);
   return objects;
 }
-
-/** Maps with at most `concurrency` calls in flight, each worker taking the next item as soon as it is free. */
-export async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
-}

@@ -22,9 +22,9 @@ export function formatAge(ms: number): string {
   return `${Math.round(seconds / 3600)} h ago`;
 }
 
-/** The query string for the API from the dashboard's controls; empty filters are left out. */
-export function queryString(nowMs: number, rangeMs: number, filters: Readonly<Record<string, string>>): string {
-  const params = new URLSearchParams({ from: String(nowMs - rangeMs), to: String(nowMs) });
+/** The query string for the API from the dashboard's (aligned) range and controls; empty filters are left out, so equal choices give equal URLs. */
+export function queryString(range: { readonly fromMs: number; readonly toMs: number }, filters: Readonly<Record<string, string>>): string {
+  const params = new URLSearchParams({ from: String(range.fromMs), to: String(range.toMs) });
   for (const [key, value] of Object.entries(filters)) if (value) params.set(key, key === 'country' ? value.toUpperCase() : value);
   return params.toString();
 }

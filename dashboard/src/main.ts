@@ -1,28 +1,32 @@
 /**
- * The dashboard: reads the controls, asks the query API for every named query,
- * renders the answers, and does it again every few seconds. The API's base URL
- * comes from config.json, so the same bundle works behind CloudFront and on the
- * local server.
+ * The dashboard: reads the controls, asks the query API for every panel in one
+ * request (/api/dashboard), renders the answers, and does it again every few
+ * seconds. One request at a time per page: a refresh is one query function
+ * invocation however tight its concurrency. The time range is aligned to a step
+ * (dashboard-config.ts), so refreshes and other viewers send the same URL and
+ * share cached answers. The API's base URL, the refresh interval and the step come
+ * from config.json, so the same bundle works behind CloudFront and on the local server.
  */
 import { barList, emptyNote, table, timeChart, type Series } from './charts.ts';
+import { alignedRange, DEFAULT_DASHBOARD_CONFIG, parseDashboardConfig, type DashboardConfig } from '../../lambdas/query/dashboard-config.ts';
 import { timeBucket } from '../../lambdas/query/named-queries.ts';
 import { formatAge, formatCount, formatMoney, formatRate, queryString } from './format.ts';
 
 type Row = Record<string, unknown>;
 
-const REFRESH_MS = 5_000;
 const byId = (id: string) => document.getElementById(id)!;
 const form = byId('controls') as HTMLFormElement;
 
-let apiBaseUrl = '/api';
+let config: DashboardConfig = DEFAULT_DASHBOARD_CONFIG;
 let timer: number | undefined;
 let generation = 0;
+let inFlight: Promise<unknown> = Promise.resolve();
 
-async function fetchQuery(name: string, qs: string): Promise<Row[]> {
-  const response = await fetch(`${apiBaseUrl}/query/${name}?${qs}`);
-  const body = (await response.json().catch(() => ({}))) as { rows?: Row[]; error?: string };
+async function fetchDashboard(qs: string): Promise<Record<string, Row[]>> {
+  const response = await fetch(`${config.apiBaseUrl}/dashboard?${qs}`);
+  const body = (await response.json().catch(() => ({}))) as { panels?: Record<string, { rows?: Row[] }>; error?: string };
   if (!response.ok) throw new Error(body.error ?? `the query API answered ${response.status}`);
-  return body.rows ?? [];
+  return Object.fromEntries(Object.entries(body.panels ?? {}).map(([name, panel]) => [name, panel.rows ?? []]));
 }
 
 function controls(): { rangeMs: number; filters: Record<string, string> } {
@@ -75,7 +79,7 @@ function renderKpis(k: Row | undefined): void {
 
 const BUCKET_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
 
-function render(results: Record<string, Row[]>, nowMs: number, rangeMs: number): void {
+function render(results: Record<string, Row[]>, range: { fromMs: number; toMs: number }, nowMs: number): void {
   const kpis = results.kpis?.[0];
   renderKpis(kpis);
 
@@ -86,7 +90,7 @@ function render(results: Record<string, Row[]>, nowMs: number, rangeMs: number):
     byType.set(String(r.event_type), list);
   }
   put('events-chart', timeChart([...byType].map(([name, points]) => ({ name, points })), 'line', formatCount, 60_000));
-  const bucket = BUCKET_MS[timeBucket({ fromMs: nowMs - rangeMs, toMs: nowMs })];
+  const bucket = BUCKET_MS[timeBucket(range)];
   put('revenue-chart', timeChart([{ name: 'revenue', points: (results.revenue_over_time ?? []).map((r) => ({ x: Number(r.bucket), y: Number(r.revenue) })) }], 'bar', formatMoney, bucket));
 
   const f = results.funnel?.[0];
@@ -135,34 +139,45 @@ function render(results: Record<string, Row[]>, nowMs: number, rangeMs: number):
   setStatus(kpis && Number(kpis.events) > 0 ? undefined : 'No events in this range yet. Start the simulator (npx clickstream run) and they appear within seconds.');
 }
 
-const QUERIES = ['kpis', 'events_per_minute', 'revenue_over_time', 'funnel', 'traffic_sources', 'devices', 'demographics', 'top_products', 'top_categories', 'freshness', 'quarantine'];
-
 async function refresh(): Promise<void> {
   window.clearTimeout(timer);
   const mine = ++generation;
+  // Never two requests at once from one page: a control changed mid-refresh waits for the answer in flight (and drops it).
+  await inFlight;
+  if (mine !== generation) return; // a newer refresh (a changed control) is waiting too
   const { rangeMs, filters } = controls();
-  const nowMs = Date.now();
-  const qs = queryString(nowMs, rangeMs, filters);
+  const range = alignedRange(Date.now(), rangeMs, config.rangeStepMs);
+  const request = fetchDashboard(queryString(range, filters));
+  inFlight = request.catch(() => undefined);
   try {
-    const answers = await Promise.all(QUERIES.map((q) => fetchQuery(q, q === 'quarantine' ? queryString(nowMs, rangeMs, {}) : qs)));
-    if (mine !== generation) return; // a newer refresh (a changed control) already started
-    render(Object.fromEntries(QUERIES.map((q, i) => [q, answers[i]!])), nowMs, rangeMs);
+    const answers = await request;
+    if (mine !== generation) return;
+    render(answers, range, Date.now());
     document.body.dataset.loaded = String(mine);
   } catch (error) {
     if (mine !== generation) return;
-    setStatus(`Cannot reach the query API or the lake: ${(error as Error).message}. Retrying every ${REFRESH_MS / 1000} s.`, 'error');
+    setStatus(`Cannot reach the query API or the lake: ${(error as Error).message}. Retrying every ${config.refreshMs / 1000} s.`, 'error');
     byId('freshness').classList.add('stale');
   } finally {
-    if (mine === generation) timer = window.setTimeout(() => void refresh(), REFRESH_MS);
+    if (mine === generation) timer = window.setTimeout(() => void refresh(), config.refreshMs);
   }
 }
 
 async function start(): Promise<void> {
+  let response: Response | undefined;
   try {
-    const config = (await (await fetch('config.json')).json()) as { apiBaseUrl?: string };
-    if (config.apiBaseUrl) apiBaseUrl = config.apiBaseUrl.replace(/\/$/, '');
+    response = await fetch('config.json');
   } catch {
-    // keep the default: the API beside the page
+    // unreachable: keep the defaults, the API beside the page
+  }
+  if (response?.ok) {
+    try {
+      config = parseDashboardConfig(await response.json());
+    } catch (error) {
+      // A config the page cannot use is the operator's to fix: say so and stop rather than guess.
+      setStatus(error instanceof SyntaxError ? 'config.json is not valid JSON: fix or redeploy it.' : (error as Error).message, 'error');
+      return;
+    }
   }
   form.addEventListener('change', () => void refresh());
   form.addEventListener('submit', (event) => event.preventDefault());

@@ -5,14 +5,18 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { AthenaEngine } from '../query/athena-engine.ts';
 import { QueryApi, type ApiResponse } from '../query/query-api.ts';
-import { ANSWER_CACHE_SECONDS, ATHENA_WAIT_MS } from './limits.ts';
+import { ANSWER_CACHE_SECONDS, ATHENA_WAIT_MS, DASHBOARD_QUERY_PARALLELISM } from './limits.ts';
 
 const database = process.env.CLICKSTREAM_GLUE_DATABASE;
 const workGroup = process.env.CLICKSTREAM_ATHENA_WORKGROUP;
 if (!database || !workGroup) throw new Error('CLICKSTREAM_GLUE_DATABASE and CLICKSTREAM_ATHENA_WORKGROUP must be set for the query API');
 
 // Longer caching than locally: each Athena query costs money and a second or more.
-const api = new QueryApi({ engine: new AthenaEngine(new AthenaClient({}), { database, workGroup, timeoutMs: ATHENA_WAIT_MS }), cacheMs: ANSWER_CACHE_SECONDS * 1000 });
+const api = new QueryApi({
+  engine: new AthenaEngine(new AthenaClient({}), { database, workGroup, timeoutMs: ATHENA_WAIT_MS }),
+  cacheMs: ANSWER_CACHE_SECONDS * 1000,
+  dashboardParallelism: DASHBOARD_QUERY_PARALLELISM,
+});
 
 export interface HttpEvent {
   readonly rawPath?: string;
@@ -20,8 +24,9 @@ export interface HttpEvent {
 }
 
 /**
- * A successful answer may be kept by CloudFront for ANSWER_CACHE_SECONDS (s-maxage), so
- * repeated refreshes do not reach Athena; browsers still ask CloudFront each time (max-age=0).
+ * A successful answer may be kept by CloudFront for ANSWER_CACHE_SECONDS (s-maxage): the
+ * page's ranges are aligned to a step of that length, so every refresh in a step after the
+ * first is CloudFront's; browsers still ask CloudFront each time (max-age=0).
  * Errors keep the shared no-store.
  */
 export function cacheableAtTheEdge(response: ApiResponse): ApiResponse {

@@ -1,14 +1,29 @@
 /**
- * Time and cache limits of the query API in the cloud, shared by the handler and
- * the CDK constructs (lib/query.ts, lib/dashboard-site.ts) so they stay in order:
- * Athena wait < function timeout < CloudFront's origin read timeout.
+ * Time, cache and concurrency limits of the query API in the cloud, shared by the
+ * handler and the CDK constructs (lib/query.ts, lib/dashboard-site.ts) so they stay
+ * in order: the longest chain of Athena waits in one dashboard request < function
+ * timeout < CloudFront's origin read timeout.
  */
 
 /** CloudFront's origin read timeout for /api/* (its default, set explicitly). */
 export const ORIGIN_READ_TIMEOUT_SECONDS = 30;
 /** Below the origin read timeout, so the viewer gets the function's own answer or error, not CloudFront's 504. */
 export const FUNCTION_TIMEOUT_SECONDS = 25;
-/** How long the handler waits for an Athena query, leaving the rest of the function timeout to read its results. */
-export const ATHENA_WAIT_MS = 20_000;
+/**
+ * Named queries one /api/dashboard request runs on Athena at once: 11 queries take
+ * two waits in a row at most, and one viewer's refresh holds 6 of the account's
+ * active Athena queries, not 11.
+ */
+export const DASHBOARD_QUERY_PARALLELISM = 6;
+/** How long the handler waits for one Athena query: two in a row (11 queries, 6 at a time) still end before the function timeout. */
+export const ATHENA_WAIT_MS = 11_000;
 /** How long an answer is reused, by the function's memory cache and by CloudFront's (each Athena query costs money and seconds). */
 export const ANSWER_CACHE_SECONDS = 30;
+/**
+ * The hosted page aligns its time range to this step (config.json rangeStepMs): the
+ * same as the cache time, so each step's URL reaches Athena once and every later
+ * refresh in the step is a cache hit. Answers are up to this much behind.
+ */
+export const DASHBOARD_RANGE_STEP_SECONDS = ANSWER_CACHE_SECONDS;
+/** How often the hosted page asks (config.json refreshMs); CloudFront answers all but the first ask of each step. */
+export const DASHBOARD_REFRESH_SECONDS = 10;

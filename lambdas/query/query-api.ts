@@ -1,11 +1,17 @@
 /**
- * The query API, one handler for the cloud Lambda and the local server: a path
- * names a query, the query string carries its parameters, the answer is JSON.
- * Unknown queries and bad parameters get a 400 with the reason; answers are
- * cached for a few seconds so a dashboard refresh does not fan out into many
- * engine queries.
+ * The query API, one handler for the cloud Lambda and the local server:
+ * - `/api/query/<name>` answers one named query;
+ * - `/api/dashboard` answers every panel of the dashboard in one request, so a
+ *   refresh is one function invocation, not eleven (the queries run inside with
+ *   bounded parallelism).
+ * The query string carries the parameters; the answer is JSON. Unknown paths get
+ * a 404, unknown queries and bad parameters a 400 with the reason. Answers are
+ * cached (AnswerCache: expiry from completion, identical requests merged), so
+ * viewers sending the same aligned range share one engine run.
  */
+import { AnswerCache } from './answer-cache.ts';
 import type { Dialect } from './dialect.ts';
+import { mapWithLimit } from '../common/map-with-limit.ts';
 import { isQueryName, querySql, QUERY_NAMES, timeBucket, type QueryName } from './named-queries.ts';
 import { BadRequestError, parseParameters, type QueryParameters } from './parameters.ts';
 
@@ -24,27 +30,40 @@ export interface ApiResponse {
 
 export interface QueryApiOptions {
   readonly engine: QueryEngine;
-  /** How long an answer is reused for the same query and parameters. @default 5000 */
+  /** How long an answer is reused for the same query and parameters, counted from when it was computed; 0 turns caching off. @default 5000 */
   readonly cacheMs?: number;
+  /** Answers kept at most (per query and per dashboard). @default 500 */
+  readonly maxCachedAnswers?: number;
+  /** Named queries one dashboard request runs at once. @default 4 */
+  readonly dashboardParallelism?: number;
   readonly now?: () => number;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+const ROUTES = 'use /api/dashboard or /api/query/<name>';
+
+/** Quarantined records have no device, source or country: the panel ignores the filters, so every filter combination shares its answer. */
+const UNFILTERED: ReadonlySet<QueryName> = new Set(['quarantine']);
 
 export class QueryApi {
-  private readonly cache = new Map<string, { expires: number; body: string }>();
-  private readonly cacheMs: number;
+  private readonly answers: AnswerCache<string>;
+  private readonly dashboardParallelism: number;
   private readonly now: () => number;
 
   constructor(private readonly options: QueryApiOptions) {
-    this.cacheMs = options.cacheMs ?? 5_000;
     this.now = options.now ?? Date.now;
+    this.answers = new AnswerCache({ ttlMs: options.cacheMs ?? 5_000, maxEntries: options.maxCachedAnswers ?? 500, now: this.now });
+    this.dashboardParallelism = options.dashboardParallelism ?? 4;
+    if (!Number.isInteger(this.dashboardParallelism) || this.dashboardParallelism < 1) {
+      throw new Error(`dashboardParallelism must be a whole number of queries, at least 1, got ${this.dashboardParallelism}`);
+    }
   }
 
-  /** A request path as the browser sent it (`/api/query/<name>`, percent-encoded): 404 for any other path, 400 for bad encoding. */
+  /** A request path as the browser sent it (percent-encoded): 404 for a path that is not a route, 400 for bad encoding. */
   async handlePath(path: string, query: Readonly<Record<string, string | undefined>>): Promise<ApiResponse> {
+    if (path === '/api/dashboard') return this.handleDashboard(query);
     const match = /^\/api\/query\/([^/]+)$/.exec(path);
-    if (!match) return respond(404, { error: 'use /api/query/<name>' });
+    if (!match) return respond(404, { error: `no such route: ${ROUTES}` });
     let name: string;
     try {
       name = decodeURIComponent(match[1]!);
@@ -57,31 +76,61 @@ export class QueryApi {
 
   /** `name` is the last path segment (`/api/query/<name>`); `query` the decoded query string. */
   async handle(name: string, query: Readonly<Record<string, string | undefined>>): Promise<ApiResponse> {
-    const now = this.now();
-    let params: QueryParameters;
+    const parsed = this.parse(query, name);
+    if ('error' in parsed) return parsed.error;
+    return ok(await this.answer(name as QueryName, parsed.params));
+  }
+
+  /** Every named query for the same parameters, as `{ parameters, panels: { <name>: <its /api/query answer> } }`. */
+  async handleDashboard(query: Readonly<Record<string, string | undefined>>): Promise<ApiResponse> {
+    const parsed = this.parse(query);
+    if ('error' in parsed) return parsed.error;
+    const { params } = parsed;
+    const body = await this.answers.get(`dashboard?${JSON.stringify(params)}`, async () => {
+      const panels = await mapWithLimit(QUERY_NAMES, this.dashboardParallelism, (name) => this.answer(name, UNFILTERED.has(name) ? withoutFilters(params) : params));
+      // Each panel is already JSON: joined as text, not parsed and written again.
+      const json = QUERY_NAMES.map((name, i) => `${JSON.stringify(name)}:${panels[i]!}`).join(',');
+      return `{"parameters":${JSON.stringify(describe(params))},"panels":{${json}},"generatedAt":${JSON.stringify(new Date(this.now()).toISOString())}}`;
+    });
+    return ok(body);
+  }
+
+  /** The parameters (and, for a single query, its name) checked: what to run, or the 400 that says why not. */
+  private parse(query: Readonly<Record<string, string | undefined>>, name?: string): { params: QueryParameters } | { error: ApiResponse } {
     try {
-      if (!isQueryName(name)) throw new BadRequestError(`unknown query "${name.slice(0, 40)}": use one of ${QUERY_NAMES.join(', ')}`);
-      params = parseParameters(query, now);
+      if (name !== undefined && !isQueryName(name)) throw new BadRequestError(`unknown query "${name.slice(0, 40)}": use one of ${QUERY_NAMES.join(', ')}`);
+      return { params: parseParameters(query, this.now()) };
     } catch (error) {
-      if (error instanceof BadRequestError) return respond(400, { error: error.message });
+      if (error instanceof BadRequestError) return { error: respond(400, { error: error.message }) };
       throw error;
     }
-    const key = `${name}?${JSON.stringify(params)}`;
-    const hit = this.cache.get(key);
-    if (hit && hit.expires > now) return { statusCode: 200, headers: JSON_HEADERS, body: hit.body };
-
-    const rows = await this.options.engine.run(querySql(name, this.options.engine.dialect, params));
-    const body = JSON.stringify({
-      query: name,
-      parameters: { from: new Date(params.fromMs).toISOString(), to: new Date(params.toMs).toISOString(), device: params.device, source: params.source, country: params.country },
-      ...(name === 'revenue_over_time' && { bucket: timeBucket(params) }),
-      rows: derive(name, rows),
-      generatedAt: new Date(now).toISOString(),
-    });
-    this.cache.set(key, { expires: now + this.cacheMs, body });
-    for (const [k, v] of this.cache) if (v.expires <= now) this.cache.delete(k);
-    return { statusCode: 200, headers: JSON_HEADERS, body };
   }
+
+  /** One named query's answer as JSON text, from the cache or the engine. */
+  private answer(name: QueryName, params: QueryParameters): Promise<string> {
+    return this.answers.get(`${name}?${JSON.stringify(params)}`, async () => {
+      const rows = await this.options.engine.run(querySql(name, this.options.engine.dialect, params));
+      return JSON.stringify({
+        query: name,
+        parameters: describe(params),
+        ...(name === 'revenue_over_time' && { bucket: timeBucket(params) }),
+        rows: derive(name, rows),
+        generatedAt: new Date(this.now()).toISOString(),
+      });
+    });
+  }
+}
+
+function describe(params: QueryParameters): Record<string, string | undefined> {
+  return { from: new Date(params.fromMs).toISOString(), to: new Date(params.toMs).toISOString(), device: params.device, source: params.source, country: params.country };
+}
+
+function withoutFilters({ fromMs, toMs }: QueryParameters): QueryParameters {
+  return { fromMs, toMs };
+}
+
+function ok(body: string): ApiResponse {
+  return { statusCode: 200, headers: JSON_HEADERS, body };
 }
 
 function respond(statusCode: number, body: unknown): ApiResponse {

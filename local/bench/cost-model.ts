@@ -94,3 +94,15 @@ export function athenaRefreshBytes(queryColumns: readonly (readonly string[])[],
 export function athenaDollars(bytes: number): number {
   return (bytes / 2 ** 40) * PRICES.athenaPerTb;
 }
+
+/**
+ * Dashboard refreshes of one open page that reach Athena in an hour. A refresh
+ * reaches it only when its URL is new (the aligned range moved on a step) or the
+ * cached answer for it expired; CloudFront or the function's cache answers the
+ * rest. So one refresh reaches Athena every max(refresh, min(step, cache))
+ * seconds; unaligned ranges (step 0) make every URL new, every refresh a query.
+ */
+export function athenaRefreshesPerHour(refreshSeconds: number, rangeStepSeconds: number, cacheSeconds: number): number {
+  if (!(refreshSeconds > 0)) throw new Error(`refreshSeconds must be above 0, got ${refreshSeconds}`);
+  return 3_600 / Math.max(refreshSeconds, Math.min(rangeStepSeconds, cacheSeconds));
+}

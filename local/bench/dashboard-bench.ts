@@ -7,18 +7,14 @@
  * copies removed by a window in the SQL (what the Athena queries do), instead of
  * the engine's de-duplicated table.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parquetMetadata } from 'hyparquet';
-import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
-import { planBatch } from '../../lambdas/consumer/plan-batch.ts';
-import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
 import { duckdbDialect } from '../../lambdas/query/dialect.ts';
 import { QUERY_NAMES } from '../../lambdas/query/named-queries.ts';
 import { QueryApi } from '../../lambdas/query/query-api.ts';
-import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
 import { DuckDbLake } from '../duckdb-lake.ts';
+import { simulateLake } from './bench-lake.ts';
 import { percentile } from './stats.ts';
 
 export interface DashboardBenchResult {
@@ -46,28 +42,19 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
   try {
     const now = Date.now();
     const started = performance.now();
-    const sim = new ShopperSimulator({ seed: 3, startTimeMs: now - 86_400_000, eventsPerSecond: events / 86_400, warmStart: true });
-    let files = 0;
-    let bytes = 0;
-    const written: string[] = [];
-    for (let offset = 0; offset < events; offset += 10_000) {
-      const batch: SourceRecord[] = [];
-      for (let i = 0; i < Math.min(10_000, events - offset); i++) batch.push({ topic: 'bench', partition: 0, offset: String(offset + i), value: sim.nextRecord().value });
-      for (const plan of planBatch(batch, now)) {
-        for (const object of plan.events) {
-          const body = await encodeParquet(object.rows);
-          const file = join(dir, object.key);
-          mkdirSync(dirname(file), { recursive: true });
-          writeFileSync(file, body);
-          written.push(file);
-          files++;
-          bytes += body.length;
-        }
-      }
-      if (offset % 1_000_000 === 0) log(`lake: ${offset.toLocaleString('en-US')} of ${events.toLocaleString('en-US')} events written`);
-    }
+    const { files, bytes, columnBytesPerEvent } = await simulateLake(
+      events,
+      now - 86_400_000,
+      86_400_000,
+      (key, body) => {
+        const file = join(dir, key);
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, body);
+        return Promise.resolve();
+      },
+      log,
+    );
     const fillSeconds = (performance.now() - started) / 1000;
-    const columnBytesPerEvent = columnSizes(written.filter((_, i) => i % 25 === 0));
 
     const loadStarted = performance.now();
     const lake = await DuckDbLake.open(dir);
@@ -104,22 +91,4 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** Compressed bytes per row of each column, over a sample of the files. */
-function columnSizes(files: readonly string[]): Record<string, number> {
-  const bytes: Record<string, number> = {};
-  let rows = 0;
-  for (const file of files) {
-    const buffer = readFileSync(file);
-    const metadata = parquetMetadata(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength));
-    rows += Number(metadata.num_rows);
-    for (const group of metadata.row_groups) {
-      for (const column of group.columns) {
-        const name = column.meta_data?.path_in_schema[0];
-        if (name) bytes[name] = (bytes[name] ?? 0) + Number(column.meta_data?.total_compressed_size ?? 0);
-      }
-    }
-  }
-  return Object.fromEntries(Object.entries(bytes).map(([name, total]) => [name, total / Math.max(1, rows)]));
 }

@@ -14,7 +14,10 @@ import { down, up } from '../services/stack.ts';
 import { columnsRead } from '../../lambdas/query/columns-read.ts';
 import { athenaDialect } from '../../lambdas/query/dialect.ts';
 import { QUERY_NAMES, querySql } from '../../lambdas/query/named-queries.ts';
-import { athenaDollars, athenaRefreshBytes, costPerMillionEvents } from './cost-model.ts';
+import { ANSWER_CACHE_SECONDS, DASHBOARD_RANGE_STEP_SECONDS, DASHBOARD_REFRESH_SECONDS } from '../../lambdas/query-api/limits.ts';
+import { UserError } from '../errors.ts';
+import { benchApi } from './api-bench.ts';
+import { athenaDollars, athenaRefreshBytes, athenaRefreshesPerHour, costPerMillionEvents, PRICES } from './cost-model.ts';
 import { benchDashboard } from './dashboard-bench.ts';
 import { benchHandler } from './handler-bench.ts';
 import { benchPipeline } from './pipeline-bench.ts';
@@ -31,21 +34,40 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
     rounds: { type: 'string' },
     'lake-events': { type: 'string' },
     'step-seconds': { type: 'string' },
+    only: { type: 'string' },
+    'api-events': { type: 'string' },
   });
+  if (values.only !== undefined && values.only !== 'api') throw new UserError(`--only must be api (the query API under load and the dashboard's Athena cost), got "${values.only}"`);
   const records = values.count === undefined ? 200_000 : parseCount('--count', values.count);
   const rounds = values.rounds === undefined ? 3 : parseCount('--rounds', values.rounds);
   const lakeEvents = values['lake-events'] === undefined ? 10_000_000 : parseCount('--lake-events', values['lake-events']);
   const stepSeconds = values['step-seconds'] === undefined ? 20 : parseCount('--step-seconds', values['step-seconds']);
+  const apiEvents = values['api-events'] === undefined ? 1_000_000 : parseCount('--api-events', values['api-events']);
   const log = (line: string) => console.error(`clickstream bench: ${line}`);
+
+  const stateDir = mkdtempSync(join(tmpdir(), 'clickstream-bench-'));
+  const bench = loadConfig({ ...configEnv(config), CLICKSTREAM_STATE_DIR: stateDir, ...BENCH_PORTS });
+  if (values.only === 'api') {
+    try {
+      const api = await benchApi(bench, apiEvents, log);
+      const athena = dashboardAthenaCost(api.columnBytesPerEvent);
+      if (values.json) console.log(JSON.stringify({ api, athena }));
+      else printApi(api, athena);
+      return 0;
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }
 
   log('consumer core on a 10,000-record batch');
   const handler = await benchHandler();
   log(`dashboard refresh over a lake of ${n(lakeEvents)} events`);
   const dashboard = await benchDashboard(lakeEvents, 20, log);
 
-  const stateDir = mkdtempSync(join(tmpdir(), 'clickstream-bench-'));
-  const bench = loadConfig({ ...configEnv(config), CLICKSTREAM_STATE_DIR: stateDir, ...BENCH_PORTS });
   try {
+    // Before up(): it runs a MinIO of its own on the same port and stops it when done.
+    const api = await benchApi(bench, apiEvents, log);
+    const athena = dashboardAthenaCost(api.columnBytesPerEvent);
     await up(bench, log);
     const producer = await benchProducer(bench, records, rounds, log);
     const pipeline = await benchPipeline(bench, { rates: [5_000, 10_000, 20_000, 30_000, 40_000, 60_000], stepSeconds, freshnessRate: 5_000, freshnessSeconds: 60 }, log);
@@ -71,19 +93,66 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
       producer,
       handler,
       dashboard,
+      api,
       pipeline,
-      cost: { perMillionEvents: cost, athenaLastHourRefresh: [refreshAt(100), refreshAt(5_000)] },
+      cost: { perMillionEvents: cost, athenaLastHourRefresh: [refreshAt(100), refreshAt(5_000)], athenaDashboardHour: athena },
     };
     if (values.json) {
       console.log(JSON.stringify(report));
       return 0;
     }
     printReport(report, records, rounds);
+    printApi(api, athena);
     return 0;
   } finally {
     await down(bench);
     rmSync(stateDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Athena dollars per hour for one open dashboard at 5,000 events/s on the last hour:
+ * refreshes that reach Athena (after alignment and caching) × bytes billed per
+ * refresh. Beside it: main's unaligned 5 s refreshes, the same with compaction
+ * (no event_id de-duplication window in the scan, issue 11), and the 10 MB-per-query floor.
+ */
+function dashboardAthenaCost(columnBytesPerEvent: Readonly<Record<string, number>>) {
+  const eventsPerSecond = 5_000;
+  const columns = (dialect: ReturnType<typeof athenaDialect>) => QUERY_NAMES.map((q) => columnsRead(querySql(q, dialect, { fromMs: 0, toMs: 3_600_000 })));
+  const bytesPerRefresh = athenaRefreshBytes(columns(athenaDialect('clickstream')), columnBytesPerEvent, eventsPerSecond * 3_600);
+  const compactedBytesPerRefresh = athenaRefreshBytes(columns({ ...athenaDialect('clickstream'), deduplicated: true }), columnBytesPerEvent, eventsPerSecond * 3_600);
+  const floorBytesPerRefresh = QUERY_NAMES.length * PRICES.athenaMinimumBytesPerQuery;
+  const refreshesPerHour = athenaRefreshesPerHour(DASHBOARD_REFRESH_SECONDS, DASHBOARD_RANGE_STEP_SECONDS, ANSWER_CACHE_SECONDS);
+  const before = athenaRefreshesPerHour(5, 0, ANSWER_CACHE_SECONDS);
+  return {
+    eventsPerSecond,
+    refreshSeconds: DASHBOARD_REFRESH_SECONDS,
+    rangeStepSeconds: DASHBOARD_RANGE_STEP_SECONDS,
+    bytesPerRefresh,
+    dollarsPerRefresh: athenaDollars(bytesPerRefresh),
+    refreshesPerHour,
+    dollarsPerHour: refreshesPerHour * athenaDollars(bytesPerRefresh),
+    baseline: { refreshesPerHour: before, dollarsPerHour: before * athenaDollars(bytesPerRefresh) },
+    compacted: { bytesPerRefresh: compactedBytesPerRefresh, dollarsPerHour: refreshesPerHour * athenaDollars(compactedBytesPerRefresh) },
+    floor: { bytesPerRefresh: floorBytesPerRefresh, dollarsPerHour: refreshesPerHour * athenaDollars(floorBytesPerRefresh) },
+  };
+}
+
+function printApi(api: Awaited<ReturnType<typeof benchApi>>, athena: ReturnType<typeof dashboardAthenaCost>): void {
+  const out = (line: string) => console.log(line);
+  const row = (label: string, r: Awaited<ReturnType<typeof benchApi>>['kpis']) =>
+    out(`  ${label.padEnd(36)} ${n(r.requestsPerSecond).padStart(7)} requests/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (${n(r.requests)} in ${r.seconds.toFixed(1)} s, ${r.non2xx + r.errors} failed)`);
+  out(`query API, ${api.connections} connections, lake of ${n(api.lakeEvents)} events in the last hour (${api.lakeFiles} files):`);
+  row('/api/dashboard (every panel)', api.dashboard);
+  row('/api/query/kpis', api.kpis);
+  row('baseline: /styles.css', api.staticFile);
+  row('baseline: /api/query/kpis, no cache', api.kpisUncached);
+  const a = athena;
+  const mib = (bytes: number) => `${n(bytes / 2 ** 20)} MiB`;
+  out(`Athena, one open dashboard on the last hour at ${n(a.eventsPerSecond)} events/s:`);
+  out(`  ${mib(a.bytesPerRefresh)} billed per refresh ($${a.dollarsPerRefresh.toFixed(4)}) × ${n(a.refreshesPerHour)} refreshes/h (every ${a.refreshSeconds} s, ${a.rangeStepSeconds} s step) = $${a.dollarsPerHour.toFixed(2)}/h`);
+  out(`  baseline: unaligned, every 5 s: ${n(a.baseline.refreshesPerHour)} refreshes/h = $${a.baseline.dollarsPerHour.toFixed(2)}/h`);
+  out(`  with compaction (no event_id window): ${mib(a.compacted.bytesPerRefresh)} per refresh = $${a.compacted.dollarsPerHour.toFixed(2)}/h; floor (10 MB per query): $${a.floor.dollarsPerHour.toFixed(3)}/h`);
 }
 
 type Report = {

@@ -1,15 +1,16 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Duration, type CfnElement } from 'aws-cdk-lib';
+import { Duration, Stage, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { describe, expect, it, vi } from 'vitest';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
 import { logBatchWritten } from '../../lambdas/consumer/batch-log.ts';
 import { EVENTS_TOPIC } from '../../lambdas/common/pipeline-names.ts';
 import { athenaDialect } from '../../lambdas/query/dialect.ts';
 import { CONTENT_SECURITY_POLICY } from '../../lambdas/query/security-headers.ts';
+import { ANSWER_CACHE_SECONDS } from '../../lambdas/query-api/limits.ts';
 import { stackPropsFromContext } from '../../lib/app-context.ts';
 import { EVENTS_TABLE, QUARANTINE_TABLE } from '../../lib/catalog.ts';
 import { ClickstreamStack, type ClickstreamStackProps } from '../../lib/clickstream-stack.ts';
@@ -20,6 +21,14 @@ import { KAFKA_PROPS, synth, testApp } from './synth.ts';
 vi.setConfig({ testTimeout: 60_000 });
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+/** The config.json the site deploys, read from its staged asset (Source.jsonData writes it into an asset directory of its own). */
+function pageConfig(stack: ClickstreamStack): unknown {
+  const assets = stack.site!.node.findAll().filter((c): c is Asset => c instanceof Asset);
+  const files = assets.map((a) => join(Stage.of(stack)!.outdir, a.assetPath, 'config.json')).filter((f) => existsSync(f));
+  expect(files).toHaveLength(1);
+  return JSON.parse(readFileSync(files[0]!, 'utf8'));
+}
+
 const resourcesOf = (template: Template, type: string) => Object.values(template.findResources(type) as Resources);
 
 describe('lake', () => {
@@ -234,13 +243,14 @@ describe('catalog and query', () => {
     });
   });
 
-  it('reserves 5 concurrent executions for the query API by default, so a flood cannot fan out into Athena queries', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
+  it('reserves no query API concurrency by default (deploys on an account whose quota is 10), and reserves what it is given', () => {
+    const api = resourcesOf(template, 'AWS::Lambda::Function').find((f) => JSON.stringify(f.Properties?.Environment ?? {}).includes('CLICKSTREAM_ATHENA_WORKGROUP'))!;
+    expect(api.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+    const stack = new ClickstreamStack(testApp({ bundle: false }), 'Conc', { ingest: 'kinesis', simulatorEnabled: false, query: { reservedConcurrency: 1 } });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ CLICKSTREAM_ATHENA_WORKGROUP: Match.anyValue() }) },
-      ReservedConcurrentExecutions: 5,
+      ReservedConcurrentExecutions: 1,
     });
-    const stack = new ClickstreamStack(testApp({ bundle: false }), 'Conc', { ingest: 'kinesis', simulatorEnabled: false, query: { reservedConcurrency: 2 } });
-    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 2 });
   });
 
   it('gives the query API its database and workgroup and an IAM-only function URL', () => {
@@ -330,6 +340,13 @@ describe('dashboard site', () => {
     const deployment = resourcesOf(template, 'Custom::CDKBucketDeployment')[0]!;
     expect(deployment.Properties?.SourceObjectKeys).toHaveLength(2);
     expect(deployment.Properties?.DistributionPaths).toEqual(['/*']);
+  });
+
+  it('writes config.json with a refresh of 10 s and ranges aligned to the 30 s the answers are cached, or what it is given', () => {
+    const { stack } = synth('kinesis');
+    expect(pageConfig(stack)).toEqual({ apiBaseUrl: '/api', refreshMs: 10_000, rangeStepMs: ANSWER_CACHE_SECONDS * 1000 });
+    const given = new ClickstreamStack(testApp({ bundle: false }), 'Page', { ingest: 'kinesis', simulatorEnabled: false, dashboard: { refreshInterval: Duration.seconds(5), rangeStep: Duration.minutes(1) } });
+    expect(pageConfig(given)).toEqual({ apiBaseUrl: '/api', refreshMs: 5_000, rangeStepMs: 60_000 });
   });
 });
 
@@ -443,6 +460,8 @@ describe('bad settings get one clear sentence', () => {
     ['a retry count below -1', { ingest: 'kinesis', consumer: { retryAttempts: -2 } }, /retryAttempts must be -1 \(retry until the records expire\) or a whole number from 0 to 10000, got -2/],
     ['an unknown ingest', { ingest: 'sqs' as never }, /ingest must be one of msk-serverless, kafka, kinesis, got "sqs"/],
     ['no reserved query concurrency', { ingest: 'kinesis', query: { reservedConcurrency: 0 } }, /reservedConcurrency must be a whole number of invocations, at least 1, got 0/],
+    ['a refresh under a second', { ingest: 'kinesis', dashboard: { refreshInterval: Duration.millis(500) } }, /refreshInterval must be a whole number of seconds from 1 to 3600, got 0.5 s/],
+    ['a range step over an hour', { ingest: 'kinesis', dashboard: { rangeStep: Duration.hours(2) } }, /rangeStep must be a whole number of seconds from 1 to 3600, got 7200 s/],
     ['a zero quarantine retention', { lake: { quarantineRetentionDays: 0 } }, /quarantineRetentionDays must be a whole number of days, at least 1, got 0/],
     ['too many simulated events', { ingest: 'kinesis', simulator: { eventsPerMinute: 600_001 } }, /eventsPerMinute must be a whole number from 1 to 600000/],
   ])('%s', (_, props, error) => {

@@ -1,6 +1,9 @@
 /**
  * The dashboard in Debian's Chromium, driven by playwright-core, against the
  * running local pipeline: real events, real Parquet, real DuckDB behind the API.
+ * The page reaches the API through a proxy that answers 429 beyond one request in
+ * flight: the tightest concurrency the cloud query function can be given
+ * (query.reservedConcurrency = 1), with one viewer.
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -9,20 +12,23 @@ import type { Row } from '../../lambdas/query/query-api.ts';
 import { produce } from '../../local/produce.ts';
 import { dashboardUrl } from '../../local/services/dashboard.ts';
 import { bootstrapServers } from '../../local/services/kafka.ts';
+import { startConcurrencyProxy, type ConcurrencyProxy } from './concurrency-proxy.ts';
 import { waitForConsumer } from './helpers.ts';
 
 const config = inject('config');
 const CHROMIUM = process.env.CLICKSTREAM_CHROMIUM ?? '/usr/bin/chromium';
 let browser: Browser;
 let page: Page;
+let proxy: ConcurrencyProxy;
 
+/** One named query's first row, asked of the server directly (not through the proxy). */
 async function api(name: string, params: Record<string, string>): Promise<Row> {
   const response = await fetch(`${dashboardUrl(config)}api/query/${name}?${new URLSearchParams(params).toString()}`);
   return ((await response.json()) as { rows: Row[] }).rows[0]!;
 }
 
-/** The page's own request parameters, read back from the last kpis request it made. */
-let lastKpisQuery: Record<string, string> = {};
+/** The page's own request parameters, read back from the last /api/dashboard request it made. */
+let lastQuery: Record<string, string> = {};
 
 /** How many refreshes the page has rendered (it counts them in body[data-loaded]). */
 const rendered = async () => Number((await page.locator('body').getAttribute('data-loaded')) ?? 0);
@@ -46,23 +52,27 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  proxy = await startConcurrencyProxy(dashboardUrl(config), 1, 300);
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('request', (request) => {
     const url = new URL(request.url());
-    if (url.pathname === '/api/query/kpis') lastKpisQuery = Object.fromEntries(url.searchParams);
+    if (url.pathname === '/api/dashboard') lastQuery = Object.fromEntries(url.searchParams);
   });
-  await page.goto(dashboardUrl(config));
+  await page.goto(proxy.url);
 }, 180_000);
 
 afterAll(async () => {
   await browser?.close();
+  await proxy?.close();
 });
 
 describe('dashboard in Chromium', () => {
   it('loads real data into the KPI tiles, showing exactly what the API returned', async () => {
     await loaded(0);
-    const kpis = await api('kpis', lastKpisQuery);
+    const kpis = await api('kpis', lastQuery);
     expect(Number(kpis.events)).toBeGreaterThanOrEqual(20_000);
+    const dashboard = (await (await fetch(`${dashboardUrl(config)}api/dashboard?${new URLSearchParams(lastQuery).toString()}`)).json()) as { panels: { kpis: { rows: Row[] } } };
+    expect(dashboard.panels.kpis.rows[0]).toEqual(kpis);
     expect(await tile('events')).toBe(formatCount(kpis.events));
     expect(await tile('sessions')).toBe(formatCount(kpis.sessions));
     expect(await tile('revenue')).toBe(formatMoney(kpis.revenue));
@@ -78,25 +88,39 @@ describe('dashboard in Chromium', () => {
     expect(await page.locator('#freshness').innerText()).toMatch(/^newest event .* ago, written .* ago$/);
   });
 
-  it('changes the figures when a filter changes', async () => {
+  it('sends aligned time ranges: `to` on the step config.json gives, `from` a whole range before it', async () => {
+    const { rangeStepMs } = (await (await fetch(`${dashboardUrl(config)}config.json`)).json()) as { rangeStepMs: number };
+    expect(Number(lastQuery.to) % rangeStepMs).toBe(0);
+    expect(Number(lastQuery.to) - Number(lastQuery.from)).toBe(3_600_000);
+  });
+
+  it('changes the figures when a filter changes, even while a refresh is in flight', async () => {
     const before = await tile('events');
     const generation = await rendered();
+    // Changed while the proxy holds a request: a page that sent another now would get a 429.
+    await expect.poll(() => proxy.counts.inFlight, { timeout: 30_000, interval: 20 }).toBe(1);
     await page.selectOption('select[name="device"]', 'tablet');
     await loaded(generation);
-    expect(lastKpisQuery.device).toBe('tablet');
-    const tablet = await api('kpis', lastKpisQuery);
+    expect(lastQuery.device).toBe('tablet');
+    const tablet = await api('kpis', lastQuery);
     expect(await tile('events')).toBe(formatCount(tablet.events));
     expect(await tile('events')).not.toBe(before);
     expect(await page.locator('#devices .bar').count()).toBe(1);
   });
 
+  it('never had two API requests in flight: no 429 from the one-at-a-time proxy', () => {
+    expect(proxy.counts.forwarded).toBeGreaterThanOrEqual(3);
+    expect(proxy.counts.rejected).toBe(0);
+    expect(proxy.counts.mostInFlight).toBe(1);
+  });
+
   it('says so when the API cannot be reached', async () => {
-    await page.route('**/api/query/**', (route) => route.abort());
+    await page.route('**/api/dashboard**', (route) => route.abort());
     const generation = await rendered();
     await page.selectOption('select[name="device"]', 'desktop');
     await page.waitForSelector('#status.error', { timeout: 15_000 });
     expect(await page.locator('#status').innerText()).toMatch(/^Cannot reach the query API or the lake/);
     expect(await rendered()).toBe(generation);
-    await page.unroute('**/api/query/**');
+    await page.unroute('**/api/dashboard**');
   });
 });

@@ -28,7 +28,23 @@ describe('local query server', () => {
     expect(String(response.headers['content-security-policy'])).toContain("default-src 'self'");
   });
 
+  it('answers every panel at /api/dashboard, each equal to its /api/query/<name> answer', async () => {
+    const range = 'from=1700000000000&to=1700003600000';
+    const response = await get(`/api/dashboard?${range}`);
+    expect(response.status).toBe(200);
+    const panels = (JSON.parse(response.body) as { panels: Record<string, unknown> }).panels;
+    expect(Object.keys(panels)).toContain('kpis');
+    expect(panels.funnel).toEqual(JSON.parse((await get(`/api/query/funnel?${range}`)).body));
+  });
+
+  it('tells the page to refresh every 2 s with ranges aligned to the 1 s lake sync', async () => {
+    expect(JSON.parse((await get('/config.json')).body)).toEqual({ apiBaseUrl: '/api', refreshMs: 2_000, rangeStepMs: 1_000 });
+  });
+
   it.each([
+    ['/api/dashboard?country=usa', 400, /^\{"error":"country must be a two-letter ISO code in capitals, got \\"usa\\""\}$/],
+    ['/api/dashboard?step=5', 400, /unknown parameter .{1,2}step.{1,2}: use from, to, device, source or country/],
+    ['/api/dashboards', 404, /no such route: use \/api\/dashboard or \/api\/query\/<name>/],
     ['/api/query/%E0%A4%A', 400, /not valid percent-encoding/],
     ['/api/query/drop_tables', 400, /unknown query .{1,2}drop_tables.{1,2}: use one of kpis/],
     ['/api/query/kpis?from=yesterday', 400, /from must be/],

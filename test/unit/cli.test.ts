@@ -20,6 +20,8 @@ describe('clickstream CLI', () => {
     [['run', '--count', 'many'], 'clickstream: --count must be a whole number of at least 1, got "many"'],
     [['bench', '--lake-events', 'lots'], 'clickstream: --lake-events must be a whole number of at least 1, got "lots"'],
     [['bench', '--step-seconds', '0'], 'clickstream: --step-seconds must be a whole number of at least 1, got "0"'],
+    [['bench', '--only', 'everything'], 'clickstream: --only must be api (the query API under load and the dashboard\'s Athena cost), got "everything"'],
+    [['bench', '--api-events', '0'], 'clickstream: --api-events must be a whole number of at least 1, got "0"'],
     [['status', '--verbose'], "clickstream: Unknown option '--verbose'; run `npx clickstream help` for the options"],
   ])('answers %j with one line and exit code 1', (args, message) => {
     const { code, stderr } = run(args);

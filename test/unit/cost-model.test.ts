@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { athenaDollars, athenaRefreshBytes, costPerMillionEvents, PRICES } from '../../local/bench/cost-model.ts';
+import { athenaDollars, athenaRefreshBytes, athenaRefreshesPerHour, costPerMillionEvents, PRICES } from '../../local/bench/cost-model.ts';
 
 describe('cost model', () => {
   const inputs = {
@@ -45,5 +45,18 @@ describe('cost model', () => {
     // 10M events: 20 MB and 50 MB scanned, the empty one 10 MiB.
     expect(athenaRefreshBytes(columns, perEvent, 1e7)).toBe(2e7 + 5e7 + PRICES.athenaMinimumBytesPerQuery);
     expect(athenaDollars(2 ** 40)).toBe(5);
+  });
+
+  it.each([
+    ['unaligned ranges (every URL new): every 5 s refresh', 5, 0, 30, 720],
+    ['a 30 s step cached 30 s, refreshed every 10 s: once a step', 10, 30, 30, 120],
+    ['a refresh slower than the step: every refresh', 60, 30, 30, 60],
+    ['a step longer than the cache: every time the answer expires', 10, 60, 30, 120],
+  ])('counts the refreshes that reach Athena: %s', (_, refresh, step, cache, perHour) => {
+    expect(athenaRefreshesPerHour(refresh, step, cache)).toBe(perHour);
+  });
+
+  it('refuses a refresh interval of zero', () => {
+    expect(() => athenaRefreshesPerHour(0, 30, 30)).toThrow('refreshSeconds must be above 0, got 0');
   });
 });

@@ -20,8 +20,15 @@ describe('query API Lambda handler', () => {
     expect(response.headers['cache-control']).toBe('no-store');
   });
 
-  it('answers 404 outside /api/query/<name>', async () => {
+  it('answers 404 outside /api/dashboard and /api/query/<name>', async () => {
     expect((await mod.handler({ rawPath: '/api/other' })).statusCode).toBe(404);
+  });
+
+  it('answers 400 for a bad /api/dashboard parameter, not cached at the edge', async () => {
+    const response = await mod.handler({ rawPath: '/api/dashboard', queryStringParameters: { country: 'de' } });
+    expect(response.statusCode).toBe(400);
+    expect((JSON.parse(response.body) as { error: string }).error).toBe('country must be a two-letter ISO code in capitals, got "de"');
+    expect(response.headers['cache-control']).toBe('no-store');
   });
 
   it('answers 400 for an unknown (well-encoded) query name, not cached at the edge', async () => {

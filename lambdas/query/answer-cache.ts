@@ -1,0 +1,74 @@
+/**
+ * A small cache of query answers that holds under load:
+ * - an answer lives `ttlMs` from when it was computed, not from when it was asked
+ *   for, so a query slower than the TTL is still reused;
+ * - identical requests that arrive while the answer is being computed wait for
+ *   that one computation instead of each starting their own;
+ * - a failure is handed to everyone waiting for it and then forgotten, so the next
+ *   request tries again;
+ * - at most `maxEntries` answers are kept (the least recently used go first), so
+ *   many distinct filter combinations cannot grow it without bound.
+ */
+
+export interface AnswerCacheOptions {
+  /** How long an answer is reused after it was computed; 0 turns the cache off (no reuse, no merging). */
+  readonly ttlMs: number;
+  /** @default 500 */
+  readonly maxEntries?: number;
+  readonly now?: () => number;
+}
+
+export class AnswerCache<T> {
+  private readonly answers = new Map<string, { readonly value: T; readonly expires: number }>();
+  private readonly computing = new Map<string, Promise<T>>();
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: AnswerCacheOptions) {
+    this.maxEntries = options.maxEntries ?? 500;
+    this.now = options.now ?? Date.now;
+    if (!Number.isInteger(options.ttlMs) || options.ttlMs < 0) throw new Error(`the answer cache's ttlMs must be a whole number of milliseconds, at least 0, got ${options.ttlMs}`);
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new Error(`the answer cache's maxEntries must be a whole number, at least 1, got ${this.maxEntries}`);
+  }
+
+  /** Answers kept now (expired ones included until they are evicted). */
+  get size(): number {
+    return this.answers.size;
+  }
+
+  /** The answer for `key`: a fresh stored one, the one being computed, or a new computation. */
+  get(key: string, compute: () => Promise<T>): Promise<T> {
+    if (this.options.ttlMs === 0) return compute();
+    const stored = this.answers.get(key);
+    if (stored && stored.expires > this.now()) {
+      // Re-inserted so that Map order is least recently used first.
+      this.answers.delete(key);
+      this.answers.set(key, stored);
+      return Promise.resolve(stored.value);
+    }
+    const pending = this.computing.get(key);
+    if (pending) return pending;
+    const started = (async () => {
+      try {
+        const value = await compute();
+        this.store(key, value);
+        return value;
+      } finally {
+        this.computing.delete(key);
+      }
+    })();
+    this.computing.set(key, started);
+    return started;
+  }
+
+  private store(key: string, value: T): void {
+    const now = this.now();
+    this.answers.delete(key);
+    this.answers.set(key, { value, expires: now + this.options.ttlMs });
+    // From the least recently used: drop what is over the bound or expired, stop at the first keeper.
+    for (const [k, v] of this.answers) {
+      if (this.answers.size <= this.maxEntries && v.expires > now) break;
+      this.answers.delete(k);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * A lake of simulated events for the benchmarks, written by the consumer core
+ * (the same Parquet keys and files a real run writes), and what each column of it
+ * costs to scan.
+ */
+import { parquetMetadata } from 'hyparquet';
+import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
+import { planBatch } from '../../lambdas/consumer/plan-batch.ts';
+import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
+import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
+
+export interface SimulatedLake {
+  readonly files: number;
+  readonly bytes: number;
+  /** Parquet bytes per event of each column (compressed, from a sample of the files' footers): what a scan of it costs. */
+  readonly columnBytesPerEvent: Readonly<Record<string, number>>;
+}
+
+/**
+ * `events` simulator events spread evenly over [startMs, startMs + spanMs), in
+ * consumer batches of 10,000; `write` stores each object under its lake key.
+ */
+export async function simulateLake(
+  events: number,
+  startMs: number,
+  spanMs: number,
+  write: (key: string, body: Uint8Array) => Promise<void>,
+  log: (line: string) => void = () => undefined,
+): Promise<SimulatedLake> {
+  const sim = new ShopperSimulator({ seed: 3, startTimeMs: startMs, eventsPerSecond: events / (spanMs / 1000), warmStart: true });
+  let files = 0;
+  let bytes = 0;
+  const sample: Uint8Array[] = [];
+  for (let offset = 0; offset < events; offset += 10_000) {
+    const batch: SourceRecord[] = [];
+    for (let i = 0; i < Math.min(10_000, events - offset); i++) batch.push({ topic: 'bench', partition: 0, offset: String(offset + i), value: sim.nextRecord().value });
+    for (const plan of planBatch(batch, startMs + spanMs)) {
+      for (const object of plan.events) {
+        const body = await encodeParquet(object.rows);
+        await write(object.key, body);
+        if (files % 25 === 0) sample.push(body);
+        files++;
+        bytes += body.length;
+      }
+    }
+    if (offset % 1_000_000 === 0) log(`lake: ${offset.toLocaleString('en-US')} of ${events.toLocaleString('en-US')} events written`);
+  }
+  return { files, bytes, columnBytesPerEvent: columnSizes(sample) };
+}
+
+/** Compressed bytes per row of each column, over some Parquet files. */
+export function columnSizes(files: readonly Uint8Array[]): Record<string, number> {
+  const bytes: Record<string, number> = {};
+  let rows = 0;
+  for (const buffer of files) {
+    const metadata = parquetMetadata(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer);
+    rows += Number(metadata.num_rows);
+    for (const group of metadata.row_groups) {
+      for (const column of group.columns) {
+        const name = column.meta_data?.path_in_schema[0];
+        if (name) bytes[name] = (bytes[name] ?? 0) + Number(column.meta_data?.total_compressed_size ?? 0);
+      }
+    }
+  }
+  return Object.fromEntries(Object.entries(bytes).map(([name, total]) => [name, total / Math.max(1, rows)]));
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { alignedRange, DEFAULT_DASHBOARD_CONFIG, parseDashboardConfig } from '../../../lambdas/query/dashboard-config.ts';
+import { mapWithLimit } from '../../../lambdas/common/map-with-limit.ts';
+import { ATHENA_WAIT_MS, DASHBOARD_QUERY_PARALLELISM, DASHBOARD_RANGE_STEP_SECONDS, FUNCTION_TIMEOUT_SECONDS, ORIGIN_READ_TIMEOUT_SECONDS, ANSWER_CACHE_SECONDS } from '../../../lambdas/query-api/limits.ts';
+import { QUERY_NAMES } from '../../../lambdas/query/named-queries.ts';
+import { queryString } from '../../../dashboard/src/format.ts';
+
+describe('alignedRange', () => {
+  const step = 30_000;
+  const t = Date.UTC(2026, 10, 23, 12); // on a step boundary
+
+  it('rounds to up to the next step and keeps the range length, so every moment in a step gives the same URL', () => {
+    for (const now of [t + 1, t + 15_000, t + step]) expect(alignedRange(now, 3_600_000, step)).toEqual({ fromMs: t + step - 3_600_000, toMs: t + step });
+    expect(alignedRange(t + step + 1, 3_600_000, step).toMs).toBe(t + 2 * step);
+    expect(queryString(alignedRange(t + 1, 900_000, step), { device: '', country: 'de' })).toBe(queryString(alignedRange(t + 29_999, 900_000, step), { device: '', country: 'de' }));
+  });
+});
+
+describe('parseDashboardConfig', () => {
+  it('takes a full config, fills in what is missing, and drops a trailing slash', () => {
+    expect(parseDashboardConfig({ apiBaseUrl: 'https://example.com/api/', refreshMs: 10_000, rangeStepMs: 30_000 })).toEqual({ apiBaseUrl: 'https://example.com/api', refreshMs: 10_000, rangeStepMs: 30_000 });
+    expect(parseDashboardConfig({})).toEqual(DEFAULT_DASHBOARD_CONFIG);
+  });
+
+  it.each([
+    [[], 'config.json must be a JSON object such as {"apiBaseUrl":"/api","refreshMs":5000,"rangeStepMs":5000}'],
+    [null, /^config.json must be a JSON object/],
+    [{ apiBaseUrl: 'api' }, 'config.json apiBaseUrl must be a path starting with / or an http(s) URL, without a query, got "api"'],
+    [{ apiBaseUrl: '/api?x=1' }, /apiBaseUrl must be a path/],
+    [{ apiBaseUrl: 5 }, /apiBaseUrl must be a path .* got 5$/],
+    [{ refreshMs: 100 }, 'config.json refreshMs must be a whole number of milliseconds from 500 to 3600000, got 100'],
+    [{ refreshMs: '5000' }, 'config.json refreshMs must be a whole number of milliseconds from 500 to 3600000, got "5000"'],
+    [{ rangeStepMs: 0 }, 'config.json rangeStepMs must be a whole number of milliseconds from 1 to 3600000, got 0'],
+    [{ rangeStepMs: 1.5 }, /rangeStepMs must be a whole number/],
+    [{ rangeStepMs: 7_200_000 }, /rangeStepMs must be .* got 7200000$/],
+  ])('refuses %j with one sentence', (raw, message) => {
+    expect(() => parseDashboardConfig(raw)).toThrow(message);
+  });
+});
+
+describe('mapWithLimit', () => {
+  it('keeps the input order and never runs more than the limit at once', async () => {
+    let running = 0;
+    let most = 0;
+    const out = await mapWithLimit([5, 1, 4, 2, 3], 2, async (n) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, n));
+      running--;
+      return n * 10;
+    });
+    expect(out).toEqual([50, 10, 40, 20, 30]);
+    expect(most).toBe(2);
+  });
+
+  it('rejects with the first failure, and refuses a limit below one', async () => {
+    await expect(mapWithLimit([1, 2], 2, (n) => (n === 2 ? Promise.reject(new Error('two')) : Promise.resolve(n)))).rejects.toThrow('two');
+    await expect(mapWithLimit([1], 0, (n) => Promise.resolve(n))).rejects.toThrow('limit must be a whole number, at least 1, got 0');
+  });
+});
+
+describe('cloud query API limits', () => {
+  it('nest: the longest chain of Athena waits in one dashboard request < function timeout < origin read timeout', () => {
+    const waitsInARow = Math.ceil(QUERY_NAMES.length / DASHBOARD_QUERY_PARALLELISM);
+    expect(waitsInARow * ATHENA_WAIT_MS).toBeLessThan(FUNCTION_TIMEOUT_SECONDS * 1000);
+    expect(FUNCTION_TIMEOUT_SECONDS).toBeLessThan(ORIGIN_READ_TIMEOUT_SECONDS);
+  });
+
+  it('align the hosted page to no finer a step than the answer cache time, so a step reaches Athena once', () => {
+    expect(DASHBOARD_RANGE_STEP_SECONDS).toBeLessThanOrEqual(ANSWER_CACHE_SECONDS);
+  });
+});
