@@ -16,7 +16,9 @@ export const PRICES = {
   /** Athena bills at least 10 MB per query. */
   athenaMinimumBytesPerQuery: 10 * 2 ** 20,
   firehoseIngestPerGb: 0.029,
-  /** Firehose bills each record rounded up to a multiple of 5 KB. */
+  /** With Amazon MSK as the source Firehose bills the bytes it reads, at its own rate, with no rounding. */
+  firehoseMskIngestPerGb: 0.055,
+  /** With Direct PUT or Kinesis as the source Firehose bills each record rounded up to a multiple of 5 KB. */
   firehoseRecordIncrementBytes: 5 * 1024,
   firehoseFormatConversionPerGb: 0.018,
   firehoseDynamicPartitioningPerGb: 0.02,
@@ -48,9 +50,14 @@ export interface CostModel {
     readonly s3Dollars: number;
     readonly dollars: number;
   };
+  /** Firehose fed by Direct PUT or a Kinesis stream: the alternative for the Kinesis ingest (and for a Kafka of your own, which Firehose cannot read). */
   readonly firehose: { readonly billedGb: number; readonly dollars: number };
-  /** Consumer cost over Firehose's for the same million events. */
+  /** Firehose reading from MSK: the alternative for the MSK Serverless ingest. */
+  readonly firehoseFromMsk: { readonly billedGb: number; readonly dollars: number };
+  /** Consumer cost over Firehose's (Direct PUT or Kinesis source) for the same million events. */
   readonly ratio: number;
+  /** Consumer cost over Firehose's with MSK as its source. */
+  readonly ratioToMsk: number;
 }
 
 const GB = 2 ** 30;
@@ -70,13 +77,17 @@ export function costPerMillionEvents(inputs: CostInputs): CostModel {
   const ingestGb = (events * billedRecordBytes) / GB;
   const dataGb = (events * inputs.eventBytes) / GB;
   // Conversion and partitioning on the data's own size: the reading most favourable to Firehose.
-  const firehoseDollars = ingestGb * PRICES.firehoseIngestPerGb + dataGb * (PRICES.firehoseFormatConversionPerGb + PRICES.firehoseDynamicPartitioningPerGb);
+  const conversionDollars = dataGb * (PRICES.firehoseFormatConversionPerGb + PRICES.firehoseDynamicPartitioningPerGb);
+  const firehoseDollars = ingestGb * PRICES.firehoseIngestPerGb + conversionDollars;
+  const firehoseFromMskDollars = dataGb * PRICES.firehoseMskIngestPerGb + conversionDollars;
 
   const consumerDollars = lambdaDollars + s3Dollars;
   return {
     consumer: { invocations, gbSeconds, lambdaDollars, s3Requests: puts + logRequests, s3Dollars, dollars: consumerDollars },
     firehose: { billedGb: ingestGb, dollars: firehoseDollars },
+    firehoseFromMsk: { billedGb: dataGb, dollars: firehoseFromMskDollars },
     ratio: consumerDollars / firehoseDollars,
+    ratioToMsk: consumerDollars / firehoseFromMskDollars,
   };
 }
 

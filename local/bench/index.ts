@@ -185,6 +185,6 @@ function printReport({ producer, handler, dashboard, pipeline, cost }: Report, r
   const f = pipeline.freshness;
   out(`  freshness at ${n(f.ratePerSecond)}/s: p50 ${f.p50Seconds.toFixed(2)} s  p95 ${f.p95Seconds.toFixed(2)} s  p99 ${f.p99Seconds.toFixed(2)} s  (floor: window + sync = ${f.floorSeconds} s)`);
   const c = cost.perMillionEvents;
-  out(`cloud cost per million events: consumer $${c.consumer.dollars.toFixed(4)} (Lambda $${c.consumer.lambdaDollars.toFixed(4)}, S3 $${c.consumer.s3Dollars.toFixed(4)}) vs Firehose $${c.firehose.dollars.toFixed(4)}   ratio ${c.ratio.toFixed(3)}`);
+  out(`cloud cost per million events: consumer $${c.consumer.dollars.toFixed(4)} (Lambda $${c.consumer.lambdaDollars.toFixed(4)}, S3 $${c.consumer.s3Dollars.toFixed(4)}) vs Firehose $${c.firehose.dollars.toFixed(4)} (Direct PUT or Kinesis source) ratio ${c.ratio.toFixed(3)}, $${c.firehoseFromMsk.dollars.toFixed(4)} (MSK source) ratio ${c.ratioToMsk.toFixed(3)}`);
   for (const r of cost.athenaLastHourRefresh) out(`  Athena, one last-hour refresh at ${n(r.eventsPerSecond)} events/s: ${(r.bytesScanned / 2 ** 20).toFixed(0)} MiB billed, $${r.dollars.toFixed(5)}`);
 }

@@ -33,6 +33,10 @@ describe('cost model', () => {
     expect(model.firehose.billedGb).toBeCloseTo(ingestGb, 9);
     expect(model.firehose.dollars).toBeCloseTo(ingestGb * 0.029 + dataGb * (0.018 + 0.02), 9);
     expect(model.ratio).toBeCloseTo(model.consumer.dollars / model.firehose.dollars, 12);
+    // Reading from MSK, Firehose bills the bytes themselves at its MSK rate.
+    expect(model.firehoseFromMsk.billedGb).toBeCloseTo(dataGb, 9);
+    expect(model.firehoseFromMsk.dollars).toBeCloseTo(dataGb * (0.055 + 0.018 + 0.02), 9);
+    expect(model.ratioToMsk).toBeCloseTo(model.consumer.dollars / model.firehoseFromMsk.dollars, 12);
     // A 6 KB event is billed as 10 KB.
     expect(costPerMillionEvents({ ...inputs, eventBytes: 6 * 1024 }).firehose.billedGb).toBeCloseTo((1e6 * 10 * 1024) / 2 ** 30, 9);
   });
