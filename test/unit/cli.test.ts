@@ -12,7 +12,8 @@ function run(args: string[], env: Record<string, string> = {}) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-describe('clickstream CLI', () => {
+// Each test starts the CLI in a new Node process (a second or two, far more on a loaded machine).
+describe('clickstream CLI', { timeout: 60_000 }, () => {
   it.each([
     [['produce', '--rate', 'fast'], 'clickstream: --rate must be events per second (a number above 0, at most 10000000) or "max", got "fast"'],
     [['produce', '--speed', '5'], "clickstream: Unknown option '--speed'; run `npx clickstream help` for the options"],
