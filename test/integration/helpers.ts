@@ -1,8 +1,9 @@
 /** Shared helpers for integration tests: unique topics, and Kafka's own Java tools as independent clients. */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Admin } from '@platformatic/kafka';
 import type { LocalConfig } from '../../local/config.ts';
@@ -97,4 +98,41 @@ export async function openLake(config: LocalConfig): Promise<{ query: (sql: stri
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Imports the bundle and calls its handler once; prints the result or the error as one JSON line. */
+const INVOKE = `
+const [file, event] = process.argv.slice(1);
+try {
+  const { handler } = await import(file);
+  console.log(JSON.stringify({ result: await handler(JSON.parse(event)) }));
+} catch (error) {
+  console.log(JSON.stringify({ error: String(error?.message ?? error) }));
+}
+process.exit(0);
+`;
+
+export interface Invocation {
+  readonly result?: unknown;
+  readonly error?: string;
+}
+
+/**
+ * Runs a Lambda bundle's handler once in a new Node process whose working directory is the
+ * bundle's, as Lambda's /var/task is, with only the given environment: nothing of this shell leaks in.
+ */
+export function invokeBundle(file: string, event: unknown, env: Record<string, string>): Promise<Invocation> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', INVOKE, file, JSON.stringify(event)],
+      // Lambda's runtime sets NODE_OPTIONS from the function's environment, as CDK does here.
+      { cwd: dirname(file), env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: '--enable-source-maps', ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const line = stdout.trim().split('\n').at(-1);
+        if (!line) return reject(new Error(`the bundle printed nothing (${error?.message ?? 'no error'}): ${stderr.slice(-800)}`));
+        resolve(JSON.parse(line) as Invocation);
+      },
+    );
+  });
 }

@@ -6,7 +6,6 @@
  * that throws when it loads (as the simulator's once did in Lambda, reading a wasm
  * file from beside a module that was no longer there) fails here.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,44 +18,13 @@ import { handlerEnv } from '../../local/services/consumer.ts';
 import { bootstrapServers } from '../../local/services/kafka.ts';
 import { localS3Client } from '../../local/services/minio.ts';
 import { testApp } from '../infra/synth.ts';
-import { consumeWithJavaClient } from './helpers.ts';
+import { consumeWithJavaClient, invokeBundle } from './helpers.ts';
 
 const config = inject('config');
 const s3 = localS3Client(config);
 
-/** Imports the bundle and calls its handler once; prints the result or the error as one JSON line. */
-const INVOKE = `
-const [file, event] = process.argv.slice(1);
-try {
-  const { handler } = await import(file);
-  console.log(JSON.stringify({ result: await handler(JSON.parse(event)) }));
-} catch (error) {
-  console.log(JSON.stringify({ error: String(error?.message ?? error) }));
-}
-process.exit(0);
-`;
-
-interface Invocation {
-  readonly result?: unknown;
-  readonly error?: string;
-}
-
-/** Runs index.mjs of an asset directory in a new process whose working directory is the asset, as Lambda's /var/task is. */
-function invoke(assetDir: string, event: unknown, env: Record<string, string>): Promise<Invocation> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--input-type=module', '-e', INVOKE, join(assetDir, 'index.mjs'), JSON.stringify(event)],
-      // Lambda's runtime sets NODE_OPTIONS from the function's environment; nothing of this shell leaks in.
-      { cwd: assetDir, env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: '--enable-source-maps', ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const line = stdout.trim().split('\n').at(-1);
-        if (!line) return reject(new Error(`the bundle printed nothing (${error?.message ?? 'no error'}): ${stderr.slice(-800)}`));
-        resolve(JSON.parse(line) as Invocation);
-      },
-    );
-  });
-}
+/** A function as Lambda loads it: index.mjs of its asset directory. */
+const invoke = (assetDir: string, event: unknown, env: Record<string, string>) => invokeBundle(join(assetDir, 'index.mjs'), event, env);
 
 let outdir: string;
 const assets: Record<'simulator' | 'consumer' | 'queryApi', string> = { simulator: '', consumer: '', queryApi: '' };

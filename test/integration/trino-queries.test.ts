@@ -34,7 +34,8 @@ import { localS3Client, minioCredentials, s3Endpoint } from '../../local/service
 import { TrinoEngine } from '../trino/engine.ts';
 import { createLakeTables, syncPartitions } from '../trino/lake-tables.ts';
 import { startTrino, TRINO_CATALOG, trinoPort } from '../trino/server.ts';
-import { createTestTopic } from './helpers.ts';
+import { AthenaStandIn } from '../athena/athena-stand-in.ts';
+import { createTestTopic, invokeBundle } from './helpers.ts';
 
 const config = inject('config');
 const MINUTE = 60_000;
@@ -217,5 +218,46 @@ describe("Athena's SQL on Trino, against the local engine over the same lake", (
       scans[name] = (plan.match(new RegExp(`table = ${TRINO_CATALOG}:${SCHEMA}:${EVENTS_TABLE}\\b`, 'g')) ?? []).length;
     }
     expect(scans).toEqual(Object.fromEntries(QUERY_NAMES.map((name) => [name, name === 'quarantine' ? 0 : 1])));
+  });
+});
+
+describe('the query API bundle over Athena\'s API, its SQL run by this Trino', () => {
+  let athena: AthenaStandIn;
+  let bundle: string;
+  beforeAll(async () => {
+    athena = await AthenaStandIn.start((sql) => trino.runRaw(sql));
+    bundle = await bundleLambda('query-api');
+  });
+  afterAll(() => athena.close());
+
+  const env = () => ({
+    CLICKSTREAM_GLUE_DATABASE: SCHEMA,
+    CLICKSTREAM_ATHENA_WORKGROUP: 'clickstream_dashboard',
+    AWS_ENDPOINT_URL_ATHENA: athena.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+  });
+
+  it('answers /api/dashboard with every panel equal to the local engine, cacheable at the edge', async () => {
+    const params = CASES[1]![1];
+    const { result, error } = await invokeBundle(bundle, { rawPath: '/api/dashboard', queryStringParameters: params }, env());
+    expect(error).toBeUndefined();
+    const response = result as { statusCode: number; headers: Record<string, string>; body: string };
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.headers['cache-control']).toMatch(/s-maxage=\d+/);
+    const local = await new QueryApi({ engine: duckdb }).handlePath('/api/dashboard', params);
+    const strip = (body: string) => JSON.parse(body.replace(/"generatedAt":"[^"]*"/g, '"generatedAt":null')) as unknown;
+    expect(differences(strip(response.body), strip(local.body), 'dashboard')).toEqual([]);
+    // One StartQueryExecution per named query, each in the configured workgroup.
+    const started = [...athena.executions.values()];
+    expect(started).toHaveLength(QUERY_NAMES.length);
+    expect(started.every((e) => e.state === 'SUCCEEDED' && e.workGroup === 'clickstream_dashboard')).toBe(true);
+  });
+
+  it('turns a failed Athena query into an error of the function, not a wrong answer', async () => {
+    const { result, error } = await invokeBundle(bundle, { rawPath: '/api/query/kpis', queryStringParameters: CASES[0]![1] }, { ...env(), CLICKSTREAM_GLUE_DATABASE: 'no_such_schema' });
+    expect(result).toBeUndefined();
+    expect(error).toMatch(/Athena query .* failed: .*no_such_schema/i);
   });
 });

@@ -57,6 +57,12 @@ export class TrinoEngine implements QueryEngine {
   }
 
   async run(sql: string): Promise<Row[]> {
+    const { columns, rows } = await this.runRaw(sql);
+    return rows.map((values) => Object.fromEntries(columns.map((c, i) => [c.name, typed(values[i], c.type)])));
+  }
+
+  /** Column names and Trino's types, and the values as the protocol sends them (what an Athena stand-in needs). */
+  async runRaw(sql: string): Promise<{ columns: readonly Column[]; rows: (readonly unknown[])[] }> {
     const headers = {
       'X-Trino-User': 'clickstream-test',
       'X-Trino-Source': 'clickstream-tests',
@@ -66,14 +72,14 @@ export class TrinoEngine implements QueryEngine {
     };
     let page = await request(`${this.options.url}/v1/statement`, { method: 'POST', headers, body: sql });
     let columns: readonly Column[] = [];
-    const rows: Row[] = [];
+    const rows: (readonly unknown[])[] = [];
     for (;;) {
       if (page.error) {
         throw new TrinoQueryError(`Trino ${page.error.errorName ?? 'error'}: ${page.error.message ?? 'no message'}\n${sql}`, page.error.errorName);
       }
       columns = page.columns ?? columns;
-      for (const values of page.data ?? []) rows.push(Object.fromEntries(columns.map((c, i) => [c.name, typed(values[i], c.type)])));
-      if (!page.nextUri) return rows;
+      rows.push(...(page.data ?? []));
+      if (!page.nextUri) return { columns, rows };
       page = await request(page.nextUri, { method: 'GET', headers });
     }
   }
