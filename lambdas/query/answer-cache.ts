@@ -48,15 +48,14 @@ export class AnswerCache<T> {
     }
     const pending = this.computing.get(key);
     if (pending) return pending;
-    const started = (async () => {
-      try {
-        const value = await compute();
+    // compute() starts now, and even if it throws at once the failure settles after the entry is
+    // registered below, so it is forgotten like any other.
+    const started = new Promise<T>((resolve) => resolve(compute()))
+      .then((value) => {
         this.store(key, value);
         return value;
-      } finally {
-        this.computing.delete(key);
-      }
-    })();
+      })
+      .finally(() => this.computing.delete(key));
     this.computing.set(key, started);
     return started;
   }

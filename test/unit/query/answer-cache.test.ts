@@ -93,6 +93,12 @@ describe('QueryApi cache', () => {
     expect((await retry).statusCode).toBe(200);
   });
 
+  it('forgets a computation that throws before returning a promise', async () => {
+    const cache = new AnswerCache<string>({ ttlMs: 60_000 });
+    await expect(cache.get('k', () => { throw new Error('at once'); })).rejects.toThrow('at once');
+    expect(await cache.get('k', () => Promise.resolve('ok'))).toBe('ok');
+  });
+
   it('keeps apart requests that differ in a parameter', async () => {
     const { engine, api } = setup();
     const both = [api.handle('kpis', RANGE), api.handle('kpis', { ...RANGE, device: 'mobile' })];
