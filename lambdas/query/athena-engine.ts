@@ -3,7 +3,7 @@
  * and returns rows typed from the result metadata. The workgroup enforces the
  * result location, encryption and the bytes-scanned limit.
  */
-import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, type ColumnInfo } from '@aws-sdk/client-athena';
+import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand, type ColumnInfo } from '@aws-sdk/client-athena';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { athenaDialect, type Dialect } from './dialect.ts';
 import type { QueryEngine, Row } from './query-api.ts';
@@ -40,7 +40,11 @@ export class AthenaEngine implements QueryEngine {
       const state = execution?.Status?.State;
       if (state === 'SUCCEEDED') break;
       if (state === 'FAILED' || state === 'CANCELLED') throw new Error(`Athena query ${id} ${state.toLowerCase()}: ${execution?.Status?.StateChangeReason ?? 'no reason given'}`);
-      if (Date.now() > deadline) throw new Error(`Athena query ${id} did not finish within ${(this.options.timeoutMs ?? 30_000) / 1000}s`);
+      if (Date.now() > deadline) {
+        // Left running, it would go on scanning (billed) and hold one of the account's query slots.
+        await this.athena.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
+        throw new Error(`Athena query ${id} did not finish within ${(this.options.timeoutMs ?? 30_000) / 1000}s`);
+      }
       await sleep(this.options.pollIntervalMs ?? 200);
     }
     const rows: Row[] = [];

@@ -2,12 +2,12 @@
  * Athena cannot run here, so its adapter is tested against a stand-in client
  * that answers the three calls it makes, as Athena documents them.
  */
-import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { describe, expect, it } from 'vitest';
 import { AthenaEngine } from '../../../lambdas/query/athena-engine.ts';
 import { QueryApi } from '../../../lambdas/query/query-api.ts';
 
-type Command = StartQueryExecutionCommand | GetQueryExecutionCommand | GetQueryResultsCommand;
+type Command = StartQueryExecutionCommand | GetQueryExecutionCommand | GetQueryResultsCommand | StopQueryExecutionCommand;
 
 function fakeAthena(states: string[], pages: { rows: string[][]; next?: string }[]) {
   const calls: Command[] = [];
@@ -21,6 +21,7 @@ function fakeAthena(states: string[], pages: { rows: string[][]; next?: string }
     send: (command: Command): Promise<unknown> => {
       calls.push(command);
       if (command instanceof StartQueryExecutionCommand) return Promise.resolve({ QueryExecutionId: 'q-1' });
+      if (command instanceof StopQueryExecutionCommand) return Promise.resolve({});
       if (command instanceof GetQueryExecutionCommand) {
         const state = states.shift() ?? 'SUCCEEDED';
         return Promise.resolve({ QueryExecution: { Status: { State: state, StateChangeReason: state === 'FAILED' ? 'TABLE_NOT_FOUND' : undefined } } });
@@ -53,9 +54,13 @@ describe('AthenaEngine', () => {
     await expect(engine.run('SELECT 1')).rejects.toThrow('Athena query q-1 failed: TABLE_NOT_FOUND');
   });
 
-  it('gives up after its timeout', async () => {
-    const engine = new AthenaEngine(fakeAthena(Array<string>(100).fill('RUNNING'), []) as never, { database: 'd', workGroup: 'wg', pollIntervalMs: 5, timeoutMs: 20 });
+  it('gives up after its timeout and stops the query, so it scans (and bills) no further', async () => {
+    const athena = fakeAthena(Array<string>(100).fill('RUNNING'), []);
+    const engine = new AthenaEngine(athena as never, { database: 'd', workGroup: 'wg', pollIntervalMs: 5, timeoutMs: 20 });
     await expect(engine.run('SELECT 1')).rejects.toThrow(/did not finish within 0.02s/);
+    const stop = athena.calls.at(-1);
+    expect(stop).toBeInstanceOf(StopQueryExecutionCommand);
+    expect((stop as StopQueryExecutionCommand).input).toEqual({ QueryExecutionId: 'q-1' });
   });
 
   it('receives Athena SQL from the query API: partition filters and Athena timestamps', async () => {
