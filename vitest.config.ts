@@ -3,11 +3,10 @@ import { defineConfig } from 'vitest/config';
 // Three projects: unit tests run anywhere; integration tests start the real local
 // Kafka broker and MinIO once per run through a global setup; cloud tests deploy
 // the real stack with cdklocal onto a Docker-free LocalStack that their global setup
-// starts (test/cloud/global-setup.ts). No sequence.groupOrder is needed to keep the
-// cloud tests off the integration tests on a 2-core machine: with fileParallelism off,
-// Vitest 4 puts both projects' files in one sequential group, run one file at a time
-// after the unit tests. Both global setups run first, one after the other, so the
-// deployed stack idles (a simulator run a minute) while the other files run.
+// starts (test/cloud/global-setup.ts). `npm test` runs the cloud project in a second
+// vitest run, after the others: global setups all run first, so in one run the
+// deployed stack (about 1 GB, a simulator run a minute) would sit beside every
+// integration test on a 2-core machine.
 export default defineConfig({
   test: {
     passWithNoTests: false,

@@ -100,22 +100,27 @@ function handle(child: ChildProcess, port: number, logFile: string): LocalStackS
       // the group is gone
     }
   };
-  const groupAlive = () => spawnSync('ps', ['-o', 'pid=', '-g', String(pid)], { encoding: 'utf8' }).stdout.trim() !== '';
+  // `ps -A -o` with these columns reads the same on Linux and macOS (`ps -g` does not); zombies are
+  // ignored, as they are gone for every purpose but their parent's bookkeeping.
+  const members = () =>
+    spawnSync('ps', ['-A', '-o', 'pgid=,rss=,stat='], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([pgid, , stat]) => Number(pgid) === pid && !stat?.startsWith('Z'));
+  const groupAlive = () => members().length > 0;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     pid,
     logFile,
-    residentKb: () =>
-      spawnSync('ps', ['-o', 'rss=', '-g', String(pid)], { encoding: 'utf8' })
-        .stdout.split('\n')
-        .reduce((sum, line) => sum + (Number(line.trim()) || 0), 0),
+    residentKb: () => members().reduce((sum, [, rss]) => sum + (Number(rss) || 0), 0),
     async stop() {
       // SIGTERM lets LocalStack stop its services and functions; whatever is left of the group gets SIGKILL.
       if (!exited) group('SIGTERM');
       const deadline = Date.now() + STOP_GRACE_MS;
       while ((!exited || groupAlive()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
       group('SIGKILL');
-      while (groupAlive()) await new Promise((r) => setTimeout(r, 100));
+      const killDeadline = Date.now() + STOP_GRACE_MS;
+      while (groupAlive() && Date.now() < killDeadline) await new Promise((r) => setTimeout(r, 100));
     },
   };
 }

@@ -18,7 +18,10 @@ async function main(): Promise<void> {
   const port = portFromEnv(PORT_VARIABLE, process.env[PORT_VARIABLE], 4566);
   const install = installLocalStack(say);
   const runDir = mkdtempSync(join(tmpdir(), 'clickstream-localstack-'));
-  const server = await startLocalStack(install, { port, runDir, portVariable: PORT_VARIABLE });
+  const server = await startLocalStack(install, { port, runDir, portVariable: PORT_VARIABLE }).catch((error: unknown) => {
+    rmSync(runDir, { recursive: true, force: true });
+    throw error;
+  });
   say(`ready at ${server.endpoint} (log: ${server.logFile}); state is thrown away on Ctrl-C`);
   say(`in another shell: export AWS_ENDPOINT_URL=${server.endpoint} AWS_ENDPOINT_URL_S3=${server.endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1`);
   let stopping = false;
