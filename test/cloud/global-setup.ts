@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { installLocalStack } from '../localstack/install.ts';
 import { startLocalStack, type LocalStackServer } from '../localstack/localstack-server.ts';
-import { portFromEnv } from '../localstack/port.ts';
+import { portFromEnv } from '../port.ts';
 
 export interface CloudStack {
   readonly endpoint: string;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installLocalStack } from './install.ts';
 import { startLocalStack } from './localstack-server.ts';
-import { portFromEnv } from './port.ts';
+import { portFromEnv } from '../port.ts';
 
 const PORT_VARIABLE = 'CLICKSTREAM_LOCALSTACK_PORT';
 const say = (line: string) => console.log(`localstack: ${line}`);

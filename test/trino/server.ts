@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../local/errors.ts';
 import { assertPortFree, logTail, readyOrStopped, runningPid, startDetached, stopProcess, waitFor, type ManagedProcess } from '../../local/services/process.ts';
+import { portFromEnv } from '../port.ts';
 import { TrinoEngine, TrinoQueryError } from './engine.ts';
 import { installTrino, trinoJavaHome, TRINO_VERSION } from './install.ts';
 
@@ -18,11 +19,7 @@ export const TRINO_CATALOG = 'hive';
 
 /** The port for the tests' Trino: CLICKSTREAM_TEST_TRINO_PORT, or 28090. */
 export function trinoPort(env: Readonly<Record<string, string | undefined>> = process.env): number {
-  const raw = env.CLICKSTREAM_TEST_TRINO_PORT;
-  if (raw === undefined || raw === '') return DEFAULT_TRINO_PORT;
-  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
-  if (!(port >= 1024 && port <= 65535)) throw new UserError(`CLICKSTREAM_TEST_TRINO_PORT must be a port number from 1024 to 65535, got "${raw.slice(0, 40)}"`);
-  return port;
+  return portFromEnv('CLICKSTREAM_TEST_TRINO_PORT', env.CLICKSTREAM_TEST_TRINO_PORT, DEFAULT_TRINO_PORT);
 }
 
 export interface TrinoS3 {

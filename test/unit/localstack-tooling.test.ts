@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findPython, pythonCandidates } from '../localstack/install.ts';
-import { portFromEnv } from '../localstack/port.ts';
+import { portFromEnv } from '../port.ts';
 
 describe('the cloud stage port (CLICKSTREAM_TEST_LOCALSTACK_PORT)', () => {
   it('defaults when unset or empty, and takes a valid port', () => {
