@@ -12,12 +12,15 @@ export interface ConcurrencyProxy {
   readonly url: string;
   /** /api requests forwarded, and those refused with 429. */
   readonly counts: { forwarded: number; rejected: number; inFlight: number; mostInFlight: number };
+  /** Holds every API answer (those in flight and those to come) until the returned function is called. */
+  hold(): () => void;
   close(): Promise<void>;
 }
 
 export async function startConcurrencyProxy(target: string, limit: number, delayMs: number): Promise<ConcurrencyProxy> {
   const upstream = new URL(target);
   const counts = { forwarded: 0, rejected: 0, inFlight: 0, mostInFlight: 0 };
+  let gate = Promise.resolve();
   const server: Server = createServer((req, res) => {
     const isApi = (req.url ?? '').startsWith('/api/');
     if (isApi && counts.inFlight >= limit) {
@@ -37,10 +40,12 @@ export async function startConcurrencyProxy(target: string, limit: number, delay
     };
     res.on('close', finish);
     const forward = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
-      setTimeout(() => {
+      const send = () => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
-      }, isApi ? delayMs : 0);
+      };
+      if (!isApi) return send();
+      setTimeout(() => void gate.then(send), delayMs);
     });
     forward.on('error', () => res.headersSent || res.writeHead(502).end());
     req.pipe(forward);
@@ -49,6 +54,11 @@ export async function startConcurrencyProxy(target: string, limit: number, delay
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     counts,
+    hold: () => {
+      let release!: () => void;
+      gate = new Promise((resolve) => (release = resolve));
+      return release;
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -98,8 +98,12 @@ describe('dashboard in Chromium', () => {
     const before = await tile('events');
     const generation = await rendered();
     // Changed while the proxy holds a request: a page that sent another now would get a 429.
+    const release = proxy.hold();
     await expect.poll(() => proxy.counts.inFlight, { timeout: 30_000, interval: 20 }).toBe(1);
     await page.selectOption('select[name="device"]', 'tablet');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(proxy.counts).toMatchObject({ inFlight: 1, rejected: 0 });
+    release();
     await loaded(generation);
     expect(lastQuery.device).toBe('tablet');
     const tablet = await api('kpis', lastQuery);
