@@ -116,8 +116,17 @@ export class QueryServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'only GET and HEAD\n');
+      // A page on another site can point a name it controls at 127.0.0.1 (DNS rebinding) and read
+      // the answers as same-origin; only requests addressed to this server by its own names are served.
+      const host = req.headers.host ?? '';
+      if (host !== `127.0.0.1:${this.options.port}` && host !== `localhost:${this.options.port}`) {
+        return send(res, 403, 'text/plain; charset=utf-8', `this server answers only requests for http://127.0.0.1:${this.options.port}/, not for host "${host.slice(0, 60)}"\n`);
+      }
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname.startsWith('/api/') && url.pathname !== '/api/health') {
+        // URLSearchParams keeps every value of a repeated parameter and fromEntries the last: refuse, do not guess.
+        const repeated = [...url.searchParams.keys()].find((key, i, keys) => keys.indexOf(key) !== i);
+        if (repeated !== undefined) return send(res, 400, CONTENT_TYPES['.json']!, JSON.stringify({ error: `${repeated.slice(0, 40)} is given more than once: give each parameter once` }));
         const response = await this.api.handlePath(url.pathname, Object.fromEntries(url.searchParams));
         res.writeHead(response.statusCode, { ...response.headers, ...SECURITY_HEADERS });
         res.end(response.body);

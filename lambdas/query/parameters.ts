@@ -52,10 +52,18 @@ function instant(name: string, value: string): number {
     : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)
       ? Date.parse(value)
       : NaN;
-  if (!Number.isFinite(ms) || ms < Date.UTC(2000, 0, 1)) {
+  if (!Number.isFinite(ms) || ms < Date.UTC(2000, 0, 1) || !isCalendarDate(value)) {
     throw new BadRequestError(`${name} must be an ISO 8601 instant with a time zone (2026-11-23T10:00:00Z) or milliseconds since the epoch, got "${value.slice(0, 40)}"`);
   }
   return ms;
+}
+
+/** Date.parse rolls an impossible day over (2026-02-31 becomes 2026-03-03): the day must exist in its month. */
+function isCalendarDate(value: string): boolean {
+  const date = /^(\d{4})-(\d{2})-(\d{2})T/.exec(value);
+  if (!date) return true; // milliseconds since the epoch
+  const [year, month, day] = [Number(date[1]), Number(date[2]), Number(date[3])];
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {

@@ -39,7 +39,7 @@ export async function startConcurrencyProxy(target: string, limit: number, delay
       done = true;
     };
     res.on('close', finish);
-    const forward = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+    const forward = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } }, (answer) => {
       const send = () => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

@@ -8,9 +8,9 @@ import { describe, expect, inject, it } from 'vitest';
 const config = inject('config');
 
 /** A raw request, so the path reaches the server exactly as written (fetch would normalise `..`). */
-function get(path: string, method = 'GET'): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function get(path: string, method = 'GET', headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: config.dashboardPort, path, method }, (res) => {
+    const req = request({ host: '127.0.0.1', port: config.dashboardPort, path, method, headers }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
@@ -48,12 +48,22 @@ describe('local query server', () => {
     ['/api/query/%E0%A4%A', 400, /not valid percent-encoding/],
     ['/api/query/drop_tables', 400, /unknown query .{1,2}drop_tables.{1,2}: use one of kpis/],
     ['/api/query/kpis?from=yesterday', 400, /from must be/],
+    ['/api/query/kpis?device=watch&device=mobile', 400, /^\{"error":"device is given more than once: give each parameter once"\}$/],
+    ['/api/dashboard?from=2026-02-31T00:00Z', 400, /from must be an ISO 8601 instant/],
     ['/../../../etc/passwd', 404, /not found/],
     ['/%2e%2e/%2e%2e/etc/passwd', 404, /not found/],
   ])('answers %s with %d and a reason', async (path, status, reason) => {
     const response = await get(path);
     expect(response.status).toBe(status);
     expect(response.body).toMatch(reason);
+  });
+
+  it('refuses a request addressed to another host name (DNS rebinding), and serves its own names', async () => {
+    const rebound = await get('/api/query/kpis', 'GET', { host: `attacker.example:${config.dashboardPort}` });
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).toMatch(/answers only requests for http:\/\/127\.0\.0\.1:\d+\/, not for host "attacker\.example:\d+"/);
+    expect((await get('/index.html', 'GET', { host: 'evil.test' })).status).toBe(403);
+    expect((await get('/api/query/kpis', 'GET', { host: `localhost:${config.dashboardPort}` })).status).toBe(200);
   });
 
   it('refuses anything but GET and HEAD', async () => {
