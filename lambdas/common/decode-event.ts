@@ -3,16 +3,8 @@
  * and validation are one step so every caller quarantines the same way.
  */
 import type { ClickstreamEvent } from './event-schema.ts';
+import { MAX_EVENT_BYTES, MAX_FUTURE_SKEW_MS, type RejectionCode } from './event-enums.ts';
 import { validateEvent } from './validate-event.ts';
-
-/** Larger records are rejected before parsing; real events are well under 2 KiB. */
-export const MAX_EVENT_BYTES = 32 * 1024;
-
-/** Clocks drift; an event further ahead of the receiver than this is a bug, not skew. */
-export const MAX_FUTURE_SKEW_MS = 15 * 60 * 1000;
-
-/** A stable, short name for why a record was rejected, for counting; the reason text has the details. */
-export type RejectionCode = 'too_large' | 'invalid_utf8' | 'invalid_json' | 'invalid_event' | 'future_event_time' | 'no_value';
 
 export type DecodeResult = { ok: true; event: ClickstreamEvent } | { ok: false; code: RejectionCode; reason: string };
 

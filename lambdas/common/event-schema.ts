@@ -5,40 +5,23 @@
  * (`ClickstreamEvent`), the runtime validator (`validate-event.ts`), the
  * published JSON Schema (`schema/clickstream-event.v1.schema.json`, written by
  * `npm run schema` and checked in CI) and, later, the Parquet and Glue columns
- * are all derived from it.
+ * are all derived from it. Its enums and limits live in event-enums.ts, which has no
+ * dependencies, so a Lambda that needs only those does not bundle TypeBox.
  *
  * The record is flat on purpose: every field maps to one typed column in the
  * lake, which keeps Parquet, Glue and the SQL simple.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-
-export const SCHEMA_VERSION = 1;
-
-export const EVENT_TYPES = [
-  'page_view',
-  'product_view',
-  'add_to_cart',
-  'remove_from_cart',
-  'checkout',
-  'purchase',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-export const TRAFFIC_SOURCES = ['direct', 'organic_search', 'paid_search', 'social', 'email', 'referral'] as const;
-export type TrafficSource = (typeof TRAFFIC_SOURCES)[number];
-
-export const DEVICE_TYPES = ['desktop', 'mobile', 'tablet'] as const;
-export type DeviceType = (typeof DEVICE_TYPES)[number];
-
-export const GENDERS = ['female', 'male', 'non_binary', 'undisclosed'] as const;
-export type Gender = (typeof GENDERS)[number];
-
-/** Events that must name a product (and, except for views, a quantity). */
-export const PRODUCT_EVENT_TYPES = ['product_view', 'add_to_cart', 'remove_from_cart', 'purchase'] as const;
-export const QUANTITY_EVENT_TYPES = ['add_to_cart', 'remove_from_cart', 'purchase'] as const;
-
-/** 2000-01-01T00:00:00Z: anything older is a unit mistake (seconds instead of ms). */
-export const MIN_EVENT_TIME_MS = 946_684_800_000;
+import {
+  DEVICE_TYPES,
+  EVENT_TYPES,
+  GENDERS,
+  MIN_EVENT_TIME_MS,
+  PRODUCT_EVENT_TYPES,
+  QUANTITY_EVENT_TYPES,
+  SCHEMA_VERSION,
+  TRAFFIC_SOURCES,
+} from './event-enums.ts';
 
 /** A string enum, published as `{"type":"string","enum":[...]}` so errors list the allowed values. */
 const oneOf = <T extends readonly string[]>(values: T, description: string) =>

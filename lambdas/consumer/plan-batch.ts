@@ -3,7 +3,8 @@
  * event id within the batch, group the valid rows by source partition and event
  * hour, and set the rest aside for quarantine with the reason and where they came from.
  */
-import { decodeEvent, type RejectionCode } from '../common/decode-event.ts';
+import { decodeEvent } from '../common/decode-event.ts';
+import type { RejectionCode } from '../common/event-enums.ts';
 import type { ClickstreamEvent } from '../common/event-schema.ts';
 import { eventObjectKey, quarantineObjectKey } from './lake-keys.ts';
 import { compareOffsets, type SourceRecord } from './source-record.ts';

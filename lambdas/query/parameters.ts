@@ -3,7 +3,7 @@
  * enums and strict patterns, and only then used. Nothing from the request reaches
  * SQL unvalidated.
  */
-import { DEVICE_TYPES, TRAFFIC_SOURCES, type DeviceType, type TrafficSource } from '../common/event-schema.ts';
+import { DEVICE_TYPES, TRAFFIC_SOURCES, type DeviceType, type TrafficSource } from '../common/event-enums.ts';
 
 export const MAX_RANGE_DAYS = 31;
 const DAY_MS = 86_400_000;

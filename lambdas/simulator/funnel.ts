@@ -3,7 +3,7 @@
  * checkout -> purchase, abandoning at each step. Device and traffic source scale
  * the add-to-cart step, which is where they matter most in real shops.
  */
-import type { DeviceType, TrafficSource } from '../common/event-schema.ts';
+import type { DeviceType, TrafficSource } from '../common/event-enums.ts';
 
 export interface FunnelConfig {
   /** Probability a session views at least one product after landing. */

@@ -3,7 +3,8 @@
  * Each kind exercises one rejection path of the consumer's decoder.
  */
 import type { ClickstreamEvent } from '../common/event-schema.ts';
-import { MAX_EVENT_BYTES } from '../common/decode-event.ts';
+// From the dependency-free module, not decode-event.ts, which would bundle Ajv into the simulator.
+import { MAX_EVENT_BYTES } from '../common/event-enums.ts';
 
 export const MALFORMED_KINDS = [
   'invalid_json',

@@ -1,5 +1,5 @@
 /** Shoppers with stable demographics: the same user id always has the same age, gender and country. */
-import type { DeviceType, Gender } from '../common/event-schema.ts';
+import type { DeviceType, Gender } from '../common/event-enums.ts';
 import type { Rng } from './random.ts';
 
 export interface Shopper {

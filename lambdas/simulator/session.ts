@@ -2,7 +2,7 @@
  * One shopper visit, planned up front as a list of steps and turned into events
  * one at a time, so thousands of concurrent sessions stay cheap in memory.
  */
-import type { DeviceType, EventType, TrafficSource } from '../common/event-schema.ts';
+import type { DeviceType, EventType, TrafficSource } from '../common/event-enums.ts';
 import { CATEGORY_WEIGHTS, type Catalog, type Product } from './catalog.ts';
 import { addToCartProbability, type FunnelConfig } from './funnel.ts';
 import type { Shopper } from './population.ts';

@@ -4,7 +4,8 @@
  * interleaved in event-time order, as a real site's would. Everything is drawn
  * from one seeded generator, so a seed and a start time fix the whole stream.
  */
-import { SCHEMA_VERSION, type ClickstreamEvent } from '../common/event-schema.ts';
+import { SCHEMA_VERSION } from '../common/event-enums.ts';
+import type { ClickstreamEvent } from '../common/event-schema.ts';
 import { buildCatalog, type Catalog } from './catalog.ts';
 import { DEFAULT_FUNNEL, validateFunnel, type FunnelConfig } from './funnel.ts';
 import { MALFORMED_KINDS, malformedRecord, type MalformedKind } from './malformed.ts';

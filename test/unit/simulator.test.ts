@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEVICE_TYPES, TRAFFIC_SOURCES, type ClickstreamEvent } from '../../lambdas/common/event-schema.ts';
+import { DEVICE_TYPES, TRAFFIC_SOURCES } from '../../lambdas/common/event-enums.ts';
+import type { ClickstreamEvent } from '../../lambdas/common/event-schema.ts';
 import { DEFAULT_FUNNEL, expectedConversionRate } from '../../lambdas/simulator/funnel.ts';
 import { ShopperSimulator, type SimulatedRecord, type SimulatorOptions } from '../../lambdas/simulator/simulator.ts';
 import { HOURLY_TRAFFIC } from '../../lambdas/simulator/traffic-curve.ts';

@@ -1,0 +1,50 @@
+/**
+ * The event's enums and limits, as plain constants with no imports.
+ *
+ * The TypeBox schema (event-schema.ts) builds its enums and bounds from these, so
+ * they are still defined once; code that only needs a value (the query API checking
+ * `device=`, the simulator making an oversized record) imports it from here and its
+ * bundle stays free of TypeBox and Ajv. test/unit/lambda-bundles.test.ts checks that.
+ * Keep this file dependency-free.
+ */
+
+export const SCHEMA_VERSION = 1;
+
+export const EVENT_TYPES = [
+  'page_view',
+  'product_view',
+  'add_to_cart',
+  'remove_from_cart',
+  'checkout',
+  'purchase',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const TRAFFIC_SOURCES = ['direct', 'organic_search', 'paid_search', 'social', 'email', 'referral'] as const;
+export type TrafficSource = (typeof TRAFFIC_SOURCES)[number];
+
+export const DEVICE_TYPES = ['desktop', 'mobile', 'tablet'] as const;
+export type DeviceType = (typeof DEVICE_TYPES)[number];
+
+export const GENDERS = ['female', 'male', 'non_binary', 'undisclosed'] as const;
+export type Gender = (typeof GENDERS)[number];
+
+/** Events that must name a product (and, except for views, a quantity). */
+export const PRODUCT_EVENT_TYPES = ['product_view', 'add_to_cart', 'remove_from_cart', 'purchase'] as const;
+export const QUANTITY_EVENT_TYPES = ['add_to_cart', 'remove_from_cart', 'purchase'] as const;
+
+/** 2000-01-01T00:00:00Z: anything older is a unit mistake (seconds instead of ms). */
+export const MIN_EVENT_TIME_MS = 946_684_800_000;
+
+/** Larger records are rejected before parsing; real events are well under 2 KiB. */
+export const MAX_EVENT_BYTES = 32 * 1024;
+
+/** Clocks drift; an event further ahead of the receiver than this is a bug, not skew. */
+export const MAX_FUTURE_SKEW_MS = 15 * 60 * 1000;
+
+/**
+ * Why the consumer rejected (quarantined) a record: a stable, short name for counting;
+ * the reason text beside it has the details.
+ */
+export const REJECTION_CODES = ['too_large', 'invalid_utf8', 'invalid_json', 'invalid_event', 'future_event_time', 'no_value'] as const;
+export type RejectionCode = (typeof REJECTION_CODES)[number];
