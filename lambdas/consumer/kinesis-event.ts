@@ -1,26 +1,16 @@
-/** The event Lambda delivers for Kinesis Data Streams: base64 data, sequence numbers, shard in the event id. */
+/**
+ * The event Lambda delivers for Kinesis Data Streams: base64 data, sequence numbers, shard
+ * in the event id. The shapes are @types/aws-lambda's (types only: nothing is bundled).
+ */
+import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { SourceRecord } from './source-record.ts';
 
-export interface KinesisEventRecord {
-  readonly eventSource: 'aws:kinesis';
-  readonly eventID: string;
-  readonly eventSourceARN: string;
-  readonly kinesis: {
-    readonly partitionKey: string;
-    readonly sequenceNumber: string;
-    readonly data: string;
-    readonly approximateArrivalTimestamp: number;
-  };
-}
-
-export interface KinesisEvent {
-  readonly Records: readonly KinesisEventRecord[];
-}
+export type KinesisEvent = KinesisStreamEvent;
 
 export function isKinesisEvent(event: unknown): event is KinesisEvent {
   if (typeof event !== 'object' || event === null) return false;
   const records = (event as Partial<KinesisEvent>).Records;
-  return Array.isArray(records) && records.length > 0 && (records[0] as Partial<KinesisEventRecord>)?.eventSource === 'aws:kinesis';
+  return Array.isArray(records) && records.length > 0 && (records[0] as Partial<KinesisStreamRecord> | undefined)?.eventSource === 'aws:kinesis';
 }
 
 export function kinesisSourceRecords(event: KinesisEvent): SourceRecord[] {

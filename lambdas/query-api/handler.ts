@@ -3,6 +3,7 @@
  * HTTP event (function URL or API Gateway v2 shape) to the shared QueryApi over Athena.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { AthenaEngine } from '../query/athena-engine.ts';
 import { QueryApi, type ApiResponse } from '../query/query-api.ts';
 import { ANSWER_CACHE_SECONDS, ATHENA_WAIT_MS, DASHBOARD_QUERY_PARALLELISM } from './limits.ts';
@@ -18,10 +19,8 @@ const api = new QueryApi({
   dashboardParallelism: DASHBOARD_QUERY_PARALLELISM,
 });
 
-export interface HttpEvent {
-  readonly rawPath?: string;
-  readonly queryStringParameters?: Record<string, string | undefined> | null;
-}
+/** What the handler reads of a function URL event (API Gateway's v2 HTTP event has the same shape). */
+export type HttpEvent = Pick<LambdaFunctionURLEvent, 'rawPath' | 'queryStringParameters'>;
 
 /**
  * A successful answer may be kept by CloudFront for ANSWER_CACHE_SECONDS (s-maxage): the
@@ -35,5 +34,6 @@ export function cacheableAtTheEdge(response: ApiResponse): ApiResponse {
 }
 
 export async function handler(event: HttpEvent): Promise<ApiResponse> {
+  // Lambda always sends rawPath; a hand-made test event from the console may not.
   return cacheableAtTheEdge(await api.handlePath(event.rawPath ?? '', event.queryStringParameters ?? {}));
 }
