@@ -18,7 +18,6 @@ import { consumerProcess } from './services/consumer.ts';
 import { dashboardUrl } from './services/dashboard.ts';
 import { down, up } from './services/stack.ts';
 
-
 const log = (line: string) => console.error(`clickstream: ${line}`);
 
 async function main(argv: string[]): Promise<number> {
