@@ -3,6 +3,60 @@ import { parseArgs } from 'node:util';
 import { UserError } from './errors.ts';
 import type { ProduceProgress, ProduceSummary } from './produce.ts';
 
+const PRODUCE_OPTIONS = {
+  rate: { type: 'string' },
+  count: { type: 'string' },
+  duration: { type: 'string' },
+  seed: { type: 'string' },
+  flat: { type: 'boolean' },
+  'inject-duplicates': { type: 'string' },
+  'inject-late': { type: 'string' },
+  'inject-malformed': { type: 'string' },
+} as const;
+
+/**
+ * Every command's flags, in the one table the parser reads; a unit test checks that
+ * each appears in USAGE under its command. `--instance` is not for people: `up`
+ * passes it so a service's command line names its state dir (see cli-service.ts).
+ */
+export const COMMAND_OPTIONS = {
+  run: PRODUCE_OPTIONS,
+  up: {},
+  down: {},
+  status: { json: { type: 'boolean' } },
+  produce: PRODUCE_OPTIONS,
+  serve: { instance: { type: 'string' } },
+  consume: { instance: { type: 'string' } },
+  bench: {
+    json: { type: 'boolean' },
+    count: { type: 'string' },
+    rounds: { type: 'string' },
+    'lake-events': { type: 'string' },
+    'step-seconds': { type: 'string' },
+    only: { type: 'string' },
+    'api-events': { type: 'string' },
+  },
+} as const;
+
+export const USAGE = `usage: npx clickstream <command> [options]
+
+commands:
+  run        start everything, produce simulated shopper events with a live status line until
+             Ctrl-C or --duration, then stop what it started   [--rate N|max] [--count N] [--duration S]
+             [--seed N] [--flat] [--inject-duplicates SHARE] [--inject-late SHARE] [--inject-malformed SHARE]
+  up         start the local Kafka broker, MinIO, the consumer and the dashboard (reuses ones already running)
+  down       stop them
+  status     services, consumer lag and what the lake holds   [--json]
+  produce    send simulated events to the topic   [--rate N|max] [--count N] [--duration S]
+             [--seed N] [--flat (a constant rate, not the daily curve)] [--inject-duplicates SHARE] [--inject-late SHARE] [--inject-malformed SHARE]
+  serve      run the dashboard and query API in the foreground
+  consume    run the consumer (event-source-mapping runner + bundled handler) in the foreground
+  bench      every benchmark, each beside a baseline   [--json] [--count N] [--rounds N] [--lake-events N]
+             [--step-seconds S (each rate step of the pipeline benchmark, default 20)] [--api-events N]
+             [--only api (just the query API under load and the dashboard's Athena cost)]
+
+configuration comes from CLICKSTREAM_* environment variables; see docs/operations.md`;
+
 /** A command's flags, strictly: an unknown flag or a missing value is a one-line UserError. */
 export function parseFlags<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
   try {

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type LocalConfig } from './config.ts';
 import { UserError } from './errors.ts';
-import { formatProgress, formatSummary, parseCount, parseFlags, parseRate, parseSeconds, parseSeed, parseShare } from './cli-options.ts';
+import { COMMAND_OPTIONS, formatProgress, formatSummary, parseCount, parseFlags, parseRate, parseSeconds, parseSeed, parseShare, USAGE } from './cli-options.ts';
 import { waitForCaughtUp } from './consumer-lag.ts';
 import { produce, type ProduceProgress } from './produce.ts';
 import type { InjectionRates } from '../lambdas/simulator/simulator.ts';
@@ -17,23 +17,6 @@ import { formatStatusLine, PipelineStatusReader, type PipelineStatus } from './p
 import { consumerProcess } from './services/consumer.ts';
 import { dashboardUrl } from './services/dashboard.ts';
 import { down, up } from './services/stack.ts';
-
-const USAGE = `usage: npx clickstream <command> [options]
-
-commands:
-  run        start everything, produce simulated shopper events with a live status line until
-             Ctrl-C or --duration, then stop what it started   [--rate N|max] [--duration S] [--seed N]
-  up         start the local Kafka broker, MinIO, the consumer and the dashboard (reuses ones already running)
-  down       stop them
-  status     services, consumer lag and what the lake holds   [--json]
-  produce    send simulated events to the topic   [--rate N|max] [--count N] [--duration S]
-             [--seed N] [--flat] [--inject-duplicates SHARE] [--inject-late SHARE] [--inject-malformed SHARE]
-  serve      run the dashboard and query API in the foreground
-  consume    run the consumer (event-source-mapping runner + bundled handler) in the foreground
-  bench      every benchmark, each beside a baseline   [--json] [--count N] [--rounds N] [--lake-events N]
-             [--api-events N] [--only api (just the query API under load and the dashboard's Athena cost)]
-
-configuration comes from CLICKSTREAM_* environment variables; see docs/operations.md`;
 
 const log = (line: string) => console.error(`clickstream: ${line}`);
 
@@ -51,12 +34,12 @@ async function main(argv: string[]): Promise<number> {
     case 'run':
       return cmdRun(rest);
     case 'serve': {
-      parseFlags(rest, { instance: { type: 'string' } });
+      parseFlags(rest, COMMAND_OPTIONS.serve);
       const { runServer } = await import('./serve.ts');
       return runServer(loadConfig());
     }
     case 'consume': {
-      parseFlags(rest, { instance: { type: 'string' } });
+      parseFlags(rest, COMMAND_OPTIONS.consume);
       const { runConsumer } = await import('./consume.ts');
       return runConsumer(loadConfig());
     }
@@ -77,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
 
 
 async function cmdUp(args: string[]): Promise<number> {
-  parseFlags(args, {});
+  parseFlags(args, COMMAND_OPTIONS.up);
   const config = loadConfig();
   const { started } = await up(config, log);
   printEndpoints(config, started);
@@ -85,14 +68,14 @@ async function cmdUp(args: string[]): Promise<number> {
 }
 
 async function cmdDown(args: string[]): Promise<number> {
-  parseFlags(args, {});
+  parseFlags(args, COMMAND_OPTIONS.down);
   const stopped = await down(loadConfig());
   log(stopped.length ? `stopped ${listOf(stopped)}` : 'nothing was running');
   return 0;
 }
 
 async function cmdStatus(args: string[]): Promise<number> {
-  const flags = parseFlags(args, { json: { type: 'boolean' } });
+  const flags = parseFlags(args, COMMAND_OPTIONS.status);
   const config = loadConfig();
   const s3 = localS3Client(config);
   try {
@@ -118,17 +101,6 @@ function formatStatus(report: PipelineStatus): string {
   return lines.join('\n');
 }
 
-const PRODUCE_OPTIONS = {
-  rate: { type: 'string' },
-  count: { type: 'string' },
-  duration: { type: 'string' },
-  seed: { type: 'string' },
-  flat: { type: 'boolean' },
-  'inject-duplicates': { type: 'string' },
-  'inject-late': { type: 'string' },
-  'inject-malformed': { type: 'string' },
-} as const;
-
 interface ProduceSettings {
   readonly rate: number | 'max';
   readonly count?: number;
@@ -140,7 +112,7 @@ interface ProduceSettings {
 
 /** Every produce flag, checked before anything is started. */
 function produceSettings(args: string[]): ProduceSettings {
-  const flags = parseFlags(args, PRODUCE_OPTIONS);
+  const flags = parseFlags(args, COMMAND_OPTIONS.produce);
   return {
     rate: parseRate(flags.rate ?? '1000'),
     ...(flags.count !== undefined && { count: parseCount('--count', flags.count) }),

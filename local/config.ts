@@ -2,6 +2,7 @@
  * The local runtime's configuration: one typed object read from `CLICKSTREAM_*`
  * environment variables, with defaults that work with no settings at all.
  */
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { HOST_PORT } from '../lambdas/common/host-port.ts';
@@ -70,6 +71,30 @@ export function loadConfig(env: Env = process.env): LocalConfig {
 }
 
 /** The environment that makes a child process load this same configuration. */
+/**
+ * Creates the state directory, or tightens an existing one, to mode 0700: it holds
+ * MinIO's credentials and the services' data, and `mkdir` leaves the mode of a
+ * directory that already exists (say one made 0755 by hand) as it was.
+ */
+export function ensureStateDir(config: LocalConfig): void {
+  const dir = config.stateDir;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // mkdir of a path that is a file fails with EEXIST: say what is wrong in words.
+    const problem = code === 'EEXIST' ? 'is not a directory' : `could not be created (${code ?? (error as Error).message})`;
+    throw new UserError(`the state directory ${dir} (CLICKSTREAM_STATE_DIR) ${problem}: point CLICKSTREAM_STATE_DIR at a directory you own`);
+  }
+  if ((statSync(dir).mode & 0o777) !== 0o700) {
+    try {
+      chmodSync(dir, 0o700);
+    } catch (error) {
+      throw new UserError(`the state directory ${dir} could not be made private (mode 0700) (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): point CLICKSTREAM_STATE_DIR at a directory you own`);
+    }
+  }
+}
+
 export function configEnv(config: LocalConfig): Record<string, string> {
   return {
     CLICKSTREAM_CACHE_DIR: config.cacheDir,

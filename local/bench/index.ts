@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { configEnv, loadConfig, type LocalConfig } from '../config.ts';
-import { parseCount, parseFlags, thousands as n } from '../cli-options.ts';
+import { COMMAND_OPTIONS, parseCount, parseFlags, thousands as n } from '../cli-options.ts';
 import { KAFKA_VERSION } from '../services/kafka.ts';
 import { down, up } from '../services/stack.ts';
 import { columnsRead } from '../../lambdas/query/columns-read.ts';
@@ -28,15 +28,7 @@ const BENCH_PORTS = { CLICKSTREAM_KAFKA_PORT: '49092', CLICKSTREAM_KAFKA_CONTROL
 const CLOUD_CONSUMER_MEMORY_MB = 1024;
 
 export async function cmdBench(args: string[], config: LocalConfig): Promise<number> {
-  const values = parseFlags(args, {
-    json: { type: 'boolean' },
-    count: { type: 'string' },
-    rounds: { type: 'string' },
-    'lake-events': { type: 'string' },
-    'step-seconds': { type: 'string' },
-    only: { type: 'string' },
-    'api-events': { type: 'string' },
-  });
+  const values = parseFlags(args, COMMAND_OPTIONS.bench);
   if (values.only !== undefined && values.only !== 'api') throw new UserError(`--only must be api (the query API under load and the dashboard's Athena cost), got "${values.only}"`);
   const records = values.count === undefined ? 200_000 : parseCount('--count', values.count);
   const rounds = values.rounds === undefined ? 3 : parseCount('--rounds', values.rounds);

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../errors.ts';
+import { psProcessTable, type ProcessTable } from './process-table.ts';
 
 export interface ManagedProcess {
   readonly name: string;
@@ -17,25 +18,25 @@ export interface ManagedProcess {
   readonly marker: string;
 }
 
-/** The pid of our running process, or undefined (a stale pid file is removed). */
-export function runningPid(proc: ManagedProcess): number | undefined {
+/**
+ * The pid of our running process, or undefined (a stale pid file is removed). The
+ * pid file's process is ours only if its command line contains the marker: pids
+ * are recycled, and a stranger's process must never be signalled.
+ */
+export function runningPid(proc: ManagedProcess, table: ProcessTable = psProcessTable): number | undefined {
   let pid: number;
   try {
     pid = Number(readFileSync(proc.pidFile, 'utf8').trim());
   } catch {
     return undefined;
   }
-  if (Number.isInteger(pid) && pid > 0 && commandLine(pid).includes(proc.marker)) return pid;
+  if (Number.isInteger(pid) && pid > 0) {
+    const info = table.describe(pid);
+    // The trailing space lets a marker that ends in a space match the last argument.
+    if (info && !info.zombie && `${info.command} `.includes(proc.marker)) return pid;
+  }
   rmSync(proc.pidFile, { force: true });
   return undefined;
-}
-
-function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-  } catch {
-    return '';
-  }
 }
 
 export function startDetached(proc: ManagedProcess, command: string, args: string[], options: SpawnOptions = {}): number {
@@ -56,7 +57,6 @@ export function startDetached(proc: ManagedProcess, command: string, args: strin
   }
 }
 
-/** SIGTERM, then SIGKILL after the grace period. Returns true if something was stopped. */
 /**
  * Waits for a process just started to become ready; if it does not (it exited, or
  * the wait timed out), stops it before passing the error on, so a failed start
@@ -71,6 +71,7 @@ export async function readyOrStopped(proc: ManagedProcess, ready: Promise<void>)
   }
 }
 
+/** SIGTERM, then SIGKILL after the grace period. Returns true if something was stopped. */
 export async function stopProcess(proc: ManagedProcess, graceMs: number): Promise<boolean> {
   const pid = runningPid(proc);
   if (pid === undefined) return false;
@@ -95,18 +96,10 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie (exited, not yet reaped by its parent) is not running.
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
+/** A zombie (exited, not yet reaped by its parent) is not running. */
+export function isRunning(pid: number, table: ProcessTable = psProcessTable): boolean {
+  const info = table.describe(pid);
+  return info !== undefined && !info.zombie;
 }
 
 export async function isPortFree(port: number): Promise<boolean> {

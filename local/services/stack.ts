@@ -1,6 +1,6 @@
 /** The local services as one unit: start both, stop both, report on both. */
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import type { LocalConfig } from '../config.ts';
+import { ensureStateDir, type LocalConfig } from '../config.ts';
 import { acceptsConnections, bootstrapServers, ensureTopic, kafkaProcess, startKafka, stopKafka } from './kafka.ts';
 import { ensureBucket, httpStatus, localS3Client, minioProcess, minioReady, s3Endpoint, startMinio, stopMinio } from './minio.ts';
 import { consumerProcess, readConsumerStatus, startConsumer, stopConsumer } from './consumer.ts';
@@ -13,6 +13,7 @@ export interface UpResult {
 }
 
 export async function up(config: LocalConfig, log: (line: string) => void): Promise<UpResult> {
+  ensureStateDir(config);
   const started: string[] = [];
   try {
     // MinIO first: its one-time build is the slow part, and failing early costs least.
