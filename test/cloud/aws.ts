@@ -94,7 +94,9 @@ export async function queryParquet(keys: readonly string[], sql: string): Promis
       await connection.run(`CREATE VIEW events AS SELECT * FROM read_parquet('${dir}/**/*.parquet', hive_partitioning = true)`);
       return (await connection.runAndReadAll(sql)).getRowObjectsJson();
     } finally {
+      // Called on every poll: close the instance too, not only the connection.
       connection.closeSync();
+      db.closeSync();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
