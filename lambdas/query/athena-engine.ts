@@ -3,7 +3,7 @@
  * and returns rows typed from the result metadata. The workgroup enforces the
  * result location, encryption and the bytes-scanned limit.
  */
-import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand, type ColumnInfo } from '@aws-sdk/client-athena';
+import { AthenaClient, GetQueryExecutionCommand, paginateGetQueryResults, StartQueryExecutionCommand, StopQueryExecutionCommand, type ColumnInfo } from '@aws-sdk/client-athena';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { athenaDialect, type Dialect } from './dialect.ts';
 import type { QueryEngine, Row } from './query-api.ts';
@@ -23,7 +23,7 @@ export class AthenaEngine implements QueryEngine {
   readonly dialect: Dialect;
 
   constructor(
-    private readonly athena: Pick<AthenaClient, 'send'>,
+    private readonly athena: AthenaClient,
     private readonly options: AthenaEngineOptions,
   ) {
     this.dialect = athenaDialect(options.database);
@@ -49,18 +49,15 @@ export class AthenaEngine implements QueryEngine {
     }
     const rows: Row[] = [];
     let columns: ColumnInfo[] = [];
-    let token: string | undefined;
     let first = true;
-    do {
-      const page = await this.athena.send(new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: token }));
+    for await (const page of paginateGetQueryResults({ client: this.athena }, { QueryExecutionId: id })) {
       columns = page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? columns;
       // The first row of the first page repeats the column names.
       for (const row of (page.ResultSet?.Rows ?? []).slice(first ? 1 : 0)) {
         rows.push(Object.fromEntries(columns.map((c, i) => [c.Name!, typed(row.Data?.[i]?.VarCharValue, c.Type)])));
       }
       first = false;
-      token = page.NextToken;
-    } while (token);
+    }
     return rows;
   }
 }

@@ -2,13 +2,14 @@
  * Athena cannot run here, so its adapter is tested against a stand-in client
  * that answers the three calls it makes, as Athena documents them.
  */
-import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { describe, expect, it } from 'vitest';
 import { AthenaEngine } from '../../../lambdas/query/athena-engine.ts';
 import { QueryApi } from '../../../lambdas/query/query-api.ts';
 
 type Command = StartQueryExecutionCommand | GetQueryExecutionCommand | GetQueryResultsCommand | StopQueryExecutionCommand;
 
+/** A real AthenaClient (the SDK's paginator insists on one) whose send answers here instead of over the network. */
 function fakeAthena(states: string[], pages: { rows: string[][]; next?: string }[]) {
   const calls: Command[] = [];
   const columns = [
@@ -16,7 +17,7 @@ function fakeAthena(states: string[], pages: { rows: string[][]; next?: string }
     { Name: 'revenue', Type: 'double' },
     { Name: 'value', Type: 'varchar' },
   ];
-  return {
+  return Object.assign(new AthenaClient({ region: 'us-east-1' }), {
     calls,
     send: (command: Command): Promise<unknown> => {
       calls.push(command);
@@ -29,7 +30,7 @@ function fakeAthena(states: string[], pages: { rows: string[][]; next?: string }
       const page = pages.shift()!;
       return Promise.resolve({ ResultSet: { ResultSetMetadata: { ColumnInfo: columns }, Rows: page.rows.map((r) => ({ Data: r.map((v) => ({ VarCharValue: v })) })) }, NextToken: page.next });
     },
-  };
+  });
 }
 
 describe('AthenaEngine', () => {
@@ -38,7 +39,7 @@ describe('AthenaEngine', () => {
       { rows: [['events', 'revenue', 'value'], ['10', '12.5', 'mobile']], next: 't2' },
       { rows: [['3', '0', 'tablet']] },
     ]);
-    const engine = new AthenaEngine(athena as never, { database: 'clickstream', workGroup: 'clickstream', pollIntervalMs: 1 });
+    const engine = new AthenaEngine(athena, { database: 'clickstream', workGroup: 'clickstream', pollIntervalMs: 1 });
     expect(await engine.run('SELECT 1')).toEqual([
       { events: 10, revenue: 12.5, value: 'mobile' },
       { events: 3, revenue: 0, value: 'tablet' },
@@ -50,13 +51,13 @@ describe('AthenaEngine', () => {
   });
 
   it('fails with Athena’s reason when the query fails', async () => {
-    const engine = new AthenaEngine(fakeAthena(['FAILED'], []) as never, { database: 'clickstream', workGroup: 'wg', pollIntervalMs: 1 });
+    const engine = new AthenaEngine(fakeAthena(['FAILED'], []), { database: 'clickstream', workGroup: 'wg', pollIntervalMs: 1 });
     await expect(engine.run('SELECT 1')).rejects.toThrow('Athena query q-1 failed: TABLE_NOT_FOUND');
   });
 
   it('gives up after its timeout and stops the query, so it scans (and bills) no further', async () => {
     const athena = fakeAthena(Array<string>(100).fill('RUNNING'), []);
-    const engine = new AthenaEngine(athena as never, { database: 'd', workGroup: 'wg', pollIntervalMs: 5, timeoutMs: 20 });
+    const engine = new AthenaEngine(athena, { database: 'd', workGroup: 'wg', pollIntervalMs: 5, timeoutMs: 20 });
     await expect(engine.run('SELECT 1')).rejects.toThrow(/did not finish within 0.02s/);
     const stop = athena.calls.at(-1);
     expect(stop).toBeInstanceOf(StopQueryExecutionCommand);
@@ -65,7 +66,7 @@ describe('AthenaEngine', () => {
 
   it('receives Athena SQL from the query API: partition filters and Athena timestamps', async () => {
     const athena = fakeAthena([], [{ rows: [['events', 'revenue', 'value']] }]);
-    const api = new QueryApi({ engine: new AthenaEngine(athena as never, { database: 'clickstream', workGroup: 'wg', pollIntervalMs: 1 }), now: () => Date.UTC(2026, 10, 23, 12) });
+    const api = new QueryApi({ engine: new AthenaEngine(athena, { database: 'clickstream', workGroup: 'wg', pollIntervalMs: 1 }), now: () => Date.UTC(2026, 10, 23, 12) });
     const response = await api.handle('devices', { device: 'mobile' });
     expect(response.statusCode).toBe(200);
     const sql = (athena.calls[0] as StartQueryExecutionCommand).input.QueryString!;
