@@ -70,7 +70,6 @@ export function loadConfig(env: Env = process.env): LocalConfig {
   return config;
 }
 
-/** The environment that makes a child process load this same configuration. */
 /**
  * Creates the state directory, or tightens an existing one, to mode 0700: it holds
  * MinIO's credentials and the services' data, and `mkdir` leaves the mode of a
@@ -95,6 +94,7 @@ export function ensureStateDir(config: LocalConfig): void {
   }
 }
 
+/** The environment that makes a child process load this same configuration. */
 export function configEnv(config: LocalConfig): Record<string, string> {
   return {
     CLICKSTREAM_CACHE_DIR: config.cacheDir,
