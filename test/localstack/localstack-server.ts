@@ -7,9 +7,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, symlinkSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
-
+import { assertPortFree } from '../../local/services/process.ts';
 import type { LocalStackInstall } from './install.ts';
 
 /** The services the stack deployed with `-c localstack=true` uses, and nothing else. */
@@ -29,20 +28,9 @@ export interface LocalStackServer {
   stop(): Promise<void>;
 }
 
-export async function portInUse(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 export async function startLocalStack(install: LocalStackInstall, options: { port: number; runDir: string; portVariable: string }): Promise<LocalStackServer> {
   const { port, runDir } = options;
-  if (await portInUse(port)) throw new Error(`port ${port} on 127.0.0.1 is already in use: set ${options.portVariable} to a free port`);
+  await assertPortFree(port, 'LocalStack', options.portVariable);
   const fsRoot = join(runDir, 'fs');
   const tmp = join(runDir, 'tmp');
   mkdirSync(join(fsRoot, 'usr', 'lib'), { recursive: true });
