@@ -5,19 +5,23 @@
  *
  * Events are loaded into a native in-memory table that holds one row per
  * event_id and the columns the named queries read, so the queries need no
- * de-duplication window (the window was most of a refresh's cost). A duplicate always lands in the same hour
- * partition as its original (the partition is the event's own hour), so the
- * table is maintained hour by hour: new files append the rows whose event_id
- * that hour does not hold yet; when a file is replaced or removed (a retried
- * batch with other boundaries), its whole hour is rebuilt from the files now
- * there. Each change is one transaction on a writer connection, so a query
- * sees the table before or after it, never half.
+ * de-duplication window (the window was most of a refresh's cost). Rows come
+ * from every event file: raw hours, compacted hours (of any generation) and
+ * late files. A copy of an event always has the event's own time, so it lies in
+ * the same event hour as the original, and the table is maintained hour by hour:
+ * new files append the rows whose event_id that hour does not hold yet; when a
+ * file is replaced or removed (a retried batch with other boundaries, the
+ * compactor deleting what it replaced), every hour it held rows of is rebuilt
+ * from the files now there. Because each hour is the union of whatever files
+ * hold it, de-duplicated, the answer does not depend on where the compactor is
+ * in its protocol. Each change is one transaction on a writer connection, so a
+ * query sees the table before or after it, never half.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS, type LakeColumnType } from '../lambdas/common/lake-columns.ts';
-import { PARTITION_COLUMNS } from '../lambdas/common/pipeline-names.ts';
+import { LAKE_PREFIXES, PARTITION_COLUMNS } from '../lambdas/common/pipeline-names.ts';
 import { duckdbDialect, type Dialect } from '../lambdas/query/dialect.ts';
 import { columnsReadByAnyQuery } from '../lambdas/query/columns-read.ts';
 import type { QueryEngine, Row } from '../lambdas/query/query-api.ts';
@@ -46,9 +50,16 @@ const CHECKPOINT_AFTER_FILES = 100;
 
 const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-/** `events/year=2026/month=11/day=23/hour=09/x.parquet` → `year=2026/month=11/day=23/hour=09`, or undefined outside the layout. */
+/** The prefixes whose Parquet files hold event rows: raw hours, compacted hours, late files. */
+const EVENT_PREFIXES = [LAKE_PREFIXES.events, LAKE_PREFIXES.compacted, LAKE_PREFIXES.late];
+
+/**
+ * The event hour (`year=2026/month=11/day=23/hour=09`) of a raw or compacted file, whose rows
+ * all lie in the hour of its key; undefined for a late file (partitioned by ingest hour,
+ * its rows in any earlier hour) and for anything outside the layout.
+ */
 export function hourOfKey(key: string): string | undefined {
-  return /^events\/(year=\d{4}\/month=\d{2}\/day=\d{2}\/hour=\d{2})\/[^/]+\.parquet$/.exec(key)?.[1];
+  return /^(?:events|compacted)\/(year=\d{4}\/month=\d{2}\/day=\d{2}\/hour=\d{2})\/[^/]+\.parquet$/.exec(key)?.[1];
 }
 
 /** The SQL predicate selecting one hour partition. */
@@ -62,6 +73,9 @@ function hourPredicate(hour: string): string {
     .join(' AND ');
 }
 
+/** The partition columns from each row's own event time (a late file's path names its ingest hour, not its rows' hours). */
+const PARTITIONS_FROM_EVENT_TIME = PARTITION_COLUMNS.map((c, i) => `strftime(event_time::TIMESTAMP, '${['%Y', '%m', '%d', '%H'][i]}') AS ${c}`).join(', ');
+
 export interface LakeChanges {
   /** Hours whose files were all read again because one was replaced or removed. */
   readonly rebuiltHours: number;
@@ -73,8 +87,8 @@ export interface LakeChanges {
 
 export class DuckDbLake implements QueryEngine {
   readonly dialect: Dialect = duckdbDialect();
-  /** Loaded event files (key relative to the directory) and the mtime they were loaded at. */
-  private readonly loaded = new Map<string, number>();
+  /** Loaded event files (key relative to the directory): the mtime they were loaded at and the event hours they hold rows of. */
+  private readonly loaded = new Map<string, { readonly mtime: number; readonly hours: readonly string[] }>();
   /** Whether the quarantine view reads files (undefined: not created yet). */
   private quarantineFiles: boolean | undefined;
   private filesSinceCheckpoint = 0;
@@ -107,50 +121,56 @@ export class DuckDbLake implements QueryEngine {
   }
 
   private async refreshEvents(): Promise<LakeChanges> {
-    const present = listFiles(join(this.directory, 'events'), '.parquet', this.directory);
-    const rebuild = new Set<string>();
-    const appendByHour = new Map<string, string[]>();
-    for (const [key, mtime] of present) {
-      const hour = hourOfKey(key);
-      if (!hour) continue;
-      const loadedAt = this.loaded.get(key);
-      if (loadedAt === undefined) appendByHour.set(hour, [...(appendByHour.get(hour) ?? []), key]);
-      else if (loadedAt !== mtime) rebuild.add(hour);
-    }
-    for (const key of this.loaded.keys()) if (!present.has(key)) rebuild.add(hourOfKey(key)!);
-    for (const hour of rebuild) appendByHour.delete(hour);
+    const present = new Map<string, number>();
+    for (const prefix of EVENT_PREFIXES) for (const [key, mtime] of listFiles(join(this.directory, prefix), '.parquet', this.directory)) present.set(key, mtime);
 
-    // Each hour on its own: a file DuckDB cannot read holds back its hour only. Bookkeeping
-    // follows each hour's success, so a failed hour is tried again at the next refresh.
-    const failedHours: string[] = [];
-    const filesOf = (hour: string) => [...present.keys()].filter((k) => hourOfKey(k) === hour);
-    const settle = (hour: string) => {
-      for (const key of [...this.loaded.keys()]) if (hourOfKey(key) === hour && !present.has(key)) this.loaded.delete(key);
-      for (const key of filesOf(hour)) this.loaded.set(key, present.get(key)!);
-    };
+    // The hours each present file holds rows of: known for loaded files, from the key for raw and
+    // compacted files, read from the rows for a new late file (one that cannot be read waits).
+    const hoursOf = new Map<string, readonly string[]>();
+    const rebuild = new Set<string>();
+    const added: string[] = [];
+    for (const [key, mtime] of present) {
+      const loaded = this.loaded.get(key);
+      if (loaded && loaded.mtime === mtime) {
+        hoursOf.set(key, loaded.hours);
+        continue;
+      }
+      const hours = hourOfKey(key) !== undefined ? [hourOfKey(key)!] : key.startsWith(LAKE_PREFIXES.late) ? await this.hoursIn(key) : [];
+      if (!hours) continue;
+      hoursOf.set(key, hours);
+      if (loaded) for (const hour of [...loaded.hours, ...hours]) rebuild.add(hour);
+      else added.push(key);
+    }
+    for (const [key, { hours }] of this.loaded) if (!present.has(key)) for (const hour of hours) rebuild.add(hour);
+
+    const filesOf = (hour: string) => [...hoursOf].filter(([, hours]) => hours.includes(hour)).map(([key]) => key);
+    const appendByHour = new Map<string, string[]>();
+    for (const key of added) for (const hour of hoursOf.get(key)!) if (!rebuild.has(hour)) appendByHour.set(hour, [...(appendByHour.get(hour) ?? []), key]);
+
+    // Each hour on its own: a file DuckDB cannot read holds back its hour only. A file counts as
+    // loaded once every hour it holds rows of succeeded, so a failed hour is tried again next time.
+    const failedHours = new Set<string>();
     for (const hour of rebuild) {
       const files = filesOf(hour);
       const ok = await this.transaction([
         `DELETE FROM lake_events WHERE ${hourPredicate(hour)}`,
-        ...(files.length > 0 ? [`INSERT INTO lake_events BY NAME ${this.distinctRows(files)}`] : []),
+        ...(files.length > 0 ? [`INSERT INTO lake_events BY NAME ${this.distinctRows(files, hour)}`] : []),
       ]);
-      if (ok) settle(hour);
-      else failedHours.push(hour);
+      if (!ok) failedHours.add(hour);
     }
     let appendedFiles = 0;
     for (const [hour, files] of appendByHour) {
       const ok = await this.transaction([
         `INSERT INTO lake_events BY NAME
-         SELECT n.* FROM (${this.distinctRows(files)}) n
+         SELECT n.* FROM (${this.distinctRows(files, hour)}) n
          WHERE n.event_id NOT IN (SELECT event_id FROM lake_events WHERE ${hourPredicate(hour)})`,
       ]);
-      if (ok) {
-        for (const key of files) this.loaded.set(key, present.get(key)!);
-        appendedFiles += files.length;
-      } else {
-        failedHours.push(hour);
-      }
+      if (ok) appendedFiles += files.length;
+      else failedHours.add(hour);
     }
+    for (const key of [...this.loaded.keys()]) if (!present.has(key) && !this.loaded.get(key)!.hours.some((h) => failedHours.has(h))) this.loaded.delete(key);
+    for (const [key, hours] of hoursOf) if (!hours.some((h) => failedHours.has(h))) this.loaded.set(key, { mtime: present.get(key)!, hours });
+
     // After a checkpoint the table takes about a third less memory (measured); one costs about a
     // second at 10M events, so it runs once enough has changed. It cannot run while a query holds a
     // transaction open: then it is simply tried at a later refresh.
@@ -161,16 +181,31 @@ export class DuckDbLake implements QueryEngine {
         () => undefined,
       );
     }
-    return { rebuiltHours: rebuild.size - failedHours.filter((h) => rebuild.has(h)).length, appendedFiles, failedHours };
+    return { rebuiltHours: [...rebuild].filter((h) => !failedHours.has(h)).length, appendedFiles, failedHours: [...failedHours] };
   }
 
-  /** One row per event_id from these files (copies differ only in lineage, so any one will do). */
-  private distinctRows(keys: readonly string[]): string {
+  /** The event hours a late file holds rows of, or undefined if it cannot be read now. */
+  private async hoursIn(key: string): Promise<string[] | undefined> {
+    try {
+      const result = await this.writer.runAndReadAll(
+        `SELECT DISTINCT ${PARTITIONS_FROM_EVENT_TIME} FROM read_parquet(${quote(join(this.directory, key))}, hive_partitioning = false)`,
+      );
+      return result.getRowObjects().map((r) => PARTITION_COLUMNS.map((c) => `${c}=${String(r[c])}`).join('/'));
+    } catch (error) {
+      this.log({ level: 'WARN', message: 'a late file could not be read; tried again at the next refresh', key, error: (error as Error).message.split('\n')[0] });
+      return undefined;
+    }
+  }
+
+  /** One row per event_id of this hour from these files (copies differ only in lineage, so any one will do). */
+  private distinctRows(keys: readonly string[], hour: string): string {
     const paths = keys.map((k) => quote(join(this.directory, k))).join(', ');
     const columns = EVENT_TABLE_COLUMNS.map(([name]) => name).join(', ');
     return `SELECT ${columns} FROM (
-      SELECT ${columns}, row_number() OVER (PARTITION BY event_id) AS copy_number
-      FROM read_parquet([${paths}], hive_partitioning = true, hive_types_autocast = false, union_by_name = true)
+      SELECT ${columns}, row_number() OVER (PARTITION BY event_id) AS copy_number FROM (
+        SELECT *, ${PARTITIONS_FROM_EVENT_TIME}
+        FROM read_parquet([${paths}], hive_partitioning = false, union_by_name = true)
+      ) WHERE ${hourPredicate(hour)}
     ) WHERE copy_number = 1`;
   }
 

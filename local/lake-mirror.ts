@@ -3,12 +3,13 @@
  * S3 support without downloading an extension) can query it offline. Each sync
  * lists the bucket, fetches objects that are new or changed (by ETag) and
  * removes local files whose objects are gone, as happens when a retried batch
- * replaces its files.
+ * replaces its files or the compactor deletes the files it replaced.
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { mapWithLimit } from '../lambdas/common/map-with-limit.ts';
+import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
 import { listObjects } from './s3-objects.ts';
 
 export interface SyncResult {
@@ -25,7 +26,7 @@ export class LakeMirror {
     private readonly s3: S3Client,
     private readonly bucket: string,
     readonly directory: string,
-    private readonly prefixes: readonly string[] = ['events/', 'quarantine/'],
+    private readonly prefixes: readonly string[] = [LAKE_PREFIXES.events, LAKE_PREFIXES.compacted, LAKE_PREFIXES.late, LAKE_PREFIXES.quarantine],
   ) {}
 
   async sync(): Promise<SyncResult> {
@@ -36,8 +37,15 @@ export class LakeMirror {
     let bytesFetched = 0;
     const changed = [...listed].filter(([key, etag]) => this.etags.get(key) !== etag);
     await mapWithLimit(changed, 16, async ([key, etag]) => {
-      const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      const body = await response.Body!.transformToByteArray();
+      let body: Uint8Array;
+      try {
+        const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+        body = await response.Body!.transformToByteArray();
+      } catch (error) {
+        // Deleted since the listing (the compactor removes replaced files): the next sync removes its copy.
+        if (error instanceof NoSuchKey) return;
+        throw error;
+      }
       const file = join(this.directory, key);
       mkdirSync(dirname(file), { recursive: true });
       // Written aside and renamed, so a query never reads half a file.

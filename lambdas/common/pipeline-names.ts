@@ -9,8 +9,14 @@ export const EVENTS_TOPIC = 'clickstream.events';
 
 /** Top-level prefixes of the lake bucket, each with its trailing slash. */
 export const LAKE_PREFIXES = {
-  /** Parquet rows, Hive-partitioned by event hour. */
+  /** Parquet rows as the consumer wrote them, Hive-partitioned by event hour (hours still open for writes). */
   events: 'events/',
+  /** Rows of hours already closed when they arrived, one file per batch and partition, partitioned by ingest hour. */
+  late: 'late/',
+  /** The compactor's output: one row per event_id, sorted by event time, partitioned by event hour. */
+  compacted: 'compacted/',
+  /** The compaction manifest: which compacted files each hour reads, which late files are folded in. */
+  compaction: '_compaction/',
   /** Records that failed validation, JSON lines with the reason, partitioned by ingest hour. */
   quarantine: 'quarantine/',
   /** Metadata of batches that failed every attempt (the local runner writes them here). */

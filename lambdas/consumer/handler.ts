@@ -4,6 +4,7 @@
  * source mapping retries the batch; bad records never do (they are quarantined).
  */
 import { S3Client } from '@aws-sdk/client-s3';
+import { lakeTimingFromEnv } from '../common/lake-timing.ts';
 import { logBatchWritten } from './batch-log.ts';
 import { consumeRecords, type ConsumeResult } from './consume-records.ts';
 import { isKafkaEvent, kafkaSourceRecords } from './kafka-event.ts';
@@ -16,12 +17,13 @@ if (!bucket) throw new Error('CLICKSTREAM_LAKE_BUCKET is not set: the consumer n
 
 // Created once per container. The SDK reads AWS_ENDPOINT_URL_S3 itself, so the same
 // code writes to S3, LocalStack or MinIO; MinIO also needs path-style addressing.
+const timing = lakeTimingFromEnv(process.env);
 const store = new S3ObjectStore(new S3Client({ forcePathStyle: process.env.CLICKSTREAM_S3_FORCE_PATH_STYLE === 'true' }), bucket);
 
 export async function handler(event: unknown): Promise<ConsumeResult> {
   const records = isKafkaEvent(event) ? kafkaSourceRecords(event) : isKinesisEvent(event) ? kinesisSourceRecords(event) : undefined;
   if (!records) throw new TypeError('unsupported event: expected an MSK, self-managed Kafka or Kinesis batch');
-  const result = await consumeRecords(store, records, Date.now(), encodeParquet);
+  const result = await consumeRecords(store, records, Date.now(), encodeParquet, timing);
   logBatchWritten(result);
   return result;
 }

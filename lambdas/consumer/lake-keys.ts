@@ -20,6 +20,28 @@ export function eventObjectKey(eventTimeMs: number, topic: string, partition: nu
   return `${LAKE_PREFIXES.events}${hourPartition(eventTimeMs)}/${sourceFileName(topic, partition, firstOffset, lastOffset, 'parquet')}`;
 }
 
+/**
+ * One file per batch and source partition for the rows of hours that had closed when they
+ * arrived (lake-timing.ts), however many hours they span: a replay of old data writes one
+ * object, not one per hour. The ingest time in the name makes every attempt's file its own,
+ * so a retry never rewrites a file the compactor may already have folded in.
+ */
+export function lateObjectKey(ingestTimeMs: number, topic: string, partition: number, firstOffset: string, lastOffset: string): string {
+  return `${LAKE_PREFIXES.late}${hourPartition(ingestTimeMs)}/${sourceFileName(topic, partition, firstOffset, `${lastOffset}-t${ingestTimeMs}`, 'parquet')}`;
+}
+
+/** The ingest time in a late file's name, or undefined if the key is not one. */
+export function lateKeyIngestTime(key: string): number | undefined {
+  const match = /^late\/.+-t(\d+)\.parquet$/.exec(key);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The start (ms) of the hour a `year=/month=/day=/hour=` key lies in, or undefined outside that layout. */
+export function hourOfKey(key: string): number | undefined {
+  const match = /(?:^|\/)year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/hour=(\d{2})\//.exec(key);
+  return match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]), Number(match[4])) : undefined;
+}
+
 export function quarantineObjectKey(ingestTimeMs: number, topic: string, partition: number, firstOffset: string, lastOffset: string): string {
   return `${LAKE_PREFIXES.quarantine}${hourPartition(ingestTimeMs)}/${sourceFileName(topic, partition, firstOffset, lastOffset, 'jsonl')}`;
 }

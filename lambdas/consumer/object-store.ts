@@ -3,7 +3,7 @@
  * LocalStack or MinIO). Conditional writes (If-Match / If-None-Match) are what S3
  * and MinIO offer for compare-and-swap.
  */
-import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 export interface StoredObject {
   readonly body: Buffer;
@@ -13,6 +13,13 @@ export interface StoredObject {
 /** Write only if the object is unchanged since it was read (etag), or only if there is none yet. */
 export type PutCondition = { readonly ifMatch: string } | { readonly ifNoneMatch: '*' };
 
+export interface ListedObject {
+  readonly key: string;
+  readonly etag: string;
+  readonly size: number;
+  readonly lastModifiedMs: number;
+}
+
 export class PreconditionFailedError extends Error {
   override readonly name = 'PreconditionFailedError';
 }
@@ -20,10 +27,12 @@ export class PreconditionFailedError extends Error {
 export interface ObjectStore {
   /** The object's bytes and ETag, or undefined if there is no such object. */
   get(key: string): Promise<StoredObject | undefined>;
-  /** Writes the object; with a condition, throws PreconditionFailedError if it does not hold. */
-  put(key: string, body: Buffer, contentType: string, condition?: PutCondition): Promise<void>;
+  /** Writes the object and returns its new ETag; with a condition, throws PreconditionFailedError if it does not hold. */
+  put(key: string, body: Buffer, contentType: string, condition?: PutCondition): Promise<string>;
   /** Deletes the objects; missing ones are not an error. */
   delete(keys: readonly string[]): Promise<void>;
+  /** Every object under the prefix. */
+  list(prefix: string): Promise<ListedObject[]>;
 }
 
 export class S3ObjectStore implements ObjectStore {
@@ -42,9 +51,9 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async put(key: string, body: Buffer, contentType: string, condition?: PutCondition): Promise<void> {
+  async put(key: string, body: Buffer, contentType: string, condition?: PutCondition): Promise<string> {
     try {
-      await this.s3.send(
+      const response = await this.s3.send(
         new PutObjectCommand({
           Bucket: this.bucket,
           Key: key,
@@ -54,10 +63,21 @@ export class S3ObjectStore implements ObjectStore {
           ...(condition && 'ifNoneMatch' in condition && { IfNoneMatch: condition.ifNoneMatch }),
         }),
       );
+      return response.ETag ?? '';
     } catch (error) {
       if ((error as { name?: string }).name === 'PreconditionFailed') throw new PreconditionFailedError(`${key} changed while this batch was written`);
       throw error;
     }
+  }
+
+  async list(prefix: string): Promise<ListedObject[]> {
+    const objects: ListedObject[] = [];
+    for await (const page of paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucket, Prefix: prefix })) {
+      for (const o of page.Contents ?? []) {
+        if (o.Key && o.ETag) objects.push({ key: o.Key, etag: o.ETag, size: o.Size ?? 0, lastModifiedMs: o.LastModified?.getTime() ?? 0 });
+      }
+    }
+    return objects;
   }
 
   async delete(keys: readonly string[]): Promise<void> {

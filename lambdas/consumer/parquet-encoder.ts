@@ -34,7 +34,12 @@ const ZSTD_LEVEL = 3;
 
 let zstdReady: Promise<void> | undefined;
 
-export async function encodeParquet(rows: readonly LakeRow[]): Promise<Buffer> {
+/**
+ * One row group by default (a consumer file is one batch's rows for an hour); the compactor
+ * asks for smaller groups, so an engine reading a range skips the groups outside it by their
+ * event_time statistics.
+ */
+export async function encodeParquet(rows: readonly LakeRow[], rowGroupRows = rows.length): Promise<Buffer> {
   await (zstdReady ??= zstdInit());
   const columnData = LAKE_COLUMNS.map((column) => {
     const data: unknown[] = new Array(rows.length);
@@ -50,7 +55,7 @@ export async function encodeParquet(rows: readonly LakeRow[]): Promise<Buffer> {
     schema: SCHEMA,
     codec: 'ZSTD',
     compressors: { ZSTD: (bytes: Uint8Array) => zstdCompress(bytes, ZSTD_LEVEL) },
-    rowGroupSize: Math.max(1, rows.length),
+    rowGroupSize: Math.max(1, rowGroupRows),
     createdBy: 'clickstream-consumer',
   });
   return Buffer.from(buffer);

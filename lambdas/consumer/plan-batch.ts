@@ -1,12 +1,14 @@
 /**
  * The consumer's pure core: decode and validate each record, drop repeats of an
  * event id within the batch, group the valid rows by source partition and event
- * hour, and set the rest aside for quarantine with the reason and where they came from.
+ * hour (rows of hours already closed go together into one late file), and set
+ * the rest aside for quarantine with the reason and where they came from.
  */
 import { decodeEvent } from '../common/decode-event.ts';
 import type { RejectionCode } from '../common/event-enums.ts';
 import type { ClickstreamEvent } from '../common/event-schema.ts';
-import { eventObjectKey, quarantineObjectKey } from './lake-keys.ts';
+import { DEFAULT_LAKE_TIMING, isLate, type LakeTiming } from '../common/lake-timing.ts';
+import { eventObjectKey, lateObjectKey, quarantineObjectKey } from './lake-keys.ts';
 import { compareOffsets, type SourceRecord } from './source-record.ts';
 
 export interface LakeRow extends ClickstreamEvent {
@@ -39,6 +41,7 @@ export interface PartitionPlan {
   readonly partition: number;
   readonly firstOffset: string;
   readonly lastOffset: string;
+  /** Parquet files: one per open event hour, and one late file for the rows of closed hours. */
   readonly events: readonly PlannedObject<LakeRow>[];
   readonly quarantine?: PlannedObject<QuarantinedRecord>;
   readonly stats: BatchStats;
@@ -57,7 +60,7 @@ const HOUR_MS = 3_600_000;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function planBatch(records: readonly SourceRecord[], ingestTimeMs: number): PartitionPlan[] {
+export function planBatch(records: readonly SourceRecord[], ingestTimeMs: number, timing: LakeTiming = DEFAULT_LAKE_TIMING): PartitionPlan[] {
   const bySource = new Map<string, SourceRecord[]>();
   for (const record of records) {
     const id = `${record.topic}\u0000${record.partition}`;
@@ -65,10 +68,10 @@ export function planBatch(records: readonly SourceRecord[], ingestTimeMs: number
     if (!list) bySource.set(id, (list = []));
     list.push(record);
   }
-  return [...bySource.values()].map((list) => planPartition(list, ingestTimeMs));
+  return [...bySource.values()].map((list) => planPartition(list, ingestTimeMs, timing));
 }
 
-function planPartition(records: readonly SourceRecord[], ingestTimeMs: number): PartitionPlan {
+function planPartition(records: readonly SourceRecord[], ingestTimeMs: number, timing: LakeTiming): PartitionPlan {
   const { topic, partition } = records[0]!;
   const byHour = new Map<number, LakeRow[]>();
   const quarantined: QuarantinedRecord[] = [];
@@ -99,9 +102,13 @@ function planPartition(records: readonly SourceRecord[], ingestTimeMs: number): 
     rows.push(row);
   }
 
-  const events = [...byHour.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([hour, rows]) => ({ key: eventObjectKey(hour * HOUR_MS, topic, partition, ...offsetRange(rows.map((r) => r.source_offset))), rows }));
+  const late: LakeRow[] = [];
+  const events: PlannedObject<LakeRow>[] = [];
+  for (const [hour, rows] of [...byHour.entries()].sort(([a], [b]) => a - b)) {
+    if (isLate(hour * HOUR_MS, ingestTimeMs, timing)) late.push(...rows);
+    else events.push({ key: eventObjectKey(hour * HOUR_MS, topic, partition, ...offsetRange(rows.map((r) => r.source_offset))), rows });
+  }
+  if (late.length > 0) events.push({ key: lateObjectKey(ingestTimeMs, topic, partition, ...offsetRange(late.map((r) => r.source_offset))), rows: late });
   const valid = events.reduce((n, o) => n + o.rows.length, 0);
   const [firstOffset, lastOffset] = offsetRange(records.map((r) => r.offset));
   return {

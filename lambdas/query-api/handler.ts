@@ -3,6 +3,9 @@
  * HTTP event (function URL or API Gateway v2 shape) to the shared QueryApi over Athena.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3ObjectStore } from '../consumer/object-store.ts';
+import { storeLakeView } from '../query/lake-view-source.ts';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { AthenaEngine } from '../query/athena-engine.ts';
 import { QueryApi, type ApiResponse } from '../query/query-api.ts';
@@ -10,11 +13,18 @@ import { ANSWER_CACHE_SECONDS, ATHENA_WAIT_MS, DASHBOARD_QUERY_PARALLELISM } fro
 
 const database = process.env.CLICKSTREAM_GLUE_DATABASE;
 const workGroup = process.env.CLICKSTREAM_ATHENA_WORKGROUP;
-if (!database || !workGroup) throw new Error('CLICKSTREAM_GLUE_DATABASE and CLICKSTREAM_ATHENA_WORKGROUP must be set for the query API');
+const bucket = process.env.CLICKSTREAM_LAKE_BUCKET;
+if (!database || !workGroup || !bucket) throw new Error('CLICKSTREAM_GLUE_DATABASE, CLICKSTREAM_ATHENA_WORKGROUP and CLICKSTREAM_LAKE_BUCKET must be set for the query API');
 
 // Longer caching than locally: each Athena query costs money and a second or more.
 const api = new QueryApi({
-  engine: new AthenaEngine(new AthenaClient({}), { database, workGroup, timeoutMs: ATHENA_WAIT_MS }),
+  engine: new AthenaEngine(new AthenaClient({}), {
+    database,
+    workGroup,
+    bucket,
+    lakeView: storeLakeView(new S3ObjectStore(new S3Client({ forcePathStyle: process.env.CLICKSTREAM_S3_FORCE_PATH_STYLE === 'true' }), bucket)),
+    timeoutMs: ATHENA_WAIT_MS,
+  }),
   cacheMs: ANSWER_CACHE_SECONDS * 1000,
   dashboardParallelism: DASHBOARD_QUERY_PARALLELISM,
 });

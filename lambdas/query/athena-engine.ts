@@ -5,11 +5,16 @@
  */
 import { AthenaClient, GetQueryExecutionCommand, paginateGetQueryResults, StartQueryExecutionCommand, StopQueryExecutionCommand, type ColumnInfo } from '@aws-sdk/client-athena';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { LakeView } from '../common/compaction-manifest.ts';
 import { athenaDialect, type Dialect } from './dialect.ts';
 import type { QueryEngine, Row } from './query-api.ts';
 
 export interface AthenaEngineOptions {
   readonly database: string;
+  /** The lake bucket: compacted files are picked by their S3 path. */
+  readonly bucket: string;
+  /** The lake's compaction state (storeLakeView over the bucket). */
+  readonly lakeView: () => Promise<LakeView>;
   readonly workGroup: string;
   /** @default 200 */
   readonly pollIntervalMs?: number;
@@ -26,7 +31,11 @@ export class AthenaEngine implements QueryEngine {
     private readonly athena: AthenaClient,
     private readonly options: AthenaEngineOptions,
   ) {
-    this.dialect = athenaDialect(options.database);
+    this.dialect = athenaDialect(options.database, options.bucket);
+  }
+
+  lakeView(): Promise<LakeView> {
+    return this.options.lakeView();
   }
 
   async run(sql: string): Promise<Row[]> {

@@ -7,6 +7,12 @@ export interface Dialect {
   readonly name: 'duckdb' | 'athena';
   /** The relation holding the lake's event rows, with string partition columns year, month, day, hour. */
   readonly eventsTable: string;
+  /** Over the raw files (not deduplicated): the compactor's files, partitioned by event hour like eventsTable. */
+  readonly compactedTable?: string;
+  /** Over the raw files: the late files, partitioned by ingest hour. */
+  readonly lateTable?: string;
+  /** A lake key as the engine's `"$path"` column shows it, to pick the files of a compacted hour's committed generation. */
+  objectPath?(key: string): string;
   /** Whether eventsTable already holds one row per event_id, so queries need not remove copies. */
   readonly deduplicated: boolean;
   /** The relation holding quarantined records (reason, source coordinates, ingest_time in ms). */
@@ -32,13 +38,26 @@ export function duckdbDialect(eventsTable = 'lake_events', quarantineTable = 'la
   };
 }
 
-export function athenaDialect(database: string, eventsTable = 'events', quarantineTable = 'quarantine'): Dialect {
+export interface AthenaTables {
+  readonly events: string;
+  readonly compacted: string;
+  readonly late: string;
+  readonly quarantine: string;
+}
+
+/** The Glue tables' names (lib/catalog.ts creates them with these). */
+export const ATHENA_TABLES: AthenaTables = { events: 'events', compacted: 'events_compacted', late: 'events_late', quarantine: 'quarantine' };
+
+export function athenaDialect(database: string, bucket: string, tables: AthenaTables = ATHENA_TABLES): Dialect {
   return {
     name: 'athena',
-    eventsTable: `"${database}"."${eventsTable}"`,
-    // The Parquet files as written: a re-sent event can sit in two of them until compaction.
+    eventsTable: `"${database}"."${tables.events}"`,
+    compactedTable: `"${database}"."${tables.compacted}"`,
+    lateTable: `"${database}"."${tables.late}"`,
+    objectPath: (key) => `s3://${bucket}/${key}`,
+    // The raw files as written: a re-sent event can sit in two of them; compacted hours hold each once.
     deduplicated: false,
-    quarantineTable: `"${database}"."${quarantineTable}"`,
+    quarantineTable: `"${database}"."${tables.quarantine}"`,
     // Athena reads the same column as a timestamp without zone holding UTC wall-clock time.
     timestamp: (ms) => `TIMESTAMP '${iso(ms).replace('T', ' ').replace('Z', '')}'`,
     // Wall-clock arithmetic, exact in BIGINT: to_unixtime() would read the value in the session's zone.

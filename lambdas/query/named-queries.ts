@@ -16,6 +16,8 @@
  * on a real Trino in test/integration/trino-queries.test.ts, which checks the
  * plans have one scan.
  */
+import { EMPTY_VIEW, type LakeView } from '../common/compaction-manifest.ts';
+import { LAKE_COLUMNS } from '../common/lake-columns.ts';
 import type { Dialect } from './dialect.ts';
 import type { QueryParameters } from './parameters.ts';
 
@@ -67,23 +69,74 @@ export function partitionPredicate(fromMs: number, toMs: number): string {
   return `(${days.join(' OR ')})`;
 }
 
-function eventsCte(d: Dialect, p: QueryParameters): string {
-  const filters = [
-    partitionPredicate(p.fromMs, p.toMs),
+/** A predicate selecting these hours' partitions (hour starts in ms, ascending): contiguous runs, each as partitionPredicate names it. */
+function hoursPredicate(hours: readonly number[]): string {
+  const runs: [number, number][] = [];
+  for (const hour of hours) {
+    const last = runs[runs.length - 1];
+    if (last && last[1] === hour) last[1] = hour + HOUR_MS;
+    else runs.push([hour, hour + HOUR_MS]);
+  }
+  return runs.length === 1 ? partitionPredicate(...runs[0]!) : `(${runs.map(([from, to]) => partitionPredicate(from, to)).join(' OR ')})`;
+}
+
+const quoteSql = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+/** The hour in a late file's key is its ingest hour. */
+const lateIngestHour = (key: string) => {
+  const m = /^late\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/hour=(\d{2})\//.exec(key);
+  return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4])) : undefined;
+};
+
+/**
+ * The `events` CTE: one row per event_id in the range and filters.
+ *
+ * The local engine's table is de-duplicated already. Over the files (Athena), the
+ * range's hours come from two places: hours the compactor committed (LakeView)
+ * are read from their committed files only, which hold each event once, so they
+ * need no window; the other hours are read raw, with the window. Late files not
+ * folded in yet can repeat an event of any hour, so while there are some that
+ * could hold rows of the range, everything goes through the window (exact, at
+ * the raw cost, until the next compaction run folds them).
+ */
+function eventsCte(d: Dialect, p: QueryParameters, view: LakeView): string {
+  const rowFilters = [
     `event_time >= ${d.timestamp(p.fromMs)}`,
     `event_time < ${d.timestamp(p.toMs)}`,
     ...(p.device ? [`device_type = '${p.device}'`] : []),
     ...(p.source ? [`traffic_source = '${p.source}'`] : []),
     ...(p.country ? [`user_country = '${p.country}'`] : []),
-  ].join('\n      AND ');
-  if (d.deduplicated) return `WITH events AS (\n  SELECT * FROM ${d.eventsTable}\n  WHERE ${filters}\n)`;
-  return `WITH events AS (
-  SELECT * FROM (
+  ];
+  const where = (partitions: string, paths?: readonly string[]) =>
+    [partitions, ...(paths ? [`"$path" IN (${paths.map((k) => quoteSql(d.objectPath!(k))).join(', ')})`] : []), ...rowFilters].join('\n      AND ');
+  if (d.deduplicated) return `WITH events AS (\n  SELECT * FROM ${d.eventsTable}\n  WHERE ${where(partitionPredicate(p.fromMs, p.toMs))}\n)`;
+
+  const hours: number[] = [];
+  for (let h = Math.floor(p.fromMs / HOUR_MS) * HOUR_MS; h < p.toMs; h += HOUR_MS) hours.push(h);
+  const compacted = hours.filter((h) => view.compacted.has(h));
+  const raw = hours.filter((h) => !view.compacted.has(h));
+  // A late row was ingested after it happened, so files ingested before the range's first hour hold none of it.
+  const late = view.unfoldedLate.filter((key) => (lateIngestHour(key) ?? Infinity) >= hours[0]!);
+  const lateHours = [...new Set(late.map((key) => lateIngestHour(key)!))].sort((a, b) => a - b);
+
+  const columns = LAKE_COLUMNS.map((c) => c.name).join(', ');
+  const select = (table: string, partitions: string, paths?: readonly string[]) => `SELECT ${columns} FROM ${table}\n    WHERE ${where(partitions, paths)}`;
+  const compactedPart = compacted.length > 0 ? select(d.compactedTable!, hoursPredicate(compacted), compacted.flatMap((h) => view.compacted.get(h)!)) : undefined;
+  const windowed = [
+    ...(raw.length > 0 ? [select(d.eventsTable, hoursPredicate(raw))] : []),
+    ...(late.length > 0 ? [select(d.lateTable!, hoursPredicate(lateHours), late)] : []),
+    ...(late.length > 0 && compactedPart ? [compactedPart] : []),
+  ];
+  const parts = [
+    ...(compactedPart && late.length === 0 ? [compactedPart] : []),
+    ...(windowed.length > 0
+      ? [`SELECT ${columns} FROM (
     SELECT *, row_number() OVER (PARTITION BY event_id) AS copy_number
-    FROM ${d.eventsTable}
-    WHERE ${filters}
-  ) WHERE copy_number = 1
-)`;
+    FROM (\n    ${windowed.join('\n    UNION ALL\n    ')}\n    )
+  ) WHERE copy_number = 1`]
+      : []),
+  ];
+  return `WITH events AS (\n  ${parts.join('\n  UNION ALL\n  ')}\n)`;
 }
 
 /** One row per session: which funnel steps it reached, each step requiring the ones before it. */
@@ -120,8 +173,9 @@ function top(columns: string, key: string): string {
 FROM events WHERE ${key} IS NOT NULL GROUP BY ${columns} ORDER BY revenue DESC, views DESC, ${key} LIMIT 10`;
 }
 
-export function querySql(name: QueryName, d: Dialect, p: QueryParameters): string {
-  const events = eventsCte(d, p);
+/** A named query's SQL; over the raw files (Athena) the view says which hours are compacted. */
+export function querySql(name: QueryName, d: Dialect, p: QueryParameters, view: LakeView = EMPTY_VIEW): string {
+  const events = eventsCte(d, p, view);
   switch (name) {
     case 'kpis':
       // Session figures as distinct counts over the one read, no per-session step: the sessions with a

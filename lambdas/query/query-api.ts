@@ -9,6 +9,7 @@
  * cached (AnswerCache: expiry from completion, identical requests merged), so
  * viewers sending the same aligned range share one engine run.
  */
+import { EMPTY_VIEW, type LakeView } from '../common/compaction-manifest.ts';
 import { AnswerCache } from './answer-cache.ts';
 import type { Dialect } from './dialect.ts';
 import { mapWithLimit } from '../common/map-with-limit.ts';
@@ -20,6 +21,8 @@ export type Row = Record<string, unknown>;
 export interface QueryEngine {
   readonly dialect: Dialect;
   run(sql: string): Promise<Row[]>;
+  /** The lake's compaction state, read once per answer (engines over the raw files; a de-duplicated engine has none). */
+  lakeView?(): Promise<LakeView>;
 }
 
 export interface ApiResponse {
@@ -87,7 +90,9 @@ export class QueryApi {
     if ('error' in parsed) return parsed.error;
     const { params } = parsed;
     const body = await this.answers.get(`dashboard?${JSON.stringify(params)}`, async () => {
-      const panels = await mapWithLimit(QUERY_NAMES, this.dashboardParallelism, (name) => this.answer(name, UNFILTERED.has(name) ? withoutFilters(params) : params));
+      // One view of the lake for every panel, so they agree with each other.
+      const view = this.options.engine.lakeView ? await this.view() : EMPTY_VIEW;
+      const panels = await mapWithLimit(QUERY_NAMES, this.dashboardParallelism, (name) => this.answer(name, UNFILTERED.has(name) ? withoutFilters(params) : params, view));
       // Each panel is already JSON: joined as text, not parsed and written again.
       const json = QUERY_NAMES.map((name, i) => `${JSON.stringify(name)}:${panels[i]!}`).join(',');
       return `{"parameters":${JSON.stringify(describe(params))},"panels":{${json}},"generatedAt":${JSON.stringify(new Date(this.now()).toISOString())}}`;
@@ -106,10 +111,15 @@ export class QueryApi {
     }
   }
 
+  /** The engine's view of the lake; a plain value (no extra turn of the event loop) when it has none. */
+  private view(): LakeView | Promise<LakeView> {
+    return this.options.engine.lakeView?.() ?? EMPTY_VIEW;
+  }
+
   /** One named query's answer as JSON text, from the cache or the engine. */
-  private answer(name: QueryName, params: QueryParameters): Promise<string> {
+  private answer(name: QueryName, params: QueryParameters, view?: LakeView): Promise<string> {
     return this.answers.get(`${name}?${JSON.stringify(params)}`, async () => {
-      const rows = await this.options.engine.run(querySql(name, this.options.engine.dialect, params));
+      const rows = await this.options.engine.run(querySql(name, this.options.engine.dialect, params, view ?? (this.options.engine.lakeView ? await this.view() : EMPTY_VIEW)));
       return JSON.stringify({
         query: name,
         parameters: describe(params),

@@ -75,7 +75,7 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
       partitionsPerBatch: bench.partitions,
     });
     // Each query scans the lake columns its Athena SQL names.
-    const queryColumns = QUERY_NAMES.map((q) => columnsRead(querySql(q, athenaDialect('clickstream'), { fromMs: 0, toMs: 3_600_000 })));
+    const queryColumns = QUERY_NAMES.map((q) => columnsRead(querySql(q, athenaDialect('clickstream', 'bench'), { fromMs: 0, toMs: 3_600_000 })));
     const refreshAt = (eventsPerSecond: number) => {
       const bytes = athenaRefreshBytes(queryColumns, dashboard.columnBytesPerEvent, eventsPerSecond * 3_600);
       return { eventsPerSecond, bytesScanned: bytes, dollars: athenaDollars(bytes) };
@@ -111,8 +111,8 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
 function dashboardAthenaCost(columnBytesPerEvent: Readonly<Record<string, number>>) {
   const eventsPerSecond = 5_000;
   const columns = (dialect: ReturnType<typeof athenaDialect>) => QUERY_NAMES.map((q) => columnsRead(querySql(q, dialect, { fromMs: 0, toMs: 3_600_000 })));
-  const bytesPerRefresh = athenaRefreshBytes(columns(athenaDialect('clickstream')), columnBytesPerEvent, eventsPerSecond * 3_600);
-  const compactedBytesPerRefresh = athenaRefreshBytes(columns({ ...athenaDialect('clickstream'), deduplicated: true }), columnBytesPerEvent, eventsPerSecond * 3_600);
+  const bytesPerRefresh = athenaRefreshBytes(columns(athenaDialect('clickstream', 'bench')), columnBytesPerEvent, eventsPerSecond * 3_600);
+  const compactedBytesPerRefresh = athenaRefreshBytes(columns({ ...athenaDialect('clickstream', 'bench'), deduplicated: true }), columnBytesPerEvent, eventsPerSecond * 3_600);
   const floorBytesPerRefresh = QUERY_NAMES.length * PRICES.athenaMinimumBytesPerQuery;
   const refreshesPerHour = athenaRefreshesPerHour(DASHBOARD_REFRESH_SECONDS, DASHBOARD_RANGE_STEP_SECONDS, ANSWER_CACHE_SECONDS);
   const before = athenaRefreshesPerHour(5, 0, ANSWER_CACHE_SECONDS);

@@ -201,8 +201,8 @@ describe('catalog and query', () => {
   const table = (name: string) => tables.find((t) => t.Name === name)!;
 
   it('names the tables Athena queries', () => {
-    expect(athenaDialect('db').eventsTable).toBe(`"db"."${EVENTS_TABLE}"`);
-    expect(athenaDialect('db').quarantineTable).toBe(`"db"."${QUARANTINE_TABLE}"`);
+    expect(athenaDialect('db', 'lake').eventsTable).toBe(`"db"."${EVENTS_TABLE}"`);
+    expect(athenaDialect('db', 'lake').quarantineTable).toBe(`"db"."${QUARANTINE_TABLE}"`);
     expect(tables.map((t) => t.Name).sort()).toEqual([EVENTS_TABLE, QUARANTINE_TABLE].sort());
   });
 

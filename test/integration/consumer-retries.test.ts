@@ -23,9 +23,10 @@ class StoreThatDies implements ObjectStore {
   constructor(private readonly failAfterPuts: number) {}
   get = (key: string) => store.get(key);
   delete = (keys: readonly string[]) => store.delete(keys);
-  async put(key: string, body: Buffer, contentType: string, condition?: PutCondition): Promise<void> {
+  list = (prefix: string) => store.list(prefix);
+  async put(key: string, body: Buffer, contentType: string, condition?: PutCondition): Promise<string> {
     if (++this.puts > this.failAfterPuts) throw new Error('storage went away');
-    await store.put(key, body, contentType, condition);
+    return store.put(key, body, contentType, condition);
   }
 }
 
@@ -84,9 +85,10 @@ describe('two writers of one partition (a rebalance, a zombie invocation)', () =
     const zombieStore: ObjectStore = {
       get: (key) => store.get(key),
       delete: (keys) => store.delete(keys),
+      list: (prefix) => store.list(prefix),
       put: async (key, body, contentType, condition) => {
         if (key.startsWith('_consumer_state/')) await consumeRecords(store, records.slice(0, 1_500), Date.now(), encodeParquet);
-        await store.put(key, body, contentType, condition);
+        return store.put(key, body, contentType, condition);
       },
     };
     await expect(consumeRecords(zombieStore, records.slice(0, 1_000), Date.now(), encodeParquet)).rejects.toBeInstanceOf(PreconditionFailedError);

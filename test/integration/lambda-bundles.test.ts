@@ -105,6 +105,6 @@ describe('the synthesized Lambda bundles, each imported in a fresh process and i
 
   it('query API: without its settings it says which are missing', async () => {
     const { error } = await invoke(assets.queryApi, {}, {});
-    expect(error).toMatch(/CLICKSTREAM_GLUE_DATABASE and CLICKSTREAM_ATHENA_WORKGROUP must be set/);
+    expect(error).toMatch(/CLICKSTREAM_GLUE_DATABASE, CLICKSTREAM_ATHENA_WORKGROUP and CLICKSTREAM_LAKE_BUCKET must be set/);
   });
 });

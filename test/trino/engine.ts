@@ -5,6 +5,7 @@
  * is none) and types values the way AthenaEngine does: numbers as numbers,
  * booleans as booleans, everything else as text.
  */
+import { EMPTY_VIEW, type LakeView } from '../../lambdas/common/compaction-manifest.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { athenaDialect, type Dialect } from '../../lambdas/query/dialect.ts';
 import type { QueryEngine, Row } from '../../lambdas/query/query-api.ts';
@@ -17,6 +18,10 @@ export interface TrinoEngineOptions {
   readonly schema: string;
   /** The session time zone (X-Trino-Time-Zone). @default the server's (UTC) */
   readonly timeZone?: string;
+  /** The lake bucket the tables read (compacted files are picked by their path). @default none: no compacted hours */
+  readonly bucket?: string;
+  /** The lake's compaction state, as the query API Lambda reads it. */
+  readonly lakeView?: () => Promise<LakeView>;
 }
 
 interface Column {
@@ -48,7 +53,11 @@ export class TrinoEngine implements QueryEngine {
   readonly dialect: Dialect;
 
   constructor(private readonly options: TrinoEngineOptions) {
-    this.dialect = athenaDialect(options.schema);
+    this.dialect = athenaDialect(options.schema, options.bucket ?? 'no-bucket');
+  }
+
+  lakeView(): Promise<LakeView> {
+    return this.options.lakeView?.() ?? Promise.resolve(EMPTY_VIEW);
   }
 
   /** The same server and schema with another session time zone. */

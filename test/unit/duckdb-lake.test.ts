@@ -23,8 +23,9 @@ const ids = (from: number, to: number) => EVENTS.slice(from, to).map((e) => e.ev
 let dir: string;
 let touches = 0;
 
-async function writeFile(key: string, events: readonly ClickstreamEvent[]): Promise<void> {
-  const rows = events.map((e, i) => ({ ...e, source_topic: 't', source_partition: 0, source_offset: String(i), ingest_time: START + 60_000 }));
+/** Writes the events as a lake file; shiftMs moves their times (a file's rows lie in its key's hour). */
+async function writeFile(key: string, events: readonly ClickstreamEvent[], shiftMs = 0): Promise<void> {
+  const rows = events.map((e, i) => ({ ...e, event_time: e.event_time + shiftMs, source_topic: 't', source_partition: 0, source_offset: String(i), ingest_time: START + 60_000 }));
   const file = join(dir, key);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, await encodeParquet(rows));
@@ -98,7 +99,7 @@ describe('DuckDbLake', () => {
       try {
         expect(await tableIds(lake)).toEqual(ids(0, 30).sort());
         expect((await lake.refresh()).failedHours).toEqual(['year=2026/month=11/day=23/hour=11']);
-        await writeFile(`${hour11}/torn.parquet`, EVENTS.slice(140, 150));
+        await writeFile(`${hour11}/torn.parquet`, EVENTS.slice(140, 150), 3_600_000);
         expect(await lake.refresh()).toEqual({ rebuiltHours: 0, appendedFiles: 1, failedHours: [] });
         expect(await tableIds(lake)).toEqual([...ids(0, 30), ...ids(140, 150)].sort());
       } finally {

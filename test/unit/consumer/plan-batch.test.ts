@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { hourPartition } from '../../../lambdas/consumer/lake-keys.ts';
+import { DEFAULT_LAKE_TIMING } from '../../../lambdas/common/lake-timing.ts';
+import { hourPartition, lateKeyIngestTime } from '../../../lambdas/consumer/lake-keys.ts';
 import { planBatch } from '../../../lambdas/consumer/plan-batch.ts';
 import type { SourceRecord } from '../../../lambdas/consumer/source-record.ts';
 import { malformedRecord } from '../../../lambdas/simulator/malformed.ts';
 import { ShopperSimulator } from '../../../lambdas/simulator/simulator.ts';
 
 const START = Date.UTC(2026, 10, 23, 22, 50);
-const INGEST = START + 2 * 3_600_000;
+/** 23:05: both hours the records fall in (22:50-23:10) are still open for on-time writes. */
+const INGEST = START + 15 * 60_000;
+const HOUR = 3_600_000;
 const KEY = /^events\/year=\d{4}\/month=\d{2}\/day=\d{2}\/hour=\d{2}\/clickstream\.events-p\d+-o\d+-\d+\.parquet$/;
 
 function records(count: number, partition = 0, firstOffset = 0): SourceRecord[] {
@@ -66,7 +69,7 @@ describe('planBatch', () => {
     ];
     const [plan] = planBatch(batch, INGEST);
     expect(plan!.stats).toEqual({ records: 8, valid: 5, quarantined: 3, duplicatesDropped: 0 });
-    expect(plan!.quarantine!.key).toBe('quarantine/year=2026/month=11/day=24/hour=00/clickstream.events-p0-o5-7.jsonl');
+    expect(plan!.quarantine!.key).toBe('quarantine/year=2026/month=11/day=23/hour=23/clickstream.events-p0-o5-7.jsonl');
     expect(plan!.quarantine!.rows.map((q) => [q.source_offset, q.code, q.reason, q.raw_encoding])).toEqual([
       ['5', 'invalid_event', 'product_price must be >= 0', 'utf8'],
       ['6', 'invalid_utf8', 'record is not valid UTF-8', 'base64'],
@@ -85,5 +88,31 @@ describe('planBatch', () => {
     const [a, b] = records(2);
     const [plan] = planBatch([{ ...a!, offset: '999' }, { ...b!, offset: '1000' }], INGEST);
     expect([plan!.firstOffset, plan!.lastOffset]).toEqual(['999', '1000']);
+  });
+
+  it('puts the rows of hours closed at ingest into one late file, however many hours they span', () => {
+    // 5,000 events one hour apart, ending in the open hour: a replay of old data.
+    const sim = new ShopperSimulator({ seed: 12, startTimeMs: START, eventsPerSecond: 2, dailyCurve: false, warmStart: true });
+    const batch: SourceRecord[] = Array.from({ length: 5_000 }, (_, i) => {
+      const event = { ...sim.nextRecord().event!, event_time: INGEST - (4_999 - i) * HOUR };
+      return { topic: 'clickstream.events', partition: 0, offset: String(i), value: Buffer.from(JSON.stringify(event)) };
+    });
+    const [plan] = planBatch(batch, INGEST);
+    expect(plan!.stats.valid).toBe(5_000);
+    // The open hours (23:00, and 22:00 until 23:10) get their own files; every older hour shares one.
+    expect(plan!.events.map((o) => o.key.split('/')[0])).toEqual(['events', 'events', 'late']);
+    const late = plan!.events[2]!;
+    expect(late.key).toBe(`late/year=2026/month=11/day=23/hour=23/clickstream.events-p0-o0-4997-t${INGEST}.parquet`);
+    expect(lateKeyIngestTime(late.key)).toBe(INGEST);
+    expect(late.rows.length).toBe(4_998);
+    for (const r of late.rows) expect(r.event_time + HOUR + DEFAULT_LAKE_TIMING.lateAfterMs).toBeLessThanOrEqual(INGEST);
+  });
+
+  it('takes the lateness from the timing it is given', () => {
+    const batch = records(2_400);
+    const strict = planBatch(batch, INGEST, { ...DEFAULT_LAKE_TIMING, lateAfterMs: 60_000 })[0]!;
+    // With one minute of grace, 22:00 closed at 23:01: its rows go to the late file.
+    expect(strict.events.map((o) => o.key.split('/')[0])).toEqual(['events', 'late']);
+    expect(strict.events[1]!.rows.every((r) => hourPartition(r.event_time).endsWith('hour=22'))).toBe(true);
   });
 });

@@ -2,6 +2,7 @@
  * Athena cannot run here, so its adapter is tested against a stand-in client
  * that answers the three calls it makes, as Athena documents them.
  */
+import { EMPTY_VIEW } from '../../../lambdas/common/compaction-manifest.ts';
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { describe, expect, it } from 'vitest';
 import { AthenaEngine } from '../../../lambdas/query/athena-engine.ts';
@@ -33,13 +34,16 @@ function fakeAthena(states: string[], pages: { rows: string[][]; next?: string }
   });
 }
 
+/** No compaction state: these tests are about running SQL. */
+const LAKE = { bucket: 'lake', lakeView: () => Promise.resolve(EMPTY_VIEW) };
+
 describe('AthenaEngine', () => {
   it('starts the query in the workgroup, polls until it succeeds, pages through results and types the values', async () => {
     const athena = fakeAthena(['QUEUED', 'RUNNING', 'SUCCEEDED'], [
       { rows: [['events', 'revenue', 'value'], ['10', '12.5', 'mobile']], next: 't2' },
       { rows: [['3', '0', 'tablet']] },
     ]);
-    const engine = new AthenaEngine(athena, { database: 'clickstream', workGroup: 'clickstream', pollIntervalMs: 1 });
+    const engine = new AthenaEngine(athena, { ...LAKE, database: 'clickstream', workGroup: 'clickstream', pollIntervalMs: 1 });
     expect(await engine.run('SELECT 1')).toEqual([
       { events: 10, revenue: 12.5, value: 'mobile' },
       { events: 3, revenue: 0, value: 'tablet' },
@@ -51,13 +55,13 @@ describe('AthenaEngine', () => {
   });
 
   it('fails with Athena’s reason when the query fails', async () => {
-    const engine = new AthenaEngine(fakeAthena(['FAILED'], []), { database: 'clickstream', workGroup: 'wg', pollIntervalMs: 1 });
+    const engine = new AthenaEngine(fakeAthena(['FAILED'], []), { ...LAKE, database: 'clickstream', workGroup: 'wg', pollIntervalMs: 1 });
     await expect(engine.run('SELECT 1')).rejects.toThrow('Athena query q-1 failed: TABLE_NOT_FOUND');
   });
 
   it('gives up after its timeout and stops the query, so it scans (and bills) no further', async () => {
     const athena = fakeAthena(Array<string>(100).fill('RUNNING'), []);
-    const engine = new AthenaEngine(athena, { database: 'd', workGroup: 'wg', pollIntervalMs: 5, timeoutMs: 20 });
+    const engine = new AthenaEngine(athena, { ...LAKE, database: 'd', workGroup: 'wg', pollIntervalMs: 5, timeoutMs: 20 });
     await expect(engine.run('SELECT 1')).rejects.toThrow(/did not finish within 0.02s/);
     const stop = athena.calls.at(-1);
     expect(stop).toBeInstanceOf(StopQueryExecutionCommand);
@@ -66,7 +70,7 @@ describe('AthenaEngine', () => {
 
   it('receives Athena SQL from the query API: partition filters and Athena timestamps', async () => {
     const athena = fakeAthena([], [{ rows: [['events', 'revenue', 'value']] }]);
-    const api = new QueryApi({ engine: new AthenaEngine(athena, { database: 'clickstream', workGroup: 'wg', pollIntervalMs: 1 }), now: () => Date.UTC(2026, 10, 23, 12) });
+    const api = new QueryApi({ engine: new AthenaEngine(athena, { ...LAKE, database: 'clickstream', workGroup: 'wg', pollIntervalMs: 1 }), now: () => Date.UTC(2026, 10, 23, 12) });
     const response = await api.handle('devices', { device: 'mobile' });
     expect(response.statusCode).toBe(200);
     const sql = (athena.calls[0] as StartQueryExecutionCommand).input.QueryString!;

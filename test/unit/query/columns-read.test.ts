@@ -15,6 +15,6 @@ describe('columnsRead', () => {
     expect(local).not.toContain('source_offset');
     // Over the raw files the de-duplication window reads event_id too.
     expect(local).not.toContain('event_id');
-    expect(columnsReadByAnyQuery(athenaDialect('clickstream'))).toContain('event_id');
+    expect(columnsReadByAnyQuery(athenaDialect('clickstream', 'lake'))).toContain('event_id');
   });
 });

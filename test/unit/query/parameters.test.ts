@@ -45,7 +45,7 @@ describe('named queries', () => {
       "((year = '2026' AND month = '11' AND day = '22' AND hour IN ('23')) OR (year = '2026' AND month = '11' AND day = '23' AND hour IN ('00')))",
     );
     for (const name of QUERY_NAMES) {
-      for (const dialect of [duckdbDialect(), athenaDialect('clickstream')]) {
+      for (const dialect of [duckdbDialect(), athenaDialect('clickstream', 'lake')]) {
         expect(querySql(name, dialect, params)).toContain("(year = '2026' AND month = '11' AND day = '22' AND hour IN ('23'))");
       }
     }
@@ -62,7 +62,7 @@ describe('named queries', () => {
   });
 
   it('removes copies of an event with a window only where the table is not de-duplicated already', () => {
-    expect(querySql('kpis', athenaDialect('clickstream'), params)).toContain('row_number() OVER (PARTITION BY event_id)');
+    expect(querySql('kpis', athenaDialect('clickstream', 'lake'), params)).toContain('row_number() OVER (PARTITION BY event_id)');
     expect(querySql('kpis', duckdbDialect(), params)).not.toContain('row_number()');
     expect(querySql('kpis', duckdbDialect('raw', 'q', false), params)).toContain('row_number() OVER (PARTITION BY event_id)');
   });
@@ -70,7 +70,7 @@ describe('named queries', () => {
   it('writes each dialect its own timestamps and epoch conversion', () => {
     expect(querySql('freshness', duckdbDialect(), params)).toContain("event_time >= TIMESTAMPTZ '2026-11-22T23:30:00.000Z'");
     expect(querySql('freshness', duckdbDialect(), params)).toContain('epoch_ms(max(event_time))');
-    const athena = querySql('freshness', athenaDialect('clickstream'), params);
+    const athena = querySql('freshness', athenaDialect('clickstream', 'lake'), params);
     expect(athena).toContain("event_time >= TIMESTAMP '2026-11-22 23:30:00.000'");
     expect(athena).toContain("date_diff('millisecond', TIMESTAMP '1970-01-01 00:00:00', max(event_time))");
     expect(athena).toContain('FROM "clickstream"."events"');

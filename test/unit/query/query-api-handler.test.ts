@@ -8,6 +8,7 @@ beforeAll(async () => {
   // The handler reads its settings when loaded; no request below reaches Athena.
   vi.stubEnv('CLICKSTREAM_GLUE_DATABASE', 'db');
   vi.stubEnv('CLICKSTREAM_ATHENA_WORKGROUP', 'wg');
+  vi.stubEnv('CLICKSTREAM_LAKE_BUCKET', 'lake');
   vi.stubEnv('AWS_REGION', 'us-east-1');
   mod = await import('../../../lambdas/query-api/handler.ts');
 });

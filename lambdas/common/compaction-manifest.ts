@@ -1,0 +1,81 @@
+/**
+ * The compaction manifest (`_compaction/manifest.json`): the one object that
+ * says what a reader reads. For each compacted hour it names the files of the
+ * committed generation; it lists the late files already folded into compacted
+ * hours, and the files waiting to be deleted. The compactor replaces it with a
+ * conditional PUT (If-Match), so of two compactors only one commits; readers
+ * read it once per answer. The protocol is in docs/architecture.md ("Compaction").
+ */
+import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
+
+export const MANIFEST_KEY = `${LAKE_PREFIXES.compaction}manifest.json`;
+
+export interface CompactedFile {
+  readonly key: string;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+export interface CompactedHour {
+  /** Counts up from 1 each time the hour is written again (a late event folded in). */
+  readonly generation: number;
+  readonly files: readonly CompactedFile[];
+  readonly rows: number;
+  readonly committedAtMs: number;
+  /** When the hour's raw files may be deleted (no query started before its first commit still runs); absent once they are. */
+  readonly rawDeleteAfterMs?: number;
+}
+
+export interface Manifest {
+  readonly version: 1;
+  /** Keyed by the hour's partition path, `year=YYYY/month=MM/day=DD/hour=HH`. */
+  readonly hours: Readonly<Record<string, CompactedHour>>;
+  /** Late files whose rows are in compacted hours, and when each may be deleted. */
+  readonly folded: Readonly<Record<string, number>>;
+  /** Files of superseded generations, and when each may be deleted. */
+  readonly garbage: Readonly<Record<string, number>>;
+}
+
+export const EMPTY_MANIFEST: Manifest = { version: 1, hours: {}, folded: {}, garbage: {} };
+
+export function parseManifest(body: Buffer | undefined): Manifest {
+  if (!body) return EMPTY_MANIFEST;
+  let parsed: Partial<Manifest>;
+  try {
+    parsed = JSON.parse(body.toString('utf8')) as Partial<Manifest>;
+  } catch {
+    throw new Error(`the compaction manifest ${MANIFEST_KEY} is not JSON: restore it from the bucket's versions, or delete it to compact every hour again`);
+  }
+  if (parsed.version !== 1 || typeof parsed.hours !== 'object' || typeof parsed.folded !== 'object' || typeof parsed.garbage !== 'object') {
+    throw new Error(`the compaction manifest ${MANIFEST_KEY} has an unknown format (version ${String(parsed.version)}): this code reads version 1`);
+  }
+  return parsed as Manifest;
+}
+
+export function serializeManifest(manifest: Manifest): Buffer {
+  return Buffer.from(JSON.stringify(manifest));
+}
+
+/** What a query needs from the lake's state: the compacted hours' files, and the late files not folded in yet. */
+export interface LakeView {
+  /** Hour start (ms) → keys of the committed compacted files. */
+  readonly compacted: ReadonlyMap<number, readonly string[]>;
+  /** Late files (keys) whose rows may be in no compacted hour yet. */
+  readonly unfoldedLate: readonly string[];
+}
+
+export const EMPTY_VIEW: LakeView = { compacted: new Map(), unfoldedLate: [] };
+
+/** The view of a manifest and a listing of late/, as a reader takes it at the start of an answer. */
+export function lakeView(manifest: Manifest, lateKeys: readonly string[]): LakeView {
+  const compacted = new Map<number, readonly string[]>();
+  for (const [hour, entry] of Object.entries(manifest.hours)) compacted.set(hourStartOf(hour), entry.files.map((f) => f.key));
+  return { compacted, unfoldedLate: lateKeys.filter((key) => !(key in manifest.folded)) };
+}
+
+/** `year=2026/month=12/day=03/hour=10` → its start in ms (UTC). */
+export function hourStartOf(hourPath: string): number {
+  const match = /^year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/hour=(\d{2})$/.exec(hourPath);
+  if (!match) throw new Error(`${hourPath} is not an hour partition (year=YYYY/month=MM/day=DD/hour=HH)`);
+  return Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]), Number(match[4]));
+}

@@ -1,0 +1,215 @@
+/**
+ * One compaction run over the lake (the protocol: docs/architecture.md, "Compaction").
+ *
+ * 1. Deletes what the manifest says is due: superseded generations, folded late
+ *    files, the raw files of hours compacted more than `retentionMs` ago (longer
+ *    than any query), and compacted files no manifest ever named (a compactor
+ *    that died or lost a race) once they are as old.
+ * 2. Compacts each settled raw hour (lake-timing.ts: no raw file can appear in
+ *    it any more) and folds settled late files into the hours their rows belong
+ *    to: the hour's rows (its compacted files if it has them, its raw files
+ *    otherwise) plus the late rows, one per event_id, sorted by event time, as a
+ *    new generation of files under compacted/ with names of this run's own.
+ * 3. Commits each hour with a conditional PUT of the manifest, then the folded
+ *    late files. A reader sees an hour's old files or its new ones, never both;
+ *    a late file's rows are read from it (de-duplicated against everything) until
+ *    it is marked folded. If another compactor committed first, this run deletes
+ *    its own files and stops: the next run starts from the new manifest.
+ */
+import { randomBytes } from 'node:crypto';
+import { mapWithLimit } from '../common/map-with-limit.ts';
+import { isLateFileSettled, isSettled, type LakeTiming } from '../common/lake-timing.ts';
+import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
+import { hourOfKey, hourPartition, lateKeyIngestTime } from '../consumer/lake-keys.ts';
+import { PreconditionFailedError, type ObjectStore } from '../consumer/object-store.ts';
+import type { LakeRow } from '../consumer/plan-batch.ts';
+import { MANIFEST_KEY, parseManifest, serializeManifest, type CompactedFile, type Manifest } from '../common/compaction-manifest.ts';
+import { mergeRows, splitRows } from './merge-rows.ts';
+import { readLakeRows } from './parquet-reader.ts';
+
+export interface CompactorOptions {
+  readonly store: ObjectStore;
+  readonly encode: (rows: readonly LakeRow[], rowGroupRows: number) => Buffer | Promise<Buffer>;
+  readonly timing: LakeTiming;
+  /** How long replaced files stay readable after the commit that replaced them: longer than any query runs. */
+  readonly retentionMs: number;
+  /** Target size of a compacted file, estimated from the input's bytes per row. @default 128 MiB */
+  readonly targetFileBytes?: number;
+  /** The largest hour (Parquet bytes read) one run holds in memory; a larger hour stays raw and is logged. */
+  readonly maxHourBytes: number;
+  /** Rows per row group in compacted files. @default 131072 */
+  readonly rowGroupRows?: number;
+  readonly now?: () => number;
+  readonly log?: (entry: Record<string, unknown>) => void;
+}
+
+export interface CompactionResult {
+  readonly hoursCompacted: number;
+  readonly lateFilesFolded: number;
+  readonly filesWritten: number;
+  readonly rowsWritten: number;
+  readonly duplicatesDropped: number;
+  readonly filesDeleted: number;
+  /** Hours left as they were this run, with the reason. */
+  readonly hoursSkipped: readonly { readonly hour: string; readonly reason: string }[];
+  /** Another compactor committed first; this run stopped. */
+  readonly lostRace: boolean;
+}
+
+const MiB = 2 ** 20;
+/** Parallel reads and writes of one run. */
+const IO_PARALLELISM = 16;
+
+/** The hour partition (`year=…/hour=HH`) a lake key lies in. */
+function hourPathOfKey(key: string): string | undefined {
+  const start = hourOfKey(key);
+  return start === undefined ? undefined : hourPartition(start);
+}
+
+export async function compactLake(options: CompactorOptions): Promise<CompactionResult> {
+  const { store, timing, retentionMs } = options;
+  const now = options.now ?? Date.now;
+  const log = options.log ?? (() => undefined);
+  const runId = randomBytes(4).toString('hex');
+  const stats = { hoursCompacted: 0, lateFilesFolded: 0, filesWritten: 0, rowsWritten: 0, duplicatesDropped: 0, filesDeleted: 0 };
+  const hoursSkipped: { hour: string; reason: string }[] = [];
+
+  const stored = await store.get(MANIFEST_KEY);
+  let manifest = parseManifest(stored?.body);
+  let etag = stored?.etag;
+  /** Replaces the manifest if nobody else did since it was read; false if somebody did. */
+  const commit = async (next: Manifest): Promise<boolean> => {
+    try {
+      etag = await store.put(MANIFEST_KEY, serializeManifest(next), 'application/json', etag ? { ifMatch: etag } : { ifNoneMatch: '*' });
+      manifest = next;
+      return true;
+    } catch (error) {
+      if (error instanceof PreconditionFailedError) return false;
+      throw error;
+    }
+  };
+  const result = (lostRace: boolean): CompactionResult => ({ ...stats, hoursSkipped, lostRace });
+
+  // 1. Garbage that is due.
+  const t = now();
+  const due = (entries: Readonly<Record<string, number>>) => Object.entries(entries).filter(([, at]) => at <= t).map(([key]) => key);
+  const dueKeys = [...due(manifest.garbage), ...due(manifest.folded)];
+  const rawDue = Object.entries(manifest.hours).filter(([, h]) => h.rawDeleteAfterMs !== undefined && h.rawDeleteAfterMs <= t);
+  const referenced = new Set([...Object.values(manifest.hours).flatMap((h) => h.files.map((f) => f.key)), ...Object.keys(manifest.garbage)]);
+  const orphans = (await store.list(LAKE_PREFIXES.compacted)).filter((o) => !referenced.has(o.key) && o.lastModifiedMs <= t - retentionMs).map((o) => o.key);
+  const rawKeys = (await Promise.all(rawDue.map(async ([hour]) => (await store.list(`${LAKE_PREFIXES.events}${hour}/`)).map((o) => o.key)))).flat();
+  const toDelete = [...dueKeys, ...orphans, ...rawKeys];
+  if (toDelete.length > 0) await store.delete(toDelete);
+  stats.filesDeleted = toDelete.length;
+  if (dueKeys.length > 0 || rawDue.length > 0) {
+    const dropped = new Set(dueKeys);
+    const hours = { ...manifest.hours };
+    for (const [hour, entry] of rawDue) hours[hour] = { generation: entry.generation, files: entry.files, rows: entry.rows, committedAtMs: entry.committedAtMs };
+    const keep = (entries: Readonly<Record<string, number>>) => Object.fromEntries(Object.entries(entries).filter(([key]) => !dropped.has(key)));
+    if (!(await commit({ version: 1, hours, folded: keep(manifest.folded), garbage: keep(manifest.garbage) }))) return result(true);
+  }
+
+  // 2. What to compact: settled raw hours not compacted yet, and settled late files not folded yet.
+  const rawByHour = new Map<string, { key: string; size: number }[]>();
+  for (const o of await store.list(LAKE_PREFIXES.events)) {
+    const hour = hourPathOfKey(o.key);
+    if (!hour || hour in manifest.hours || !isSettled(hourOfKey(o.key)!, t, timing)) continue;
+    rawByHour.set(hour, [...(rawByHour.get(hour) ?? []), { key: o.key, size: o.size }]);
+  }
+  const lateFiles = (await store.list(LAKE_PREFIXES.late)).filter((o) => {
+    const ingest = lateKeyIngestTime(o.key);
+    return ingest !== undefined && !(o.key in manifest.folded) && isLateFileSettled(ingest, t, timing);
+  });
+  const lateRows = new Map<string, LakeRow[]>();
+  /** The hours each late file has rows in: it counts as folded once all of them are committed. */
+  const lateHours = new Map<string, Set<string>>();
+  await mapWithLimit(lateFiles, IO_PARALLELISM, async (o) => {
+    const object = await store.get(o.key);
+    if (!object) return; // replaced by a retried batch: its replacement is another late file
+    const hours = new Set<string>();
+    for (const row of await readLakeRows(object.body)) {
+      const hour = hourPartition(row.event_time);
+      hours.add(hour);
+      let rows = lateRows.get(hour);
+      if (!rows) lateRows.set(hour, (rows = []));
+      rows.push(row);
+    }
+    lateHours.set(o.key, hours);
+  });
+
+  // 3. Each hour: read, merge, write a new generation, commit.
+  const committed = new Set<string>();
+  for (const hour of [...new Set([...rawByHour.keys(), ...lateRows.keys()])].sort()) {
+    const entry = manifest.hours[hour];
+    const inputs = entry ? entry.files.map((f) => ({ key: f.key, size: f.bytes })) : (rawByHour.get(hour) ?? []);
+    const inputBytes = inputs.reduce((n, i) => n + i.size, 0);
+    if (inputBytes > options.maxHourBytes) {
+      hoursSkipped.push({ hour, reason: `${Math.round(inputBytes / MiB)} MiB of Parquet, over this compactor's ${Math.round(options.maxHourBytes / MiB)} MiB: the hour stays as it is (queries stay exact, at the raw files' cost); give the compactor more memory` });
+      continue;
+    }
+    const read = await mapWithLimit(inputs, IO_PARALLELISM, async (i) => {
+      const object = await store.get(i.key);
+      return object ? readLakeRows(object.body) : undefined;
+    });
+    if (read.some((rows) => rows === undefined)) {
+      // A raw file was deleted under us: a retried batch moved its rows to a late file.
+      hoursSkipped.push({ hour, reason: 'a file changed while it was read; tried again at the next run' });
+      continue;
+    }
+    const merged = mergeRows([...(read as LakeRow[][]), lateRows.get(hour) ?? []]);
+    const inputRows = read.reduce((n, rows) => n + rows!.length, 0) + (lateRows.get(hour)?.length ?? 0);
+    const bytesPerRow = inputRows > 0 ? inputBytes / inputRows : 1;
+    const maxRows = Math.max(1, Math.floor((options.targetFileBytes ?? 128 * MiB) / Math.max(bytesPerRow, 1)));
+    const generation = (entry?.generation ?? 0) + 1;
+    const files: CompactedFile[] = [];
+    const slices = splitRows(merged.rows, maxRows);
+    await mapWithLimit(
+      slices.map((rows, i) => ({ rows, key: `${LAKE_PREFIXES.compacted}${hour}/g${generation}-${runId}-${i}.parquet` })),
+      2,
+      async ({ rows, key }) => {
+        const body = await options.encode(rows, options.rowGroupRows ?? 131_072);
+        await store.put(key, body, 'application/vnd.apache.parquet');
+        files.push({ key, rows: rows.length, bytes: body.byteLength });
+      },
+    );
+    files.sort((a, b) => (a.key < b.key ? -1 : 1));
+    const commitAt = now();
+    const garbage = { ...manifest.garbage };
+    for (const f of entry?.files ?? []) garbage[f.key] = commitAt + retentionMs;
+    const next: Manifest = {
+      ...manifest,
+      hours: {
+        ...manifest.hours,
+        [hour]: {
+          generation,
+          files,
+          rows: merged.rows.length,
+          committedAtMs: commitAt,
+          // The raw files are read by queries that started before this first commit; the hour's later generations replace compacted files only.
+          ...(entry ? entry.rawDeleteAfterMs !== undefined && { rawDeleteAfterMs: entry.rawDeleteAfterMs } : { rawDeleteAfterMs: commitAt + retentionMs }),
+        },
+      },
+      garbage,
+    };
+    if (!(await commit(next))) {
+      await store.delete(files.map((f) => f.key));
+      log({ level: 'INFO', message: 'another compactor committed first; this run stops', hour });
+      return result(true);
+    }
+    committed.add(hour);
+    stats.hoursCompacted++;
+    stats.filesWritten += files.length;
+    stats.rowsWritten += merged.rows.length;
+    stats.duplicatesDropped += merged.duplicatesDropped;
+    log({ level: 'INFO', message: 'hour compacted', hour, generation, files: files.length, rows: merged.rows.length, duplicatesDropped: merged.duplicatesDropped, inputFiles: inputs.length });
+  }
+
+  // 4. Late files whose every hour is committed: folded, deleted after the retention.
+  const folded = [...lateHours].filter(([, hours]) => [...hours].every((h) => committed.has(h))).map(([key]) => key);
+  if (folded.length > 0) {
+    const at = now() + retentionMs;
+    if (!(await commit({ ...manifest, folded: { ...manifest.folded, ...Object.fromEntries(folded.map((key) => [key, at])) } }))) return result(true);
+    stats.lateFilesFolded = folded.length;
+  }
+  return result(false);
+}
