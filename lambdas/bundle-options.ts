@@ -4,6 +4,7 @@
  * the same artifact the cloud does.
  */
 export const LAMBDA_ENTRY_POINTS = {
+  compactor: 'lambdas/compactor/handler.ts',
   consumer: 'lambdas/consumer/handler.ts',
   'query-api': 'lambdas/query-api/handler.ts',
   simulator: 'lambdas/simulator/handler.ts',
@@ -13,6 +14,7 @@ export type LambdaName = keyof typeof LAMBDA_ENTRY_POINTS;
 
 /** Files a bundle loads at run time, by package and path inside it; copied next to index.mjs. */
 export const LAMBDA_ASSETS: Readonly<Record<LambdaName, readonly { package: string; file: string }[]>> = {
+  compactor: [{ package: '@bokuweb/zstd-wasm', file: 'dist/common/zstd.wasm' }],
   consumer: [{ package: '@bokuweb/zstd-wasm', file: 'dist/common/zstd.wasm' }],
   'query-api': [],
   simulator: [],

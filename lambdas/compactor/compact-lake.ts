@@ -57,6 +57,8 @@ export interface CompactionResult {
 }
 
 const MiB = 2 ** 20;
+/** Rows encoded to estimate a compacted file's bytes per row. */
+const SAMPLE_ROWS = 20_000;
 /** Parallel reads and writes of one run. */
 const IO_PARALLELISM = 16;
 
@@ -157,9 +159,11 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
       continue;
     }
     const merged = mergeRows([...(read as LakeRow[][]), lateRows.get(hour) ?? []]);
-    const inputRows = read.reduce((n, rows) => n + rows!.length, 0) + (lateRows.get(hour)?.length ?? 0);
-    const bytesPerRow = inputRows > 0 ? inputBytes / inputRows : 1;
-    const maxRows = Math.max(1, Math.floor((options.targetFileBytes ?? 128 * MiB) / Math.max(bytesPerRow, 1)));
+    // Rows per file from the size of a sample encoded as the files will be (sorted rows compress
+    // better than the raw batches, so the inputs' size would overestimate it).
+    const sample = merged.rows.slice(0, SAMPLE_ROWS);
+    const bytesPerRow = sample.length > 0 ? (await options.encode(sample, options.rowGroupRows ?? 131_072)).byteLength / sample.length : 1;
+    const maxRows = Math.max(1, Math.floor((options.targetFileBytes ?? 128 * MiB) / bytesPerRow));
     const generation = (entry?.generation ?? 0) + 1;
     const files: CompactedFile[] = [];
     const slices = splitRows(merged.rows, maxRows);

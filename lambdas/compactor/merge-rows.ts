@@ -1,7 +1,9 @@
 /**
- * The compactor's pure core: one row per event_id (copies differ only in
- * lineage, so the first one read is kept), sorted by event time so that engines
- * skip row groups outside a query's range, cut into files of a bounded size.
+ * The compactor's pure core: one row per event_id, sorted by event time so that
+ * engines skip row groups outside a query's range, cut into files of a bounded
+ * size. Copies differ only in lineage; the one kept is the first to arrive (the
+ * earliest ingest_time), as every reader's de-duplication keeps, so the
+ * freshness panel's newest ingest time is the same before and after compaction.
  */
 import type { LakeRow } from '../consumer/plan-batch.ts';
 
@@ -17,7 +19,8 @@ export function mergeRows(inputs: Iterable<readonly LakeRow[]>): MergedRows {
   for (const rows of inputs) {
     for (const row of rows) {
       read++;
-      if (!byId.has(row.event_id)) byId.set(row.event_id, row);
+      const kept = byId.get(row.event_id);
+      if (!kept || row.ingest_time < kept.ingest_time) byId.set(row.event_id, row);
     }
   }
   const rows = [...byId.values()].sort((a, b) => a.event_time - b.event_time || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));

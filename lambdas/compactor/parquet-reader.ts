@@ -1,20 +1,19 @@
 /**
  * Lake Parquet back to rows, as the consumer wrote them (the writer's inverse):
- * hyparquet, with zstd from the same WebAssembly build the writer uses, and
- * instants as milliseconds (the writer's input), not Dates.
+ * hyparquet, with instants as milliseconds (the writer's input), not Dates.
+ * zstd pages are decompressed by fzstd (pure JavaScript, what hyparquet's own
+ * compressor package uses): the writer's WebAssembly build failed on the
+ * compactor's many large reads in one process ("code -72"), where its heap grows.
  */
-import { decompress as zstdDecompress, init as zstdInit } from '@bokuweb/zstd-wasm';
+import { decompress as zstdDecompress } from 'fzstd';
 import { parquetReadObjects } from 'hyparquet';
 import type { LakeRow } from '../consumer/plan-batch.ts';
 
-let zstdReady: Promise<void> | undefined;
-
 export async function readLakeRows(body: Uint8Array): Promise<LakeRow[]> {
-  await (zstdReady ??= zstdInit());
   const file = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
   const rows = await parquetReadObjects({
     file,
-    compressors: { ZSTD: (input: Uint8Array, outputLength: number) => zstdDecompress(input, { defaultHeapSize: outputLength }) },
+    compressors: { ZSTD: (input: Uint8Array, outputLength: number) => zstdDecompress(input, new Uint8Array(outputLength)) },
     parsers: { timestampFromMilliseconds: (ms: bigint) => Number(ms) },
   });
   // Optional columns read back as null where the writer had left a field out: drop them, so a row

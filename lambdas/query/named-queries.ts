@@ -131,7 +131,7 @@ function eventsCte(d: Dialect, p: QueryParameters, view: LakeView): string {
     ...(compactedPart && late.length === 0 ? [compactedPart] : []),
     ...(windowed.length > 0
       ? [`SELECT ${columns} FROM (
-    SELECT *, row_number() OVER (PARTITION BY event_id) AS copy_number
+    SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY ingest_time) AS copy_number
     FROM (\n    ${windowed.join('\n    UNION ALL\n    ')}\n    )
   ) WHERE copy_number = 1`]
       : []),

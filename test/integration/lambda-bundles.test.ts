@@ -94,7 +94,7 @@ describe('the synthesized Lambda bundles, each imported in a fresh process and i
   });
 
   it('query API: answers a bad request with a 400 and its reason, and an unknown path with a 404', async () => {
-    const env = { CLICKSTREAM_GLUE_DATABASE: 'clickstream', CLICKSTREAM_ATHENA_WORKGROUP: 'clickstream_dashboard', AWS_REGION: 'us-east-1' };
+    const env = { CLICKSTREAM_GLUE_DATABASE: 'clickstream', CLICKSTREAM_ATHENA_WORKGROUP: 'clickstream_dashboard', CLICKSTREAM_LAKE_BUCKET: 'lake', AWS_REGION: 'us-east-1' };
     const bad = await invoke(assets.queryApi, { rawPath: '/api/query/kpis', queryStringParameters: { device: 'watch' } }, env);
     expect(bad.error).toBeUndefined();
     expect(bad.result).toMatchObject({ statusCode: 400 });

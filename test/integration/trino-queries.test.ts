@@ -35,7 +35,7 @@ import { TrinoEngine } from '../trino/engine.ts';
 import { createLakeTables, syncPartitions } from '../trino/lake-tables.ts';
 import { startTrino, TRINO_CATALOG, trinoPort } from '../trino/server.ts';
 import { AthenaStandIn } from '../athena/athena-stand-in.ts';
-import { createTestTopic, invokeBundle } from './helpers.ts';
+import { answerDifferences as differences, createTestTopic, invokeBundle } from './helpers.ts';
 
 const config = inject('config');
 const MINUTE = 60_000;
@@ -156,25 +156,6 @@ async function answer(api: QueryApi, name: string, params: Record<string, string
   expect(response.statusCode, `${name}: ${response.body}`).toBe(200);
   const { generatedAt: _, ...body } = JSON.parse(response.body) as Record<string, unknown>;
   return body;
-}
-
-/** Sums of doubles differ in the last bits with the order rows are added in; every other value must match exactly. */
-const FLOATING_SUMS = new Set(['revenue', 'average_order_value']);
-
-function differences(a: unknown, b: unknown, path: string): string[] {
-  const key = path.slice(path.lastIndexOf('.') + 1);
-  if (typeof a === 'number' && typeof b === 'number' && FLOATING_SUMS.has(key)) {
-    return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b)) ? [] : [`${path}: ${a} != ${b}`];
-  }
-  if (Array.isArray(a) && Array.isArray(b)) {
-    if (a.length !== b.length) return [`${path}: ${a.length} rows != ${b.length} rows`];
-    return a.flatMap((v, i) => differences(v, b[i], `${path}[${i}]`));
-  }
-  if (a && b && typeof a === 'object' && typeof b === 'object') {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
-    return keys.flatMap((k) => differences((a as Row)[k], (b as Row)[k], `${path}.${k}`));
-  }
-  return Object.is(a, b) ? [] : [`${path}: ${JSON.stringify(a)} != ${JSON.stringify(b)}`];
 }
 
 async function compareEngines(engine: TrinoEngine, params: Record<string, string>): Promise<void> {

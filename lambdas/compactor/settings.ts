@@ -1,0 +1,29 @@
+/** The compactor's settings from its environment: each has a default, and a bad value is a one-sentence error. */
+export interface CompactorSettings {
+  readonly retentionMs: number;
+  readonly maxHourBytes: number;
+  readonly targetFileBytes: number;
+}
+
+const MiB = 2 ** 20;
+
+/**
+ * Retention: an hour, well beyond Athena's 30-minute default query limit, so no query started
+ * before a commit is still reading the files it replaced. The hour limit: about a fifth of
+ * the function's memory in Parquet (decoded rows take several times their Parquet size; measured in docs/benchmarks.md).
+ */
+export const DEFAULT_COMPACTOR_SETTINGS: CompactorSettings = { retentionMs: 3_600_000, maxHourBytes: 256 * MiB, targetFileBytes: 128 * MiB };
+
+export function compactorSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): CompactorSettings {
+  const read = (name: string, unit: string, scale: number, min: number, max: number, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new Error(`${name} must be a whole number of ${unit} from ${min} to ${max}, got "${raw}"`);
+    return Number(raw) * scale;
+  };
+  return {
+    retentionMs: read('CLICKSTREAM_COMPACTION_RETENTION_SECONDS', 'seconds', 1000, 1, 7 * 86_400, DEFAULT_COMPACTOR_SETTINGS.retentionMs),
+    maxHourBytes: read('CLICKSTREAM_COMPACTION_MAX_HOUR_MIB', 'MiB', MiB, 1, 1_000_000, DEFAULT_COMPACTOR_SETTINGS.maxHourBytes),
+    targetFileBytes: read('CLICKSTREAM_COMPACTION_FILE_MIB', 'MiB', MiB, 1, 1024, DEFAULT_COMPACTOR_SETTINGS.targetFileBytes),
+  };
+}
