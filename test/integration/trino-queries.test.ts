@@ -16,7 +16,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EVENTS_TABLE } from '../../lib/catalog.ts';
+import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
+import { MANIFEST_KEY, parseManifest } from '../../lambdas/common/compaction-manifest.ts';
+import { compactLake } from '../../lambdas/compactor/compact-lake.ts';
+import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
+import { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
+import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
+import { ATHENA_TABLES } from '../../lambdas/query/dialect.ts';
+import { storeLakeView } from '../../lambdas/query/lake-view-source.ts';
 import { QUERY_NAMES, querySql } from '../../lambdas/query/named-queries.ts';
 import { parseParameters } from '../../lambdas/query/parameters.ts';
 import { QueryApi, type Row } from '../../lambdas/query/query-api.ts';
@@ -77,19 +84,35 @@ const sent: SimulatedRecord[] = [];
 let s3: S3Client;
 let trino: TrinoEngine;
 let duckdb: DuckDbLake;
+let mirror: LakeMirror;
 
-/** The simulator's records, produced through the real broker and consumed by the runner with the bundled handler into our bucket. */
+/**
+ * The simulator's records into our bucket, in two ways. Those before midnight go through the real
+ * broker and the runner with the bundled handler: days after their hours closed, so they land in
+ * late files, as a replay would. Those after midnight are consumed as they happen (each batch
+ * ingested a minute after its newest event), so they land in the raw hour partitions.
+ */
 async function writeLake(): Promise<void> {
   const topic = await createTestTopic(config, PARTITIONS);
   cleanups.push(topic.remove);
   const sim = new ShopperSimulator({ seed: 476, startTimeMs: START, eventsPerSecond: 2, dailyCurve: false, warmStart: true, inject: { duplicates: 0.03, late: 0.02, malformed: 0.01 } });
+  let split = 0;
   for (;;) {
     const r = sim.nextRecord();
     if (r.event && r.event.event_time >= END) break;
+    if (r.event && r.event.event_time < MIDNIGHT) split = sent.length + 1;
     sent.push(r);
   }
+  const live = sent.slice(split);
+  let newest = MIDNIGHT;
+  for (let i = 0; i < live.length; i += 700) {
+    const batch = live.slice(i, i + 700);
+    for (const r of batch) newest = Math.max(newest, r.event?.event_time ?? newest);
+    const records = batch.map((r, j) => ({ topic: 'live', partition: 0, offset: String(i + j), value: r.value }));
+    await consumeRecords(new S3ObjectStore(s3, bucket), records, newest + MINUTE, encodeParquet);
+  }
   const producer = new EventProducer({ bootstrapServers: [bootstrapServers(config)], topic: topic.topic });
-  for (let i = 0; i < sent.length; i += 500) await producer.send(sent.slice(i, i + 500));
+  for (let i = 0; i < split; i += 500) await producer.send(sent.slice(i, Math.min(i + 500, split)));
   await producer.close();
 
   // The handler reads its bucket from the environment at import, as in Lambda.
@@ -128,13 +151,15 @@ beforeAll(async () => {
   if (server.status === 'fulfilled') cleanups.push(() => server.value.stop());
   if (server.status === 'rejected') throw server.reason;
   if (lake.status === 'rejected') throw lake.reason;
-  trino = new TrinoEngine({ url: server.value.url, catalog: TRINO_CATALOG, schema: SCHEMA });
+  // Like the query API Lambda, it reads the compaction manifest and the late files' listing for each answer.
+  trino = new TrinoEngine({ url: server.value.url, catalog: TRINO_CATALOG, schema: SCHEMA, bucket, lakeView: storeLakeView(new S3ObjectStore(s3, bucket)) });
   await createLakeTables(trino, SCHEMA, bucket);
   await syncPartitions(trino, SCHEMA);
 
   const dir = mkdtempSync(join(tmpdir(), 'clickstream-trino-mirror-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  await new LakeMirror(s3, bucket, dir).sync();
+  mirror = new LakeMirror(s3, bucket, dir);
+  await mirror.sync();
   duckdb = await DuckDbLake.open(dir);
   cleanups.push(() => duckdb.close());
 }, 600_000);
@@ -171,9 +196,13 @@ const rowsOf = (answer: Record<string, unknown> | undefined) => (answer?.rows ??
 
 describe("Athena's SQL on Trino, against the local engine over the same lake", () => {
   it('has a lake worth comparing: copies of events across files, late and quarantined records', async () => {
-    const [raw] = await trino.run(`SELECT count(*) AS rows, count(DISTINCT event_id) AS events FROM ${trino.dialect.eventsTable}`);
+    const [raw] = await trino.run(`SELECT count(*) AS rows, count(DISTINCT event_id) AS events, count_if(late) AS late_rows
+      FROM (SELECT event_id, false AS late FROM ${trino.dialect.eventsTable} UNION ALL SELECT event_id, true FROM ${trino.dialect.lateTable!})`);
     expect(raw!.events).toBe(new Set(sent.filter((r) => r.event && r.injected !== 'malformed').map((r) => r.event!.event_id)).size);
     expect(raw!.rows as number).toBeGreaterThan(raw!.events as number);
+    // Both ways in: raw hour partitions and late files, each with a good share of the rows.
+    expect(raw!.late_rows as number).toBeGreaterThan((raw!.rows as number) / 4);
+    expect(raw!.late_rows as number).toBeLessThan(((raw!.rows as number) * 3) / 4);
     expect(sent.filter((r) => r.injected === 'late').length).toBeGreaterThan(50);
     const [quarantined] = await trino.run(`SELECT count(*) AS records FROM ${trino.dialect.quarantineTable}`);
     expect(quarantined!.records).toBe(sent.filter((r) => r.injected === 'malformed').length);
@@ -191,14 +220,72 @@ describe("Athena's SQL on Trino, against the local engine over the same lake", (
     await compareEngines(trino.withTimeZone('America/New_York'), params);
   });
 
-  it('reads the events table once per query (Athena bills every scan)', async () => {
-    const params = parseParameters(CASES[0]![1], Date.now());
-    const scans: Record<string, number> = {};
-    for (const name of QUERY_NAMES) {
-      const plan = (await trino.run(`EXPLAIN ${querySql(name, trino.dialect, params)}`)).map((r) => String(r['Query Plan'])).join('\n');
-      scans[name] = (plan.match(new RegExp(`table = ${TRINO_CATALOG}:${SCHEMA}:${EVENTS_TABLE}\\b`, 'g')) ?? []).length;
+  it('reads each event table at most once per query (Athena bills every scan)', async () => {
+    // The run's raw hours, and the late files read beside them through the same de-duplication window.
+    expect(await scansPerQuery(CASES[0]![1])).toEqual(Object.fromEntries(QUERY_NAMES.map((name) => [name, name === 'quarantine' ? {} : { events: 1, events_late: 1 }])));
+  });
+});
+
+/** How many times each event table is scanned by each named query's plan. */
+async function scansPerQuery(query: Record<string, string>): Promise<Record<string, Record<string, number>>> {
+  const params = parseParameters(query, Date.now());
+  const view = await trino.lakeView();
+  const scans: Record<string, Record<string, number>> = {};
+  for (const name of QUERY_NAMES) {
+    const plan = (await trino.run(`EXPLAIN ${querySql(name, trino.dialect, params, view)}`)).map((r) => String(r['Query Plan'])).join('\n');
+    scans[name] = {};
+    for (const table of [ATHENA_TABLES.events, ATHENA_TABLES.compacted, ATHENA_TABLES.late]) {
+      const count = (plan.match(new RegExp(`table = ${TRINO_CATALOG}:${SCHEMA}:${table}\\b`, 'g')) ?? []).length;
+      if (count > 0) scans[name][table] = count;
     }
-    expect(scans).toEqual(Object.fromEntries(QUERY_NAMES.map((name) => [name, name === 'quarantine' ? 0 : 1])));
+  }
+  return scans;
+}
+
+describe('the Athena SQL over a compacted lake, on Trino', () => {
+  const store = () => new S3ObjectStore(s3, bucket);
+  /** The compactor an hour from now: every late file this run wrote is settled by then. */
+  const compact = () => compactLake({ store: store(), encode: encodeParquet, timing: DEFAULT_LAKE_TIMING, retentionMs: DAY, maxHourBytes: 2 ** 30, now: () => Date.now() + HOUR });
+  const refresh = async () => {
+    await syncPartitions(trino, SCHEMA);
+    await mirror.sync();
+    await duckdb.refresh();
+  };
+
+  beforeAll(async () => {
+    const result = await compact();
+    expect(result.hoursCompacted).toBeGreaterThan(0);
+    await refresh();
+  });
+
+  it.each(CASES)('every named query over %s gives the local engine\'s answer', async (_case, params) => {
+    await compareEngines(trino, params);
+  });
+
+  it('reads only the compacted files of a compacted range, once, with no de-duplication window', async () => {
+    expect(await scansPerQuery(CASES[0]![1])).toEqual(Object.fromEntries(QUERY_NAMES.map((name) => [name, name === 'quarantine' ? {} : { events_compacted: 1 }])));
+    const sql = querySql('kpis', trino.dialect, parseParameters(CASES[0]![1], Date.now()), await trino.lakeView());
+    expect(sql).not.toContain('row_number()');
+  });
+
+  it('counts a late event for a compacted hour once, before and after it is folded in', async () => {
+    // Ten re-sent copies of events already compacted, and five events never seen, all for the first hour.
+    const copies = sent.filter((r) => r.event && r.injected !== 'malformed').slice(0, 10).map((r) => r.value);
+    const sim = new ShopperSimulator({ seed: 4761, startTimeMs: START + 5 * MINUTE, eventsPerSecond: 1, dailyCurve: false, warmStart: false });
+    const fresh = Array.from({ length: 5 }, () => sim.nextRecord().value);
+    const records = [...copies, ...fresh].map((value, i) => ({ topic: 'late.resend', partition: 0, offset: String(i), value }));
+    await consumeRecords(store(), records, Date.now(), encodeParquet);
+    await refresh();
+    const view = await trino.lakeView();
+    expect(view.unfoldedLate).toHaveLength(1);
+    for (const [, params] of CASES.slice(0, 2)) await compareEngines(trino, params);
+
+    await compact();
+    await refresh();
+    expect((await trino.lakeView()).unfoldedLate).toEqual([]);
+    const manifest = parseManifest((await store().get(MANIFEST_KEY))?.body);
+    expect(Math.max(...Object.values(manifest.hours).map((h) => h.generation))).toBe(2);
+    for (const [, params] of CASES.slice(0, 2)) await compareEngines(trino, params);
   });
 });
 
@@ -211,13 +298,12 @@ describe('the query API bundle over Athena\'s API, its SQL run by this Trino', (
   });
   afterAll(() => athena.close());
 
+  // The lake bucket in MinIO (the function reads the compaction manifest there), Athena's API at the stand-in.
   const env = () => ({
+    ...handlerEnv({ ...config, bucket }),
     CLICKSTREAM_GLUE_DATABASE: SCHEMA,
     CLICKSTREAM_ATHENA_WORKGROUP: 'clickstream_dashboard',
     AWS_ENDPOINT_URL_ATHENA: athena.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
   });
 
   it('answers /api/dashboard with every panel equal to the local engine, cacheable at the edge', async () => {

@@ -5,7 +5,8 @@
  * projection; a file metastore has none, so they are registered from the
  * bucket's directories once the data is there.
  */
-import { EVENTS_TABLE, glueColumns, QUARANTINE_TABLE } from '../../lib/catalog.ts';
+import { glueColumns } from '../../lib/catalog.ts';
+import { ATHENA_TABLES } from '../../lambdas/query/dialect.ts';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS, type LakeColumn } from '../../lambdas/common/lake-columns.ts';
 import { LAKE_PREFIXES, PARTITION_COLUMNS } from '../../lambdas/common/pipeline-names.ts';
 import type { QueryEngine } from '../../lambdas/query/query-api.ts';
@@ -31,14 +32,21 @@ function createTable(schema: string, table: string, columns: readonly LakeColumn
 )`;
 }
 
-/** Creates the schema with the events (Parquet) and quarantine (JSON lines, as Glue's OpenX SerDe reads them) tables over the bucket. */
+/** The event tables (raw, compacted, late: Parquet) and the quarantine table (JSON lines, as Glue's OpenX SerDe reads them). */
+const TABLES = [
+  { name: ATHENA_TABLES.events, columns: LAKE_COLUMNS, prefix: LAKE_PREFIXES.events, format: 'PARQUET' },
+  { name: ATHENA_TABLES.compacted, columns: LAKE_COLUMNS, prefix: LAKE_PREFIXES.compacted, format: 'PARQUET' },
+  { name: ATHENA_TABLES.late, columns: LAKE_COLUMNS, prefix: LAKE_PREFIXES.late, format: 'PARQUET' },
+  { name: ATHENA_TABLES.quarantine, columns: QUARANTINE_COLUMNS, prefix: LAKE_PREFIXES.quarantine, format: 'OPENX_JSON' },
+] as const;
+
+/** Creates the schema with the lake's tables over the bucket, as lib/catalog.ts declares them in Glue. */
 export async function createLakeTables(trino: Pick<QueryEngine, 'run'>, schema: string, bucket: string): Promise<void> {
   await trino.run(`CREATE SCHEMA "${schema}"`);
-  await trino.run(createTable(schema, EVENTS_TABLE, LAKE_COLUMNS, `s3://${bucket}/${LAKE_PREFIXES.events}`, 'PARQUET'));
-  await trino.run(createTable(schema, QUARANTINE_TABLE, QUARANTINE_COLUMNS, `s3://${bucket}/${LAKE_PREFIXES.quarantine}`, 'OPENX_JSON'));
+  for (const t of TABLES) await trino.run(createTable(schema, t.name, t.columns, `s3://${bucket}/${t.prefix}`, t.format));
 }
 
 /** Registers every partition directory now in the bucket (the file metastore's stand-in for projection). */
 export async function syncPartitions(trino: Pick<QueryEngine, 'run'>, schema: string): Promise<void> {
-  for (const table of [EVENTS_TABLE, QUARANTINE_TABLE]) await trino.run(`CALL system.sync_partition_metadata('${schema}', '${table}', 'FULL')`);
+  for (const t of TABLES) await trino.run(`CALL system.sync_partition_metadata('${schema}', '${t.name}', 'FULL')`);
 }
