@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEVICE_TYPES, TRAFFIC_SOURCES } from '../../lambdas/common/event-enums.ts';
 import type { ClickstreamEvent } from '../../lambdas/common/event-schema.ts';
 import { DEFAULT_FUNNEL, expectedConversionRate } from '../../lambdas/simulator/funnel.ts';
+import { REMOVE_SECOND_LINE, SECOND_LINE } from '../../lambdas/simulator/session.ts';
 import { ShopperSimulator, type SimulatedRecord, type SimulatorOptions } from '../../lambdas/simulator/simulator.ts';
 import { HOURLY_TRAFFIC } from '../../lambdas/simulator/traffic-curve.ts';
 
@@ -11,6 +12,9 @@ function take(count: number, options: Partial<SimulatorOptions> = {}): Simulated
   const sim = new ShopperSimulator({ seed: 42, startTimeMs: START, eventsPerSecond: 20, dailyCurve: false, ...options });
   return Array.from({ length: count }, () => sim.nextRecord());
 }
+
+/** Four standard errors of a binomial proportion (plus a little slack): fails for a wrong model, not for chance. */
+const binomialTolerance = (p: number, n: number) => 4 * Math.sqrt((p * (1 - p)) / n) + 0.005;
 
 function bySession(events: ClickstreamEvent[]): Map<string, ClickstreamEvent[]> {
   const sessions = new Map<string, ClickstreamEvent[]>();
@@ -68,8 +72,7 @@ describe('ShopperSimulator over 100k events', () => {
         const cell = complete.filter((s) => s[0]!.device_type === device && s[0]!.traffic_source === source);
         const converted = cell.filter((s) => s.some((e) => e.event_type === 'purchase')).length;
         const expected = expectedConversionRate(DEFAULT_FUNNEL, device, source);
-        // Four standard errors of a binomial proportion: fails for a wrong model, not for chance.
-        const tolerance = 4 * Math.sqrt((expected * (1 - expected)) / cell.length) + 0.005;
+        const tolerance = binomialTolerance(expected, cell.length);
         expect(cell.length, `${device}/${source}`).toBeGreaterThan(50);
         expect(Math.abs(converted / cell.length - expected), `${device}/${source}`).toBeLessThanOrEqual(tolerance);
       }
@@ -83,6 +86,22 @@ describe('ShopperSimulator over 100k events', () => {
       expect(p.order_id).toMatch(/^o_/);
       expect(p.revenue).toBeCloseTo(p.product_price! * p.quantity!, 2);
     }
+  });
+
+  it('lists each product once per order, and adds a second product at the modelled rate', () => {
+    const orders = new Map<string, ClickstreamEvent[]>();
+    for (const e of events) if (e.event_type === 'purchase') orders.set(e.order_id!, [...(orders.get(e.order_id!) ?? []), e]);
+    for (const lines of orders.values()) expect(new Set(lines.map((l) => l.product_id)).size, lines[0]!.order_id!).toBe(lines.length);
+    // A second line needs a second distinct product viewed; given one, it is added with SECOND_LINE and
+    // survives to the order unless removed (REMOVE_SECOND_LINE). Purchase does not depend on views, so
+    // the share among purchasing sessions that could have had one is the model's product.
+    const eligible = complete.filter(
+      (s) => s.some((e) => e.event_type === 'purchase') && new Set(s.filter((e) => e.event_type === 'product_view').map((e) => e.product_id)).size >= 2,
+    );
+    const twoLine = eligible.filter((s) => s.filter((e) => e.event_type === 'purchase').length === 2).length;
+    const expected = SECOND_LINE * (1 - REMOVE_SECOND_LINE);
+    expect(eligible.length).toBeGreaterThan(500);
+    expect(Math.abs(twoLine / eligible.length - expected)).toBeLessThanOrEqual(binomialTolerance(expected, eligible.length));
   });
 
   it('keeps each shopper’s demographics stable across sessions', () => {
