@@ -2,9 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { DEVICE_TYPES, TRAFFIC_SOURCES } from '../../lambdas/common/event-enums.ts';
 import type { ClickstreamEvent } from '../../lambdas/common/event-schema.ts';
 import { DEFAULT_FUNNEL, expectedConversionRate } from '../../lambdas/simulator/funnel.ts';
+import {
+  COUNTRY_WEIGHTS,
+  DEVICE_WEIGHTS,
+  expectedSessionsPerActiveUser,
+  MAX_POPULATION,
+  MIN_POPULATION,
+  populationFor,
+  SESSIONS_PER_SHOPPER_PER_30_DAYS,
+  shopperAt,
+} from '../../lambdas/simulator/population.ts';
 import { REMOVE_SECOND_LINE, SECOND_LINE } from '../../lambdas/simulator/session.ts';
 import { ShopperSimulator, type SimulatedRecord, type SimulatorOptions } from '../../lambdas/simulator/simulator.ts';
-import { HOURLY_TRAFFIC } from '../../lambdas/simulator/traffic-curve.ts';
+import { HOURLY_TRAFFIC, PEAK_TRAFFIC } from '../../lambdas/simulator/traffic-curve.ts';
 
 const START = Date.UTC(2026, 10, 23, 0);
 
@@ -15,6 +25,9 @@ function take(count: number, options: Partial<SimulatorOptions> = {}): Simulated
 
 /** Four standard errors of a binomial proportion (plus a little slack): fails for a wrong model, not for chance. */
 const binomialTolerance = (p: number, n: number) => 4 * Math.sqrt((p * (1 - p)) / n) + 0.005;
+
+/** The shopper an event's user id names, for checking its demographics against the population. */
+const shopperOf = (e: ClickstreamEvent) => shopperAt(Number(e.user_id.slice(2)));
 
 function bySession(events: ClickstreamEvent[]): Map<string, ClickstreamEvent[]> {
   const sessions = new Map<string, ClickstreamEvent[]>();
@@ -104,23 +117,71 @@ describe('ShopperSimulator over 100k events', () => {
     expect(Math.abs(twoLine / eligible.length - expected)).toBeLessThanOrEqual(binomialTolerance(expected, eligible.length));
   });
 
-  it('keeps each shopper’s demographics stable across sessions', () => {
-    const seen = new Map<string, string>();
-    let returning = 0;
-    for (const e of events) {
-      const profile = `${e.user_age}|${e.user_gender}|${e.user_country}`;
-      const before = seen.get(e.user_id);
-      if (before !== undefined && before !== profile) throw new Error(`${e.user_id} changed from ${before} to ${profile}`);
-      if (before !== undefined) returning++;
-      seen.set(e.user_id, profile);
-    }
-    expect(returning).toBeGreaterThan(0);
+  it('gives every event its shopper’s demographics, and a shopper rarely two sessions', () => {
+    const mismatched = events.filter((e) => {
+      const shopper = shopperOf(e);
+      return e.user_age !== shopper.age || e.user_gender !== shopper.gender || e.user_country !== shopper.country;
+    });
+    expect(mismatched).toEqual([]);
+    // About 28,000 sessions among the ~20 million shoppers of a 20 events/s shop: a handful return.
+    const users = new Set(events.map((e) => e.user_id)).size;
+    expect(sessions.size / users).toBeLessThan(1.01);
   });
 
   it('produces close to the requested event rate', () => {
     const seconds = (lastTime - START) / 1000;
     expect(events.length / seconds).toBeGreaterThan(20 * 0.9);
     expect(events.length / seconds).toBeLessThan(20 * 1.1);
+  });
+});
+
+describe('shopper population', () => {
+  it('is a pure function of the index: the same shopper in every run, spread as the weights say', () => {
+    expect(shopperAt(123_456)).toEqual(shopperAt(123_456));
+    expect(shopperAt(0).userId).toBe('u_000000000');
+    expect(shopperAt(MAX_POPULATION - 1).userId).toBe('u_999999999');
+    const sample = Array.from({ length: 20_000 }, (_, i) => shopperAt(i * 49_999));
+    const share = (weights: Readonly<Record<string, number>>, key: string) => weights[key]! / Object.values(weights).reduce((a, b) => a + b, 0);
+    for (const [field, weights, key] of [['country', COUNTRY_WEIGHTS, 'US'], ['usualDevice', DEVICE_WEIGHTS, 'tablet']] as const) {
+      const expected = share(weights, key);
+      const seen = sample.filter((s) => s[field] === key).length / sample.length;
+      expect(Math.abs(seen - expected), `${field} ${key}`).toBeLessThanOrEqual(binomialTolerance(expected, sample.length));
+    }
+  });
+
+  it('grows with the session rate so a shopper visits as often as in a typical shop, within bounds', () => {
+    // 1.4 sessions per active user in 30 days: the typical shop the constant is calibrated on.
+    const perSecond = 100;
+    expect(populationFor(perSecond)).toBe(Math.round((perSecond * 30 * 86_400) / SESSIONS_PER_SHOPPER_PER_30_DAYS));
+    expect(expectedSessionsPerActiveUser(perSecond * 30 * 86_400, populationFor(perSecond))).toBeCloseTo(1.4, 2);
+    expect(populationFor(0.0001)).toBe(MIN_POPULATION);
+    expect(populationFor(1e6)).toBe(MAX_POPULATION);
+  });
+
+  it.each([1_000, 10_000, 50_000])('keeps sessions per user per hour plausible at %i events/s', (eventsPerSecond) => {
+    const sim = new ShopperSimulator({ seed: 1, startTimeMs: START, eventsPerSecond });
+    expect(sim.populationSize).toBe(populationFor(sim.sessionsPerSecond));
+    // GA4 ends a session after 30 idle minutes, so a second one within the hour needs a half-hour
+    // pause; shops report about 1.4 sessions per user in a whole month. At the busiest hour of the
+    // curve, even past the population's cap, a shopper averages under 1.05 sessions in an hour.
+    const peakHourSessions = sim.sessionsPerSecond * PEAK_TRAFFIC * 3_600;
+    expect(expectedSessionsPerActiveUser(peakHourSessions, sim.populationSize)).toBeLessThan(1.05);
+    // The population this replaced: 50,000 shoppers at any rate.
+    expect(expectedSessionsPerActiveUser(peakHourSessions, 50_000)).toBeGreaterThan(20);
+  });
+
+  it('draws a session’s shopper uniformly, so distinct users follow the occupancy model', () => {
+    // A population about the size of the sample's session count, where repeats are common enough to count.
+    const populationSize = 25_000;
+    const events = take(100_000, { populationSize }).map((r) => r.event!);
+    const sessions = new Set(events.map((e) => e.session_id)).size;
+    const users = new Set(events.map((e) => e.user_id)).size;
+    const mu = sessions / populationSize;
+    const expected = sessions / expectedSessionsPerActiveUser(sessions, populationSize);
+    // Variance of the number of occupied cells when `sessions` balls fall into `populationSize` cells.
+    const sd = Math.sqrt(populationSize * Math.exp(-mu) * (1 - (1 + mu) * Math.exp(-mu)));
+    expect(Math.abs(users - expected)).toBeLessThanOrEqual(4 * sd);
+    expect(Math.max(...events.map((e) => Number(e.user_id.slice(2))))).toBeLessThan(populationSize);
   });
 });
 
@@ -187,6 +248,7 @@ describe('ShopperSimulator', () => {
 
   it.each([
     [{ eventsPerSecond: 0 }, /eventsPerSecond must be above zero/],
+    [{ populationSize: 0 }, /populationSize must be a whole number above zero/],
     [{ inject: { duplicates: 2 } }, /inject.duplicates must be a share between 0 and 1/],
     [{ funnel: { ...DEFAULT_FUNNEL, checkout: 1.5 } }, /funnel checkout must be a probability/],
   ])('rejects bad options %o', (options, message) => {
