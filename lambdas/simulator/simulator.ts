@@ -47,6 +47,16 @@ export interface SimulatorOptions {
    * event rate is steady from the first second instead of ramping up. @default false
    */
   readonly warmStart?: boolean;
+  /**
+   * Emit each session's events back to back instead of interleaving all open sessions
+   * in event-time order. For producing flat out: interleaved, a stream cut after N
+   * events holds the first steps of tens of thousands of open sessions and almost no
+   * purchases; whole, at most the last session is cut, so any prefix has a shop's
+   * funnel. Event times stay those of the session (arrival plus think times), so they
+   * are in order within a session and within a few minutes of each other across it.
+   * @default false
+   */
+  readonly wholeSessions?: boolean;
   /** Test-only defects. @default none */
   readonly inject?: InjectionRates;
   /** @default 'https://shop.example.com' */
@@ -84,6 +94,7 @@ export class ShopperSimulator implements IterableIterator<SimulatedRecord> {
   private readonly rng: Rng;
   private readonly ctx: SessionContext;
   private readonly curve: boolean;
+  private readonly wholeSessions: boolean;
   private readonly meanGapMs: number;
   private readonly inject: Required<InjectionRates>;
   private readonly heap: ActiveSession[] = [];
@@ -111,6 +122,7 @@ export class ShopperSimulator implements IterableIterator<SimulatedRecord> {
     const populationSize = options.populationSize ?? populationFor(this.sessionsPerSecond);
     if (!(Number.isInteger(populationSize) && populationSize >= 1)) throw new RangeError(`populationSize must be a whole number above zero, got ${populationSize}`);
     this.populationSize = populationSize;
+    this.wholeSessions = options.wholeSessions ?? false;
     this.startTimeMs = options.startTimeMs;
     this.nextArrivalMs = options.startTimeMs - (options.warmStart ? WARM_UP_MS : 0);
     this.scheduleNextArrival();
@@ -188,9 +200,12 @@ export class ShopperSimulator implements IterableIterator<SimulatedRecord> {
     return record;
   }
 
-  /** Starts every session that arrives before the earliest pending event. */
+  /**
+   * Starts every session that arrives before the earliest pending event; with whole
+   * sessions, only the next one, once the open one has emitted its last step.
+   */
   private admitArrivals(): void {
-    while (this.heap.length === 0 || this.nextArrivalMs <= this.heap[0]!.nextTimeMs) {
+    while (this.heap.length === 0 || (!this.wholeSessions && this.nextArrivalMs <= this.heap[0]!.nextTimeMs)) {
       const shopper = shopperAt(this.rng.int(0, this.populationSize - 1));
       const session: ActiveSession = { plan: planSession(this.ctx, shopper), stepIndex: 0, nextTimeMs: Math.round(this.nextArrivalMs), order: this.sessionCount++ };
       this.scheduleNextArrival();

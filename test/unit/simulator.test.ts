@@ -12,7 +12,7 @@ import {
   SESSIONS_PER_SHOPPER_PER_30_DAYS,
   shopperAt,
 } from '../../lambdas/simulator/population.ts';
-import { REMOVE_SECOND_LINE, SECOND_LINE } from '../../lambdas/simulator/session.ts';
+import { REMOVE_SECOND_LINE, SECOND_LINE, SOURCE_WEIGHTS } from '../../lambdas/simulator/session.ts';
 import { ShopperSimulator, type SimulatedRecord, type SimulatorOptions } from '../../lambdas/simulator/simulator.ts';
 import { HOURLY_TRAFFIC, PEAK_TRAFFIC } from '../../lambdas/simulator/traffic-curve.ts';
 
@@ -182,6 +182,54 @@ describe('shopper population', () => {
     const sd = Math.sqrt(populationSize * Math.exp(-mu) * (1 - (1 + mu) * Math.exp(-mu)));
     expect(Math.abs(users - expected)).toBeLessThanOrEqual(4 * sd);
     expect(Math.max(...events.map((e) => Number(e.user_id.slice(2))))).toBeLessThan(populationSize);
+  });
+});
+
+describe('ShopperSimulator with whole sessions (producing flat out)', () => {
+  const eventsPerSecond = 50_000;
+  const prefix = (wholeSessions: boolean) => take(50_000, { eventsPerSecond, wholeSessions }).map((r) => r.event!);
+  const events = prefix(true);
+  const sessions = bySession(events);
+  // Device and source are drawn independently, the device from the same weights as a shopper's usual one.
+  const total = (weights: Readonly<Record<string, number>>) => Object.values(weights).reduce((a, b) => a + b, 0);
+  const expectedConversion = DEVICE_TYPES.flatMap((d) =>
+    TRAFFIC_SOURCES.map((s) => (DEVICE_WEIGHTS[d] / total(DEVICE_WEIGHTS)) * (SOURCE_WEIGHTS[s] / total(SOURCE_WEIGHTS)) * expectedConversionRate(DEFAULT_FUNNEL, d, s)),
+  ).reduce((a, b) => a + b, 0);
+  const conversion = (list: Iterable<ClickstreamEvent[]>) => {
+    const all = [...list];
+    return all.filter((s) => s.some((e) => e.event_type === 'purchase')).length / all.length;
+  };
+
+  it('emits each session back to back, from its landing page, in event-time order', () => {
+    const finished = new Set<string>();
+    let current = '';
+    for (const e of events) {
+      if (e.session_id !== current) {
+        expect(finished.has(e.session_id), e.session_id).toBe(false);
+        finished.add(current);
+        current = e.session_id;
+        expect(e.event_type).toBe('page_view');
+      }
+    }
+    for (const session of sessions.values()) {
+      for (let i = 1; i < session.length; i++) expect(session[i]!.event_time).toBeGreaterThan(session[i - 1]!.event_time);
+    }
+  });
+
+  it('gives a 50,000-event prefix the funnel’s conversion, where interleaving gives almost none', () => {
+    expect(sessions.size).toBeGreaterThan(10_000);
+    expect(Math.abs(conversion(sessions.values()) - expectedConversion)).toBeLessThanOrEqual(binomialTolerance(expectedConversion, sessions.size));
+    // Interleaved, 50,000 events at this rate are about 4 simulated seconds of tens of thousands of open sessions.
+    expect(conversion(bySession(prefix(false)).values())).toBeLessThan(expectedConversion / 10);
+  });
+
+  it('starts sessions at the requested rate on the simulated clock', () => {
+    const starts = [...sessions.values()].map((s) => s[0]!.event_time);
+    const sim = new ShopperSimulator({ seed: 42, startTimeMs: START, eventsPerSecond, dailyCurve: false, wholeSessions: true });
+    const seconds = (Math.max(...starts) - START) / 1000;
+    // Poisson arrivals: over ~14,000 sessions the count is within 4% of its mean by a wide margin.
+    expect(starts.length / seconds / sim.sessionsPerSecond).toBeGreaterThan(0.96);
+    expect(starts.length / seconds / sim.sessionsPerSecond).toBeLessThan(1.04);
   });
 });
 
