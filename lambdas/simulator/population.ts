@@ -6,7 +6,6 @@
  * billion costs no memory.
  */
 import type { DeviceType, Gender } from '../common/event-enums.ts';
-import { Rng } from './random.ts';
 
 export interface Shopper {
   readonly userId: string;
@@ -28,7 +27,7 @@ export const DEVICE_WEIGHTS: Readonly<Record<DeviceType, number>> = { mobile: 55
 /** Age brackets (inclusive) and their share of shoppers. */
 const AGE_BRACKETS: Readonly<Record<string, number>> = { '18-24': 17, '25-34': 28, '35-44': 22, '45-54': 16, '55-64': 11, '65-80': 6 };
 
-/** Mixed into every shopper's seed so shopper streams do not line up with session streams of small seeds. */
+/** Mixed into every shopper's hash, so shopper draws do not line up with a session generator of a small seed. */
 const POPULATION_SALT = 0x0b5e55ed;
 
 /**
@@ -69,16 +68,53 @@ export function expectedSessionsPerActiveUser(sessions: number, population: numb
   return sessions / distinct;
 }
 
+/** A weights record as cumulative sums, built once: a shopper is made for every session, so no per-call allocation. */
+interface WeightTable<K> {
+  readonly keys: readonly K[];
+  readonly cumulative: readonly number[];
+}
+
+function weightTable<K extends string>(weights: Readonly<Record<K, number>>): WeightTable<K> {
+  const keys = Object.keys(weights) as K[];
+  let sum = 0;
+  return { keys, cumulative: keys.map((k) => (sum += weights[k])) };
+}
+
+function draw<K>(unit: number, table: WeightTable<K>): K {
+  const r = unit * table.cumulative[table.cumulative.length - 1]!;
+  let i = 0;
+  while (i < table.keys.length - 1 && r >= table.cumulative[i]!) i++;
+  return table.keys[i]!;
+}
+
+const AGE_TABLE = weightTable(AGE_BRACKETS);
+const AGE_RANGES: Readonly<Record<string, readonly [number, number]>> = Object.fromEntries(
+  Object.keys(AGE_BRACKETS).map((b) => [b, b.split('-').map(Number) as [number, number]]),
+);
+const GENDER_TABLE = weightTable(GENDER_WEIGHTS);
+const COUNTRY_TABLE = weightTable(COUNTRY_WEIGHTS);
+const DEVICE_TABLE = weightTable(DEVICE_WEIGHTS);
+
+/**
+ * Draw `n` of shopper `index`, uniform in [0, 1): murmur3's 32-bit finaliser over the
+ * pair. Stateless, because a shopper is made for every session and a seeded generator
+ * object per shopper cost several times as much as the rest of the shopper.
+ */
+function shopperUnit(index: number, n: number): number {
+  let z = (Math.imul(index ^ POPULATION_SALT, 0x9e3779b9) + Math.imul(n + 1, 0x632be5ab)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return ((z ^ (z >>> 16)) >>> 0) / 4_294_967_296;
+}
+
 /** Shopper number `index` (0-based); the same index always gives the same shopper. */
 export function shopperAt(index: number): Shopper {
-  // Rng hashes its seed through splitmix32, so neighbouring indices get unrelated shoppers.
-  const rng = new Rng((index ^ POPULATION_SALT) >>> 0);
-  const [low, high] = rng.weighted(AGE_BRACKETS).split('-').map(Number) as [number, number];
+  const [low, high] = AGE_RANGES[draw(shopperUnit(index, 0), AGE_TABLE)]!;
   return {
     userId: `u_${String(index).padStart(9, '0')}`,
-    age: rng.int(low, high),
-    gender: rng.weighted(GENDER_WEIGHTS),
-    country: rng.weighted(COUNTRY_WEIGHTS),
-    usualDevice: rng.weighted(DEVICE_WEIGHTS),
+    age: low + Math.floor(shopperUnit(index, 1) * (high - low + 1)),
+    gender: draw(shopperUnit(index, 2), GENDER_TABLE),
+    country: draw(shopperUnit(index, 3), COUNTRY_TABLE),
+    usualDevice: draw(shopperUnit(index, 4), DEVICE_TABLE),
   };
 }

@@ -147,6 +147,12 @@ describe('shopper population', () => {
       const seen = sample.filter((s) => s[field] === key).length / sample.length;
       expect(Math.abs(seen - expected), `${field} ${key}`).toBeLessThanOrEqual(binomialTolerance(expected, sample.length));
     }
+    // Each attribute has its own draw: country and device are independent, as the weights intend.
+    const joint = share(COUNTRY_WEIGHTS, 'US') * share(DEVICE_WEIGHTS, 'mobile');
+    const seenJoint = sample.filter((s) => s.country === 'US' && s.usualDevice === 'mobile').length / sample.length;
+    expect(Math.abs(seenJoint - joint)).toBeLessThanOrEqual(binomialTolerance(joint, sample.length));
+    const ages = sample.map((s) => s.age);
+    expect([Math.min(...ages), Math.max(...ages)]).toEqual([18, 80]);
   });
 
   it('grows with the session rate so a shopper visits as often as in a typical shop, within bounds', () => {
