@@ -9,7 +9,7 @@ import type { ClickstreamEvent } from '../common/event-schema.ts';
 import { buildCatalog, type Catalog } from './catalog.ts';
 import { DEFAULT_FUNNEL, validateFunnel, type FunnelConfig } from './funnel.ts';
 import { MALFORMED_KINDS, malformedRecord, type MalformedKind } from './malformed.ts';
-import { populationFor, shopperAt } from './population.ts';
+import { MAX_POPULATION, populationFor, shopperAt } from './population.ts';
 import { Rng } from './random.ts';
 import { planSession, type SessionContext, type SessionPlan } from './session.ts';
 import { PEAK_TRAFFIC, trafficAt } from './traffic-curve.ts';
@@ -52,8 +52,8 @@ export interface SimulatorOptions {
    * in event-time order. For producing flat out: interleaved, a stream cut after N
    * events holds the first steps of tens of thousands of open sessions and almost no
    * purchases; whole, at most the last session is cut, so any prefix has a shop's
-   * funnel. Event times stay those of the session (arrival plus think times), so they
-   * are in order within a session and within a few minutes of each other across it.
+   * funnel. Event times stay those of the session (arrival plus think times): in order
+   * within a session, and across the stream out of order by at most a session's length.
    * @default false
    */
   readonly wholeSessions?: boolean;
@@ -120,7 +120,9 @@ export class ShopperSimulator implements IterableIterator<SimulatedRecord> {
     this.meanGapMs = (options.meanSecondsBetweenEvents ?? 12) * 1000;
     this.sessionsPerSecond = options.eventsPerSecond / meanEventsPerSession(options.seed, this.catalog, funnel, this.ctx.siteUrl);
     const populationSize = options.populationSize ?? populationFor(this.sessionsPerSecond);
-    if (!(Number.isInteger(populationSize) && populationSize >= 1)) throw new RangeError(`populationSize must be a whole number above zero, got ${populationSize}`);
+    if (!(Number.isInteger(populationSize) && populationSize >= 1 && populationSize <= MAX_POPULATION)) {
+      throw new RangeError(`populationSize must be a whole number from 1 to ${MAX_POPULATION}, got ${populationSize}`);
+    }
     this.populationSize = populationSize;
     this.wholeSessions = options.wholeSessions ?? false;
     this.startTimeMs = options.startTimeMs;

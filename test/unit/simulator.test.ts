@@ -302,7 +302,8 @@ describe('ShopperSimulator', () => {
 
   it.each([
     [{ eventsPerSecond: 0 }, /eventsPerSecond must be above zero/],
-    [{ populationSize: 0 }, /populationSize must be a whole number above zero/],
+    [{ populationSize: 0 }, /populationSize must be a whole number from 1 to 1000000000, got 0/],
+    [{ populationSize: 2e9 }, /populationSize must be a whole number from 1 to 1000000000/],
     [{ inject: { duplicates: 2 } }, /inject.duplicates must be a share between 0 and 1/],
     [{ funnel: { ...DEFAULT_FUNNEL, checkout: 1.5 } }, /funnel checkout must be a probability/],
   ])('rejects bad options %o', (options, message) => {
