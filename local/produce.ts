@@ -73,6 +73,10 @@ export async function produce(options: ProduceOptions): Promise<ProduceSummary> 
     dailyCurve: options.dailyCurve ?? paced,
     // Paced: start with the sessions a running shop has open, so the rate holds from the first second.
     warmStart: paced,
+    // Flat out, a run is usually cut by a count long before tens of thousands of interleaved sessions
+    // finish; whole sessions give any prefix a shop's funnel. Their events reach at most a session's
+    // length (a few minutes) past MAX_LEAD_MS, still inside the consumers' 15 minutes.
+    wholeSessions: !paced,
     ...(options.inject && { inject: options.inject }),
   });
   // The warm-up walk takes real time at high rates (a quarter of a second per 1,000 events/s): do it

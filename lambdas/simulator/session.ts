@@ -29,6 +29,11 @@ export interface SessionPlan {
   readonly steps: readonly SessionStep[];
 }
 
+/** Probability that a cart with a first line gets a second, different product, when the session viewed one. */
+export const SECOND_LINE = 0.25;
+/** Probability that a two-line cart loses its second line again before checkout. */
+export const REMOVE_SECOND_LINE = 0.15;
+
 export const SOURCE_WEIGHTS: Readonly<Record<TrafficSource, number>> = {
   organic_search: 30, direct: 25, paid_search: 15, social: 15, email: 8, referral: 7,
 };
@@ -95,10 +100,14 @@ export function planSession(ctx: SessionContext, shopper: Shopper): SessionPlan 
 
   let orderId: string | null = null;
   if (viewed.length > 0 && rng.chance(addToCartProbability(funnel, device, source))) {
-    const cart: { product: Product; quantity: number }[] = [{ product: rng.pick(viewed), quantity: pickQuantity(rng) }];
-    if (rng.chance(0.25)) cart.push({ product: rng.pick(viewed), quantity: pickQuantity(rng) });
+    const first = rng.pick(viewed);
+    const cart: { product: Product; quantity: number }[] = [{ product: first, quantity: pickQuantity(rng) }];
+    // A second line is another product: more of the same product is the first line's quantity, and
+    // a shop's cart merges it into that line, so an order never lists one product twice.
+    const others = viewed.filter((p) => p.id !== first.id);
+    if (others.length > 0 && rng.chance(SECOND_LINE)) cart.push({ product: rng.pick(others), quantity: pickQuantity(rng) });
     for (const line of cart) steps.push({ type: 'add_to_cart', page: `${siteUrl}/p/${line.product.id}`, ...line });
-    if (cart.length > 1 && rng.chance(0.15)) {
+    if (cart.length > 1 && rng.chance(REMOVE_SECOND_LINE)) {
       const removed = cart.pop()!;
       steps.push({ type: 'remove_from_cart', page: `${siteUrl}/cart`, ...removed });
     }

@@ -9,7 +9,7 @@ import type { ClickstreamEvent } from '../common/event-schema.ts';
 import { buildCatalog, type Catalog } from './catalog.ts';
 import { DEFAULT_FUNNEL, validateFunnel, type FunnelConfig } from './funnel.ts';
 import { MALFORMED_KINDS, malformedRecord, type MalformedKind } from './malformed.ts';
-import { buildPopulation, type Shopper } from './population.ts';
+import { MAX_POPULATION, populationFor, shopperAt } from './population.ts';
 import { Rng } from './random.ts';
 import { planSession, type SessionContext, type SessionPlan } from './session.ts';
 import { PEAK_TRAFFIC, trafficAt } from './traffic-curve.ts';
@@ -31,7 +31,10 @@ export interface SimulatorOptions {
   readonly eventsPerSecond: number;
   /** Shape arrivals by hour of day. @default true */
   readonly dailyCurve?: boolean;
-  /** @default 50_000 */
+  /**
+   * Shoppers to draw sessions from. @default grows with the rate (`populationFor`), so a
+   * shopper starts as many sessions a month as in a typical shop whatever the rate
+   */
   readonly populationSize?: number;
   /** @default 2_000 */
   readonly catalogSize?: number;
@@ -44,6 +47,16 @@ export interface SimulatorOptions {
    * event rate is steady from the first second instead of ramping up. @default false
    */
   readonly warmStart?: boolean;
+  /**
+   * Emit each session's events back to back instead of interleaving all open sessions
+   * in event-time order. For producing flat out: interleaved, a stream cut after N
+   * events holds the first steps of tens of thousands of open sessions and almost no
+   * purchases; whole, at most the last session is cut, so any prefix has a shop's
+   * funnel. Event times stay those of the session (arrival plus think times): in order
+   * within a session, and across the stream out of order by at most a session's length.
+   * @default false
+   */
+  readonly wholeSessions?: boolean;
   /** Test-only defects. @default none */
   readonly inject?: InjectionRates;
   /** @default 'https://shop.example.com' */
@@ -74,11 +87,14 @@ interface ActiveSession {
 
 export class ShopperSimulator implements IterableIterator<SimulatedRecord> {
   readonly catalog: Catalog;
-  readonly population: readonly Shopper[];
+  /** Shoppers sessions are drawn from (user ids `u_000000000` up to this, exclusive). */
+  readonly populationSize: number;
+  /** Mean session arrivals per simulated second (the daily mean when the curve is on). */
+  readonly sessionsPerSecond: number;
   private readonly rng: Rng;
   private readonly ctx: SessionContext;
-  private readonly sessionsPerSecond: number;
   private readonly curve: boolean;
+  private readonly wholeSessions: boolean;
   private readonly meanGapMs: number;
   private readonly inject: Required<InjectionRates>;
   private readonly heap: ActiveSession[] = [];
@@ -99,11 +115,16 @@ export class ShopperSimulator implements IterableIterator<SimulatedRecord> {
     }
     this.rng = new Rng(options.seed);
     this.catalog = buildCatalog(this.rng, options.catalogSize ?? 2_000);
-    this.population = buildPopulation(this.rng, options.populationSize ?? 50_000);
     this.ctx = { rng: this.rng, catalog: this.catalog, funnel, siteUrl: options.siteUrl ?? 'https://shop.example.com' };
     this.curve = options.dailyCurve ?? true;
     this.meanGapMs = (options.meanSecondsBetweenEvents ?? 12) * 1000;
     this.sessionsPerSecond = options.eventsPerSecond / meanEventsPerSession(options.seed, this.catalog, funnel, this.ctx.siteUrl);
+    const populationSize = options.populationSize ?? populationFor(this.sessionsPerSecond);
+    if (!(Number.isInteger(populationSize) && populationSize >= 1 && populationSize <= MAX_POPULATION)) {
+      throw new RangeError(`populationSize must be a whole number from 1 to ${MAX_POPULATION}, got ${populationSize}`);
+    }
+    this.populationSize = populationSize;
+    this.wholeSessions = options.wholeSessions ?? false;
     this.startTimeMs = options.startTimeMs;
     this.nextArrivalMs = options.startTimeMs - (options.warmStart ? WARM_UP_MS : 0);
     this.scheduleNextArrival();
@@ -181,10 +202,13 @@ export class ShopperSimulator implements IterableIterator<SimulatedRecord> {
     return record;
   }
 
-  /** Starts every session that arrives before the earliest pending event. */
+  /**
+   * Starts every session that arrives before the earliest pending event; with whole
+   * sessions, only the next one, once the open one has emitted its last step.
+   */
   private admitArrivals(): void {
-    while (this.heap.length === 0 || this.nextArrivalMs <= this.heap[0]!.nextTimeMs) {
-      const shopper = this.rng.pick(this.population);
+    while (this.heap.length === 0 || (!this.wholeSessions && this.nextArrivalMs <= this.heap[0]!.nextTimeMs)) {
+      const shopper = shopperAt(this.rng.int(0, this.populationSize - 1));
       const session: ActiveSession = { plan: planSession(this.ctx, shopper), stepIndex: 0, nextTimeMs: Math.round(this.nextArrivalMs), order: this.sessionCount++ };
       this.scheduleNextArrival();
       // A warm-up session is walked to its first step at or after the start right here, without
@@ -259,10 +283,9 @@ export class ShopperSimulator implements IterableIterator<SimulatedRecord> {
 function meanEventsPerSession(seed: number, catalog: Catalog, funnel: FunnelConfig, siteUrl: string): number {
   const rng = new Rng(seed ^ 0x5eed);
   const ctx: SessionContext = { rng, catalog, funnel, siteUrl };
-  const shoppers = buildPopulation(rng, 500);
   let events = 0;
   const samples = 4_000;
-  for (let i = 0; i < samples; i++) events += planSession(ctx, rng.pick(shoppers)).steps.length;
+  for (let i = 0; i < samples; i++) events += planSession(ctx, shopperAt(rng.int(0, 499))).steps.length;
   return events / samples;
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { failedEntries, putRecordsBatches, putRecordsEntries, PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_ENTRIES } from '../../lambdas/simulator/kinesis-producer.ts';
 import { loadScheduledSimulatorConfig } from '../../lambdas/simulator/scheduled-config.ts';
+import { shopperAt } from '../../lambdas/simulator/population.ts';
 import { scheduledTimeMs, simulatedMinuteStart, simulateMinute } from '../../lambdas/simulator/scheduled-minute.ts';
 
 const KAFKA_ENV = {
@@ -66,6 +67,20 @@ describe('scheduled minute', () => {
     expect(Math.max(...times)).toBeLessThan(start + 2 * 60_000);
     expect(simulateMinute(start, 300).map((r) => r.event?.event_id)).toEqual(records.map((r) => r.event?.event_id));
     expect(simulateMinute(start + 60_000, 300)[0]!.event?.event_id).not.toBe(records[0]!.event?.event_id);
+  });
+
+  it('draws every minute from one population, so a shopper keeps its demographics across minutes', () => {
+    // Each minute has its own seed; the shoppers must not depend on it.
+    const start = simulatedMinuteStart(scheduled);
+    const events = [0, 1, 2].flatMap((m) => simulateMinute(start + m * 60_000, 3_000)).map((r) => r.event!);
+    const mismatched = events.filter((e) => {
+      const shopper = shopperAt(Number(e.user_id.slice(2)));
+      return e.user_age !== shopper.age || e.user_gender !== shopper.gender || e.user_country !== shopper.country;
+    });
+    expect(mismatched).toEqual([]);
+    // 50 events/s is a shop of about 50 million shoppers: in three minutes almost nobody comes twice.
+    const sessions = new Set(events.map((e) => e.session_id)).size;
+    expect(sessions / new Set(events.map((e) => e.user_id)).size).toBeLessThan(1.01);
   });
 });
 
