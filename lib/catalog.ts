@@ -1,8 +1,10 @@
 /**
- * The Glue catalog over the lake: an events table (Parquet) and a quarantine
- * table (JSON lines), both with partition projection on year/month/day/hour,
- * so Athena finds new hours without a crawler or MSCK REPAIR. Columns come from
- * lambdas/common/lake-columns.ts, the same list the Parquet writer uses.
+ * The Glue catalog over the lake: three Parquet tables of events (the raw hour
+ * partitions, the compactor's files, the late files), and a quarantine table
+ * (JSON lines), all with partition projection on year/month/day/hour, so Athena
+ * finds new hours without a crawler or MSCK REPAIR. Columns come from
+ * lambdas/common/lake-columns.ts, the same list the Parquet writer uses; table
+ * names from the Athena dialect, which the named queries use.
  */
 import { Aws, Stack } from 'aws-cdk-lib';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
@@ -10,12 +12,20 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS, type LakeColumn, type LakeColumnType } from '../lambdas/common/lake-columns.ts';
 import { LAKE_PREFIXES, PARTITION_COLUMNS } from '../lambdas/common/pipeline-names.ts';
+import { ATHENA_TABLES } from '../lambdas/query/dialect.ts';
 
 const GLUE_TYPES: Record<LakeColumnType, string> = { string: 'string', int32: 'int', int64: 'bigint', double: 'double', timestamp_ms: 'timestamp' };
 
-/** The table names Athena queries (athenaDialect's defaults). */
-export const EVENTS_TABLE = 'events';
-export const QUARANTINE_TABLE = 'quarantine';
+/** The table names Athena queries (athenaDialect's). */
+export const EVENTS_TABLE = ATHENA_TABLES.events;
+export const QUARANTINE_TABLE = ATHENA_TABLES.quarantine;
+
+/** The Parquet tables of event rows: where each reads, and what its partitions mean. */
+const EVENT_TABLES = [
+  { id: 'EventsTable', name: ATHENA_TABLES.events, prefix: LAKE_PREFIXES.events, description: 'Raw event files as the consumer wrote them, partitioned by event hour' },
+  { id: 'CompactedTable', name: ATHENA_TABLES.compacted, prefix: LAKE_PREFIXES.compacted, description: 'Compacted event files (pick the committed ones by $path), partitioned by event hour' },
+  { id: 'LateTable', name: ATHENA_TABLES.late, prefix: LAKE_PREFIXES.late, description: 'Events that arrived after their hour closed, partitioned by ingest hour' },
+] as const;
 
 export function glueColumns(columns: readonly LakeColumn[]): CfnTable.ColumnProperty[] {
   return columns.map((c) => ({ name: c.name, type: GLUE_TYPES[c.type], ...(c.description && { comment: c.description.slice(0, 255) }) }));
@@ -50,7 +60,7 @@ export interface CatalogProps {
 
 export class Catalog extends Construct {
   readonly databaseName: string;
-  readonly eventsTable: CfnTable;
+  readonly eventTables: readonly CfnTable[];
   readonly quarantineTable: CfnTable;
 
   constructor(scope: Construct, id: string, props: CatalogProps) {
@@ -60,25 +70,28 @@ export class Catalog extends Construct {
     const firstYear = props.firstYear ?? 2024;
     const database = new CfnDatabase(this, 'Database', { catalogId: Aws.ACCOUNT_ID, databaseInput: { name: this.databaseName, description: 'Clickstream lake' } });
     const partitionKeys = PARTITION_COLUMNS.map((name) => ({ name, type: 'string' }));
-    const eventsLocation = `s3://${props.lake.bucketName}/${LAKE_PREFIXES.events}`;
     const quarantineLocation = `s3://${props.lake.bucketName}/${LAKE_PREFIXES.quarantine}`;
 
-    this.eventsTable = new CfnTable(this, 'EventsTable', {
-      catalogId: Aws.ACCOUNT_ID,
-      databaseName: this.databaseName,
-      tableInput: {
-        name: EVENTS_TABLE,
-        tableType: 'EXTERNAL_TABLE',
-        partitionKeys,
-        parameters: { classification: 'parquet', ...hourProjection(eventsLocation, firstYear) },
-        storageDescriptor: {
-          location: eventsLocation,
-          columns: glueColumns(LAKE_COLUMNS),
-          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-          serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+    this.eventTables = EVENT_TABLES.map((t) => {
+      const location = `s3://${props.lake.bucketName}/${t.prefix}`;
+      return new CfnTable(this, t.id, {
+        catalogId: Aws.ACCOUNT_ID,
+        databaseName: this.databaseName,
+        tableInput: {
+          name: t.name,
+          description: t.description,
+          tableType: 'EXTERNAL_TABLE',
+          partitionKeys,
+          parameters: { classification: 'parquet', ...hourProjection(location, firstYear) },
+          storageDescriptor: {
+            location,
+            columns: glueColumns(LAKE_COLUMNS),
+            inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+            outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+            serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+          },
         },
-      },
+      });
     });
     this.quarantineTable = new CfnTable(this, 'QuarantineTable', {
       catalogId: Aws.ACCOUNT_ID,
@@ -97,13 +110,12 @@ export class Catalog extends Construct {
         },
       },
     });
-    this.eventsTable.addResourceDependency(database);
-    this.quarantineTable.addResourceDependency(database);
+    for (const table of [...this.eventTables, this.quarantineTable]) table.addResourceDependency(database);
   }
 
-  /** ARNs the query layer reads: the catalog, the database and its two tables. */
+  /** ARNs the query layer reads: the catalog, the database and its tables. */
   get arns(): string[] {
     const prefix = `arn:${Aws.PARTITION}:glue:${Aws.REGION}:${Aws.ACCOUNT_ID}`;
-    return [`${prefix}:catalog`, `${prefix}:database/${this.databaseName}`, ...[EVENTS_TABLE, QUARANTINE_TABLE].map((t) => `${prefix}:table/${this.databaseName}/${t}`)];
+    return [`${prefix}:catalog`, `${prefix}:database/${this.databaseName}`, ...Object.values(ATHENA_TABLES).map((t) => `${prefix}:table/${this.databaseName}/${t}`)];
   }
 }

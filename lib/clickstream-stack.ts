@@ -1,11 +1,12 @@
 /**
  * The cloud pipeline, one construct per concern: ingest (MSK Serverless,
- * an existing Kafka, or Kinesis) → consumer → lake → Glue catalog and Athena →
+ * an existing Kafka, or Kinesis) → consumer → lake (and its compactor) → Glue catalog and Athena →
  * query API and dashboard behind CloudFront, plus the simulator and alarms.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Catalog } from './catalog.ts';
+import { Compactor, type CompactorProps } from './compactor.ts';
 import { Consumer, type ConsumerProps } from './consumer.ts';
 import { DashboardSite, type DashboardSiteProps } from './dashboard-site.ts';
 import { ExistingKafkaIngest, type ExistingKafkaIngestProps } from './ingest/existing-kafka-ingest.ts';
@@ -29,7 +30,9 @@ export interface ClickstreamStackProps extends StackProps {
   /** @default - the Lake defaults (the failed-batches bucket exists only with the Kinesis ingest) */
   readonly lake?: Omit<LakeProps, 'failedBatchesBucket'>;
   /** Event source mapping and function settings. @default - the Consumer defaults */
-  readonly consumer?: Pick<ConsumerProps, 'batchSize' | 'batchingWindowSeconds' | 'retryAttempts' | 'memorySizeMb'>;
+  readonly consumer?: Pick<ConsumerProps, 'batchSize' | 'batchingWindowSeconds' | 'retryAttempts' | 'memorySizeMb' | 'lateAfterMinutes'>;
+  /** @default - the Compactor defaults */
+  readonly compactor?: Pick<CompactorProps, 'memorySizeMb' | 'interval'>;
   /** @default - the Query defaults */
   readonly query?: Pick<QueryProps, 'bytesScannedCutoffPerQuery' | 'resultsRetentionDays' | 'reservedConcurrency'>;
   /** How the hosted page refreshes. @default - the DashboardSite defaults */
@@ -50,6 +53,7 @@ export class ClickstreamStack extends Stack {
   readonly ingest: Ingest;
   readonly lake: Lake;
   readonly consumer: Consumer;
+  readonly compactor: Compactor;
   /** Absent when queryLayer is false. */
   readonly catalog?: Catalog;
   /** Absent when queryLayer is false. */
@@ -79,6 +83,7 @@ export class ClickstreamStack extends Stack {
       lake: this.lake.bucket,
       ...(this.lake.failedBatchesBucket && { failedBatches: this.lake.failedBatchesBucket }),
     });
+    this.compactor = new Compactor(this, 'Compactor', { ...props.compactor, lake: this.lake.bucket, timingEnvironment: this.consumer.timingEnvironment });
     if (props.queryLayer ?? true) {
       this.catalog = new Catalog(this, 'Catalog', { lake: this.lake.bucket });
       this.query = new Query(this, 'Query', { ...props.query, lake: this.lake.bucket, catalog: this.catalog, accessLogs: this.lake.accessLogsBucket });
@@ -91,7 +96,7 @@ export class ClickstreamStack extends Stack {
       ingest: this.ingest,
       consumer: this.consumer.handler.function,
       consumerLogs: this.consumer.handler.logGroup,
-      functions: [this.consumer.handler.function, ...(this.query ? [this.query.api.function] : []), ...(this.simulator ? [this.simulator.handler.function] : [])],
+      functions: [this.consumer.handler.function, this.compactor.handler.function, ...(this.query ? [this.query.api.function] : []), ...(this.simulator ? [this.simulator.handler.function] : [])],
     });
 
     new CfnOutput(this, 'LakeBucket', { value: this.lake.bucket.bucketName, description: 'S3 bucket holding the Parquet lake' });

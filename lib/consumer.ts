@@ -1,7 +1,7 @@
 /**
  * The consumer: the bundled handler (lambdas/consumer) and its event source
  * mapping on the chosen ingest, with write access to exactly the lake prefixes
- * it writes (events/, quarantine/, _consumer_state/).
+ * it writes (events/, late/, quarantine/, _consumer_state/).
  */
 import { Duration } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -31,11 +31,18 @@ export interface ConsumerProps {
   readonly retryAttempts?: number;
   /** @default 1024 */
   readonly memorySizeMb?: number;
+  /** Minutes after an hour ends that its events still go to its raw partition; later ones go to late/. @default 10 */
+  readonly lateAfterMinutes?: number;
 }
+
+/** The consumer's timeout: a batch's writes end within it, which the compactor relies on (lake-timing.ts). */
+const CONSUMER_TIMEOUT = Duration.minutes(5);
 
 export class Consumer extends Construct {
   readonly handler: ClickstreamFunction;
   readonly mapping: EventSourceMapping;
+  /** The lateness rule the consumer writes by, for the compactor's environment: the two must agree. */
+  readonly timingEnvironment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: ConsumerProps) {
     super(scope, id);
@@ -50,19 +57,27 @@ export class Consumer extends Construct {
       throw new Error(`retryAttempts must be -1 (retry until the records expire) or a whole number from 0 to 10000, got ${retryAttempts}`);
     }
 
+    const lateAfter = props.lateAfterMinutes ?? 10;
+    if (!Number.isInteger(lateAfter) || lateAfter < 1 || lateAfter > 1440) throw new Error(`lateAfterMinutes must be a whole number from 1 to 1440, got ${lateAfter}`);
+    this.timingEnvironment = {
+      CLICKSTREAM_LATE_AFTER_SECONDS: String(lateAfter * 60),
+      // Every write of an attempt ends by its timeout; a minute more for clocks and slow requests.
+      CLICKSTREAM_WRITE_DEADLINE_SECONDS: String(CONSUMER_TIMEOUT.toSeconds() + 60),
+    };
     this.handler = new ClickstreamFunction(this, 'Handler', {
       handler: 'consumer',
       description: 'Stream batches to partitioned Parquet in the lake; invalid records to quarantine',
       memorySizeMb: props.memorySizeMb ?? 1024,
       // A full batch takes well under a minute; the margin covers slow S3 and cold starts.
-      timeout: Duration.minutes(5),
-      environment: { CLICKSTREAM_LAKE_BUCKET: props.lake.bucketName },
+      timeout: CONSUMER_TIMEOUT,
+      environment: { CLICKSTREAM_LAKE_BUCKET: props.lake.bucketName, ...this.timingEnvironment },
     });
     const fn = this.handler.function;
-    const writable = [LAKE_PREFIXES.events, LAKE_PREFIXES.quarantine, LAKE_PREFIXES.consumerState].map((p) => props.lake.arnForObjects(`${p}*`));
+    const prefixes = [LAKE_PREFIXES.events, LAKE_PREFIXES.late, LAKE_PREFIXES.quarantine, LAKE_PREFIXES.consumerState];
+    const writable = prefixes.map((p) => props.lake.arnForObjects(`${p}*`));
     // Get/Put for the write log (conditional puts), Put for data, Delete for superseded uncommitted batches.
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: writable }));
-    acknowledgeObjectGrants(fn, props.lake, [LAKE_PREFIXES.events, LAKE_PREFIXES.quarantine, LAKE_PREFIXES.consumerState], 'The consumer writes objects with keys fixed by the source offsets under these lake prefixes only.');
+    acknowledgeObjectGrants(fn, props.lake, prefixes, 'The consumer writes objects with keys fixed by the source offsets under these lake prefixes only.');
     if (props.failedBatches) acknowledgeObjectGrants(fn, props.failedBatches, [''], "Lambda's on-failure destination names its own object keys in this dedicated bucket.");
     this.mapping = props.ingest.attachConsumer(fn, {
       batchSize,

@@ -9,6 +9,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { Bucket, IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { MANIFEST_KEY } from '../lambdas/common/compaction-manifest.ts';
 import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
 import { FUNCTION_TIMEOUT_SECONDS } from '../lambdas/query-api/limits.ts';
 import type { Catalog } from './catalog.ts';
@@ -83,7 +84,7 @@ export class Query extends Construct {
       // Athena queries on a warm lake take seconds; the timeout stays below CloudFront's origin read timeout (limits.ts).
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS),
       ...(concurrency !== undefined && { reservedConcurrentExecutions: concurrency }),
-      environment: { CLICKSTREAM_GLUE_DATABASE: props.catalog.databaseName, CLICKSTREAM_ATHENA_WORKGROUP: this.workGroup.name },
+      environment: { CLICKSTREAM_GLUE_DATABASE: props.catalog.databaseName, CLICKSTREAM_ATHENA_WORKGROUP: this.workGroup.name, CLICKSTREAM_LAKE_BUCKET: props.lake.bucketName },
     });
     const fn = this.api.function;
     const workGroupArn = `arn:${Aws.PARTITION}:athena:${Aws.REGION}:${Aws.ACCOUNT_ID}:workgroup/${this.workGroup.name}`;
@@ -91,21 +92,19 @@ export class Query extends Construct {
       new PolicyStatement({ actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'], resources: [workGroupArn] }),
     );
     fn.addToRolePolicy(new PolicyStatement({ actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'], resources: props.catalog.arns }));
-    // Athena reads the lake as the caller: objects under the two queried prefixes, and listing only there.
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [LAKE_PREFIXES.events, LAKE_PREFIXES.quarantine].map((p) => props.lake.arnForObjects(`${p}*`)) }));
+    // Athena reads the lake as the caller: objects under the queried prefixes, and listing only there;
+    // the function itself reads the compaction manifest and lists late/ for each answer.
+    const queried = [LAKE_PREFIXES.events, LAKE_PREFIXES.compacted, LAKE_PREFIXES.late, LAKE_PREFIXES.quarantine];
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [...queried.map((p) => props.lake.arnForObjects(`${p}*`)), props.lake.arnForObjects(MANIFEST_KEY)] }));
     fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [props.lake.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [LAKE_PREFIXES.events, LAKE_PREFIXES.quarantine].map((p) => `${p}*`) } },
-      }),
+      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.lake.bucketArn], conditions: { StringLike: { 's3:prefix': queried.map((p) => `${p}*`) } } }),
     );
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [props.lake.bucketArn, this.resultsBucket.bucketArn] }));
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.resultsBucket.bucketArn] }));
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resources: [this.resultsBucket.arnForObjects(`${RESULTS_PREFIX}*`)] }),
     );
-    acknowledgeObjectGrants(fn, props.lake, [LAKE_PREFIXES.events, LAKE_PREFIXES.quarantine], 'Athena reads every object under the two queried lake prefixes as the caller.');
+    acknowledgeObjectGrants(fn, props.lake, queried, 'Athena reads every object under the queried lake prefixes as the caller.');
     acknowledgeObjectGrants(fn, this.resultsBucket, [RESULTS_PREFIX], 'Athena writes and the API reads query results under the workgroup result prefix, names chosen by Athena.');
     // Only CloudFront (origin access control, SigV4) may call it.
     this.url = fn.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });

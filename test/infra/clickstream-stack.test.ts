@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
 import { logBatchWritten } from '../../lambdas/consumer/batch-log.ts';
 import { EVENTS_TOPIC } from '../../lambdas/common/pipeline-names.ts';
-import { athenaDialect } from '../../lambdas/query/dialect.ts';
+import { ATHENA_TABLES, athenaDialect } from '../../lambdas/query/dialect.ts';
 import { CONTENT_SECURITY_POLICY } from '../../lambdas/query/security-headers.ts';
 import { ANSWER_CACHE_SECONDS } from '../../lambdas/query-api/limits.ts';
 import { stackPropsFromContext } from '../../lib/app-context.ts';
@@ -67,6 +67,29 @@ describe('lake', () => {
     // Not emptied on deletion: no auto-delete custom resource points at it.
     const autoDeleted = resourcesOf(template, 'Custom::S3AutoDeleteObjects').map((r) => JSON.stringify(r.Properties?.BucketName));
     expect(autoDeleted.some((name) => name.includes(ids[0]!))).toBe(false);
+  });
+});
+
+describe('compactor', () => {
+  const { stack, template } = synth('kinesis');
+  const environment = (fn: { node: { defaultChild?: unknown } }) => {
+    const functions = template.findResources('AWS::Lambda::Function') as Resources;
+    return (functions[stack.getLogicalId(fn.node.defaultChild as CfnElement)]!.Properties!.Environment as { Variables: Record<string, string> }).Variables;
+  };
+
+  it('runs every five minutes with the lateness rule the consumer writes by', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { Description: 'Runs the clickstream compactor', ScheduleExpression: 'rate(5 minutes)' });
+    const [consumer, compactor] = [environment(stack.consumer.handler.function), environment(stack.compactor.handler.function)];
+    expect(consumer.CLICKSTREAM_LATE_AFTER_SECONDS).toBe('600');
+    expect(compactor.CLICKSTREAM_LATE_AFTER_SECONDS).toBe(consumer.CLICKSTREAM_LATE_AFTER_SECONDS);
+    // The consumer's 5-minute timeout and a minute: no attempt writes later than that.
+    expect(compactor.CLICKSTREAM_WRITE_DEADLINE_SECONDS).toBe('360');
+    expect(compactor.CLICKSTREAM_COMPACTION_MAX_HOUR_MIB).toBe(String(Math.floor(3008 / 5)));
+  });
+
+  it('refuses a lateness outside 1 to 1440 minutes and a memory Lambda does not offer', () => {
+    expect(() => new ClickstreamStack(testApp({ bundle: false }), 'Late', { ingest: 'kinesis', consumer: { lateAfterMinutes: 0 } })).toThrow(/lateAfterMinutes must be a whole number from 1 to 1440, got 0/);
+    expect(() => new ClickstreamStack(testApp({ bundle: false }), 'Memory', { ingest: 'kinesis', compactor: { memorySizeMb: 20_000 } })).toThrow(/memorySizeMb must be a whole number from 512 to 10240, got 20000/);
   });
 });
 
@@ -203,11 +226,13 @@ describe('catalog and query', () => {
   it('names the tables Athena queries', () => {
     expect(athenaDialect('db', 'lake').eventsTable).toBe(`"db"."${EVENTS_TABLE}"`);
     expect(athenaDialect('db', 'lake').quarantineTable).toBe(`"db"."${QUARANTINE_TABLE}"`);
-    expect(tables.map((t) => t.Name).sort()).toEqual([EVENTS_TABLE, QUARANTINE_TABLE].sort());
+    expect(tables.map((t) => t.Name).sort()).toEqual(Object.values(ATHENA_TABLES).sort());
   });
 
   it.each([
     [EVENTS_TABLE, 'events/', LAKE_COLUMNS.length],
+    [ATHENA_TABLES.compacted, 'compacted/', LAKE_COLUMNS.length],
+    [ATHENA_TABLES.late, 'late/', LAKE_COLUMNS.length],
     [QUARANTINE_TABLE, 'quarantine/', QUARANTINE_COLUMNS.length],
   ])('%s: columns from the one definition, string hour partitions projected without a crawler', (name, prefix, columnCount) => {
     const t = table(name) as { PartitionKeys: unknown; Parameters: Record<string, unknown>; StorageDescriptor: { Columns: { Name: string }[] } };
@@ -376,7 +401,9 @@ describe('simulator', () => {
     const props = stackPropsFromContext((key) => ({ ingest: 'kinesis', simulator: 'off' })[key]);
     const stack = new ClickstreamStack(testApp({ bundle: false }), 'Off', props);
     expect(stack.simulator).toBeUndefined();
-    Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 0);
+    // The one schedule left is the compactor's.
+    Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 1);
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', { Description: 'Runs the clickstream compactor' });
   });
 });
 
@@ -401,7 +428,8 @@ describe('operations', () => {
   ] as const)('%s: alarms on consumer lag (%s), function errors and the quarantine rate', (variant, lagMetric, namespace) => {
     const { template } = synth(variant);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: lagMetric, Namespace: namespace, Statistic: 'Maximum' });
-    expect(resourcesOf(template, 'AWS::CloudWatch::Alarm').filter((a) => a.Properties?.MetricName === 'Errors')).toHaveLength(3);
+    // Consumer, compactor, query API and simulator.
+    expect(resourcesOf(template, 'AWS::CloudWatch::Alarm').filter((a) => a.Properties?.MetricName === 'Errors')).toHaveLength(4);
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       FilterPattern: '{ $.message.message = "batch written" }',
       MetricTransformations: [Match.objectLike({ MetricName: 'QuarantinedRecords', MetricValue: '$.message.quarantined' })],
