@@ -27,6 +27,7 @@ export const COMMAND_OPTIONS = {
   produce: PRODUCE_OPTIONS,
   serve: { instance: { type: 'string' } },
   consume: { instance: { type: 'string' } },
+  supervise: { instance: { type: 'string' } },
   bench: {
     json: { type: 'boolean' },
     count: { type: 'string' },
@@ -44,13 +45,15 @@ commands:
   run        start everything, produce simulated shopper events with a live status line until
              Ctrl-C or --duration, then stop what it started   [--rate N|max] [--count N] [--duration S]
              [--seed N] [--flat] [--inject-duplicates SHARE] [--inject-late SHARE] [--inject-malformed SHARE]
-  up         start the local Kafka broker, MinIO, the consumer and the dashboard (reuses ones already running)
+  up         start the local Kafka broker, MinIO, the consumer, the dashboard and a supervisor that restarts
+             any of them that dies (reuses ones already running)
   down       stop them
-  status     services, consumer lag and what the lake holds   [--json]
+  status     services, what was restarted and when, consumer lag and what the lake holds   [--json]
   produce    send simulated events to the topic   [--rate N|max] [--count N] [--duration S]
              [--seed N] [--flat (a constant rate, not the daily curve)] [--inject-duplicates SHARE] [--inject-late SHARE] [--inject-malformed SHARE]
   serve      run the dashboard and query API in the foreground
   consume    run the consumer (event-source-mapping runner + bundled handler) in the foreground
+  supervise  run the supervisor in the foreground: restarts a service of this pipeline that died (up runs it)
   bench      every benchmark, each beside a baseline   [--json] [--count N] [--rounds N] [--lake-events N]
              [--step-seconds S (each rate step of the pipeline benchmark, default 20)] [--api-events N]
              [--only api (just the query API under load and the dashboard's Athena cost)]

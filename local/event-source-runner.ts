@@ -11,6 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
 import type { KafkaEvent, KafkaEventRecord } from '../lambdas/consumer/kafka-event.ts';
+import { backoffMs } from './backoff.ts';
 
 /** Lambda's limit on an invocation payload. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -57,11 +58,6 @@ export interface RunnerStats {
   reconnects: number;
   /** Whether the runner has a live consumer in the group (false while it reconnects). */
   connected: boolean;
-}
-
-/** Bounded exponential backoff: base, 2 x base, 4 x base, ... never more than cap. */
-export function backoffMs(attempt: number, baseMs: number, capMs: number): number {
-  return Math.min(capMs, baseMs * 2 ** Math.min(30, Math.max(0, attempt - 1)));
 }
 
 interface Pending {

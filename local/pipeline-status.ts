@@ -8,6 +8,7 @@ import { thousands } from './cli-options.ts';
 import type { LocalConfig } from './config.ts';
 import { pipelineLag, type PartitionLag } from './consumer-lag.ts';
 import { LakeInventoryReader, type LakeInventory } from './lake-inventory.ts';
+import { readConsumerStatus } from './services/consumer.ts';
 import { status, type ServiceStatus } from './services/stack.ts';
 
 export interface TopicStatus {
@@ -58,6 +59,9 @@ export class PipelineStatusReader {
         return null;
       }
     };
+    if (up('consumer') && readConsumerStatus(this.config)?.connected === false) {
+      problems.push('consumer: lost the broker, joining the group again with backoff (nothing is committed or lost meanwhile)');
+    }
     const [partitions, inventory] = await Promise.all([
       up('kafka') ? attempt('consumer lag', () => pipelineLag(this.config)) : null,
       up('minio') ? attempt('lake inventory', () => this.inventory.read()) : null,
@@ -92,4 +96,12 @@ export function formatStatusLine(producedPerSecond: number, s: PipelineStatus | 
     parts.push(`quarantined ${thousands(s.lake.quarantinedRecords)}`);
   }
   return parts.join('  ');
+}
+
+/** `  restarted 2 times, last at <time>` (or why the last start failed); nothing for a service never restarted. */
+export function formatRestarts(s: ServiceStatus): string {
+  const last = s.lastRestart;
+  if (!last) return '';
+  const count = `restarted ${s.restarts ?? 0} time${s.restarts === 1 ? '' : 's'}`;
+  return last.error ? `  ${count}; the last try at ${last.at} failed: ${last.error}` : `  ${count}, last at ${last.at}`;
 }
