@@ -117,11 +117,14 @@ export const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export function formatProgress(p: ProduceProgress): string {
   const parts = [`sent ${thousands(p.sent)}`, `${thousands(p.eventsPerSecond)}/s`, `errors ${thousands(p.errors)}`, `${Math.floor(p.elapsedSeconds)}s`];
+  // While the broker is away the simulator waits: say so, and why, rather than show a rate of 0.
+  if (p.retrying > 0) parts.push(`broker not acknowledging, ${thousands(p.retrying)} events held and retried`);
   if (p.lastError) parts.push(`last error: ${p.lastError}`);
   return parts.join('  ');
 }
 
 export function formatSummary(s: ProduceSummary): string {
-  const line = `sent ${thousands(s.sent)} events in ${s.elapsedSeconds.toFixed(1)}s (${thousands(s.eventsPerSecond)}/s), ${thousands(s.errors)} not acknowledged`;
+  const retried = s.retries > 0 ? `, ${thousands(s.retries)} batches sent again after the broker did not acknowledge them` : '';
+  const line = `sent ${thousands(s.sent)} events in ${s.elapsedSeconds.toFixed(1)}s (${thousands(s.eventsPerSecond)}/s), ${thousands(s.errors)} not acknowledged${retried}`;
   return s.lastError ? `${line}; last error: ${s.lastError}` : line;
 }
