@@ -34,7 +34,7 @@ export function runningPid(proc: ManagedProcess, table: ProcessTable = psProcess
 }
 
 /** The pid written at start, if the file holds one (a damaged file is removed: it records nothing). */
-function recordedPid(proc: ManagedProcess): number | undefined {
+export function recordedPid(proc: ManagedProcess): number | undefined {
   let text: string;
   try {
     text = readFileSync(proc.pidFile, 'utf8').trim();
