@@ -45,7 +45,7 @@ export interface EventSourceRunnerOptions {
   readonly handler: Handler;
   readonly onFailure: OnFailureDestination;
   readonly log?: (entry: Record<string, unknown>) => void;
-  /** First delay before joining the group again after the connection was lost; doubles, capped at 30 s. @default 500 */
+  /** First delay before joining the group again after the connection was lost; doubles, capped at 5 s. @default 500 */
   readonly reconnectBaseDelayMs?: number;
 }
 
@@ -166,7 +166,9 @@ export class EventSourceRunner {
     await closeConsumer(lost);
     const base = this.options.reconnectBaseDelayMs ?? 500;
     for (let attempt = 1; !this.stopping; attempt++) {
-      await sleep(backoffMs(attempt, base, 30_000), undefined, { signal: this.stopped.signal }).catch(() => undefined);
+      // Capped at 5 s, not 30: a try costs one refused local connection, and a low cap means the
+      // runner is back within seconds of the broker, however long the outage was.
+      await sleep(backoffMs(attempt, base, 5_000), undefined, { signal: this.stopped.signal }).catch(() => undefined);
       if (this.stopping) return;
       try {
         await this.connect();
