@@ -42,7 +42,18 @@ export async function runConsumer(config: LocalConfig): Promise<number> {
   });
 
   const startedAt = new Date().toISOString();
-  const report = () => writeConsumerStatus(config, { pid: process.pid, startedAt, updatedAt: new Date().toISOString(), ...runner.stats });
+  let lastAssignment = '';
+  const report = () => {
+    const assignment = runner.assignment;
+    const memberId = runner.memberId;
+    // A change of partitions is logged: fewer than the topic has means another client joined the group.
+    if (assignment && assignment.join(',') !== lastAssignment) {
+      lastAssignment = assignment.join(',');
+      const level = assignment.length < config.partitions ? 'WARN' : 'INFO';
+      console.log(JSON.stringify({ time: new Date().toISOString(), level, message: 'partitions assigned', partitions: assignment, of: config.partitions }));
+    }
+    writeConsumerStatus(config, { pid: process.pid, startedAt, updatedAt: new Date().toISOString(), ...runner.stats, ...(assignment && { assignedPartitions: assignment }), ...(memberId && { memberId }) });
+  };
   await runner.start();
   report();
   const timer = setInterval(report, 1000);

@@ -60,6 +60,12 @@ export interface RunnerStats {
   connected: boolean;
 }
 
+/** The partitions of a topic that the group gave this runner: fewer than the topic has means another member took the rest. */
+export function assignedPartitions(assignments: readonly { topic: string; partitions: readonly number[] }[] | null | undefined, topic: string): number[] | undefined {
+  if (!assignments) return undefined;
+  return [...(assignments.find((a) => a.topic === topic)?.partitions ?? [])].sort((a, b) => a - b);
+}
+
 interface Pending {
   readonly message: KafkaMessage;
   readonly bytes: number;
@@ -92,6 +98,16 @@ export class EventSourceRunner {
     if (!(this.windowMs >= 0 && this.windowMs <= 300_000)) throw new RangeError(`batchingWindowSeconds must be from 0 to 300, got ${this.windowMs / 1000}`);
     if (!(this.maxAttempts >= 1)) throw new RangeError(`maxAttempts must be at least 1, got ${this.maxAttempts}`);
     this.log = options.log ?? (() => undefined);
+  }
+
+  /** The partitions the group assigned to this runner now; undefined while it is not in the group. */
+  get assignment(): number[] | undefined {
+    return this.stats.connected ? assignedPartitions(this.consumer?.assignments, this.options.topic) : undefined;
+  }
+
+  /** This runner's member id in the group, to tell it from other members. */
+  get memberId(): string | undefined {
+    return this.stats.connected ? (this.consumer?.memberId ?? undefined) : undefined;
   }
 
   private get stopping(): boolean {

@@ -6,7 +6,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { thousands } from './cli-options.ts';
 import type { LocalConfig } from './config.ts';
-import { pipelineLag, type PartitionLag } from './consumer-lag.ts';
+import { otherGroupMembers, pipelineLag, takeoverProblem, type PartitionLag } from './consumer-lag.ts';
 import { LakeInventoryReader, type LakeInventory } from './lake-inventory.ts';
 import { readConsumerStatus } from './services/consumer.ts';
 import { status, type ServiceStatus } from './services/stack.ts';
@@ -59,8 +59,13 @@ export class PipelineStatusReader {
         return null;
       }
     };
-    if (up('consumer') && readConsumerStatus(this.config)?.connected === false) {
-      problems.push('consumer: lost the broker, joining the group again with backoff (nothing is committed or lost meanwhile)');
+    const runner = up('consumer') ? readConsumerStatus(this.config) : undefined;
+    if (runner?.connected === false) problems.push('consumer: lost the broker, joining the group again with backoff (nothing is committed or lost meanwhile)');
+    if (up('kafka') && runner?.assignedPartitions && runner.assignedPartitions.length < this.config.partitions) {
+      // Only now is the group described, to name the other client: a status read without a takeover costs nothing more.
+      const others = (await attempt('consumer group members', () => otherGroupMembers(this.config, runner.memberId))) ?? [];
+      const problem = takeoverProblem(this.config.consumerGroup, this.config.partitions, runner.assignedPartitions, others);
+      if (problem) problems.push(problem);
     }
     const [partitions, inventory] = await Promise.all([
       up('kafka') ? attempt('consumer lag', () => pipelineLag(this.config)) : null,

@@ -29,6 +29,10 @@ export interface ConsumerStatus {
   readonly reconnects?: number;
   /** False while the runner is rejoining the group after a lost connection. */
   readonly connected?: boolean;
+  /** The topic's partitions the group assigned to the runner; fewer than the topic has means another client took the rest. */
+  readonly assignedPartitions?: readonly number[];
+  /** The runner's member id in its consumer group. */
+  readonly memberId?: string;
 }
 
 export function readConsumerStatus(config: LocalConfig): ConsumerStatus | undefined {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffMs } from '../../../local/backoff.ts';
-import { commitOffsets } from '../../../local/event-source-runner.ts';
+import { takeoverProblem } from '../../../local/consumer-lag.ts';
+import { assignedPartitions, commitOffsets } from '../../../local/event-source-runner.ts';
 import { formatRestarts } from '../../../local/pipeline-status.ts';
 import { afterFailure } from '../../../local/supervise.ts';
 import { appendRestart, restartSummary, type RestartRecord } from '../../../local/services/supervisor.ts';
@@ -67,5 +68,25 @@ describe('restart records', () => {
       waits.push(owed.nextTryAt - 1_000);
     }
     expect(waits).toEqual([2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+  });
+});
+
+describe('consumer group takeover', () => {
+  it('reads the partitions the group gave the runner for its topic', () => {
+    expect(assignedPartitions(null, 't')).toBeUndefined();
+    expect(assignedPartitions([{ topic: 'other', partitions: [0] }, { topic: 't', partitions: [3, 1, 2] }], 't')).toEqual([1, 2, 3]);
+    expect(assignedPartitions([{ topic: 'other', partitions: [0] }], 't')).toEqual([]);
+  });
+
+  it('says nothing while the runner holds every partition, or before it has joined', () => {
+    expect(takeoverProblem('g', 3, [0, 1, 2], [])).toBeUndefined();
+    expect(takeoverProblem('g', 3, undefined, [])).toBeUndefined();
+  });
+
+  it('names the other client, how many partitions it holds, and the fix', () => {
+    expect(takeoverProblem('clickstream-consumer', 6, [0, 1, 2], [{ clientId: 'intruder', clientHost: '/127.0.0.1' }])).toBe(
+      'consumer group clickstream-consumer: intruder from 127.0.0.1 joined it and holds 3 of 6 partitions, whose records skip the lake: stop that client, or give this pipeline its own CLICKSTREAM_CONSUMER_GROUP',
+    );
+    expect(takeoverProblem('g', 2, [], [])).toMatch(/^consumer group g: another client joined it and holds 2 of 2 partitions/);
   });
 });
