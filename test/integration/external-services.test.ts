@@ -28,7 +28,7 @@ function externalConfig(overrides: Record<string, string>) {
   return loadConfig({
     ...configEnv(shared),
     CLICKSTREAM_STATE_DIR: stateDir,
-    CLICKSTREAM_DASHBOARD_PORT: '28081',
+    CLICKSTREAM_DASHBOARD_PORT: process.env.CLICKSTREAM_TEST_EXTERNAL_DASHBOARD_PORT ?? '28081',
     CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS: bootstrapServers(shared),
     CLICKSTREAM_S3_ENDPOINT: s3Endpoint(shared),
     CLICKSTREAM_S3_ACCESS_KEY_ID: credentials.accessKeyId,
