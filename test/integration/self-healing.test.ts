@@ -9,11 +9,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
 import type { SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
 import { pipelineLag, type PartitionLag } from '../../local/consumer-lag.ts';
+import { formatRestarts } from '../../local/pipeline-status.ts';
 import { produce } from '../../local/produce.ts';
 import { consumerProcess, readConsumerStatus } from '../../local/services/consumer.ts';
 import { bootstrapServers, kafkaProcess, startKafka, stopKafka } from '../../local/services/kafka.ts';
 import { minioProcess } from '../../local/services/minio.ts';
 import { isRunning, runningPid, type ManagedProcess } from '../../local/services/process.ts';
+import { status } from '../../local/services/stack.ts';
 import { readRestarts, restartSummary } from '../../local/services/supervisor.ts';
 import { consumeWithJavaClient, openLake, waitForConsumer } from './helpers.ts';
 
@@ -114,6 +116,10 @@ describe('services that heal themselves', () => {
       const record = readRestarts(config).filter((r) => r.service === name).at(-1)!;
       expect(record.previousPid).toBe(killedPid);
       expect(record.pid).toBe(runningPid(proc));
+      // What `status` shows: the service up again, how often and when it was restarted.
+      const shown = (await status(config)).find((s) => s.name === name)!;
+      expect(shown).toMatchObject({ healthy: true, restarts: restartsBefore + 1, lastRestart: record });
+      expect(formatRestarts(shown)).toBe(`  restarted ${restartsBefore + 1} time${restartsBefore === 0 ? '' : 's'}, last at ${record.at}`);
       // Rode it out: the same runner process, not a restarted one.
       expect(runningPid(consumerProcess(config))).toBe(consumerPid);
       await expectLakeEqualsTopic(before, await pipelineLag(config), acknowledged);
