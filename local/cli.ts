@@ -226,7 +226,7 @@ async function cmdRun(args: string[]): Promise<number> {
     })();
     try {
       if (stop.signal.aborted) return 130; // stopped while the services were starting
-      return await cmdProduce(settings, config, (p) => `${formatStatusLine(p.eventsPerSecond, latest)}  ${Math.floor(p.elapsedSeconds)}s`, stop.signal);
+      return await cmdProduce(settings, config, (p) => `${formatStatusLine(p.eventsPerSecond, latest, p.retrying)}  ${Math.floor(p.elapsedSeconds)}s`, stop.signal);
     } finally {
       polling.abort();
       await poller;

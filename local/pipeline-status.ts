@@ -91,9 +91,16 @@ export function lakeStatus(bucket: string, inventory: LakeInventory, nowMs: numb
   return { bucket, ...inventory, freshnessSeconds };
 }
 
-/** The run command's status line: events/s produced (from the producer), then what the pipeline shows. */
-export function formatStatusLine(producedPerSecond: number, s: PipelineStatus | undefined): string {
+/** The run command's status line: events/s produced (from the producer), anything down, then what the pipeline shows. */
+export function formatStatusLine(producedPerSecond: number, s: PipelineStatus | undefined, heldEvents = 0): string {
   const parts = [`produced ${thousands(producedPerSecond)}/s`];
+  // During an outage the line says what is down and what is held, so a rate of 0 explains itself.
+  const services = s?.services ?? [];
+  const down = services.filter((service) => !service.healthy);
+  // "(restarting)" only when the supervisor is there to do it and the services are ours, not given ones.
+  const restarting = services.some((service) => service.name === 'supervisor' && service.healthy) && down.every((service) => !service.external);
+  if (down.length > 0) parts.push(`${down.map((service) => service.name).join(', ')} down${restarting ? ' (restarting)' : ''}`);
+  if (heldEvents > 0) parts.push(`${thousands(heldEvents)} events held for the broker`);
   if (s?.topic) parts.push(`lag ${thousands(s.topic.lag)}`);
   if (s?.lake) {
     parts.push(`lake ${thousands(s.lake.eventRows)} events`);
