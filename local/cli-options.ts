@@ -27,6 +27,7 @@ export const COMMAND_OPTIONS = {
   produce: PRODUCE_OPTIONS,
   serve: { instance: { type: 'string' } },
   consume: { instance: { type: 'string' } },
+  supervise: { instance: { type: 'string' } },
   bench: {
     json: { type: 'boolean' },
     count: { type: 'string' },
@@ -44,13 +45,15 @@ commands:
   run        start everything, produce simulated shopper events with a live status line until
              Ctrl-C or --duration, then stop what it started   [--rate N|max] [--count N] [--duration S]
              [--seed N] [--flat] [--inject-duplicates SHARE] [--inject-late SHARE] [--inject-malformed SHARE]
-  up         start the local Kafka broker, MinIO, the consumer and the dashboard (reuses ones already running)
+  up         start the local Kafka broker, MinIO, the consumer, the dashboard and a supervisor that restarts
+             any of them that dies (reuses ones already running)
   down       stop them
-  status     services, consumer lag and what the lake holds   [--json]
+  status     services, what was restarted and when, consumer lag and what the lake holds   [--json]
   produce    send simulated events to the topic   [--rate N|max] [--count N] [--duration S]
              [--seed N] [--flat (a constant rate, not the daily curve)] [--inject-duplicates SHARE] [--inject-late SHARE] [--inject-malformed SHARE]
   serve      run the dashboard and query API in the foreground
   consume    run the consumer (event-source-mapping runner + bundled handler) in the foreground
+  supervise  run the supervisor in the foreground: restarts a service of this pipeline that died (up runs it)
   bench      every benchmark, each beside a baseline   [--json] [--count N] [--rounds N] [--lake-events N]
              [--step-seconds S (each rate step of the pipeline benchmark, default 20)] [--api-events N]
              [--only api (just the query API under load and the dashboard's Athena cost)]
@@ -114,11 +117,14 @@ export const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export function formatProgress(p: ProduceProgress): string {
   const parts = [`sent ${thousands(p.sent)}`, `${thousands(p.eventsPerSecond)}/s`, `errors ${thousands(p.errors)}`, `${Math.floor(p.elapsedSeconds)}s`];
+  // While the broker is away the simulator waits: say so, and why, rather than show a rate of 0.
+  if (p.retrying > 0) parts.push(`broker not acknowledging, ${thousands(p.retrying)} events held and retried`);
   if (p.lastError) parts.push(`last error: ${p.lastError}`);
   return parts.join('  ');
 }
 
 export function formatSummary(s: ProduceSummary): string {
-  const line = `sent ${thousands(s.sent)} events in ${s.elapsedSeconds.toFixed(1)}s (${thousands(s.eventsPerSecond)}/s), ${thousands(s.errors)} not acknowledged`;
+  const retried = s.retries > 0 ? `, ${thousands(s.retries)} batches sent again after the broker did not acknowledge them` : '';
+  const line = `sent ${thousands(s.sent)} events in ${s.elapsedSeconds.toFixed(1)}s (${thousands(s.eventsPerSecond)}/s), ${thousands(s.errors)} not acknowledged${retried}`;
   return s.lastError ? `${line}; last error: ${s.lastError}` : line;
 }

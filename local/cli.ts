@@ -13,9 +13,10 @@ import type { InjectionRates } from '../lambdas/simulator/simulator.ts';
 import { trafficAt } from '../lambdas/simulator/traffic-curve.ts';
 import { bootstrapServers, requireBroker } from './services/kafka.ts';
 import { localS3Client, minioCredentialsFile, s3Endpoint } from './services/minio.ts';
-import { formatStatusLine, PipelineStatusReader, type PipelineStatus } from './pipeline-status.ts';
+import { formatRestarts, formatStatusLine, PipelineStatusReader, type PipelineStatus } from './pipeline-status.ts';
 import { consumerProcess } from './services/consumer.ts';
 import { dashboardUrl } from './services/dashboard.ts';
+import { supervisorProcess } from './services/supervisor.ts';
 import { down, up } from './services/stack.ts';
 
 const log = (line: string) => console.error(`clickstream: ${line}`);
@@ -42,6 +43,11 @@ async function main(argv: string[]): Promise<number> {
       parseFlags(rest, COMMAND_OPTIONS.consume);
       const { runConsumer } = await import('./consume.ts');
       return runConsumer(loadConfig());
+    }
+    case 'supervise': {
+      parseFlags(rest, COMMAND_OPTIONS.supervise);
+      const { runSupervisor } = await import('./supervise.ts');
+      return runSupervisor(loadConfig());
     }
     case 'bench': {
       const { cmdBench } = await import('./bench/index.ts');
@@ -88,7 +94,7 @@ async function cmdStatus(args: string[]): Promise<number> {
 }
 
 function formatStatus(report: PipelineStatus): string {
-  const lines = report.services.map((s) => `${s.name.padEnd(9)} ${s.healthy ? 'up' : s.running ? 'starting or unhealthy' : 'down'}  ${s.endpoint}${s.pid ? `  pid ${s.pid}` : ''}`);
+  const lines = report.services.map((s) => `${s.name.padEnd(9)} ${s.healthy ? 'up' : s.running ? 'starting or unhealthy' : 'down'}  ${s.endpoint}${s.pid ? `  pid ${s.pid}` : ''}${formatRestarts(s)}`);
   const n = (x: number) => x.toLocaleString('en-US');
   if (report.topic) lines.push(`topic     ${report.topic.name}: ${n(report.topic.endOffset)} records, consumer lag ${n(report.topic.lag)}`);
   const lake = report.lake;
@@ -220,7 +226,7 @@ async function cmdRun(args: string[]): Promise<number> {
     })();
     try {
       if (stop.signal.aborted) return 130; // stopped while the services were starting
-      return await cmdProduce(settings, config, (p) => `${formatStatusLine(p.eventsPerSecond, latest)}  ${Math.floor(p.elapsedSeconds)}s`, stop.signal);
+      return await cmdProduce(settings, config, (p) => `${formatStatusLine(p.eventsPerSecond, latest, p.retrying)}  ${Math.floor(p.elapsedSeconds)}s`, stop.signal);
     } finally {
       polling.abort();
       await poller;
@@ -253,6 +259,7 @@ function printEndpoints(config: LocalConfig, started: readonly string[]): void {
   log(`MinIO  ${s3Endpoint(config)}  bucket ${config.bucket}${note('minio', config.externalS3 && 'CLICKSTREAM_S3_ENDPOINT')}`);
   log(`consumer  ${config.topic} -> s3://${config.bucket}/events/year=/month=/day=/hour=/ (log: ${consumerProcess(config).logFile})${note('consumer')}`);
   log(`dashboard  ${dashboardUrl(config)}${note('dashboard')}`);
+  log(`supervisor  restarts any of these that dies (log: ${supervisorProcess(config).logFile})${note('supervisor')}`);
   if (!config.externalS3) log(`S3 credentials in ${minioCredentialsFile(config)} (readable only by you)`);
 }
 

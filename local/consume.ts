@@ -15,11 +15,13 @@ import { untilStopSignal } from './services/process.ts';
 
 export async function runConsumer(config: LocalConfig): Promise<number> {
   const env = handlerEnv(config);
+  // Only the first join needs the broker; after that the runner rides out outages of any length.
   await requireBroker(config);
   // The handler reads its settings from the environment, as it does in Lambda. Any other
   // AWS settings of the user's shell (a session token, a profile) must not reach MinIO.
   for (const key of Object.keys(process.env)) if (key.startsWith('AWS_') && !key.startsWith('AWS_SDK_JS_')) delete process.env[key];
   Object.assign(process.env, env);
+  // Built here, once per start of this process: `up` does not build it beforehand.
   const bundle = await bundleLambda('consumer');
   const { handler } = (await import(pathToFileURL(bundle).href)) as { handler: Handler };
   const s3 = localS3Client(config);
@@ -37,12 +39,21 @@ export async function runConsumer(config: LocalConfig): Promise<number> {
       },
     },
     log: (entry) => console.log(JSON.stringify({ time: new Date().toISOString(), ...entry })),
-    // Exit so `status` shows the consumer down instead of a live process that reads nothing.
-    onFatal: () => process.exit(1),
   });
 
   const startedAt = new Date().toISOString();
-  const report = () => writeConsumerStatus(config, { pid: process.pid, startedAt, updatedAt: new Date().toISOString(), ...runner.stats });
+  let lastAssignment = '';
+  const report = () => {
+    const assignment = runner.assignment;
+    const memberId = runner.memberId;
+    // A change of partitions is logged: fewer than the topic has means another client joined the group.
+    if (assignment && assignment.join(',') !== lastAssignment) {
+      lastAssignment = assignment.join(',');
+      const level = assignment.length < config.partitions ? 'WARN' : 'INFO';
+      console.log(JSON.stringify({ time: new Date().toISOString(), level, message: 'partitions assigned', partitions: assignment, of: config.partitions }));
+    }
+    writeConsumerStatus(config, { pid: process.pid, startedAt, updatedAt: new Date().toISOString(), ...runner.stats, ...(assignment && { assignedPartitions: assignment }), ...(memberId && { memberId }) });
+  };
   await runner.start();
   report();
   const timer = setInterval(report, 1000);

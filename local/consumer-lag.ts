@@ -47,3 +47,31 @@ export async function waitForCaughtUp(config: LocalConfig, timeoutMs: number, gi
     await sleep(500, undefined, giveUp && { signal: giveUp }).catch(() => undefined);
   }
 }
+
+export interface GroupMember {
+  readonly clientId: string;
+  readonly clientHost: string;
+}
+
+/** The members of the pipeline's consumer group other than the runner (told apart by its member id). */
+export async function otherGroupMembers(config: LocalConfig, runnerMemberId: string | undefined): Promise<GroupMember[]> {
+  const admin = new Admin({ clientId: 'clickstream-status', bootstrapBrokers: [bootstrapServers(config)] });
+  try {
+    const groups = await admin.describeGroups({ groups: [config.consumerGroup] });
+    const members = [...(groups.get(config.consumerGroup)?.members.values() ?? [])];
+    return members.filter((m) => m.id !== runnerMemberId).map((m) => ({ clientId: m.clientId, clientHost: m.clientHost }));
+  } finally {
+    await admin.close();
+  }
+}
+
+/**
+ * The problem line when another client holds part of the pipeline's consumer group: the
+ * group gave the runner fewer partitions than the topic has, so the rest go to that
+ * client and their records never reach the lake. Undefined when the runner holds them all.
+ */
+export function takeoverProblem(group: string, partitions: number, assigned: readonly number[] | undefined, others: readonly GroupMember[]): string | undefined {
+  if (assigned === undefined || assigned.length >= partitions) return undefined;
+  const who = others.length > 0 ? others.map((m) => `${m.clientId} from ${m.clientHost.replace(/^\//, '')}`).join(', ') : 'another client';
+  return `consumer group ${group}: ${who} joined it and holds ${partitions - assigned.length} of ${partitions} partitions, whose records skip the lake: stop that client, or give this pipeline its own CLICKSTREAM_CONSUMER_GROUP`;
+}

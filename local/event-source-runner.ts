@@ -4,11 +4,14 @@
  * exact MSK event shape, offsets committed only after the handler succeeded,
  * retries with backoff, and after the last attempt the batch's metadata goes to
  * an on-failure destination (an object in the lake bucket, as Lambda's S3
- * destination writes) before the batch is skipped.
+ * destination writes) before the batch is skipped. A lost broker connection is
+ * never fatal: the runner drops its client and joins the group again with
+ * bounded backoff, for as long as the outage lasts, keeping what it holds.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
 import type { KafkaEvent, KafkaEventRecord } from '../lambdas/consumer/kafka-event.ts';
+import { backoffMs } from './backoff.ts';
 
 /** Lambda's limit on an invocation payload. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -42,8 +45,8 @@ export interface EventSourceRunnerOptions {
   readonly handler: Handler;
   readonly onFailure: OnFailureDestination;
   readonly log?: (entry: Record<string, unknown>) => void;
-  /** Called when the consumer cannot go on (its stream failed); the process should exit. */
-  readonly onFatal?: (error: Error) => void;
+  /** First delay before joining the group again after the connection was lost; doubles, capped at 5 s. @default 500 */
+  readonly reconnectBaseDelayMs?: number;
 }
 
 export interface RunnerStats {
@@ -51,6 +54,16 @@ export interface RunnerStats {
   records: number;
   failedAttempts: number;
   sentToOnFailure: number;
+  /** Times the client was replaced after the broker connection was lost. */
+  reconnects: number;
+  /** Whether the runner has a live consumer in the group (false while it reconnects). */
+  connected: boolean;
+}
+
+/** The partitions of a topic that the group gave this runner: fewer than the topic has means another member took the rest. */
+export function assignedPartitions(assignments: readonly { topic: string; partitions: readonly number[] }[] | null | undefined, topic: string): number[] | undefined {
+  if (!assignments) return undefined;
+  return [...(assignments.find((a) => a.topic === topic)?.partitions ?? [])].sort((a, b) => a - b);
 }
 
 interface Pending {
@@ -59,8 +72,9 @@ interface Pending {
 }
 
 export class EventSourceRunner {
-  readonly stats: RunnerStats = { batches: 0, records: 0, failedAttempts: 0, sentToOnFailure: 0 };
-  private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  readonly stats: RunnerStats = { batches: 0, records: 0, failedAttempts: 0, sentToOnFailure: 0, reconnects: 0, connected: false };
+  private consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
+  private reconnecting: Promise<void> | undefined;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   private readonly pending: Pending[] = [];
   private pendingBytes = 0;
@@ -84,35 +98,25 @@ export class EventSourceRunner {
     if (!(this.windowMs >= 0 && this.windowMs <= 300_000)) throw new RangeError(`batchingWindowSeconds must be from 0 to 300, got ${this.windowMs / 1000}`);
     if (!(this.maxAttempts >= 1)) throw new RangeError(`maxAttempts must be at least 1, got ${this.maxAttempts}`);
     this.log = options.log ?? (() => undefined);
-    this.consumer = new Consumer({
-      clientId: 'clickstream-event-source-runner',
-      groupId: options.groupId,
-      bootstrapBrokers: [...options.bootstrapServers],
-      // A runner that died is noticed within 10 s, so a restarted one gets its partitions back quickly.
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      retries: 10,
-      retryDelay: 500,
-    });
+  }
+
+  /** The partitions the group assigned to this runner now; undefined while it is not in the group. */
+  get assignment(): number[] | undefined {
+    return this.stats.connected ? assignedPartitions(this.consumer?.assignments, this.options.topic) : undefined;
+  }
+
+  /** This runner's member id in the group, to tell it from other members. */
+  get memberId(): string | undefined {
+    return this.stats.connected ? (this.consumer?.memberId ?? undefined) : undefined;
   }
 
   private get stopping(): boolean {
     return this.stopped.signal.aborted;
   }
 
+  /** Joins the group and starts fetching; fails only if the very first join fails (the caller reports it). */
   async start(): Promise<void> {
-    this.stream = await this.consumer.consume({
-      topics: [this.options.topic],
-      mode: 'committed',
-      fallbackMode: 'earliest',
-      autocommit: false,
-      maxWaitTime: 500,
-    });
-    this.stream.on('data', (message: KafkaMessage) => this.accept(message));
-    this.stream.on('error', (error: Error) => {
-      this.log({ level: 'ERROR', message: 'consumer stream failed', error: error.message });
-      this.options.onFatal?.(error);
-    });
+    await this.connect();
   }
 
   /** Stops fetching, finishes the batch in hand (committing it if it succeeds) and leaves the group. */
@@ -120,9 +124,82 @@ export class EventSourceRunner {
     this.stopped.abort();
     this.stream?.pause();
     clearTimeout(this.windowTimer);
+    await this.reconnecting;
     if (this.flushing) await this.flushing;
-    // Without a callback close() returns a promise, but its first overload is typed void.
-    await new Promise<void>((resolve, reject) => this.consumer.close(true, (error) => (error ? reject(error) : resolve())));
+    if (this.consumer) await closeConsumer(this.consumer);
+    this.stats.connected = false;
+  }
+
+  /** A new client, a group join and a stream from the committed offsets. */
+  private async connect(): Promise<void> {
+    const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+      clientId: 'clickstream-event-source-runner',
+      groupId: this.options.groupId,
+      bootstrapBrokers: [...this.options.bootstrapServers],
+      // A runner that died is noticed within 10 s, so a restarted one gets its partitions back quickly.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      // The client's own retries ride out a broker restart of a few seconds; anything longer
+      // ends in an error, and the runner replaces the client (see connectionLost).
+      retries: 10,
+      retryDelay: 500,
+    });
+    // The client emits 'error' when a rejoin fails for good; unheard, that would end the process.
+    consumer.on('error', (error: Error) => this.connectionLost(consumer, error));
+    let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+    try {
+      stream = await consumer.consume({ topics: [this.options.topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false, maxWaitTime: 500 });
+    } catch (error) {
+      await closeConsumer(consumer);
+      throw error;
+    }
+    this.consumer = consumer;
+    this.stream = stream;
+    this.stats.connected = true;
+    // Records a replaced stream still delivers are dropped: the new one fetches them again.
+    stream.on('data', (message: KafkaMessage) => {
+      if (stream === this.stream) this.accept(message);
+    });
+    stream.on('error', (error: Error) => this.connectionLost(consumer, error));
+    if (this.overfull) stream.pause();
+  }
+
+  /** The first report of a lost connection starts one reconnect loop; later reports of the same client are ignored. */
+  private connectionLost(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>, error: Error): void {
+    if (consumer !== this.consumer || this.reconnecting || this.stopping) return;
+    this.log({ level: 'WARN', message: 'broker connection lost; joining the group again', error: error.message.split('\n')[0] });
+    this.stats.connected = false;
+    this.reconnecting = this.reconnect(consumer).finally(() => (this.reconnecting = undefined));
+  }
+
+  /**
+   * Replaces the client until a new one has joined, with bounded backoff, for as long as it
+   * takes. What the runner holds stays: records already taken in are skipped when the new
+   * stream delivers them again, and a batch in hand commits through the new client.
+   */
+  private async reconnect(lost: Consumer<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
+    this.stream = undefined;
+    await closeConsumer(lost);
+    const base = this.options.reconnectBaseDelayMs ?? 500;
+    for (let attempt = 1; !this.stopping; attempt++) {
+      // Capped at 5 s, not 30: a try costs one refused local connection, and a low cap means the
+      // runner is back within seconds of the broker, however long the outage was.
+      await sleep(backoffMs(attempt, base, 5_000), undefined, { signal: this.stopped.signal }).catch(() => undefined);
+      if (this.stopping) return;
+      try {
+        await this.connect();
+        this.stats.reconnects++;
+        this.log({ level: 'INFO', message: 'rejoined the group', attempt });
+        return;
+      } catch (error) {
+        this.log({ level: 'WARN', message: 'broker still unreachable; retrying', attempt, error: (error as Error).message.split('\n')[0] });
+      }
+    }
+  }
+
+  /** Two batches' worth waiting: fetching pauses until the batch in hand is written. */
+  private get overfull(): boolean {
+    return this.pending.length >= 2 * this.batchSize || this.pendingBytes >= 2 * MAX_PAYLOAD_BYTES;
   }
 
   private accept(message: KafkaMessage): void {
@@ -136,7 +213,7 @@ export class EventSourceRunner {
     this.pending.push({ message, bytes });
     this.pendingBytes += bytes;
     // Backpressure: while a batch is retried (storage down), stop fetching rather than buffer without bound.
-    if (this.pending.length >= 2 * this.batchSize || this.pendingBytes >= 2 * MAX_PAYLOAD_BYTES) this.stream?.pause();
+    if (this.overfull) this.stream?.pause();
     if (this.pending.length >= this.batchSize || this.pendingBytes >= MAX_PAYLOAD_BYTES) {
       this.scheduleFlush(0);
     } else if (!this.windowTimer) {
@@ -198,7 +275,7 @@ export class EventSourceRunner {
           return;
         }
         if (this.stopping) return; // not committed: the next start delivers it again
-        await sleep(Math.min(30_000, this.retryBaseDelayMs * 2 ** (attempt - 1)), undefined, { signal: this.stopped.signal }).catch(() => undefined);
+        await sleep(backoffMs(attempt, this.retryBaseDelayMs, 30_000), undefined, { signal: this.stopped.signal }).catch(() => undefined);
       }
     }
   }
@@ -231,23 +308,42 @@ export class EventSourceRunner {
   }
 
   /**
-   * Commits, per partition, the offset after the highest record of the batch. Retried on
+   * Commits, per partition, the offset after the highest record of the batch, through the
+   * client of the moment (the one that fetched the batch may have been replaced). Retried on
    * its own: the batch has landed, so a commit failure must not re-run the handler. If it
    * never succeeds (stop), the batch is delivered again and its keys overwrite themselves.
    */
   private async commit(messages: readonly KafkaMessage[]): Promise<void> {
-    const highest = new Map<number, KafkaMessage>();
-    for (const m of messages) if (m.offset >= (highest.get(m.partition)?.offset ?? -1n)) highest.set(m.partition, m);
+    const offsets = commitOffsets(messages);
     for (let attempt = 1; !this.stopping || attempt === 1; attempt++) {
       try {
-        for (const message of highest.values()) await message.commit();
+        if (!this.consumer || this.reconnecting) throw new Error('not connected to the broker');
+        await this.consumer.commit({ offsets });
         return;
       } catch (error) {
-        this.log({ level: 'WARN', message: 'offset commit failed', attempt, error: (error as Error).message });
-        await sleep(Math.min(5_000, 200 * attempt), undefined, { signal: this.stopped.signal }).catch(() => undefined);
+        this.log({ level: 'WARN', message: 'offset commit failed', attempt, error: (error as Error).message.split('\n')[0] });
+        await sleep(backoffMs(attempt, 200, 5_000), undefined, { signal: this.stopped.signal }).catch(() => undefined);
       }
     }
   }
+}
+
+/** Per partition, the offset after the highest record: what Kafka stores as the group's position. */
+export function commitOffsets(messages: readonly Pick<KafkaMessage, 'topic' | 'partition' | 'offset'>[]): { topic: string; partition: number; offset: bigint; leaderEpoch: number }[] {
+  const highest = new Map<string, { topic: string; partition: number; offset: bigint }>();
+  for (const m of messages) {
+    const key = `${m.topic}\0${m.partition}`;
+    if (m.offset >= (highest.get(key)?.offset ?? -1n)) highest.set(key, { topic: m.topic, partition: m.partition, offset: m.offset });
+  }
+  // -1: the leader epoch is unknown to the runner, which Kafka accepts for a commit.
+  return [...highest.values()].map((m) => ({ ...m, offset: m.offset + 1n, leaderEpoch: -1 }));
+}
+
+/** Closes a client, giving up after 10 s: a client whose broker is gone must not hold a stop or a reconnect. */
+async function closeConsumer(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
+  // Without a callback close() returns a promise, but its first overload is typed void.
+  const closed = new Promise<void>((resolve) => consumer.close(true, () => resolve()));
+  await Promise.race([closed, sleep(10_000, undefined, { ref: false })]);
 }
 
 function recordBytes(message: KafkaMessage): number {

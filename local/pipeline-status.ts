@@ -6,8 +6,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { thousands } from './cli-options.ts';
 import type { LocalConfig } from './config.ts';
-import { pipelineLag, type PartitionLag } from './consumer-lag.ts';
+import { otherGroupMembers, pipelineLag, takeoverProblem, type PartitionLag } from './consumer-lag.ts';
 import { LakeInventoryReader, type LakeInventory } from './lake-inventory.ts';
+import { readConsumerStatus } from './services/consumer.ts';
 import { status, type ServiceStatus } from './services/stack.ts';
 
 export interface TopicStatus {
@@ -58,6 +59,14 @@ export class PipelineStatusReader {
         return null;
       }
     };
+    const runner = up('consumer') ? readConsumerStatus(this.config) : undefined;
+    if (runner?.connected === false) problems.push('consumer: lost the broker, joining the group again with backoff (nothing is committed or lost meanwhile)');
+    if (up('kafka') && runner?.assignedPartitions && runner.assignedPartitions.length < this.config.partitions) {
+      // Only now is the group described, to name the other client: a status read without a takeover costs nothing more.
+      const others = (await attempt('consumer group members', () => otherGroupMembers(this.config, runner.memberId))) ?? [];
+      const problem = takeoverProblem(this.config.consumerGroup, this.config.partitions, runner.assignedPartitions, others);
+      if (problem) problems.push(problem);
+    }
     const [partitions, inventory] = await Promise.all([
       up('kafka') ? attempt('consumer lag', () => pipelineLag(this.config)) : null,
       up('minio') ? attempt('lake inventory', () => this.inventory.read()) : null,
@@ -82,9 +91,16 @@ export function lakeStatus(bucket: string, inventory: LakeInventory, nowMs: numb
   return { bucket, ...inventory, freshnessSeconds };
 }
 
-/** The run command's status line: events/s produced (from the producer), then what the pipeline shows. */
-export function formatStatusLine(producedPerSecond: number, s: PipelineStatus | undefined): string {
+/** The run command's status line: events/s produced (from the producer), anything down, then what the pipeline shows. */
+export function formatStatusLine(producedPerSecond: number, s: PipelineStatus | undefined, heldEvents = 0): string {
   const parts = [`produced ${thousands(producedPerSecond)}/s`];
+  // During an outage the line says what is down and what is held, so a rate of 0 explains itself.
+  const services = s?.services ?? [];
+  const down = services.filter((service) => !service.healthy);
+  // "(restarting)" only when the supervisor is there to do it and the services are ours, not given ones.
+  const restarting = services.some((service) => service.name === 'supervisor' && service.healthy) && down.every((service) => !service.external);
+  if (down.length > 0) parts.push(`${down.map((service) => service.name).join(', ')} down${restarting ? ' (restarting)' : ''}`);
+  if (heldEvents > 0) parts.push(`${thousands(heldEvents)} events held for the broker`);
   if (s?.topic) parts.push(`lag ${thousands(s.topic.lag)}`);
   if (s?.lake) {
     parts.push(`lake ${thousands(s.lake.eventRows)} events`);
@@ -92,4 +108,12 @@ export function formatStatusLine(producedPerSecond: number, s: PipelineStatus | 
     parts.push(`quarantined ${thousands(s.lake.quarantinedRecords)}`);
   }
   return parts.join('  ');
+}
+
+/** `  restarted 2 times, last at <time>` (or why the last start failed); nothing for a service never restarted. */
+export function formatRestarts(s: ServiceStatus): string {
+  const last = s.lastRestart;
+  if (!last) return '';
+  const count = `restarted ${s.restarts ?? 0} time${s.restarts === 1 ? '' : 's'}`;
+  return last.error ? `  ${count}; the last try at ${last.at} failed: ${last.error}` : `  ${count}, last at ${last.at}`;
 }

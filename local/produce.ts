@@ -1,10 +1,16 @@
 /**
  * Drives the simulator into the topic: paces it to a rate (or as fast as the
  * broker acknowledges), batches records, keeps a few batches in flight, and
- * counts a record as sent only once the broker acknowledged it.
+ * counts a record as sent only once the broker acknowledged it. A batch the
+ * broker did not acknowledge is kept and sent again, with bounded backoff, for
+ * as long as the broker is away; meanwhile no new batch goes out, so the
+ * simulator waits (memory stays at the batches in flight plus the one being
+ * filled) and no event is lost at the source.
  */
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { EventProducer } from '../lambdas/simulator/event-producer.ts';
+import { backoffMs } from './backoff.ts';
+import { isPermanentSendError } from './send-errors.ts';
 import { ShopperSimulator, type InjectionRates, type SimulatedRecord } from '../lambdas/simulator/simulator.ts';
 
 /** The simulated event rate used when producing flat out, so event times stay near the wall clock. */
@@ -49,6 +55,8 @@ export interface ProduceOptions {
 export interface ProduceProgress {
   readonly sent: number;
   readonly errors: number;
+  /** Records held for a retry because the broker did not acknowledge them (0 when all is well). */
+  readonly retrying: number;
   readonly elapsedSeconds: number;
   /** Acknowledged records per second over the last interval. */
   readonly eventsPerSecond: number;
@@ -57,7 +65,10 @@ export interface ProduceProgress {
 
 export interface ProduceSummary {
   readonly sent: number;
+  /** Records the broker refused for good (too large, not authorised); a broker outage is waited out, not counted. */
   readonly errors: number;
+  /** Batches sent again after the broker did not acknowledge them. */
+  readonly retries: number;
   readonly elapsedSeconds: number;
   readonly eventsPerSecond: number;
   readonly lastError?: string;
@@ -83,7 +94,8 @@ export async function produce(options: ProduceOptions): Promise<ProduceSummary> 
   // before the clock starts, and move the simulated schedule by that long, so the rate holds from the
   // first second and no event goes out late.
   if (paced) simulator.delay(Date.now() - startTimeMs);
-  const producer = new EventProducer({ bootstrapServers: options.bootstrapServers, topic: options.topic });
+  const connect = () => new EventProducer({ bootstrapServers: options.bootstrapServers, topic: options.topic });
+  let producer = connect();
   const batchSize = options.batchSize ?? 1000;
   const maxInFlight = options.maxInFlight ?? 1;
   const started = performance.now();
@@ -93,6 +105,8 @@ export async function produce(options: ProduceOptions): Promise<ProduceSummary> 
   let generated = 0;
   let sent = 0;
   let errors = 0;
+  let retries = 0;
+  let retrying = 0;
   let lastError: string | undefined;
   const inFlight = new Set<Promise<void>>();
 
@@ -102,22 +116,42 @@ export async function produce(options: ProduceOptions): Promise<ProduceSummary> 
     const now = performance.now();
     const rate = ((sent - lastReport.sent) * 1000) / Math.max(1, now - lastReport.at);
     lastReport = { at: now, sent };
-    options.onProgress?.({ sent, errors, elapsedSeconds: elapsed(), eventsPerSecond: rate, ...(lastError && { lastError }) });
+    options.onProgress?.({ sent, errors, retrying, elapsedSeconds: elapsed(), eventsPerSecond: rate, ...(lastError && { lastError }) });
   };
   const progressTimer = setInterval(report, 1000);
 
-  const dispatch = (batch: SimulatedRecord[]) => {
-    const sending = producer.send(batch).then(
-      () => {
+  /** Sends a batch until the broker acknowledges it; only an error no retry can fix gives it up. */
+  const sendUntilAcknowledged = async (batch: SimulatedRecord[]) => {
+    for (let attempt = 1; ; attempt++) {
+      const using = producer;
+      try {
+        await using.send(batch);
         sent += batch.length;
         options.onAcknowledged?.(batch);
-      },
-      (error: unknown) => {
-        errors += batch.length;
-        lastError = error instanceof Error ? error.message : String(error);
-      },
-    );
-    const tracked = sending.finally(() => inFlight.delete(tracked));
+        if (attempt > 1) retrying -= batch.length;
+        return;
+      } catch (error) {
+        lastError = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+        if (isPermanentSendError(error)) {
+          errors += batch.length;
+          if (attempt > 1) retrying -= batch.length;
+          return;
+        }
+        if (attempt === 1) retrying += batch.length;
+        retries++;
+        await sleep(backoffMs(attempt, 250, 5_000));
+        // A new idempotent producer for the retry: the old one's sequence numbers may have moved
+        // past what the broker holds (a send it never received), which the broker would refuse.
+        if (producer === using) {
+          producer = connect();
+          await using.close().catch(() => undefined);
+        }
+      }
+    }
+  };
+
+  const dispatch = (batch: SimulatedRecord[]) => {
+    const tracked: Promise<void> = sendUntilAcknowledged(batch).finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
   };
 
@@ -155,5 +189,5 @@ export async function produce(options: ProduceOptions): Promise<ProduceSummary> 
     await producer.close();
   }
   const seconds = elapsed();
-  return { sent, errors, elapsedSeconds: seconds, eventsPerSecond: sent / seconds, ...(lastError && { lastError }) };
+  return { sent, errors, retries, elapsedSeconds: seconds, eventsPerSecond: sent / seconds, ...(lastError && { lastError }) };
 }

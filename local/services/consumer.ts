@@ -5,7 +5,6 @@
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalConfig } from '../config.ts';
-import { bundleLambda } from '../bundle.ts';
 import { cliServiceProcess, startCliService } from './cli-service.ts';
 import { minioCredentials, s3Endpoint } from './minio.ts';
 import { runningPid, stopProcess, type ManagedProcess } from './process.ts';
@@ -26,6 +25,14 @@ export interface ConsumerStatus {
   readonly records: number;
   readonly failedAttempts: number;
   readonly sentToOnFailure: number;
+  /** Times the runner replaced its client after the broker connection was lost. */
+  readonly reconnects?: number;
+  /** False while the runner is rejoining the group after a lost connection. */
+  readonly connected?: boolean;
+  /** The topic's partitions the group assigned to the runner; fewer than the topic has means another client took the rest. */
+  readonly assignedPartitions?: readonly number[];
+  /** The runner's member id in its consumer group. */
+  readonly memberId?: string;
 }
 
 export function readConsumerStatus(config: LocalConfig): ConsumerStatus | undefined {
@@ -55,11 +62,10 @@ export function handlerEnv(config: LocalConfig): Record<string, string> {
   };
 }
 
-/** Bundles the handler and starts the runner unless ours is running; returns whether it started one. */
+/** Starts the runner unless ours is running (it builds its handler bundle itself); returns whether it started one. */
 export async function startConsumer(config: LocalConfig): Promise<boolean> {
   const proc = consumerProcess(config);
   if (runningPid(proc) !== undefined) return false;
-  await bundleLambda('consumer');
   // Ready once the runner has joined the group and written its first status.
   await startCliService(config, proc, 'consume', (pid) => readConsumerStatus(config)?.pid === pid);
   return true;

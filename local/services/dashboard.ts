@@ -2,7 +2,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalConfig } from '../config.ts';
-import { bundleDashboard } from '../bundle.ts';
 import { cliServiceProcess, startCliService } from './cli-service.ts';
 import { assertPortFree, runningPid, stopProcess, type ManagedProcess } from './process.ts';
 
@@ -26,12 +25,11 @@ export async function dashboardReady(config: LocalConfig): Promise<boolean> {
   }
 }
 
-/** Builds the dashboard and starts its server unless ours is running; returns whether it started one. */
+/** Starts the dashboard server unless ours is running (the server builds the site itself); returns whether it started one. */
 export async function startDashboard(config: LocalConfig): Promise<boolean> {
   const proc = dashboardProcess(config);
   if (runningPid(proc) !== undefined) return false;
   await assertPortFree(config.dashboardPort, 'the dashboard', 'CLICKSTREAM_DASHBOARD_PORT');
-  await bundleDashboard();
   // The mirror's index of what it holds lives in the server's memory: start it from an empty copy.
   rmSync(mirrorDirectory(config), { recursive: true, force: true });
   await startCliService(config, proc, 'serve', () => dashboardReady(config));

@@ -19,24 +19,37 @@ export interface ManagedProcess {
 }
 
 /**
- * The pid of our running process, or undefined (a stale pid file is removed). The
- * pid file's process is ours only if its command line contains the marker: pids
- * are recycled, and a stranger's process must never be signalled.
+ * The pid of our running process, or undefined. The pid file's process is ours only
+ * if its command line contains the marker: pids are recycled, and a stranger's
+ * process must never be signalled. A pid file is written at start and removed only
+ * by a deliberate stop, so one whose process is gone is kept: it is how the
+ * supervisor tells a service that died from one that was stopped (see diedUnexpectedly).
  */
 export function runningPid(proc: ManagedProcess, table: ProcessTable = psProcessTable): number | undefined {
-  let pid: number;
+  const pid = recordedPid(proc);
+  if (pid === undefined) return undefined;
+  const info = table.describe(pid);
+  // The trailing space lets a marker that ends in a space match the last argument.
+  return info && !info.zombie && `${info.command} `.includes(proc.marker) ? pid : undefined;
+}
+
+/** The pid written at start, if the file holds one (a damaged file is removed: it records nothing). */
+export function recordedPid(proc: ManagedProcess): number | undefined {
+  let text: string;
   try {
-    pid = Number(readFileSync(proc.pidFile, 'utf8').trim());
+    text = readFileSync(proc.pidFile, 'utf8').trim();
   } catch {
     return undefined;
   }
-  if (Number.isInteger(pid) && pid > 0) {
-    const info = table.describe(pid);
-    // The trailing space lets a marker that ends in a space match the last argument.
-    if (info && !info.zombie && `${info.command} `.includes(proc.marker)) return pid;
-  }
+  const pid = Number(text);
+  if (/^\d+$/.test(text) && pid > 0) return pid;
   rmSync(proc.pidFile, { force: true });
   return undefined;
+}
+
+/** Started and never stopped, yet not running: the service exited on its own (a crash, a kill, out of memory). */
+export function diedUnexpectedly(proc: ManagedProcess, table: ProcessTable = psProcessTable): boolean {
+  return recordedPid(proc) !== undefined && runningPid(proc, table) === undefined;
 }
 
 export function startDetached(proc: ManagedProcess, command: string, args: string[], options: SpawnOptions = {}): number {
@@ -71,16 +84,20 @@ export async function readyOrStopped(proc: ManagedProcess, ready: Promise<void>)
   }
 }
 
-/** SIGTERM, then SIGKILL after the grace period. Returns true if something was stopped. */
+/**
+ * SIGTERM, then SIGKILL after the grace period. Returns true if something was stopped.
+ * The pid file goes first, in the same tick as the signal: from then on the stop is
+ * deliberate, and the supervisor does not take the exit for a crash and restart it.
+ */
 export async function stopProcess(proc: ManagedProcess, graceMs: number): Promise<boolean> {
   const pid = runningPid(proc);
+  rmSync(proc.pidFile, { force: true });
   if (pid === undefined) return false;
   signalGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && isRunning(pid)) await sleep(100);
   if (isRunning(pid)) signalGroup(pid, 'SIGKILL');
   while (isRunning(pid)) await sleep(50);
-  rmSync(proc.pidFile, { force: true });
   return true;
 }
 

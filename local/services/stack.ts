@@ -1,4 +1,4 @@
-/** The local services as one unit: start both, stop both, report on both. */
+/** The local services as one unit: start them, stop them, report on them (with what the supervisor restarted). */
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { ensureStateDir, type LocalConfig } from '../config.ts';
 import { acceptsConnections, bootstrapServers, ensureTopic, kafkaProcess, startKafka, stopKafka } from './kafka.ts';
@@ -6,6 +6,7 @@ import { ensureBucket, httpStatus, localS3Client, minioProcess, minioReady, s3En
 import { consumerProcess, readConsumerStatus, startConsumer, stopConsumer } from './consumer.ts';
 import { dashboardProcess, dashboardReady, dashboardUrl, startDashboard, stopDashboard } from './dashboard.ts';
 import { runningPid } from './process.ts';
+import { readRestarts, restartSummary, startSupervisor, stopSupervisor, supervisorProcess, type RestartRecord } from './supervisor.ts';
 
 export interface UpResult {
   /** Services this call started (the rest were already running and are reused). */
@@ -23,6 +24,8 @@ export async function up(config: LocalConfig, log: (line: string) => void): Prom
     await ensureTopic(config);
     if (await startConsumer(config)) started.push('consumer');
     if (await startDashboard(config)) started.push('dashboard');
+    // Last: it restarts what dies, so it must not race the first starts above.
+    if (await startSupervisor(config)) started.push('supervisor');
   } catch (error) {
     // Leave nothing half-started: stop what this call started, then report the cause.
     await down(config, started).catch(() => undefined);
@@ -33,6 +36,8 @@ export async function up(config: LocalConfig, log: (line: string) => void): Prom
 
 export async function down(config: LocalConfig, only?: readonly string[]): Promise<string[]> {
   const stopped: string[] = [];
+  // The supervisor first, so nothing stopped below is taken for a crash and started again.
+  if ((!only || only.includes('supervisor')) && (await stopSupervisor(config))) stopped.push('supervisor');
   if ((!only || only.includes('dashboard')) && (await stopDashboard(config))) stopped.push('dashboard');
   // The consumer first, so it can finish and commit its batch while Kafka and MinIO are still up.
   if ((!only || only.includes('consumer')) && (await stopConsumer(config))) stopped.push('consumer');
@@ -49,6 +54,10 @@ export interface ServiceStatus {
   /** Given by the environment (CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS, CLICKSTREAM_S3_*), not started or stopped by us. */
   readonly external?: boolean;
   readonly endpoint: string;
+  /** Times the supervisor restarted it after it died. */
+  readonly restarts?: number;
+  /** The supervisor's latest restart of it: when, and the new pid or why the start failed. */
+  readonly lastRestart?: RestartRecord;
 }
 
 export async function status(config: LocalConfig): Promise<ServiceStatus[]> {
@@ -56,6 +65,12 @@ export async function status(config: LocalConfig): Promise<ServiceStatus[]> {
   const minioPid = runningPid(minioProcess(config));
   const consumerPid = runningPid(consumerProcess(config));
   const dashboardPid = runningPid(dashboardProcess(config));
+  const supervisorPid = runningPid(supervisorProcess(config));
+  const restarts = readRestarts(config);
+  const restarted = (name: string) => {
+    const summary = restartSummary(restarts, name);
+    return { ...(summary.restarts > 0 && { restarts: summary.restarts }), ...(summary.lastRestart && { lastRestart: summary.lastRestart }) };
+  };
   // A broker or store given by the environment is someone else's process: reported by whether it answers.
   const kafkaUp = await acceptsConnections(bootstrapServers(config));
   const minioUp = config.externalS3 ? await s3Answers(config) : minioPid !== undefined && (await minioReady(config));
@@ -67,6 +82,7 @@ export async function status(config: LocalConfig): Promise<ServiceStatus[]> {
       ...(kafkaPid !== undefined && !config.externalKafka && { pid: kafkaPid }),
       ...(config.externalKafka && { external: true }),
       endpoint: bootstrapServers(config),
+      ...restarted('kafka'),
     },
     {
       name: 'minio',
@@ -75,6 +91,7 @@ export async function status(config: LocalConfig): Promise<ServiceStatus[]> {
       ...(minioPid !== undefined && !config.externalS3 && { pid: minioPid }),
       ...(config.externalS3 && { external: true }),
       endpoint: s3Endpoint(config),
+      ...restarted('minio'),
     },
     {
       name: 'consumer',
@@ -83,6 +100,7 @@ export async function status(config: LocalConfig): Promise<ServiceStatus[]> {
       healthy: consumerPid !== undefined && Date.now() - Date.parse(readConsumerStatus(config)?.updatedAt ?? '0') < 10_000,
       ...(consumerPid !== undefined && { pid: consumerPid }),
       endpoint: `${config.topic} -> s3://${config.bucket}/events/`,
+      ...restarted('consumer'),
     },
     {
       name: 'dashboard',
@@ -90,6 +108,14 @@ export async function status(config: LocalConfig): Promise<ServiceStatus[]> {
       healthy: dashboardPid !== undefined && (await dashboardReady(config)),
       ...(dashboardPid !== undefined && { pid: dashboardPid }),
       endpoint: dashboardUrl(config),
+      ...restarted('dashboard'),
+    },
+    {
+      name: 'supervisor',
+      running: supervisorPid !== undefined,
+      healthy: supervisorPid !== undefined,
+      ...(supervisorPid !== undefined && { pid: supervisorPid }),
+      endpoint: 'restarts a service above that dies',
     },
   ];
 }

@@ -2,10 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
 import type { SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
 import { produce } from '../../local/produce.ts';
-import { consumerProcess, readConsumerStatus, startConsumer } from '../../local/services/consumer.ts';
+import { consumerProcess, readConsumerStatus } from '../../local/services/consumer.ts';
 import { bootstrapServers } from '../../local/services/kafka.ts';
 import { startMinio, stopMinio } from '../../local/services/minio.ts';
 import { isRunning, runningPid } from '../../local/services/process.ts';
+import { readRestarts } from '../../local/services/supervisor.ts';
 import { openLake, waitForConsumer } from './helpers.ts';
 
 const config = inject('config');
@@ -30,7 +31,7 @@ async function expectExactlyOnce(acknowledged: readonly SimulatedRecord[]): Prom
 }
 
 describe('consumer faults', () => {
-  it('loses nothing and duplicates nothing when the runner is killed with SIGKILL mid-stream and restarted', async () => {
+  it('loses nothing and duplicates nothing when the runner is killed with SIGKILL mid-stream: the supervisor restarts it', async () => {
     const { done, acknowledged } = produceInBackground(101, 60_000);
     // Kill once the runner has written part of the stream.
     const before = readConsumerStatus(config)?.records ?? 0;
@@ -38,10 +39,17 @@ describe('consumer faults', () => {
     const pid = runningPid(consumerProcess(config))!;
     process.kill(pid, 'SIGKILL');
     while (isRunning(pid)) await sleep(50);
+    const killedAt = Date.now();
 
     await done;
-    expect(await startConsumer(config)).toBe(true);
+    // No further command: the supervisor notices the death and starts a new runner.
+    const restartOf = () => readRestarts(config).find((r) => r.service === 'consumer' && r.previousPid === pid && r.pid !== undefined);
+    while (!restartOf() && Date.now() - killedAt < 60_000) await sleep(200);
+    const restarted = restartOf();
+    expect(restarted, 'the supervisor did not restart the consumer within 60 s').toBeDefined();
+    expect(restarted?.pid).toBe(runningPid(consumerProcess(config)));
     await waitForConsumer(config, 180_000);
+    console.log(`[consumer faults] runner killed: restarted by the supervisor after ${((Date.parse(restarted!.at) - killedAt) / 1000).toFixed(1)}s`);
     expect(acknowledged).toHaveLength(60_000);
     await expectExactlyOnce(acknowledged);
   });

@@ -28,7 +28,7 @@ function externalConfig(overrides: Record<string, string>) {
   return loadConfig({
     ...configEnv(shared),
     CLICKSTREAM_STATE_DIR: stateDir,
-    CLICKSTREAM_DASHBOARD_PORT: '28081',
+    CLICKSTREAM_DASHBOARD_PORT: process.env.CLICKSTREAM_TEST_EXTERNAL_DASHBOARD_PORT ?? '28081',
     CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS: bootstrapServers(shared),
     CLICKSTREAM_S3_ENDPOINT: s3Endpoint(shared),
     CLICKSTREAM_S3_ACCESS_KEY_ID: credentials.accessKeyId,
@@ -48,13 +48,14 @@ describe('services given by the environment', () => {
     const s3 = localS3Client(config);
     try {
       const { started } = await up(config, quiet);
-      expect(started).toEqual(['consumer', 'dashboard']);
+      expect(started).toEqual(['consumer', 'dashboard', 'supervisor']);
       const services = await status(config);
       expect(services.map((s) => [s.name, s.healthy, s.external ?? false])).toEqual([
         ['kafka', true, true],
         ['minio', true, true],
         ['consumer', true, false],
         ['dashboard', true, false],
+        ['supervisor', true, false],
       ]);
 
       const summary = await produce({ bootstrapServers: [bootstrapServers(config)], topic: config.topic, rate: 'max', count: 3_000, seed: 77 });
@@ -62,7 +63,7 @@ describe('services given by the environment', () => {
       expect(await waitForCaughtUp(config, 60_000)).toBe(true);
       expect((await new LakeInventoryReader(s3, config.bucket).read()).eventRows).toBe(3_000);
 
-      expect(await down(config)).toEqual(['dashboard', 'consumer']);
+      expect(await down(config)).toEqual(['supervisor', 'dashboard', 'consumer']);
       const after = await status(shared);
       expect(after.filter((s) => s.name === 'kafka' || s.name === 'minio').every((s) => s.healthy)).toBe(true);
     } finally {

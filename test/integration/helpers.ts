@@ -30,6 +30,7 @@ export async function createTestTopic(config: LocalConfig, partitions = 6): Prom
 
 export interface ConsumedRecord {
   readonly partition: number;
+  readonly offset: number;
   readonly key: string;
   readonly value: string;
 }
@@ -54,6 +55,8 @@ export async function consumeWithJavaClient(config: LocalConfig, topic: string, 
     '--formatter-property',
     'print.partition=true',
     '--formatter-property',
+    'print.offset=true',
+    '--formatter-property',
     'print.key=true',
     '--formatter-property',
     'key.separator=\t',
@@ -65,8 +68,8 @@ export async function consumeWithJavaClient(config: LocalConfig, topic: string, 
     .split('\n')
     .filter((line) => line.length > 0)
     .map((line) => {
-      const [partition, key, ...value] = line.split('\t');
-      return { partition: Number(partition!.replace('Partition:', '')), key: key!, value: value.join('\t') };
+      const [partition, offset, key, ...value] = line.split('\t');
+      return { partition: Number(partition!.replace('Partition:', '')), offset: Number(offset!.replace('Offset:', '')), key: key!, value: value.join('\t') };
     });
 }
 

@@ -105,6 +105,7 @@ describe('clickstream status --json', () => {
       ['minio', true],
       ['consumer', true],
       ['dashboard', true],
+      ['supervisor', true],
     ]);
     expect(report.topic?.name).toBe(config.topic);
     expect(report.topic?.partitions).toHaveLength(config.partitions);

@@ -25,10 +25,10 @@ const stateDir = mkdtempSync(join(tmpdir(), 'clickstream-run-'));
 const config = loadConfig({
   ...process.env,
   CLICKSTREAM_STATE_DIR: stateDir,
-  CLICKSTREAM_KAFKA_PORT: '39092',
-  CLICKSTREAM_KAFKA_CONTROLLER_PORT: '39093',
-  CLICKSTREAM_MINIO_PORT: '39000',
-  CLICKSTREAM_DASHBOARD_PORT: '38080',
+  CLICKSTREAM_KAFKA_PORT: process.env.CLICKSTREAM_TEST_RUN_KAFKA_PORT ?? '39092',
+  CLICKSTREAM_KAFKA_CONTROLLER_PORT: process.env.CLICKSTREAM_TEST_RUN_KAFKA_CONTROLLER_PORT ?? '39093',
+  CLICKSTREAM_MINIO_PORT: process.env.CLICKSTREAM_TEST_RUN_MINIO_PORT ?? '39000',
+  CLICKSTREAM_DASHBOARD_PORT: process.env.CLICKSTREAM_TEST_RUN_DASHBOARD_PORT ?? '38080',
 });
 const quiet = () => undefined;
 
@@ -67,9 +67,9 @@ describe('clickstream run', () => {
   it('starts everything, shows the dashboard URL, and stops what it started after --duration', async () => {
     const run = await cli(['run', '--duration', '6', '--rate', '1500', '--flat', '--seed', '101']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toContain('dashboard  http://127.0.0.1:38080/');
+    expect(run.stderr).toContain(`dashboard  http://127.0.0.1:${config.dashboardPort}/`);
     expect(run.stdout).toMatch(/, 0 not acknowledged/);
-    expect(run.stderr).toMatch(/stopped dashboard, consumer, kafka, and minio/);
+    expect(run.stderr).toMatch(/stopped supervisor, dashboard, consumer, kafka, and minio/);
     sent.push(sentIn(run.stdout));
     expect(sent[0]).toBeGreaterThan(3_000);
     await nothingRunning();
@@ -79,7 +79,7 @@ describe('clickstream run', () => {
     const run = await cli(['run', '--rate', '1500', '--flat', '--seed', '202'], 'producing to');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain('stopping: sending what is in flight');
-    expect(run.stderr).toMatch(/stopped dashboard, consumer, kafka, and minio/);
+    expect(run.stderr).toMatch(/stopped supervisor, dashboard, consumer, kafka, and minio/);
     sent.push(sentIn(run.stdout));
     await nothingRunning();
 

@@ -40,6 +40,7 @@ describe('local services', () => {
       ['minio', true],
       ['consumer', true],
       ['dashboard', true],
+      ['supervisor', true],
     ]);
   });
 

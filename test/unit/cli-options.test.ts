@@ -29,11 +29,20 @@ describe('CLI option parsing', () => {
   });
 
   it('formats progress and the summary for people', () => {
-    expect(formatProgress({ sent: 1234567, errors: 0, elapsedSeconds: 12.7, eventsPerSecond: 51234.4 })).toBe(
+    expect(formatProgress({ sent: 1234567, errors: 0, retrying: 0, elapsedSeconds: 12.7, eventsPerSecond: 51234.4 })).toBe(
       'sent 1,234,567  51,234/s  errors 0  12s',
     );
-    expect(formatSummary({ sent: 10, errors: 2, elapsedSeconds: 1, eventsPerSecond: 10, lastError: 'broker down' })).toBe(
+    expect(formatSummary({ sent: 10, errors: 2, retries: 0, elapsedSeconds: 1, eventsPerSecond: 10, lastError: 'broker down' })).toBe(
       'sent 10 events in 1.0s (10/s), 2 not acknowledged; last error: broker down',
+    );
+  });
+
+  it('says while the broker is away that events are held and retried, and afterwards how many batches were sent again', () => {
+    expect(formatProgress({ sent: 5000, errors: 0, retrying: 1000, elapsedSeconds: 40, eventsPerSecond: 0, lastError: 'Connection refused' })).toBe(
+      'sent 5,000  0/s  errors 0  40s  broker not acknowledging, 1,000 events held and retried  last error: Connection refused',
+    );
+    expect(formatSummary({ sent: 9000, errors: 0, retries: 12, elapsedSeconds: 60, eventsPerSecond: 150 })).toBe(
+      'sent 9,000 events in 60.0s (150/s), 0 not acknowledged, 12 batches sent again after the broker did not acknowledge them',
     );
   });
 });

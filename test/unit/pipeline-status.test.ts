@@ -39,4 +39,19 @@ describe('pipeline status', () => {
     expect(formatStatusLine(10, { ...status, topic: null, lake: null })).toBe('produced 10/s');
     expect(formatStatusLine(10, undefined)).toBe('produced 10/s');
   });
+
+  it('says on the run command status line what is down and how many events wait for the broker', () => {
+    const up = { running: true, healthy: true, endpoint: '' };
+    const status: PipelineStatus = {
+      generatedAt: '',
+      services: [{ name: 'kafka', ...up, running: false, healthy: false }, { name: 'minio', ...up }, { name: 'supervisor', ...up }],
+      topic: null,
+      lake: lakeStatus('b', INVENTORY, 1_002_000),
+      problems: [],
+    };
+    expect(formatStatusLine(0, status, 1_000)).toBe('produced 0/s  kafka down (restarting)  1,000 events held for the broker  lake 12,345 events  freshness 2.0s  quarantined 7');
+    // A given broker, or no supervisor: nothing restarts it, and the line does not pretend otherwise.
+    const given = { ...status, services: [{ name: 'kafka', ...up, healthy: false, external: true }, { name: 'supervisor', ...up }] };
+    expect(formatStatusLine(0, given)).toBe('produced 0/s  kafka down  lake 12,345 events  freshness 2.0s  quarantined 7');
+  });
 });

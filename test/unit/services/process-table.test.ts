@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parsePsLine, psProcessTable, type ProcessInfo, type ProcessTable } from '../../../local/services/process-table.ts';
-import { isRunning, runningPid, type ManagedProcess } from '../../../local/services/process.ts';
+import { diedUnexpectedly, isRunning, runningPid, type ManagedProcess } from '../../../local/services/process.ts';
 
 describe('parsePsLine', () => {
   it.each([
@@ -51,10 +51,19 @@ describe('runningPid and isRunning, with a fake process table', () => {
     ['the pid was recycled by another program', { 4242: { command: 'vim notes.txt', zombie: false } }],
     ['the pid is another state dir', { 4242: { command: 'node clickstream.mjs consume --instance /state-2', zombie: false } }],
     ['the process is a zombie', { 4242: { command: 'node clickstream.mjs consume --instance /state', zombie: true } }],
-  ])('removes a stale pid file when %s', (_, processes: Record<number, ProcessInfo>) => {
+  ])('answers undefined, keeps the pid file and reports a death when %s', (_, processes: Record<number, ProcessInfo>) => {
     writeFileSync(proc.pidFile, '4242\n');
     expect(runningPid(proc, table(processes))).toBeUndefined();
-    expect(existsSync(proc.pidFile)).toBe(false);
+    // Kept: a pid file is removed only by a deliberate stop, so the supervisor can tell a crash from a stop.
+    expect(existsSync(proc.pidFile)).toBe(true);
+    expect(diedUnexpectedly(proc, table(processes))).toBe(true);
+  });
+
+  it('reports no death for a running service or one stopped on purpose (no pid file)', () => {
+    writeFileSync(proc.pidFile, '4242\n');
+    expect(diedUnexpectedly(proc, table({ 4242: { command: 'node clickstream.mjs consume --instance /state', zombie: false } }))).toBe(false);
+    rmSync(proc.pidFile);
+    expect(diedUnexpectedly(proc, table({}))).toBe(false);
   });
 
   it.each(['', 'abc', '-5', '0', '12.5'])('removes a pid file holding %j without asking the table', (content) => {
