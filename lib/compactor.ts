@@ -49,7 +49,7 @@ export class Compactor extends Construct {
       },
     });
     const fn = this.handler.function;
-    const { events, late, compacted, compaction } = LAKE_PREFIXES;
+    const { events, late, compacted } = LAKE_PREFIXES;
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:DeleteObject'], resources: [events, late].map((p) => props.lake.arnForObjects(`${p}*`)) }));
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [props.lake.arnForObjects(`${compacted}*`)] }));
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [props.lake.arnForObjects(MANIFEST_KEY)] }));
