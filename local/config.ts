@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { HOST_PORT } from '../lambdas/common/host-port.ts';
+import { lakeTimingFromEnv, type LakeTiming } from '../lambdas/common/lake-timing.ts';
 import { UserError } from './errors.ts';
 
 export interface LocalConfig {
@@ -28,6 +29,10 @@ export interface LocalConfig {
   readonly batchingWindowSeconds: number;
   /** Attempts per batch before its metadata goes to the on-failure destination. */
   readonly maxAttempts?: number;
+  /** Seconds between compaction runs in the consumer process; 0 turns the compactor off. */
+  readonly compactionIntervalSeconds: number;
+  /** When an hour of the lake stops changing (shared by the consumer and the compactor). */
+  readonly lakeTiming: LakeTiming;
   /** A Kafka-compatible broker (host:port) to use instead of starting one, e.g. the docker-compose Redpanda. */
   readonly externalKafka?: string;
   /** An S3-compatible store to use instead of starting MinIO, e.g. the docker-compose MinIO. */
@@ -59,6 +64,8 @@ export function loadConfig(env: Env = process.env): LocalConfig {
     batchSize: integer(env, 'CLICKSTREAM_BATCH_SIZE', 10_000, 1, 10_000),
     batchingWindowSeconds: integer(env, 'CLICKSTREAM_BATCHING_WINDOW_SECONDS', 1, 0, 300),
     ...(env.CLICKSTREAM_MAX_ATTEMPTS && { maxAttempts: integer(env, 'CLICKSTREAM_MAX_ATTEMPTS', 0, 1, 1000) }),
+    compactionIntervalSeconds: integer(env, 'CLICKSTREAM_COMPACTION_INTERVAL_SECONDS', 300, 0, 86_400),
+    lakeTiming: lakeTiming(env),
     ...(externalKafka && { externalKafka }),
     ...(externalS3 && { externalS3 }),
     bucket: name(env, 'CLICKSTREAM_BUCKET', 'clickstream-lake', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name: 3-63 lower-case letters, digits, dots and dashes'),
@@ -110,6 +117,8 @@ export function configEnv(config: LocalConfig): Record<string, string> {
     CLICKSTREAM_BATCH_SIZE: String(config.batchSize),
     CLICKSTREAM_BATCHING_WINDOW_SECONDS: String(config.batchingWindowSeconds),
     ...(config.maxAttempts !== undefined && { CLICKSTREAM_MAX_ATTEMPTS: String(config.maxAttempts) }),
+    CLICKSTREAM_COMPACTION_INTERVAL_SECONDS: String(config.compactionIntervalSeconds),
+    ...lakeTimingEnv(config.lakeTiming),
     ...(config.externalKafka && { CLICKSTREAM_KAFKA_BOOTSTRAP_SERVERS: config.externalKafka }),
     ...(config.externalS3 && {
       CLICKSTREAM_S3_ENDPOINT: config.externalS3.endpoint,
@@ -117,6 +126,20 @@ export function configEnv(config: LocalConfig): Record<string, string> {
       CLICKSTREAM_S3_SECRET_ACCESS_KEY: config.externalS3.secretAccessKey,
     }),
   };
+}
+
+/** The lateness settings (lambdas/common/lake-timing.ts), as a user error when one is bad. */
+function lakeTiming(env: Env): LakeTiming {
+  try {
+    return lakeTimingFromEnv(env);
+  } catch (error) {
+    throw new UserError((error as Error).message);
+  }
+}
+
+/** The environment the consumer and compactor bundles read the lateness settings from. */
+export function lakeTimingEnv(timing: LakeTiming): Record<string, string> {
+  return { CLICKSTREAM_LATE_AFTER_SECONDS: String(timing.lateAfterMs / 1000), CLICKSTREAM_WRITE_DEADLINE_SECONDS: String(timing.writeDeadlineMs / 1000) };
 }
 
 /** An S3 store given by the environment: the endpoint and both halves of its credentials, or none of them. */

@@ -1,12 +1,14 @@
 /**
  * `clickstream consume`: the event-source-mapping runner in the foreground,
- * invoking the bundled consumer handler, until SIGTERM or Ctrl-C. `up` runs it in
- * the background.
+ * invoking the bundled consumer handler, and the bundled compactor on a timer,
+ * until SIGTERM or Ctrl-C. `up` runs it in the background.
  */
 import { pathToFileURL } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { LocalConfig } from './config.ts';
 import { bundleLambda } from './bundle.ts';
+import type { CompactionResult } from '../lambdas/compactor/compact-lake.ts';
+import { startCompactionLoop, type CompactionLoop } from './compaction-loop.ts';
 import { EventSourceRunner, type Handler } from './event-source-runner.ts';
 import { bootstrapServers, requireBroker } from './services/kafka.ts';
 import { localS3Client } from './services/minio.ts';
@@ -25,6 +27,12 @@ export async function runConsumer(config: LocalConfig): Promise<number> {
   const bundle = await bundleLambda('consumer');
   const { handler } = (await import(pathToFileURL(bundle).href)) as { handler: Handler };
   const s3 = localS3Client(config);
+  const log = (entry: Record<string, unknown>) => console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+  let compaction: CompactionLoop | undefined;
+  if (config.compactionIntervalSeconds > 0) {
+    const compactor = (await import(pathToFileURL(await bundleLambda('compactor')).href)) as { handler: () => Promise<CompactionResult> };
+    compaction = startCompactionLoop(compactor.handler, config.compactionIntervalSeconds * 1000, log);
+  }
   const runner = new EventSourceRunner({
     bootstrapServers: [bootstrapServers(config)],
     topic: config.topic,
@@ -38,7 +46,7 @@ export async function runConsumer(config: LocalConfig): Promise<number> {
         await s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: body, ContentType: 'application/json' }));
       },
     },
-    log: (entry) => console.log(JSON.stringify({ time: new Date().toISOString(), ...entry })),
+    log,
   });
 
   const startedAt = new Date().toISOString();
@@ -52,7 +60,7 @@ export async function runConsumer(config: LocalConfig): Promise<number> {
       const level = assignment.length < config.partitions ? 'WARN' : 'INFO';
       console.log(JSON.stringify({ time: new Date().toISOString(), level, message: 'partitions assigned', partitions: assignment, of: config.partitions }));
     }
-    writeConsumerStatus(config, { pid: process.pid, startedAt, updatedAt: new Date().toISOString(), ...runner.stats, ...(assignment && { assignedPartitions: assignment }), ...(memberId && { memberId }) });
+    writeConsumerStatus(config, { pid: process.pid, startedAt, updatedAt: new Date().toISOString(), ...runner.stats, ...(assignment && { assignedPartitions: assignment }), ...(memberId && { memberId }), ...(compaction && { compaction: compaction.status() }) });
   };
   await runner.start();
   report();
@@ -61,7 +69,7 @@ export async function runConsumer(config: LocalConfig): Promise<number> {
 
   await untilStopSignal();
   clearInterval(timer);
-  await runner.stop();
+  await Promise.all([runner.stop(), compaction?.stop()]);
   report();
   s3.destroy();
   return 0;

@@ -1,11 +1,13 @@
 /**
- * What the lake holds, read from S3 itself: objects and bytes, rows from each
- * Parquet footer, the newest event and ingest times from the footers' column
+ * What the lake holds, read from S3 itself: the event files a reader reads now
+ * (the compaction manifest's committed files, raw hours not compacted, late
+ * files not folded), their objects and bytes, rows from each Parquet footer, the newest event and ingest times from the footers' column
  * statistics, and quarantined records counted from the JSON lines. Footers are
  * fetched with one range request each and remembered by ETag, so a long-lived
  * inventory (the run command's status line) reads each file once.
  */
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
+import { MANIFEST_KEY, parseManifest, readableEventKeys } from '../lambdas/common/compaction-manifest.ts';
 import { parquetMetadataAsync, type AsyncBuffer } from 'hyparquet';
 import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
 import { mapWithLimit } from '../lambdas/common/map-with-limit.ts';
@@ -42,7 +44,16 @@ export class LakeInventoryReader {
   ) {}
 
   async read(): Promise<LakeInventory> {
-    const [events, quarantine] = await Promise.all([this.list(LAKE_PREFIXES.events, '.parquet'), this.list(LAKE_PREFIXES.quarantine, '.jsonl')]);
+    // The manifest before the listings: a file it names is listed until long after it is replaced.
+    const manifest = parseManifest(await this.manifest());
+    const [raw, late, compacted, quarantine] = await Promise.all([
+      this.list(LAKE_PREFIXES.events, '.parquet'),
+      this.list(LAKE_PREFIXES.late, '.parquet'),
+      this.list(LAKE_PREFIXES.compacted, '.parquet'),
+      this.list(LAKE_PREFIXES.quarantine, '.jsonl'),
+    ]);
+    const readable = new Set(readableEventKeys(manifest, { raw: raw.map((o) => o.key), late: late.map((o) => o.key) }));
+    const events = [...raw, ...late, ...compacted].filter((o) => readable.has(o.key));
     const facts = await mapWithLimit([...events, ...quarantine], 16, (o) => this.factsOf(o));
     const listed = new Set([...events, ...quarantine].map((o) => o.key));
     for (const key of [...this.facts.keys()]) if (!listed.has(key)) this.facts.delete(key);
@@ -57,6 +68,16 @@ export class LakeInventoryReader {
       quarantineObjects: quarantine.length,
       quarantinedRecords: quarantineFacts.reduce((n, f) => n + f.rows, 0),
     };
+  }
+
+  private async manifest(): Promise<Buffer | undefined> {
+    try {
+      const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: MANIFEST_KEY }));
+      return Buffer.from(await response.Body!.transformToByteArray());
+    } catch (error) {
+      if (error instanceof NoSuchKey) return undefined;
+      throw error;
+    }
   }
 
   private async list(prefix: string, extension: string): Promise<ListedObject[]> {

@@ -73,6 +73,17 @@ export function lakeView(manifest: Manifest, lateKeys: readonly string[]): LakeV
   return { compacted, unfoldedLate: lateKeys.filter((key) => !(key in manifest.folded)) };
 }
 
+/**
+ * The event files a reader reads now, out of those listed: the committed compacted files, the
+ * raw files of hours not compacted, the late files not folded. (Everything else is awaiting
+ * deletion or was never committed.)
+ */
+export function readableEventKeys(manifest: Manifest, listed: { readonly raw: readonly string[]; readonly late: readonly string[] }): string[] {
+  const compacted = Object.values(manifest.hours).flatMap((h) => h.files.map((f) => f.key));
+  const hourOf = (key: string) => key.split('/').slice(1, 5).join('/');
+  return [...compacted, ...listed.raw.filter((key) => !(hourOf(key) in manifest.hours)), ...listed.late.filter((key) => !(key in manifest.folded))];
+}
+
 /** `year=2026/month=12/day=03/hour=10` → its start in ms (UTC). */
 export function hourStartOf(hourPath: string): number {
   const match = /^year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/hour=(\d{2})$/.exec(hourPath);

@@ -4,7 +4,8 @@
  */
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LocalConfig } from '../config.ts';
+import { lakeTimingEnv, type LocalConfig } from '../config.ts';
+import type { CompactionStatus } from '../compaction-loop.ts';
 import { cliServiceProcess, startCliService } from './cli-service.ts';
 import { minioCredentials, s3Endpoint } from './minio.ts';
 import { runningPid, stopProcess, type ManagedProcess } from './process.ts';
@@ -33,6 +34,8 @@ export interface ConsumerStatus {
   readonly assignedPartitions?: readonly number[];
   /** The runner's member id in its consumer group. */
   readonly memberId?: string;
+  /** The compactor's runs in this process (absent when it is off). */
+  readonly compaction?: CompactionStatus;
 }
 
 export function readConsumerStatus(config: LocalConfig): ConsumerStatus | undefined {
@@ -49,11 +52,12 @@ export function writeConsumerStatus(config: LocalConfig, status: ConsumerStatus)
   renameSync(`${file}.part`, file);
 }
 
-/** What the bundled handler reads: the lake bucket and a MinIO endpoint with its credentials. */
+/** What the bundled handlers (consumer, compactor) read: the lake bucket, the lateness rule, and a MinIO endpoint with its credentials. */
 export function handlerEnv(config: LocalConfig): Record<string, string> {
   const credentials = minioCredentials(config);
   return {
     CLICKSTREAM_LAKE_BUCKET: config.bucket,
+    ...lakeTimingEnv(config.lakeTiming),
     CLICKSTREAM_S3_FORCE_PATH_STYLE: 'true',
     AWS_ENDPOINT_URL_S3: s3Endpoint(config),
     AWS_REGION: 'us-east-1',

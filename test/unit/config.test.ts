@@ -24,10 +24,13 @@ describe('loadConfig', () => {
       CLICKSTREAM_BATCH_SIZE: '500',
       CLICKSTREAM_BATCHING_WINDOW_SECONDS: '0',
       CLICKSTREAM_MAX_ATTEMPTS: '3',
+      CLICKSTREAM_COMPACTION_INTERVAL_SECONDS: '0',
+      CLICKSTREAM_LATE_AFTER_SECONDS: '120',
+      CLICKSTREAM_WRITE_DEADLINE_SECONDS: '900',
     });
     expect(config).toEqual({
       cacheDir: '/c', stateDir: '/s', kafkaPort: 2001, kafkaControllerPort: 2002, minioPort: 2003, dashboardPort: 2004, topic: 'shop.events', partitions: 3, consumerGroup: 'shop-consumer', bucket: 'my-lake',
-      batchSize: 500, batchingWindowSeconds: 0, maxAttempts: 3,
+      batchSize: 500, batchingWindowSeconds: 0, maxAttempts: 3, compactionIntervalSeconds: 0, lakeTiming: { lateAfterMs: 120_000, writeDeadlineMs: 900_000 },
     });
     // configEnv round-trips: a child process loads the same configuration.
     expect(loadConfig(configEnv(config))).toEqual(config);
@@ -46,6 +49,9 @@ describe('loadConfig', () => {
     ['CLICKSTREAM_BATCH_SIZE', '20000', 'CLICKSTREAM_BATCH_SIZE must be a whole number from 1 to 10000, got "20000"'],
     ['CLICKSTREAM_BATCHING_WINDOW_SECONDS', '301', 'CLICKSTREAM_BATCHING_WINDOW_SECONDS must be a whole number from 0 to 300, got "301"'],
     ['CLICKSTREAM_MAX_ATTEMPTS', '0', 'CLICKSTREAM_MAX_ATTEMPTS must be a whole number from 1 to 1000, got "0"'],
+    ['CLICKSTREAM_COMPACTION_INTERVAL_SECONDS', '5m', 'CLICKSTREAM_COMPACTION_INTERVAL_SECONDS must be a whole number from 0 to 86400, got "5m"'],
+    ['CLICKSTREAM_LATE_AFTER_SECONDS', '0', 'CLICKSTREAM_LATE_AFTER_SECONDS must be a whole number of seconds from 1 to 86400, got "0"'],
+    ['CLICKSTREAM_WRITE_DEADLINE_SECONDS', 'soon', 'CLICKSTREAM_WRITE_DEADLINE_SECONDS must be a whole number of seconds from 1 to 86400, got "soon"'],
     ['CLICKSTREAM_STATE_DIR', 'relative/dir', 'CLICKSTREAM_STATE_DIR must be an absolute path, got "relative/dir"'],
     ['CLICKSTREAM_CACHE_DIR', '~/cache', 'CLICKSTREAM_CACHE_DIR must be an absolute path, got "~/cache"'],
     [
