@@ -36,6 +36,7 @@ export const COMMAND_OPTIONS = {
     'step-seconds': { type: 'string' },
     only: { type: 'string' },
     'api-events': { type: 'string' },
+    'compaction-events': { type: 'string' },
   },
 } as const;
 
@@ -56,7 +57,8 @@ commands:
   supervise  run the supervisor in the foreground: restarts a service of this pipeline that died (up runs it)
   bench      every benchmark, each beside a baseline   [--json] [--count N] [--rounds N] [--lake-events N]
              [--step-seconds S (each rate step of the pipeline benchmark, default 20)] [--api-events N]
-             [--only api (just the query API under load and the dashboard's Athena cost)]
+             [--compaction-events N] [--only api|compaction (just the query API under load and the dashboard's
+             Athena cost, or just the compactor and what it saves)]
 
 configuration comes from CLICKSTREAM_* environment variables; see docs/operations.md`;
 

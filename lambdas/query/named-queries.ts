@@ -3,18 +3,20 @@
  *
  * Every query reads the same `events` CTE: the rows in the time range and
  * filters, restricted to the partitions the range touches (so Athena scans
- * only those), with one row per event_id (which copy is kept does not matter,
- * copies differ only in lineage), so no figure is ever inflated by a re-sent
- * event. Over the raw files (Athena) a window removes the copies; the local
- * engine's table is de-duplicated as it loads, so its queries skip the window. Values in the SQL come only from
- * validated parameters (QueryParameters) and this file's own constants.
+ * only those), with one row per event_id (copies differ only in lineage; the
+ * first to arrive is kept, so freshness reads the same everywhere), so no figure
+ * is ever inflated by a re-sent event. Over the files (Athena) compacted hours
+ * hold each event once and the rest goes through a window (eventsCte); the local
+ * engine's table is de-duplicated as it loads, so its queries skip the window.
+ * Values in the SQL come only from validated parameters (QueryParameters), this
+ * file's own constants and the compaction manifest's file keys (quoted).
  *
  * Each query names `events` once: Trino (Athena) inlines a CTE at every use,
  * and each use is another scan of the files, billed again. So kpis counts
  * sessions with distinct counts instead of a second, per-session pass, and
  * demographics groups one read three ways with GROUPING SETS. The SQL runs
  * on a real Trino in test/integration/trino-queries.test.ts, which checks the
- * plans have one scan.
+ * plans scan each event table at most once.
  */
 import { EMPTY_VIEW, type LakeView } from '../common/compaction-manifest.ts';
 import { LAKE_COLUMNS } from '../common/lake-columns.ts';

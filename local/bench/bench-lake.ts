@@ -18,7 +18,9 @@ export interface SimulatedLake {
 
 /**
  * `events` simulator events spread evenly over [startMs, startMs + spanMs), in
- * consumer batches of 10,000; `write` stores each object under its lake key.
+ * consumer batches of 10,000, each ingested a second after its newest event as a
+ * live consumer would (so rows land in their raw hours, not in late files);
+ * `write` stores each object under its lake key.
  */
 export async function simulateLake(
   events: number,
@@ -33,8 +35,13 @@ export async function simulateLake(
   const sample: Uint8Array[] = [];
   for (let offset = 0; offset < events; offset += 10_000) {
     const batch: SourceRecord[] = [];
-    for (let i = 0; i < Math.min(10_000, events - offset); i++) batch.push({ topic: 'bench', partition: 0, offset: String(offset + i), value: sim.nextRecord().value });
-    for (const plan of planBatch(batch, startMs + spanMs)) {
+    let newest = startMs;
+    for (let i = 0; i < Math.min(10_000, events - offset); i++) {
+      const r = sim.nextRecord();
+      newest = Math.max(newest, r.event?.event_time ?? newest);
+      batch.push({ topic: 'bench', partition: 0, offset: String(offset + i), value: r.value });
+    }
+    for (const plan of planBatch(batch, newest + 1_000)) {
       for (const object of plan.events) {
         const body = await encodeParquet(object.rows);
         await write(object.key, body);

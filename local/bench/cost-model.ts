@@ -102,6 +102,23 @@ export function athenaRefreshBytes(queryColumns: readonly (readonly string[])[],
   }, 0);
 }
 
+/**
+ * Athena bytes billed for one refresh over a lake part compacted, part raw: each query scans the
+ * columns its SQL names over the raw events (with the de-duplication window) and over the
+ * compacted ones (without), at each part's own Parquet column sizes, and is billed at least 10 MB.
+ */
+export function athenaMixedRefreshBytes(
+  queries: readonly { readonly raw: readonly string[]; readonly compacted: readonly string[] }[],
+  columnBytes: { readonly raw: Readonly<Record<string, number>>; readonly compacted: Readonly<Record<string, number>> },
+  events: { readonly raw: number; readonly compacted: number },
+): number {
+  const scan = (columns: readonly string[], sizes: Readonly<Record<string, number>>, n: number) => columns.reduce((total, c) => total + (sizes[c] ?? 0), 0) * n;
+  return queries.reduce(
+    (total, q) => total + Math.max(PRICES.athenaMinimumBytesPerQuery, scan(q.raw, columnBytes.raw, events.raw) + scan(q.compacted, columnBytes.compacted, events.compacted)),
+    0,
+  );
+}
+
 export function athenaDollars(bytes: number): number {
   return (bytes / 2 ** 40) * PRICES.athenaPerTb;
 }

@@ -16,8 +16,11 @@ import { athenaDialect } from '../../lambdas/query/dialect.ts';
 import { QUERY_NAMES, querySql } from '../../lambdas/query/named-queries.ts';
 import { ANSWER_CACHE_SECONDS, DASHBOARD_RANGE_STEP_SECONDS, DASHBOARD_REFRESH_SECONDS } from '../../lambdas/query-api/limits.ts';
 import { UserError } from '../errors.ts';
+import { EMPTY_VIEW } from '../../lambdas/common/compaction-manifest.ts';
+import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { benchApi } from './api-bench.ts';
-import { athenaDollars, athenaRefreshBytes, athenaRefreshesPerHour, costPerMillionEvents, PRICES } from './cost-model.ts';
+import { benchCompaction, type CompactionBenchResult } from './compaction-bench.ts';
+import { athenaDollars, athenaMixedRefreshBytes, athenaRefreshBytes, athenaRefreshesPerHour, costPerMillionEvents, PRICES } from './cost-model.ts';
 import { benchDashboard } from './dashboard-bench.ts';
 import { benchHandler } from './handler-bench.ts';
 import { benchPipeline } from './pipeline-bench.ts';
@@ -29,7 +32,10 @@ const CLOUD_CONSUMER_MEMORY_MB = 1024;
 
 export async function cmdBench(args: string[], config: LocalConfig): Promise<number> {
   const values = parseFlags(args, COMMAND_OPTIONS.bench);
-  if (values.only !== undefined && values.only !== 'api') throw new UserError(`--only must be api (the query API under load and the dashboard's Athena cost), got "${values.only}"`);
+  if (values.only !== undefined && values.only !== 'api' && values.only !== 'compaction') {
+    throw new UserError(`--only must be api (the query API under load and the dashboard's Athena cost) or compaction (the compactor and what it saves), got "${values.only}"`);
+  }
+  const compactionEvents = values['compaction-events'] === undefined ? 2_000_000 : parseCount('--compaction-events', values['compaction-events']);
   const records = values.count === undefined ? 200_000 : parseCount('--count', values.count);
   const rounds = values.rounds === undefined ? 3 : parseCount('--rounds', values.rounds);
   const lakeEvents = values['lake-events'] === undefined ? 10_000_000 : parseCount('--lake-events', values['lake-events']);
@@ -39,6 +45,17 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
 
   const stateDir = mkdtempSync(join(tmpdir(), 'clickstream-bench-'));
   const bench = loadConfig({ ...configEnv(config), CLICKSTREAM_STATE_DIR: stateDir, ...BENCH_PORTS });
+  if (values.only === 'compaction') {
+    try {
+      const compaction = await benchCompaction(bench, compactionEvents, log);
+      const athena = compactedAthenaCost(compaction);
+      if (values.json) console.log(JSON.stringify({ compaction, athena }));
+      else printCompaction(compaction, athena);
+      return 0;
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }
   if (values.only === 'api') {
     try {
       const api = await benchApi(bench, apiEvents, log);
@@ -60,6 +77,8 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
     // Before up(): it runs a MinIO of its own on the same port and stops it when done.
     const api = await benchApi(bench, apiEvents, log);
     const athena = dashboardAthenaCost(api.columnBytesPerEvent);
+    const compaction = await benchCompaction(bench, compactionEvents, log);
+    const compactedAthena = compactedAthenaCost(compaction);
     await up(bench, log);
     const producer = await benchProducer(bench, records, rounds, log);
     const pipeline = await benchPipeline(bench, { rates: [5_000, 10_000, 20_000, 30_000, 40_000, 60_000], stepSeconds, freshnessRate: 5_000, freshnessSeconds: 60 }, log);
@@ -86,6 +105,7 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
       handler,
       dashboard,
       api,
+      compaction: { ...compaction, athena: compactedAthena },
       pipeline,
       cost: { perMillionEvents: cost, athenaLastHourRefresh: [refreshAt(100), refreshAt(5_000)], athenaDashboardHour: athena },
     };
@@ -95,6 +115,7 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
     }
     printReport(report, records, rounds);
     printApi(api, athena);
+    printCompaction(compaction, compactedAthena);
     return 0;
   } finally {
     await down(bench);
@@ -128,6 +149,48 @@ function dashboardAthenaCost(columnBytesPerEvent: Readonly<Record<string, number
     compacted: { bytesPerRefresh: compactedBytesPerRefresh, dollarsPerHour: refreshesPerHour * athenaDollars(compactedBytesPerRefresh) },
     floor: { bytesPerRefresh: floorBytesPerRefresh, dollarsPerHour: refreshesPerHour * athenaDollars(floorBytesPerRefresh) },
   };
+}
+
+/**
+ * Athena bytes per dashboard refresh at 5,000 events/s with the compactor, from the column sizes
+ * the compaction benchmark measured: the SQL over a compacted hour (no window) and over a raw one
+ * (window), each query's columns at its part's sizes. A refresh lands at any minute of the hour
+ * alike; the previous hour is compacted from the minute it settles (lateness + write deadline)
+ * on, the current hour is raw. The figures average over the minute of the hour.
+ */
+function compactedAthenaCost(c: CompactionBenchResult) {
+  const perSecond = 5_000;
+  const HOUR = 3_600_000;
+  const dialect = athenaDialect('clickstream', 'bench');
+  const range = { fromMs: 0, toMs: HOUR };
+  const compactedView = { compacted: new Map([[0, ['compacted/year=1970/month=01/day=01/hour=00/g1-x-0.parquet']]]), unfoldedLate: [] };
+  const queries = QUERY_NAMES.map((q) => ({ raw: columnsRead(querySql(q, dialect, range, EMPTY_VIEW)), compacted: columnsRead(querySql(q, dialect, range, compactedView)) }));
+  const sizes = { raw: c.rawColumnBytesPerEvent, compacted: c.compactedColumnBytesPerEvent };
+  const settleMinutes = (DEFAULT_LAKE_TIMING.lateAfterMs + DEFAULT_LAKE_TIMING.writeDeadlineMs) / 60_000;
+  const average = (rangeHours: number) => {
+    let total = 0;
+    for (let minute = 0; minute < 60; minute++) {
+      // Raw: this hour's minutes so far, and the whole previous hour's share of the range until it settles.
+      const rawMinutes = minute + (minute < settleMinutes ? 60 - minute : 0);
+      const compactedMinutes = rangeHours * 60 - rawMinutes;
+      total += athenaMixedRefreshBytes(queries, sizes, { raw: rawMinutes * 60 * perSecond, compacted: compactedMinutes * 60 * perSecond });
+    }
+    return total / 60;
+  };
+  const rawOnly = (rangeHours: number) => athenaMixedRefreshBytes(queries, sizes, { raw: rangeHours * HOUR / 1000 * perSecond, compacted: 0 });
+  return { eventsPerSecond: perSecond, lastHour: { raw: rawOnly(1), compacted: average(1) }, last24Hours: { raw: rawOnly(24), compacted: average(24) } };
+}
+
+function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof compactedAthenaCost>): void {
+  const out = (line: string) => console.log(line);
+  const mib = (bytes: number) => `${n(bytes / 2 ** 20)} MiB`;
+  out(`compaction: ${n(c.events)} events over ${c.hours} hours`);
+  out(`  objects ${n(c.before.objects)} (${mib(c.before.bytes)}) → ${n(c.after.objects)} (${mib(c.after.bytes)}); ${c.result.hoursCompacted} hours, ${n(c.result.duplicatesDropped)} copies dropped`);
+  out(`  ${c.seconds.toFixed(1)} s, ${n(c.inputEventsPerSecond)} events/s; memory added ${c.peakRssMiBPerInputMiB.toFixed(1)} MiB per MiB of Parquet read`);
+  out(`  S3 requests: ${c.requests.get} GET, ${c.requests.put} PUT, ${c.requests.list} LIST, ${c.requests.deleteCalls} DeleteObjects`);
+  out(`Athena per refresh at ${n(athena.eventsPerSecond)} events/s (column sizes measured here):`);
+  out(`  last hour:  raw files + window ${mib(athena.lastHour.raw)}  →  with compaction ${mib(athena.lastHour.compacted)} (average over the minute of the hour)`);
+  out(`  last 24 h:  raw files + window ${mib(athena.last24Hours.raw)}  →  with compaction ${mib(athena.last24Hours.compacted)}`);
 }
 
 function printApi(api: Awaited<ReturnType<typeof benchApi>>, athena: ReturnType<typeof dashboardAthenaCost>): void {
