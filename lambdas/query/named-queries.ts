@@ -19,7 +19,6 @@
  * plans scan each event table at most once.
  */
 import { EMPTY_VIEW, type LakeView } from '../common/compaction-manifest.ts';
-import { LAKE_COLUMNS } from '../common/lake-columns.ts';
 import type { Dialect } from './dialect.ts';
 import type { QueryParameters } from './parameters.ts';
 
@@ -121,18 +120,19 @@ function eventsCte(d: Dialect, p: QueryParameters, view: LakeView): string {
   const late = view.unfoldedLate.filter((key) => (lateIngestHour(key) ?? Infinity) >= hours[0]!);
   const lateHours = [...new Set(late.map((key) => lateIngestHour(key)!))].sort((a, b) => a - b);
 
-  const columns = LAKE_COLUMNS.map((c) => c.name).join(', ');
-  const select = (table: string, partitions: string, paths?: readonly string[]) => `SELECT ${columns} FROM ${table}\n    WHERE ${where(partitions, paths)}`;
+  // The three tables have the same columns in the same order (lib/catalog.ts), so their rows union as they are.
+  const select = (table: string, partitions: string, paths?: readonly string[]) => `SELECT * FROM ${table}\n    WHERE ${where(partitions, paths)}`;
   const compactedPart = compacted.length > 0 ? select(d.compactedTable!, hoursPredicate(compacted), compacted.flatMap((h) => view.compacted.get(h)!)) : undefined;
   const windowed = [
     ...(raw.length > 0 ? [select(d.eventsTable, hoursPredicate(raw))] : []),
     ...(late.length > 0 ? [select(d.lateTable!, hoursPredicate(lateHours), late)] : []),
     ...(late.length > 0 && compactedPart ? [compactedPart] : []),
   ];
+  // The windowed part keeps its copy_number column; the compacted part gets the same constant, so the two union.
   const parts = [
-    ...(compactedPart && late.length === 0 ? [compactedPart] : []),
+    ...(compactedPart && late.length === 0 ? [compactedPart.replace('SELECT *', 'SELECT *, 1 AS copy_number')] : []),
     ...(windowed.length > 0
-      ? [`SELECT ${columns} FROM (
+      ? [`SELECT * FROM (
     SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY ingest_time) AS copy_number
     FROM (\n    ${windowed.join('\n    UNION ALL\n    ')}\n    )
   ) WHERE copy_number = 1`]

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DEVICE_TYPES, TRAFFIC_SOURCES } from '../../lambdas/common/event-enums.ts';
 import type { ClickstreamEvent } from '../../lambdas/common/event-schema.ts';
 import { DEFAULT_FUNNEL, expectedConversionRate } from '../../lambdas/simulator/funnel.ts';
@@ -15,6 +15,9 @@ import {
 import { REMOVE_SECOND_LINE, SECOND_LINE, SOURCE_WEIGHTS } from '../../lambdas/simulator/session.ts';
 import { ShopperSimulator, type SimulatedRecord, type SimulatorOptions } from '../../lambdas/simulator/simulator.ts';
 import { HOURLY_TRAFFIC, PEAK_TRAFFIC } from '../../lambdas/simulator/traffic-curve.ts';
+
+// The statistical tests simulate hundreds of thousands of events: seconds each on a busy two-core machine.
+vi.setConfig({ testTimeout: 60_000 });
 
 const START = Date.UTC(2026, 10, 23, 0);
 

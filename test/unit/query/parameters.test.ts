@@ -62,9 +62,9 @@ describe('named queries', () => {
   });
 
   it('removes copies of an event with a window only where the table is not de-duplicated already', () => {
-    expect(querySql('kpis', athenaDialect('clickstream', 'lake'), params)).toContain('row_number() OVER (PARTITION BY event_id)');
+    expect(querySql('kpis', athenaDialect('clickstream', 'lake'), params)).toContain('row_number() OVER (PARTITION BY event_id ORDER BY ingest_time)');
     expect(querySql('kpis', duckdbDialect(), params)).not.toContain('row_number()');
-    expect(querySql('kpis', duckdbDialect('raw', 'q', false), params)).toContain('row_number() OVER (PARTITION BY event_id)');
+    expect(querySql('kpis', duckdbDialect('raw', 'q', false), params)).toContain('row_number() OVER (PARTITION BY event_id ORDER BY ingest_time)');
   });
 
   it('writes each dialect its own timestamps and epoch conversion', () => {

@@ -1,0 +1,51 @@
+/**
+ * The SQL over the files for each state of the compaction protocol. That the answers are right
+ * is proven on Trino (test/integration/trino-queries.test.ts); this pins which files each part
+ * reads and where the de-duplication window applies.
+ */
+import { describe, expect, it } from 'vitest';
+import type { LakeView } from '../../../lambdas/common/compaction-manifest.ts';
+import { athenaDialect } from '../../../lambdas/query/dialect.ts';
+import { querySql } from '../../../lambdas/query/named-queries.ts';
+
+const H = Date.UTC(2026, 11, 3, 10);
+const HOUR = 3_600_000;
+const d = athenaDialect('db', 'lake');
+const range = { fromMs: H + 30 * 60_000, toMs: H + HOUR + 30 * 60_000 };
+const compacted10: LakeView = { compacted: new Map([[H, ['compacted/year=2026/month=12/day=03/hour=10/g2-ab-0.parquet']]]), unfoldedLate: [] };
+
+describe('the events CTE over compacted, raw and late files', () => {
+  it('reads a compacted hour from its committed files only, without the window, and the open hour raw with it', () => {
+    const sql = querySql('kpis', d, range, compacted10);
+    expect(sql).toContain(`FROM "db"."events_compacted"\n    WHERE ((year = '2026' AND month = '12' AND day = '03' AND hour IN ('10')))\n      AND "$path" IN ('s3://lake/compacted/year=2026/month=12/day=03/hour=10/g2-ab-0.parquet')`);
+    expect(sql).toContain(`FROM "db"."events"\n    WHERE ((year = '2026' AND month = '12' AND day = '03' AND hour IN ('11')))`);
+    // The window wraps the raw hour alone: the compacted part is outside it.
+    const windowAt = sql.indexOf('row_number()');
+    expect(sql.indexOf('events_compacted')).toBeLessThan(windowAt);
+    expect(sql.indexOf('"db"."events"\n')).toBeGreaterThan(windowAt);
+  });
+
+  it('needs no window at all when every hour of the range is compacted', () => {
+    const sql = querySql('funnel', d, { fromMs: H, toMs: H + HOUR }, compacted10);
+    expect(sql).not.toContain('row_number()');
+    expect(sql).not.toContain('"db"."events"');
+  });
+
+  it('puts everything through the window while a late file not folded yet could hold rows of the range', () => {
+    const late = 'late/year=2026/month=12/day=03/hour=11/t-p0-o5-9-t1764759600000.parquet';
+    const sql = querySql('kpis', d, range, { ...compacted10, unfoldedLate: [late] });
+    const windowAt = sql.indexOf('row_number()');
+    expect(sql.indexOf('events_compacted')).toBeGreaterThan(windowAt);
+    expect(sql).toContain(`FROM "db"."events_late"\n    WHERE ((year = '2026' AND month = '12' AND day = '03' AND hour IN ('11')))\n      AND "$path" IN ('s3://lake/${late}')`);
+  });
+
+  it('ignores late files ingested before the range began: their rows happened even earlier', () => {
+    const early = 'late/year=2026/month=12/day=03/hour=09/t-p0-o5-9-t1764752400000.parquet';
+    expect(querySql('kpis', d, range, { ...compacted10, unfoldedLate: [early] })).toBe(querySql('kpis', d, range, compacted10));
+  });
+
+  it('quotes a key that holds a quote, so a file name cannot end the SQL string', () => {
+    const view: LakeView = { compacted: new Map([[H, ["compacted/year=2026/month=12/day=03/hour=10/g1-x'y-0.parquet"]]]), unfoldedLate: [] };
+    expect(querySql('kpis', d, { fromMs: H, toMs: H + HOUR }, view)).toContain("g1-x''y-0.parquet'");
+  });
+});
