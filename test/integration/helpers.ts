@@ -1,7 +1,7 @@
 /** Shared helpers for integration tests: unique topics, and Kafka's own Java tools as independent clients. */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -90,9 +90,7 @@ export async function openLake(config: LocalConfig): Promise<{ query: (sql: stri
   const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
   const connection = await db.connect();
   await connection.run("SET TimeZone = 'UTC'");
-  await connection.run(
-    `CREATE VIEW events AS SELECT * FROM read_parquet('${dir}/events/**/*.parquet', hive_partitioning = true, union_by_name = true)`,
-  );
+  await connection.run(`CREATE VIEW events AS ${rawEventRows(dir)}`);
   return {
     dir,
     query: async (sql) => (await connection.runAndReadAll(sql)).getRowObjectsJson(),
@@ -101,6 +99,21 @@ export async function openLake(config: LocalConfig): Promise<{ query: (sql: stri
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Every row the consumer wrote into a mirrored lake, copies included: the raw hour files and the
+ * late files, with the partition columns of each row's own event hour (a late file's path names
+ * its ingest hour). What Athena's window reads over the files before any compaction.
+ */
+export function rawEventRows(dir: string): string {
+  const files = ['events', 'late'].flatMap((prefix) => {
+    const root = join(dir, prefix);
+    return existsSync(root) ? readdirSync(root, { recursive: true }).map(String).filter((f) => f.endsWith('.parquet')).map((f) => join(root, f)) : [];
+  });
+  if (files.length === 0) throw new Error(`no event files under ${dir}: nothing was written to the lake`);
+  const partitions = ['%Y AS year', '%m AS month', '%d AS day', '%H AS hour'].map((p) => `strftime(event_time::TIMESTAMP, '${p.split(' AS ')[0]}') AS ${p.split(' AS ')[1]}`);
+  return `SELECT *, ${partitions.join(', ')} FROM read_parquet([${files.map((f) => `'${f.replaceAll("'", "''")}'`).join(', ')}], hive_partitioning = false, union_by_name = true)`;
 }
 
 /** Imports the bundle and calls its handler once; prints the result or the error as one JSON line. */

@@ -89,7 +89,9 @@ describe('the synthesized Lambda bundles, each imported in a fresh process and i
     expect(result).toMatchObject({ records: 3, valid: 2, quarantined: 1 });
     const keys = async (prefix: string) =>
       ((await s3.send(new ListObjectsV2Command({ Bucket: config.bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!).filter((k) => k.includes(`/${stream}-`));
-    expect((await keys('events/year=2026/month=11/day=23/hour=20/')).filter((k) => k.endsWith('.parquet'))).toHaveLength(1);
+    // The recorded events are from 2026-11-23 20:00, long closed: their rows go to one late file.
+    expect((await keys('late/')).filter((k) => k.endsWith('.parquet'))).toHaveLength(1);
+    expect(await keys('events/year=2026/month=11/day=23/hour=20/')).toEqual([]);
     expect((await keys('quarantine/')).filter((k) => k.endsWith('.jsonl'))).toHaveLength(1);
   });
 

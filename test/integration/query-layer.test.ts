@@ -19,6 +19,7 @@ import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/
 import { DuckDbLake } from '../../local/duckdb-lake.ts';
 import { LakeMirror } from '../../local/lake-mirror.ts';
 import { localS3Client } from '../../local/services/minio.ts';
+import { rawEventRows } from './helpers.ts';
 
 const config = inject('config');
 const START = Date.UTC(2026, 10, 20, 10);
@@ -221,7 +222,7 @@ function rounded(value: unknown): unknown {
 describe('the same queries over the raw files, with copies removed in SQL as Athena does', () => {
   it('give the same answers as the de-duplicated table, for every named query', async () => {
     // The files as written hold cross-batch copies; the window in the SQL must remove them.
-    await lake.run(`CREATE OR REPLACE VIEW raw_events AS SELECT * FROM read_parquet('${dir}/events/**/*.parquet', hive_partitioning = true, hive_types_autocast = false)`);
+    await lake.run(`CREATE OR REPLACE VIEW raw_events AS ${rawEventRows(dir)}`);
     const [files] = await lake.run('SELECT count(*) - count(DISTINCT event_id) AS copies FROM raw_events');
     expect(files!.copies).toBeGreaterThan(0);
     const raw = new QueryApi({ engine: { dialect: duckdbDialect('raw_events', 'lake_quarantine', false), run: (sql) => lake.run(sql) }, now: () => INGEST });
