@@ -1,6 +1,7 @@
 /**
  * What each Lambda bundle carries, read from esbuild's metafile for a build with the
- * real options (nothing is written). The simulator and the query API need only the
+ * real options (nothing is written). The consumer validates with code generated at
+ * build time (lambdas/event-validator-build.ts), so it carries no Ajv. The simulator and the query API need only the
  * event's enums and limits (lambdas/common/event-enums.ts); one value import from the
  * schema or the decoder would pull TypeBox or Ajv back into them without any error,
  * only a larger bundle and a slower cold start. Sizes are measured in docs/benchmarks.md;
@@ -16,6 +17,9 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const AJV = /(^|\/)node_modules\/ajv\//;
 const TYPEBOX = /(^|\/)node_modules\/@sinclair\/typebox\//;
 const VALIDATOR = /^lambdas\/common\/(event-schema|validate-event|decode-event)\.ts$/;
+/** The build step that writes the validator: it compiles the schema with Ajv, so no bundle may carry it. */
+const VALIDATOR_BUILD = /^lambdas\/event-validator-build\.ts$/;
+const GENERATED_VALIDATOR = /^lambdas\/common\/generated\/event-validator\.js$/;
 
 const inputs: Partial<Record<LambdaName, Metafile['inputs']>> = {};
 
@@ -44,10 +48,13 @@ describe('Lambda bundle contents', () => {
     for (const name of ['consumer', 'query-api', 'simulator'] as const) inputs[name] = await bundleInputs(name);
   }, 120_000);
 
-  it('the consumer, which validates events, carries the schema, TypeBox and Ajv (so the checks below can see them)', () => {
+  it('the consumer validates events with the generated validator: no Ajv, no schema compiled when it loads', () => {
     expect(files('consumer', VALIDATOR)).toHaveLength(3);
+    expect(files('consumer', GENERATED_VALIDATOR)).toHaveLength(1);
+    expect(files('consumer', AJV)).toEqual([]);
+    expect(files('consumer', VALIDATOR_BUILD)).toEqual([]);
+    // The lake columns are still derived from the TypeBox definition (lambdas/common/lake-columns.ts).
     expect(files('consumer', TYPEBOX)).not.toEqual([]);
-    expect(files('consumer', AJV)).not.toEqual([]);
   });
 
   it('the query API carries neither TypeBox nor Ajv nor the event schema', () => {
