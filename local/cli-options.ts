@@ -54,6 +54,7 @@ commands:
   bench      every benchmark, each beside a baseline   [--json] [--count N] [--rounds N] [--lake-events N]
              [--step-seconds S (each rate step of the pipeline benchmark, default 20)] [--api-events N]
              [--only api (just the query API under load and the dashboard's Athena cost)]
+             [--only handler (just the consumer core, its cold start and the Lambda bundle sizes; no services)]
 
 configuration comes from CLICKSTREAM_* environment variables; see docs/operations.md`;
 
