@@ -34,16 +34,35 @@ const ZSTD_LEVEL = 3;
 
 let zstdReady: Promise<void> | undefined;
 
+/**
+ * Columns whose values never repeat within a file: a dictionary can never pay, so they
+ * are written PLAIN without the writer's dictionary trial, and their strings are turned
+ * into bytes here with Buffer.from (pooled allocations) rather than one TextEncoder
+ * array each inside the writer. Values stay UTF-8 with the STRING type either way.
+ */
+const UNIQUE_COLUMNS = new Set(['event_id', 'source_offset']);
+
+/**
+ * Min/max statistics only where a reader uses them: instants and numbers (engines prune
+ * on event_time; `status` reads the newest event_time and ingest_time from the footer).
+ * A file is one row group, so string bounds (ids, URLs) span nearly every value and
+ * prune nothing, while computing them compared every string: about a sixth of the
+ * encoding time.
+ */
+const withStatistics = (type: LakeColumnType) => type !== 'string';
+
 export async function encodeParquet(rows: readonly LakeRow[]): Promise<Buffer> {
   await (zstdReady ??= zstdInit());
   const columnData = LAKE_COLUMNS.map((column) => {
     const data: unknown[] = new Array(rows.length);
-    const is64 = column.type === 'int64' || column.type === 'timestamp_ms';
+    const unique = UNIQUE_COLUMNS.has(column.name);
+    // Plain INT64 needs bigints; instants go in as numbers, the writer converts TIMESTAMP values itself.
+    const is64 = column.type === 'int64';
     for (let i = 0; i < rows.length; i++) {
       const value = (rows[i] as unknown as Record<string, unknown>)[column.name];
-      data[i] = value === undefined || value === null ? null : is64 ? BigInt(value as number) : value;
+      data[i] = value === undefined || value === null ? null : unique ? Buffer.from(value as string) : is64 ? BigInt(value as number) : value;
     }
-    return { name: column.name, data };
+    return { name: column.name, data, statistics: withStatistics(column.type), ...(unique && { encoding: 'PLAIN' as const }) };
   });
   const buffer = parquetWriteBuffer({
     columnData: columnData,
