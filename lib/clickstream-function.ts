@@ -71,6 +71,7 @@ export class ClickstreamFunction extends Construct {
         format: OutputFormat.ESM,
         target: LAMBDA_BUNDLE_OPTIONS.target,
         minify: LAMBDA_BUNDLE_OPTIONS.minify,
+        mainFields: [...LAMBDA_BUNDLE_OPTIONS.mainFields],
         sourceMap: true, // linked, as LAMBDA_BUNDLE_OPTIONS.sourcemap
         sourceMapMode: SourceMapMode.DEFAULT,
         banner: LAMBDA_BUNDLE_OPTIONS.banner.js,
