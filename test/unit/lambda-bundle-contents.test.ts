@@ -16,7 +16,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const AJV = /(^|\/)node_modules\/ajv\//;
 const TYPEBOX = /(^|\/)node_modules\/@sinclair\/typebox\//;
-const VALIDATOR = /^lambdas\/common\/(event-schema|validate-event|decode-event)\.ts$/;
+const VALIDATOR = /^lambdas\/common\/(validate-event|decode-event)\.ts$/;
+const SCHEMA_BUILDER = /^lambdas\/common\/event-schema\.ts$/;
 /** The build step that writes the validator: it compiles the schema with Ajv, so no bundle may carry it. */
 const VALIDATOR_BUILD = /^lambdas\/event-validator-build\.ts$/;
 const GENERATED_VALIDATOR = /^lambdas\/common\/generated\/event-validator\.js$/;
@@ -48,23 +49,26 @@ describe('Lambda bundle contents', () => {
     for (const name of ['consumer', 'query-api', 'simulator'] as const) inputs[name] = await bundleInputs(name);
   }, 120_000);
 
-  it('the consumer validates events with the generated validator: no Ajv, no schema compiled when it loads', () => {
-    expect(files('consumer', VALIDATOR)).toHaveLength(3);
+  it('the consumer validates with the generated validator and takes its columns from the published schema: no Ajv, no TypeBox', () => {
+    expect(files('consumer', VALIDATOR)).toHaveLength(2);
+    expect(files('consumer', SCHEMA_BUILDER)).toEqual([]);
     expect(files('consumer', GENERATED_VALIDATOR)).toHaveLength(1);
     expect(files('consumer', AJV)).toEqual([]);
     expect(files('consumer', VALIDATOR_BUILD)).toEqual([]);
-    // The lake columns are still derived from the TypeBox definition (lambdas/common/lake-columns.ts).
-    expect(files('consumer', TYPEBOX)).not.toEqual([]);
+    // The lake columns come from the published JSON Schema, not the TypeBox definition.
+    expect(files('consumer', TYPEBOX)).toEqual([]);
   });
 
   it('the query API carries neither TypeBox nor Ajv nor the event schema', () => {
     expect(files('query-api', VALIDATOR)).toEqual([]);
+    expect(files('query-api', SCHEMA_BUILDER)).toEqual([]);
     expect(files('query-api', TYPEBOX)).toEqual([]);
     expect(files('query-api', AJV)).toEqual([]);
   });
 
   it('the simulator carries neither TypeBox nor the event schema, and Ajv only for the Kafka client', () => {
     expect(files('simulator', VALIDATOR)).toEqual([]);
+    expect(files('simulator', SCHEMA_BUILDER)).toEqual([]);
     expect(files('simulator', TYPEBOX)).toEqual([]);
     // @platformatic/kafka validates its own options with Ajv; nothing of ours may import it.
     expect(importers('simulator', AJV)).toEqual(['node_modules/@platformatic/kafka/dist/utils.js']);
