@@ -11,7 +11,7 @@ import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { writeEventValidator } from '../lambdas/event-validator-build.ts';
+import { writeGeneratedCode } from '../lambdas/generate-code.ts';
 import { LAMBDA_ASSETS, LAMBDA_BUNDLE_OPTIONS, LAMBDA_ENTRY_POINTS, type LambdaName } from '../lambdas/bundle-options.ts';
 import { acknowledge } from './nag.ts';
 import { REPO_ROOT } from './paths.ts';
@@ -48,8 +48,8 @@ export class ClickstreamFunction extends Construct {
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const assets = LAMBDA_ASSETS[props.handler];
     // The build step NodejsFunction's esbuild cannot run itself (its CLI takes no plugins):
-    // the generated validator must exist before the bundle that imports it is built.
-    writeEventValidator();
+    // the generated code (lambdas/generate-code.ts) must exist before the bundle that imports it is built.
+    writeGeneratedCode();
     this.function = new NodejsFunction(this, 'Function', {
       entry: join(REPO_ROOT, LAMBDA_ENTRY_POINTS[props.handler]),
       handler: 'handler',

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
-import { writeEventValidator } from '../lambdas/event-validator-build.ts';
+import { writeGeneratedCode } from '../lambdas/generate-code.ts';
 import { DASHBOARD_BUNDLE, LAMBDA_ASSETS, LAMBDA_BUNDLE_OPTIONS, LAMBDA_ENTRY_POINTS, type LambdaName } from '../lambdas/bundle-options.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -31,7 +31,7 @@ async function buildInPlace(options: BuildOptions): Promise<void> {
 
 export async function bundleLambda(name: LambdaName): Promise<string> {
   const outfile = bundlePath(name);
-  writeEventValidator();
+  writeGeneratedCode();
   for (const asset of LAMBDA_ASSETS[name]) {
     writeInPlace(join(dirname(outfile), asset.file.split('/').pop()!), readFileSync(join(ROOT, 'node_modules', asset.package, asset.file)));
   }

@@ -3,7 +3,7 @@
  *
  * The validator is Ajv's code for the published JSON Schema (including its
  * per-event-type `if/then` rules), generated at build time
- * (lambdas/event-validator-build.ts): nothing is compiled when a Lambda loads, and
+ * (lambdas/generate-code.ts): nothing is compiled when a Lambda loads, and
  * validating a record costs a few hundred nanoseconds in the consumer's hot path.
  */
 import type { ErrorObject } from 'ajv';

@@ -12,6 +12,7 @@
 import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { LAKE_COLUMNS, type LakeColumnType } from '../common/lake-columns.ts';
+import { lakeRowColumns } from '../common/generated/lake-row-columns.js';
 import type { LakeRow } from './plan-batch.ts';
 
 type SchemaElement = NonNullable<Parameters<typeof parquetWriteBuffer>[0]['schema']>[number];
@@ -53,14 +54,17 @@ const withStatistics = (type: LakeColumnType) => type !== 'string';
 
 export async function encodeParquet(rows: readonly LakeRow[]): Promise<Buffer> {
   await (zstdReady ??= zstdInit());
-  const columnData = LAKE_COLUMNS.map((column) => {
-    const data: unknown[] = new Array(rows.length);
+  // Generated at build time: one property read per column, written out (lambdas/generate-code.ts).
+  const columns = lakeRowColumns(rows);
+  const columnData = LAKE_COLUMNS.map((column, j) => {
+    const data = columns[j]!;
     const unique = UNIQUE_COLUMNS.has(column.name);
     // Plain INT64 needs bigints; instants go in as numbers, the writer converts TIMESTAMP values itself.
-    const is64 = column.type === 'int64';
-    for (let i = 0; i < rows.length; i++) {
-      const value = (rows[i] as unknown as Record<string, unknown>)[column.name];
-      data[i] = value === undefined || value === null ? null : unique ? Buffer.from(value as string) : is64 ? BigInt(value as number) : value;
+    if (unique || column.type === 'int64') {
+      for (let i = 0; i < data.length; i++) {
+        const value = data[i];
+        if (value !== null) data[i] = unique ? Buffer.from(value as string) : BigInt(value as number);
+      }
     }
     return { name: column.name, data, statistics: withStatistics(column.type), ...(unique && { encoding: 'PLAIN' as const }) };
   });

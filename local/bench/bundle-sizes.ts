@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { LAMBDA_BUNDLE_OPTIONS, LAMBDA_ENTRY_POINTS, type LambdaName } from '../../lambdas/bundle-options.ts';
-import { writeEventValidator } from '../../lambdas/event-validator-build.ts';
+import { writeGeneratedCode } from '../../lambdas/generate-code.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -26,7 +26,7 @@ const packageOf = (input: string) => {
 };
 
 export async function lambdaBundleSize(name: LambdaName): Promise<BundleSize> {
-  writeEventValidator();
+  writeGeneratedCode();
   const result = await build({
     ...LAMBDA_BUNDLE_OPTIONS,
     absWorkingDir: ROOT,

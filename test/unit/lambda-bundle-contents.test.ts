@@ -1,7 +1,7 @@
 /**
  * What each Lambda bundle carries, read from esbuild's metafile for a build with the
  * real options (nothing is written). The consumer validates with code generated at
- * build time (lambdas/event-validator-build.ts), so it carries no Ajv. The simulator and the query API need only the
+ * build time (lambdas/generate-code.ts), so it carries no Ajv. The simulator and the query API need only the
  * event's enums and limits (lambdas/common/event-enums.ts); one value import from the
  * schema or the decoder would pull TypeBox or Ajv back into them without any error,
  * only a larger bundle and a slower cold start. Sizes are measured in docs/benchmarks.md;
@@ -18,8 +18,8 @@ const AJV = /(^|\/)node_modules\/ajv\//;
 const TYPEBOX = /(^|\/)node_modules\/@sinclair\/typebox\//;
 const VALIDATOR = /^lambdas\/common\/(validate-event|decode-event)\.ts$/;
 const SCHEMA_BUILDER = /^lambdas\/common\/event-schema\.ts$/;
-/** The build step that writes the validator: it compiles the schema with Ajv, so no bundle may carry it. */
-const VALIDATOR_BUILD = /^lambdas\/event-validator-build\.ts$/;
+/** The build step that writes the generated code: it compiles the schema with Ajv, so no bundle may carry it. */
+const VALIDATOR_BUILD = /^lambdas\/generate-code\.ts$/;
 const GENERATED_VALIDATOR = /^lambdas\/common\/generated\/event-validator\.js$/;
 
 const inputs: Partial<Record<LambdaName, Metafile['inputs']>> = {};

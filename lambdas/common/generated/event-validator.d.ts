@@ -1,6 +1,6 @@
 /**
  * The type of the generated event validator (event-validator.js beside this file,
- * written by lambdas/event-validator-build.ts; not committed). Ajv's standalone
+ * written by lambdas/generate-code.ts; not committed). Ajv's standalone
  * output: a function that answers whether the value is an event and, when it is
  * not, leaves the first error on itself.
  */
