@@ -46,7 +46,8 @@ export const LAMBDA_BUNDLE_OPTIONS = {
   // @platformatic/kafka's helper reads ../dist/native.wasm beside its own file when it
   // loads, which is not there once bundled (in Lambda: ENOENT /var/dist/native.wasm);
   // its `bundled` entry carries the same wasm inline.
-  alias: { '@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled' },
+  // avsc: see lambdas/simulator/avsc-not-bundled.ts (a path, so esbuild runs from the repository root).
+  alias: { '@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled', avsc: './lambdas/simulator/avsc-not-bundled.ts' },
   logLevel: 'warning',
 } as const;
 

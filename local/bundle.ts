@@ -35,7 +35,7 @@ export async function bundleLambda(name: LambdaName): Promise<string> {
   for (const asset of LAMBDA_ASSETS[name]) {
     writeInPlace(join(dirname(outfile), asset.file.split('/').pop()!), readFileSync(join(ROOT, 'node_modules', asset.package, asset.file)));
   }
-  await buildInPlace({ ...LAMBDA_BUNDLE_OPTIONS, entryPoints: [join(ROOT, LAMBDA_ENTRY_POINTS[name])], outfile });
+  await buildInPlace({ ...LAMBDA_BUNDLE_OPTIONS, absWorkingDir: ROOT, entryPoints: [join(ROOT, LAMBDA_ENTRY_POINTS[name])], outfile });
   return outfile;
 }
 

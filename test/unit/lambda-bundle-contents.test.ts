@@ -72,5 +72,8 @@ describe('Lambda bundle contents', () => {
     expect(files('simulator', TYPEBOX)).toEqual([]);
     // @platformatic/kafka validates its own options with Ajv; nothing of ours may import it.
     expect(importers('simulator', AJV)).toEqual(['node_modules/@platformatic/kafka/dist/utils.js']);
+    // Its schema registry's Avro support is never used (no registry): avsc is replaced by a stub.
+    expect(files('simulator', /(^|\/)node_modules\/avsc\//)).toEqual([]);
+    expect(files('simulator', /^lambdas\/simulator\/avsc-not-bundled\.ts$/)).toHaveLength(1);
   });
 });
