@@ -30,8 +30,12 @@ const SCHEMA: SchemaElement[] = [
   ...LAKE_COLUMNS.map((c) => ({ name: c.name, ...PHYSICAL[c.type], repetition_type: c.nullable ? ('OPTIONAL' as const) : ('REQUIRED' as const) })),
 ];
 
-/** zstd level 3, its default: level 1 is barely faster here and level 6 barely smaller. */
-const ZSTD_LEVEL = 3;
+/**
+ * zstd level 1: measured on simulator batches of 500 to 10,000 rows (2026-12-03) it is
+ * both faster than the default level 3 (5-20% of the encoding's CPU time) and smaller
+ * (1-4%): the pages are small, and level 3's longer search finds little more in them.
+ */
+const ZSTD_LEVEL = 1;
 
 let zstdReady: Promise<void> | undefined;
 
