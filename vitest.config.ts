@@ -16,13 +16,14 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
+          globalSetup: ['test/generated-sources.ts'],
         },
       },
       {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['test/integration/global-setup.ts'],
+          globalSetup: ['test/generated-sources.ts', 'test/integration/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 600_000,
           fileParallelism: false,
@@ -32,7 +33,7 @@ export default defineConfig({
         test: {
           name: 'cloud',
           include: ['test/cloud/**/*.test.ts'],
-          globalSetup: ['test/cloud/global-setup.ts'],
+          globalSetup: ['test/generated-sources.ts', 'test/cloud/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 900_000,
           fileParallelism: false,

@@ -27,6 +27,11 @@ export const LAMBDA_BUNDLE_OPTIONS = {
   // Runs on the machine's Node 20 and on the Lambda Node 22 runtime.
   target: 'node20',
   minify: true,
+  // The ES module build of a package before its CommonJS one (esbuild's default on the node
+  // platform is the reverse): the AWS SDK ships both, and only the ES modules can be
+  // tree-shaken, which takes a third off the query API bundle (479 to 311 KiB) and a fifth
+  // off the consumer's. Packages with an `exports` map are resolved by it either way.
+  mainFields: ['module', 'main'] as string[],
   sourcemap: 'linked',
   // CommonJS dependencies call require() and read __dirname (zstd-wasm loads zstd.wasm
   // from beside itself); give the ESM output both. Files in LAMBDA_ASSETS go beside it.
@@ -43,7 +48,8 @@ export const LAMBDA_BUNDLE_OPTIONS = {
   // @platformatic/kafka's helper reads ../dist/native.wasm beside its own file when it
   // loads, which is not there once bundled (in Lambda: ENOENT /var/dist/native.wasm);
   // its `bundled` entry carries the same wasm inline.
-  alias: { '@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled' },
+  // avsc: see lambdas/simulator/avsc-not-bundled.ts (a path, so esbuild runs from the repository root).
+  alias: { '@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled', avsc: './lambdas/simulator/avsc-not-bundled.ts' },
   logLevel: 'warning',
 } as const;
 

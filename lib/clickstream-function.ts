@@ -11,6 +11,7 @@ import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { writeGeneratedCode } from '../lambdas/generate-code.ts';
 import { LAMBDA_ASSETS, LAMBDA_BUNDLE_OPTIONS, LAMBDA_ENTRY_POINTS, type LambdaName } from '../lambdas/bundle-options.ts';
 import { acknowledge } from './nag.ts';
 import { REPO_ROOT } from './paths.ts';
@@ -46,6 +47,9 @@ export class ClickstreamFunction extends Construct {
     if (props.vpcSubnets && !props.vpc) throw new Error(`${id}: vpcSubnets must be set only together with vpc`);
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const assets = LAMBDA_ASSETS[props.handler];
+    // The build step NodejsFunction's esbuild cannot run itself (its CLI takes no plugins):
+    // the generated code (lambdas/generate-code.ts) must exist before the bundle that imports it is built.
+    writeGeneratedCode();
     this.function = new NodejsFunction(this, 'Function', {
       entry: join(REPO_ROOT, LAMBDA_ENTRY_POINTS[props.handler]),
       handler: 'handler',
@@ -67,6 +71,7 @@ export class ClickstreamFunction extends Construct {
         format: OutputFormat.ESM,
         target: LAMBDA_BUNDLE_OPTIONS.target,
         minify: LAMBDA_BUNDLE_OPTIONS.minify,
+        mainFields: [...LAMBDA_BUNDLE_OPTIONS.mainFields],
         sourceMap: true, // linked, as LAMBDA_BUNDLE_OPTIONS.sourcemap
         sourceMapMode: SourceMapMode.DEFAULT,
         banner: LAMBDA_BUNDLE_OPTIONS.banner.js,

@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
+import { writeGeneratedCode } from '../lambdas/generate-code.ts';
 import { DASHBOARD_BUNDLE, LAMBDA_ASSETS, LAMBDA_BUNDLE_OPTIONS, LAMBDA_ENTRY_POINTS, type LambdaName } from '../lambdas/bundle-options.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -30,10 +31,11 @@ async function buildInPlace(options: BuildOptions): Promise<void> {
 
 export async function bundleLambda(name: LambdaName): Promise<string> {
   const outfile = bundlePath(name);
+  writeGeneratedCode();
   for (const asset of LAMBDA_ASSETS[name]) {
     writeInPlace(join(dirname(outfile), asset.file.split('/').pop()!), readFileSync(join(ROOT, 'node_modules', asset.package, asset.file)));
   }
-  await buildInPlace({ ...LAMBDA_BUNDLE_OPTIONS, entryPoints: [join(ROOT, LAMBDA_ENTRY_POINTS[name])], outfile });
+  await buildInPlace({ ...LAMBDA_BUNDLE_OPTIONS, absWorkingDir: ROOT, entryPoints: [join(ROOT, LAMBDA_ENTRY_POINTS[name])], outfile });
   return outfile;
 }
 

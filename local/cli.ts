@@ -50,6 +50,11 @@ async function main(argv: string[]): Promise<number> {
       return runSupervisor(loadConfig());
     }
     case 'bench': {
+      // The bench imports the consumer core unbundled, so the generated code (a build step,
+      // not committed) must be written before its modules load; every other command runs
+      // the bundles, whose build writes it (local/bundle.ts).
+      const { writeGeneratedCode } = await import('../lambdas/generate-code.ts');
+      writeGeneratedCode();
       const { cmdBench } = await import('./bench/index.ts');
       return cmdBench(rest, loadConfig());
     }

@@ -2,10 +2,25 @@
  * The lake's columns, derived from the one event definition plus the lineage
  * columns the consumer adds. The Parquet writer, the Glue table and the SQL all
  * take their column list and types from here.
+ *
+ * The definition is read in its published form (schema/, written from the TypeBox
+ * definition by `npm run schema` and checked equal to it by published-schema.test.ts),
+ * so the consumer, which encodes with these columns, loads neither TypeBox nor the
+ * schema builder when it starts.
  */
-import type { TSchema } from '@sinclair/typebox';
 import type { QuarantinedRecord } from '../consumer/plan-batch.ts';
-import { ClickstreamEventSchema } from './event-schema.ts';
+// The published file of SCHEMA_VERSION (event-enums.ts); a new version is a new file and a new import.
+import publishedSchema from '../../schema/clickstream-event.v1.schema.json' with { type: 'json' };
+
+/** The part of a published property's JSON Schema the column mapping reads. */
+interface PropertySchema {
+  readonly type?: string | readonly string[];
+  readonly const?: unknown;
+  readonly enum?: readonly unknown[];
+  readonly description?: string;
+}
+
+const EVENT_SCHEMA = publishedSchema as unknown as { readonly properties: Readonly<Record<string, PropertySchema>>; readonly required?: readonly string[] };
 
 export type LakeColumnType = 'string' | 'int32' | 'int64' | 'double' | 'timestamp_ms';
 
@@ -24,7 +39,7 @@ const TIMESTAMP_FIELDS = new Set(['event_time']);
 /** String fields with a small, bounded set of values beyond the enums. */
 const LOW_CARDINALITY_STRINGS = new Set(['product_category', 'product_brand', 'user_country', 'campaign', 'os', 'browser']);
 
-function columnType(name: string, schema: TSchema): LakeColumnType {
+function columnType(name: string, schema: PropertySchema): LakeColumnType {
   const types = ([] as unknown[]).concat(schema.type as unknown).filter((t) => t !== 'null');
   const type = types[0];
   if (TIMESTAMP_FIELDS.has(name)) return 'timestamp_ms';
@@ -34,10 +49,9 @@ function columnType(name: string, schema: TSchema): LakeColumnType {
   throw new Error(`event field ${name} has type ${String(type)}, which has no lake column type: add a mapping in lake-columns.ts`);
 }
 
-const required = new Set<string>(ClickstreamEventSchema.required ?? []);
+const required = new Set<string>(EVENT_SCHEMA.required ?? []);
 
-export const EVENT_COLUMNS: readonly LakeColumn[] = Object.entries(ClickstreamEventSchema.properties).map(([name, schema]) => {
-  const s = schema as TSchema;
+export const EVENT_COLUMNS: readonly LakeColumn[] = Object.entries(EVENT_SCHEMA.properties).map(([name, s]) => {
   const nullable = !required.has(name) || (Array.isArray(s.type) && s.type.includes('null'));
   return {
     name,

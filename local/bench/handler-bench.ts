@@ -2,7 +2,7 @@
  * The consumer core on one 10,000-record batch: decode + validate + group +
  * Parquet encode, beside a JSON.parse-only pass over the same bytes in the same
  * run. Also the bundle's size and its cold start: importing the bundled handler
- * in a fresh Node process, beside starting a bare Node process.
+ * in a fresh Node process, beside starting a bare Node process (11 of each, alternating).
  */
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
@@ -27,7 +27,21 @@ export interface HandlerBenchResult {
   readonly bundleBytes: number;
   readonly coldStartMs: number;
   readonly bareNodeStartMs: number;
+  /**
+   * The same starts in CPU time (user + system of the child, as it reports at exit): on a
+   * shared machine wall time also counts waiting for a core, CPU time mostly does not.
+   */
+  readonly coldStartCpuMs: number;
+  readonly bareNodeStartCpuMs: number;
+  /** Median CPU time of the core over that of JSON.parse, in the same rounds: the load-robust form of costOverJsonParse. */
+  readonly cpuCostOverJsonParse: number;
 }
+
+/** CPU time this process has used, in ms. */
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 export async function benchHandler(records = 10_000, rounds = 15): Promise<HandlerBenchResult> {
   const sim = new ShopperSimulator({ seed: 1, startTimeMs: Date.now() - 600_000, eventsPerSecond: 1_000, dailyCurve: false, warmStart: true });
@@ -41,32 +55,46 @@ export async function benchHandler(records = 10_000, rounds = 15): Promise<Handl
 
   const core: number[] = [];
   const parse: number[] = [];
+  const coreCpu: number[] = [];
+  const parseCpu: number[] = [];
   let parquetBytes = 0;
   for (let round = 0; round < rounds; round++) {
     let t = performance.now();
+    let c = cpuMs();
     for (const r of batch) JSON.parse(r.value!.toString('utf8'));
     parse.push(performance.now() - t);
+    parseCpu.push(cpuMs() - c);
 
     t = performance.now();
+    c = cpuMs();
     const plans = planBatch(batch, Date.now());
     const files = await Promise.all(plans.flatMap((p) => p.events.map((o) => encodeParquet(o.rows))));
     core.push(performance.now() - t);
+    coreCpu.push(cpuMs() - c);
     parquetBytes = files.reduce((n, f) => n + f.length, 0);
   }
 
   const bundle = await bundleLambda('consumer');
   const env = { ...process.env, CLICKSTREAM_LAKE_BUCKET: 'bench', AWS_REGION: 'us-east-1' };
-  const timeNode = (script: string) => {
+  // The child prints its own CPU time last, after the import.
+  const reportCpu = 'const u = process.cpuUsage(); console.log((u.user + u.system) / 1000);';
+  const timeNode = (script: string): [wallMs: number, cpuMs: number] => {
     const t = performance.now();
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', `${script}\n${reportCpu}`], { env, encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`cold-start probe failed: ${result.stderr}`);
-    return performance.now() - t;
+    return [performance.now() - t, Number(result.stdout.trim().split('\n').pop())];
   };
   const cold: number[] = [];
   const bare: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    bare.push(timeNode(''));
-    cold.push(timeNode(`await import(${JSON.stringify(bundle)});`));
+  const coldCpu: number[] = [];
+  const bareCpu: number[] = [];
+  for (let i = 0; i < 11; i++) {
+    const [bareWall, bareCpuMs] = timeNode('');
+    const [coldWall, coldCpuMs] = timeNode(`await import(${JSON.stringify(bundle)});`);
+    bare.push(bareWall);
+    bareCpu.push(bareCpuMs);
+    cold.push(coldWall);
+    coldCpu.push(coldCpuMs);
   }
 
   const coreMs = median(core);
@@ -82,5 +110,8 @@ export async function benchHandler(records = 10_000, rounds = 15): Promise<Handl
     bundleBytes: statSync(bundle).size,
     coldStartMs: median(cold),
     bareNodeStartMs: median(bare),
+    coldStartCpuMs: median(coldCpu),
+    bareNodeStartCpuMs: median(bareCpu),
+    cpuCostOverJsonParse: median(coreCpu) / median(parseCpu),
   };
 }

@@ -22,6 +22,7 @@ import { benchApi } from './api-bench.ts';
 import { benchCompaction, type CompactionBenchResult } from './compaction-bench.ts';
 import { athenaDollars, athenaMixedRefreshBytes, athenaRefreshBytes, athenaRefreshesPerHour, costPerMillionEvents, PRICES } from './cost-model.ts';
 import { benchDashboard } from './dashboard-bench.ts';
+import { lambdaBundleSizes, type BundleSize } from './bundle-sizes.ts';
 import { benchHandler } from './handler-bench.ts';
 import { benchPipeline } from './pipeline-bench.ts';
 import { benchProducer } from './producer-bench.ts';
@@ -32,8 +33,11 @@ const CLOUD_CONSUMER_MEMORY_MB = 1024;
 
 export async function cmdBench(args: string[], config: LocalConfig): Promise<number> {
   const values = parseFlags(args, COMMAND_OPTIONS.bench);
-  if (values.only !== undefined && values.only !== 'api' && values.only !== 'compaction') {
-    throw new UserError(`--only must be api (the query API under load and the dashboard's Athena cost) or compaction (the compactor and what it saves), got "${values.only}"`);
+  const ONLY = ['api', 'compaction', 'handler'];
+  if (values.only !== undefined && !ONLY.includes(values.only)) {
+    throw new UserError(
+      `--only must be api (the query API under load and the dashboard's Athena cost), compaction (the compactor and what it saves) or handler (the consumer core, cold start and bundle sizes), got "${values.only}"`,
+    );
   }
   const compactionEvents = values['compaction-events'] === undefined ? 2_000_000 : parseCount('--compaction-events', values['compaction-events']);
   const records = values.count === undefined ? 200_000 : parseCount('--count', values.count);
@@ -42,6 +46,15 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
   const stepSeconds = values['step-seconds'] === undefined ? 20 : parseCount('--step-seconds', values['step-seconds']);
   const apiEvents = values['api-events'] === undefined ? 1_000_000 : parseCount('--api-events', values['api-events']);
   const log = (line: string) => console.error(`clickstream bench: ${line}`);
+
+  if (values.only === 'handler') {
+    // No services: the consumer core and the bundles are measured in this process and its children.
+    const handler = await benchHandler();
+    const bundles = await lambdaBundleSizes();
+    if (values.json) console.log(JSON.stringify({ handler, bundles }));
+    else printHandler(handler, bundles);
+    return 0;
+  }
 
   const stateDir = mkdtempSync(join(tmpdir(), 'clickstream-bench-'));
   const bench = loadConfig({ ...configEnv(config), CLICKSTREAM_STATE_DIR: stateDir, ...BENCH_PORTS });
@@ -223,10 +236,7 @@ function printReport({ producer, handler, dashboard, pipeline, cost }: Report, r
   out(`producer: ${n(records)} records of ${producer.averageRecordBytes} bytes, median of ${rounds} rounds`);
   out(`  clickstream simulator + producer  ${n(producer.clickstreamProducer)} events/s`);
   out(`  kafka-producer-perf-test          ${n(producer.kafkaProducerPerfTest)} records/s   ratio ${producer.ratio.toFixed(2)}`);
-  out(`consumer core: ${n(handler.records)} records, ${(handler.batchBytes / 1e6).toFixed(1)} MB, median of ${handler.rounds} rounds`);
-  out(`  decode + validate + group + Parquet  ${n(handler.coreEventsPerSecond)} events/s`);
-  out(`  JSON.parse only                      ${n(handler.jsonParseEventsPerSecond)} events/s   cost ${handler.costOverJsonParse.toFixed(1)}x`);
-  out(`  bundle ${(handler.bundleBytes / 1024).toFixed(0)} KiB; cold start ${handler.coldStartMs.toFixed(0)} ms vs bare node ${handler.bareNodeStartMs.toFixed(0)} ms`);
+  printHandler(handler);
   out(`dashboard refresh (${QUERY_NAMES.length} queries, DuckDB): lake of ${n(dashboard.lakeEvents)} events in ${dashboard.lakeFiles} files`);
   out(`  last hour                       p50 ${n(dashboard.lastHour.p50Ms)} ms  p95 ${n(dashboard.lastHour.p95Ms)} ms`);
   out(`  last hour, raw files + window   p50 ${n(dashboard.rawFilesLastHour.p50Ms)} ms  p95 ${n(dashboard.rawFilesLastHour.p95Ms)} ms`);
@@ -242,4 +252,19 @@ function printReport({ producer, handler, dashboard, pipeline, cost }: Report, r
   const c = cost.perMillionEvents;
   out(`cloud cost per million events: consumer $${c.consumer.dollars.toFixed(4)} (Lambda $${c.consumer.lambdaDollars.toFixed(4)}, S3 $${c.consumer.s3Dollars.toFixed(4)}) vs Firehose $${c.firehose.dollars.toFixed(4)} (Direct PUT or Kinesis source) ratio ${c.ratio.toFixed(3)}, $${c.firehoseFromMsk.dollars.toFixed(4)} (MSK source) ratio ${c.ratioToMsk.toFixed(3)}`);
   for (const r of cost.athenaLastHourRefresh) out(`  Athena, one last-hour refresh at ${n(r.eventsPerSecond)} events/s: ${(r.bytesScanned / 2 ** 20).toFixed(0)} MiB billed, $${r.dollars.toFixed(5)}`);
+}
+
+/** The consumer core beside JSON.parse, the cold start beside a bare Node start, and (with --only handler) every bundle's size. */
+function printHandler(handler: Awaited<ReturnType<typeof benchHandler>>, bundles: readonly BundleSize[] = []): void {
+  const out = (line: string) => console.log(line);
+  const kib = (bytes: number) => `${n(Math.round(bytes / 1024))} KiB`;
+  out(`consumer core: ${n(handler.records)} records, ${(handler.batchBytes / 1e6).toFixed(1)} MB, median of ${handler.rounds} rounds`);
+  out(`  decode + validate + group + Parquet  ${n(handler.coreEventsPerSecond)} events/s`);
+  out(`  JSON.parse only                      ${n(handler.jsonParseEventsPerSecond)} events/s   cost ${handler.costOverJsonParse.toFixed(1)}x (in CPU time ${handler.cpuCostOverJsonParse.toFixed(1)}x)`);
+  out(`  bundle ${kib(handler.bundleBytes)}; cold start ${handler.coldStartMs.toFixed(0)} ms vs bare node ${handler.bareNodeStartMs.toFixed(0)} ms (+${(handler.coldStartMs - handler.bareNodeStartMs).toFixed(0)} ms)`);
+  out(`  in CPU time: ${handler.coldStartCpuMs.toFixed(0)} ms vs ${handler.bareNodeStartCpuMs.toFixed(0)} ms (+${(handler.coldStartCpuMs - handler.bareNodeStartCpuMs).toFixed(0)} ms)`);
+  for (const b of bundles) {
+    const lazy = b.lazyBytes > 0 ? ` (+ ${kib(b.lazyBytes)} loaded on demand)` : '';
+    out(`bundle ${b.name.padEnd(10)} ${kib(b.bytes).padStart(10)}${lazy}   ${b.topPackages.map((p) => `${p.name} ${kib(p.bytes)}`).join(', ')}`);
+  }
 }

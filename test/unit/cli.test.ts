@@ -21,7 +21,11 @@ describe('clickstream CLI', { timeout: 60_000 }, () => {
     [['run', '--count', 'many'], 'clickstream: --count must be a whole number of at least 1, got "many"'],
     [['bench', '--lake-events', 'lots'], 'clickstream: --lake-events must be a whole number of at least 1, got "lots"'],
     [['bench', '--step-seconds', '0'], 'clickstream: --step-seconds must be a whole number of at least 1, got "0"'],
-    [['bench', '--only', 'everything'], 'clickstream: --only must be api (the query API under load and the dashboard\'s Athena cost), got "everything"'],
+    [
+      ['bench', '--only', 'everything'],
+      'clickstream: --only must be api (the query API under load and the dashboard\'s Athena cost), compaction (the compactor and what it saves) or handler (the consumer core, cold start and bundle sizes), got "everything"',
+    ],
+    [['bench', '--compaction-events', 'lots'], 'clickstream: --compaction-events must be a whole number of at least 1, got "lots"'],
     [['bench', '--api-events', '0'], 'clickstream: --api-events must be a whole number of at least 1, got "0"'],
     [['status', '--verbose'], "clickstream: Unknown option '--verbose'; run `npx clickstream help` for the options"],
   ])('answers %j with one line and exit code 1', (args, message) => {

@@ -1,6 +1,7 @@
 /**
  * What each Lambda bundle carries, read from esbuild's metafile for a build with the
- * real options (nothing is written). The simulator and the query API need only the
+ * real options (nothing is written). The consumer validates with code generated at
+ * build time (lambdas/generate-code.ts), so it carries no Ajv. The simulator and the query API need only the
  * event's enums and limits (lambdas/common/event-enums.ts); one value import from the
  * schema or the decoder would pull TypeBox or Ajv back into them without any error,
  * only a larger bundle and a slower cold start. Sizes are measured in docs/benchmarks.md;
@@ -15,7 +16,11 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const AJV = /(^|\/)node_modules\/ajv\//;
 const TYPEBOX = /(^|\/)node_modules\/@sinclair\/typebox\//;
-const VALIDATOR = /^lambdas\/common\/(event-schema|validate-event|decode-event)\.ts$/;
+const VALIDATOR = /^lambdas\/common\/(validate-event|decode-event)\.ts$/;
+const SCHEMA_BUILDER = /^lambdas\/common\/event-schema\.ts$/;
+/** The build step that writes the generated code: it compiles the schema with Ajv, so no bundle may carry it. */
+const VALIDATOR_BUILD = /^lambdas\/generate-code\.ts$/;
+const GENERATED_VALIDATOR = /^lambdas\/common\/generated\/event-validator\.js$/;
 
 const inputs: Partial<Record<LambdaName, Metafile['inputs']>> = {};
 
@@ -44,22 +49,31 @@ describe('Lambda bundle contents', () => {
     for (const name of ['consumer', 'query-api', 'simulator'] as const) inputs[name] = await bundleInputs(name);
   }, 120_000);
 
-  it('the consumer, which validates events, carries the schema, TypeBox and Ajv (so the checks below can see them)', () => {
-    expect(files('consumer', VALIDATOR)).toHaveLength(3);
-    expect(files('consumer', TYPEBOX)).not.toEqual([]);
-    expect(files('consumer', AJV)).not.toEqual([]);
+  it('the consumer validates with the generated validator and takes its columns from the published schema: no Ajv, no TypeBox', () => {
+    expect(files('consumer', VALIDATOR)).toHaveLength(2);
+    expect(files('consumer', SCHEMA_BUILDER)).toEqual([]);
+    expect(files('consumer', GENERATED_VALIDATOR)).toHaveLength(1);
+    expect(files('consumer', AJV)).toEqual([]);
+    expect(files('consumer', VALIDATOR_BUILD)).toEqual([]);
+    // The lake columns come from the published JSON Schema, not the TypeBox definition.
+    expect(files('consumer', TYPEBOX)).toEqual([]);
   });
 
   it('the query API carries neither TypeBox nor Ajv nor the event schema', () => {
     expect(files('query-api', VALIDATOR)).toEqual([]);
+    expect(files('query-api', SCHEMA_BUILDER)).toEqual([]);
     expect(files('query-api', TYPEBOX)).toEqual([]);
     expect(files('query-api', AJV)).toEqual([]);
   });
 
   it('the simulator carries neither TypeBox nor the event schema, and Ajv only for the Kafka client', () => {
     expect(files('simulator', VALIDATOR)).toEqual([]);
+    expect(files('simulator', SCHEMA_BUILDER)).toEqual([]);
     expect(files('simulator', TYPEBOX)).toEqual([]);
     // @platformatic/kafka validates its own options with Ajv; nothing of ours may import it.
     expect(importers('simulator', AJV)).toEqual(['node_modules/@platformatic/kafka/dist/utils.js']);
+    // Its schema registry's Avro support is never used (no registry): avsc is replaced by a stub.
+    expect(files('simulator', /(^|\/)node_modules\/avsc\//)).toEqual([]);
+    expect(files('simulator', /^lambdas\/simulator\/avsc-not-bundled\.ts$/)).toHaveLength(1);
   });
 });
