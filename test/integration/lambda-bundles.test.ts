@@ -9,10 +9,15 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MANIFEST_KEY, parseManifest } from '../../lambdas/common/compaction-manifest.ts';
+import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
+import { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
+import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
+import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
 import { ClickstreamStack } from '../../lib/clickstream-stack.ts';
 import { handlerEnv } from '../../local/services/consumer.ts';
 import { bootstrapServers } from '../../local/services/kafka.ts';
@@ -27,7 +32,7 @@ const s3 = localS3Client(config);
 const invoke = (assetDir: string, event: unknown, env: Record<string, string>) => invokeBundle(join(assetDir, 'index.mjs'), event, env);
 
 let outdir: string;
-const assets: Record<'simulator' | 'consumer' | 'queryApi', string> = { simulator: '', consumer: '', queryApi: '' };
+const assets: Record<'simulator' | 'consumer' | 'compactor' | 'queryApi', string> = { simulator: '', consumer: '', compactor: '', queryApi: '' };
 
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'clickstream-bundles-'));
@@ -37,6 +42,7 @@ beforeAll(() => {
   const assetDir = (fn: NodejsFunction) => join(dirname(assembly.getStackArtifact(stack.artifactId).templateFullPath), (fn.node.findChild('Code') as Asset).assetPath);
   assets.simulator = assetDir(stack.simulator!.handler.function);
   assets.consumer = assetDir(stack.consumer.handler.function);
+  assets.compactor = assetDir(stack.compactor.handler.function);
   assets.queryApi = assetDir(stack.query!.api.function);
 }, 300_000);
 
@@ -93,6 +99,32 @@ describe('the synthesized Lambda bundles, each imported in a fresh process and i
     expect((await keys('late/')).filter((k) => k.endsWith('.parquet'))).toHaveLength(1);
     expect(await keys('events/year=2026/month=11/day=23/hour=20/')).toEqual([]);
     expect((await keys('quarantine/')).filter((k) => k.endsWith('.jsonl'))).toHaveLength(1);
+  });
+
+  it('compactor: compacts a settled hour of a lake of its own and commits the manifest', async () => {
+    // A bucket of its own: the compactor acts on a whole bucket, and the shared one belongs to every test.
+    const bucket = `bundle-compactor-${Math.random().toString(36).slice(2, 8)}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const store = new S3ObjectStore(s3, bucket);
+    try {
+      const sim = new ShopperSimulator({ seed: 9, startTimeMs: Date.UTC(2026, 10, 23, 20), eventsPerSecond: 1, dailyCurve: false, warmStart: true });
+      const records = Array.from({ length: 300 }, (_, i) => ({ topic: 't', partition: 0, offset: String(i), value: sim.nextRecord().value }));
+      await consumeRecords(store, records, Date.UTC(2026, 10, 23, 20, 6), encodeParquet);
+      const { result, error } = await invoke(assets.compactor, { 'detail-type': 'Scheduled Event', source: 'aws.events' }, handlerEnv({ ...config, bucket }));
+      expect(error).toBeUndefined();
+      expect(result).toMatchObject({ hoursCompacted: 1, filesWritten: 1, lostRace: false });
+      const manifest = parseManifest((await store.get(MANIFEST_KEY))?.body);
+      expect(Object.keys(manifest.hours)).toEqual(['year=2026/month=11/day=23/hour=20']);
+    } finally {
+      const keys = (await store.list('')).map((o) => o.key);
+      if (keys.length > 0) await store.delete(keys);
+      await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    }
+  });
+
+  it('compactor: without its bucket it says so at import', async () => {
+    const { error } = await invoke(assets.compactor, {}, {});
+    expect(error).toMatch(/CLICKSTREAM_LAKE_BUCKET is not set: the compactor needs the lake bucket name/);
   });
 
   it('query API: answers a bad request with a 400 and its reason, and an unknown path with a 404', async () => {
