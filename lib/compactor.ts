@@ -15,14 +15,18 @@ import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
 import { ClickstreamFunction } from './clickstream-function.ts';
 import { acknowledgeObjectGrants } from './nag.ts';
 
+/** Memory a run needs per byte of Parquet it reads (44.6 measured), with headroom for the files it writes. */
+const MEMORY_PER_PARQUET_BYTE = 60;
+
 export interface CompactorProps {
   readonly lake: Bucket;
   /** The lateness rule the consumer writes by (CLICKSTREAM_LATE_AFTER_SECONDS and CLICKSTREAM_WRITE_DEADLINE_SECONDS): the two must agree. */
   readonly timingEnvironment: Readonly<Record<string, string>>;
   /**
-   * Memory, which bounds the largest hour one run compacts (a fifth of it in Parquet, measured in
-   * docs/benchmarks.md; a larger hour stays raw, still answered exactly). 3,008 MB is the most a new
-   * account may configure before a quota increase. @default 3008
+   * Memory, which bounds the largest hour one run compacts: the run holds the hour's rows, about
+   * 45 MiB of memory per MiB of Parquet (measured in docs/benchmarks.md), so an hour of up to a
+   * sixtieth of the memory in Parquet; a larger hour stays raw, still answered exactly. 3,008 MB is
+   * the most a new account may configure before a quota increase. @default 3008
    */
   readonly memorySizeMb?: number;
   /** @default Duration.minutes(5) */
@@ -45,7 +49,7 @@ export class Compactor extends Construct {
       environment: {
         ...props.timingEnvironment,
         CLICKSTREAM_LAKE_BUCKET: props.lake.bucketName,
-        CLICKSTREAM_COMPACTION_MAX_HOUR_MIB: String(Math.floor(memory / 5)),
+        CLICKSTREAM_COMPACTION_MAX_HOUR_MIB: String(Math.floor(memory / MEMORY_PER_PARQUET_BYTE)),
       },
     });
     const fn = this.handler.function;

@@ -9,10 +9,11 @@ const MiB = 2 ** 20;
 
 /**
  * Retention: an hour, well beyond Athena's 30-minute default query limit, so no query started
- * before a commit is still reading the files it replaced. The hour limit: about a fifth of
- * the function's memory in Parquet (decoded rows take several times their Parquet size; measured in docs/benchmarks.md).
+ * before a commit is still reading the files it replaced. The hour limit: decoded rows take about
+ * 45 times their Parquet size (measured in docs/benchmarks.md), so 48 MiB of Parquet needs about
+ * 2 GiB; the CDK stack sets it from the function's memory.
  */
-export const DEFAULT_COMPACTOR_SETTINGS: CompactorSettings = { retentionMs: 3_600_000, maxHourBytes: 256 * MiB, targetFileBytes: 128 * MiB };
+export const DEFAULT_COMPACTOR_SETTINGS: CompactorSettings = { retentionMs: 3_600_000, maxHourBytes: 48 * MiB, targetFileBytes: 128 * MiB };
 
 export function compactorSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): CompactorSettings {
   const read = (name: string, unit: string, scale: number, min: number, max: number, fallback: number): number => {
