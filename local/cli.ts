@@ -108,6 +108,11 @@ function formatStatus(report: PipelineStatus): string {
     lines.push(`lake      ${n(lake.eventRows)} rows in ${n(lake.eventObjects)} files (${(lake.eventBytes / 1e6).toFixed(1)} MB), ${newest}`);
     lines.push(`          ${n(lake.quarantinedRecords)} records quarantined in ${n(lake.quarantineObjects)} files`);
   }
+  const c = report.compaction;
+  if (c) {
+    const last = c.lastRunAt ? `, last at ${c.lastRunAt}${c.lastError ? ` (failed: ${c.lastError})` : ''}` : ', first run pending';
+    lines.push(`compactor ${n(c.runs)} runs: ${n(c.hoursCompacted)} hours compacted, ${n(c.lateFilesFolded)} late files folded, ${n(c.filesDeleted)} files deleted${last}`);
+  }
   for (const problem of report.problems) lines.push(`problem   ${problem}`);
   return lines.join('\n');
 }

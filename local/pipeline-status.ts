@@ -8,6 +8,7 @@ import { thousands } from './cli-options.ts';
 import type { LocalConfig } from './config.ts';
 import { otherGroupMembers, pipelineLag, takeoverProblem, type PartitionLag } from './consumer-lag.ts';
 import { LakeInventoryReader, type LakeInventory } from './lake-inventory.ts';
+import type { CompactionStatus } from './compaction-loop.ts';
 import { readConsumerStatus } from './services/consumer.ts';
 import { status, type ServiceStatus } from './services/stack.ts';
 
@@ -33,6 +34,8 @@ export interface PipelineStatus {
   readonly topic: TopicStatus | null;
   /** Absent when MinIO is not answering. */
   readonly lake: LakeStatus | null;
+  /** The compactor's runs in the consumer process; absent when it is off or the consumer is down. */
+  readonly compaction?: CompactionStatus;
   /** What could not be read, one line each. */
   readonly problems: readonly string[];
 }
@@ -76,6 +79,7 @@ export class PipelineStatusReader {
       services,
       topic: partitions && topicStatus(this.config.topic, partitions),
       lake: inventory && lakeStatus(this.config.bucket, inventory, now()),
+      ...(runner?.compaction && { compaction: runner.compaction }),
       problems,
     };
   }

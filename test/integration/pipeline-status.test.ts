@@ -115,6 +115,8 @@ describe('clickstream status --json', () => {
     expect(report.lake!.eventRows).toBeGreaterThanOrEqual(500);
     // Max-rate events are stamped near the wall clock, so the newest one is at most a few minutes off.
     expect(Math.abs(report.lake!.newestEventTimeMs! - sentAt)).toBeLessThan(10 * 60_000);
+    // The consumer process runs the compactor on its timer and reports its runs (none failed).
+    expect(report.compaction).toMatchObject({ failedRuns: 0 });
     expect(report.problems).toEqual([]);
   });
 });
