@@ -38,11 +38,12 @@ export interface Manifest {
 
 export const EMPTY_MANIFEST: Manifest = { version: 1, hours: {}, folded: {}, garbage: {} };
 
-export function parseManifest(body: Buffer | undefined): Manifest {
+/** The manifest from its stored bytes (absent: nothing compacted yet). Plain Uint8Array, no Node types: the dashboard's build includes this file. */
+export function parseManifest(body: Uint8Array | undefined): Manifest {
   if (!body) return EMPTY_MANIFEST;
   let parsed: Partial<Manifest>;
   try {
-    parsed = JSON.parse(body.toString('utf8')) as Partial<Manifest>;
+    parsed = JSON.parse(new TextDecoder().decode(body)) as Partial<Manifest>;
   } catch {
     throw new Error(`the compaction manifest ${MANIFEST_KEY} is not JSON: restore it from the bucket's versions, or delete it to compact every hour again`);
   }
@@ -52,8 +53,8 @@ export function parseManifest(body: Buffer | undefined): Manifest {
   return parsed as Manifest;
 }
 
-export function serializeManifest(manifest: Manifest): Buffer {
-  return Buffer.from(JSON.stringify(manifest));
+export function serializeManifest(manifest: Manifest): string {
+  return JSON.stringify(manifest);
 }
 
 /** What a query needs from the lake's state: the compacted hours' files, and the late files not folded in yet. */

@@ -82,7 +82,7 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
   /** Replaces the manifest if nobody else did since it was read; false if somebody did. */
   const commit = async (next: Manifest): Promise<boolean> => {
     try {
-      etag = await store.put(MANIFEST_KEY, serializeManifest(next), 'application/json', etag ? { ifMatch: etag } : { ifNoneMatch: '*' });
+      etag = await store.put(MANIFEST_KEY, Buffer.from(serializeManifest(next)), 'application/json', etag ? { ifMatch: etag } : { ifNoneMatch: '*' });
       manifest = next;
       return true;
     } catch (error) {
