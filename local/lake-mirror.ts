@@ -4,8 +4,12 @@
  * lists the bucket, fetches objects that are new or changed (by ETag) and
  * removes local files whose objects are gone, as happens when a retried batch
  * replaces its files or the compactor deletes the files it replaced.
+ *
+ * The ETag of every file it holds is kept in an index file beside the copy,
+ * written after each sync, so a restarted server fetches only what changed
+ * since. The index names its bucket: a copy of another bucket is not trusted.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { mapWithLimit } from '../lambdas/common/map-with-limit.ts';
@@ -19,6 +23,14 @@ export interface SyncResult {
   readonly bytesFetched: number;
 }
 
+/** Beside the copy, not under a lake prefix, so no engine reads it as data. */
+const INDEX_FILE = '.mirror-index.json';
+
+interface MirrorIndex {
+  readonly bucket: string;
+  readonly etags: Record<string, string>;
+}
+
 export class LakeMirror {
   private readonly etags = new Map<string, string>();
 
@@ -27,7 +39,26 @@ export class LakeMirror {
     private readonly bucket: string,
     readonly directory: string,
     private readonly prefixes: readonly string[] = [LAKE_PREFIXES.events, LAKE_PREFIXES.compacted, LAKE_PREFIXES.late, LAKE_PREFIXES.quarantine],
-  ) {}
+  ) {
+    for (const [key, etag] of Object.entries(this.readIndex()?.etags ?? {})) if (existsSync(join(directory, key))) this.etags.set(key, etag);
+  }
+
+  /** The index of an earlier run over this bucket; undefined if there is none or it cannot be read (everything is fetched again). */
+  private readIndex(): MirrorIndex | undefined {
+    try {
+      const index = JSON.parse(readFileSync(join(this.directory, INDEX_FILE), 'utf8')) as MirrorIndex;
+      return index.bucket === this.bucket && typeof index.etags === 'object' ? index : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private writeIndex(): void {
+    const file = join(this.directory, INDEX_FILE);
+    mkdirSync(this.directory, { recursive: true });
+    writeFileSync(`${file}.part`, JSON.stringify({ bucket: this.bucket, etags: Object.fromEntries(this.etags) } satisfies MirrorIndex));
+    renameSync(`${file}.part`, file);
+  }
 
   async sync(): Promise<SyncResult> {
     const listed = new Map<string, string>();
@@ -64,6 +95,7 @@ export class LakeMirror {
         removed++;
       }
     }
+    if (fetched > 0 || removed > 0) this.writeIndex();
     return { objects: listed.size, fetched, removed, bytesFetched };
   }
 }

@@ -1,5 +1,4 @@
 /** The dashboard server as a local service: `up` runs `clickstream serve` in the background. */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalConfig } from '../config.ts';
 import { cliServiceProcess, startCliService } from './cli-service.ts';
@@ -30,8 +29,7 @@ export async function startDashboard(config: LocalConfig): Promise<boolean> {
   const proc = dashboardProcess(config);
   if (runningPid(proc) !== undefined) return false;
   await assertPortFree(config.dashboardPort, 'the dashboard', 'CLICKSTREAM_DASHBOARD_PORT');
-  // The mirror's index of what it holds lives in the server's memory: start it from an empty copy.
-  rmSync(mirrorDirectory(config), { recursive: true, force: true });
+  // The mirror keeps its copy and an index of it across restarts: only what changed is fetched.
   await startCliService(config, proc, 'serve', () => dashboardReady(config));
   return true;
 }
