@@ -27,7 +27,7 @@ export function mergeRows(inputs: Iterable<readonly LakeRow[]>): MergedRows {
   return { rows, duplicatesDropped: read - rows.length };
 }
 
-/** Consecutive slices of about equal size, each at most maxRows rows: the files of one compacted hour. */
+/** The fewest consecutive slices of at most maxRows rows each: the files of one compacted hour. */
 export function splitRows<T>(rows: readonly T[], maxRows: number): T[][] {
   if (!(maxRows >= 1)) throw new Error(`maxRows must be at least 1, got ${maxRows}`);
   const files = Math.max(1, Math.ceil(rows.length / maxRows));

@@ -1,0 +1,68 @@
+/** The compactor's pure parts: settings, the manifest's format, merging and cutting rows. */
+import { describe, expect, it } from 'vitest';
+import { EMPTY_MANIFEST, lakeView, parseManifest, readableEventKeys, serializeManifest, type Manifest } from '../../lambdas/common/compaction-manifest.ts';
+import { mergeRows, splitRows } from '../../lambdas/compactor/merge-rows.ts';
+import { compactorSettingsFromEnv, DEFAULT_COMPACTOR_SETTINGS } from '../../lambdas/compactor/settings.ts';
+import type { LakeRow } from '../../lambdas/consumer/plan-batch.ts';
+
+const row = (id: string, time: number, ingest: number) => ({ event_id: id, event_time: time, ingest_time: ingest, source_offset: `${id}@${ingest}` }) as unknown as LakeRow;
+const H10 = 'year=2026/month=12/day=03/hour=10';
+
+describe('compactor settings', () => {
+  it('has defaults and reads each setting', () => {
+    expect(compactorSettingsFromEnv({})).toEqual(DEFAULT_COMPACTOR_SETTINGS);
+    expect(compactorSettingsFromEnv({ CLICKSTREAM_COMPACTION_RETENTION_SECONDS: '7200', CLICKSTREAM_COMPACTION_MAX_HOUR_MIB: '50', CLICKSTREAM_COMPACTION_FILE_MIB: '64' })).toEqual({
+      retentionMs: 7_200_000,
+      maxHourBytes: 50 * 2 ** 20,
+      targetFileBytes: 64 * 2 ** 20,
+    });
+  });
+
+  it.each([
+    ['CLICKSTREAM_COMPACTION_RETENTION_SECONDS', '0', 'seconds from 1 to 604800'],
+    ['CLICKSTREAM_COMPACTION_RETENTION_SECONDS', '1h', 'seconds from 1 to 604800'],
+    ['CLICKSTREAM_COMPACTION_MAX_HOUR_MIB', '-1', 'MiB from 1 to 1000000'],
+    ['CLICKSTREAM_COMPACTION_FILE_MIB', '2048', 'MiB from 1 to 1024'],
+  ])('refuses %s=%s with one sentence naming it', (name, value, range) => {
+    expect(() => compactorSettingsFromEnv({ [name]: value })).toThrow(`${name} must be a whole number of ${range}, got "${value}"`);
+  });
+});
+
+describe('the compaction manifest', () => {
+  it('reads what it writes, and an absent one as empty', () => {
+    const manifest: Manifest = { version: 1, hours: { [H10]: { generation: 2, files: [{ key: `compacted/${H10}/g2-a-0.parquet`, rows: 5, bytes: 100 }], rows: 5, committedAtMs: 1 } }, folded: { 'late/x': 9 }, garbage: {} };
+    expect(parseManifest(new TextEncoder().encode(serializeManifest(manifest)))).toEqual(manifest);
+    expect(parseManifest(undefined)).toEqual(EMPTY_MANIFEST);
+  });
+
+  it('refuses a damaged or unknown manifest with what to do, rather than reading it as empty', () => {
+    expect(() => parseManifest(new TextEncoder().encode('{"version":1,'))).toThrow(/is not JSON: restore it from the bucket's versions, or delete it to compact every hour again/);
+    expect(() => parseManifest(new TextEncoder().encode('{"version":2,"hours":{}}'))).toThrow(/has an unknown format \(version 2\): this code reads version 1/);
+  });
+
+  it('gives readers the committed files and the late files not folded, and nothing else', () => {
+    const manifest: Manifest = { version: 1, hours: { [H10]: { generation: 1, files: [{ key: `compacted/${H10}/g1-a-0.parquet`, rows: 5, bytes: 100 }], rows: 5, committedAtMs: 1 } }, folded: { 'late/a': 9 }, garbage: {} };
+    expect(lakeView(manifest, ['late/a', 'late/b'])).toEqual({ compacted: new Map([[Date.UTC(2026, 11, 3, 10), [`compacted/${H10}/g1-a-0.parquet`]]]), unfoldedLate: ['late/b'] });
+    const raw = [`events/${H10}/t-p0-o1-2.parquet`, 'events/year=2026/month=12/day=03/hour=11/t-p0-o3-4.parquet'];
+    expect(readableEventKeys(manifest, { raw, late: ['late/a', 'late/b'] })).toEqual([`compacted/${H10}/g1-a-0.parquet`, raw[1], 'late/b']);
+  });
+});
+
+describe('mergeRows and splitRows', () => {
+  it('keeps one row per event, the first to arrive, sorted by event time then id', () => {
+    const { rows, duplicatesDropped } = mergeRows([
+      [row('b', 20, 105), row('a', 20, 100)],
+      [row('c', 10, 101), row('b', 20, 102)],
+    ]);
+    expect(rows.map((r) => [r.event_id, r.ingest_time])).toEqual([['c', 101], ['a', 100], ['b', 102]]);
+    expect(duplicatesDropped).toBe(1);
+  });
+
+  it('cuts rows into the fewest consecutive slices of at most the size given', () => {
+    const rows = Array.from({ length: 10 }, (_, i) => i);
+    expect(splitRows(rows, 4)).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    expect(splitRows(rows, 5)).toEqual([[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]);
+    expect(splitRows([], 4)).toEqual([[]]);
+    expect(() => splitRows(rows, 0)).toThrow(/maxRows must be at least 1/);
+  });
+});
