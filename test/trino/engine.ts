@@ -70,8 +70,24 @@ export class TrinoEngine implements QueryEngine {
     return rows.map((values) => Object.fromEntries(columns.map((c, i) => [c.name, typed(values[i], c.type)])));
   }
 
-  /** Column names and Trino's types, and the values as the protocol sends them (what an Athena stand-in needs). */
+  /**
+   * Column names and Trino's types, and the values as the protocol sends them (what an Athena stand-in needs).
+   * NO_NODES_AVAILABLE is asked again for up to 30 s: a query of the Hive catalog can meet it just after start,
+   * while the node's catalogs are still announced to the scheduler (a system query already runs).
+   */
   async runRaw(sql: string): Promise<{ columns: readonly Column[]; rows: (readonly unknown[])[] }> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        return await this.runOnce(sql);
+      } catch (error) {
+        if (!(error instanceof TrinoQueryError && error.errorName === 'NO_NODES_AVAILABLE') || Date.now() > deadline) throw error;
+        await sleep(500);
+      }
+    }
+  }
+
+  private async runOnce(sql: string): Promise<{ columns: readonly Column[]; rows: (readonly unknown[])[] }> {
     const headers = {
       'X-Trino-User': 'clickstream-test',
       'X-Trino-Source': 'clickstream-tests',
