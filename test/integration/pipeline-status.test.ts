@@ -117,7 +117,8 @@ describe('clickstream status --json', () => {
     expect(Math.abs(report.lake!.newestEventTimeMs! - sentAt)).toBeLessThan(10 * 60_000);
     // The consumer process runs the compactor on its timer and reports its runs. A run may have failed
     // while another test had MinIO down (self-healing); the next one starts again from the manifest.
-    expect(report.compaction).toEqual(expect.objectContaining({ runs: expect.any(Number), failedRuns: expect.any(Number), hoursCompacted: expect.any(Number) }));
+    const compaction = report.compaction!;
+    expect([compaction.runs, compaction.failedRuns, compaction.hoursCompacted].every(Number.isInteger)).toBe(true);
     expect(report.problems).toEqual([]);
   });
 });
