@@ -91,7 +91,9 @@ export async function queryParquet(keys: readonly string[], sql: string): Promis
     const connection = await db.connect();
     try {
       await connection.run("SET TimeZone = 'UTC'");
-      await connection.run(`CREATE VIEW events AS SELECT * FROM read_parquet('${dir}/**/*.parquet', hive_partitioning = true)`);
+      // Partition columns from each row's own event time: a late file's path names its ingest hour.
+      const partitions = ['Y AS year', 'm AS month', 'd AS day', 'H AS hour'].map((p) => `strftime(event_time::TIMESTAMP, '%${p.split(' AS ')[0]}') AS ${p.split(' AS ')[1]}`);
+      await connection.run(`CREATE VIEW events AS SELECT *, ${partitions.join(', ')} FROM read_parquet('${dir}/**/*.parquet', hive_partitioning = false, union_by_name = true)`);
       return (await connection.runAndReadAll(sql)).getRowObjectsJson();
     } finally {
       // Called on every poll: close the instance too, not only the connection.

@@ -87,15 +87,22 @@ describe('the deployed pipeline (cloud)', () => {
   });
 
   it('writes that minute to the lake as Parquet that DuckDB reads, one row per distinct event', async () => {
-    const prefix = 'events/year=2025/month=06/day=01/hour=12/';
+    // That minute's hour closed long ago: its rows go to late files (one per batch and shard).
+    const prefix = 'late/';
     const rows = await waitFor(`all ${sent} events of the minute in s3://${lakeBucket}/${prefix}`, async () => {
       const keys = await listKeys(prefix);
       if (keys.length === 0) return undefined;
-      const [counts] = await queryParquet(keys, 'SELECT count(*) AS events, count(DISTINCT event_id) AS distinct_events, min(source_topic) AS topic, max(source_topic) AS last_topic FROM events');
+      const [counts] = await queryParquet(
+        keys,
+        "SELECT count(*) AS events, count(DISTINCT event_id) AS distinct_events, min(source_topic) AS topic, max(source_topic) AS last_topic FROM events WHERE year = '2025' AND month = '06' AND day = '01' AND hour = '12'",
+      );
       return Number(counts!.events) >= sent ? counts : undefined;
     });
     expect(rows).toEqual({ events: String(sent), distinct_events: String(sent), topic: streamName, last_topic: streamName });
   });
+
+  /** The put events' rows: their hour, 2025-03-04 05:00, as each row's event time places it. */
+  const HOUR_0305 = "SELECT event_id, source_topic, source_partition, source_offset, event_type, revenue, year, month, day, hour FROM events WHERE year = '2025' AND month = '03' AND day = '04' AND hour = '05'";
 
   // From here on the stream gets only what the tests put into it.
   const ours = { valid: [] as Record<string, unknown>[], sequences: [] as string[], bad: '{"event_id": "not closed' };
@@ -122,11 +129,12 @@ describe('the deployed pipeline (cloud)', () => {
     ours.sequences = put.Records!.map((r) => r.SequenceNumber!);
     const shardId = put.Records![0]!.ShardId!;
 
-    // THEN the hour's Parquet holds each event once, with its source coordinates
-    const prefix = 'events/year=2025/month=03/day=04/hour=05/';
+    // THEN the lake holds each event once, with its source coordinates, in a late file (the hour closed long ago)
+    const prefix = 'late/';
     const rows = await waitFor(`the put events in s3://${lakeBucket}/${prefix}`, async () => {
       const keys = await listKeys(prefix);
-      return keys.length > 0 ? queryParquet(keys, 'SELECT event_id, source_topic, source_partition, source_offset, event_type, revenue, year, month, day, hour FROM events ORDER BY event_time') : undefined;
+      const found = keys.length > 0 ? await queryParquet(keys, `${HOUR_0305} ORDER BY event_time`) : [];
+      return found.length > 0 ? found : undefined;
     });
     expect(rows).toEqual(
       ours.valid.map((e, i) => ({
@@ -187,8 +195,8 @@ describe('the deployed pipeline (cloud)', () => {
       })),
     };
     const keysBefore = [...(await listKeys('events/')), ...(await listKeys('quarantine/'))];
-    const hourKeys = await listKeys('events/year=2025/month=03/day=04/hour=05/');
-    const [before] = await queryParquet(hourKeys, 'SELECT count(*) AS events FROM events');
+    const lateBefore = await listKeys('late/');
+    const [before] = await queryParquet(lateBefore, "SELECT count(*) AS events FROM events WHERE year = '2025' AND month = '03' AND day = '04' AND hour = '05'");
 
     // WHEN the deployed consumer is invoked with it
     const consumer = await physicalId('AWS::Lambda::Function', 'ConsumerHandlerFunction');
@@ -198,7 +206,10 @@ describe('the deployed pipeline (cloud)', () => {
     expect(result.records).toBe(event.Records.length);
     expect(result.objectsWritten).toBeGreaterThan(0);
     expect([...(await listKeys('events/')), ...(await listKeys('quarantine/'))]).toEqual(keysBefore);
-    const [after] = await queryParquet(await listKeys('events/year=2025/month=03/day=04/hour=05/'), 'SELECT count(*) AS events, count(DISTINCT event_id) AS distinct_events FROM events');
+    // A late file is named by its attempt's ingest time: the redelivery's file replaces the first one, never adds to it.
+    const lateAfter = await listKeys('late/');
+    expect(lateAfter).toHaveLength(lateBefore.length);
+    const [after] = await queryParquet(lateAfter, "SELECT count(*) AS events, count(DISTINCT event_id) AS distinct_events FROM events WHERE year = '2025' AND month = '03' AND day = '04' AND hour = '05'");
     expect(before).toEqual({ events: '5' });
     expect(after).toEqual({ events: '5', distinct_events: '5' });
   });
