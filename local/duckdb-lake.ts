@@ -74,7 +74,7 @@ function hourPredicate(hour: string): string {
 }
 
 /** The partition columns from each row's own event time (a late file's path names its ingest hour, not its rows' hours). */
-const PARTITIONS_FROM_EVENT_TIME = PARTITION_COLUMNS.map((c, i) => `strftime(event_time::TIMESTAMP, '${['%Y', '%m', '%d', '%H'][i]}') AS ${c}`).join(', ');
+export const PARTITIONS_FROM_EVENT_TIME = PARTITION_COLUMNS.map((c, i) => `strftime(event_time::TIMESTAMP, '${['%Y', '%m', '%d', '%H'][i]}') AS ${c}`).join(', ');
 
 export interface LakeChanges {
   /** Hours whose files were all read again because one was replaced or removed. */

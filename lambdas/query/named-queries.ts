@@ -19,6 +19,7 @@
  * plans scan each event table at most once.
  */
 import { EMPTY_VIEW, type LakeView } from '../common/compaction-manifest.ts';
+import { hourOfKey } from '../consumer/lake-keys.ts';
 import type { Dialect } from './dialect.ts';
 import type { QueryParameters } from './parameters.ts';
 
@@ -83,12 +84,6 @@ function hoursPredicate(hours: readonly number[]): string {
 
 const quoteSql = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-/** The hour in a late file's key is its ingest hour. */
-const lateIngestHour = (key: string) => {
-  const m = /^late\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/hour=(\d{2})\//.exec(key);
-  return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4])) : undefined;
-};
-
 /**
  * The `events` CTE: one row per event_id in the range and filters.
  *
@@ -116,9 +111,10 @@ function eventsCte(d: Dialect, p: QueryParameters, view: LakeView): string {
   for (let h = Math.floor(p.fromMs / HOUR_MS) * HOUR_MS; h < p.toMs; h += HOUR_MS) hours.push(h);
   const compacted = hours.filter((h) => view.compacted.has(h));
   const raw = hours.filter((h) => !view.compacted.has(h));
-  // A late row was ingested after it happened, so files ingested before the range's first hour hold none of it.
-  const late = view.unfoldedLate.filter((key) => (lateIngestHour(key) ?? Infinity) >= hours[0]!);
-  const lateHours = [...new Set(late.map((key) => lateIngestHour(key)!))].sort((a, b) => a - b);
+  // A late file's key names its ingest hour. A late row was ingested after it happened, so files
+  // ingested before the range's first hour hold none of it.
+  const late = view.unfoldedLate.filter((key) => (hourOfKey(key) ?? Infinity) >= hours[0]!);
+  const lateHours = [...new Set(late.map((key) => hourOfKey(key)!))].sort((a, b) => a - b);
 
   // The three tables have the same columns in the same order (lib/catalog.ts), so their rows union as they are.
   const select = (table: string, partitions: string, paths?: readonly string[]) => `SELECT * FROM ${table}\n    WHERE ${where(partitions, paths)}`;

@@ -3,6 +3,7 @@
  * pointed straight at LocalStack, the stream read with GetRecords, the lake listed
  * and downloaded with the S3 API, and Parquet read by DuckDB.
  */
+import { PARTITIONS_FROM_EVENT_TIME } from '../../local/duckdb-lake.ts';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -92,8 +93,7 @@ export async function queryParquet(keys: readonly string[], sql: string): Promis
     try {
       await connection.run("SET TimeZone = 'UTC'");
       // Partition columns from each row's own event time: a late file's path names its ingest hour.
-      const partitions = ['Y AS year', 'm AS month', 'd AS day', 'H AS hour'].map((p) => `strftime(event_time::TIMESTAMP, '%${p.split(' AS ')[0]}') AS ${p.split(' AS ')[1]}`);
-      await connection.run(`CREATE VIEW events AS SELECT *, ${partitions.join(', ')} FROM read_parquet('${dir}/**/*.parquet', hive_partitioning = false, union_by_name = true)`);
+      await connection.run(`CREATE VIEW events AS SELECT *, ${PARTITIONS_FROM_EVENT_TIME} FROM read_parquet('${dir}/**/*.parquet', hive_partitioning = false, union_by_name = true)`);
       return (await connection.runAndReadAll(sql)).getRowObjectsJson();
     } finally {
       // Called on every poll: close the instance too, not only the connection.

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Admin } from '@platformatic/kafka';
 import type { LocalConfig } from '../../local/config.ts';
+import { PARTITIONS_FROM_EVENT_TIME } from '../../local/duckdb-lake.ts';
 import { pipelineLag, waitForCaughtUp } from '../../local/consumer-lag.ts';
 import { LakeMirror } from '../../local/lake-mirror.ts';
 import { localS3Client } from '../../local/services/minio.ts';
@@ -112,8 +113,7 @@ export function rawEventRows(dir: string): string {
     return existsSync(root) ? readdirSync(root, { recursive: true }).map(String).filter((f) => f.endsWith('.parquet')).map((f) => join(root, f)) : [];
   });
   if (files.length === 0) throw new Error(`no event files under ${dir}: nothing was written to the lake`);
-  const partitions = ['%Y AS year', '%m AS month', '%d AS day', '%H AS hour'].map((p) => `strftime(event_time::TIMESTAMP, '${p.split(' AS ')[0]}') AS ${p.split(' AS ')[1]}`);
-  return `SELECT *, ${partitions.join(', ')} FROM read_parquet([${files.map((f) => `'${f.replaceAll("'", "''")}'`).join(', ')}], hive_partitioning = false, union_by_name = true)`;
+  return `SELECT *, ${PARTITIONS_FROM_EVENT_TIME} FROM read_parquet([${files.map((f) => `'${f.replaceAll("'", "''")}'`).join(', ')}], hive_partitioning = false, union_by_name = true)`;
 }
 
 /** Imports the bundle and calls its handler once; prints the result or the error as one JSON line. */
