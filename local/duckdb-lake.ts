@@ -16,15 +16,23 @@
  * hold it, de-duplicated, the answer does not depend on where the compactor is
  * in its protocol. Each change is one transaction on a writer connection, so a
  * query sees the table before or after it, never half.
+ *
+ * Rollups (lambdas/query/rollups.ts) are tables beside it, grouped from it hour
+ * by hour: an hour is rolled up once no raw file can appear in it any more, and
+ * from then on every change to the hour's events rebuilds its rollup rows in the
+ * same transaction, so a rollup always equals the events it replaces.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS, type LakeColumnType } from '../lambdas/common/lake-columns.ts';
 import { LAKE_PREFIXES, PARTITION_COLUMNS } from '../lambdas/common/pipeline-names.ts';
+import { hourStartOf, type LakeView } from '../lambdas/common/compaction-manifest.ts';
+import { DEFAULT_LAKE_TIMING, isSettled, type LakeTiming } from '../lambdas/common/lake-timing.ts';
 import { duckdbDialect, type Dialect } from '../lambdas/query/dialect.ts';
 import { columnsReadByAnyQuery } from '../lambdas/query/columns-read.ts';
 import type { QueryEngine, Row } from '../lambdas/query/query-api.ts';
+import { ROLLUP_COLUMNS, ROLLUP_NAMES, rollupFromEvents } from '../lambdas/query/rollups.ts';
 
 const DUCK_TYPES: Record<LakeColumnType, string> = {
   string: 'VARCHAR',
@@ -85,8 +93,19 @@ export interface LakeChanges {
   readonly failedHours: readonly string[];
 }
 
+export interface DuckDbLakeOptions {
+  readonly log?: (entry: Record<string, unknown>) => void;
+  /** When an hour is rolled up: once it is settled for raw files. @default DEFAULT_LAKE_TIMING */
+  readonly timing?: LakeTiming;
+  readonly now?: () => number;
+  /** Keep no rollups (a baseline for tests and the benchmark). @default true */
+  readonly rollups?: boolean;
+}
+
 export class DuckDbLake implements QueryEngine {
   readonly dialect: Dialect = duckdbDialect();
+  /** Hours (partition paths) whose rollup rows are in the rollup tables. */
+  private readonly rolledUp = new Set<string>();
   /** Loaded event files (key relative to the directory): the mtime they were loaded at and the event hours they hold rows of. */
   private readonly loaded = new Map<string, { readonly mtime: number; readonly hours: readonly string[] }>();
   /** Whether the quarantine view reads files (undefined: not created yet). */
@@ -98,17 +117,24 @@ export class DuckDbLake implements QueryEngine {
     private readonly reader: DuckDBConnection,
     private readonly writer: DuckDBConnection,
     readonly directory: string,
-    private readonly log: (entry: Record<string, unknown>) => void,
+    private readonly options: DuckDbLakeOptions,
   ) {}
 
-  static async open(directory: string, log: (entry: Record<string, unknown>) => void = () => undefined): Promise<DuckDbLake> {
+  private log(entry: Record<string, unknown>): void {
+    this.options.log?.(entry);
+  }
+
+  static async open(directory: string, options: DuckDbLakeOptions = {}): Promise<DuckDbLake> {
     const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
     const [reader, writer] = [await db.connect(), await db.connect()];
     for (const c of [reader, writer]) await c.run("SET TimeZone = 'UTC'");
     // The files are local: a second copy of their bytes in DuckDB's cache is only memory spent.
     await writer.run('SET enable_external_file_cache = false');
     await writer.run(`CREATE TABLE lake_events (${EVENT_TABLE_COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`);
-    const lake = new DuckDbLake(db, reader, writer, directory, log);
+    for (const name of ROLLUP_NAMES) {
+      await writer.run(`CREATE TABLE lake_rollup_${name} (${[...ROLLUP_COLUMNS[name].map((c) => [c.name, DUCK_TYPES[c.type]]), ...PARTITIONS].map(([n, t]) => `${n} ${t}`).join(', ')})`);
+    }
+    const lake = new DuckDbLake(db, reader, writer, directory, options);
     await lake.refresh();
     return lake;
   }
@@ -155,6 +181,7 @@ export class DuckDbLake implements QueryEngine {
       const ok = await this.transaction([
         `DELETE FROM lake_events WHERE ${hourPredicate(hour)}`,
         ...(files.length > 0 ? [`INSERT INTO lake_events BY NAME ${this.distinctRows(files, hour)}`] : []),
+        ...this.rollupStatements(hour),
       ]);
       if (!ok) failedHours.add(hour);
     }
@@ -164,12 +191,14 @@ export class DuckDbLake implements QueryEngine {
         `INSERT INTO lake_events BY NAME
          SELECT n.* FROM (${this.distinctRows(files, hour)}) n
          WHERE n.event_id NOT IN (SELECT event_id FROM lake_events WHERE ${hourPredicate(hour)})`,
+        ...this.rollupStatements(hour),
       ]);
       if (ok) appendedFiles += files.length;
       else failedHours.add(hour);
     }
     for (const key of [...this.loaded.keys()]) if (!present.has(key) && !this.loaded.get(key)!.hours.some((h) => failedHours.has(h))) this.loaded.delete(key);
     for (const [key, hours] of hoursOf) if (!hours.some((h) => failedHours.has(h))) this.loaded.set(key, { mtime: present.get(key)!, hours });
+    await this.rollUpSettledHours([...new Set([...hoursOf.values()].flat())].filter((h) => !failedHours.has(h)));
 
     // After a checkpoint the table takes about a third less memory (measured); one costs about a
     // second at 10M events, so it runs once enough has changed. It cannot run while a query holds a
@@ -182,6 +211,32 @@ export class DuckDbLake implements QueryEngine {
       );
     }
     return { rebuiltHours: [...rebuild].filter((h) => !failedHours.has(h)).length, appendedFiles, failedHours: [...failedHours] };
+  }
+
+  /** Rolls up the hours, of these, that are settled and not rolled up yet: one transaction each. */
+  private async rollUpSettledHours(hours: readonly string[]): Promise<void> {
+    if (this.options.rollups === false) return;
+    const now = (this.options.now ?? Date.now)();
+    for (const hour of [...hours].sort()) {
+      if (this.rolledUp.has(hour) || !isSettled(hourStartOf(hour), now, this.options.timing ?? DEFAULT_LAKE_TIMING)) continue;
+      // Named as rolled up only once its rows are committed: a query planned meanwhile reads its events.
+      if (await this.transaction(this.rollupStatements(hour, true))) this.rolledUp.add(hour);
+    }
+  }
+
+  /** Statements that make an hour's rollup rows those of its events now (none for an hour not rolled up, unless it is being rolled up). */
+  private rollupStatements(hour: string, rollingUp = false): string[] {
+    if (!rollingUp && !this.rolledUp.has(hour)) return [];
+    const partitions = hour.split('/').map((part) => `${quote(part.split('=')[1]!)} AS ${part.split('=')[0]!}`).join(', ');
+    return ROLLUP_NAMES.flatMap((name) => [
+      `DELETE FROM lake_rollup_${name} WHERE ${hourPredicate(hour)}`,
+      `INSERT INTO lake_rollup_${name} BY NAME SELECT r.*, ${partitions} FROM (${rollupFromEvents(name, `(SELECT * FROM lake_events WHERE ${hourPredicate(hour)}) e`)}) r`,
+    ]);
+  }
+
+  /** The hours the rollup tables answer; this engine's table holds late rows too, so none is pending. */
+  lakeView(): Promise<LakeView> {
+    return Promise.resolve({ compacted: new Map(), rollups: new Map([...this.rolledUp].map((hour) => [hourStartOf(hour), 'tables' as const])), unfoldedLate: [] });
   }
 
   /** The event hours a late file holds rows of, or undefined if it cannot be read now. */

@@ -70,7 +70,7 @@ export class QueryServer {
 
   static async start(options: QueryServerOptions): Promise<QueryServer> {
     const mirror = new LakeMirror(options.s3, options.bucket, options.mirrorDirectory);
-    const lake = await DuckDbLake.open(options.mirrorDirectory, options.log);
+    const lake = await DuckDbLake.open(options.mirrorDirectory, { log: options.log });
     // Answers are cached for one sync interval from when they were computed: newer data cannot exist sooner.
     const syncIntervalMs = options.syncIntervalMs ?? LAKE_SYNC_INTERVAL_MS;
     const api = new QueryApi({ engine: lake, cacheMs: options.cacheMs ?? syncIntervalMs });

@@ -176,7 +176,7 @@ function compactedAthenaCost(c: CompactionBenchResult) {
   const HOUR = 3_600_000;
   const dialect = athenaDialect('clickstream', 'bench');
   const range = { fromMs: 0, toMs: HOUR };
-  const compactedView = { compacted: new Map([[0, ['compacted/year=1970/month=01/day=01/hour=00/g1-x-0.parquet']]]), unfoldedLate: [] };
+  const compactedView = { compacted: new Map([[0, ['compacted/year=1970/month=01/day=01/hour=00/g1-x-0.parquet']]]), rollups: new Map(), unfoldedLate: [] };
   const queries = QUERY_NAMES.map((q) => ({ raw: columnsRead(querySql(q, dialect, range, EMPTY_VIEW)), compacted: columnsRead(querySql(q, dialect, range, compactedView)) }));
   const sizes = { raw: c.rawColumnBytesPerEvent, compacted: c.compactedColumnBytesPerEvent };
   const settleMinutes = (DEFAULT_LAKE_TIMING.lateAfterMs + DEFAULT_LAKE_TIMING.writeDeadlineMs) / 60_000;

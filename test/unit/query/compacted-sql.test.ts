@@ -12,7 +12,7 @@ const H = Date.UTC(2026, 11, 3, 10);
 const HOUR = 3_600_000;
 const d = athenaDialect('db', 'lake');
 const range = { fromMs: H + 30 * 60_000, toMs: H + HOUR + 30 * 60_000 };
-const compacted10: LakeView = { compacted: new Map([[H, ['compacted/year=2026/month=12/day=03/hour=10/g2-ab-0.parquet']]]), unfoldedLate: [] };
+const compacted10: LakeView = { compacted: new Map([[H, ['compacted/year=2026/month=12/day=03/hour=10/g2-ab-0.parquet']]]), rollups: new Map(), unfoldedLate: [] };
 
 describe('the events CTE over compacted, raw and late files', () => {
   it('reads a compacted hour from its committed files only, without the window, and the open hour raw with it', () => {
@@ -45,7 +45,7 @@ describe('the events CTE over compacted, raw and late files', () => {
   });
 
   it('quotes a key that holds a quote, so a file name cannot end the SQL string', () => {
-    const view: LakeView = { compacted: new Map([[H, ["compacted/year=2026/month=12/day=03/hour=10/g1-x'y-0.parquet"]]]), unfoldedLate: [] };
+    const view: LakeView = { compacted: new Map([[H, ["compacted/year=2026/month=12/day=03/hour=10/g1-x'y-0.parquet"]]]), rollups: new Map(), unfoldedLate: [] };
     expect(querySql('kpis', d, { fromMs: H, toMs: H + HOUR }, view)).toContain("g1-x''y-0.parquet'");
   });
 });
