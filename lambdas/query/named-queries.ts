@@ -165,7 +165,7 @@ function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number[], vie
 }
 
 /**
- * The CTEs ending in `rollup`: the rows of one rollup (rollups.ts) over the range and filters,
+ * The CTEs ending in `rolled_up`: the rows of one rollup (rollups.ts) over the range and filters,
  * read from the rollup for the hours it covers and grouped from the events for the rest.
  */
 function rollupCtes(name: RollupName, d: Dialect, p: QueryParameters, view: LakeView): string {
@@ -188,7 +188,7 @@ function rollupCtes(name: RollupName, d: Dialect, p: QueryParameters, view: Lake
     ctes.push(eventsCte(d, p, fromEvents, view));
     parts.push(rollupFromEvents(name, 'events'));
   }
-  ctes.push(`rollup AS (\n  ${parts.join('\n  UNION ALL\n  ')}\n)`);
+  ctes.push(`rolled_up AS (\n  ${parts.join('\n  UNION ALL\n  ')}\n)`);
   return `WITH ${ctes.join(',\n')}`;
 }
 
@@ -199,7 +199,7 @@ const SESSIONS_CTE = `sessions AS (
     bool_or(cart_adds > 0) AS carted,
     bool_or(checkouts > 0) AS checked_out,
     bool_or(purchases > 0) AS purchased
-  FROM rollup GROUP BY session_id
+  FROM rolled_up GROUP BY session_id
 )`;
 
 /** count_if, spelled so that both engines count 0 over no rows (DuckDB's count_if gives NULL there, Trino's 0). */
@@ -217,7 +217,7 @@ function breakdown(column: string): string {
   count(DISTINCT CASE WHEN purchases > 0 THEN session_id END) AS converted_sessions,
   count(DISTINCT order_id) AS orders,
   coalesce(sum(revenue), 0) AS revenue
-FROM rollup GROUP BY 1 ORDER BY sessions DESC, value`;
+FROM rolled_up GROUP BY 1 ORDER BY sessions DESC, value`;
 }
 
 function top(columns: string, key: string): string {
@@ -226,35 +226,50 @@ function top(columns: string, key: string): string {
   ${total('cart_adds')} AS cart_adds,
   ${total('units')} AS units,
   coalesce(sum(revenue), 0) AS revenue
-FROM rollup WHERE ${key} IS NOT NULL GROUP BY ${columns} ORDER BY revenue DESC, views DESC, ${key} LIMIT 10`;
+FROM rolled_up WHERE ${key} IS NOT NULL GROUP BY ${columns} ORDER BY revenue DESC, views DESC, ${key} LIMIT 10`;
 }
+
+/** The rollup each query over events reads. */
+export const ROLLUP_OF: Readonly<Record<Exclude<QueryName, 'quarantine'>, RollupName>> = {
+  kpis: 'sessions',
+  events_per_minute: 'activity',
+  revenue_over_time: 'sessions',
+  funnel: 'sessions',
+  traffic_sources: 'sessions',
+  devices: 'sessions',
+  demographics: 'sessions',
+  top_products: 'products',
+  top_categories: 'products',
+  freshness: 'activity',
+};
 
 /** A named query's SQL; the view says which hours are compacted and which have rollups. */
 export function querySql(name: QueryName, d: Dialect, p: QueryParameters, view: LakeView = EMPTY_VIEW): string {
-  const from = (rollup: RollupName) => rollupCtes(rollup, d, p, view);
+  // The CTEs ending in `rolled_up` (not `rollup`: a reserved word in Trino), the rows each query below reads.
+  const rollup = name === 'quarantine' ? '' : rollupCtes(ROLLUP_OF[name], d, p, view);
   switch (name) {
     case 'kpis':
       // Session figures as distinct counts over the one read, no per-session step: the sessions with a
       // cart and no purchase are those with a cart or a purchase, less those with a purchase.
-      return `${from('sessions')}
+      return `${rollup}
 SELECT ${total('events')} AS events, count(DISTINCT user_id) AS active_users, count(DISTINCT session_id) AS sessions,
   count(DISTINCT order_id) AS orders, coalesce(sum(revenue), 0) AS revenue,
   count(DISTINCT CASE WHEN purchases > 0 THEN session_id END) AS converted_sessions,
   count(DISTINCT CASE WHEN cart_adds > 0 THEN session_id END) AS carted_sessions,
   count(DISTINCT CASE WHEN cart_adds > 0 OR purchases > 0 THEN session_id END)
     - count(DISTINCT CASE WHEN purchases > 0 THEN session_id END) AS abandoned_carts
-FROM rollup`;
+FROM rolled_up`;
     case 'events_per_minute':
-      return `${from('activity')}
+      return `${rollup}
 SELECT ${d.epochMs('event_minute')} AS minute, event_type, ${total('events')} AS events
-FROM rollup GROUP BY 1, 2 ORDER BY 1, 2`;
+FROM rolled_up GROUP BY 1, 2 ORDER BY 1, 2`;
     case 'revenue_over_time':
       // A purchase's rows carry its minute; no other event's do.
-      return `${from('sessions')}
+      return `${rollup}
 SELECT ${d.epochMs(`date_trunc('${timeBucket(p)}', order_minute)`)} AS bucket, count(DISTINCT order_id) AS orders, sum(revenue) AS revenue
-FROM rollup WHERE order_minute IS NOT NULL GROUP BY 1 ORDER BY 1`;
+FROM rolled_up WHERE order_minute IS NOT NULL GROUP BY 1 ORDER BY 1`;
     case 'funnel':
-      return `${from('sessions')}, ${SESSIONS_CTE}
+      return `${rollup}, ${SESSIONS_CTE}
 SELECT count(*) AS sessions,
   ${countIf('viewed')} AS viewed,
   ${countIf('viewed AND carted')} AS carted,
@@ -262,29 +277,29 @@ SELECT count(*) AS sessions,
   ${countIf('viewed AND carted AND checked_out AND purchased')} AS purchased
 FROM sessions`;
     case 'traffic_sources':
-      return `${from('sessions')}\n${breakdown('traffic_source')}`;
+      return `${rollup}\n${breakdown('traffic_source')}`;
     case 'devices':
-      return `${from('sessions')}\n${breakdown('device_type')}`;
+      return `${rollup}\n${breakdown('device_type')}`;
     case 'demographics':
       // Three groupings of one read; grouping(x) = 0 marks the rows grouped by x (a NULL value stays a group of its own).
-      return `${from('sessions')}
+      return `${rollup}
 SELECT
   CASE WHEN grouping(age_group) = 0 THEN 'age_group' WHEN grouping(user_gender) = 0 THEN 'gender' ELSE 'country' END AS dimension,
   CASE WHEN grouping(age_group) = 0 THEN age_group WHEN grouping(user_gender) = 0 THEN user_gender ELSE user_country END AS value,
   count(DISTINCT user_id) AS users, coalesce(sum(revenue), 0) AS revenue
 FROM (
-  SELECT ${AGE_GROUP} AS age_group, user_gender, user_country, user_id, revenue FROM rollup
+  SELECT ${AGE_GROUP} AS age_group, user_gender, user_country, user_id, revenue FROM rolled_up
 ) e
 GROUP BY GROUPING SETS ((age_group), (user_gender), (user_country))
 ORDER BY 1, 3 DESC, 2`;
     case 'top_products':
-      return `${from('products')}\n${top('product_id, product_category, product_brand', 'product_id')}`;
+      return `${rollup}\n${top('product_id, product_category, product_brand', 'product_id')}`;
     case 'top_categories':
-      return `${from('products')}\n${top('product_category', 'product_category')}`;
+      return `${rollup}\n${top('product_category', 'product_category')}`;
     case 'freshness':
-      return `${from('activity')}
+      return `${rollup}
 SELECT ${d.epochMs('max(newest_event_time)')} AS newest_event_time, ${d.epochMs('max(newest_ingest_time)')} AS newest_ingest_time, ${total('events')} AS events
-FROM rollup`;
+FROM rolled_up`;
     case 'quarantine':
       // Quarantine lines carry ingest_time in ms; the partitions are by ingest hour.
       return `SELECT code, count(*) AS records, min(reason) AS example
