@@ -57,9 +57,10 @@ commands:
   supervise  run the supervisor in the foreground: restarts a service of this pipeline that died (up runs it)
   bench      every benchmark, each beside a baseline   [--json] [--count N] [--rounds N] [--lake-events N]
              [--step-seconds S (each rate step of the pipeline benchmark, default 20)] [--api-events N]
-             [--compaction-events N] [--only api|compaction|handler (just the query API under load and the
-             dashboard's Athena cost; the compactor and what it saves; or the consumer core, its cold start
-             and the Lambda bundle sizes, no services)]
+             [--compaction-events N] [--only api|compaction|dashboard|handler (just the query API under load
+             and the dashboard's Athena cost; the compactor and what it saves; the local dashboard refresh
+             over --lake-events events, no services; or the consumer core, its cold start and the Lambda
+             bundle sizes, no services)]
 
 configuration comes from CLICKSTREAM_* environment variables; see docs/operations.md`;
 

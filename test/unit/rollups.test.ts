@@ -171,4 +171,20 @@ describe("the compactor's rollups", () => {
     await refresh();
     await expectSameAnswers(whole);
   }, 60_000);
+
+  it('adds rollups to an hour compacted before they existed, as a new generation', async () => {
+    const stored = (await store.get(MANIFEST_KEY))!;
+    const manifest = parseManifest(stored.body);
+    const [hour, entry] = Object.entries(manifest.hours)[0]!;
+    const { rollups: _, ...withoutRollups } = entry;
+    const old = { ...manifest, hours: { ...manifest.hours, [hour]: withoutRollups } };
+    await store.put(MANIFEST_KEY, Buffer.from(JSON.stringify(old)), 'application/json', { ifMatch: stored.etag });
+
+    const result = await compactLake({ store, encode: encodeParquet, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 2 ** 30, now: () => LATER + 2 * HOUR });
+    expect(result.hoursCompacted).toBe(1);
+    const after = parseManifest((await store.get(MANIFEST_KEY))?.body).hours[hour]!;
+    expect(after.generation).toBe(entry.generation + 1);
+    expect(Object.keys(after.rollups ?? {}).sort()).toEqual([...ROLLUP_NAMES].sort());
+    expect(after.rows).toBe(entry.rows);
+  }, 60_000);
 });
