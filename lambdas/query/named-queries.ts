@@ -1,22 +1,25 @@
 /**
  * The dashboard's named queries, defined once for both engines.
  *
- * Every query reads the same `events` CTE: the rows in the time range and
- * filters, restricted to the partitions the range touches (so Athena scans
- * only those), with one row per event_id (copies differ only in lineage; the
- * first to arrive is kept, so freshness reads the same everywhere), so no figure
- * is ever inflated by a re-sent event. Over the files (Athena) compacted hours
- * hold each event once and the rest goes through a window (eventsCte); the local
- * engine's table is de-duplicated as it loads, so its queries skip the window.
- * Values in the SQL come only from validated parameters (QueryParameters), this
- * file's own constants and the compaction manifest's file keys (quoted).
+ * Every query but quarantine reads the rows of one rollup (rollups.ts) over its
+ * time range and filters (`rolled_up`): from the rollup's table for the whole
+ * hours it covers, and grouped at query time from the `events` CTE for the rest.
+ * The events are the rows in the range and filters, restricted to the partitions
+ * the range touches (so Athena scans only those), with one row per event_id
+ * (copies differ only in lineage; the first to arrive is kept, so freshness reads
+ * the same everywhere), so no figure is ever inflated by a re-sent event. Over
+ * the files (Athena) compacted hours hold each event once and the rest goes
+ * through a window (eventsCte); the local engine's table is de-duplicated as it
+ * loads, so its queries skip the window. Values in the SQL come only from
+ * validated parameters (QueryParameters), this file's own constants and the
+ * compaction manifest's file keys (quoted).
  *
- * Each query names `events` once: Trino (Athena) inlines a CTE at every use,
+ * Each query names each table once: Trino (Athena) inlines a CTE at every use,
  * and each use is another scan of the files, billed again. So kpis counts
  * sessions with distinct counts instead of a second, per-session pass, and
  * demographics groups one read three ways with GROUPING SETS. The SQL runs
  * on a real Trino in test/integration/trino-queries.test.ts, which checks the
- * plans scan each event table at most once.
+ * plans scan each table at most once.
  */
 import { EMPTY_VIEW, type LakeView } from '../common/compaction-manifest.ts';
 import { hourOfKey } from '../consumer/lake-keys.ts';
@@ -85,6 +88,9 @@ function hoursPredicate(hours: readonly number[]): string {
 
 const quoteSql = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
+/** Picks these files (lake keys) by the engine's `"$path"` column. */
+const pathPredicate = (d: Dialect, keys: readonly string[]) => `"$path" IN (${keys.map((k) => quoteSql(d.objectPath!(k))).join(', ')})`;
+
 /** The filters as predicates on columns every event table and every rollup has. */
 function filterPredicates(p: QueryParameters): string[] {
   return [
@@ -135,7 +141,7 @@ export function splitRange(p: QueryParameters, view: LakeView): { readonly rolle
 function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number[], view: LakeView): string {
   const rowFilters = [`event_time >= ${d.timestamp(p.fromMs)}`, `event_time < ${d.timestamp(p.toMs)}`, ...filterPredicates(p)];
   const where = (partitions: string, paths?: readonly string[]) =>
-    [partitions, ...(paths ? [`"$path" IN (${paths.map((k) => quoteSql(d.objectPath!(k))).join(', ')})`] : []), ...rowFilters].join('\n      AND ');
+    [partitions, ...(paths ? [pathPredicate(d, paths)] : []), ...rowFilters].join('\n      AND ');
   if (d.deduplicated) return `events AS (\n  SELECT * FROM ${d.eventsTable}\n  WHERE ${where(hoursPredicate(hours))}\n)`;
 
   const compacted = hours.filter((h) => view.compacted.has(h));
@@ -179,7 +185,7 @@ function rollupCtes(name: RollupName, d: Dialect, p: QueryParameters, view: Lake
     });
     const conditions = [
       hoursPredicate(rolledUp),
-      ...(d.objectPath && files.length > 0 ? [`"$path" IN (${files.map((k) => quoteSql(d.objectPath!(k))).join(', ')})`] : []),
+      ...(d.objectPath && files.length > 0 ? [pathPredicate(d, files)] : []),
       ...filterPredicates(p),
     ];
     parts.push(`SELECT ${rollupColumnList(name)} FROM ${d.rollupTable(name)}\n    WHERE ${conditions.join('\n      AND ')}`);
