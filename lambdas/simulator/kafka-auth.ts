@@ -11,8 +11,8 @@ import type { KafkaAuth } from './scheduled-config.ts';
 export async function kafkaSasl(auth: KafkaAuth): Promise<SASLOptions | undefined> {
   switch (auth.kind) {
     case 'iam': {
-      const { generateAuthToken } = await import('aws-msk-iam-sasl-signer-js');
-      return { mechanism: 'OAUTHBEARER', token: async () => (await generateAuthToken({ region: auth.region })).token };
+      const { mskIamTokenProvider } = await import('./msk-iam-token.ts');
+      return { mechanism: 'OAUTHBEARER', token: mskIamTokenProvider({ region: auth.region }) };
     }
     case 'scram-sha-512': {
       const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');

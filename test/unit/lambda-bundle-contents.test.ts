@@ -96,6 +96,8 @@ describe('Lambda bundle contents', () => {
       'lambdas/simulator/kafka-sender.ts',
       'lambdas/simulator/kinesis-producer.ts',
     ]);
+    // MSK IAM tokens are signed by lambdas/simulator/msk-iam-token.ts: not AWS's signer package, which brings an STS client.
+    expect(files('simulator', /(^|\/)node_modules\/(aws-msk-iam-sasl-signer-js|@aws-sdk\/client-sts)\//)).toEqual([]);
     // Its schema registry's Avro support is never used (no registry): avsc is replaced by a stub.
     expect(files('simulator', /(^|\/)node_modules\/avsc\//)).toEqual([]);
     expect(files('simulator', /^lambdas\/simulator\/avsc-not-bundled\.ts$/)).toHaveLength(1);
