@@ -51,9 +51,18 @@ export async function lambdaBundleSize(name: LambdaName): Promise<BundleSize> {
   const coldStart = loadedWith(outputs, entry);
   const sum = (files: Iterable<string>) => [...files].reduce((n, p) => n + outputs[p]!.bytes, 0);
   const bytes = sum(coldStart);
-  const paths = outputs[entry]!.imports
-    .filter((i) => i.kind === 'dynamic-import' && outputs[i.path]?.entryPoint?.startsWith('lambdas/'))
-    .map((i) => ({ module: outputs[i.path]!.entryPoint!, bytes: sum(new Set([...coldStart, ...loadedWith(outputs, i.path)])) }));
+  // Our own lazy imports, and theirs (the simulator's Kafka sender imports the MSK IAM token lazily): each path's total.
+  const paths: { module: string; bytes: number }[] = [];
+  const follow = (from: string, loaded: Set<string>, via: string) => {
+    for (const i of outputs[from]!.imports) {
+      const module = outputs[i.path]?.entryPoint;
+      if (i.kind !== 'dynamic-import' || !module?.startsWith('lambdas/')) continue;
+      const withIt = new Set([...loaded, ...loadedWith(outputs, i.path)]);
+      paths.push({ module: via + module, bytes: sum(withIt) });
+      follow(i.path, withIt, `${via}${module} > `);
+    }
+  };
+  follow(entry, coldStart, '');
   const byPackage = new Map<string, number>();
   for (const path of coldStart) {
     for (const [input, { bytesInOutput }] of Object.entries(outputs[path]!.inputs)) byPackage.set(packageOf(input), (byPackage.get(packageOf(input)) ?? 0) + bytesInOutput);

@@ -58,10 +58,15 @@ describe('Lambda bundle contents', () => {
     }
   });
 
-  it('meets the size goals: query API at most 400 KiB at cold start, simulator at most 600 KiB on either ingest path', () => {
+  it('meets the size goals: query API at most 400 KiB at cold start, simulator at most 600 KiB on the Kinesis, Kafka and MSK IAM paths', () => {
     expect(sizes['query-api']!.bytes).toBeLessThanOrEqual(400 * KiB);
     const simulator = sizes.simulator!;
-    expect(simulator.paths.map((p) => p.module).sort()).toEqual(['lambdas/simulator/kafka-sender.ts', 'lambdas/simulator/kinesis-producer.ts']);
+    expect(simulator.paths.map((p) => p.module).sort()).toEqual([
+      'lambdas/simulator/kafka-sender.ts',
+      'lambdas/simulator/kafka-sender.ts > lambdas/simulator/msk-iam-token.ts',
+      'lambdas/simulator/kinesis-producer.ts',
+    ]);
+    // Kafka with SCRAM adds the Secrets Manager client (about 707 KiB in all): not met, see docs/benchmarks.md.
     for (const path of simulator.paths) expect(path.bytes, path.module).toBeLessThanOrEqual(600 * KiB);
     // The consumer has no size goal of its own; this catches a regression (it was 531 KiB before the split).
     expect(sizes.consumer!.bytes).toBeLessThanOrEqual(460 * KiB);
