@@ -292,5 +292,6 @@ function printHandler(handler: Awaited<ReturnType<typeof benchHandler>>, bundles
   for (const b of bundles) {
     const lazy = b.lazyBytes > 0 ? ` (+ ${kib(b.lazyBytes)} loaded on demand)` : '';
     out(`bundle ${b.name.padEnd(10)} ${kib(b.bytes).padStart(10)}${lazy}   ${b.topPackages.map((p) => `${p.name} ${kib(p.bytes)}`).join(', ')}`);
+    for (const p of b.paths) out(`  with ${p.module}: ${kib(p.bytes)} in all`);
   }
 }
