@@ -12,7 +12,7 @@ import { LAKE_PREFIXES } from '../../lambdas/common/pipeline-names.ts';
 import { compactLake, type CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
 import { S3ObjectStore, type ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
-import type { LocalConfig } from '../config.ts';
+import type { LocalConfig } from '../common/config.ts';
 import { ensureBucket, localS3Client, startMinio, stopMinio } from '../services/minio.ts';
 import { columnSizes, simulateLake } from './bench-lake.ts';
 

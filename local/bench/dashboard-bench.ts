@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { duckdbDialect } from '../../lambdas/query/dialect.ts';
 import { QUERY_NAMES } from '../../lambdas/query/named-queries.ts';
 import { QueryApi } from '../../lambdas/query/query-api.ts';
-import { DuckDbLake } from '../duckdb-lake.ts';
+import { DuckDbLake } from '../lake/duckdb-lake.ts';
 import { simulateLake } from './bench-lake.ts';
 import { percentile } from './stats.ts';
 

@@ -10,7 +10,7 @@ import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { planBatch } from '../../lambdas/consumer/plan-batch.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
-import { bundleLambda } from '../bundle.ts';
+import { bundleLambda } from '../common/bundle.ts';
 import { median } from './stats.ts';
 
 export interface HandlerBenchResult {

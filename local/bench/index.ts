@@ -7,15 +7,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { configEnv, loadConfig, type LocalConfig } from '../config.ts';
-import { COMMAND_OPTIONS, parseCount, parseFlags, thousands as n } from '../cli-options.ts';
+import { configEnv, loadConfig, type LocalConfig } from '../common/config.ts';
+import { COMMAND_OPTIONS, parseCount, parseFlags, thousands as n } from '../cli/cli-options.ts';
 import { KAFKA_VERSION } from '../services/kafka.ts';
 import { down, up } from '../services/stack.ts';
 import { columnsRead } from '../../lambdas/query/columns-read.ts';
 import { athenaDialect } from '../../lambdas/query/dialect.ts';
 import { QUERY_NAMES, querySql } from '../../lambdas/query/named-queries.ts';
 import { ANSWER_CACHE_SECONDS, DASHBOARD_RANGE_STEP_SECONDS, DASHBOARD_REFRESH_SECONDS } from '../../lambdas/query-api/limits.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../common/errors.ts';
 import { EMPTY_VIEW } from '../../lambdas/common/compaction-manifest.ts';
 import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { benchApi } from './api-bench.ts';

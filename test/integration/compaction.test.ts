@@ -25,10 +25,10 @@ import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
 import { QueryApi } from '../../lambdas/query/query-api.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
-import { bundleLambda } from '../../local/bundle.ts';
-import { DuckDbLake } from '../../local/duckdb-lake.ts';
-import { LakeMirror } from '../../local/lake-mirror.ts';
-import { handlerEnv } from '../../local/services/consumer.ts';
+import { bundleLambda } from '../../local/common/bundle.ts';
+import { DuckDbLake } from '../../local/lake/duckdb-lake.ts';
+import { LakeMirror } from '../../local/lake/lake-mirror.ts';
+import { handlerEnv } from '../../local/consume/consumer-service.ts';
 import { answerDifferences } from './helpers.ts';
 import { localS3Client } from '../../local/services/minio.ts';
 

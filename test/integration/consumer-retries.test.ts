@@ -7,8 +7,8 @@ import { PreconditionFailedError, S3ObjectStore, type ObjectStore, type PutCondi
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
-import { bundleLambda } from '../../local/bundle.ts';
-import { handlerEnv } from '../../local/services/consumer.ts';
+import { bundleLambda } from '../../local/common/bundle.ts';
+import { handlerEnv } from '../../local/consume/consumer-service.ts';
 import { localS3Client } from '../../local/services/minio.ts';
 import { openLake } from './helpers.ts';
 

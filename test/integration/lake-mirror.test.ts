@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { LakeMirror } from '../../local/lake-mirror.ts';
+import { LakeMirror } from '../../local/lake/lake-mirror.ts';
 import { localS3Client } from '../../local/services/minio.ts';
 
 const config = inject('config');

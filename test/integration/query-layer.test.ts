@@ -16,8 +16,8 @@ import { duckdbDialect } from '../../lambdas/query/dialect.ts';
 import { QUERY_NAMES } from '../../lambdas/query/named-queries.ts';
 import { QueryApi, type Row } from '../../lambdas/query/query-api.ts';
 import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
-import { DuckDbLake } from '../../local/duckdb-lake.ts';
-import { LakeMirror } from '../../local/lake-mirror.ts';
+import { DuckDbLake } from '../../local/lake/duckdb-lake.ts';
+import { LakeMirror } from '../../local/lake/lake-mirror.ts';
 import { localS3Client } from '../../local/services/minio.ts';
 import { rawEventRows } from './helpers.ts';
 

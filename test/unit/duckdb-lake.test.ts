@@ -11,7 +11,7 @@ import type { ClickstreamEvent } from '../../lambdas/common/event-schema.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { QueryApi } from '../../lambdas/query/query-api.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
-import { DuckDbLake, hourOfKey } from '../../local/duckdb-lake.ts';
+import { DuckDbLake, hourOfKey } from '../../local/lake/duckdb-lake.ts';
 
 const START = Date.UTC(2026, 10, 23, 10, 0);
 const HOUR = 'events/year=2026/month=11/day=23/hour=10';

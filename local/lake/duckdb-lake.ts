@@ -20,11 +20,11 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { LAKE_COLUMNS, QUARANTINE_COLUMNS, type LakeColumnType } from '../lambdas/common/lake-columns.ts';
-import { LAKE_PREFIXES, PARTITION_COLUMNS } from '../lambdas/common/pipeline-names.ts';
-import { duckdbDialect, type Dialect } from '../lambdas/query/dialect.ts';
-import { columnsReadByAnyQuery } from '../lambdas/query/columns-read.ts';
-import type { QueryEngine, Row } from '../lambdas/query/query-api.ts';
+import { LAKE_COLUMNS, QUARANTINE_COLUMNS, type LakeColumnType } from '../../lambdas/common/lake-columns.ts';
+import { LAKE_PREFIXES, PARTITION_COLUMNS } from '../../lambdas/common/pipeline-names.ts';
+import { duckdbDialect, type Dialect } from '../../lambdas/query/dialect.ts';
+import { columnsReadByAnyQuery } from '../../lambdas/query/columns-read.ts';
+import type { QueryEngine, Row } from '../../lambdas/query/query-api.ts';
 
 const DUCK_TYPES: Record<LakeColumnType, string> = {
   string: 'VARCHAR',

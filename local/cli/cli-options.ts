@@ -1,7 +1,7 @@
 /** Pure parsing of CLI flag values and formatting of progress lines, kept apart so they are easy to test. */
 import { parseArgs } from 'node:util';
-import { UserError } from './errors.ts';
-import type { ProduceProgress, ProduceSummary } from './produce.ts';
+import { UserError } from '../common/errors.ts';
+import type { ProduceProgress, ProduceSummary } from '../produce/produce.ts';
 
 const PRODUCE_OPTIONS = {
   rate: { type: 'string' },

@@ -7,10 +7,10 @@
  * inventory (the run command's status line) reads each file once.
  */
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
-import { MANIFEST_KEY, parseManifest, readableEventKeys } from '../lambdas/common/compaction-manifest.ts';
+import { MANIFEST_KEY, parseManifest, readableEventKeys } from '../../lambdas/common/compaction-manifest.ts';
 import { parquetMetadataAsync, type AsyncBuffer } from 'hyparquet';
-import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
-import { mapWithLimit } from '../lambdas/common/map-with-limit.ts';
+import { LAKE_PREFIXES } from '../../lambdas/common/pipeline-names.ts';
+import { mapWithLimit } from '../../lambdas/common/map-with-limit.ts';
 import { listObjects, type ListedObject } from './s3-objects.ts';
 
 

@@ -12,8 +12,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
-import { mapWithLimit } from '../lambdas/common/map-with-limit.ts';
-import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
+import { mapWithLimit } from '../../lambdas/common/map-with-limit.ts';
+import { LAKE_PREFIXES } from '../../lambdas/common/pipeline-names.ts';
 import { listObjects } from './s3-objects.ts';
 
 export interface SyncResult {

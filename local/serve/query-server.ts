@@ -8,11 +8,11 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { DashboardConfig } from '../lambdas/query/dashboard-config.ts';
-import { QueryApi } from '../lambdas/query/query-api.ts';
-import { SECURITY_HEADERS } from '../lambdas/query/security-headers.ts';
-import { DuckDbLake } from './duckdb-lake.ts';
-import { LakeMirror } from './lake-mirror.ts';
+import type { DashboardConfig } from '../../lambdas/query/dashboard-config.ts';
+import { QueryApi } from '../../lambdas/query/query-api.ts';
+import { SECURITY_HEADERS } from '../../lambdas/query/security-headers.ts';
+import { DuckDbLake } from '../lake/duckdb-lake.ts';
+import { LakeMirror } from '../lake/lake-mirror.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
