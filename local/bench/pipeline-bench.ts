@@ -111,7 +111,7 @@ async function measureFreshness(config: LocalConfig, rate: number, seconds: numb
   const s3 = localS3Client(config);
   const mirror = new LakeMirror(s3, config.bucket, dir);
   await mirror.sync();
-  const lake = await DuckDbLake.open(dir);
+  const lake = await DuckDbLake.open(dir, undefined, mirror.keys());
   const samples: number[] = [];
   try {
     // Everything already in the lake is old news: only rows loaded from now on are measured.
@@ -125,8 +125,7 @@ async function measureFreshness(config: LocalConfig, rate: number, seconds: numb
     let idleSyncs = 0;
     while (producing || idleSyncs < 5) {
       const syncStarted = Date.now();
-      await mirror.sync();
-      await lake.refresh();
+      await lake.apply((await mirror.sync()).changes);
       const queryableAt = Date.now();
       const rows = await lake.run(`SELECT rowid AS r, epoch_ms(event_time) AS t FROM lake_events WHERE rowid > ${seenRowId}`);
       for (const row of rows) {

@@ -70,7 +70,8 @@ export class QueryServer {
 
   static async start(options: QueryServerOptions): Promise<QueryServer> {
     const mirror = new LakeMirror(options.s3, options.bucket, options.mirrorDirectory);
-    const lake = await DuckDbLake.open(options.mirrorDirectory, options.log);
+    // The table starts from what the copy holds (its index survives a restart), then takes each sync's changes.
+    const lake = await DuckDbLake.open(options.mirrorDirectory, options.log, mirror.keys());
     // Answers are cached for one sync interval from when they were computed: newer data cannot exist sooner.
     const syncIntervalMs = options.syncIntervalMs ?? LAKE_SYNC_INTERVAL_MS;
     const api = new QueryApi({ engine: lake, cacheMs: options.cacheMs ?? syncIntervalMs });
@@ -93,9 +94,9 @@ export class QueryServer {
   sync(): Promise<void> {
     this.syncing ??= (async () => {
       try {
-        await this.mirror.sync();
+        const { changes } = await this.mirror.sync();
         // Every time, not only when files changed: an hour that failed to load is tried again.
-        await this.lake.refresh();
+        await this.lake.apply(changes);
         this.lastSyncAt = Date.now();
       } catch (error) {
         this.options.log?.({ level: 'WARN', message: 'lake sync failed', error: (error as Error).message });

@@ -44,9 +44,10 @@ beforeAll(async () => {
   const records: SourceRecord[] = sent.map((r, i) => ({ topic: 'query.test', partition: i % 3, offset: String(Math.floor(i / 3)), value: r.value }));
   for (let i = 0; i < records.length; i += 6_000) await consumeRecords(store, records.slice(i, i + 6_000), INGEST, encodeParquet);
   dir = mkdtempSync(join(tmpdir(), 'clickstream-query-'));
-  await new LakeMirror(s3, config.bucket, dir).sync();
+  const mirror = new LakeMirror(s3, config.bucket, dir);
+  await mirror.sync();
   s3.destroy();
-  lake = await DuckDbLake.open(dir);
+  lake = await DuckDbLake.open(dir, undefined, mirror.keys());
   api = new QueryApi({ engine: lake, now: () => INGEST });
 }, 120_000);
 

@@ -160,7 +160,7 @@ beforeAll(async () => {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   mirror = new LakeMirror(s3, bucket, dir);
   await mirror.sync();
-  duckdb = await DuckDbLake.open(dir);
+  duckdb = await DuckDbLake.open(dir, undefined, mirror.keys());
   cleanups.push(() => duckdb.close());
 }, 600_000);
 
@@ -248,8 +248,7 @@ describe('the Athena SQL over a compacted lake, on Trino', () => {
   const compact = () => compactLake({ store: store(), encode: encodeParquet, timing: DEFAULT_LAKE_TIMING, retentionMs: DAY, maxHourBytes: 2 ** 30, now: () => Date.now() + HOUR });
   const refresh = async () => {
     await syncPartitions(trino, SCHEMA);
-    await mirror.sync();
-    await duckdb.refresh();
+    await duckdb.apply((await mirror.sync()).changes);
   };
 
   beforeAll(async () => {
