@@ -1,67 +1,116 @@
-/** Pure parsing of CLI flag values and formatting of progress lines, kept apart so they are easy to test. */
+/** The command table (flags and usage text from one definition), pure parsing of CLI flag values and formatting of progress lines, kept apart so they are easy to test. */
 import { parseArgs } from 'node:util';
 import { UserError } from '../common/errors.ts';
 import type { ProduceProgress, ProduceSummary } from '../produce/produce.ts';
 
+/** One flag: its parser type, and for the usage text the value it takes and a note. */
+interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  /** What the value looks like in the usage text (`N`, `S`, `N|max`); none for a boolean. */
+  readonly value?: string;
+  readonly note?: string;
+  /** Not for people: left out of the usage text. */
+  readonly internal?: true;
+}
+
+interface CommandSpec {
+  readonly summary: string;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+}
+
 const PRODUCE_OPTIONS = {
-  rate: { type: 'string' },
-  count: { type: 'string' },
-  duration: { type: 'string' },
-  seed: { type: 'string' },
-  flat: { type: 'boolean' },
-  'inject-duplicates': { type: 'string' },
-  'inject-late': { type: 'string' },
-  'inject-malformed': { type: 'string' },
-} as const;
+  rate: { type: 'string', value: 'N|max' },
+  count: { type: 'string', value: 'N' },
+  duration: { type: 'string', value: 'S' },
+  seed: { type: 'string', value: 'N' },
+  flat: { type: 'boolean', note: 'a constant rate, not the daily curve' },
+  'inject-duplicates': { type: 'string', value: 'SHARE' },
+  'inject-late': { type: 'string', value: 'SHARE' },
+  'inject-malformed': { type: 'string', value: 'SHARE' },
+} as const satisfies Record<string, OptionSpec>;
+
+/** `up` passes it so a service's command line names its state dir (see services/cli-service.ts). */
+const INSTANCE = { instance: { type: 'string', internal: true } } as const satisfies Record<string, OptionSpec>;
 
 /**
- * Every command's flags, in the one table the parser reads; a unit test checks that
- * each appears in USAGE under its command. `--instance` is not for people: `up`
- * passes it so a service's command line names its state dir (see cli-service.ts).
+ * Every command with its flags: the one table the parser reads and the usage text
+ * is written from, so neither can list what the other does not.
  */
-export const COMMAND_OPTIONS = {
-  run: PRODUCE_OPTIONS,
-  up: {},
-  down: {},
-  status: { json: { type: 'boolean' } },
-  produce: PRODUCE_OPTIONS,
-  serve: { instance: { type: 'string' } },
-  consume: { instance: { type: 'string' } },
-  supervise: { instance: { type: 'string' } },
-  bench: {
-    json: { type: 'boolean' },
-    count: { type: 'string' },
-    rounds: { type: 'string' },
-    'lake-events': { type: 'string' },
-    'step-seconds': { type: 'string' },
-    only: { type: 'string' },
-    'api-events': { type: 'string' },
-    'compaction-events': { type: 'string' },
+export const COMMANDS = {
+  run: {
+    summary: 'start everything, produce simulated shopper events with a live status line until Ctrl-C or --duration, then stop what it started',
+    options: PRODUCE_OPTIONS,
   },
-} as const;
+  up: { summary: 'start the local Kafka broker, MinIO, the consumer, the dashboard and a supervisor that restarts any of them that dies (reuses ones already running)', options: {} },
+  down: { summary: 'stop them', options: {} },
+  status: { summary: 'services, what was restarted and when, consumer lag and what the lake holds', options: { json: { type: 'boolean' } } },
+  produce: { summary: 'send simulated events to the topic', options: PRODUCE_OPTIONS },
+  serve: { summary: 'run the dashboard and query API in the foreground', options: INSTANCE },
+  consume: { summary: 'run the consumer (event-source-mapping runner + bundled handler) in the foreground', options: INSTANCE },
+  supervise: { summary: 'run the supervisor in the foreground: restarts a service of this pipeline that died (up runs it)', options: INSTANCE },
+  bench: {
+    summary: 'every benchmark, each beside a baseline',
+    options: {
+      json: { type: 'boolean' },
+      count: { type: 'string', value: 'N' },
+      rounds: { type: 'string', value: 'N' },
+      'lake-events': { type: 'string', value: 'N' },
+      'step-seconds': { type: 'string', value: 'S', note: 'each rate step of the pipeline benchmark, default 20' },
+      'api-events': { type: 'string', value: 'N' },
+      'compaction-events': { type: 'string', value: 'N' },
+      only: {
+        type: 'string',
+        value: 'api|compaction|handler',
+        note: "just the query API under load and the dashboard's Athena cost; the compactor and what it saves; or the consumer core, its cold start and the Lambda bundle sizes, no services",
+      },
+    },
+  },
+} as const satisfies Record<string, CommandSpec>;
 
-export const USAGE = `usage: npx clickstream <command> [options]
+type Commands = typeof COMMANDS;
 
-commands:
-  run        start everything, produce simulated shopper events with a live status line until
-             Ctrl-C or --duration, then stop what it started   [--rate N|max] [--count N] [--duration S]
-             [--seed N] [--flat] [--inject-duplicates SHARE] [--inject-late SHARE] [--inject-malformed SHARE]
-  up         start the local Kafka broker, MinIO, the consumer, the dashboard and a supervisor that restarts
-             any of them that dies (reuses ones already running)
-  down       stop them
-  status     services, what was restarted and when, consumer lag and what the lake holds   [--json]
-  produce    send simulated events to the topic   [--rate N|max] [--count N] [--duration S]
-             [--seed N] [--flat (a constant rate, not the daily curve)] [--inject-duplicates SHARE] [--inject-late SHARE] [--inject-malformed SHARE]
-  serve      run the dashboard and query API in the foreground
-  consume    run the consumer (event-source-mapping runner + bundled handler) in the foreground
-  supervise  run the supervisor in the foreground: restarts a service of this pipeline that died (up runs it)
-  bench      every benchmark, each beside a baseline   [--json] [--count N] [--rounds N] [--lake-events N]
-             [--step-seconds S (each rate step of the pipeline benchmark, default 20)] [--api-events N]
-             [--compaction-events N] [--only api|compaction|handler (just the query API under load and the
-             dashboard's Athena cost; the compactor and what it saves; or the consumer core, its cold start
-             and the Lambda bundle sizes, no services)]
+/** Each command's flags as the parser takes them. */
+export const COMMAND_OPTIONS = Object.fromEntries(Object.entries(COMMANDS).map(([name, command]) => [name, command.options])) as {
+  readonly [C in keyof Commands]: Commands[C]['options'];
+};
 
-configuration comes from CLICKSTREAM_* environment variables; see docs/operations.md`;
+const USAGE_WIDTH = 110;
+const COMMAND_COLUMN = 13;
+
+/** The command's name, then words laid into lines of at most USAGE_WIDTH, each line after the first indented to the command column. */
+function wrap(name: string, words: readonly { readonly gap: string; readonly word: string }[]): string[] {
+  const lines = [`  ${name}`.padEnd(COMMAND_COLUMN)];
+  let fresh = true;
+  for (const { gap, word } of words) {
+    const last = lines.at(-1)!;
+    if (!fresh && last.length + gap.length + word.length > USAGE_WIDTH) {
+      lines.push(' '.repeat(COMMAND_COLUMN) + word);
+    } else {
+      lines[lines.length - 1] = fresh ? last + word : last + gap + word;
+    }
+    fresh = false;
+  }
+  return lines;
+}
+
+function usageOf(name: string, { summary, options }: CommandSpec): string[] {
+  const flags = Object.entries(options)
+    .filter(([, option]) => !option.internal)
+    .map(([flag, option]) => `[--${flag}${option.value ? `\u00a0${option.value}` : ''}${option.note ? `\u00a0(${option.note})` : ''}]`);
+  // Split at spaces, not at the no-break spaces that keep a flag, its value and the note's first word on one line.
+  const words = (text: string, firstGap: string) => text.split(' ').map((word, i) => ({ gap: i === 0 ? firstGap : ' ', word: word.replaceAll('\u00a0', ' ') }));
+  // The flags three spaces after the summary.
+  return wrap(name, [...words(summary, ' '), ...flags.flatMap((flag, i) => words(flag, i === 0 ? '   ' : ' '))]);
+}
+
+export const USAGE = [
+  'usage: npx clickstream <command> [options]',
+  '',
+  'commands:',
+  ...Object.entries(COMMANDS).flatMap(([name, command]) => usageOf(name, command)),
+  '',
+  'configuration comes from CLICKSTREAM_* environment variables; see docs/operations.md',
+].join('\n');
 
 /** A command's flags, strictly: an unknown flag or a missing value is a one-line UserError. */
 export function parseFlags<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
