@@ -1,6 +1,7 @@
 /**
  * The Glue catalog over the lake: three Parquet tables of events (the raw hour
- * partitions, the compactor's files, the late files), and a quarantine table
+ * partitions, the compactor's files, the late files), one per rollup of the
+ * compacted hours, and a quarantine table
  * (JSON lines), all with partition projection on year/month/day/hour, so Athena
  * finds new hours without a crawler or MSCK REPAIR. Columns come from
  * lambdas/common/lake-columns.ts, the same list the Parquet writer uses; table
@@ -12,7 +13,8 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS, type LakeColumn, type LakeColumnType } from '../lambdas/common/lake-columns.ts';
 import { LAKE_PREFIXES, PARTITION_COLUMNS } from '../lambdas/common/pipeline-names.ts';
-import { ATHENA_TABLES } from '../lambdas/query/dialect.ts';
+import { ALL_ATHENA_TABLES, ATHENA_ROLLUP_TABLES, ATHENA_TABLES } from '../lambdas/query/dialect.ts';
+import { ROLLUP_COLUMNS, ROLLUP_NAMES, type RollupName } from '../lambdas/query/rollups.ts';
 
 const GLUE_TYPES: Record<LakeColumnType, string> = { string: 'string', int32: 'int', int64: 'bigint', double: 'double', timestamp_ms: 'timestamp' };
 
@@ -26,6 +28,23 @@ const EVENT_TABLES = [
   { id: 'CompactedTable', name: ATHENA_TABLES.compacted, prefix: LAKE_PREFIXES.compacted, description: 'Compacted event files (pick the committed ones by $path), partitioned by event hour' },
   { id: 'LateTable', name: ATHENA_TABLES.late, prefix: LAKE_PREFIXES.late, description: 'Events that arrived after their hour closed, partitioned by ingest hour' },
 ] as const;
+
+/** A rollup's columns as lake columns (the rollup files use the lake's types; every column may be NULL). */
+export function rollupLakeColumns(name: RollupName): LakeColumn[] {
+  return ROLLUP_COLUMNS[name].map((c) => ({ name: c.name, type: c.type, nullable: true, lowCardinality: false }));
+}
+
+/** Every Parquet table: the event tables, then one per rollup (lambdas/query/rollups.ts). */
+const PARQUET_TABLES = [
+  ...EVENT_TABLES.map((t) => ({ ...t, columns: LAKE_COLUMNS })),
+  ...ROLLUP_NAMES.map((name) => ({
+    id: `Rollup${name[0]!.toUpperCase()}${name.slice(1)}Table`,
+    name: ATHENA_ROLLUP_TABLES[name],
+    prefix: `${LAKE_PREFIXES.rollups}${name}/`,
+    description: `Rollup "${name}" of compacted hours (pick the committed files by $path), partitioned by event hour`,
+    columns: rollupLakeColumns(name),
+  })),
+];
 
 export function glueColumns(columns: readonly LakeColumn[]): CfnTable.ColumnProperty[] {
   return columns.map((c) => ({ name: c.name, type: GLUE_TYPES[c.type], ...(c.description && { comment: c.description.slice(0, 255) }) }));
@@ -72,7 +91,7 @@ export class Catalog extends Construct {
     const partitionKeys = PARTITION_COLUMNS.map((name) => ({ name, type: 'string' }));
     const quarantineLocation = `s3://${props.lake.bucketName}/${LAKE_PREFIXES.quarantine}`;
 
-    this.eventTables = EVENT_TABLES.map((t) => {
+    this.eventTables = PARQUET_TABLES.map((t) => {
       const location = `s3://${props.lake.bucketName}/${t.prefix}`;
       return new CfnTable(this, t.id, {
         catalogId: Aws.ACCOUNT_ID,
@@ -85,7 +104,7 @@ export class Catalog extends Construct {
           parameters: { classification: 'parquet', ...hourProjection(location, firstYear) },
           storageDescriptor: {
             location,
-            columns: glueColumns(LAKE_COLUMNS),
+            columns: glueColumns(t.columns),
             inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
             outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
             serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
@@ -116,6 +135,6 @@ export class Catalog extends Construct {
   /** ARNs the query layer reads: the catalog, the database and its tables. */
   get arns(): string[] {
     const prefix = `arn:${Aws.PARTITION}:glue:${Aws.REGION}:${Aws.ACCOUNT_ID}`;
-    return [`${prefix}:catalog`, `${prefix}:database/${this.databaseName}`, ...Object.values(ATHENA_TABLES).map((t) => `${prefix}:table/${this.databaseName}/${t}`)];
+    return [`${prefix}:catalog`, `${prefix}:database/${this.databaseName}`, ...ALL_ATHENA_TABLES.map((t) => `${prefix}:table/${this.databaseName}/${t}`)];
   }
 }

@@ -2,7 +2,7 @@
  * The compactor (lambdas/compactor): every five minutes, settled raw hours of
  * the lake become a few sorted, de-duplicated files and late files are folded
  * in (docs/architecture.md, "Compaction"). It reads and deletes under events/
- * and late/, and writes only compacted/ and the manifest.
+ * and late/, and writes only compacted/, rollups/ and the manifest.
  */
 import { Duration } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -53,14 +53,14 @@ export class Compactor extends Construct {
       },
     });
     const fn = this.handler.function;
-    const { events, late, compacted } = LAKE_PREFIXES;
+    const { events, late, compacted, rollups } = LAKE_PREFIXES;
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:DeleteObject'], resources: [events, late].map((p) => props.lake.arnForObjects(`${p}*`)) }));
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [props.lake.arnForObjects(`${compacted}*`)] }));
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [compacted, rollups].map((p) => props.lake.arnForObjects(`${p}*`)) }));
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [props.lake.arnForObjects(MANIFEST_KEY)] }));
     fn.addToRolePolicy(
-      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.lake.bucketArn], conditions: { StringLike: { 's3:prefix': [events, late, compacted].map((p) => `${p}*`) } } }),
+      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.lake.bucketArn], conditions: { StringLike: { 's3:prefix': [events, late, compacted, rollups].map((p) => `${p}*`) } } }),
     );
-    acknowledgeObjectGrants(fn, props.lake, [events, late, compacted], 'The compactor reads and deletes the raw and late files it replaced, and writes compacted files with names of its own run.');
+    acknowledgeObjectGrants(fn, props.lake, [events, late, compacted, rollups], 'The compactor reads and deletes the raw and late files it replaced, and writes compacted files and rollups with names of its own run.');
     // A failed run is not retried late: the next scheduled run starts from the manifest.
     const noLateRuns = { retryAttempts: 0, maxEventAge: Duration.minutes(5) };
     fn.configureAsyncInvoke(noLateRuns);

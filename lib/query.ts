@@ -94,7 +94,7 @@ export class Query extends Construct {
     fn.addToRolePolicy(new PolicyStatement({ actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'], resources: props.catalog.arns }));
     // Athena reads the lake as the caller: objects under the queried prefixes, and listing only there;
     // the function itself reads the compaction manifest and lists late/ for each answer.
-    const queried = [LAKE_PREFIXES.events, LAKE_PREFIXES.compacted, LAKE_PREFIXES.late, LAKE_PREFIXES.quarantine];
+    const queried = [LAKE_PREFIXES.events, LAKE_PREFIXES.compacted, LAKE_PREFIXES.late, LAKE_PREFIXES.rollups, LAKE_PREFIXES.quarantine];
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [...queried.map((p) => props.lake.arnForObjects(`${p}*`)), props.lake.arnForObjects(MANIFEST_KEY)] }));
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.lake.bucketArn], conditions: { StringLike: { 's3:prefix': queried.map((p) => `${p}*`) } } }),

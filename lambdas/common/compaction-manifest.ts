@@ -7,6 +7,7 @@
  * read it once per answer. The protocol is in docs/architecture.md ("Compaction").
  */
 import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
+import type { RollupName } from '../query/rollups.ts';
 
 export const MANIFEST_KEY = `${LAKE_PREFIXES.compaction}manifest.json`;
 
@@ -24,7 +25,12 @@ export interface CompactedHour {
   readonly committedAtMs: number;
   /** When the hour's raw files may be deleted (no query started before its first commit still runs); absent once they are. */
   readonly rawDeleteAfterMs?: number;
+  /** The generation's rollup files, one per rollup (absent for an hour compacted before rollups existed: the next run adds them). */
+  readonly rollups?: RollupFiles;
 }
+
+/** Rollup → the key of its file for one hour. */
+export type RollupFiles = Readonly<Record<RollupName, string>>;
 
 export interface Manifest {
   readonly version: 1;
@@ -57,21 +63,30 @@ export function serializeManifest(manifest: Manifest): string {
   return JSON.stringify(manifest);
 }
 
-/** What a query needs from the lake's state: the compacted hours' files, and the late files not folded in yet. */
+/** What a query needs from the lake's state: the compacted hours' files, their rollups, and the late files not folded in yet. */
 export interface LakeView {
   /** Hour start (ms) → keys of the committed compacted files. */
   readonly compacted: ReadonlyMap<number, readonly string[]>;
+  /**
+   * Hour start (ms) → its rollups: the committed files (over the files, Athena), or `'tables'` when
+   * the engine keeps them in its own tables, always equal to its events (the local engine).
+   */
+  readonly rollups: ReadonlyMap<number, RollupFiles | 'tables'>;
   /** Late files (keys) whose rows may be in no compacted hour yet. */
   readonly unfoldedLate: readonly string[];
 }
 
-export const EMPTY_VIEW: LakeView = { compacted: new Map(), unfoldedLate: [] };
+export const EMPTY_VIEW: LakeView = { compacted: new Map(), rollups: new Map(), unfoldedLate: [] };
 
 /** The view of a manifest and a listing of late/, as a reader takes it at the start of an answer. */
 export function lakeView(manifest: Manifest, lateKeys: readonly string[]): LakeView {
   const compacted = new Map<number, readonly string[]>();
-  for (const [hour, entry] of Object.entries(manifest.hours)) compacted.set(hourStartOf(hour), entry.files.map((f) => f.key));
-  return { compacted, unfoldedLate: lateKeys.filter((key) => !(key in manifest.folded)) };
+  const rollups = new Map<number, RollupFiles>();
+  for (const [hour, entry] of Object.entries(manifest.hours)) {
+    compacted.set(hourStartOf(hour), entry.files.map((f) => f.key));
+    if (entry.rollups) rollups.set(hourStartOf(hour), entry.rollups);
+  }
+  return { compacted, rollups, unfoldedLate: lateKeys.filter((key) => !(key in manifest.folded)) };
 }
 
 /**

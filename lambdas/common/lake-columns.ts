@@ -22,7 +22,8 @@ interface PropertySchema {
 
 const EVENT_SCHEMA = publishedSchema as unknown as { readonly properties: Readonly<Record<string, PropertySchema>>; readonly required?: readonly string[] };
 
-export type LakeColumnType = 'string' | 'int32' | 'int64' | 'double' | 'timestamp_ms';
+export type { LakeColumnType } from './column-type.ts';
+import type { LakeColumnType } from './column-type.ts';
 
 export interface LakeColumn {
   readonly name: string;

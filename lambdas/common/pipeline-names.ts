@@ -15,6 +15,8 @@ export const LAKE_PREFIXES = {
   late: 'late/',
   /** The compactor's output: one row per event_id, sorted by event time, partitioned by event hour. */
   compacted: 'compacted/',
+  /** Rollups of compacted hours (lambdas/query/rollups.ts), under rollups/<name>/, partitioned by event hour. */
+  rollups: 'rollups/',
   /** The compaction manifest: which compacted files each hour reads, which late files are folded in. */
   compaction: '_compaction/',
   /** Records that failed validation, JSON lines with the reason, partitioned by ingest hour. */

@@ -10,6 +10,9 @@
  *    to: the hour's rows (its compacted files if it has them, its raw files
  *    otherwise) plus the late rows, one per event_id, sorted by event time, as a
  *    new generation of files under compacted/ with names of this run's own.
+ *    Beside each generation it writes the hour's rollups (lambdas/query/rollups.ts),
+ *    one file each, named in the same manifest entry; an hour compacted before
+ *    rollups existed is written again to get them.
  * 3. Commits each hour with a conditional PUT of the manifest, then the folded
  *    late files. A reader sees an hour's old files or its new ones, never both;
  *    a late file's rows are read from it (de-duplicated against everything) until
@@ -23,7 +26,9 @@ import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 import { hourOfKey, hourPartition, lateKeyIngestTime } from '../consumer/lake-keys.ts';
 import { PreconditionFailedError, type ObjectStore } from '../consumer/object-store.ts';
 import type { LakeRow } from '../consumer/plan-batch.ts';
-import { MANIFEST_KEY, parseManifest, serializeManifest, type CompactedFile, type Manifest } from '../common/compaction-manifest.ts';
+import { MANIFEST_KEY, parseManifest, serializeManifest, type CompactedFile, type CompactedHour, type Manifest, type RollupFiles } from '../common/compaction-manifest.ts';
+import { encodeTable } from '../consumer/parquet-encoder.ts';
+import { ROLLUP_COLUMNS, ROLLUP_NAMES, rollupRows } from '../query/rollups.ts';
 import { mergeRows, splitRows } from './merge-rows.ts';
 import { readLakeRows } from './parquet-reader.ts';
 
@@ -68,6 +73,11 @@ function hourPathOfKey(key: string): string | undefined {
   return start === undefined ? undefined : hourPartition(start);
 }
 
+/** Every file an hour's entry names: its compacted files and its rollups. */
+function filesOf(entry: CompactedHour): string[] {
+  return [...entry.files.map((f) => f.key), ...Object.values(entry.rollups ?? {})];
+}
+
 export async function compactLake(options: CompactorOptions): Promise<CompactionResult> {
   const { store, timing, retentionMs } = options;
   const now = options.now ?? Date.now;
@@ -97,8 +107,9 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
   const due = (entries: Readonly<Record<string, number>>) => Object.entries(entries).filter(([, at]) => at <= t).map(([key]) => key);
   const dueKeys = [...due(manifest.garbage), ...due(manifest.folded)];
   const rawDue = Object.entries(manifest.hours).filter(([, h]) => h.rawDeleteAfterMs !== undefined && h.rawDeleteAfterMs <= t);
-  const referenced = new Set([...Object.values(manifest.hours).flatMap((h) => h.files.map((f) => f.key)), ...Object.keys(manifest.garbage)]);
-  const orphans = (await store.list(LAKE_PREFIXES.compacted)).filter((o) => !referenced.has(o.key) && o.lastModifiedMs <= t - retentionMs).map((o) => o.key);
+  const referenced = new Set([...Object.values(manifest.hours).flatMap(filesOf), ...Object.keys(manifest.garbage)]);
+  const written = [...(await store.list(LAKE_PREFIXES.compacted)), ...(await store.list(LAKE_PREFIXES.rollups))];
+  const orphans = written.filter((o) => !referenced.has(o.key) && o.lastModifiedMs <= t - retentionMs).map((o) => o.key);
   const rawKeys = (await Promise.all(rawDue.map(async ([hour]) => (await store.list(`${LAKE_PREFIXES.events}${hour}/`)).map((o) => o.key)))).flat();
   const toDelete = [...dueKeys, ...orphans, ...rawKeys];
   if (toDelete.length > 0) await store.delete(toDelete);
@@ -106,7 +117,7 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
   if (dueKeys.length > 0 || rawDue.length > 0) {
     const dropped = new Set(dueKeys);
     const hours = { ...manifest.hours };
-    for (const [hour, entry] of rawDue) hours[hour] = { generation: entry.generation, files: entry.files, rows: entry.rows, committedAtMs: entry.committedAtMs };
+    for (const [hour, { rawDeleteAfterMs: _, ...entry }] of rawDue) hours[hour] = entry;
     const keep = (entries: Readonly<Record<string, number>>) => Object.fromEntries(Object.entries(entries).filter(([key]) => !dropped.has(key)));
     if (!(await commit({ version: 1, hours, folded: keep(manifest.folded), garbage: keep(manifest.garbage) }))) return result(true);
   }
@@ -139,9 +150,12 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
     lateHours.set(o.key, hours);
   });
 
-  // 3. Each hour: read, merge, write a new generation, commit.
+  // Hours compacted before rollups existed (settled, as every compacted hour is): written again with them.
+  const withoutRollups = Object.entries(manifest.hours).filter(([, h]) => !h.rollups).map(([hour]) => hour);
+
+  // 3. Each hour: read, merge, write a new generation and its rollups, commit.
   const committed = new Set<string>();
-  for (const hour of [...new Set([...rawByHour.keys(), ...lateRows.keys()])].sort()) {
+  for (const hour of [...new Set([...rawByHour.keys(), ...lateRows.keys(), ...withoutRollups])].sort()) {
     const entry = manifest.hours[hour];
     const inputs = entry ? entry.files.map((f) => ({ key: f.key, size: f.bytes })) : (rawByHour.get(hour) ?? []);
     const inputBytes = inputs.reduce((n, i) => n + i.size, 0);
@@ -177,9 +191,13 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
       },
     );
     files.sort((a, b) => (a.key < b.key ? -1 : 1));
+    const rollups = Object.fromEntries(ROLLUP_NAMES.map((name) => [name, `${LAKE_PREFIXES.rollups}${name}/${hour}/g${generation}-${runId}.parquet`])) as RollupFiles;
+    await mapWithLimit(ROLLUP_NAMES, 3, async (name) => {
+      await store.put(rollups[name], await encodeTable(ROLLUP_COLUMNS[name], rollupRows(name, merged.rows)), 'application/vnd.apache.parquet');
+    });
     const commitAt = now();
     const garbage = { ...manifest.garbage };
-    for (const f of entry?.files ?? []) garbage[f.key] = commitAt + retentionMs;
+    for (const key of entry ? filesOf(entry) : []) garbage[key] = commitAt + retentionMs;
     const next: Manifest = {
       ...manifest,
       hours: {
@@ -189,6 +207,7 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
           files,
           rows: merged.rows.length,
           committedAtMs: commitAt,
+          rollups,
           // The raw files are read by queries that started before this first commit; the hour's later generations replace compacted files only.
           ...(entry ? entry.rawDeleteAfterMs !== undefined && { rawDeleteAfterMs: entry.rawDeleteAfterMs } : { rawDeleteAfterMs: commitAt + retentionMs }),
         },
@@ -196,7 +215,7 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
       garbage,
     };
     if (!(await commit(next))) {
-      await store.delete(files.map((f) => f.key));
+      await store.delete([...files.map((f) => f.key), ...Object.values(rollups)]);
       log({ level: 'INFO', message: 'another compactor committed first; this run stops', hour });
       return result(true);
     }

@@ -57,6 +57,29 @@ const UNIQUE_COLUMNS = new Set(['event_id', 'source_offset']);
 const withStatistics = (type: LakeColumnType) => type !== 'string';
 
 /**
+ * Rows of any other table (the rollups) as one Parquet file, with the lake's physical types:
+ * every column nullable, dictionary-encoded where that pays, with statistics.
+ */
+export async function encodeTable(columns: readonly { readonly name: string; readonly type: LakeColumnType }[], rows: readonly Readonly<Record<string, unknown>>[]): Promise<Buffer> {
+  await (zstdReady ??= zstdInit());
+  const buffer = parquetWriteBuffer({
+    columnData: columns.map((c) => ({
+      name: c.name,
+      data: rows.map((row) => {
+        const value = row[c.name] ?? null;
+        return c.type === 'int64' && value !== null ? BigInt(value as number) : value;
+      }),
+    })),
+    schema: [{ name: 'root', num_children: columns.length }, ...columns.map((c) => ({ name: c.name, ...PHYSICAL[c.type], repetition_type: 'OPTIONAL' as const }))],
+    codec: 'ZSTD',
+    compressors: { ZSTD: (bytes: Uint8Array) => zstdCompress(bytes, ZSTD_LEVEL) },
+    rowGroupSize: Math.max(1, rows.length),
+    createdBy: 'clickstream-compactor',
+  });
+  return Buffer.from(buffer);
+}
+
+/**
  * One row group by default (a consumer file is one batch's rows for an hour); the compactor
  * asks for smaller groups, so an engine reading a range skips the groups outside it by their
  * event_time statistics.

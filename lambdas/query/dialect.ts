@@ -3,6 +3,8 @@
  * queries are written once against this interface; DuckDB runs them on a
  * laptop, Athena (engine v3, Trino) in the cloud.
  */
+import { ROLLUP_NAMES, type RollupName } from './rollups.ts';
+
 export interface Dialect {
   readonly name: 'duckdb' | 'athena';
   /** The relation holding the lake's event rows, with string partition columns year, month, day, hour. */
@@ -11,6 +13,8 @@ export interface Dialect {
   readonly compactedTable?: string;
   /** Over the raw files: the late files, partitioned by ingest hour. */
   readonly lateTable?: string;
+  /** The relation of a rollup's rows (lambdas/query/rollups.ts), with the hour partition columns. */
+  rollupTable(name: RollupName): string;
   /** A lake key as the engine's `"$path"` column shows it, to pick the files of a compacted hour's committed generation. */
   objectPath?(key: string): string;
   /** Whether eventsTable already holds one row per event_id, so queries need not remove copies. */
@@ -30,6 +34,7 @@ export function duckdbDialect(eventsTable = 'lake_events', quarantineTable = 'la
   return {
     name: 'duckdb',
     eventsTable,
+    rollupTable: (name) => `lake_rollup_${name}`,
     deduplicated,
     quarantineTable,
     // DuckDB reads TIMESTAMP(isAdjustedToUTC) as TIMESTAMP WITH TIME ZONE.
@@ -48,12 +53,19 @@ export interface AthenaTables {
 /** The Glue tables' names (lib/catalog.ts creates them with these). */
 export const ATHENA_TABLES: AthenaTables = { events: 'events', compacted: 'events_compacted', late: 'events_late', quarantine: 'quarantine' };
 
+/** The rollups' Glue tables, one per rollup. */
+export const ATHENA_ROLLUP_TABLES: Readonly<Record<RollupName, string>> = { sessions: 'rollup_sessions', activity: 'rollup_activity', products: 'rollup_products' };
+
+/** Every Glue table the queries read. */
+export const ALL_ATHENA_TABLES: readonly string[] = [ATHENA_TABLES.events, ATHENA_TABLES.compacted, ATHENA_TABLES.late, ATHENA_TABLES.quarantine, ...ROLLUP_NAMES.map((name) => ATHENA_ROLLUP_TABLES[name])];
+
 export function athenaDialect(database: string, bucket: string, tables: AthenaTables = ATHENA_TABLES): Dialect {
   return {
     name: 'athena',
     eventsTable: `"${database}"."${tables.events}"`,
     compactedTable: `"${database}"."${tables.compacted}"`,
     lateTable: `"${database}"."${tables.late}"`,
+    rollupTable: (name) => `"${database}"."${ATHENA_ROLLUP_TABLES[name]}"`,
     objectPath: (key) => `s3://${bucket}/${key}`,
     // The raw files as written: a re-sent event can sit in two of them; compacted hours hold each once.
     deduplicated: false,

@@ -1,27 +1,31 @@
 /**
  * The dashboard's named queries, defined once for both engines.
  *
- * Every query reads the same `events` CTE: the rows in the time range and
- * filters, restricted to the partitions the range touches (so Athena scans
- * only those), with one row per event_id (copies differ only in lineage; the
- * first to arrive is kept, so freshness reads the same everywhere), so no figure
- * is ever inflated by a re-sent event. Over the files (Athena) compacted hours
- * hold each event once and the rest goes through a window (eventsCte); the local
- * engine's table is de-duplicated as it loads, so its queries skip the window.
- * Values in the SQL come only from validated parameters (QueryParameters), this
- * file's own constants and the compaction manifest's file keys (quoted).
+ * Every query but quarantine reads the rows of one rollup (rollups.ts) over its
+ * time range and filters (`rolled_up`): from the rollup's table for the whole
+ * hours it covers, and grouped at query time from the `events` CTE for the rest.
+ * The events are the rows in the range and filters, restricted to the partitions
+ * the range touches (so Athena scans only those), with one row per event_id
+ * (copies differ only in lineage; the first to arrive is kept, so freshness reads
+ * the same everywhere), so no figure is ever inflated by a re-sent event. Over
+ * the files (Athena) compacted hours hold each event once and the rest goes
+ * through a window (eventsCte); the local engine's table is de-duplicated as it
+ * loads, so its queries skip the window. Values in the SQL come only from
+ * validated parameters (QueryParameters), this file's own constants and the
+ * compaction manifest's file keys (quoted).
  *
- * Each query names `events` once: Trino (Athena) inlines a CTE at every use,
+ * Each query names each table once: Trino (Athena) inlines a CTE at every use,
  * and each use is another scan of the files, billed again. So kpis counts
  * sessions with distinct counts instead of a second, per-session pass, and
  * demographics groups one read three ways with GROUPING SETS. The SQL runs
  * on a real Trino in test/integration/trino-queries.test.ts, which checks the
- * plans scan each event table at most once.
+ * plans scan each table at most once.
  */
 import { EMPTY_VIEW, type LakeView } from '../common/compaction-manifest.ts';
 import { hourOfKey } from '../consumer/lake-keys.ts';
 import type { Dialect } from './dialect.ts';
 import type { QueryParameters } from './parameters.ts';
+import { rollupColumnList, rollupFromEvents, type RollupName } from './rollups.ts';
 
 export const QUERY_NAMES = [
   'kpis',
@@ -84,36 +88,65 @@ function hoursPredicate(hours: readonly number[]): string {
 
 const quoteSql = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-/**
- * The `events` CTE: one row per event_id in the range and filters.
- *
- * The local engine's table is de-duplicated already. Over the files (Athena), the
- * range's hours come from two places: hours the compactor committed (LakeView)
- * are read from their committed files only, which hold each event once, so they
- * need no window; the other hours are read raw, with the window. Late files not
- * folded in yet can repeat an event of any hour, so while there are some that
- * could hold rows of the range, everything goes through the window (exact, at
- * the raw cost, until the next compaction run folds them).
- */
-function eventsCte(d: Dialect, p: QueryParameters, view: LakeView): string {
-  const rowFilters = [
-    `event_time >= ${d.timestamp(p.fromMs)}`,
-    `event_time < ${d.timestamp(p.toMs)}`,
+/** Picks these files (lake keys) by the engine's `"$path"` column. */
+const pathPredicate = (d: Dialect, keys: readonly string[]) => `"$path" IN (${keys.map((k) => quoteSql(d.objectPath!(k))).join(', ')})`;
+
+/** The filters as predicates on columns every event table and every rollup has. */
+function filterPredicates(p: QueryParameters): string[] {
+  return [
     ...(p.device ? [`device_type = '${p.device}'`] : []),
     ...(p.source ? [`traffic_source = '${p.source}'`] : []),
     ...(p.country ? [`user_country = '${p.country}'`] : []),
   ];
-  const where = (partitions: string, paths?: readonly string[]) =>
-    [partitions, ...(paths ? [`"$path" IN (${paths.map((k) => quoteSql(d.objectPath!(k))).join(', ')})`] : []), ...rowFilters].join('\n      AND ');
-  if (d.deduplicated) return `WITH events AS (\n  SELECT * FROM ${d.eventsTable}\n  WHERE ${where(partitionPredicate(p.fromMs, p.toMs))}\n)`;
+}
 
+/** The start of each hour the range touches, ascending. */
+function hoursOf(p: QueryParameters): number[] {
   const hours: number[] = [];
   for (let h = Math.floor(p.fromMs / HOUR_MS) * HOUR_MS; h < p.toMs; h += HOUR_MS) hours.push(h);
+  return hours;
+}
+
+/**
+ * Late files not folded in yet that could hold rows of these hours. A late file's key names its
+ * ingest hour; a late row was ingested after it happened, so files ingested before the first hour hold none.
+ */
+function lateFilesFor(hours: readonly number[], view: LakeView): string[] {
+  return view.unfoldedLate.filter((key) => (hourOfKey(key) ?? Infinity) >= hours[0]!);
+}
+
+/**
+ * Which hours of the range a rollup answers (whole hours inside it that have one) and which its
+ * events answer. While a late file not folded in could hold rows of the range, no rollup is used:
+ * its rows are in no rollup yet.
+ */
+export function splitRange(p: QueryParameters, view: LakeView): { readonly rolledUp: number[]; readonly fromEvents: number[] } {
+  const hours = hoursOf(p);
+  if (lateFilesFor(hours, view).length > 0) return { rolledUp: [], fromEvents: hours };
+  const rolled = (h: number) => h >= p.fromMs && h + HOUR_MS <= p.toMs && view.rollups.has(h);
+  return { rolledUp: hours.filter(rolled), fromEvents: hours.filter((h) => !rolled(h)) };
+}
+
+/**
+ * The `events` CTE: one row per event_id of these hours in the range and filters.
+ *
+ * The local engine's table is de-duplicated already. Over the files (Athena), the
+ * hours come from two places: hours the compactor committed (LakeView) are read
+ * from their committed files only, which hold each event once, so they need no
+ * window; the other hours are read raw, with the window. Late files not folded
+ * in yet can repeat an event of any hour, so while there are some that could
+ * hold rows of these hours, everything goes through the window (exact, at the raw
+ * cost, until the next compaction run folds them).
+ */
+function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number[], view: LakeView): string {
+  const rowFilters = [`event_time >= ${d.timestamp(p.fromMs)}`, `event_time < ${d.timestamp(p.toMs)}`, ...filterPredicates(p)];
+  const where = (partitions: string, paths?: readonly string[]) =>
+    [partitions, ...(paths ? [pathPredicate(d, paths)] : []), ...rowFilters].join('\n      AND ');
+  if (d.deduplicated) return `events AS (\n  SELECT * FROM ${d.eventsTable}\n  WHERE ${where(hoursPredicate(hours))}\n)`;
+
   const compacted = hours.filter((h) => view.compacted.has(h));
   const raw = hours.filter((h) => !view.compacted.has(h));
-  // A late file's key names its ingest hour. A late row was ingested after it happened, so files
-  // ingested before the range's first hour hold none of it.
-  const late = view.unfoldedLate.filter((key) => (hourOfKey(key) ?? Infinity) >= hours[0]!);
+  const late = lateFilesFor(hours, view);
   const lateHours = [...new Set(late.map((key) => hourOfKey(key)!))].sort((a, b) => a - b);
 
   // The three tables have the same columns in the same order (lib/catalog.ts), so their rows union as they are.
@@ -134,21 +167,52 @@ function eventsCte(d: Dialect, p: QueryParameters, view: LakeView): string {
   ) WHERE copy_number = 1`]
       : []),
   ];
-  return `WITH events AS (\n  ${parts.join('\n  UNION ALL\n  ')}\n)`;
+  return `events AS (\n  ${parts.join('\n  UNION ALL\n  ')}\n)`;
 }
 
-/** One row per session: which funnel steps it reached, each step requiring the ones before it. */
+/**
+ * The CTEs ending in `rolled_up`: the rows of one rollup (rollups.ts) over the range and filters,
+ * read from the rollup for the hours it covers and grouped from the events for the rest.
+ */
+function rollupCtes(name: RollupName, d: Dialect, p: QueryParameters, view: LakeView): string {
+  const { rolledUp, fromEvents } = splitRange(p, view);
+  const ctes: string[] = [];
+  const parts: string[] = [];
+  if (rolledUp.length > 0) {
+    const files = rolledUp.flatMap((h) => {
+      const entry = view.rollups.get(h);
+      return entry && entry !== 'tables' ? [entry[name]] : [];
+    });
+    const conditions = [
+      hoursPredicate(rolledUp),
+      ...(d.objectPath && files.length > 0 ? [pathPredicate(d, files)] : []),
+      ...filterPredicates(p),
+    ];
+    parts.push(`SELECT ${rollupColumnList(name)} FROM ${d.rollupTable(name)}\n    WHERE ${conditions.join('\n      AND ')}`);
+  }
+  if (fromEvents.length > 0) {
+    ctes.push(eventsCte(d, p, fromEvents, view));
+    parts.push(rollupFromEvents(name, 'events'));
+  }
+  ctes.push(`rolled_up AS (\n  ${parts.join('\n  UNION ALL\n  ')}\n)`);
+  return `WITH ${ctes.join(',\n')}`;
+}
+
+/** One row per session of the range: which funnel steps it reached, each step requiring the ones before it. */
 const SESSIONS_CTE = `sessions AS (
   SELECT session_id,
-    bool_or(event_type = 'product_view') AS viewed,
-    bool_or(event_type = 'add_to_cart') AS carted,
-    bool_or(event_type = 'checkout') AS checked_out,
-    bool_or(event_type = 'purchase') AS purchased
-  FROM events GROUP BY session_id
+    bool_or(product_views > 0) AS viewed,
+    bool_or(cart_adds > 0) AS carted,
+    bool_or(checkouts > 0) AS checked_out,
+    bool_or(purchases > 0) AS purchased
+  FROM rolled_up GROUP BY session_id
 )`;
 
 /** count_if, spelled so that both engines count 0 over no rows (DuckDB's count_if gives NULL there, Trino's 0). */
 const countIf = (condition: string) => `count(CASE WHEN ${condition} THEN 1 END)`;
+
+/** A sum of counts as a BIGINT, 0 over no rows (DuckDB sums BIGINTs into a HUGEINT). */
+const total = (column: string) => `CAST(coalesce(sum(${column}), 0) AS BIGINT)`;
 
 const AGE_GROUP = `CASE WHEN user_age < 25 THEN '18-24' WHEN user_age < 35 THEN '25-34' WHEN user_age < 45 THEN '35-44'
     WHEN user_age < 55 THEN '45-54' WHEN user_age < 65 THEN '55-64' ELSE '65+' END`;
@@ -156,46 +220,62 @@ const AGE_GROUP = `CASE WHEN user_age < 25 THEN '18-24' WHEN user_age < 35 THEN 
 function breakdown(column: string): string {
   return `SELECT ${column} AS value,
   count(DISTINCT session_id) AS sessions,
-  count(DISTINCT CASE WHEN event_type = 'purchase' THEN session_id END) AS converted_sessions,
+  count(DISTINCT CASE WHEN purchases > 0 THEN session_id END) AS converted_sessions,
   count(DISTINCT order_id) AS orders,
   coalesce(sum(revenue), 0) AS revenue
-FROM events GROUP BY 1 ORDER BY sessions DESC, value`;
+FROM rolled_up GROUP BY 1 ORDER BY sessions DESC, value`;
 }
 
 function top(columns: string, key: string): string {
   return `SELECT ${columns},
-  ${countIf("event_type = 'product_view'")} AS views,
-  ${countIf("event_type = 'add_to_cart'")} AS cart_adds,
-  coalesce(sum(CASE WHEN event_type = 'purchase' THEN quantity END), 0) AS units,
+  ${total('product_views')} AS views,
+  ${total('cart_adds')} AS cart_adds,
+  ${total('units')} AS units,
   coalesce(sum(revenue), 0) AS revenue
-FROM events WHERE ${key} IS NOT NULL GROUP BY ${columns} ORDER BY revenue DESC, views DESC, ${key} LIMIT 10`;
+FROM rolled_up WHERE ${key} IS NOT NULL GROUP BY ${columns} ORDER BY revenue DESC, views DESC, ${key} LIMIT 10`;
 }
 
-/** A named query's SQL; over the raw files (Athena) the view says which hours are compacted. */
+/** The rollup each query over events reads. */
+export const ROLLUP_OF: Readonly<Record<Exclude<QueryName, 'quarantine'>, RollupName>> = {
+  kpis: 'sessions',
+  events_per_minute: 'activity',
+  revenue_over_time: 'sessions',
+  funnel: 'sessions',
+  traffic_sources: 'sessions',
+  devices: 'sessions',
+  demographics: 'sessions',
+  top_products: 'products',
+  top_categories: 'products',
+  freshness: 'activity',
+};
+
+/** A named query's SQL; the view says which hours are compacted and which have rollups. */
 export function querySql(name: QueryName, d: Dialect, p: QueryParameters, view: LakeView = EMPTY_VIEW): string {
-  const events = eventsCte(d, p, view);
+  // The CTEs ending in `rolled_up` (not `rollup`: a reserved word in Trino), the rows each query below reads.
+  const rollup = name === 'quarantine' ? '' : rollupCtes(ROLLUP_OF[name], d, p, view);
   switch (name) {
     case 'kpis':
       // Session figures as distinct counts over the one read, no per-session step: the sessions with a
       // cart and no purchase are those with a cart or a purchase, less those with a purchase.
-      return `${events}
-SELECT count(*) AS events, count(DISTINCT user_id) AS active_users, count(DISTINCT session_id) AS sessions,
+      return `${rollup}
+SELECT ${total('events')} AS events, count(DISTINCT user_id) AS active_users, count(DISTINCT session_id) AS sessions,
   count(DISTINCT order_id) AS orders, coalesce(sum(revenue), 0) AS revenue,
-  count(DISTINCT CASE WHEN event_type = 'purchase' THEN session_id END) AS converted_sessions,
-  count(DISTINCT CASE WHEN event_type = 'add_to_cart' THEN session_id END) AS carted_sessions,
-  count(DISTINCT CASE WHEN event_type IN ('add_to_cart', 'purchase') THEN session_id END)
-    - count(DISTINCT CASE WHEN event_type = 'purchase' THEN session_id END) AS abandoned_carts
-FROM events`;
+  count(DISTINCT CASE WHEN purchases > 0 THEN session_id END) AS converted_sessions,
+  count(DISTINCT CASE WHEN cart_adds > 0 THEN session_id END) AS carted_sessions,
+  count(DISTINCT CASE WHEN cart_adds > 0 OR purchases > 0 THEN session_id END)
+    - count(DISTINCT CASE WHEN purchases > 0 THEN session_id END) AS abandoned_carts
+FROM rolled_up`;
     case 'events_per_minute':
-      return `${events}
-SELECT ${d.epochMs("date_trunc('minute', event_time)")} AS minute, event_type, count(*) AS events
-FROM events GROUP BY 1, 2 ORDER BY 1, 2`;
+      return `${rollup}
+SELECT ${d.epochMs('event_minute')} AS minute, event_type, ${total('events')} AS events
+FROM rolled_up GROUP BY 1, 2 ORDER BY 1, 2`;
     case 'revenue_over_time':
-      return `${events}
-SELECT ${d.epochMs(`date_trunc('${timeBucket(p)}', event_time)`)} AS bucket, count(DISTINCT order_id) AS orders, sum(revenue) AS revenue
-FROM events WHERE event_type = 'purchase' GROUP BY 1 ORDER BY 1`;
+      // A purchase's rows carry its minute; no other event's do.
+      return `${rollup}
+SELECT ${d.epochMs(`date_trunc('${timeBucket(p)}', order_minute)`)} AS bucket, count(DISTINCT order_id) AS orders, sum(revenue) AS revenue
+FROM rolled_up WHERE order_minute IS NOT NULL GROUP BY 1 ORDER BY 1`;
     case 'funnel':
-      return `${events}, ${SESSIONS_CTE}
+      return `${rollup}, ${SESSIONS_CTE}
 SELECT count(*) AS sessions,
   ${countIf('viewed')} AS viewed,
   ${countIf('viewed AND carted')} AS carted,
@@ -203,29 +283,29 @@ SELECT count(*) AS sessions,
   ${countIf('viewed AND carted AND checked_out AND purchased')} AS purchased
 FROM sessions`;
     case 'traffic_sources':
-      return `${events}\n${breakdown('traffic_source')}`;
+      return `${rollup}\n${breakdown('traffic_source')}`;
     case 'devices':
-      return `${events}\n${breakdown('device_type')}`;
+      return `${rollup}\n${breakdown('device_type')}`;
     case 'demographics':
       // Three groupings of one read; grouping(x) = 0 marks the rows grouped by x (a NULL value stays a group of its own).
-      return `${events}
+      return `${rollup}
 SELECT
   CASE WHEN grouping(age_group) = 0 THEN 'age_group' WHEN grouping(user_gender) = 0 THEN 'gender' ELSE 'country' END AS dimension,
   CASE WHEN grouping(age_group) = 0 THEN age_group WHEN grouping(user_gender) = 0 THEN user_gender ELSE user_country END AS value,
   count(DISTINCT user_id) AS users, coalesce(sum(revenue), 0) AS revenue
 FROM (
-  SELECT ${AGE_GROUP} AS age_group, user_gender, user_country, user_id, revenue FROM events
+  SELECT ${AGE_GROUP} AS age_group, user_gender, user_country, user_id, revenue FROM rolled_up
 ) e
 GROUP BY GROUPING SETS ((age_group), (user_gender), (user_country))
 ORDER BY 1, 3 DESC, 2`;
     case 'top_products':
-      return `${events}\n${top('product_id, product_category, product_brand', 'product_id')}`;
+      return `${rollup}\n${top('product_id, product_category, product_brand', 'product_id')}`;
     case 'top_categories':
-      return `${events}\n${top('product_category', 'product_category')}`;
+      return `${rollup}\n${top('product_category', 'product_category')}`;
     case 'freshness':
-      return `${events}
-SELECT ${d.epochMs('max(event_time)')} AS newest_event_time, ${d.epochMs('max(ingest_time)')} AS newest_ingest_time, count(*) AS events
-FROM events`;
+      return `${rollup}
+SELECT ${d.epochMs('max(newest_event_time)')} AS newest_event_time, ${d.epochMs('max(newest_ingest_time)')} AS newest_ingest_time, ${total('events')} AS events
+FROM rolled_up`;
     case 'quarantine':
       // Quarantine lines carry ingest_time in ms; the partitions are by ingest hour.
       return `SELECT code, count(*) AS records, min(reason) AS example

@@ -12,6 +12,7 @@ import { LAKE_PREFIXES } from '../../lambdas/common/pipeline-names.ts';
 import { compactLake, type CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
 import { S3ObjectStore, type ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
+import { ROLLUP_NAMES, type RollupName } from '../../lambdas/query/rollups.ts';
 import type { LocalConfig } from '../common/config.ts';
 import { ensureBucket, localS3Client, startMinio, stopMinio } from '../services/minio.ts';
 import { columnSizes, simulateLake } from './bench-lake.ts';
@@ -29,6 +30,8 @@ export interface CompactionBenchResult {
   readonly requests: { readonly get: number; readonly put: number; readonly list: number; readonly deleteCalls: number };
   readonly rawColumnBytesPerEvent: Readonly<Record<string, number>>;
   readonly compactedColumnBytesPerEvent: Readonly<Record<string, number>>;
+  /** Each rollup's file bytes per event it summarises (every column: what a query reading it scans at most). */
+  readonly rollupBytesPerEvent: Readonly<Record<RollupName, number>>;
 }
 
 /** An ObjectStore that counts the requests it passes on (DeleteObjects takes up to 1,000 keys per request). */
@@ -76,6 +79,8 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
     clearInterval(sampler);
 
     const compacted = await store.list(LAKE_PREFIXES.compacted);
+    const rollups = await store.list(LAKE_PREFIXES.rollups);
+    const rollupBytes = (name: RollupName) => rollups.filter((o) => o.key.startsWith(`${LAKE_PREFIXES.rollups}${name}/`)).reduce((n, o) => n + o.size, 0);
     const compactedFiles = await mapWithLimit(compacted, 4, async (o) => (await store.get(o.key))!.body);
     const inputMiB = raw.reduce((n, o) => n + o.size, 0) / 2 ** 20;
     return {
@@ -90,6 +95,7 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
       requests,
       rawColumnBytesPerEvent: columnSizes(rawSample),
       compactedColumnBytesPerEvent: columnSizes(compactedFiles),
+      rollupBytesPerEvent: Object.fromEntries(ROLLUP_NAMES.map((name) => [name, rollupBytes(name) / events])) as Record<RollupName, number>,
     };
   } finally {
     s3.destroy();

@@ -13,7 +13,8 @@ import { KAFKA_VERSION } from '../services/kafka.ts';
 import { down, up } from '../services/stack.ts';
 import { columnsRead } from '../../lambdas/query/columns-read.ts';
 import { athenaDialect } from '../../lambdas/query/dialect.ts';
-import { QUERY_NAMES, querySql } from '../../lambdas/query/named-queries.ts';
+import { QUERY_NAMES, querySql, ROLLUP_OF } from '../../lambdas/query/named-queries.ts';
+import { ROLLUP_NAMES } from '../../lambdas/query/rollups.ts';
 import { ANSWER_CACHE_SECONDS, DASHBOARD_RANGE_STEP_SECONDS, DASHBOARD_REFRESH_SECONDS } from '../../lambdas/query-api/limits.ts';
 import { UserError } from '../common/errors.ts';
 import { EMPTY_VIEW } from '../../lambdas/common/compaction-manifest.ts';
@@ -33,10 +34,10 @@ const CLOUD_CONSUMER_MEMORY_MB = 1024;
 
 export async function cmdBench(args: string[], config: LocalConfig): Promise<number> {
   const values = parseFlags(args, COMMAND_OPTIONS.bench);
-  const ONLY = ['api', 'compaction', 'handler'];
+  const ONLY = ['api', 'compaction', 'dashboard', 'handler'];
   if (values.only !== undefined && !ONLY.includes(values.only)) {
     throw new UserError(
-      `--only must be api (the query API under load and the dashboard's Athena cost), compaction (the compactor and what it saves) or handler (the consumer core, cold start and bundle sizes), got "${values.only}"`,
+      `--only must be api (the query API under load and the dashboard's Athena cost), compaction (the compactor and what it saves), dashboard (the local refresh over --lake-events events) or handler (the consumer core, cold start and bundle sizes), got "${values.only}"`,
     );
   }
   const compactionEvents = values['compaction-events'] === undefined ? 2_000_000 : parseCount('--compaction-events', values['compaction-events']);
@@ -47,6 +48,13 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
   const apiEvents = values['api-events'] === undefined ? 1_000_000 : parseCount('--api-events', values['api-events']);
   const log = (line: string) => console.error(`clickstream bench: ${line}`);
 
+  if (values.only === 'dashboard') {
+    // No services: the lake is written to a directory and read by DuckDB in this process.
+    const dashboard = await benchDashboard(lakeEvents, 20, log);
+    if (values.json) console.log(JSON.stringify({ dashboard }));
+    else printDashboard(dashboard);
+    return 0;
+  }
   if (values.only === 'handler') {
     // No services: the consumer core and the bundles are measured in this process and its children.
     const handler = await benchHandler();
@@ -176,22 +184,33 @@ function compactedAthenaCost(c: CompactionBenchResult) {
   const HOUR = 3_600_000;
   const dialect = athenaDialect('clickstream', 'bench');
   const range = { fromMs: 0, toMs: HOUR };
-  const compactedView = { compacted: new Map([[0, ['compacted/year=1970/month=01/day=01/hour=00/g1-x-0.parquet']]]), unfoldedLate: [] };
-  const queries = QUERY_NAMES.map((q) => ({ raw: columnsRead(querySql(q, dialect, range, EMPTY_VIEW)), compacted: columnsRead(querySql(q, dialect, range, compactedView)) }));
+  const compactedView = { compacted: new Map([[0, ['compacted/year=1970/month=01/day=01/hour=00/g1-x-0.parquet']]]), rollups: new Map(), unfoldedLate: [] };
+  const queries = QUERY_NAMES.map((q) => ({
+    raw: columnsRead(querySql(q, dialect, range, EMPTY_VIEW)),
+    compacted: columnsRead(querySql(q, dialect, range, compactedView)),
+    rollupBytesPerEvent: q === 'quarantine' ? 0 : c.rollupBytesPerEvent[ROLLUP_OF[q]],
+  }));
   const sizes = { raw: c.rawColumnBytesPerEvent, compacted: c.compactedColumnBytesPerEvent };
   const settleMinutes = (DEFAULT_LAKE_TIMING.lateAfterMs + DEFAULT_LAKE_TIMING.writeDeadlineMs) / 60_000;
-  const average = (rangeHours: number) => {
+  const average = (rangeHours: number, withRollups: boolean) => {
     let total = 0;
     for (let minute = 0; minute < 60; minute++) {
       // Raw: this hour's minutes so far, and the whole previous hour's share of the range until it settles.
       const rawMinutes = minute + (minute < settleMinutes ? 60 - minute : 0);
-      const compactedMinutes = rangeHours * 60 - rawMinutes;
-      total += athenaMixedRefreshBytes(queries, sizes, { raw: rawMinutes * 60 * perSecond, compacted: compactedMinutes * 60 * perSecond });
+      // Rolled up: the whole hours inside the range (all of them at minute 0, else all but the first), less the previous hour until it settles.
+      const wholeHours = minute === 0 ? rangeHours : rangeHours - 1;
+      const rolledUpMinutes = withRollups ? Math.max(0, wholeHours - (minute < settleMinutes ? 1 : 0)) * 60 : 0;
+      const compactedMinutes = rangeHours * 60 - rawMinutes - rolledUpMinutes;
+      total += athenaMixedRefreshBytes(queries, sizes, { raw: rawMinutes * 60 * perSecond, compacted: compactedMinutes * 60 * perSecond, rolledUp: rolledUpMinutes * 60 * perSecond });
     }
     return total / 60;
   };
   const rawOnly = (rangeHours: number) => athenaMixedRefreshBytes(queries, sizes, { raw: rangeHours * HOUR / 1000 * perSecond, compacted: 0 });
-  return { eventsPerSecond: perSecond, lastHour: { raw: rawOnly(1), compacted: average(1) }, last24Hours: { raw: rawOnly(24), compacted: average(24) } };
+  return {
+    eventsPerSecond: perSecond,
+    lastHour: { raw: rawOnly(1), compacted: average(1, false), rolledUp: average(1, true) },
+    last24Hours: { raw: rawOnly(24), compacted: average(24, false), rolledUp: average(24, true) },
+  };
 }
 
 function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof compactedAthenaCost>): void {
@@ -202,8 +221,9 @@ function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof com
   out(`  ${c.seconds.toFixed(1)} s, ${n(c.inputEventsPerSecond)} events/s; memory added ${c.peakRssMiBPerInputMiB.toFixed(1)} MiB per MiB of Parquet read`);
   out(`  S3 requests: ${c.requests.get} GET, ${c.requests.put} PUT, ${c.requests.list} LIST, ${c.requests.deleteCalls} DeleteObjects`);
   out(`Athena per refresh at ${n(athena.eventsPerSecond)} events/s (column sizes measured here):`);
-  out(`  last hour:  raw files + window ${mib(athena.lastHour.raw)}  →  with compaction ${mib(athena.lastHour.compacted)} (average over the minute of the hour)`);
-  out(`  last 24 h:  raw files + window ${mib(athena.last24Hours.raw)}  →  with compaction ${mib(athena.last24Hours.compacted)}`);
+  out(`  last hour:  raw files + window ${mib(athena.lastHour.raw)}  →  with compaction ${mib(athena.lastHour.compacted)}  →  with rollups ${mib(athena.lastHour.rolledUp)} (average over the minute of the hour)`);
+  out(`  last 24 h:  raw files + window ${mib(athena.last24Hours.raw)}  →  with compaction ${mib(athena.last24Hours.compacted)}  →  with rollups ${mib(athena.last24Hours.rolledUp)}`);
+  out(`  rollup bytes per event: ${ROLLUP_NAMES.map((name) => `${name} ${c.rollupBytesPerEvent[name].toFixed(2)}`).join(', ')}`);
 }
 
 function printApi(api: Awaited<ReturnType<typeof benchApi>>, athena: ReturnType<typeof dashboardAthenaCost>): void {
@@ -237,11 +257,7 @@ function printReport({ producer, handler, dashboard, pipeline, cost }: Report, r
   out(`  clickstream simulator + producer  ${n(producer.clickstreamProducer)} events/s`);
   out(`  kafka-producer-perf-test          ${n(producer.kafkaProducerPerfTest)} records/s   ratio ${producer.ratio.toFixed(2)}`);
   printHandler(handler);
-  out(`dashboard refresh (${QUERY_NAMES.length} queries, DuckDB): lake of ${n(dashboard.lakeEvents)} events in ${dashboard.lakeFiles} files`);
-  out(`  last hour                       p50 ${n(dashboard.lastHour.p50Ms)} ms  p95 ${n(dashboard.lastHour.p95Ms)} ms`);
-  out(`  last hour, raw files + window   p50 ${n(dashboard.rawFilesLastHour.p50Ms)} ms  p95 ${n(dashboard.rawFilesLastHour.p95Ms)} ms`);
-  out(`  last 24 h                       p50 ${n(dashboard.last24Hours.p50Ms)} ms  p95 ${n(dashboard.last24Hours.p95Ms)} ms`);
-  out(`  loading the lake at start       ${dashboard.loadSeconds.toFixed(1)} s, ${(dashboard.tableMemoryBytes / 2 ** 20).toFixed(0)} MiB in DuckDB`);
+  printDashboard(dashboard);
   out(`end to end (everything on this machine), ${pipeline.stepSeconds} s per rate:`);
   for (const s of pipeline.steps) {
     out(`  ${n(s.targetPerSecond).padStart(7)}/s  produced ${n(s.producedPerSecond)}/s  lag at stop ${n(s.lagAtStop)}  ${s.keptUp ? `kept up (drained in ${s.drainSeconds?.toFixed(1)} s)` : 'fell behind'}`);
@@ -252,6 +268,16 @@ function printReport({ producer, handler, dashboard, pipeline, cost }: Report, r
   const c = cost.perMillionEvents;
   out(`cloud cost per million events: consumer $${c.consumer.dollars.toFixed(4)} (Lambda $${c.consumer.lambdaDollars.toFixed(4)}, S3 $${c.consumer.s3Dollars.toFixed(4)}) vs Firehose $${c.firehose.dollars.toFixed(4)} (Direct PUT or Kinesis source) ratio ${c.ratio.toFixed(3)}, $${c.firehoseFromMsk.dollars.toFixed(4)} (MSK source) ratio ${c.ratioToMsk.toFixed(3)}`);
   for (const r of cost.athenaLastHourRefresh) out(`  Athena, one last-hour refresh at ${n(r.eventsPerSecond)} events/s: ${(r.bytesScanned / 2 ** 20).toFixed(0)} MiB billed, $${r.dollars.toFixed(5)}`);
+}
+
+function printDashboard(dashboard: Awaited<ReturnType<typeof benchDashboard>>): void {
+  const out = (line: string) => console.log(line);
+  out(`dashboard refresh (${QUERY_NAMES.length} queries, DuckDB): lake of ${n(dashboard.lakeEvents)} events in ${dashboard.lakeFiles} files`);
+  out(`  last hour                       p50 ${n(dashboard.lastHour.p50Ms)} ms  p95 ${n(dashboard.lastHour.p95Ms)} ms`);
+  out(`  last hour, raw files + window   p50 ${n(dashboard.rawFilesLastHour.p50Ms)} ms  p95 ${n(dashboard.rawFilesLastHour.p95Ms)} ms`);
+  out(`  last 24 h                       p50 ${n(dashboard.last24Hours.p50Ms)} ms  p95 ${n(dashboard.last24Hours.p95Ms)} ms`);
+  out(`  last 24 h, without rollups      p50 ${n(dashboard.last24HoursWithoutRollups.p50Ms)} ms  p95 ${n(dashboard.last24HoursWithoutRollups.p95Ms)} ms`);
+  out(`  loading the lake at start       ${dashboard.loadSeconds.toFixed(1)} s (rollups included), ${(dashboard.tableMemoryBytes / 2 ** 20).toFixed(0)} MiB in DuckDB`);
 }
 
 /** The consumer core beside JSON.parse, the cold start beside a bare Node start, and (with --only handler) every bundle's size. */

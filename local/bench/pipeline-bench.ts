@@ -111,7 +111,7 @@ async function measureFreshness(config: LocalConfig, rate: number, seconds: numb
   const s3 = localS3Client(config);
   const mirror = new LakeMirror(s3, config.bucket, dir);
   await mirror.sync();
-  const lake = await DuckDbLake.open(dir, undefined, mirror.keys());
+  const lake = await DuckDbLake.open(dir, { files: mirror.keys() });
   const samples: number[] = [];
   try {
     // Everything already in the lake is old news: only rows loaded from now on are measured.

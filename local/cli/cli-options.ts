@@ -60,8 +60,8 @@ export const COMMANDS = {
       'compaction-events': { type: 'string', value: 'N' },
       only: {
         type: 'string',
-        value: 'api|compaction|handler',
-        note: "just the query API under load and the dashboard's Athena cost; the compactor and what it saves; or the consumer core, its cold start and the Lambda bundle sizes, no services",
+        value: 'api|compaction|dashboard|handler',
+        note: "just the query API under load and the dashboard's Athena cost; the compactor and what it saves; the local dashboard refresh over --lake-events events, no services; or the consumer core, its cold start and the Lambda bundle sizes, no services",
       },
     },
   },

@@ -17,14 +17,22 @@
  * hold it, de-duplicated, the answer does not depend on where the compactor is
  * in its protocol. Each change is one transaction on a writer connection, so a
  * query sees the table before or after it, never half.
+ *
+ * Rollups (lambdas/query/rollups.ts) are tables beside it, grouped from it hour
+ * by hour: an hour is rolled up once no raw file can appear in it any more, and
+ * from then on every change to the hour's events rebuilds its rollup rows in the
+ * same transaction, so a rollup always equals the events it replaces.
  */
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS, type LakeColumnType } from '../../lambdas/common/lake-columns.ts';
 import { LAKE_PREFIXES, PARTITION_COLUMNS } from '../../lambdas/common/pipeline-names.ts';
+import { hourStartOf, type LakeView } from '../../lambdas/common/compaction-manifest.ts';
+import { DEFAULT_LAKE_TIMING, isSettled, type LakeTiming } from '../../lambdas/common/lake-timing.ts';
 import { duckdbDialect, type Dialect } from '../../lambdas/query/dialect.ts';
 import { columnsReadByAnyQuery } from '../../lambdas/query/columns-read.ts';
 import type { QueryEngine, Row } from '../../lambdas/query/query-api.ts';
+import { ROLLUP_COLUMNS, ROLLUP_NAMES, rollupFromEvents } from '../../lambdas/query/rollups.ts';
 import type { ObjectChanges } from './s3-objects.ts';
 
 const DUCK_TYPES: Record<LakeColumnType, string> = {
@@ -88,8 +96,21 @@ export interface LakeChanges {
   readonly failedHours: readonly string[];
 }
 
+export interface DuckDbLakeOptions {
+  readonly log?: (entry: Record<string, unknown>) => void;
+  /** When an hour is rolled up: once it is settled for raw files. @default DEFAULT_LAKE_TIMING */
+  readonly timing?: LakeTiming;
+  readonly now?: () => number;
+  /** Keep no rollups (a baseline for tests and the benchmark). @default true */
+  readonly rollups?: boolean;
+  /** The files the copy holds at start (LakeMirror.keys()), loaded before open returns. @default none */
+  readonly files?: readonly string[];
+}
+
 export class DuckDbLake implements QueryEngine {
   readonly dialect: Dialect = duckdbDialect();
+  /** Hours (partition paths) whose rollup rows are in the rollup tables. */
+  private readonly rolledUp = new Set<string>();
   /** The event files the mirror holds (keys relative to the directory) and the event hours each holds rows of. */
   private readonly files = new Map<string, readonly string[]>();
   /** Work handed on and not done yet, kept until it succeeds: a load that failed is tried again at the next apply. */
@@ -107,19 +128,26 @@ export class DuckDbLake implements QueryEngine {
     private readonly reader: DuckDBConnection,
     private readonly writer: DuckDBConnection,
     readonly directory: string,
-    private readonly log: (entry: Record<string, unknown>) => void,
+    private readonly options: DuckDbLakeOptions,
   ) {}
 
-  /** A table over the copy in directory, loaded with these files (LakeMirror.keys(): what the copy holds). */
-  static async open(directory: string, log: (entry: Record<string, unknown>) => void = () => undefined, files: readonly string[] = []): Promise<DuckDbLake> {
+  private log(entry: Record<string, unknown>): void {
+    this.options.log?.(entry);
+  }
+
+  /** A table over the copy in directory, loaded with options.files (LakeMirror.keys(): what the copy holds). */
+  static async open(directory: string, options: DuckDbLakeOptions = {}): Promise<DuckDbLake> {
     const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
     const [reader, writer] = [await db.connect(), await db.connect()];
     for (const c of [reader, writer]) await c.run("SET TimeZone = 'UTC'");
     // The files are local: a second copy of their bytes in DuckDB's cache is only memory spent.
     await writer.run('SET enable_external_file_cache = false');
     await writer.run(`CREATE TABLE lake_events (${EVENT_TABLE_COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`);
-    const lake = new DuckDbLake(db, reader, writer, directory, log);
-    await lake.apply({ added: files, changed: [], removed: [] });
+    for (const name of ROLLUP_NAMES) {
+      await writer.run(`CREATE TABLE lake_rollup_${name} (${[...ROLLUP_COLUMNS[name].map((c) => [c.name, DUCK_TYPES[c.type]]), ...PARTITIONS].map(([n, t]) => `${n} ${t}`).join(', ')})`);
+    }
+    const lake = new DuckDbLake(db, reader, writer, directory, options);
+    await lake.apply({ added: options.files ?? [], changed: [], removed: [] });
     return lake;
   }
 
@@ -177,6 +205,7 @@ export class DuckDbLake implements QueryEngine {
       const ok = await this.transaction([
         `DELETE FROM lake_events WHERE ${hourPredicate(hour)}`,
         ...(files.length > 0 ? [`INSERT INTO lake_events BY NAME ${this.distinctRows(files, hour)}`] : []),
+        ...this.rollupStatements(hour),
       ]);
       if (ok) this.hoursToRebuild.delete(hour);
       else failedHours.add(hour);
@@ -187,6 +216,7 @@ export class DuckDbLake implements QueryEngine {
         `INSERT INTO lake_events BY NAME
          SELECT n.* FROM (${this.distinctRows(files, hour)}) n
          WHERE n.event_id NOT IN (SELECT event_id FROM lake_events WHERE ${hourPredicate(hour)})`,
+        ...this.rollupStatements(hour),
       ]);
       if (ok) appendedFiles += files.length;
       else {
@@ -195,6 +225,7 @@ export class DuckDbLake implements QueryEngine {
       }
     }
     this.filesToAppend.clear();
+    await this.rollUpSettledHours([...new Set([...this.files.values()].flat())].filter((h) => !failedHours.has(h)));
 
     // After a checkpoint the table takes about a third less memory (measured); one costs about a
     // second at 10M events, so it runs once enough has changed. It cannot run while a query holds a
@@ -207,6 +238,32 @@ export class DuckDbLake implements QueryEngine {
       );
     }
     return { rebuiltHours: rebuild.filter((h) => !failedHours.has(h)).length, appendedFiles, failedHours: [...failedHours] };
+  }
+
+  /** Rolls up the hours, of these, that are settled and not rolled up yet: one transaction each. */
+  private async rollUpSettledHours(hours: readonly string[]): Promise<void> {
+    if (this.options.rollups === false) return;
+    const now = (this.options.now ?? Date.now)();
+    for (const hour of [...hours].sort()) {
+      if (this.rolledUp.has(hour) || !isSettled(hourStartOf(hour), now, this.options.timing ?? DEFAULT_LAKE_TIMING)) continue;
+      // Named as rolled up only once its rows are committed: a query planned meanwhile reads its events.
+      if (await this.transaction(this.rollupStatements(hour, true))) this.rolledUp.add(hour);
+    }
+  }
+
+  /** Statements that make an hour's rollup rows those of its events now (none for an hour not rolled up, unless it is being rolled up). */
+  private rollupStatements(hour: string, rollingUp = false): string[] {
+    if (!rollingUp && !this.rolledUp.has(hour)) return [];
+    const partitions = hour.split('/').map((part) => `${quote(part.split('=')[1]!)} AS ${part.split('=')[0]!}`).join(', ');
+    return ROLLUP_NAMES.flatMap((name) => [
+      `DELETE FROM lake_rollup_${name} WHERE ${hourPredicate(hour)}`,
+      `INSERT INTO lake_rollup_${name} BY NAME SELECT r.*, ${partitions} FROM (${rollupFromEvents(name, `(SELECT * FROM lake_events WHERE ${hourPredicate(hour)}) e`)}) r`,
+    ]);
+  }
+
+  /** The hours the rollup tables answer; this engine's table holds late rows too, so none is pending. */
+  lakeView(): Promise<LakeView> {
+    return Promise.resolve({ compacted: new Map(), rollups: new Map([...this.rolledUp].map((hour) => [hourStartOf(hour), 'tables' as const])), unfoldedLate: [] });
   }
 
   /** The event hours a late file holds rows of, or undefined if it cannot be read now. */

@@ -71,7 +71,7 @@ export class QueryServer {
   static async start(options: QueryServerOptions): Promise<QueryServer> {
     const mirror = new LakeMirror(options.s3, options.bucket, options.mirrorDirectory);
     // The table starts from what the copy holds (its index survives a restart), then takes each sync's changes.
-    const lake = await DuckDbLake.open(options.mirrorDirectory, options.log, mirror.keys());
+    const lake = await DuckDbLake.open(options.mirrorDirectory, { log: options.log, files: mirror.keys() });
     // Answers are cached for one sync interval from when they were computed: newer data cannot exist sooner.
     const syncIntervalMs = options.syncIntervalMs ?? LAKE_SYNC_INTERVAL_MS;
     const api = new QueryApi({ engine: lake, cacheMs: options.cacheMs ?? syncIntervalMs });

@@ -8,7 +8,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
 import { logBatchWritten } from '../../lambdas/consumer/batch-log.ts';
 import { EVENTS_TOPIC } from '../../lambdas/common/pipeline-names.ts';
-import { ATHENA_TABLES, athenaDialect } from '../../lambdas/query/dialect.ts';
+import { ALL_ATHENA_TABLES, ATHENA_ROLLUP_TABLES, ATHENA_TABLES, athenaDialect } from '../../lambdas/query/dialect.ts';
+import { ROLLUP_COLUMNS, ROLLUP_NAMES } from '../../lambdas/query/rollups.ts';
 import { CONTENT_SECURITY_POLICY } from '../../lambdas/query/security-headers.ts';
 import { ANSWER_CACHE_SECONDS } from '../../lambdas/query-api/limits.ts';
 import { stackPropsFromContext } from '../../lib/app-context.ts';
@@ -227,14 +228,15 @@ describe('catalog and query', () => {
   it('names the tables Athena queries', () => {
     expect(athenaDialect('db', 'lake').eventsTable).toBe(`"db"."${EVENTS_TABLE}"`);
     expect(athenaDialect('db', 'lake').quarantineTable).toBe(`"db"."${QUARANTINE_TABLE}"`);
-    expect(tables.map((t) => t.Name).sort()).toEqual(Object.values(ATHENA_TABLES).sort());
+    expect(tables.map((t) => t.Name).sort()).toEqual([...ALL_ATHENA_TABLES].sort());
   });
 
-  it.each([
+  it.each<[string, string, number]>([
     [EVENTS_TABLE, 'events/', LAKE_COLUMNS.length],
     [ATHENA_TABLES.compacted, 'compacted/', LAKE_COLUMNS.length],
     [ATHENA_TABLES.late, 'late/', LAKE_COLUMNS.length],
     [QUARANTINE_TABLE, 'quarantine/', QUARANTINE_COLUMNS.length],
+    ...ROLLUP_NAMES.map((name): [string, string, number] => [ATHENA_ROLLUP_TABLES[name], `rollups/${name}/`, ROLLUP_COLUMNS[name].length]),
   ])('%s: columns from the one definition, string hour partitions projected without a crawler', (name, prefix, columnCount) => {
     const t = table(name) as { PartitionKeys: unknown; Parameters: Record<string, unknown>; StorageDescriptor: { Columns: { Name: string }[] } };
     expect(t.PartitionKeys).toEqual(['year', 'month', 'day', 'hour'].map((n) => ({ Name: n, Type: 'string' })));

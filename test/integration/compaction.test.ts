@@ -114,7 +114,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'clickstream-compaction-'));
   mirror = new LakeMirror(s3, bucket, dir);
   await mirror.sync();
-  lake = await DuckDbLake.open(dir, undefined, mirror.keys());
+  lake = await DuckDbLake.open(dir, { files: mirror.keys() });
   api = new QueryApi({ engine: lake, cacheMs: 0, now: () => END + HOUR });
   before = await dashboard();
 }, 120_000);

@@ -115,6 +115,10 @@ describe('the synthesized Lambda bundles, each imported in a fresh process and i
       expect(result).toMatchObject({ hoursCompacted: 1, filesWritten: 1, lostRace: false });
       const manifest = parseManifest((await store.get(MANIFEST_KEY))?.body);
       expect(Object.keys(manifest.hours)).toEqual(['year=2026/month=11/day=23/hour=20']);
+      // The hour's rollups, written by the bundle beside its files and named in the same entry.
+      const rollups = Object.values(manifest.hours)[0]!.rollups!;
+      expect(Object.keys(rollups).sort()).toEqual(['activity', 'products', 'sessions']);
+      for (const key of Object.values(rollups)) expect((await store.get(key))?.body.byteLength, key).toBeGreaterThan(100);
     } finally {
       const keys = (await store.list('')).map((o) => o.key);
       if (keys.length > 0) await store.delete(keys);

@@ -13,7 +13,7 @@ import { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
 import { duckdbDialect } from '../../lambdas/query/dialect.ts';
-import { QUERY_NAMES } from '../../lambdas/query/named-queries.ts';
+import { QUERY_NAMES, splitRange } from '../../lambdas/query/named-queries.ts';
 import { QueryApi, type Row } from '../../lambdas/query/query-api.ts';
 import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
 import { DuckDbLake } from '../../local/lake/duckdb-lake.ts';
@@ -24,8 +24,16 @@ import { rawEventRows } from './helpers.ts';
 const config = inject('config');
 const START = Date.UTC(2026, 10, 20, 10);
 const INGEST = Date.UTC(2026, 10, 20, 12, 30);
-const FROM = Date.UTC(2026, 10, 20, 10, 30);
-const TO = Date.UTC(2026, 10, 20, 11, 30);
+/**
+ * Two windows: one inside the hours, read from the events; one holding a whole hour, which the
+ * local engine answers from its rollups (the hours are long settled), and its edge from the events.
+ */
+const WINDOWS = [
+  { name: 'across an hour boundary', from: Date.UTC(2026, 10, 20, 10, 30), to: Date.UTC(2026, 10, 20, 11, 30), rolledUp: 0 },
+  { name: 'a rolled-up hour and a part of another', from: Date.UTC(2026, 10, 20, 10, 40, 30), to: Date.UTC(2026, 10, 20, 12), rolledUp: 1 },
+] as const;
+let FROM: number = WINDOWS[0].from;
+let TO: number = WINDOWS[0].to;
 
 let lake: DuckDbLake;
 let api: QueryApi;
@@ -47,7 +55,7 @@ beforeAll(async () => {
   const mirror = new LakeMirror(s3, config.bucket, dir);
   await mirror.sync();
   s3.destroy();
-  lake = await DuckDbLake.open(dir, undefined, mirror.keys());
+  lake = await DuckDbLake.open(dir, { files: mirror.keys() });
   api = new QueryApi({ engine: lake, now: () => INGEST });
 }, 120_000);
 
@@ -90,7 +98,12 @@ function sessionFlags(events: readonly ClickstreamEvent[]) {
   });
 }
 
-describe('named queries over real Parquet in MinIO, against an independent computation', () => {
+describe.each(WINDOWS)('named queries over real Parquet in MinIO, against an independent computation, $name', (window) => {
+  beforeAll(async () => {
+    [FROM, TO] = [window.from, window.to];
+    expect(splitRange({ fromMs: FROM, toMs: TO }, await lake.lakeView()).rolledUp).toHaveLength(window.rolledUp);
+  });
+
   it.each([
     ['no filter', {}, () => true],
     ['device=mobile', { device: 'mobile' }, (e: ClickstreamEvent) => e.device_type === 'mobile'],

@@ -22,9 +22,9 @@ import { compactLake } from '../../lambdas/compactor/compact-lake.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
-import { ATHENA_TABLES } from '../../lambdas/query/dialect.ts';
+import { ATHENA_ROLLUP_TABLES, ATHENA_TABLES } from '../../lambdas/query/dialect.ts';
 import { storeLakeView } from '../../lambdas/query/lake-view-source.ts';
-import { QUERY_NAMES, querySql } from '../../lambdas/query/named-queries.ts';
+import { QUERY_NAMES, querySql, ROLLUP_OF, type QueryName } from '../../lambdas/query/named-queries.ts';
 import { parseParameters } from '../../lambdas/query/parameters.ts';
 import { QueryApi, type Row } from '../../lambdas/query/query-api.ts';
 import { EventProducer } from '../../lambdas/simulator/event-producer.ts';
@@ -160,7 +160,7 @@ beforeAll(async () => {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   mirror = new LakeMirror(s3, bucket, dir);
   await mirror.sync();
-  duckdb = await DuckDbLake.open(dir, undefined, mirror.keys());
+  duckdb = await DuckDbLake.open(dir, { files: mirror.keys() });
   cleanups.push(() => duckdb.close());
 }, 600_000);
 
@@ -234,7 +234,7 @@ async function scansPerQuery(query: Record<string, string>): Promise<Record<stri
   for (const name of QUERY_NAMES) {
     const plan = (await trino.run(`EXPLAIN ${querySql(name, trino.dialect, params, view)}`)).map((r) => String(r['Query Plan'])).join('\n');
     scans[name] = {};
-    for (const table of [ATHENA_TABLES.events, ATHENA_TABLES.compacted, ATHENA_TABLES.late]) {
+    for (const table of [ATHENA_TABLES.events, ATHENA_TABLES.compacted, ATHENA_TABLES.late, ...Object.values(ATHENA_ROLLUP_TABLES)]) {
       const count = (plan.match(new RegExp(`table = ${TRINO_CATALOG}:${SCHEMA}:${table}\\b`, 'g')) ?? []).length;
       if (count > 0) scans[name][table] = count;
     }
@@ -261,8 +261,10 @@ describe('the Athena SQL over a compacted lake, on Trino', () => {
     await compareEngines(trino, params);
   });
 
-  it('reads only the compacted files of a compacted range, once, with no de-duplication window', async () => {
-    expect(await scansPerQuery(CASES[0]![1])).toEqual(Object.fromEntries(QUERY_NAMES.map((name) => [name, name === 'quarantine' ? {} : { events_compacted: 1 }])));
+  it('reads the rollups for the whole hours of a compacted range and the compacted files for its edges, each once, with no de-duplication window', async () => {
+    // The run from 22:30 to 01:30: 23:00 and 00:00 from the rollups, the rest from the compacted files.
+    const expected = (name: QueryName) => (name === 'quarantine' ? {} : { events_compacted: 1, [ATHENA_ROLLUP_TABLES[ROLLUP_OF[name]]]: 1 });
+    expect(await scansPerQuery(CASES[0]![1])).toEqual(Object.fromEntries(QUERY_NAMES.map((name) => [name, expected(name)])));
     const sql = querySql('kpis', trino.dialect, parseParameters(CASES[0]![1], Date.now()), await trino.lakeView());
     expect(sql).not.toContain('row_number()');
   });

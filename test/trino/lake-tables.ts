@@ -5,8 +5,9 @@
  * projection; a file metastore has none, so they are registered from the
  * bucket's directories once the data is there.
  */
-import { glueColumns } from '../../lib/catalog.ts';
-import { ATHENA_TABLES } from '../../lambdas/query/dialect.ts';
+import { glueColumns, rollupLakeColumns } from '../../lib/catalog.ts';
+import { ATHENA_ROLLUP_TABLES, ATHENA_TABLES } from '../../lambdas/query/dialect.ts';
+import { ROLLUP_NAMES } from '../../lambdas/query/rollups.ts';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS, type LakeColumn } from '../../lambdas/common/lake-columns.ts';
 import { LAKE_PREFIXES, PARTITION_COLUMNS } from '../../lambdas/common/pipeline-names.ts';
 import type { QueryEngine } from '../../lambdas/query/query-api.ts';
@@ -32,13 +33,14 @@ function createTable(schema: string, table: string, columns: readonly LakeColumn
 )`;
 }
 
-/** The event tables (raw, compacted, late: Parquet) and the quarantine table (JSON lines, as Glue's OpenX SerDe reads them). */
+/** The event tables (raw, compacted, late: Parquet), the quarantine table (JSON lines, as Glue's OpenX SerDe reads them) and the rollups (Parquet). */
 const TABLES = [
   { name: ATHENA_TABLES.events, columns: LAKE_COLUMNS, prefix: LAKE_PREFIXES.events, format: 'PARQUET' },
   { name: ATHENA_TABLES.compacted, columns: LAKE_COLUMNS, prefix: LAKE_PREFIXES.compacted, format: 'PARQUET' },
   { name: ATHENA_TABLES.late, columns: LAKE_COLUMNS, prefix: LAKE_PREFIXES.late, format: 'PARQUET' },
   { name: ATHENA_TABLES.quarantine, columns: QUARANTINE_COLUMNS, prefix: LAKE_PREFIXES.quarantine, format: 'OPENX_JSON' },
-] as const;
+  ...ROLLUP_NAMES.map((name) => ({ name: ATHENA_ROLLUP_TABLES[name], columns: rollupLakeColumns(name), prefix: `${LAKE_PREFIXES.rollups}${name}/`, format: 'PARQUET' })),
+];
 
 /** Creates the schema with the lake's tables over the bucket, as lib/catalog.ts declares them in Glue. */
 export async function createLakeTables(trino: Pick<QueryEngine, 'run'>, schema: string, bucket: string): Promise<void> {

@@ -41,10 +41,28 @@ describe('the compaction manifest', () => {
   });
 
   it('gives readers the committed files and the late files not folded, and nothing else', () => {
-    const manifest: Manifest = { version: 1, hours: { [H10]: { generation: 1, files: [{ key: `compacted/${H10}/g1-a-0.parquet`, rows: 5, bytes: 100 }], rows: 5, committedAtMs: 1 } }, folded: { 'late/a': 9 }, garbage: {} };
-    expect(lakeView(manifest, ['late/a', 'late/b'])).toEqual({ compacted: new Map([[Date.UTC(2026, 11, 3, 10), [`compacted/${H10}/g1-a-0.parquet`]]]), unfoldedLate: ['late/b'] });
-    const raw = [`events/${H10}/t-p0-o1-2.parquet`, 'events/year=2026/month=12/day=03/hour=11/t-p0-o3-4.parquet'];
-    expect(readableEventKeys(manifest, { raw, late: ['late/a', 'late/b'] })).toEqual([`compacted/${H10}/g1-a-0.parquet`, raw[1], 'late/b']);
+    const rollups = { sessions: `rollups/sessions/${H10}/g1-a.parquet`, activity: `rollups/activity/${H10}/g1-a.parquet`, products: `rollups/products/${H10}/g1-a.parquet` };
+    const h11 = 'year=2026/month=12/day=03/hour=11';
+    const manifest: Manifest = {
+      version: 1,
+      hours: {
+        [H10]: { generation: 1, files: [{ key: `compacted/${H10}/g1-a-0.parquet`, rows: 5, bytes: 100 }], rows: 5, committedAtMs: 1, rollups },
+        // Compacted before rollups existed: read from its compacted files until the next run adds them.
+        [h11]: { generation: 1, files: [{ key: `compacted/${h11}/g1-a-0.parquet`, rows: 5, bytes: 100 }], rows: 5, committedAtMs: 1 },
+      },
+      folded: { 'late/a': 9 },
+      garbage: {},
+    };
+    expect(lakeView(manifest, ['late/a', 'late/b'])).toEqual({
+      compacted: new Map([
+        [Date.UTC(2026, 11, 3, 10), [`compacted/${H10}/g1-a-0.parquet`]],
+        [Date.UTC(2026, 11, 3, 11), [`compacted/${h11}/g1-a-0.parquet`]],
+      ]),
+      rollups: new Map([[Date.UTC(2026, 11, 3, 10), rollups]]),
+      unfoldedLate: ['late/b'],
+    });
+    const raw = [`events/${H10}/t-p0-o1-2.parquet`, `events/${h11}/t-p0-o3-4.parquet`, 'events/year=2026/month=12/day=03/hour=12/t-p0-o5-6.parquet'];
+    expect(readableEventKeys(manifest, { raw, late: ['late/a', 'late/b'] })).toEqual([`compacted/${H10}/g1-a-0.parquet`, `compacted/${h11}/g1-a-0.parquet`, raw[2], 'late/b']);
   });
 });
 

@@ -60,7 +60,7 @@ describe('DuckDbLake', () => {
     // Two files sharing 20 events, as a re-sent batch leaves them.
     await writeFile(`${HOUR}/a.parquet`, EVENTS.slice(0, 60));
     await writeFile(`${HOUR}/b.parquet`, EVENTS.slice(40, 100));
-    const lake = await DuckDbLake.open(dir, undefined, [`${HOUR}/a.parquet`, `${HOUR}/b.parquet`]);
+    const lake = await DuckDbLake.open(dir, { files: [`${HOUR}/a.parquet`, `${HOUR}/b.parquet`] });
     try {
       expect(await tableIds(lake)).toEqual(ids(0, 100).sort());
 
@@ -95,7 +95,7 @@ describe('DuckDbLake', () => {
       await writeFile(`${HOUR}/good.parquet`, EVENTS.slice(0, 30));
       mkdirSync(join(dir2, hour11), { recursive: true });
       writeFileSync(join(dir2, hour11, 'torn.parquet'), 'not parquet');
-      const lake = await DuckDbLake.open(dir2, undefined, [`${HOUR}/good.parquet`, `${hour11}/torn.parquet`]);
+      const lake = await DuckDbLake.open(dir2, { files: [`${HOUR}/good.parquet`, `${hour11}/torn.parquet`] });
       try {
         expect(await tableIds(lake)).toEqual(ids(0, 30).sort());
         // Tried again at every apply, changes or not.
@@ -132,7 +132,7 @@ describe('DuckDbLake', () => {
           rmSync(join(dir3, key));
         }
         await lake.apply({ added: changes.added ?? [], changed: changes.changed ?? [], removed: changes.removed ?? [] });
-        const fresh = await DuckDbLake.open(dir3, undefined, [...present]);
+        const fresh = await DuckDbLake.open(dir3, { files: [...present] });
         try {
           expect(await rows(lake)).toEqual(await rows(fresh));
         } finally {
@@ -163,7 +163,7 @@ describe('DuckDbLake', () => {
   });
 
   it('answers the named queries from the table with each event counted once', async () => {
-    const lake = await DuckDbLake.open(dir, undefined, [`${HOUR}/a.parquet`, `${HOUR}/c.parquet`]);
+    const lake = await DuckDbLake.open(dir, { files: [`${HOUR}/a.parquet`, `${HOUR}/c.parquet`] });
     try {
       const api = new QueryApi({ engine: lake, cacheMs: 0, now: () => START + 3_600_000 });
       const body = JSON.parse((await api.handle('kpis', {})).body) as { rows: [{ events: number }] };
@@ -175,7 +175,7 @@ describe('DuckDbLake', () => {
   });
 
   it('shows quarantine files that appear after it started', async () => {
-    const lake = await DuckDbLake.open(dir, undefined, [`${HOUR}/a.parquet`, `${HOUR}/c.parquet`]);
+    const lake = await DuckDbLake.open(dir, { files: [`${HOUR}/a.parquet`, `${HOUR}/c.parquet`] });
     try {
       expect(await lake.run('SELECT count(*) AS n FROM lake_quarantine')).toEqual([{ n: 0 }]);
       const file = join(dir, 'quarantine/year=2026/month=11/day=23/hour=10/t.jsonl');

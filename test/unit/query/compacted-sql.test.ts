@@ -12,7 +12,7 @@ const H = Date.UTC(2026, 11, 3, 10);
 const HOUR = 3_600_000;
 const d = athenaDialect('db', 'lake');
 const range = { fromMs: H + 30 * 60_000, toMs: H + HOUR + 30 * 60_000 };
-const compacted10: LakeView = { compacted: new Map([[H, ['compacted/year=2026/month=12/day=03/hour=10/g2-ab-0.parquet']]]), unfoldedLate: [] };
+const compacted10: LakeView = { compacted: new Map([[H, ['compacted/year=2026/month=12/day=03/hour=10/g2-ab-0.parquet']]]), rollups: new Map(), unfoldedLate: [] };
 
 describe('the events CTE over compacted, raw and late files', () => {
   it('reads a compacted hour from its committed files only, without the window, and the open hour raw with it', () => {
@@ -45,7 +45,27 @@ describe('the events CTE over compacted, raw and late files', () => {
   });
 
   it('quotes a key that holds a quote, so a file name cannot end the SQL string', () => {
-    const view: LakeView = { compacted: new Map([[H, ["compacted/year=2026/month=12/day=03/hour=10/g1-x'y-0.parquet"]]]), unfoldedLate: [] };
+    const view: LakeView = { compacted: new Map([[H, ["compacted/year=2026/month=12/day=03/hour=10/g1-x'y-0.parquet"]]]), rollups: new Map(), unfoldedLate: [] };
     expect(querySql('kpis', d, { fromMs: H, toMs: H + HOUR }, view)).toContain("g1-x''y-0.parquet'");
+  });
+});
+
+describe('the rollups in the SQL over the files', () => {
+  const files = { sessions: 'rollups/sessions/year=2026/month=12/day=03/hour=10/g2-ab.parquet', activity: 'rollups/activity/year=2026/month=12/day=03/hour=10/g2-ab.parquet', products: 'rollups/products/year=2026/month=12/day=03/hour=10/g2-ab.parquet' };
+  const rolled10: LakeView = { ...compacted10, rollups: new Map([[H, files]]) };
+  const threeHours = { fromMs: H - 20 * 60_000, toMs: H + HOUR + 5 * 60_000, device: 'mobile' as const };
+
+  it("read a whole hour's committed rollup file, filtered, and group the events of the partial hours around it", () => {
+    const sql = querySql('kpis', d, threeHours, rolled10);
+    expect(sql).toContain(`FROM "db"."rollup_sessions"\n    WHERE ((year = '2026' AND month = '12' AND day = '03' AND hour IN ('10')))\n      AND "$path" IN ('s3://lake/${files.sessions}')\n      AND device_type = 'mobile'`);
+    expect(sql).toContain(`FROM "db"."events"\n    WHERE (((year = '2026' AND month = '12' AND day = '03' AND hour IN ('09'))) OR ((year = '2026' AND month = '12' AND day = '03' AND hour IN ('11'))))`);
+    expect(querySql('top_products', d, threeHours, rolled10)).toContain(`"$path" IN ('s3://lake/${files.products}')`);
+    expect(querySql('events_per_minute', d, threeHours, rolled10)).toContain(`"$path" IN ('s3://lake/${files.activity}')`);
+  });
+
+  it('are not read for an hour the range covers in part, nor while a late file not folded yet could hold rows of the range', () => {
+    expect(querySql('kpis', d, range, rolled10)).not.toContain('rollup_sessions');
+    const late = 'late/year=2026/month=12/day=03/hour=11/t-p0-o5-9-t1764759600000.parquet';
+    expect(querySql('kpis', d, threeHours, { ...rolled10, unfoldedLate: [late] })).not.toContain('rollup_sessions');
   });
 });

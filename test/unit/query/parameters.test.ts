@@ -69,10 +69,10 @@ describe('named queries', () => {
 
   it('writes each dialect its own timestamps and epoch conversion', () => {
     expect(querySql('freshness', duckdbDialect(), params)).toContain("event_time >= TIMESTAMPTZ '2026-11-22T23:30:00.000Z'");
-    expect(querySql('freshness', duckdbDialect(), params)).toContain('epoch_ms(max(event_time))');
+    expect(querySql('freshness', duckdbDialect(), params)).toContain('epoch_ms(max(newest_event_time))');
     const athena = querySql('freshness', athenaDialect('clickstream', 'lake'), params);
     expect(athena).toContain("event_time >= TIMESTAMP '2026-11-22 23:30:00.000'");
-    expect(athena).toContain("date_diff('millisecond', TIMESTAMP '1970-01-01 00:00:00', max(event_time))");
+    expect(athena).toContain("date_diff('millisecond', TIMESTAMP '1970-01-01 00:00:00', max(newest_event_time))");
     expect(athena).toContain('FROM "clickstream"."events"');
   });
 

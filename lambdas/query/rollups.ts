@@ -1,0 +1,142 @@
+/**
+ * Rollups: each hour's events grouped by what the named queries count, so a
+ * query reads a few rows per session, minute or product instead of every event
+ * for the hours a rollup covers, and its events for the rest of the range.
+ *
+ * The answers stay exact because a rollup keeps the identities the distinct
+ * counts need. Every query's figure is either a sum (events, revenue, units,
+ * views), a maximum (freshness) or a count of distinct ids (users, sessions,
+ * orders, converted or carted sessions, the funnel's sessions); the rollups sum
+ * and take maxima of the first two, and group by the ids of the third, so a
+ * count of distinct ids over rollup rows and events is the count over the events
+ * alone. A session's funnel flags are counts per event type, combined over the
+ * range per session as the raw query does. Every filter (device, source, country)
+ * is a grouping column of every rollup, so a filter selects whole rollup rows.
+ *
+ * - sessions: per session, user, demographics, filters and order: event counts by
+ *   type and revenue; a purchase's minute too, for revenue per time bucket.
+ *   Answers kpis, funnel, traffic_sources, devices, demographics, revenue_over_time.
+ * - activity: per minute, event type and filters: events and the newest times.
+ *   Answers events_per_minute and freshness.
+ * - products: per product and filters: views, cart additions, units, revenue.
+ *   Answers top_products and top_categories.
+ *
+ * One definition, two builders: each column has its SQL and its TypeScript side
+ * by side. The SQL groups a relation of events (the local engine's rollup tables,
+ * and the part of a range no rollup covers); rollupRows groups an hour's rows the
+ * same way for the compactor, which writes the files Athena reads. Tests check
+ * both against the raw events, on DuckDB and on Trino.
+ */
+import type { LakeColumnType } from '../common/column-type.ts';
+
+export const ROLLUP_NAMES = ['sessions', 'activity', 'products'] as const;
+export type RollupName = (typeof ROLLUP_NAMES)[number];
+
+/** An event row as the compactor holds it (a LakeRow): field name → value. */
+export type EventRow = Readonly<Record<string, unknown>>;
+
+/** How an aggregate column combines a group's events: a count of those that match, a sum or a maximum of a value (NULL over no values, as in SQL). */
+export type Aggregate = { readonly count: (row: EventRow) => boolean } | { readonly sum: (row: EventRow) => number | null } | { readonly max: (row: EventRow) => number | null };
+
+export interface RollupColumn {
+  readonly name: string;
+  readonly type: LakeColumnType;
+  /** The column as SQL over a relation of events: a grouping expression, or an aggregate. */
+  readonly sql: string;
+  /** A grouping column's value for one event (the same as its SQL)… */
+  readonly key?: (row: EventRow) => string | number | null;
+  /** …or an aggregate column's combination of the group's events (the same as its SQL). */
+  readonly aggregate?: Aggregate;
+}
+
+const field = (name: string) => (row: EventRow) => (row[name] ?? null) as string | number | null;
+const key = (name: string, type: LakeColumnType, sql = name, value = field(name)): RollupColumn => ({ name, type, sql, key: value });
+const measure = (name: string, type: LakeColumnType, sql: string, aggregate: Aggregate): RollupColumn => ({ name, type, sql, aggregate });
+const countOf = (eventType: string): [string, Aggregate] => [`count(CASE WHEN event_type = '${eventType}' THEN 1 END)`, { count: (row) => row.event_type === eventType }];
+const minuteOf = (ms: number) => Math.floor(ms / 60_000) * 60_000;
+
+/** The query filters: a grouping column of every rollup. */
+const FILTER_KEYS = [key('device_type', 'string'), key('traffic_source', 'string'), key('user_country', 'string')];
+
+export const ROLLUP_COLUMNS: Readonly<Record<RollupName, readonly RollupColumn[]>> = {
+  sessions: [
+    key('session_id', 'string'),
+    key('user_id', 'string'),
+    ...FILTER_KEYS,
+    key('user_age', 'int32'),
+    key('user_gender', 'string'),
+    key('order_id', 'string'),
+    key('order_minute', 'timestamp_ms', "CASE WHEN event_type = 'purchase' THEN date_trunc('minute', event_time) END", (row) =>
+      row.event_type === 'purchase' ? minuteOf(row.event_time as number) : null,
+    ),
+    measure('events', 'int64', 'count(*)', { count: () => true }),
+    measure('product_views', 'int64', ...countOf('product_view')),
+    measure('cart_adds', 'int64', ...countOf('add_to_cart')),
+    measure('checkouts', 'int64', ...countOf('checkout')),
+    measure('purchases', 'int64', ...countOf('purchase')),
+    measure('revenue', 'double', 'sum(revenue)', { sum: field('revenue') as (row: EventRow) => number | null }),
+  ],
+  activity: [
+    key('event_minute', 'timestamp_ms', "date_trunc('minute', event_time)", (row) => minuteOf(row.event_time as number)),
+    key('event_type', 'string'),
+    ...FILTER_KEYS,
+    measure('events', 'int64', 'count(*)', { count: () => true }),
+    measure('newest_event_time', 'timestamp_ms', 'max(event_time)', { max: (row) => row.event_time as number }),
+    measure('newest_ingest_time', 'timestamp_ms', 'max(ingest_time)', { max: (row) => row.ingest_time as number }),
+  ],
+  products: [
+    key('product_id', 'string'),
+    key('product_category', 'string'),
+    key('product_brand', 'string'),
+    ...FILTER_KEYS,
+    measure('product_views', 'int64', ...countOf('product_view')),
+    measure('cart_adds', 'int64', ...countOf('add_to_cart')),
+    measure('units', 'int64', "sum(CASE WHEN event_type = 'purchase' THEN quantity END)", {
+      sum: (row) => (row.event_type === 'purchase' ? ((row.quantity ?? null) as number | null) : null),
+    }),
+    measure('revenue', 'double', 'sum(revenue)', { sum: field('revenue') as (row: EventRow) => number | null }),
+  ],
+};
+
+/** A rollup's rows from a relation of events (a table, or `(SELECT …) alias`). */
+export function rollupFromEvents(name: RollupName, events: string): string {
+  const columns = ROLLUP_COLUMNS[name];
+  const keys = columns.flatMap((c, i) => (c.key ? [String(i + 1)] : []));
+  return `SELECT ${columns.map((c) => (c.sql === c.name ? c.name : `${c.sql} AS ${c.name}`)).join(', ')}\n  FROM ${events} GROUP BY ${keys.join(', ')}`;
+}
+
+/** A rollup's rows from event rows: what rollupFromEvents computes, in TypeScript (the compactor has no SQL engine). */
+export function rollupRows(name: RollupName, events: Iterable<object>): Record<string, string | number | null>[] {
+  const columns = ROLLUP_COLUMNS[name];
+  const keys = columns.filter((c) => c.key);
+  const aggregates = columns.filter((c) => c.aggregate);
+  const groups = new Map<string, Record<string, string | number | null>>();
+  for (const event of events) {
+    const row = event as EventRow;
+    const keyValues = keys.map((c) => c.key!(row));
+    const id = JSON.stringify(keyValues);
+    let group = groups.get(id);
+    if (!group) {
+      group = Object.fromEntries(keys.map((c, i) => [c.name, keyValues[i]!]));
+      for (const c of aggregates) group[c.name] = 'count' in c.aggregate! ? 0 : null;
+      groups.set(id, group);
+    }
+    for (const c of aggregates) {
+      const a = c.aggregate!;
+      if ('count' in a) {
+        if (a.count(row)) (group[c.name] as number)++;
+        continue;
+      }
+      const value = 'sum' in a ? a.sum(row) : a.max(row);
+      if (value === null) continue;
+      const current = group[c.name] as number | null;
+      group[c.name] = current === null ? value : 'sum' in a ? current + value : Math.max(current, value);
+    }
+  }
+  return [...groups.values()];
+}
+
+/** The rollup's column names in their order, for a SELECT that unions with rollupFromEvents. */
+export function rollupColumnList(name: RollupName): string {
+  return ROLLUP_COLUMNS[name].map((c) => c.name).join(', ');
+}
