@@ -32,6 +32,16 @@ export const LAMBDA_BUNDLE_OPTIONS = {
   // tree-shaken, which takes a third off the query API bundle (479 to 311 KiB) and a fifth
   // off the consumer's. Packages with an `exports` map are resolved by it either way.
   mainFields: ['module', 'main'] as string[],
+  // Code reached only through `import()` goes to chunks beside index.mjs, loaded when (if
+  // ever) that path runs: the SDK's credential chain imports its SSO, STS, web-identity and
+  // container providers that way (about 127 KiB with their nested clients and bowser), and
+  // Lambda never reaches them because its credentials are in the environment. The simulator
+  // loads each ingest's client the same way. Splitting needs an output directory, so a
+  // function is built by lambdaBuildOptions below, never with an outfile.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  entryNames: '[name]',
+  outExtension: { '.js': '.mjs' },
   sourcemap: 'linked',
   // CommonJS dependencies call require() and read __dirname (zstd-wasm loads zstd.wasm
   // from beside itself); give the ESM output both. Files in LAMBDA_ASSETS go beside it.
@@ -52,6 +62,14 @@ export const LAMBDA_BUNDLE_OPTIONS = {
   alias: { '@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled', avsc: './lambdas/simulator/avsc-not-bundled.ts' },
   logLevel: 'warning',
 } as const;
+
+/**
+ * The full esbuild options for one function, written into `outdir` as index.mjs (what
+ * Lambda loads: handler `index.handler`) plus its chunks. `root` is the repository root.
+ */
+export function lambdaBuildOptions(name: LambdaName, root: string, outdir: string) {
+  return { ...LAMBDA_BUNDLE_OPTIONS, absWorkingDir: root, entryPoints: { index: LAMBDA_ENTRY_POINTS[name] }, outdir };
+}
 
 /**
  * The dashboard: one static bundle, the same files CloudFront serves and the local

@@ -1,18 +1,21 @@
 /**
- * The house wrapper around NodejsFunction: every function in lambdas/ is built
- * with the same esbuild options the local runtime uses (lambdas/bundle-options.ts),
- * with the local esbuild (no Docker), for ARM64 on Node 22, logging JSON to an
- * explicit log group with a retention.
+ * The house wrapper around a Lambda function: every function in lambdas/ is built
+ * by esbuild's API with the very options the local runtime uses
+ * (lambdas/bundle-options.ts: index.mjs plus the chunks its lazy imports load), on
+ * this machine (no Docker), for ARM64 on Node 22, logging JSON to an explicit log
+ * group with a retention. Not NodejsFunction: its esbuild command line writes one
+ * file (--outfile), which rules out code splitting, and takes no aliases object.
  */
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, Duration, RemovalPolicy, type ILocalBundling } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { buildSync } from 'esbuild';
 import { writeGeneratedCode } from '../lambdas/generate-code.ts';
-import { LAMBDA_ASSETS, LAMBDA_BUNDLE_OPTIONS, LAMBDA_ENTRY_POINTS, type LambdaName } from '../lambdas/bundle-options.ts';
+import { LAMBDA_ASSETS, lambdaBuildOptions, type LambdaName } from '../lambdas/bundle-options.ts';
 import { acknowledge } from './nag.ts';
 import { REPO_ROOT } from './paths.ts';
 
@@ -38,23 +41,39 @@ export interface ClickstreamFunctionProps {
   readonly reservedConcurrentExecutions?: number;
 }
 
+/**
+ * Builds one function's asset directory with the local esbuild. `name` is a field so it
+ * is part of the asset's cache key (CDK keys its bundling cache on these options).
+ */
+class LocalEsbuild implements ILocalBundling {
+  constructor(readonly name: LambdaName) {}
+
+  tryBundle(outputDir: string): boolean {
+    // The generated code (lambdas/generate-code.ts) must exist before the bundle that imports it is built.
+    writeGeneratedCode();
+    buildSync(lambdaBuildOptions(this.name, REPO_ROOT, outputDir));
+    // Files the bundle loads at run time (zstd.wasm for the consumer) go beside index.mjs.
+    for (const asset of LAMBDA_ASSETS[this.name]) copyFileSync(join(REPO_ROOT, 'node_modules', asset.package, asset.file), join(outputDir, asset.file.split('/').pop()!));
+    return true;
+  }
+}
+
 export class ClickstreamFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: ClickstreamFunctionProps) {
     super(scope, id);
     if (props.vpcSubnets && !props.vpc) throw new Error(`${id}: vpcSubnets must be set only together with vpc`);
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
-    const assets = LAMBDA_ASSETS[props.handler];
-    // The build step NodejsFunction's esbuild cannot run itself (its CLI takes no plugins):
-    // the generated code (lambdas/generate-code.ts) must exist before the bundle that imports it is built.
-    writeGeneratedCode();
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: join(REPO_ROOT, LAMBDA_ENTRY_POINTS[props.handler]),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+    this.function = new LambdaFunction(this, 'Function', {
+      code: Code.fromAsset(REPO_ROOT, {
+        // Hashed by what was built, not by the repository it was built from.
+        assetHashType: AssetHashType.OUTPUT,
+        // The image is never used: local bundling always runs (or throws).
+        bundling: { image: Runtime.NODEJS_22_X.bundlingImage, local: new LocalEsbuild(props.handler) },
+      }),
+      handler: 'index.handler',
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
@@ -66,27 +85,6 @@ export class ClickstreamFunction extends Construct {
       // Every bundle ships a linked source map; without this flag Node ignores it and stack traces point into minified code.
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       ...(props.vpc && { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups ? [...props.securityGroups] : undefined }),
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: LAMBDA_BUNDLE_OPTIONS.target,
-        minify: LAMBDA_BUNDLE_OPTIONS.minify,
-        mainFields: [...LAMBDA_BUNDLE_OPTIONS.mainFields],
-        sourceMap: true, // linked, as LAMBDA_BUNDLE_OPTIONS.sourcemap
-        sourceMapMode: SourceMapMode.DEFAULT,
-        banner: LAMBDA_BUNDLE_OPTIONS.banner.js,
-        logLevel: LogLevel.WARNING,
-        esbuildArgs: Object.fromEntries(Object.entries(LAMBDA_BUNDLE_OPTIONS.alias).map(([from, to]) => [`--alias:${from}`, to])),
-        // The same artifact as the local runtime: the SDK is bundled, not taken from the runtime.
-        externalModules: [],
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          // Files the bundle loads at run time (zstd.wasm for the consumer) go beside index.mjs.
-          afterBundling: (inputDir: string, outputDir: string) =>
-            assets.map((a) => `cp "${join(inputDir, 'node_modules', a.package, a.file)}" "${join(outputDir, a.file.split('/').pop()!)}"`),
-        },
-      },
     });
     acknowledge(this.function, 'AwsSolutions-L1', 'Node.js 22 is the runtime this project targets (bundles are built for node20 so the same artifact runs on the local machine).');
     if (this.function.role) {

@@ -25,7 +25,7 @@ import { EMPTY_VIEW, type LakeView } from '../common/compaction-manifest.ts';
 import { hourOfKey } from '../consumer/lake-keys.ts';
 import type { Dialect } from './dialect.ts';
 import type { QueryParameters } from './parameters.ts';
-import { rollupColumnList, rollupFromEvents, type RollupName } from './rollups.ts';
+import { rollupColumns, rollupFromEvents, type RollupName } from './rollups.ts';
 
 export const QUERY_NAMES = [
   'kpis',
@@ -174,7 +174,7 @@ function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number[], vie
  * The CTEs ending in `rolled_up`: the rows of one rollup (rollups.ts) over the range and filters,
  * read from the rollup for the hours it covers and grouped from the events for the rest.
  */
-function rollupCtes(name: RollupName, d: Dialect, p: QueryParameters, view: LakeView): string {
+function rollupCtes({ rollup: name, columns }: RollupRead, d: Dialect, p: QueryParameters, view: LakeView): string {
   const { rolledUp, fromEvents } = splitRange(p, view);
   const ctes: string[] = [];
   const parts: string[] = [];
@@ -188,11 +188,11 @@ function rollupCtes(name: RollupName, d: Dialect, p: QueryParameters, view: Lake
       ...(d.objectPath && files.length > 0 ? [pathPredicate(d, files)] : []),
       ...filterPredicates(p),
     ];
-    parts.push(`SELECT ${rollupColumnList(name)} FROM ${d.rollupTable(name)}\n    WHERE ${conditions.join('\n      AND ')}`);
+    parts.push(`SELECT ${rollupColumns(name, columns).map((c) => c.name).join(', ')} FROM ${d.rollupTable(name)}\n    WHERE ${conditions.join('\n      AND ')}`);
   }
   if (fromEvents.length > 0) {
     ctes.push(eventsCte(d, p, fromEvents, view));
-    parts.push(rollupFromEvents(name, 'events'));
+    parts.push(rollupFromEvents(name, 'events', columns));
   }
   ctes.push(`rolled_up AS (\n  ${parts.join('\n  UNION ALL\n  ')}\n)`);
   return `WITH ${ctes.join(',\n')}`;
@@ -235,18 +235,24 @@ function top(columns: string, key: string): string {
 FROM rolled_up WHERE ${key} IS NOT NULL GROUP BY ${columns} ORDER BY revenue DESC, views DESC, ${key} LIMIT 10`;
 }
 
-/** The rollup each query over events reads. */
-export const ROLLUP_OF: Readonly<Record<Exclude<QueryName, 'quarantine'>, RollupName>> = {
-  kpis: 'sessions',
-  events_per_minute: 'activity',
-  revenue_over_time: 'sessions',
-  funnel: 'sessions',
-  traffic_sources: 'sessions',
-  devices: 'sessions',
-  demographics: 'sessions',
-  top_products: 'products',
-  top_categories: 'products',
-  freshness: 'activity',
+interface RollupRead {
+  readonly rollup: RollupName;
+  /** The rollup columns the query reads: all Athena scans of the rollup, and all it groups the events by. */
+  readonly columns: readonly string[];
+}
+
+/** The rollup each query over events reads, and which of its columns. */
+export const ROLLUP_OF: Readonly<Record<Exclude<QueryName, 'quarantine'>, RollupRead>> = {
+  kpis: { rollup: 'sessions', columns: ['session_id', 'user_id', 'order_id', 'events', 'cart_adds', 'purchases', 'revenue'] },
+  events_per_minute: { rollup: 'activity', columns: ['event_minute', 'event_type', 'events'] },
+  revenue_over_time: { rollup: 'sessions', columns: ['order_id', 'order_minute', 'revenue'] },
+  funnel: { rollup: 'sessions', columns: ['session_id', 'product_views', 'cart_adds', 'checkouts', 'purchases'] },
+  traffic_sources: { rollup: 'sessions', columns: ['session_id', 'traffic_source', 'order_id', 'purchases', 'revenue'] },
+  devices: { rollup: 'sessions', columns: ['session_id', 'device_type', 'order_id', 'purchases', 'revenue'] },
+  demographics: { rollup: 'sessions', columns: ['user_id', 'user_age', 'user_gender', 'user_country', 'revenue'] },
+  top_products: { rollup: 'products', columns: ['product_id', 'product_category', 'product_brand', 'product_views', 'cart_adds', 'units', 'revenue'] },
+  top_categories: { rollup: 'products', columns: ['product_category', 'product_views', 'cart_adds', 'units', 'revenue'] },
+  freshness: { rollup: 'activity', columns: ['events', 'newest_event_time', 'newest_ingest_time'] },
 };
 
 /** A named query's SQL; the view says which hours are compacted and which have rollups. */

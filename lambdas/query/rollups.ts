@@ -98,11 +98,25 @@ export const ROLLUP_COLUMNS: Readonly<Record<RollupName, readonly RollupColumn[]
   ],
 };
 
-/** A rollup's rows from a relation of events (a table, or `(SELECT …) alias`). */
-export function rollupFromEvents(name: RollupName, events: string): string {
+/**
+ * A rollup's columns, all or those named (in the rollup's order). Grouping by fewer keys keeps the
+ * answers exact for a query that reads only those columns: its sums and maxima add up the same,
+ * and the ids it counts are still keys; an engine then reads only those columns.
+ */
+export function rollupColumns(name: RollupName, only?: readonly string[]): readonly RollupColumn[] {
   const columns = ROLLUP_COLUMNS[name];
+  if (!only) return columns;
+  const unknown = only.filter((n) => !columns.some((c) => c.name === n));
+  if (unknown.length > 0) throw new Error(`the ${name} rollup has no column ${unknown.join(', ')}`);
+  return columns.filter((c) => only.includes(c.name));
+}
+
+/** A rollup's rows (all its columns, or those named) from a relation of events (a table, or `(SELECT …) alias`). */
+export function rollupFromEvents(name: RollupName, events: string, only?: readonly string[]): string {
+  const columns = rollupColumns(name, only);
   const keys = columns.flatMap((c, i) => (c.key ? [String(i + 1)] : []));
-  return `SELECT ${columns.map((c) => (c.sql === c.name ? c.name : `${c.sql} AS ${c.name}`)).join(', ')}\n  FROM ${events} GROUP BY ${keys.join(', ')}`;
+  const select = `SELECT ${columns.map((c) => (c.sql === c.name ? c.name : `${c.sql} AS ${c.name}`)).join(', ')}\n  FROM ${events}`;
+  return keys.length > 0 ? `${select} GROUP BY ${keys.join(', ')}` : select;
 }
 
 /** A rollup's rows from event rows: what rollupFromEvents computes, in TypeScript (the compactor has no SQL engine). */
@@ -136,7 +150,3 @@ export function rollupRows(name: RollupName, events: Iterable<object>): Record<s
   return [...groups.values()];
 }
 
-/** The rollup's column names in their order, for a SELECT that unions with rollupFromEvents. */
-export function rollupColumnList(name: RollupName): string {
-  return ROLLUP_COLUMNS[name].map((c) => c.name).join(', ');
-}

@@ -3,16 +3,19 @@
  * with a token signed from the function's own credentials (no network call);
  * the token provider runs for every new connection, so tokens never go stale.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SASLOptions } from '@platformatic/kafka';
-import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import type { KafkaAuth } from './scheduled-config.ts';
+
+// Each mechanism's client is imported on its own path only (a cluster uses one).
 
 export async function kafkaSasl(auth: KafkaAuth): Promise<SASLOptions | undefined> {
   switch (auth.kind) {
-    case 'iam':
-      return { mechanism: 'OAUTHBEARER', token: async () => (await generateAuthToken({ region: auth.region })).token };
+    case 'iam': {
+      const { mskIamTokenProvider } = await import('./msk-iam-token.ts');
+      return { mechanism: 'OAUTHBEARER', token: mskIamTokenProvider({ region: auth.region }) };
+    }
     case 'scram-sha-512': {
+      const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
       // The same secret shape the event source mapping reads: {"username": …, "password": …}.
       const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: auth.secretArn }));
       const { username, password } = JSON.parse(secret.SecretString ?? '{}') as { username?: unknown; password?: unknown };

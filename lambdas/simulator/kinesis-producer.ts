@@ -4,6 +4,7 @@
  * the entries Kinesis reports as failed (throttling is per shard).
  */
 import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry, type PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { OutgoingRecord } from './event-producer.ts';
 
 /** PutRecords limits: 500 entries and 5 MiB (data plus partition keys) per request. */
@@ -60,4 +61,15 @@ export class KinesisEventProducer {
       }
     }
   }
+}
+
+/**
+ * The scheduled simulator's Kinesis sender. The SDK reads AWS_ENDPOINT_URL_KINESIS itself,
+ * so the same code runs against LocalStack. HTTP/1.1: the client defaults to HTTP/2 for
+ * every call (SubscribeToShard needs it; PutRecords does not), and under LocalStack
+ * 500-record PutRecords over HTTP/2 intermittently failed with ERR_HTTP2_SESSION_ERROR,
+ * never over HTTP/1.1. Kinesis accepts both, so the simulator takes the one that works everywhere.
+ */
+export function createKinesisSender(streamName: string): KinesisEventProducer {
+  return new KinesisEventProducer(new KinesisClient({ requestHandler: new NodeHttpHandler() }), streamName);
 }

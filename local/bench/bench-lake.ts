@@ -56,7 +56,7 @@ export async function simulateLake(
 }
 
 /** Compressed bytes per row of each column, over some Parquet files. */
-export function columnSizes(files: readonly Uint8Array[]): Record<string, number> {
+export function columnSizes(files: readonly Uint8Array[], perEvents?: number): Record<string, number> {
   const bytes: Record<string, number> = {};
   let rows = 0;
   for (const buffer of files) {
@@ -69,5 +69,5 @@ export function columnSizes(files: readonly Uint8Array[]): Record<string, number
       }
     }
   }
-  return Object.fromEntries(Object.entries(bytes).map(([name, total]) => [name, total / Math.max(1, rows)]));
+  return Object.fromEntries(Object.entries(bytes).map(([name, total]) => [name, total / Math.max(1, perEvents ?? rows)]));
 }

@@ -30,8 +30,8 @@ export interface CompactionBenchResult {
   readonly requests: { readonly get: number; readonly put: number; readonly list: number; readonly deleteCalls: number };
   readonly rawColumnBytesPerEvent: Readonly<Record<string, number>>;
   readonly compactedColumnBytesPerEvent: Readonly<Record<string, number>>;
-  /** Each rollup's file bytes per event it summarises (every column: what a query reading it scans at most). */
-  readonly rollupBytesPerEvent: Readonly<Record<RollupName, number>>;
+  /** Each rollup's column bytes per event it summarises: what a query reading those columns scans. */
+  readonly rollupColumnBytesPerEvent: Readonly<Record<RollupName, Readonly<Record<string, number>>>>;
 }
 
 /** An ObjectStore that counts the requests it passes on (DeleteObjects takes up to 1,000 keys per request). */
@@ -80,7 +80,8 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
 
     const compacted = await store.list(LAKE_PREFIXES.compacted);
     const rollups = await store.list(LAKE_PREFIXES.rollups);
-    const rollupBytes = (name: RollupName) => rollups.filter((o) => o.key.startsWith(`${LAKE_PREFIXES.rollups}${name}/`)).reduce((n, o) => n + o.size, 0);
+    const rollupFiles = (name: RollupName) =>
+      mapWithLimit(rollups.filter((o) => o.key.startsWith(`${LAKE_PREFIXES.rollups}${name}/`)), 4, async (o) => (await store.get(o.key))!.body);
     const compactedFiles = await mapWithLimit(compacted, 4, async (o) => (await store.get(o.key))!.body);
     const inputMiB = raw.reduce((n, o) => n + o.size, 0) / 2 ** 20;
     return {
@@ -95,7 +96,7 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
       requests,
       rawColumnBytesPerEvent: columnSizes(rawSample),
       compactedColumnBytesPerEvent: columnSizes(compactedFiles),
-      rollupBytesPerEvent: Object.fromEntries(ROLLUP_NAMES.map((name) => [name, rollupBytes(name) / events])) as Record<RollupName, number>,
+      rollupColumnBytesPerEvent: Object.fromEntries(await Promise.all(ROLLUP_NAMES.map(async (name) => [name, columnSizes(await rollupFiles(name), events)]))) as Record<RollupName, Record<string, number>>,
     };
   } finally {
     s3.destroy();

@@ -5,12 +5,12 @@
  * in a fresh Node process, beside starting a bare Node process (11 of each, alternating).
  */
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { planBatch } from '../../lambdas/consumer/plan-batch.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
 import { bundleLambda } from '../common/bundle.ts';
+import { lambdaBundleSize } from './bundle-sizes.ts';
 import { median } from './stats.ts';
 
 export interface HandlerBenchResult {
@@ -107,7 +107,8 @@ export async function benchHandler(records = 10_000, rounds = 15): Promise<Handl
     jsonParseEventsPerSecond: (records * 1000) / parseMs,
     costOverJsonParse: coreMs / parseMs,
     parquetBytes,
-    bundleBytes: statSync(bundle).size,
+    // What the cold start loads: index.mjs and the chunks it imports statically.
+    bundleBytes: (await lambdaBundleSize('consumer')).bytes,
     coldStartMs: median(cold),
     bareNodeStartMs: median(bare),
     coldStartCpuMs: median(coldCpu),

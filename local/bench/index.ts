@@ -14,7 +14,7 @@ import { down, up } from '../services/stack.ts';
 import { columnsRead } from '../../lambdas/query/columns-read.ts';
 import { athenaDialect } from '../../lambdas/query/dialect.ts';
 import { QUERY_NAMES, querySql, ROLLUP_OF } from '../../lambdas/query/named-queries.ts';
-import { ROLLUP_NAMES } from '../../lambdas/query/rollups.ts';
+import { ROLLUP_NAMES, type RollupName } from '../../lambdas/query/rollups.ts';
 import { ANSWER_CACHE_SECONDS, DASHBOARD_RANGE_STEP_SECONDS, DASHBOARD_REFRESH_SECONDS } from '../../lambdas/query-api/limits.ts';
 import { UserError } from '../common/errors.ts';
 import { EMPTY_VIEW } from '../../lambdas/common/compaction-manifest.ts';
@@ -188,7 +188,7 @@ function compactedAthenaCost(c: CompactionBenchResult) {
   const queries = QUERY_NAMES.map((q) => ({
     raw: columnsRead(querySql(q, dialect, range, EMPTY_VIEW)),
     compacted: columnsRead(querySql(q, dialect, range, compactedView)),
-    rollupBytesPerEvent: q === 'quarantine' ? 0 : c.rollupBytesPerEvent[ROLLUP_OF[q]],
+    rollupBytesPerEvent: q === 'quarantine' ? 0 : ROLLUP_OF[q].columns.reduce((n, column) => n + (c.rollupColumnBytesPerEvent[ROLLUP_OF[q].rollup][column] ?? 0), 0),
   }));
   const sizes = { raw: c.rawColumnBytesPerEvent, compacted: c.compactedColumnBytesPerEvent };
   const settleMinutes = (DEFAULT_LAKE_TIMING.lateAfterMs + DEFAULT_LAKE_TIMING.writeDeadlineMs) / 60_000;
@@ -223,7 +223,8 @@ function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof com
   out(`Athena per refresh at ${n(athena.eventsPerSecond)} events/s (column sizes measured here):`);
   out(`  last hour:  raw files + window ${mib(athena.lastHour.raw)}  →  with compaction ${mib(athena.lastHour.compacted)}  →  with rollups ${mib(athena.lastHour.rolledUp)} (average over the minute of the hour)`);
   out(`  last 24 h:  raw files + window ${mib(athena.last24Hours.raw)}  →  with compaction ${mib(athena.last24Hours.compacted)}  →  with rollups ${mib(athena.last24Hours.rolledUp)}`);
-  out(`  rollup bytes per event: ${ROLLUP_NAMES.map((name) => `${name} ${c.rollupBytesPerEvent[name].toFixed(2)}`).join(', ')}`);
+  const perEvent = (name: RollupName) => Object.values(c.rollupColumnBytesPerEvent[name]).reduce((a, b) => a + b, 0);
+  out(`  rollup bytes per event (every column): ${ROLLUP_NAMES.map((name) => `${name} ${perEvent(name).toFixed(2)}`).join(', ')}`);
 }
 
 function printApi(api: Awaited<ReturnType<typeof benchApi>>, athena: ReturnType<typeof dashboardAthenaCost>): void {
@@ -292,5 +293,6 @@ function printHandler(handler: Awaited<ReturnType<typeof benchHandler>>, bundles
   for (const b of bundles) {
     const lazy = b.lazyBytes > 0 ? ` (+ ${kib(b.lazyBytes)} loaded on demand)` : '';
     out(`bundle ${b.name.padEnd(10)} ${kib(b.bytes).padStart(10)}${lazy}   ${b.topPackages.map((p) => `${p.name} ${kib(p.bytes)}`).join(', ')}`);
+    for (const p of b.paths) out(`  with ${p.module}: ${kib(p.bytes)} in all`);
   }
 }

@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
 import { writeGeneratedCode } from '../../lambdas/generate-code.ts';
-import { DASHBOARD_BUNDLE, LAMBDA_ASSETS, LAMBDA_BUNDLE_OPTIONS, LAMBDA_ENTRY_POINTS, type LambdaName } from '../../lambdas/bundle-options.ts';
+import { DASHBOARD_BUNDLE, LAMBDA_ASSETS, lambdaBuildOptions, type LambdaName } from '../../lambdas/bundle-options.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -24,9 +24,11 @@ function writeInPlace(path: string, contents: Uint8Array): void {
   renameSync(aside, path);
 }
 
+/** Chunks first and the entry (index.mjs) last, so whoever imports the entry finds the chunks it names. */
 async function buildInPlace(options: BuildOptions): Promise<void> {
   const result = await build({ ...options, write: false });
-  for (const file of result.outputFiles ?? []) writeInPlace(file.path, file.contents);
+  const isEntry = (path: string) => (/\/index\.mjs(\.map)?$/.test(path) ? 1 : 0);
+  for (const file of [...(result.outputFiles ?? [])].sort((a, b) => isEntry(a.path) - isEntry(b.path))) writeInPlace(file.path, file.contents);
 }
 
 export async function bundleLambda(name: LambdaName): Promise<string> {
@@ -35,7 +37,7 @@ export async function bundleLambda(name: LambdaName): Promise<string> {
   for (const asset of LAMBDA_ASSETS[name]) {
     writeInPlace(join(dirname(outfile), asset.file.split('/').pop()!), readFileSync(join(ROOT, 'node_modules', asset.package, asset.file)));
   }
-  await buildInPlace({ ...LAMBDA_BUNDLE_OPTIONS, absWorkingDir: ROOT, entryPoints: [join(ROOT, LAMBDA_ENTRY_POINTS[name])], outfile });
+  await buildInPlace(lambdaBuildOptions(name, ROOT, dirname(outfile)));
   return outfile;
 }
 

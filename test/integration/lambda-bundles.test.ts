@@ -1,6 +1,6 @@
 /**
- * Every Lambda bundle as CDK ships it. The stack is synthesized (NodejsFunction's
- * own esbuild run with the house options), and each function's asset directory is
+ * Every Lambda bundle as CDK ships it. The stack is synthesized (the house construct's
+ * esbuild run with the house options), and each function's asset directory is
  * imported in a fresh Node process, with only the environment Lambda would give it,
  * and its handler invoked there against the real broker and the real MinIO. A bundle
  * that throws when it loads (as the simulator's once did in Lambda, reading a wasm
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CreateBucketCommand, DeleteBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MANIFEST_KEY, parseManifest } from '../../lambdas/common/compaction-manifest.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
@@ -39,7 +39,7 @@ beforeAll(() => {
   const app = testApp({ outdir });
   const stack = new ClickstreamStack(app, 'Bundles', { ingest: 'kinesis' });
   const assembly = app.synth();
-  const assetDir = (fn: NodejsFunction) => join(dirname(assembly.getStackArtifact(stack.artifactId).templateFullPath), (fn.node.findChild('Code') as Asset).assetPath);
+  const assetDir = (fn: LambdaFunction) => join(dirname(assembly.getStackArtifact(stack.artifactId).templateFullPath), (fn.node.findChild('Code') as Asset).assetPath);
   assets.simulator = assetDir(stack.simulator!.handler.function);
   assets.consumer = assetDir(stack.consumer.handler.function);
   assets.compactor = assetDir(stack.compactor.handler.function);
@@ -78,6 +78,21 @@ describe('the synthesized Lambda bundles, each imported in a fresh process and i
       expect(e.event_time).toBeLessThan(Date.parse('2026-12-03T06:02:00Z'));
       expect(records[i]!.key).toBe(e.session_id);
     }
+  });
+
+  it('simulator: the Kinesis path loads its own chunk and sends (to an endpoint that refuses, so the error is the connection)', async () => {
+    const env = {
+      CLICKSTREAM_INGEST: 'kinesis',
+      CLICKSTREAM_STREAM_NAME: 'clickstream-events',
+      CLICKSTREAM_EVENTS_PER_MINUTE: '10',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL_KINESIS: 'http://127.0.0.1:1',
+      AWS_MAX_ATTEMPTS: '1',
+    };
+    const { error } = await invoke(assets.simulator, { 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2026-12-03T06:01:00Z' }, env);
+    expect(error).toMatch(/ECONNREFUSED/);
   });
 
   it('simulator: a missing setting is one clear error at import, not a crash later', async () => {

@@ -263,7 +263,7 @@ describe('the Athena SQL over a compacted lake, on Trino', () => {
 
   it('reads the rollups for the whole hours of a compacted range and the compacted files for its edges, each once, with no de-duplication window', async () => {
     // The run from 22:30 to 01:30: 23:00 and 00:00 from the rollups, the rest from the compacted files.
-    const expected = (name: QueryName) => (name === 'quarantine' ? {} : { events_compacted: 1, [ATHENA_ROLLUP_TABLES[ROLLUP_OF[name]]]: 1 });
+    const expected = (name: QueryName) => (name === 'quarantine' ? {} : { events_compacted: 1, [ATHENA_ROLLUP_TABLES[ROLLUP_OF[name].rollup]]: 1 });
     expect(await scansPerQuery(CASES[0]![1])).toEqual(Object.fromEntries(QUERY_NAMES.map((name) => [name, expected(name)])));
     const sql = querySql('kpis', trino.dialect, parseParameters(CASES[0]![1], Date.now()), await trino.lakeView());
     expect(sql).not.toContain('row_number()');
