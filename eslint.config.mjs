@@ -14,4 +14,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // Data flows one way: the functions' code is bundled alone, so it never reaches into the
+    // laptop runtime or the CDK app (both of which import it).
+    files: ['lambdas/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)(local|lib)/', message: 'lambdas/ imports nothing from local/ or lib/: move what both need into lambdas/common/.' }] }],
+    },
+  },
 );

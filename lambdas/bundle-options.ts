@@ -1,6 +1,6 @@
 /**
  * How every function in lambdas/ is bundled: one set of esbuild options, used by
- * the local runtime (local/bundle.ts) and by the CDK functions, so the laptop runs
+ * the local runtime (local/common/bundle.ts) and by the CDK functions, so the laptop runs
  * the same artifact the cloud does.
  */
 export const LAMBDA_ENTRY_POINTS = {

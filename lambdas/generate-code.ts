@@ -10,7 +10,7 @@
  *   column name and row shape at one site and was five times slower.
  *
  * Written to lambdas/common/generated/ (not committed) by everything that bundles or
- * runs the lambdas' code: local/bundle.ts, the CDK construct before NodejsFunction
+ * runs the lambdas' code: local/common/bundle.ts, the CDK construct before NodejsFunction
  * bundles, the test setups and `clickstream bench` (which imports the consumer core
  * unbundled). Their types are the
  * committed .d.ts files beside them. Build-time only: no handler imports this file.

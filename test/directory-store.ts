@@ -6,7 +6,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
+import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
 import { PreconditionFailedError, type ListedObject, type ObjectStore, type PutCondition, type StoredObject } from '../lambdas/consumer/object-store.ts';
+import { objectChanges, type ObjectChanges } from '../local/lake/s3-objects.ts';
+
+/** The prefixes LakeMirror copies. */
+const MIRRORED_PREFIXES = [LAKE_PREFIXES.events, LAKE_PREFIXES.compacted, LAKE_PREFIXES.late, LAKE_PREFIXES.quarantine];
 
 const etagOf = (body: Uint8Array) => `"${createHash('md5').update(body).digest('hex')}"`;
 
@@ -47,5 +52,22 @@ export class DirectoryStore implements ObjectStore {
       objects.push({ key, etag: etagOf(readFileSync(file)), size: stat.size, lastModifiedMs: stat.mtimeMs });
     }
     return Promise.resolve(objects.sort((a, b) => (a.key < b.key ? -1 : 1)));
+  }
+}
+
+/**
+ * What LakeMirror hands DuckDbLake, for a directory the tests write directly: the keys
+ * added, changed and removed since the last call, by the mirror's own objectChanges.
+ */
+export class DirectoryFeed {
+  private readonly held = new Map<string, string>();
+  constructor(private readonly store: DirectoryStore) {}
+
+  async changes(): Promise<ObjectChanges> {
+    const listed = (await Promise.all(MIRRORED_PREFIXES.map((prefix) => this.store.list(prefix)))).flat();
+    const changes = objectChanges(this.held, listed);
+    this.held.clear();
+    for (const o of listed) this.held.set(o.key, o.etag);
+    return changes;
   }
 }

@@ -13,7 +13,7 @@ import { compactLake, type CompactionResult } from '../../lambdas/compactor/comp
 import { S3ObjectStore, type ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { ROLLUP_NAMES, type RollupName } from '../../lambdas/query/rollups.ts';
-import type { LocalConfig } from '../config.ts';
+import type { LocalConfig } from '../common/config.ts';
 import { ensureBucket, localS3Client, startMinio, stopMinio } from '../services/minio.ts';
 import { columnSizes, simulateLake } from './bench-lake.ts';
 

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { duckdbDialect } from '../../lambdas/query/dialect.ts';
 import { QUERY_NAMES } from '../../lambdas/query/named-queries.ts';
 import { QueryApi } from '../../lambdas/query/query-api.ts';
-import { DuckDbLake } from '../duckdb-lake.ts';
+import { DuckDbLake } from '../lake/duckdb-lake.ts';
 import { simulateLake } from './bench-lake.ts';
 import { percentile } from './stats.ts';
 
@@ -44,11 +44,14 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
   try {
     const now = Date.now();
     const started = performance.now();
+    // The files written, handed to the table as the mirror would hand them on.
+    const written = new Set<string>();
     const { files, bytes, columnBytesPerEvent } = await simulateLake(
       events,
       now - 86_400_000,
       86_400_000,
       (key, body) => {
+        written.add(key);
         const file = join(dir, key);
         mkdirSync(dirname(file), { recursive: true });
         writeFileSync(file, body);
@@ -59,7 +62,7 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
     const fillSeconds = (performance.now() - started) / 1000;
 
     const loadStarted = performance.now();
-    const lake = await DuckDbLake.open(dir);
+    const lake = await DuckDbLake.open(dir, { files: [...written] });
     const loadSeconds = (performance.now() - loadStarted) / 1000;
     const [memory] = await lake.run('SELECT sum(memory_usage_bytes) AS bytes FROM duckdb_memory()');
     const tableMemoryBytes = Number(memory?.bytes);

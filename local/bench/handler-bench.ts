@@ -9,7 +9,7 @@ import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { planBatch } from '../../lambdas/consumer/plan-batch.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
-import { bundleLambda } from '../bundle.ts';
+import { bundleLambda } from '../common/bundle.ts';
 import { lambdaBundleSize } from './bundle-sizes.ts';
 import { median } from './stats.ts';
 

@@ -18,13 +18,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LocalConfig } from '../config.ts';
-import { pipelineLag, waitForCaughtUp } from '../consumer-lag.ts';
-import { DuckDbLake } from '../duckdb-lake.ts';
-import { LakeMirror } from '../lake-mirror.ts';
-import { LakeInventoryReader } from '../lake-inventory.ts';
-import { produce } from '../produce.ts';
-import { LAKE_SYNC_INTERVAL_MS } from '../query-server.ts';
+import type { LocalConfig } from '../common/config.ts';
+import { pipelineLag, waitForCaughtUp } from '../consume/consumer-lag.ts';
+import { DuckDbLake } from '../lake/duckdb-lake.ts';
+import { LakeMirror } from '../lake/lake-mirror.ts';
+import { LakeInventoryReader } from '../lake/lake-inventory.ts';
+import { produce } from '../produce/produce.ts';
+import { LAKE_SYNC_INTERVAL_MS } from '../serve/query-server.ts';
 import { bootstrapServers } from '../services/kafka.ts';
 import { localS3Client } from '../services/minio.ts';
 import { percentile } from './stats.ts';
@@ -111,7 +111,7 @@ async function measureFreshness(config: LocalConfig, rate: number, seconds: numb
   const s3 = localS3Client(config);
   const mirror = new LakeMirror(s3, config.bucket, dir);
   await mirror.sync();
-  const lake = await DuckDbLake.open(dir);
+  const lake = await DuckDbLake.open(dir, { files: mirror.keys() });
   const samples: number[] = [];
   try {
     // Everything already in the lake is old news: only rows loaded from now on are measured.
@@ -125,8 +125,7 @@ async function measureFreshness(config: LocalConfig, rate: number, seconds: numb
     let idleSyncs = 0;
     while (producing || idleSyncs < 5) {
       const syncStarted = Date.now();
-      await mirror.sync();
-      await lake.refresh();
+      await lake.apply((await mirror.sync()).changes);
       const queryableAt = Date.now();
       const rows = await lake.run(`SELECT rowid AS r, epoch_ms(event_time) AS t FROM lake_events WHERE rowid > ${seenRowId}`);
       for (const row of rows) {

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
-import type { LocalConfig } from '../config.ts';
-import { produce } from '../produce.ts';
+import type { LocalConfig } from '../common/config.ts';
+import { produce } from '../produce/produce.ts';
 import { bootstrapServers, runKafkaTool } from '../services/kafka.ts';
 import { median } from './stats.ts';
 

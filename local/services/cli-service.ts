@@ -4,11 +4,11 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configEnv, type LocalConfig } from '../config.ts';
-import { UserError } from '../errors.ts';
+import { configEnv, type LocalConfig } from '../common/config.ts';
+import { UserError } from '../common/errors.ts';
 import { logTail, readyOrStopped, runningPid, startDetached, waitFor, type ManagedProcess } from './process.ts';
 
-const CLI = fileURLToPath(new URL('../bin/clickstream.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli/clickstream.mjs', import.meta.url));
 
 /** `<command> --instance <state dir>` in the command line is how a pid is recognised as this pipeline's service. */
 export function cliServiceProcess(config: LocalConfig, name: string, command: string): ManagedProcess {

@@ -8,8 +8,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Admin } from '@platformatic/kafka';
-import type { LocalConfig } from '../config.ts';
-import { UserError } from '../errors.ts';
+import type { LocalConfig } from '../common/config.ts';
+import { UserError } from '../common/errors.ts';
 import { javaCommand, requireCommand, requireJava } from './prerequisites.ts';
 import {
   assertPortFree,
@@ -24,7 +24,7 @@ import {
   type ManagedProcess,
 } from './process.ts';
 
-const KAFKA_PROJECT = fileURLToPath(new URL('../kafka/', import.meta.url));
+const KAFKA_PROJECT = fileURLToPath(new URL('./kafka-server/', import.meta.url));
 
 /** The pinned Kafka version: the pom is the one place it is written. */
 export const KAFKA_VERSION = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import type { LocalConfig } from '../config.ts';
-import { UserError } from '../errors.ts';
+import type { LocalConfig } from '../common/config.ts';
+import { UserError } from '../common/errors.ts';
 import { requireGo } from './prerequisites.ts';
 import { assertPortFree, logTail, readyOrStopped, runCommand, runningPid, startDetached, stopProcess, waitFor, type ManagedProcess } from './process.ts';
 

@@ -1,5 +1,5 @@
 /** Checks for the tools the local services are built and run with, with one-line fixes. */
-import { UserError } from '../errors.ts';
+import { UserError } from '../common/errors.ts';
 import { runCommand } from './process.ts';
 
 /** The installed Java's major version, or undefined if `java` is missing. */

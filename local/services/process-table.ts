@@ -4,7 +4,7 @@
  * options are used: `-o` with empty headers, `-p`, and `-ww`.
  */
 import { spawnSync } from 'node:child_process';
-import { UserError } from '../errors.ts';
+import { UserError } from '../common/errors.ts';
 
 /** What supervision needs to know about one process. */
 export interface ProcessInfo {

@@ -7,7 +7,7 @@ import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } f
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UserError } from '../errors.ts';
+import { UserError } from '../common/errors.ts';
 import { psProcessTable, type ProcessTable } from './process-table.ts';
 
 export interface ManagedProcess {

@@ -1,10 +1,10 @@
 /** The local services as one unit: start them, stop them, report on them (with what the supervisor restarted). */
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import { ensureStateDir, type LocalConfig } from '../config.ts';
+import { ensureStateDir, type LocalConfig } from '../common/config.ts';
 import { acceptsConnections, bootstrapServers, ensureTopic, kafkaProcess, startKafka, stopKafka } from './kafka.ts';
 import { ensureBucket, httpStatus, localS3Client, minioProcess, minioReady, s3Endpoint, startMinio, stopMinio } from './minio.ts';
-import { consumerProcess, readConsumerStatus, startConsumer, stopConsumer } from './consumer.ts';
-import { dashboardProcess, dashboardReady, dashboardUrl, startDashboard, stopDashboard } from './dashboard.ts';
+import { consumerProcess, readConsumerStatus, startConsumer, stopConsumer } from '../consume/consumer-service.ts';
+import { dashboardProcess, dashboardReady, dashboardUrl, startDashboard, stopDashboard } from '../serve/dashboard-service.ts';
 import { runningPid } from './process.ts';
 import { readRestarts, restartSummary, startSupervisor, stopSupervisor, supervisorProcess, type RestartRecord } from './supervisor.ts';
 

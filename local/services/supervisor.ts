@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { LocalConfig } from '../config.ts';
+import type { LocalConfig } from '../common/config.ts';
 import { cliServiceProcess, startCliService } from './cli-service.ts';
 import { runningPid, stopProcess, type ManagedProcess } from './process.ts';
 

@@ -3,7 +3,7 @@
  * pointed straight at LocalStack, the stream read with GetRecords, the lake listed
  * and downloaded with the S3 API, and Parquet read by DuckDB.
  */
-import { PARTITIONS_FROM_EVENT_TIME } from '../../local/duckdb-lake.ts';
+import { PARTITIONS_FROM_EVENT_TIME } from '../../local/lake/duckdb-lake.ts';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { consumeWithJavaClient, createTestTopic } from './helpers.ts';
 
 const config = inject('config');
-const CLI = fileURLToPath(new URL('../../local/bin/clickstream.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../../local/cli/clickstream.mjs', import.meta.url));
 
 describe('clickstream produce, stopped with Ctrl-C', () => {
   let topic: Awaited<ReturnType<typeof createTestTopic>>;

@@ -25,10 +25,10 @@ import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
 import { QueryApi } from '../../lambdas/query/query-api.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
-import { bundleLambda } from '../../local/bundle.ts';
-import { DuckDbLake } from '../../local/duckdb-lake.ts';
-import { LakeMirror } from '../../local/lake-mirror.ts';
-import { handlerEnv } from '../../local/services/consumer.ts';
+import { bundleLambda } from '../../local/common/bundle.ts';
+import { DuckDbLake } from '../../local/lake/duckdb-lake.ts';
+import { LakeMirror } from '../../local/lake/lake-mirror.ts';
+import { handlerEnv } from '../../local/consume/consumer-service.ts';
 import { answerDifferences } from './helpers.ts';
 import { localS3Client } from '../../local/services/minio.ts';
 
@@ -70,8 +70,7 @@ function records(values: readonly Buffer[]): SourceRecord[] {
 
 /** The dashboard's answer now, with the time it was generated taken out. */
 async function dashboard(): Promise<string> {
-  await mirror.sync();
-  await lake.refresh();
+  await lake.apply((await mirror.sync()).changes);
   const response = await api.handlePath('/api/dashboard', RANGE);
   expect(response.statusCode, response.body).toBe(200);
   return response.body.replace(/"generatedAt":"[^"]*"/g, '"generatedAt":null');
@@ -115,7 +114,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'clickstream-compaction-'));
   mirror = new LakeMirror(s3, bucket, dir);
   await mirror.sync();
-  lake = await DuckDbLake.open(dir);
+  lake = await DuckDbLake.open(dir, { files: mirror.keys() });
   api = new QueryApi({ engine: lake, cacheMs: 0, now: () => END + HOUR });
   before = await dashboard();
 }, 120_000);

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { QuarantinedRecord } from '../../lambdas/consumer/plan-batch.ts';
 import type { SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
-import { pipelineLag } from '../../local/consumer-lag.ts';
-import { produce } from '../../local/produce.ts';
+import { pipelineLag } from '../../local/consume/consumer-lag.ts';
+import { produce } from '../../local/produce/produce.ts';
 import { bootstrapServers } from '../../local/services/kafka.ts';
 import { openLake, waitForConsumer } from './helpers.ts';
 

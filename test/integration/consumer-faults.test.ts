@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
 import type { SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
-import { produce } from '../../local/produce.ts';
-import { consumerProcess, readConsumerStatus } from '../../local/services/consumer.ts';
+import { produce } from '../../local/produce/produce.ts';
+import { consumerProcess, readConsumerStatus } from '../../local/consume/consumer-service.ts';
 import { bootstrapServers } from '../../local/services/kafka.ts';
 import { startMinio, stopMinio } from '../../local/services/minio.ts';
 import { isRunning, runningPid } from '../../local/services/process.ts';

@@ -7,8 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer } from '@platformatic/kafka';
 import { describe, expect, inject, it } from 'vitest';
-import { PipelineStatusReader } from '../../local/pipeline-status.ts';
-import { readConsumerStatus } from '../../local/services/consumer.ts';
+import { PipelineStatusReader } from '../../local/status/pipeline-status.ts';
+import { readConsumerStatus } from '../../local/consume/consumer-service.ts';
 import { bootstrapServers } from '../../local/services/kafka.ts';
 import { localS3Client } from '../../local/services/minio.ts';
 

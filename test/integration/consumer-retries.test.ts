@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import type { KafkaEvent } from '../../lambdas/consumer/kafka-event.ts';
@@ -7,8 +8,8 @@ import { PreconditionFailedError, S3ObjectStore, type ObjectStore, type PutCondi
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
-import { bundleLambda } from '../../local/bundle.ts';
-import { handlerEnv } from '../../local/services/consumer.ts';
+import { bundleLambda } from '../../local/common/bundle.ts';
+import { handlerEnv } from '../../local/consume/consumer-service.ts';
 import { localS3Client } from '../../local/services/minio.ts';
 import { openLake } from './helpers.ts';
 
@@ -39,8 +40,8 @@ function stream(topic: string, count: number): SourceRecord[] {
 }
 
 /** Every key under the prefix, all pages (the shared bucket holds every test's late files). */
-async function keysUnder(prefix: string): Promise<string[]> {
-  return (await store.list(prefix)).map((o) => o.key);
+async function keysUnder(prefix: string, from: ObjectStore = store): Promise<string[]> {
+  return (await from.list(prefix)).map((o) => o.key);
 }
 
 afterAll(() => s3.destroy());
@@ -106,10 +107,21 @@ describe('two writers of one partition (a rebalance, a zombie invocation)', () =
 });
 
 describe('the bundled handler on recorded event shapes', () => {
+  // A bucket of its own: the recorded events name the shared topic (clickstream.events) and
+  // offsets the shared pipeline also writes, and msk-event.json holds a tombstone at partition 3,
+  // offset 9. In the shared lake they stood beside that topic's real records at the same
+  // coordinates, as a no_value quarantine line and rows no producer sent.
+  const bucket = `bundle-shapes-${Math.random().toString(36).slice(2, 8)}`;
+  const shapes = new S3ObjectStore(s3, bucket);
   let handler: (event: unknown) => Promise<{ records: number; valid: number; quarantined: number }>;
   beforeAll(async () => {
-    Object.assign(process.env, handlerEnv(config));
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    Object.assign(process.env, handlerEnv({ ...config, bucket }));
     ({ handler } = (await import(pathToFileURL(await bundleLambda('consumer')).href)) as { handler: typeof handler });
+  });
+  afterAll(async () => {
+    await shapes.delete(await keysUnder('', shapes));
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
   });
 
   const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')) as KafkaEvent;
@@ -122,7 +134,7 @@ describe('the bundled handler on recorded event shapes', () => {
     const result = await handler(fixture(name));
     expect(result).toMatchObject(counts);
     // The recorded events are from 2026-11-23 20:00, long closed: they land in late files.
-    const keys = await keysUnder('late/');
+    const keys = await keysUnder('late/', shapes);
     for (const file of files) expect(keys.some((k) => k.includes(`/${file}`)), file).toBe(true);
   });
 

@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Producer } from '@platformatic/kafka';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { KafkaEvent } from '../../lambdas/consumer/kafka-event.ts';
-import { consumerLag } from '../../local/consumer-lag.ts';
-import { EventSourceRunner, MAX_PAYLOAD_BYTES, type EventSourceRunnerOptions } from '../../local/event-source-runner.ts';
+import { consumerLag } from '../../local/consume/consumer-lag.ts';
+import { EventSourceRunner, MAX_PAYLOAD_BYTES, type EventSourceRunnerOptions } from '../../local/consume/event-source-runner.ts';
 import { bootstrapServers } from '../../local/services/kafka.ts';
 import { createTestTopic } from './helpers.ts';
 

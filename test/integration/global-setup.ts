@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { loadConfig, type LocalConfig } from '../../local/config.ts';
+import { loadConfig, type LocalConfig } from '../../local/common/config.ts';
 import { down, up } from '../../local/services/stack.ts';
 
 declare module 'vitest' {

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Admin } from '@platformatic/kafka';
-import type { LocalConfig } from '../../local/config.ts';
-import { PARTITIONS_FROM_EVENT_TIME } from '../../local/duckdb-lake.ts';
-import { pipelineLag, waitForCaughtUp } from '../../local/consumer-lag.ts';
-import { LakeMirror } from '../../local/lake-mirror.ts';
+import type { LocalConfig } from '../../local/common/config.ts';
+import { PARTITIONS_FROM_EVENT_TIME } from '../../local/lake/duckdb-lake.ts';
+import { pipelineLag, waitForCaughtUp } from '../../local/consume/consumer-lag.ts';
+import { LakeMirror } from '../../local/lake/lake-mirror.ts';
 import { localS3Client } from '../../local/services/minio.ts';
 import { bootstrapServers, runKafkaTool } from '../../local/services/kafka.ts';
 

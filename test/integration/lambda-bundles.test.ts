@@ -19,7 +19,7 @@ import { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
 import { ClickstreamStack } from '../../lib/clickstream-stack.ts';
-import { handlerEnv } from '../../local/services/consumer.ts';
+import { handlerEnv } from '../../local/consume/consumer-service.ts';
 import { bootstrapServers } from '../../local/services/kafka.ts';
 import { localS3Client } from '../../local/services/minio.ts';
 import { testApp } from '../infra/synth.ts';

@@ -12,16 +12,16 @@ import { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
 import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
-import { configEnv } from '../../local/config.ts';
-import { produce } from '../../local/produce.ts';
+import { configEnv } from '../../local/common/config.ts';
+import { produce } from '../../local/produce/produce.ts';
 import { bootstrapServers } from '../../local/services/kafka.ts';
-import { LakeInventoryReader } from '../../local/lake-inventory.ts';
-import type { PipelineStatus } from '../../local/pipeline-status.ts';
+import { LakeInventoryReader } from '../../local/lake/lake-inventory.ts';
+import type { PipelineStatus } from '../../local/status/pipeline-status.ts';
 import { localS3Client } from '../../local/services/minio.ts';
 import { waitForConsumer } from './helpers.ts';
 
 const config = inject('config');
-const CLI = fileURLToPath(new URL('../../local/bin/clickstream.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../../local/cli/clickstream.mjs', import.meta.url));
 const START = Date.UTC(2026, 10, 21, 8, 30);
 const INGEST = Date.UTC(2026, 10, 21, 9, 45);
 

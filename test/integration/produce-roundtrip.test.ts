@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeEvent } from '../../lambdas/common/decode-event.ts';
 import type { SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
-import { produce } from '../../local/produce.ts';
+import { produce } from '../../local/produce/produce.ts';
 import { bootstrapServers } from '../../local/services/kafka.ts';
 import { consumeWithJavaClient, createTestTopic, type ConsumedRecord } from './helpers.ts';
 

@@ -16,8 +16,8 @@ import { duckdbDialect } from '../../lambdas/query/dialect.ts';
 import { QUERY_NAMES, splitRange } from '../../lambdas/query/named-queries.ts';
 import { QueryApi, type Row } from '../../lambdas/query/query-api.ts';
 import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
-import { DuckDbLake } from '../../local/duckdb-lake.ts';
-import { LakeMirror } from '../../local/lake-mirror.ts';
+import { DuckDbLake } from '../../local/lake/duckdb-lake.ts';
+import { LakeMirror } from '../../local/lake/lake-mirror.ts';
 import { localS3Client } from '../../local/services/minio.ts';
 import { rawEventRows } from './helpers.ts';
 
@@ -52,9 +52,10 @@ beforeAll(async () => {
   const records: SourceRecord[] = sent.map((r, i) => ({ topic: 'query.test', partition: i % 3, offset: String(Math.floor(i / 3)), value: r.value }));
   for (let i = 0; i < records.length; i += 6_000) await consumeRecords(store, records.slice(i, i + 6_000), INGEST, encodeParquet);
   dir = mkdtempSync(join(tmpdir(), 'clickstream-query-'));
-  await new LakeMirror(s3, config.bucket, dir).sync();
+  const mirror = new LakeMirror(s3, config.bucket, dir);
+  await mirror.sync();
   s3.destroy();
-  lake = await DuckDbLake.open(dir);
+  lake = await DuckDbLake.open(dir, { files: mirror.keys() });
   api = new QueryApi({ engine: lake, now: () => INGEST });
 }, 120_000);
 

@@ -12,14 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { configEnv, loadConfig } from '../../local/config.ts';
-import { pipelineLag } from '../../local/consumer-lag.ts';
+import { configEnv, loadConfig } from '../../local/common/config.ts';
+import { pipelineLag } from '../../local/consume/consumer-lag.ts';
 import { startKafka, stopKafka } from '../../local/services/kafka.ts';
 import { startMinio, stopMinio } from '../../local/services/minio.ts';
 import { status } from '../../local/services/stack.ts';
 import { consumeWithJavaClient, openLake } from './helpers.ts';
 
-const CLI = fileURLToPath(new URL('../../local/bin/clickstream.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../../local/cli/clickstream.mjs', import.meta.url));
 const stateDir = mkdtempSync(join(tmpdir(), 'clickstream-run-'));
 // Ports of their own: neither the shared test services nor a developer's pipeline are touched.
 const config = loadConfig({

@@ -8,10 +8,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
 import type { SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
-import { pipelineLag, type PartitionLag } from '../../local/consumer-lag.ts';
-import { formatRestarts } from '../../local/pipeline-status.ts';
-import { produce } from '../../local/produce.ts';
-import { consumerProcess, readConsumerStatus } from '../../local/services/consumer.ts';
+import { pipelineLag, type PartitionLag } from '../../local/consume/consumer-lag.ts';
+import { formatRestarts } from '../../local/status/pipeline-status.ts';
+import { produce } from '../../local/produce/produce.ts';
+import { consumerProcess, readConsumerStatus } from '../../local/consume/consumer-service.ts';
 import { bootstrapServers, kafkaProcess, startKafka, stopKafka } from '../../local/services/kafka.ts';
 import { minioProcess } from '../../local/services/minio.ts';
 import { isRunning, runningPid, type ManagedProcess } from '../../local/services/process.ts';

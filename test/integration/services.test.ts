@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { loadConfig } from '../../local/config.ts';
+import { loadConfig } from '../../local/common/config.ts';
 import { minioCredentials, minioCredentialsFile, minioProcess, startMinio, stopMinio } from '../../local/services/minio.ts';
 import { isPortFree, isRunning, runningPid } from '../../local/services/process.ts';
 import { status, up } from '../../local/services/stack.ts';

@@ -29,13 +29,13 @@ import { parseParameters } from '../../lambdas/query/parameters.ts';
 import { QueryApi, type Row } from '../../lambdas/query/query-api.ts';
 import { EventProducer } from '../../lambdas/simulator/event-producer.ts';
 import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
-import { bundleLambda } from '../../local/bundle.ts';
-import { consumerLag } from '../../local/consumer-lag.ts';
-import { DuckDbLake } from '../../local/duckdb-lake.ts';
-import { EventSourceRunner, type Handler } from '../../local/event-source-runner.ts';
-import { LakeMirror } from '../../local/lake-mirror.ts';
-import { listObjects } from '../../local/s3-objects.ts';
-import { handlerEnv } from '../../local/services/consumer.ts';
+import { bundleLambda } from '../../local/common/bundle.ts';
+import { consumerLag } from '../../local/consume/consumer-lag.ts';
+import { DuckDbLake } from '../../local/lake/duckdb-lake.ts';
+import { EventSourceRunner, type Handler } from '../../local/consume/event-source-runner.ts';
+import { LakeMirror } from '../../local/lake/lake-mirror.ts';
+import { listObjects } from '../../local/lake/s3-objects.ts';
+import { handlerEnv } from '../../local/consume/consumer-service.ts';
 import { bootstrapServers } from '../../local/services/kafka.ts';
 import { localS3Client, minioCredentials, s3Endpoint } from '../../local/services/minio.ts';
 import { TrinoEngine } from '../trino/engine.ts';
@@ -160,7 +160,7 @@ beforeAll(async () => {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   mirror = new LakeMirror(s3, bucket, dir);
   await mirror.sync();
-  duckdb = await DuckDbLake.open(dir);
+  duckdb = await DuckDbLake.open(dir, { files: mirror.keys() });
   cleanups.push(() => duckdb.close());
 }, 600_000);
 
@@ -248,8 +248,7 @@ describe('the Athena SQL over a compacted lake, on Trino', () => {
   const compact = () => compactLake({ store: store(), encode: encodeParquet, timing: DEFAULT_LAKE_TIMING, retentionMs: DAY, maxHourBytes: 2 ** 30, now: () => Date.now() + HOUR });
   const refresh = async () => {
     await syncPartitions(trino, SCHEMA);
-    await mirror.sync();
-    await duckdb.refresh();
+    await duckdb.apply((await mirror.sync()).changes);
   };
 
   beforeAll(async () => {

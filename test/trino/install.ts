@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../../local/errors.ts';
+import { UserError } from '../../local/common/errors.ts';
 import { javaMajorVersion, requireCommand } from '../../local/services/prerequisites.ts';
 import { runCommand } from '../../local/services/process.ts';
 

@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../local/errors.ts';
+import { UserError } from '../../local/common/errors.ts';
 import { assertPortFree, logTail, readyOrStopped, runningPid, startDetached, stopProcess, waitFor, type ManagedProcess } from '../../local/services/process.ts';
 import { portFromEnv } from '../port.ts';
 import { TrinoEngine, TrinoQueryError } from './engine.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatProgress, formatSummary, parseCount, parseRate, parseSeconds, parseSeed, parseShare } from '../../local/cli-options.ts';
+import { formatProgress, formatSummary, parseCount, parseRate, parseSeconds, parseSeed, parseShare } from '../../local/cli/cli-options.ts';
 
 describe('CLI option parsing', () => {
   it('accepts good values', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMAND_OPTIONS, USAGE } from '../../local/cli-options.ts';
+import { COMMAND_OPTIONS, USAGE } from '../../local/cli/cli-options.ts';
 
 /** USAGE split into each command's lines: its own line and the indented ones after it. */
 function usageOf(command: string): string {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
-import { startCompactionLoop } from '../../local/compaction-loop.ts';
+import { startCompactionLoop } from '../../local/consume/compaction-loop.ts';
 
 const result: CompactionResult = { hoursCompacted: 2, lateFilesFolded: 1, filesWritten: 2, rowsWritten: 10, duplicatesDropped: 0, filesDeleted: 3, hoursSkipped: [], lostRace: false };
 

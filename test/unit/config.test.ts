@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { configEnv, loadConfig } from '../../local/config.ts';
-import { UserError } from '../../local/errors.ts';
+import { configEnv, loadConfig } from '../../local/common/config.ts';
+import { UserError } from '../../local/common/errors.ts';
 
 describe('loadConfig', () => {
   it('works with no settings at all', () => {

@@ -1,9 +1,9 @@
 /**
  * The local engine's de-duplicated table, against real DuckDB over real Parquet
  * files: it must hold exactly one row per event_id present in the files after
- * any sequence of new, replaced and removed files.
+ * any sequence of new, replaced and removed files, as the mirror hands them on.
  */
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import type { ClickstreamEvent } from '../../lambdas/common/event-schema.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { QueryApi } from '../../lambdas/query/query-api.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
-import { DuckDbLake, hourOfKey } from '../../local/duckdb-lake.ts';
+import { DuckDbLake, hourOfKey } from '../../local/lake/duckdb-lake.ts';
 
 const START = Date.UTC(2026, 10, 23, 10, 0);
 const HOUR = 'events/year=2026/month=11/day=23/hour=10';
@@ -21,7 +21,10 @@ const EVENTS: ClickstreamEvent[] = Array.from({ length: 150 }, () => sim.nextRec
 const ids = (from: number, to: number) => EVENTS.slice(from, to).map((e) => e.event_id);
 
 let dir: string;
-let touches = 0;
+
+const added = (...keys: string[]) => ({ added: keys, changed: [], removed: [] });
+const changed = (...keys: string[]) => ({ added: [], changed: keys, removed: [] });
+const removed = (...keys: string[]) => ({ added: [], changed: [], removed: keys });
 
 /** Writes the events as a lake file; shiftMs moves their times (a file's rows lie in its key's hour). */
 async function writeFile(key: string, events: readonly ClickstreamEvent[], shiftMs = 0): Promise<void> {
@@ -29,9 +32,6 @@ async function writeFile(key: string, events: readonly ClickstreamEvent[], shift
   const file = join(dir, key);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, await encodeParquet(rows));
-  // A replaced file gets a new mtime, as the mirror's rename gives it; made distinct here so a fast test cannot tie.
-  const mtime = new Date(START + ++touches * 1000);
-  utimesSync(file, mtime, mtime);
 }
 
 async function tableIds(lake: DuckDbLake): Promise<string[]> {
@@ -60,27 +60,27 @@ describe('DuckDbLake', () => {
     // Two files sharing 20 events, as a re-sent batch leaves them.
     await writeFile(`${HOUR}/a.parquet`, EVENTS.slice(0, 60));
     await writeFile(`${HOUR}/b.parquet`, EVENTS.slice(40, 100));
-    const lake = await DuckDbLake.open(dir);
+    const lake = await DuckDbLake.open(dir, { files: [`${HOUR}/a.parquet`, `${HOUR}/b.parquet`] });
     try {
       expect(await tableIds(lake)).toEqual(ids(0, 100).sort());
 
       // A new file with 10 events already held and 20 new ones: only the new ones are appended.
       await writeFile(`${HOUR}/c.parquet`, EVENTS.slice(90, 120));
-      expect(await lake.refresh()).toEqual({ rebuiltHours: 0, appendedFiles: 1, failedHours: [] });
+      expect(await lake.apply(added(`${HOUR}/c.parquet`))).toEqual({ rebuiltHours: 0, appendedFiles: 1, failedHours: [] });
       expect(await tableIds(lake)).toEqual(ids(0, 120).sort());
 
       // a.parquet replaced by a smaller file: its other rows leave, b's copies of 40..59 stay.
       await writeFile(`${HOUR}/a.parquet`, EVENTS.slice(0, 10));
-      expect(await lake.refresh()).toEqual({ rebuiltHours: 1, appendedFiles: 0, failedHours: [] });
+      expect(await lake.apply(changed(`${HOUR}/a.parquet`))).toEqual({ rebuiltHours: 1, appendedFiles: 0, failedHours: [] });
       expect(await tableIds(lake)).toEqual([...ids(0, 10), ...ids(40, 120)].sort());
 
       // b.parquet removed: 90..99 stay because c holds them too.
       rmSync(join(dir, HOUR, 'b.parquet'));
-      expect(await lake.refresh()).toEqual({ rebuiltHours: 1, appendedFiles: 0, failedHours: [] });
+      expect(await lake.apply(removed(`${HOUR}/b.parquet`))).toEqual({ rebuiltHours: 1, appendedFiles: 0, failedHours: [] });
       expect(await tableIds(lake)).toEqual([...ids(0, 10), ...ids(90, 120)].sort());
 
       // Nothing changed: nothing is read again.
-      expect(await lake.refresh()).toEqual({ rebuiltHours: 0, appendedFiles: 0, failedHours: [] });
+      expect(await lake.apply(added())).toEqual({ rebuiltHours: 0, appendedFiles: 0, failedHours: [] });
     } finally {
       lake.close();
     }
@@ -95,12 +95,14 @@ describe('DuckDbLake', () => {
       await writeFile(`${HOUR}/good.parquet`, EVENTS.slice(0, 30));
       mkdirSync(join(dir2, hour11), { recursive: true });
       writeFileSync(join(dir2, hour11, 'torn.parquet'), 'not parquet');
-      const lake = await DuckDbLake.open(dir2);
+      const lake = await DuckDbLake.open(dir2, { files: [`${HOUR}/good.parquet`, `${hour11}/torn.parquet`] });
       try {
         expect(await tableIds(lake)).toEqual(ids(0, 30).sort());
-        expect((await lake.refresh()).failedHours).toEqual(['year=2026/month=11/day=23/hour=11']);
+        // Tried again at every apply, changes or not.
+        expect((await lake.apply(added())).failedHours).toEqual(['year=2026/month=11/day=23/hour=11']);
         await writeFile(`${hour11}/torn.parquet`, EVENTS.slice(140, 150), 3_600_000);
-        expect(await lake.refresh()).toEqual({ rebuiltHours: 0, appendedFiles: 1, failedHours: [] });
+        // The hour that failed is read again whole from its files.
+        expect(await lake.apply(changed(`${hour11}/torn.parquet`))).toEqual({ rebuiltHours: 1, appendedFiles: 0, failedHours: [] });
         expect(await tableIds(lake)).toEqual([...ids(0, 30), ...ids(140, 150)].sort());
       } finally {
         lake.close();
@@ -111,8 +113,57 @@ describe('DuckDbLake', () => {
     }
   });
 
+  it('after any sequence of changes holds what a fresh load of the files now there holds', async () => {
+    const dir3 = mkdtempSync(join(tmpdir(), 'clickstream-duckdb-fresh-'));
+    const save = dir;
+    dir = dir3;
+    const hour11 = 'events/year=2026/month=11/day=23/hour=11';
+    const compacted = 'compacted/year=2026/month=11/day=23/hour=10/c.parquet';
+    // A late file, filed under its ingest hour, with rows of hours 10 and 11.
+    const late = 'late/year=2026/month=11/day=23/hour=13/l.parquet';
+    const present = new Set<string>();
+    const rows = (lake: DuckDbLake) => lake.run('SELECT * FROM lake_events ORDER BY event_id');
+    const lake = await DuckDbLake.open(dir3);
+    try {
+      const step = async (changes: { added?: string[]; changed?: string[]; removed?: string[] }) => {
+        for (const key of [...(changes.added ?? []), ...(changes.changed ?? [])]) present.add(key);
+        for (const key of changes.removed ?? []) {
+          present.delete(key);
+          rmSync(join(dir3, key));
+        }
+        await lake.apply({ added: changes.added ?? [], changed: changes.changed ?? [], removed: changes.removed ?? [] });
+        const fresh = await DuckDbLake.open(dir3, { files: [...present] });
+        try {
+          expect(await rows(lake)).toEqual(await rows(fresh));
+        } finally {
+          fresh.close();
+        }
+      };
+      await writeFile(`${HOUR}/a.parquet`, EVENTS.slice(0, 60));
+      await writeFile(`${HOUR}/b.parquet`, EVENTS.slice(40, 100));
+      await writeFile(`${hour11}/d.parquet`, EVENTS.slice(100, 130), 3_600_000);
+      await step({ added: [`${HOUR}/a.parquet`, `${HOUR}/b.parquet`, `${hour11}/d.parquet`] });
+      await writeFile(late, [...EVENTS.slice(50, 70), ...EVENTS.slice(130, 140).map((e) => ({ ...e, event_time: e.event_time + 3_600_000 }))]);
+      await step({ added: [late] });
+      // The compactor's file for hour 10, then the raw files it replaced removed.
+      await writeFile(compacted, EVENTS.slice(0, 100));
+      await step({ added: [compacted] });
+      await step({ removed: [`${HOUR}/a.parquet`, `${HOUR}/b.parquet`] });
+      // A late file rewritten with other rows, a raw file of hour 11 replaced by a smaller one.
+      await writeFile(late, EVENTS.slice(140, 150), 3_600_000);
+      await writeFile(`${hour11}/d.parquet`, EVENTS.slice(100, 110), 3_600_000);
+      await step({ changed: [late, `${hour11}/d.parquet`] });
+      await step({ removed: [compacted, late] });
+      expect(await tableIds(lake)).toEqual(ids(100, 110).sort());
+    } finally {
+      lake.close();
+      dir = save;
+      rmSync(dir3, { recursive: true, force: true });
+    }
+  });
+
   it('answers the named queries from the table with each event counted once', async () => {
-    const lake = await DuckDbLake.open(dir);
+    const lake = await DuckDbLake.open(dir, { files: [`${HOUR}/a.parquet`, `${HOUR}/c.parquet`] });
     try {
       const api = new QueryApi({ engine: lake, cacheMs: 0, now: () => START + 3_600_000 });
       const body = JSON.parse((await api.handle('kpis', {})).body) as { rows: [{ events: number }] };
@@ -124,14 +175,14 @@ describe('DuckDbLake', () => {
   });
 
   it('shows quarantine files that appear after it started', async () => {
-    const lake = await DuckDbLake.open(dir);
+    const lake = await DuckDbLake.open(dir, { files: [`${HOUR}/a.parquet`, `${HOUR}/c.parquet`] });
     try {
       expect(await lake.run('SELECT count(*) AS n FROM lake_quarantine')).toEqual([{ n: 0 }]);
       const file = join(dir, 'quarantine/year=2026/month=11/day=23/hour=10/t.jsonl');
       mkdirSync(dirname(file), { recursive: true });
       const line = { code: 'invalid_json', reason: 'not JSON', source_topic: 't', source_partition: 0, source_offset: '7', ingest_time: START, raw: '{', raw_encoding: 'utf8' };
       writeFileSync(file, `${JSON.stringify(line)}\n`);
-      await lake.refresh();
+      await lake.apply(added('quarantine/year=2026/month=11/day=23/hour=10/t.jsonl'));
       expect(await lake.run('SELECT code, source_offset FROM lake_quarantine')).toEqual([{ code: 'invalid_json', source_offset: '7' }]);
     } finally {
       lake.close();

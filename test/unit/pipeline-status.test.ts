@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatStatusLine, lakeStatus, topicStatus, type PipelineStatus } from '../../local/pipeline-status.ts';
+import { formatStatusLine, lakeStatus, topicStatus, type PipelineStatus } from '../../local/status/pipeline-status.ts';
 
 const INVENTORY = {
   eventObjects: 3,

@@ -23,9 +23,9 @@ import { QueryApi } from '../../lambdas/query/query-api.ts';
 import { ROLLUP_COLUMNS, ROLLUP_NAMES } from '../../lambdas/query/rollups.ts';
 import { Rng } from '../../lambdas/simulator/random.ts';
 import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
-import { DuckDbLake } from '../../local/duckdb-lake.ts';
+import { DuckDbLake } from '../../local/lake/duckdb-lake.ts';
 import { answerDifferences } from '../answer-differences.ts';
-import { DirectoryStore } from '../directory-store.ts';
+import { DirectoryFeed, DirectoryStore } from '../directory-store.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -38,6 +38,7 @@ const SOURCES = ['organic_search', 'paid_search', 'email', 'social', 'direct', '
 
 let dir: string;
 let store: DirectoryStore;
+let feed: DirectoryFeed;
 let withRollups: DuckDbLake;
 let withoutRollups: DuckDbLake;
 const sent: SimulatedRecord[] = [];
@@ -56,6 +57,7 @@ async function consume(records: readonly SimulatedRecord[], topic: string, inges
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'clickstream-rollups-'));
   store = new DirectoryStore(dir);
+  feed = new DirectoryFeed(store);
   const sim = new ShopperSimulator({ seed: 2026, startTimeMs: START, eventsPerSecond: 1.5, dailyCurve: false, warmStart: true, inject: { duplicates: 0.04, late: 0.02, malformed: 0.01 } });
   for (;;) {
     const r = sim.nextRecord();
@@ -63,8 +65,9 @@ beforeAll(async () => {
     sent.push(r);
   }
   await consume(sent, 'live');
-  withRollups = await DuckDbLake.open(dir, { now: () => LATER });
-  withoutRollups = await DuckDbLake.open(dir, { rollups: false });
+  const files = (await feed.changes()).added;
+  withRollups = await DuckDbLake.open(dir, { now: () => LATER, files });
+  withoutRollups = await DuckDbLake.open(dir, { rollups: false, files });
 }, 120_000);
 
 afterAll(() => {
@@ -104,8 +107,9 @@ async function expectSameAnswers(params: Record<string, string>): Promise<void> 
 }
 
 async function refresh(): Promise<void> {
-  await withRollups.refresh();
-  await withoutRollups.refresh();
+  const changes = await feed.changes();
+  await withRollups.apply(changes);
+  await withoutRollups.apply(changes);
 }
 
 describe('rollups on the local engine', () => {

@@ -1,6 +1,6 @@
 import { MultipleErrors, NetworkError, ProtocolError, TimeoutError, UserError } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
-import { isPermanentSendError } from '../../local/send-errors.ts';
+import { isPermanentSendError } from '../../local/produce/send-errors.ts';
 
 describe('isPermanentSendError', () => {
   it.each([

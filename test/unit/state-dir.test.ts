@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureStateDir, loadConfig } from '../../local/config.ts';
+import { ensureStateDir, loadConfig } from '../../local/common/config.ts';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs } from '../../../local/backoff.ts';
-import { takeoverProblem } from '../../../local/consumer-lag.ts';
-import { assignedPartitions, commitOffsets } from '../../../local/event-source-runner.ts';
-import { formatRestarts } from '../../../local/pipeline-status.ts';
-import { afterFailure } from '../../../local/supervise.ts';
+import { backoffMs } from '../../../local/common/backoff.ts';
+import { takeoverProblem } from '../../../local/consume/consumer-lag.ts';
+import { assignedPartitions, commitOffsets } from '../../../local/consume/event-source-runner.ts';
+import { formatRestarts } from '../../../local/status/pipeline-status.ts';
+import { afterFailure } from '../../../local/services/supervise.ts';
 import { appendRestart, restartSummary, type RestartRecord } from '../../../local/services/supervisor.ts';
 
 describe('backoffMs', () => {

@@ -8,10 +8,10 @@
  * filled) and no event is lost at the source.
  */
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
-import { EventProducer } from '../lambdas/simulator/event-producer.ts';
-import { backoffMs } from './backoff.ts';
+import { EventProducer } from '../../lambdas/simulator/event-producer.ts';
+import { backoffMs } from '../common/backoff.ts';
 import { isPermanentSendError } from './send-errors.ts';
-import { ShopperSimulator, type InjectionRates, type SimulatedRecord } from '../lambdas/simulator/simulator.ts';
+import { ShopperSimulator, type InjectionRates, type SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
 
 /** The simulated event rate used when producing flat out, so event times stay near the wall clock. */
 const MAX_MODE_SIMULATED_RATE = 50_000;

@@ -8,10 +8,10 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
-import { writeGeneratedCode } from '../lambdas/generate-code.ts';
-import { DASHBOARD_BUNDLE, LAMBDA_ASSETS, lambdaBuildOptions, type LambdaName } from '../lambdas/bundle-options.ts';
+import { writeGeneratedCode } from '../../lambdas/generate-code.ts';
+import { DASHBOARD_BUNDLE, LAMBDA_ASSETS, lambdaBuildOptions, type LambdaName } from '../../lambdas/bundle-options.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export function bundlePath(name: LambdaName): string {
   return join(ROOT, 'dist', 'lambdas', name, 'index.mjs');

@@ -1,8 +1,8 @@
 /** How far the consumer group is behind the topic: end offsets minus committed offsets, per partition. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '@platformatic/kafka';
-import type { LocalConfig } from './config.ts';
-import { bootstrapServers } from './services/kafka.ts';
+import type { LocalConfig } from '../common/config.ts';
+import { bootstrapServers } from '../services/kafka.ts';
 
 
 export interface PartitionLag {

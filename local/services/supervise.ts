@@ -6,14 +6,14 @@
  * A start that fails is tried again with bounded backoff, for as long as it takes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LocalConfig } from './config.ts';
-import { backoffMs } from './backoff.ts';
-import { consumerProcess, startConsumer } from './services/consumer.ts';
-import { dashboardProcess, startDashboard } from './services/dashboard.ts';
-import { kafkaProcess, startKafka } from './services/kafka.ts';
-import { minioProcess, startMinio } from './services/minio.ts';
-import { diedUnexpectedly, recordedPid, runningPid, type ManagedProcess } from './services/process.ts';
-import { recordRestart } from './services/supervisor.ts';
+import type { LocalConfig } from '../common/config.ts';
+import { backoffMs } from '../common/backoff.ts';
+import { consumerProcess, startConsumer } from '../consume/consumer-service.ts';
+import { dashboardProcess, startDashboard } from '../serve/dashboard-service.ts';
+import { kafkaProcess, startKafka } from './kafka.ts';
+import { minioProcess, startMinio } from './minio.ts';
+import { diedUnexpectedly, recordedPid, runningPid, type ManagedProcess } from './process.ts';
+import { recordRestart } from './supervisor.ts';
 
 const TICK_MS = 2_000;
 

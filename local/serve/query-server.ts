@@ -8,11 +8,11 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { DashboardConfig } from '../lambdas/query/dashboard-config.ts';
-import { QueryApi } from '../lambdas/query/query-api.ts';
-import { SECURITY_HEADERS } from '../lambdas/query/security-headers.ts';
-import { DuckDbLake } from './duckdb-lake.ts';
-import { LakeMirror } from './lake-mirror.ts';
+import type { DashboardConfig } from '../../lambdas/query/dashboard-config.ts';
+import { QueryApi } from '../../lambdas/query/query-api.ts';
+import { SECURITY_HEADERS } from '../../lambdas/query/security-headers.ts';
+import { DuckDbLake } from '../lake/duckdb-lake.ts';
+import { LakeMirror } from '../lake/lake-mirror.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -70,7 +70,8 @@ export class QueryServer {
 
   static async start(options: QueryServerOptions): Promise<QueryServer> {
     const mirror = new LakeMirror(options.s3, options.bucket, options.mirrorDirectory);
-    const lake = await DuckDbLake.open(options.mirrorDirectory, { log: options.log });
+    // The table starts from what the copy holds (its index survives a restart), then takes each sync's changes.
+    const lake = await DuckDbLake.open(options.mirrorDirectory, { log: options.log, files: mirror.keys() });
     // Answers are cached for one sync interval from when they were computed: newer data cannot exist sooner.
     const syncIntervalMs = options.syncIntervalMs ?? LAKE_SYNC_INTERVAL_MS;
     const api = new QueryApi({ engine: lake, cacheMs: options.cacheMs ?? syncIntervalMs });
@@ -93,9 +94,9 @@ export class QueryServer {
   sync(): Promise<void> {
     this.syncing ??= (async () => {
       try {
-        await this.mirror.sync();
+        const { changes } = await this.mirror.sync();
         // Every time, not only when files changed: an hour that failed to load is tried again.
-        await this.lake.refresh();
+        await this.lake.apply(changes);
         this.lastSyncAt = Date.now();
       } catch (error) {
         this.options.log?.({ level: 'WARN', message: 'lake sync failed', error: (error as Error).message });

@@ -8,19 +8,27 @@
  * The ETag of every file it holds is kept in an index file beside the copy,
  * written after each sync, so a restarted server fetches only what changed
  * since. The index names its bucket: a copy of another bucket is not trusted.
+ *
+ * The mirror is the lake's one change feed: each sync returns the keys it added,
+ * changed and removed, and DuckDbLake applies exactly those.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
-import { mapWithLimit } from '../lambdas/common/map-with-limit.ts';
-import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
-import { listObjects } from './s3-objects.ts';
+import { mapWithLimit } from '../../lambdas/common/map-with-limit.ts';
+import { LAKE_PREFIXES } from '../../lambdas/common/pipeline-names.ts';
+import { listLake, objectChanges, type ObjectChanges } from './s3-objects.ts';
 
 export interface SyncResult {
   readonly objects: number;
   readonly fetched: number;
   readonly removed: number;
   readonly bytesFetched: number;
+  /**
+   * The keys the copy gained, replaced and lost since the last sync that returned: what a
+   * reader of the copy (DuckDbLake) applies, so nothing downstream detects changes again.
+   */
+  readonly changes: ObjectChanges;
 }
 
 /** Beside the copy, not under a lake prefix, so no engine reads it as data. */
@@ -33,6 +41,12 @@ interface MirrorIndex {
 
 export class LakeMirror {
   private readonly etags = new Map<string, string>();
+  /**
+   * What this copy did that no sync has returned yet. A change is handed on once, and a sync
+   * that fails part way (the store goes down between two fetches) keeps what it did for the
+   * next one to report.
+   */
+  private readonly unreported = new Map<string, 'added' | 'changed' | 'removed'>();
 
   constructor(
     private readonly s3: S3Client,
@@ -41,6 +55,11 @@ export class LakeMirror {
     private readonly prefixes: readonly string[] = [LAKE_PREFIXES.events, LAKE_PREFIXES.compacted, LAKE_PREFIXES.late, LAKE_PREFIXES.quarantine],
   ) {
     for (const [key, etag] of Object.entries(this.readIndex()?.etags ?? {})) if (existsSync(join(directory, key))) this.etags.set(key, etag);
+  }
+
+  /** The keys the copy holds now: where a reader starting over this copy begins, before the next sync's changes. */
+  keys(): string[] {
+    return [...this.etags.keys()];
   }
 
   /** The index of an earlier run over this bucket; undefined if there is none or it cannot be read (everything is fetched again). */
@@ -61,13 +80,13 @@ export class LakeMirror {
   }
 
   async sync(): Promise<SyncResult> {
-    const listed = new Map<string, string>();
-    for (const prefix of this.prefixes) for (const o of await listObjects(this.s3, this.bucket, prefix)) listed.set(o.key, o.etag);
+    const listing = await listLake(this.s3, this.bucket, this.prefixes);
+    const { added, changed, removed } = objectChanges(this.etags, listing);
+    const etagOf = new Map(listing.map((o) => [o.key, o.etag]));
 
     let fetched = 0;
     let bytesFetched = 0;
-    const changed = [...listed].filter(([key, etag]) => this.etags.get(key) !== etag);
-    await mapWithLimit(changed, 16, async ([key, etag]) => {
+    await mapWithLimit([...added, ...changed], 16, async (key) => {
       let body: Uint8Array;
       try {
         const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
@@ -82,20 +101,36 @@ export class LakeMirror {
       // Written aside and renamed, so a query never reads half a file.
       writeFileSync(`${file}.part`, body);
       renameSync(`${file}.part`, file);
-      this.etags.set(key, etag);
+      this.note(key, true);
+      this.etags.set(key, etagOf.get(key)!);
       fetched++;
       bytesFetched += body.byteLength;
     });
 
-    let removed = 0;
-    for (const key of [...this.etags.keys()]) {
-      if (!listed.has(key)) {
-        rmSync(join(this.directory, key), { force: true });
-        this.etags.delete(key);
-        removed++;
-      }
+    for (const key of removed) {
+      rmSync(join(this.directory, key), { force: true });
+      this.note(key, false);
+      this.etags.delete(key);
     }
-    if (fetched > 0 || removed > 0) this.writeIndex();
-    return { objects: listed.size, fetched, removed, bytesFetched };
+    if (this.unreported.size > 0) this.writeIndex();
+    const changes = this.takeUnreported();
+    return { objects: listing.length, fetched, removed: removed.length, bytesFetched, changes };
+  }
+
+  /** Records that the copy now holds (present) or no longer holds a key, as the reader will see it. */
+  private note(key: string, present: boolean): void {
+    const before = this.unreported.get(key);
+    // Whether the reader holds the key: what the last returned sync left, unless a change is pending.
+    const readerHolds = before === undefined ? this.etags.has(key) : before !== 'added';
+    if (present) this.unreported.set(key, readerHolds ? 'changed' : 'added');
+    else if (readerHolds) this.unreported.set(key, 'removed');
+    else this.unreported.delete(key);
+  }
+
+  private takeUnreported(): ObjectChanges {
+    const keysOf = (kind: 'added' | 'changed' | 'removed') => [...this.unreported].filter(([, k]) => k === kind).map(([key]) => key).sort();
+    const changes = { added: keysOf('added'), changed: keysOf('changed'), removed: keysOf('removed') };
+    this.unreported.clear();
+    return changes;
   }
 }

@@ -1,8 +1,8 @@
 /** The dashboard server as a local service: `up` runs `clickstream serve` in the background. */
 import { join } from 'node:path';
-import type { LocalConfig } from '../config.ts';
-import { cliServiceProcess, startCliService } from './cli-service.ts';
-import { assertPortFree, runningPid, stopProcess, type ManagedProcess } from './process.ts';
+import type { LocalConfig } from '../common/config.ts';
+import { cliServiceProcess, startCliService } from '../services/cli-service.ts';
+import { assertPortFree, runningPid, stopProcess, type ManagedProcess } from '../services/process.ts';
 
 export function dashboardProcess(config: LocalConfig): ManagedProcess {
   return cliServiceProcess(config, 'dashboard', 'serve');

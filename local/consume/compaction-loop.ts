@@ -4,7 +4,7 @@
  * Runs never overlap; a failed run is logged and the next one starts from the
  * manifest, as in the cloud.
  */
-import type { CompactionResult } from '../lambdas/compactor/compact-lake.ts';
+import type { CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
 
 export interface CompactionStatus {
   readonly runs: number;

@@ -4,11 +4,11 @@
  */
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { lakeTimingEnv, type LocalConfig } from '../config.ts';
-import type { CompactionStatus } from '../compaction-loop.ts';
-import { cliServiceProcess, startCliService } from './cli-service.ts';
-import { minioCredentials, s3Endpoint } from './minio.ts';
-import { runningPid, stopProcess, type ManagedProcess } from './process.ts';
+import { lakeTimingEnv, type LocalConfig } from '../common/config.ts';
+import type { CompactionStatus } from './compaction-loop.ts';
+import { cliServiceProcess, startCliService } from '../services/cli-service.ts';
+import { minioCredentials, s3Endpoint } from '../services/minio.ts';
+import { runningPid, stopProcess, type ManagedProcess } from '../services/process.ts';
 
 export function consumerProcess(config: LocalConfig): ManagedProcess {
   return cliServiceProcess(config, 'consumer', 'consume');

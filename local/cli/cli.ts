@@ -4,20 +4,20 @@
  * benchmark. Problems the user can fix are printed as one line, no stack.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig, type LocalConfig } from './config.ts';
-import { UserError } from './errors.ts';
+import { loadConfig, type LocalConfig } from '../common/config.ts';
+import { UserError } from '../common/errors.ts';
 import { COMMAND_OPTIONS, formatProgress, formatSummary, parseCount, parseFlags, parseRate, parseSeconds, parseSeed, parseShare, USAGE } from './cli-options.ts';
-import { waitForCaughtUp } from './consumer-lag.ts';
-import { produce, type ProduceProgress } from './produce.ts';
-import type { InjectionRates } from '../lambdas/simulator/simulator.ts';
-import { trafficAt } from '../lambdas/simulator/traffic-curve.ts';
-import { bootstrapServers, requireBroker } from './services/kafka.ts';
-import { localS3Client, minioCredentialsFile, s3Endpoint } from './services/minio.ts';
-import { formatRestarts, formatStatusLine, PipelineStatusReader, type PipelineStatus } from './pipeline-status.ts';
-import { consumerProcess } from './services/consumer.ts';
-import { dashboardUrl } from './services/dashboard.ts';
-import { supervisorProcess } from './services/supervisor.ts';
-import { down, up } from './services/stack.ts';
+import { waitForCaughtUp } from '../consume/consumer-lag.ts';
+import { produce, type ProduceProgress } from '../produce/produce.ts';
+import type { InjectionRates } from '../../lambdas/simulator/simulator.ts';
+import { trafficAt } from '../../lambdas/simulator/traffic-curve.ts';
+import { bootstrapServers, requireBroker } from '../services/kafka.ts';
+import { localS3Client, minioCredentialsFile, s3Endpoint } from '../services/minio.ts';
+import { formatRestarts, formatStatusLine, PipelineStatusReader, type PipelineStatus } from '../status/pipeline-status.ts';
+import { consumerProcess } from '../consume/consumer-service.ts';
+import { dashboardUrl } from '../serve/dashboard-service.ts';
+import { supervisorProcess } from '../services/supervisor.ts';
+import { down, up } from '../services/stack.ts';
 
 const log = (line: string) => console.error(`clickstream: ${line}`);
 
@@ -36,26 +36,26 @@ async function main(argv: string[]): Promise<number> {
       return cmdRun(rest);
     case 'serve': {
       parseFlags(rest, COMMAND_OPTIONS.serve);
-      const { runServer } = await import('./serve.ts');
+      const { runServer } = await import('../serve/serve.ts');
       return runServer(loadConfig());
     }
     case 'consume': {
       parseFlags(rest, COMMAND_OPTIONS.consume);
-      const { runConsumer } = await import('./consume.ts');
+      const { runConsumer } = await import('../consume/consume.ts');
       return runConsumer(loadConfig());
     }
     case 'supervise': {
       parseFlags(rest, COMMAND_OPTIONS.supervise);
-      const { runSupervisor } = await import('./supervise.ts');
+      const { runSupervisor } = await import('../services/supervise.ts');
       return runSupervisor(loadConfig());
     }
     case 'bench': {
       // The bench imports the consumer core unbundled, so the generated code (a build step,
       // not committed) must be written before its modules load; every other command runs
-      // the bundles, whose build writes it (local/bundle.ts).
-      const { writeGeneratedCode } = await import('../lambdas/generate-code.ts');
+      // the bundles, whose build writes it (local/common/bundle.ts).
+      const { writeGeneratedCode } = await import('../../lambdas/generate-code.ts');
       writeGeneratedCode();
-      const { cmdBench } = await import('./bench/index.ts');
+      const { cmdBench } = await import('../bench/index.ts');
       return cmdBench(rest, loadConfig());
     }
     case undefined:

@@ -8,9 +8,10 @@
  * de-duplication window (the window was most of a refresh's cost). Rows come
  * from every event file: raw hours, compacted hours (of any generation) and
  * late files. A copy of an event always has the event's own time, so it lies in
- * the same event hour as the original, and the table is maintained hour by hour:
- * new files append the rows whose event_id that hour does not hold yet; when a
- * file is replaced or removed (a retried batch with other boundaries, the
+ * the same event hour as the original, and the table is maintained hour by hour
+ * from the changes LakeMirror's sync hands on (it detects them; this applies
+ * them): new files append the rows whose event_id that hour does not hold yet;
+ * when a file is replaced or removed (a retried batch with other boundaries, the
  * compactor deleting what it replaced), every hour it held rows of is rebuilt
  * from the files now there. Because each hour is the union of whatever files
  * hold it, de-duplicated, the answer does not depend on where the compactor is
@@ -22,17 +23,17 @@
  * from then on every change to the hour's events rebuilds its rollup rows in the
  * same transaction, so a rollup always equals the events it replaces.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { LAKE_COLUMNS, QUARANTINE_COLUMNS, type LakeColumnType } from '../lambdas/common/lake-columns.ts';
-import { LAKE_PREFIXES, PARTITION_COLUMNS } from '../lambdas/common/pipeline-names.ts';
-import { hourStartOf, type LakeView } from '../lambdas/common/compaction-manifest.ts';
-import { DEFAULT_LAKE_TIMING, isSettled, type LakeTiming } from '../lambdas/common/lake-timing.ts';
-import { duckdbDialect, type Dialect } from '../lambdas/query/dialect.ts';
-import { columnsReadByAnyQuery } from '../lambdas/query/columns-read.ts';
-import type { QueryEngine, Row } from '../lambdas/query/query-api.ts';
-import { ROLLUP_COLUMNS, ROLLUP_NAMES, rollupFromEvents } from '../lambdas/query/rollups.ts';
+import { LAKE_COLUMNS, QUARANTINE_COLUMNS, type LakeColumnType } from '../../lambdas/common/lake-columns.ts';
+import { LAKE_PREFIXES, PARTITION_COLUMNS } from '../../lambdas/common/pipeline-names.ts';
+import { hourStartOf, type LakeView } from '../../lambdas/common/compaction-manifest.ts';
+import { DEFAULT_LAKE_TIMING, isSettled, type LakeTiming } from '../../lambdas/common/lake-timing.ts';
+import { duckdbDialect, type Dialect } from '../../lambdas/query/dialect.ts';
+import { columnsReadByAnyQuery } from '../../lambdas/query/columns-read.ts';
+import type { QueryEngine, Row } from '../../lambdas/query/query-api.ts';
+import { ROLLUP_COLUMNS, ROLLUP_NAMES, rollupFromEvents } from '../../lambdas/query/rollups.ts';
+import type { ObjectChanges } from './s3-objects.ts';
 
 const DUCK_TYPES: Record<LakeColumnType, string> = {
   string: 'VARCHAR',
@@ -60,6 +61,8 @@ const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /** The prefixes whose Parquet files hold event rows: raw hours, compacted hours, late files. */
 const EVENT_PREFIXES = [LAKE_PREFIXES.events, LAKE_PREFIXES.compacted, LAKE_PREFIXES.late];
+const isEventFile = (key: string) => key.endsWith('.parquet') && EVENT_PREFIXES.some((prefix) => key.startsWith(prefix));
+const isQuarantineFile = (key: string) => key.endsWith('.jsonl') && key.startsWith(LAKE_PREFIXES.quarantine);
 
 /**
  * The event hour (`year=2026/month=11/day=23/hour=09`) of a raw or compacted file, whose rows
@@ -100,14 +103,22 @@ export interface DuckDbLakeOptions {
   readonly now?: () => number;
   /** Keep no rollups (a baseline for tests and the benchmark). @default true */
   readonly rollups?: boolean;
+  /** The files the copy holds at start (LakeMirror.keys()), loaded before open returns. @default none */
+  readonly files?: readonly string[];
 }
 
 export class DuckDbLake implements QueryEngine {
   readonly dialect: Dialect = duckdbDialect();
   /** Hours (partition paths) whose rollup rows are in the rollup tables. */
   private readonly rolledUp = new Set<string>();
-  /** Loaded event files (key relative to the directory): the mtime they were loaded at and the event hours they hold rows of. */
-  private readonly loaded = new Map<string, { readonly mtime: number; readonly hours: readonly string[] }>();
+  /** The event files the mirror holds (keys relative to the directory) and the event hours each holds rows of. */
+  private readonly files = new Map<string, readonly string[]>();
+  /** Work handed on and not done yet, kept until it succeeds: a load that failed is tried again at the next apply. */
+  private readonly hoursToRebuild = new Set<string>();
+  private readonly filesToAppend = new Set<string>();
+  /** Late files that could not be read yet, so the hours they hold rows of are not known. */
+  private readonly unreadLateFiles = new Set<string>();
+  private readonly quarantineKeys = new Set<string>();
   /** Whether the quarantine view reads files (undefined: not created yet). */
   private quarantineFiles: boolean | undefined;
   private filesSinceCheckpoint = 0;
@@ -124,6 +135,7 @@ export class DuckDbLake implements QueryEngine {
     this.options.log?.(entry);
   }
 
+  /** A table over the copy in directory, loaded with options.files (LakeMirror.keys(): what the copy holds). */
   static async open(directory: string, options: DuckDbLakeOptions = {}): Promise<DuckDbLake> {
     const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
     const [reader, writer] = [await db.connect(), await db.connect()];
@@ -135,46 +147,58 @@ export class DuckDbLake implements QueryEngine {
       await writer.run(`CREATE TABLE lake_rollup_${name} (${[...ROLLUP_COLUMNS[name].map((c) => [c.name, DUCK_TYPES[c.type]]), ...PARTITIONS].map(([n, t]) => `${n} ${t}`).join(', ')})`);
     }
     const lake = new DuckDbLake(db, reader, writer, directory, options);
-    await lake.refresh();
+    await lake.apply({ added: options.files ?? [], changed: [], removed: [] });
     return lake;
   }
 
-  /** Brings the table up to date with the files now in the directory (call after each mirror sync). */
-  async refresh(): Promise<LakeChanges> {
-    const changes = await this.refreshEvents();
+  /**
+   * Applies one mirror sync's changes. Call it after every sync, with no changes too:
+   * an hour that failed to load is tried again.
+   */
+  async apply(changes: ObjectChanges): Promise<LakeChanges> {
+    await this.take(changes);
+    const result = await this.loadEvents();
     await this.refreshQuarantine();
-    return changes;
+    return result;
   }
 
-  private async refreshEvents(): Promise<LakeChanges> {
-    const present = new Map<string, number>();
-    for (const prefix of EVENT_PREFIXES) for (const [key, mtime] of listFiles(join(this.directory, prefix), '.parquet', this.directory)) present.set(key, mtime);
+  /** Turns changed keys into work: hours a replaced or removed file held rows of are rebuilt, new files appended. */
+  private async take({ added, changed, removed }: ObjectChanges): Promise<void> {
+    for (const key of [...changed, ...removed]) {
+      for (const hour of this.files.get(key) ?? []) this.hoursToRebuild.add(hour);
+      this.files.delete(key);
+      this.filesToAppend.delete(key);
+      this.unreadLateFiles.delete(key);
+      this.quarantineKeys.delete(key);
+    }
+    for (const key of [...added, ...changed]) if (isQuarantineFile(key)) this.quarantineKeys.add(key);
 
-    // The hours each present file holds rows of: known for loaded files, from the key for raw and
-    // compacted files, read from the rows for a new late file (one that cannot be read waits).
-    const hoursOf = new Map<string, readonly string[]>();
-    const rebuild = new Set<string>();
-    const added: string[] = [];
-    for (const [key, mtime] of present) {
-      const loaded = this.loaded.get(key);
-      if (loaded && loaded.mtime === mtime) {
-        hoursOf.set(key, loaded.hours);
+    // The hours each new file holds rows of: from the key for raw and compacted files, read
+    // from the rows for a late file (one that cannot be read waits, and is tried again).
+    const isNew = new Set(added);
+    const arrived = [...added, ...changed].filter(isEventFile);
+    for (const key of new Set([...this.unreadLateFiles, ...arrived])) {
+      const hours = hourOfKey(key) !== undefined ? [hourOfKey(key)!] : key.startsWith(LAKE_PREFIXES.late) ? await this.hoursIn(key) : [];
+      if (!hours) {
+        this.unreadLateFiles.add(key);
         continue;
       }
-      const hours = hourOfKey(key) !== undefined ? [hourOfKey(key)!] : key.startsWith(LAKE_PREFIXES.late) ? await this.hoursIn(key) : [];
-      if (!hours) continue;
-      hoursOf.set(key, hours);
-      if (loaded) for (const hour of [...loaded.hours, ...hours]) rebuild.add(hour);
-      else added.push(key);
+      this.unreadLateFiles.delete(key);
+      this.files.set(key, hours);
+      // A new file's rows are appended; a replaced one's (or one read only now) rebuild its hours.
+      if (isNew.has(key)) this.filesToAppend.add(key);
+      else for (const hour of hours) this.hoursToRebuild.add(hour);
     }
-    for (const [key, { hours }] of this.loaded) if (!present.has(key)) for (const hour of hours) rebuild.add(hour);
+  }
 
-    const filesOf = (hour: string) => [...hoursOf].filter(([, hours]) => hours.includes(hour)).map(([key]) => key);
+  private async loadEvents(): Promise<LakeChanges> {
+    const rebuild = [...this.hoursToRebuild];
+    const filesOf = (hour: string) => [...this.files].filter(([, hours]) => hours.includes(hour)).map(([key]) => key);
     const appendByHour = new Map<string, string[]>();
-    for (const key of added) for (const hour of hoursOf.get(key)!) if (!rebuild.has(hour)) appendByHour.set(hour, [...(appendByHour.get(hour) ?? []), key]);
+    for (const key of this.filesToAppend) for (const hour of this.files.get(key)!) if (!this.hoursToRebuild.has(hour)) appendByHour.set(hour, [...(appendByHour.get(hour) ?? []), key]);
 
-    // Each hour on its own: a file DuckDB cannot read holds back its hour only. A file counts as
-    // loaded once every hour it holds rows of succeeded, so a failed hour is tried again next time.
+    // Each hour on its own: a file DuckDB cannot read holds back its hour only, which is
+    // rebuilt from its files at the next apply.
     const failedHours = new Set<string>();
     for (const hour of rebuild) {
       const files = filesOf(hour);
@@ -183,7 +207,8 @@ export class DuckDbLake implements QueryEngine {
         ...(files.length > 0 ? [`INSERT INTO lake_events BY NAME ${this.distinctRows(files, hour)}`] : []),
         ...this.rollupStatements(hour),
       ]);
-      if (!ok) failedHours.add(hour);
+      if (ok) this.hoursToRebuild.delete(hour);
+      else failedHours.add(hour);
     }
     let appendedFiles = 0;
     for (const [hour, files] of appendByHour) {
@@ -194,23 +219,25 @@ export class DuckDbLake implements QueryEngine {
         ...this.rollupStatements(hour),
       ]);
       if (ok) appendedFiles += files.length;
-      else failedHours.add(hour);
+      else {
+        failedHours.add(hour);
+        this.hoursToRebuild.add(hour);
+      }
     }
-    for (const key of [...this.loaded.keys()]) if (!present.has(key) && !this.loaded.get(key)!.hours.some((h) => failedHours.has(h))) this.loaded.delete(key);
-    for (const [key, hours] of hoursOf) if (!hours.some((h) => failedHours.has(h))) this.loaded.set(key, { mtime: present.get(key)!, hours });
-    await this.rollUpSettledHours([...new Set([...hoursOf.values()].flat())].filter((h) => !failedHours.has(h)));
+    this.filesToAppend.clear();
+    await this.rollUpSettledHours([...new Set([...this.files.values()].flat())].filter((h) => !failedHours.has(h)));
 
     // After a checkpoint the table takes about a third less memory (measured); one costs about a
     // second at 10M events, so it runs once enough has changed. It cannot run while a query holds a
     // transaction open: then it is simply tried at a later refresh.
-    this.filesSinceCheckpoint += appendedFiles + rebuild.size;
+    this.filesSinceCheckpoint += appendedFiles + rebuild.length;
     if (this.filesSinceCheckpoint >= CHECKPOINT_AFTER_FILES) {
       await this.writer.run('CHECKPOINT').then(
         () => (this.filesSinceCheckpoint = 0),
         () => undefined,
       );
     }
-    return { rebuiltHours: [...rebuild].filter((h) => !failedHours.has(h)).length, appendedFiles, failedHours: [...failedHours] };
+    return { rebuiltHours: rebuild.filter((h) => !failedHours.has(h)).length, appendedFiles, failedHours: [...failedHours] };
   }
 
   /** Rolls up the hours, of these, that are settled and not rolled up yet: one transaction each. */
@@ -281,7 +308,7 @@ export class DuckDbLake implements QueryEngine {
   /** Quarantine is small: a view over the JSON lines, re-pointed when the first file appears. */
   private async refreshQuarantine(): Promise<void> {
     const quarantine = join(this.directory, 'quarantine');
-    const hasFiles = listFiles(quarantine, '.jsonl', this.directory).size > 0;
+    const hasFiles = this.quarantineKeys.size > 0;
     if (hasFiles === this.quarantineFiles) return;
     const quarantineColumns = `{${QUARANTINE_DUCK_COLUMNS.map(([name, type]) => `${name}: '${type}'`).join(', ')}}`;
     // An empty lake (nothing landed yet) is a view with the right columns and no rows, not an error.
@@ -308,17 +335,4 @@ export class DuckDbLake implements QueryEngine {
 /** Counts and epoch milliseconds come back as BigInt; every figure here fits a double exactly. */
 function plain(value: unknown): unknown {
   return typeof value === 'bigint' ? Number(value) : value;
-}
-
-/** Files under dir with this extension, as keys relative to root ('/'-separated) → mtime in ms. */
-function listFiles(dir: string, extension: string, root: string): Map<string, number> {
-  const files = new Map<string, number>();
-  if (!existsSync(dir)) return files;
-  for (const entry of readdirSync(dir, { recursive: true })) {
-    const name = String(entry);
-    if (!name.endsWith(extension)) continue;
-    const path = join(dir, name);
-    files.set(relative(root, path).split(sep).join('/'), statSync(path).mtimeMs);
-  }
-  return files;
 }

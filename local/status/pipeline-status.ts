@@ -4,13 +4,13 @@
  * it; the run command's status line is drawn from it.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { thousands } from './cli-options.ts';
-import type { LocalConfig } from './config.ts';
-import { otherGroupMembers, pipelineLag, takeoverProblem, type PartitionLag } from './consumer-lag.ts';
-import { LakeInventoryReader, type LakeInventory } from './lake-inventory.ts';
-import type { CompactionStatus } from './compaction-loop.ts';
-import { readConsumerStatus } from './services/consumer.ts';
-import { status, type ServiceStatus } from './services/stack.ts';
+import { thousands } from '../cli/cli-options.ts';
+import type { LocalConfig } from '../common/config.ts';
+import { otherGroupMembers, pipelineLag, takeoverProblem, type PartitionLag } from '../consume/consumer-lag.ts';
+import { LakeInventoryReader, type LakeInventory } from '../lake/lake-inventory.ts';
+import type { CompactionStatus } from '../consume/compaction-loop.ts';
+import { readConsumerStatus } from '../consume/consumer-service.ts';
+import { status, type ServiceStatus } from '../services/stack.ts';
 
 export interface TopicStatus {
   readonly name: string;

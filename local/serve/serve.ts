@@ -1,10 +1,10 @@
 /** `clickstream serve`: the dashboard and query API in the foreground, until SIGTERM or Ctrl-C. */
-import type { LocalConfig } from './config.ts';
-import { bundleDashboard } from './bundle.ts';
+import type { LocalConfig } from '../common/config.ts';
+import { bundleDashboard } from '../common/bundle.ts';
 import { QueryServer } from './query-server.ts';
-import { dashboardUrl, mirrorDirectory } from './services/dashboard.ts';
-import { localS3Client } from './services/minio.ts';
-import { untilStopSignal } from './services/process.ts';
+import { dashboardUrl, mirrorDirectory } from './dashboard-service.ts';
+import { localS3Client } from '../services/minio.ts';
+import { untilStopSignal } from '../services/process.ts';
 
 export async function runServer(config: LocalConfig): Promise<number> {
   const s3 = localS3Client(config);

@@ -4,14 +4,15 @@
  * files not folded), their objects and bytes, rows from each Parquet footer, the newest event and ingest times from the footers' column
  * statistics, and quarantined records counted from the JSON lines. Footers are
  * fetched with one range request each and remembered by ETag, so a long-lived
- * inventory (the run command's status line) reads each file once.
+ * inventory (the run command's status line) reads each file once: the listing
+ * and the test for what changed are the mirror's own (s3-objects.ts).
  */
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
-import { MANIFEST_KEY, parseManifest, readableEventKeys } from '../lambdas/common/compaction-manifest.ts';
+import { MANIFEST_KEY, parseManifest, readableEventKeys } from '../../lambdas/common/compaction-manifest.ts';
 import { parquetMetadataAsync, type AsyncBuffer } from 'hyparquet';
-import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
-import { mapWithLimit } from '../lambdas/common/map-with-limit.ts';
-import { listObjects, type ListedObject } from './s3-objects.ts';
+import { LAKE_PREFIXES } from '../../lambdas/common/pipeline-names.ts';
+import { mapWithLimit } from '../../lambdas/common/map-with-limit.ts';
+import { listLake, objectChanges, type ListedObject } from './s3-objects.ts';
 
 
 export interface LakeInventory {
@@ -46,19 +47,27 @@ export class LakeInventoryReader {
   async read(): Promise<LakeInventory> {
     // The manifest before the listings: a file it names is listed until long after it is replaced.
     const manifest = parseManifest(await this.manifest());
-    const [raw, late, compacted, quarantine] = await Promise.all([
-      this.list(LAKE_PREFIXES.events, '.parquet'),
-      this.list(LAKE_PREFIXES.late, '.parquet'),
-      this.list(LAKE_PREFIXES.compacted, '.parquet'),
-      this.list(LAKE_PREFIXES.quarantine, '.jsonl'),
-    ]);
+    const listing = await listLake(this.s3, this.bucket, [LAKE_PREFIXES.events, LAKE_PREFIXES.late, LAKE_PREFIXES.compacted, LAKE_PREFIXES.quarantine]);
+    const under = (prefix: string, extension: string) => listing.filter((o) => o.key.startsWith(prefix) && o.key.endsWith(extension));
+    const [raw, late, compacted, quarantine] = [
+      under(LAKE_PREFIXES.events, '.parquet'),
+      under(LAKE_PREFIXES.late, '.parquet'),
+      under(LAKE_PREFIXES.compacted, '.parquet'),
+      under(LAKE_PREFIXES.quarantine, '.jsonl'),
+    ];
     const readable = new Set(readableEventKeys(manifest, { raw: raw.map((o) => o.key), late: late.map((o) => o.key) }));
     const events = [...raw, ...late, ...compacted].filter((o) => readable.has(o.key));
-    const facts = await mapWithLimit([...events, ...quarantine], 16, (o) => this.factsOf(o));
-    const listed = new Set([...events, ...quarantine].map((o) => o.key));
-    for (const key of [...this.facts.keys()]) if (!listed.has(key)) this.facts.delete(key);
-    const eventFacts = facts.slice(0, events.length);
-    const quarantineFacts = facts.slice(events.length);
+
+    // Facts are read again only for files new or changed since the last read.
+    const counted = new Map([...events, ...quarantine].map((o) => [o.key, o]));
+    const { added, changed, removed } = objectChanges(new Map([...this.facts].map(([key, f]) => [key, f.etag])), [...counted.values()]);
+    for (const key of removed) this.facts.delete(key);
+    await mapWithLimit([...added, ...changed], 16, async (key) => {
+      const object = counted.get(key)!;
+      this.facts.set(key, key.endsWith('.parquet') ? await this.parquetFacts(object) : await this.jsonLinesFacts(object));
+    });
+    const eventFacts = events.map((o) => this.facts.get(o.key)!);
+    const quarantineFacts = quarantine.map((o) => this.facts.get(o.key)!);
     return {
       eventObjects: events.length,
       eventBytes: events.reduce((n, o) => n + o.size, 0),
@@ -78,18 +87,6 @@ export class LakeInventoryReader {
       if (error instanceof NoSuchKey) return undefined;
       throw error;
     }
-  }
-
-  private async list(prefix: string, extension: string): Promise<ListedObject[]> {
-    return (await listObjects(this.s3, this.bucket, prefix)).filter((o) => o.key.endsWith(extension));
-  }
-
-  private async factsOf(object: ListedObject): Promise<FileFacts> {
-    const known = this.facts.get(object.key);
-    if (known?.etag === object.etag) return known;
-    const facts = object.key.endsWith('.parquet') ? await this.parquetFacts(object) : await this.jsonLinesFacts(object);
-    this.facts.set(object.key, facts);
-    return facts;
   }
 
   private async parquetFacts(object: ListedObject): Promise<FileFacts> {

@@ -5,15 +5,15 @@
  */
 import { pathToFileURL } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { LocalConfig } from './config.ts';
-import { bundleLambda } from './bundle.ts';
-import type { CompactionResult } from '../lambdas/compactor/compact-lake.ts';
+import type { LocalConfig } from '../common/config.ts';
+import { bundleLambda } from '../common/bundle.ts';
+import type { CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
 import { startCompactionLoop, type CompactionLoop } from './compaction-loop.ts';
 import { EventSourceRunner, type Handler } from './event-source-runner.ts';
-import { bootstrapServers, requireBroker } from './services/kafka.ts';
-import { localS3Client } from './services/minio.ts';
-import { handlerEnv, writeConsumerStatus } from './services/consumer.ts';
-import { untilStopSignal } from './services/process.ts';
+import { bootstrapServers, requireBroker } from '../services/kafka.ts';
+import { localS3Client } from '../services/minio.ts';
+import { handlerEnv, writeConsumerStatus } from './consumer-service.ts';
+import { untilStopSignal } from '../services/process.ts';
 
 export async function runConsumer(config: LocalConfig): Promise<number> {
   const env = handlerEnv(config);

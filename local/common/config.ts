@@ -5,8 +5,8 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { HOST_PORT } from '../lambdas/common/host-port.ts';
-import { lakeTimingFromEnv, type LakeTiming } from '../lambdas/common/lake-timing.ts';
+import { HOST_PORT } from '../../lambdas/common/host-port.ts';
+import { lakeTimingFromEnv, type LakeTiming } from '../../lambdas/common/lake-timing.ts';
 import { UserError } from './errors.ts';
 
 export interface LocalConfig {

@@ -10,8 +10,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
-import type { KafkaEvent, KafkaEventRecord } from '../lambdas/consumer/kafka-event.ts';
-import { backoffMs } from './backoff.ts';
+import type { KafkaEvent, KafkaEventRecord } from '../../lambdas/consumer/kafka-event.ts';
+import { backoffMs } from '../common/backoff.ts';
 
 /** Lambda's limit on an invocation payload. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
