@@ -25,7 +25,7 @@ import { EMPTY_VIEW, type LakeView } from '../common/compaction-manifest.ts';
 import { hourOfKey } from '../consumer/lake-keys.ts';
 import type { Dialect } from './dialect.ts';
 import type { QueryParameters } from './parameters.ts';
-import { rollupColumns, rollupFromEvents, type RollupName } from './rollups.ts';
+import { ROLLUP_FILTERS, rollupColumns, rollupFromEvents, type RollupName } from './rollups.ts';
 
 export const QUERY_NAMES = [
   'kpis',
@@ -118,11 +118,12 @@ function lateFilesFor(hours: readonly number[], view: LakeView): string[] {
 /**
  * Which hours of the range a rollup answers (whole hours inside it that have one) and which its
  * events answer. While a late file not folded in could hold rows of the range, no rollup is used:
- * its rows are in no rollup yet.
+ * its rows are in no rollup yet; nor for a filter the rollup does not answer.
  */
-export function splitRange(p: QueryParameters, view: LakeView): { readonly rolledUp: number[]; readonly fromEvents: number[] } {
+export function splitRange(p: QueryParameters, view: LakeView, rollup: RollupName = 'sessions'): { readonly rolledUp: number[]; readonly fromEvents: number[] } {
   const hours = hoursOf(p);
-  if (lateFilesFor(hours, view).length > 0) return { rolledUp: [], fromEvents: hours };
+  const unanswered = (['device', 'source', 'country'] as const).some((f) => p[f] !== undefined && !ROLLUP_FILTERS[rollup].includes(f));
+  if (unanswered || lateFilesFor(hours, view).length > 0) return { rolledUp: [], fromEvents: hours };
   const rolled = (h: number) => h >= p.fromMs && h + HOUR_MS <= p.toMs && view.rollups.has(h);
   return { rolledUp: hours.filter(rolled), fromEvents: hours.filter((h) => !rolled(h)) };
 }
@@ -175,7 +176,7 @@ function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number[], vie
  * read from the rollup for the hours it covers and grouped from the events for the rest.
  */
 function rollupCtes({ rollup: name, columns }: RollupRead, d: Dialect, p: QueryParameters, view: LakeView): string {
-  const { rolledUp, fromEvents } = splitRange(p, view);
+  const { rolledUp, fromEvents } = splitRange(p, view, name);
   const ctes: string[] = [];
   const parts: string[] = [];
   if (rolledUp.length > 0) {

@@ -10,8 +10,9 @@
  * and take maxima of the first two, and group by the ids of the third, so a
  * count of distinct ids over rollup rows and events is the count over the events
  * alone. A session's funnel flags are counts per event type, combined over the
- * range per session as the raw query does. Every filter (device, source, country)
- * is a grouping column of every rollup, so a filter selects whole rollup rows.
+ * range per session as the raw query does. A filter a rollup answers (device,
+ * source, country: ROLLUP_FILTERS) is one of its grouping columns, so it selects
+ * whole rollup rows; a query with a filter its rollup does not answer reads events.
  *
  * - sessions: per session, user, demographics, filters and order: event counts by
  *   type and revenue; a purchase's minute too, for revenue per time bucket.
@@ -55,14 +56,26 @@ const measure = (name: string, type: LakeColumnType, sql: string, aggregate: Agg
 const countOf = (eventType: string): [string, Aggregate] => [`count(CASE WHEN event_type = '${eventType}' THEN 1 END)`, { count: (row) => row.event_type === eventType }];
 const minuteOf = (ms: number) => Math.floor(ms / 60_000) * 60_000;
 
-/** The query filters: a grouping column of every rollup. */
-const FILTER_KEYS = [key('device_type', 'string'), key('traffic_source', 'string'), key('user_country', 'string')];
+/**
+ * The query filters each rollup can answer: their columns are among its keys. A session has one
+ * device, source and country in practice, so they cost the sessions rollup no rows; per minute or
+ * product, the country (dozens of values) would multiply the rows nearly to one per event (measured:
+ * five times the minute rows), so those two rollups leave it out, and a query filtered by country
+ * reads its events.
+ */
+export const ROLLUP_FILTERS: Readonly<Record<RollupName, readonly ('device' | 'source' | 'country')[]>> = {
+  sessions: ['device', 'source', 'country'],
+  activity: ['device', 'source'],
+  products: ['device', 'source'],
+};
+const DEVICE_SOURCE = [key('device_type', 'string'), key('traffic_source', 'string')];
 
 export const ROLLUP_COLUMNS: Readonly<Record<RollupName, readonly RollupColumn[]>> = {
   sessions: [
     key('session_id', 'string'),
     key('user_id', 'string'),
-    ...FILTER_KEYS,
+    ...DEVICE_SOURCE,
+    key('user_country', 'string'),
     key('user_age', 'int32'),
     key('user_gender', 'string'),
     key('order_id', 'string'),
@@ -79,7 +92,7 @@ export const ROLLUP_COLUMNS: Readonly<Record<RollupName, readonly RollupColumn[]
   activity: [
     key('event_minute', 'timestamp_ms', "date_trunc('minute', event_time)", (row) => minuteOf(row.event_time as number)),
     key('event_type', 'string'),
-    ...FILTER_KEYS,
+    ...DEVICE_SOURCE,
     measure('events', 'int64', 'count(*)', { count: () => true }),
     measure('newest_event_time', 'timestamp_ms', 'max(event_time)', { max: (row) => row.event_time as number }),
     measure('newest_ingest_time', 'timestamp_ms', 'max(ingest_time)', { max: (row) => row.ingest_time as number }),
@@ -88,7 +101,7 @@ export const ROLLUP_COLUMNS: Readonly<Record<RollupName, readonly RollupColumn[]
     key('product_id', 'string'),
     key('product_category', 'string'),
     key('product_brand', 'string'),
-    ...FILTER_KEYS,
+    ...DEVICE_SOURCE,
     measure('product_views', 'int64', ...countOf('product_view')),
     measure('cart_adds', 'int64', ...countOf('add_to_cart')),
     measure('units', 'int64', "sum(CASE WHEN event_type = 'purchase' THEN quantity END)", {

@@ -63,6 +63,13 @@ describe('the rollups in the SQL over the files', () => {
     expect(querySql('events_per_minute', d, threeHours, rolled10)).toContain(`"$path" IN ('s3://lake/${files.activity}')`);
   });
 
+  it('are not read for a filter their rollup does not answer: per minute and per product, the country', () => {
+    const inUs = { ...threeHours, country: 'US' };
+    expect(querySql('kpis', d, inUs, rolled10)).toContain('rollup_sessions');
+    expect(querySql('top_products', d, inUs, rolled10)).not.toContain('rollup_products');
+    expect(querySql('events_per_minute', d, inUs, rolled10)).not.toContain('rollup_activity');
+  });
+
   it('are not read for an hour the range covers in part, nor while a late file not folded yet could hold rows of the range', () => {
     expect(querySql('kpis', d, range, rolled10)).not.toContain('rollup_sessions');
     const late = 'late/year=2026/month=12/day=03/hour=11/t-p0-o5-9-t1764759600000.parquet';
