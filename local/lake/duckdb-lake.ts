@@ -144,7 +144,7 @@ export class DuckDbLake implements QueryEngine {
     await writer.run('SET enable_external_file_cache = false');
     await writer.run(`CREATE TABLE lake_events (${EVENT_TABLE_COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`);
     for (const name of ROLLUP_NAMES) {
-      await writer.run(`CREATE TABLE lake_rollup_${name} (${[...ROLLUP_COLUMNS[name].map((c) => [c.name, DUCK_TYPES[c.type]]), ...PARTITIONS].map(([n, t]) => `${n} ${t}`).join(', ')})`);
+      await writer.run(`CREATE TABLE ${duckdbDialect().rollupTable(name)} (${[...ROLLUP_COLUMNS[name].map((c) => [c.name, DUCK_TYPES[c.type]]), ...PARTITIONS].map(([n, t]) => `${n} ${t}`).join(', ')})`);
     }
     const lake = new DuckDbLake(db, reader, writer, directory, options);
     await lake.apply({ added: options.files ?? [], changed: [], removed: [] });
@@ -256,8 +256,8 @@ export class DuckDbLake implements QueryEngine {
     if (!rollingUp && !this.rolledUp.has(hour)) return [];
     const partitions = hour.split('/').map((part) => `${quote(part.split('=')[1]!)} AS ${part.split('=')[0]!}`).join(', ');
     return ROLLUP_NAMES.flatMap((name) => [
-      `DELETE FROM lake_rollup_${name} WHERE ${hourPredicate(hour)}`,
-      `INSERT INTO lake_rollup_${name} BY NAME SELECT r.*, ${partitions} FROM (${rollupFromEvents(name, `(SELECT * FROM lake_events WHERE ${hourPredicate(hour)}) e`)}) r`,
+      `DELETE FROM ${this.dialect.rollupTable(name)} WHERE ${hourPredicate(hour)}`,
+      `INSERT INTO ${this.dialect.rollupTable(name)} BY NAME SELECT r.*, ${partitions} FROM (${rollupFromEvents(name, `(SELECT * FROM lake_events WHERE ${hourPredicate(hour)}) e`)}) r`,
     ]);
   }
 
