@@ -60,9 +60,8 @@ const withStatistics = (type: LakeColumnType) => type !== 'string';
  * Rows of any other table (the rollups) as one Parquet file, with the lake's physical types:
  * every column nullable, dictionary-encoded where that pays, with statistics.
  */
-export async function encodeTable(columns: readonly { readonly name: string; readonly type: LakeColumnType }[], rows: readonly Readonly<Record<string, unknown>>[]): Promise<Buffer> {
-  await (zstdReady ??= zstdInit());
-  const buffer = parquetWriteBuffer({
+export function encodeTable(columns: readonly { readonly name: string; readonly type: LakeColumnType }[], rows: readonly Readonly<Record<string, unknown>>[]): Promise<Buffer> {
+  return writeZstd({
     columnData: columns.map((c) => ({
       name: c.name,
       data: rows.map((row) => {
@@ -71,12 +70,15 @@ export async function encodeTable(columns: readonly { readonly name: string; rea
       }),
     })),
     schema: [{ name: 'root', num_children: columns.length }, ...columns.map((c) => ({ name: c.name, ...PHYSICAL[c.type], repetition_type: 'OPTIONAL' as const }))],
-    codec: 'ZSTD',
-    compressors: { ZSTD: (bytes: Uint8Array) => zstdCompress(bytes, ZSTD_LEVEL) },
     rowGroupSize: Math.max(1, rows.length),
     createdBy: 'clickstream-compactor',
   });
-  return Buffer.from(buffer);
+}
+
+/** One Parquet file with zstd pages at ZSTD_LEVEL: the writer's options every file of the lake shares. */
+async function writeZstd(options: Omit<Parameters<typeof parquetWriteBuffer>[0], 'codec' | 'compressors'>): Promise<Buffer> {
+  await (zstdReady ??= zstdInit());
+  return Buffer.from(parquetWriteBuffer({ ...options, codec: 'ZSTD', compressors: { ZSTD: (bytes: Uint8Array) => zstdCompress(bytes, ZSTD_LEVEL) } }));
 }
 
 /**
@@ -84,8 +86,7 @@ export async function encodeTable(columns: readonly { readonly name: string; rea
  * asks for smaller groups, so an engine reading a range skips the groups outside it by their
  * event_time statistics.
  */
-export async function encodeParquet(rows: readonly LakeRow[], rowGroupRows = rows.length): Promise<Buffer> {
-  await (zstdReady ??= zstdInit());
+export function encodeParquet(rows: readonly LakeRow[], rowGroupRows = rows.length): Promise<Buffer> {
   // Generated at build time: one property read per column, written out (lambdas/generate-code.ts).
   const columns = lakeRowColumns(rows);
   const columnData = LAKE_COLUMNS.map((column, j) => {
@@ -100,13 +101,5 @@ export async function encodeParquet(rows: readonly LakeRow[], rowGroupRows = row
     }
     return { name: column.name, data, statistics: withStatistics(column.type), ...(unique && { encoding: 'PLAIN' as const }) };
   });
-  const buffer = parquetWriteBuffer({
-    columnData: columnData,
-    schema: SCHEMA,
-    codec: 'ZSTD',
-    compressors: { ZSTD: (bytes: Uint8Array) => zstdCompress(bytes, ZSTD_LEVEL) },
-    rowGroupSize: Math.max(1, rowGroupRows),
-    createdBy: 'clickstream-consumer',
-  });
-  return Buffer.from(buffer);
+  return writeZstd({ columnData, schema: SCHEMA, rowGroupSize: Math.max(1, rowGroupRows), createdBy: 'clickstream-consumer' });
 }
