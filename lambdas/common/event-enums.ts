@@ -8,7 +8,13 @@
  * Keep this file dependency-free.
  */
 
-export const SCHEMA_VERSION = 1;
+/**
+ * The version producers write. v2 lets what a real site's tracker cannot know be null
+ * (demographics, country, device, product category and brand) and adds the `bot` device;
+ * v1 events, which always carry them, stay valid in the same lake and table.
+ */
+export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSIONS = [1, 2] as const;
 
 export const EVENT_TYPES = [
   'page_view',
@@ -23,7 +29,11 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export const TRAFFIC_SOURCES = ['direct', 'organic_search', 'paid_search', 'social', 'email', 'referral'] as const;
 export type TrafficSource = (typeof TRAFFIC_SOURCES)[number];
 
-export const DEVICE_TYPES = ['desktop', 'mobile', 'tablet'] as const;
+/** The devices people shop on; the simulator draws from these. */
+export const SHOPPER_DEVICE_TYPES = ['desktop', 'mobile', 'tablet'] as const;
+export type ShopperDeviceType = (typeof SHOPPER_DEVICE_TYPES)[number];
+/** `bot`: a crawler or other automated client (schema v2), left out of the dashboard's figures by default. */
+export const DEVICE_TYPES = [...SHOPPER_DEVICE_TYPES, 'bot'] as const;
 export type DeviceType = (typeof DEVICE_TYPES)[number];
 
 export const GENDERS = ['female', 'male', 'non_binary', 'undisclosed'] as const;

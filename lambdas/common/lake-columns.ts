@@ -10,7 +10,7 @@
  */
 import type { QuarantinedRecord } from '../consumer/plan-batch.ts';
 // The published file of SCHEMA_VERSION (event-enums.ts); a new version is a new file and a new import.
-import publishedSchema from '../../schema/clickstream-event.v1.schema.json' with { type: 'json' };
+import publishedSchema from '../../schema/clickstream-event.v2.schema.json' with { type: 'json' };
 
 /** The part of a published property's JSON Schema the column mapping reads. */
 interface PropertySchema {

@@ -3,7 +3,7 @@
  * checkout -> purchase, abandoning at each step. Device and traffic source scale
  * the add-to-cart step, which is where they matter most in real shops.
  */
-import type { DeviceType, TrafficSource } from '../common/event-enums.ts';
+import type { ShopperDeviceType, TrafficSource } from '../common/event-enums.ts';
 
 export interface FunnelConfig {
   /** Probability a session views at least one product after landing. */
@@ -14,7 +14,7 @@ export interface FunnelConfig {
   readonly checkout: number;
   /** Probability a started checkout ends in a purchase. */
   readonly purchase: number;
-  readonly deviceFactor: Readonly<Record<DeviceType, number>>;
+  readonly deviceFactor: Readonly<Record<ShopperDeviceType, number>>;
   readonly sourceFactor: Readonly<Record<TrafficSource, number>>;
 }
 
@@ -28,12 +28,12 @@ export const DEFAULT_FUNNEL: FunnelConfig = {
 };
 
 /** Add-to-cart probability for a session that viewed products, capped below certainty. */
-export function addToCartProbability(config: FunnelConfig, device: DeviceType, source: TrafficSource): number {
+export function addToCartProbability(config: FunnelConfig, device: ShopperDeviceType, source: TrafficSource): number {
   return Math.min(0.95, config.addToCart * config.deviceFactor[device] * config.sourceFactor[source]);
 }
 
 /** Probability that a session from this device and source ends in a purchase. */
-export function expectedConversionRate(config: FunnelConfig, device: DeviceType, source: TrafficSource): number {
+export function expectedConversionRate(config: FunnelConfig, device: ShopperDeviceType, source: TrafficSource): number {
   return config.viewProduct * addToCartProbability(config, device, source) * config.checkout * config.purchase;
 }
 

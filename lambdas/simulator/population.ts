@@ -5,7 +5,7 @@
  * rate and in every minute of the scheduled simulator, and a population of a
  * billion costs no memory.
  */
-import type { DeviceType, Gender } from '../common/event-enums.ts';
+import type { ShopperDeviceType, Gender } from '../common/event-enums.ts';
 
 export interface Shopper {
   readonly userId: string;
@@ -13,7 +13,7 @@ export interface Shopper {
   readonly gender: Gender;
   readonly country: string;
   /** The device this shopper uses most; a session uses it most of the time. */
-  readonly usualDevice: DeviceType;
+  readonly usualDevice: ShopperDeviceType;
 }
 
 export const COUNTRY_WEIGHTS: Readonly<Record<string, number>> = {
@@ -22,7 +22,7 @@ export const COUNTRY_WEIGHTS: Readonly<Record<string, number>> = {
 
 export const GENDER_WEIGHTS: Readonly<Record<Gender, number>> = { female: 48, male: 46, non_binary: 2, undisclosed: 4 };
 
-export const DEVICE_WEIGHTS: Readonly<Record<DeviceType, number>> = { mobile: 55, desktop: 37, tablet: 8 };
+export const DEVICE_WEIGHTS: Readonly<Record<ShopperDeviceType, number>> = { mobile: 55, desktop: 37, tablet: 8 };
 
 /** Age brackets (inclusive) and their share of shoppers. */
 const AGE_BRACKETS: Readonly<Record<string, number>> = { '18-24': 17, '25-34': 28, '35-44': 22, '45-54': 16, '55-64': 11, '65-80': 6 };

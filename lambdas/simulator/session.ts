@@ -2,7 +2,7 @@
  * One shopper visit, planned up front as a list of steps and turned into events
  * one at a time, so thousands of concurrent sessions stay cheap in memory.
  */
-import type { DeviceType, EventType, TrafficSource } from '../common/event-enums.ts';
+import type { ShopperDeviceType, EventType, TrafficSource } from '../common/event-enums.ts';
 import { CATEGORY_WEIGHTS, type Catalog, type Product } from './catalog.ts';
 import { addToCartProbability, type FunnelConfig } from './funnel.ts';
 import type { Shopper } from './population.ts';
@@ -19,7 +19,7 @@ export interface SessionStep {
 export interface SessionPlan {
   readonly sessionId: string;
   readonly shopper: Shopper;
-  readonly device: DeviceType;
+  readonly device: ShopperDeviceType;
   readonly os: string;
   readonly browser: string;
   readonly source: TrafficSource;
@@ -53,7 +53,7 @@ const CAMPAIGNS: Readonly<Partial<Record<TrafficSource, readonly string[]>>> = {
   email: ['weekly_newsletter', 'cart_reminder', 'vip_offer'],
 };
 
-const PLATFORMS: Readonly<Record<DeviceType, readonly { os: string; browsers: readonly string[] }[]>> = {
+const PLATFORMS: Readonly<Record<ShopperDeviceType, readonly { os: string; browsers: readonly string[] }[]>> = {
   desktop: [
     { os: 'Windows', browsers: ['Chrome', 'Edge', 'Firefox'] },
     { os: 'macOS', browsers: ['Safari', 'Chrome', 'Firefox'] },

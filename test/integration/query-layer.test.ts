@@ -157,7 +157,7 @@ describe.each(WINDOWS)('named queries over real Parquet in MinIO, against an ind
 
   it.each([
     ['traffic_sources', (e: ClickstreamEvent) => e.traffic_source],
-    ['devices', (e: ClickstreamEvent) => e.device_type],
+    ['devices', (e: ClickstreamEvent) => e.device_type ?? 'unknown'],
   ])('%s', async (name, key) => {
     const rows = await query(name);
     const groups = groupBy(expectedEvents(), key);
@@ -178,9 +178,9 @@ describe.each(WINDOWS)('named queries over real Parquet in MinIO, against an ind
     const ageGroup = (age: number) => (age < 25 ? '18-24' : age < 35 ? '25-34' : age < 45 ? '35-44' : age < 55 ? '45-54' : age < 65 ? '55-64' : '65+');
     const rows = await query('demographics');
     for (const [dimension, key] of [
-      ['age_group', (e: ClickstreamEvent) => ageGroup(e.user_age)],
-      ['gender', (e: ClickstreamEvent) => e.user_gender],
-      ['country', (e: ClickstreamEvent) => e.user_country],
+      ['age_group', (e: ClickstreamEvent) => (e.user_age == null ? 'unknown' : ageGroup(e.user_age))],
+      ['gender', (e: ClickstreamEvent) => e.user_gender ?? 'unknown'],
+      ['country', (e: ClickstreamEvent) => e.user_country ?? 'unknown'],
     ] as const) {
       const groups = groupBy(events, key);
       const ours = rows.filter((r) => r.dimension === dimension);

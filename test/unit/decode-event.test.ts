@@ -53,7 +53,12 @@ describe('decodeEvent', () => {
     ['an event time in seconds', { event_time: 1_763_900_000 }, /event_time must be >= 946684800000/],
     ['a non-UUID event_id', { event_id: 'abc' }, /event_id must match pattern/],
     ['a lower-case country', { user_country: 'us' }, /user_country must match pattern/],
-    ['a schema version from the future', { schema_version: 2 }, /schema_version must be equal to constant/],
+    ['a schema version from the future', { schema_version: 3 }, /schema_version must be equal to one of the allowed values \(1, 2\)/],
+    ['a v1 event without an age', { schema_version: 1, user_age: null }, /user_age must not be null for this event_type/],
+    ['a v1 event without a device', { schema_version: 1, device_type: undefined }, /device_type is required/],
+    ['a v1 purchase without a brand', { schema_version: 1, product_brand: null }, /product_brand must not be null/],
+    ['a v2 purchase without a price', { product_price: null }, /product_price must not be null/],
+    ['a v2 event with an unknown gender', { user_gender: 'other' }, /user_gender must be equal to one of the allowed values/],
     ['a fractional quantity', { quantity: 1.5 }, /quantity must be integer/],
     ['an unknown device', { device_type: 'watch' }, /device_type must be equal to one of the allowed values/],
     ['a page url that is not http', { page_url: 'javascript:alert(1)' }, /page_url must match pattern/],
@@ -61,6 +66,19 @@ describe('decodeEvent', () => {
     const result = decodeEvent(encode({ ...purchase(), ...change }), NOW);
     expect(result.ok).toBe(false);
     expect(!result.ok && result.reason).toMatch(reason);
+  });
+
+  it('accepts a v1 event as it was written before v2', () => {
+    expect(decodeEvent(encode({ ...purchase(), schema_version: 1 }), NOW).ok).toBe(true);
+  });
+
+  it('accepts a v2 event that leaves out what a real site cannot know, and a bot', () => {
+    const unknowns = { user_age: null, user_gender: null, user_country: null, device_type: null, os: null, browser: null, product_category: null };
+    const { product_brand: _, ...withoutBrand } = purchase();
+    expect(decodeEvent(encode({ ...withoutBrand, ...unknowns }), NOW)).toMatchObject({ ok: true });
+    const { user_age: _a, user_gender: _g, user_country: _c, ...absent } = purchase();
+    expect(decodeEvent(encode(absent), NOW).ok).toBe(true);
+    expect(decodeEvent(encode({ ...purchase(), device_type: 'bot' }), NOW).ok).toBe(true);
   });
 
   it('rejects JSON that is not an object', () => {

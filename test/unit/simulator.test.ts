@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { DEVICE_TYPES, TRAFFIC_SOURCES } from '../../lambdas/common/event-enums.ts';
+import { SHOPPER_DEVICE_TYPES, TRAFFIC_SOURCES } from '../../lambdas/common/event-enums.ts';
 import type { ClickstreamEvent } from '../../lambdas/common/event-schema.ts';
 import { DEFAULT_FUNNEL, expectedConversionRate } from '../../lambdas/simulator/funnel.ts';
 import {
@@ -83,7 +83,7 @@ describe('ShopperSimulator over 100k events', () => {
   });
 
   it('converts each device and traffic source at the configured rate', () => {
-    for (const device of DEVICE_TYPES) {
+    for (const device of SHOPPER_DEVICE_TYPES) {
       for (const source of TRAFFIC_SOURCES) {
         const cell = complete.filter((s) => s[0]!.device_type === device && s[0]!.traffic_source === source);
         const converted = cell.filter((s) => s.some((e) => e.event_type === 'purchase')).length;
@@ -201,7 +201,7 @@ describe('ShopperSimulator with whole sessions (producing flat out)', () => {
   const sessions = bySession(events);
   // Device and source are drawn independently, the device from the same weights as a shopper's usual one.
   const total = (weights: Readonly<Record<string, number>>) => Object.values(weights).reduce((a, b) => a + b, 0);
-  const expectedConversion = DEVICE_TYPES.flatMap((d) =>
+  const expectedConversion = SHOPPER_DEVICE_TYPES.flatMap((d) =>
     TRAFFIC_SOURCES.map((s) => (DEVICE_WEIGHTS[d] / total(DEVICE_WEIGHTS)) * (SOURCE_WEIGHTS[s] / total(SOURCE_WEIGHTS)) * expectedConversionRate(DEFAULT_FUNNEL, d, s)),
   ).reduce((a, b) => a + b, 0);
   const conversion = (list: Iterable<ClickstreamEvent[]>) => {

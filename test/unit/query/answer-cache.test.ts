@@ -147,7 +147,7 @@ describe('QueryApi /api/dashboard', () => {
 
   it.each([
     ['/api/dashboard', { limit: '5' }, 400, 'unknown parameter "limit": use from, to, device, source or country'],
-    ['/api/dashboard', { device: 'watch' }, 400, 'device must be one of desktop, mobile, tablet, got "watch"'],
+    ['/api/dashboard', { device: 'watch' }, 400, 'device must be one of desktop, mobile, tablet, bot, got "watch"'],
     ['/api/dashboard', { from: 'yesterday' }, 400, /^from must be an ISO 8601 instant/],
     ['/api/dashboard/kpis', {}, 404, 'no such route: use /api/dashboard or /api/query/<name>'],
     ['/api/dashboards', {}, 404, 'no such route: use /api/dashboard or /api/query/<name>'],

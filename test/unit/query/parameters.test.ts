@@ -27,7 +27,7 @@ describe('parseParameters', () => {
     [{ to: '2026-04-31T10:00:00+02:00' }, /to must be an ISO 8601 instant/],
     [{ from: '2026-13-01T00:00Z' }, /from must be an ISO 8601 instant/],
     [{ from: '1' }, /from must be an ISO 8601 instant/],
-    [{ device: "mobile' OR '1'='1" }, `device must be one of desktop, mobile, tablet, got "mobile' OR '1'='1"`],
+    [{ device: "mobile' OR '1'='1" }, `device must be one of desktop, mobile, tablet, bot, got "mobile' OR '1'='1"`],
     [{ source: 'email; DROP TABLE events' }, /^source must be one of direct, organic_search/],
     [{ country: "US' --" }, `country must be a two-letter ISO code in capitals, got "US' --"`],
     [{ country: 'us' }, /country must be a two-letter ISO code/],
