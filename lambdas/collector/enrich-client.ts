@@ -1,0 +1,17 @@
+// Interface only until the enrichment module lands (branch collector-enrich replaces this file).
+import type { DeviceType } from '../common/event-enums.ts';
+
+export interface ClientFacts {
+  device_type: DeviceType | null;
+  os: string | null;
+  browser: string | null;
+  user_country: string | null;
+}
+export interface ClientHints {
+  userAgent?: string;
+  ip?: string;
+  anonymousIp?: boolean;
+}
+export interface ClientEnricher {
+  facts(hints: ClientHints): ClientFacts;
+}
