@@ -15,3 +15,8 @@ export interface ClientHints {
 export interface ClientEnricher {
   facts(hints: ClientHints): ClientFacts;
 }
+
+/** Until the enrichment lands: nothing is known. */
+export function loadClientEnricher(): Promise<ClientEnricher> {
+  return Promise.resolve({ facts: () => ({ device_type: null, os: null, browser: null, user_country: null }) });
+}

@@ -3,7 +3,7 @@
  * events go to the stack's ingest (Kafka/MSK or Kinesis). A thin adapter: what
  * to send is decided by scheduled-minute.ts, where to send it by the config.
  */
-import type { OutgoingRecord } from './event-producer.ts';
+import type { OutgoingRecord } from '../common/event-producer.ts';
 import { loadScheduledSimulatorConfig, type SimulatorIngest } from './scheduled-config.ts';
 import { scheduledTimeMs, simulatedMinuteStart, simulateMinute } from './scheduled-minute.ts';
 

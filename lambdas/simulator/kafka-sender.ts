@@ -5,7 +5,7 @@
  * the Kafka client.
  */
 import { Admin, type SASLOptions } from '@platformatic/kafka';
-import { EventProducer } from './event-producer.ts';
+import { EventProducer } from '../common/event-producer.ts';
 import { kafkaSasl } from './kafka-auth.ts';
 import type { SimulatorIngest } from './scheduled-config.ts';
 

@@ -5,7 +5,7 @@
  */
 import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry, type PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { OutgoingRecord } from './event-producer.ts';
+import type { OutgoingRecord } from '../common/event-producer.ts';
 
 /** PutRecords limits: 500 entries and 5 MiB (data plus partition keys) per request. */
 export const PUT_RECORDS_MAX_ENTRIES = 500;

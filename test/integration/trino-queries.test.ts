@@ -27,7 +27,7 @@ import { storeLakeView } from '../../lambdas/query/lake-view-source.ts';
 import { QUERY_NAMES, querySql, ROLLUP_OF, type QueryName } from '../../lambdas/query/named-queries.ts';
 import { parseParameters } from '../../lambdas/query/parameters.ts';
 import { QueryApi, type Row } from '../../lambdas/query/query-api.ts';
-import { EventProducer } from '../../lambdas/simulator/event-producer.ts';
+import { EventProducer } from '../../lambdas/common/event-producer.ts';
 import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
 import { bundleLambda } from '../../local/common/bundle.ts';
 import { consumerLag } from '../../local/consume/consumer-lag.ts';

@@ -96,7 +96,7 @@ describe('Lambda bundle contents', () => {
     // @platformatic/kafka validates its own options with Ajv; nothing of ours may import it.
     expect(importers('simulator', AJV)).toEqual(['node_modules/@platformatic/kafka/dist/utils.js']);
     // The Kafka client is loaded only on the Kafka path (a Kinesis deployment never loads it).
-    expect(importers('simulator', /(^|\/)node_modules\/@platformatic\/kafka\//).filter((f) => f.startsWith('lambdas/'))).toEqual(['lambdas/simulator/event-producer.ts', 'lambdas/simulator/kafka-sender.ts']);
+    expect(importers('simulator', /(^|\/)node_modules\/@platformatic\/kafka\//).filter((f) => f.startsWith('lambdas/'))).toEqual(['lambdas/common/event-producer.ts', 'lambdas/simulator/kafka-sender.ts']);
     expect(inputs.simulator!['lambdas/simulator/handler.ts']!.imports.filter((i) => i.kind === 'dynamic-import').map((i) => i.path).sort()).toEqual([
       'lambdas/simulator/kafka-sender.ts',
       'lambdas/simulator/kinesis-producer.ts',
