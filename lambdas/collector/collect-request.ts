@@ -13,7 +13,8 @@ import { gunzipSync } from 'node:zlib';
 import { validateEvent } from '../common/validate-event.ts';
 import type { ClientEnricher, ClientFacts } from './enrich-client.ts';
 import { EnvelopeError, type Envelope } from './envelope.ts';
-import { IngestThrottled, type IngestRecord, type IngestSend } from './ingest-records.ts';
+import { StreamThrottled } from '../ingest/stream-throttled.ts';
+import type { OutgoingRecord } from '../common/event-producer.ts';
 import { ownEvents } from './own-events.ts';
 import { segmentHits } from './segment-messages.ts';
 import { SessionChannels } from './session-channels.ts';
@@ -38,6 +39,9 @@ export interface CollectResponse {
   readonly headers: Record<string, string>;
   readonly body: string | Buffer;
 }
+
+/** Sends to the stream the consumer reads; resolves once it acknowledged every record (then the collector answers 2xx). */
+export type IngestSend = (records: readonly OutgoingRecord[]) => Promise<void>;
 
 export interface CollectorOptions {
   readonly send: IngestSend;
@@ -101,7 +105,7 @@ export class Collector {
     } catch (e) {
       if (e instanceof RequestError) return error(e.status, cors, e.message);
       if (e instanceof EnvelopeError) return error(400, cors, e.message);
-      const throttled = e instanceof IngestThrottled;
+      const throttled = e instanceof StreamThrottled;
       this.options.log?.({ level: 'WARN', message: 'the stream did not take the events', throttled, error: (e as Error).message });
       const wait = throttled ? '1' : '5';
       return error(throttled ? 429 : 503, { ...cors, 'retry-after': wait, 'x-ratelimit-reset': wait }, 'the event stream cannot take events right now: retry later');
@@ -193,7 +197,7 @@ function splitValid(drafts: EventDraft[]): { valid: EventDraft[]; invalid: (Even
 const REASON = Symbol('reason');
 const firstReason = (invalid: readonly { readonly [REASON]: string }[]) => invalid[0]?.[REASON];
 
-function toRecord(draft: EventDraft): IngestRecord {
+function toRecord(draft: EventDraft): OutgoingRecord {
   const key = typeof draft.session_id === 'string' ? draft.session_id : typeof draft.event_id === 'string' ? draft.event_id : 'collector';
   return { key, value: Buffer.from(JSON.stringify(draft)) };
 }

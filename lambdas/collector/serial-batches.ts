@@ -6,10 +6,11 @@
  * next one (group commit), and each request learns the outcome of the send that carried
  * its events.
  */
-import type { IngestRecord, IngestSend } from './ingest-records.ts';
+import type { OutgoingRecord } from '../common/event-producer.ts';
+import type { IngestSend } from './collect-request.ts';
 
 interface Waiting {
-  readonly records: readonly IngestRecord[];
+  readonly records: readonly OutgoingRecord[];
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }

@@ -2,7 +2,8 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Collector, MAX_BODY_BYTES, type CollectRequest } from '../../../lambdas/collector/collect-request.ts';
 import type { ClientFacts } from '../../../lambdas/collector/enrich-client.ts';
-import { IngestThrottled, type IngestRecord } from '../../../lambdas/collector/ingest-records.ts';
+import type { OutgoingRecord } from '../../../lambdas/common/event-producer.ts';
+import { StreamThrottled } from '../../../lambdas/ingest/stream-throttled.ts';
 import { validateEvent } from '../../../lambdas/common/validate-event.ts';
 
 const NOW = Date.UTC(2026, 11, 3, 12, 0, 0);
@@ -11,7 +12,7 @@ const ORIGIN = 'http://shop.test:8080';
 
 type Row = Record<string, unknown>;
 
-function collector(send: (records: readonly IngestRecord[]) => Promise<void> = async () => {}) {
+function collector(send: (records: readonly OutgoingRecord[]) => Promise<void> = async () => {}) {
   const sent: Row[] = [];
   const c = new Collector({
     send: async (records) => {
@@ -237,7 +238,7 @@ describe('Collector: bad input gets a clear answer and sends nothing', () => {
   });
 
   it.each([
-    ['throttled', new IngestThrottled('ProvisionedThroughputExceeded'), 429, '1'],
+    ['throttled', new StreamThrottled('ProvisionedThroughputExceeded'), 429, '1'],
     ['down', new Error('connect ECONNREFUSED'), 503, '5'],
   ])('answers %s when the stream does not acknowledge, so trackers keep the events and retry', async (_name, failure, status, wait) => {
     const { post } = collector(() => Promise.reject(failure));
