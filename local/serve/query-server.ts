@@ -8,11 +8,12 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { MAX_BODY_BYTES, type Collector } from '../../lambdas/collector/collect-request.ts';
+import type { Collector } from '../../lambdas/collector/collect-request.ts';
 import type { DashboardConfig } from '../../lambdas/query/dashboard-config.ts';
 import { QueryApi } from '../../lambdas/query/query-api.ts';
 import { SECURITY_HEADERS } from '../../lambdas/query/security-headers.ts';
 import { DuckDbLake } from '../lake/duckdb-lake.ts';
+import { answerCollect, COLLECT_PREFIX } from './collect-http.ts';
 import { LakeMirror } from '../lake/lake-mirror.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -41,9 +42,6 @@ export interface QueryServerOptions {
   /** Serves trackers' requests under /collect/ (as CloudFront does in the cloud); none: no collector. */
   readonly collector?: Collector;
 }
-
-/** Where trackers send events, below the server's address (the same path as in the cloud). */
-export const COLLECT_PREFIX = '/collect';
 
 /**
  * How often the server copies new lake objects and loads them into DuckDB: a
@@ -129,7 +127,7 @@ export class QueryServer {
         return send(res, 403, 'text/plain; charset=utf-8', `this server answers only requests for http://127.0.0.1:${this.options.port}/, not for host "${host.slice(0, 60)}"\n`);
       }
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (this.options.collector && url.pathname.startsWith(`${COLLECT_PREFIX}/`)) return await this.collect(this.options.collector, req, res, url);
+      if (this.options.collector && url.pathname.startsWith(`${COLLECT_PREFIX}/`)) return await answerCollect(this.options.collector, req, res, url);
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'only GET and HEAD\n');
       if (url.pathname.startsWith('/api/') && url.pathname !== '/api/health') {
         // URLSearchParams keeps every value of a repeated parameter and fromEntries the last: refuse, do not guess.
@@ -151,20 +149,6 @@ export class QueryServer {
     }
   }
 
-  private async collect(collector: Collector, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const response = await collector.handle({
-      method: req.method ?? 'GET',
-      path: url.pathname.slice(COLLECT_PREFIX.length),
-      query: url.searchParams,
-      headers: Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value])),
-      body: await readBody(req, MAX_BODY_BYTES + 1),
-      clientIp: req.socket.remoteAddress,
-      receivedAtMs: Date.now(),
-    });
-    res.writeHead(response.statusCode, response.headers);
-    res.end(response.body);
-  }
-
   private serveFile(pathname: string, res: ServerResponse): void {
     const relative = normalize(pathname === '/' ? '/index.html' : pathname);
     const file = join(this.options.siteDirectory, relative);
@@ -175,17 +159,6 @@ export class QueryServer {
     res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', ...SECURITY_HEADERS });
     createReadStream(file).pipe(res);
   }
-}
-
-/** The request body, at most `limit` bytes of it (the rest is read and dropped, so the answer can still be sent). */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    if (size < limit) chunks.push(chunk.subarray(0, limit - size));
-    size += chunk.byteLength;
-  }
-  return Buffer.concat(chunks);
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {
