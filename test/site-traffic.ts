@@ -29,8 +29,8 @@ function forget(event: Mutable, field: keyof ClickstreamEvent): void {
 }
 
 export interface SiteTrafficOptions {
-  /** Events before this instant are v1 events (every field known), as the v1 consumer wrote them. @default none */
-  readonly v1Before?: number;
+  /** Events in this time range (from inclusive, to exclusive) are v1 events, every field known. @default none */
+  readonly v1Era?: readonly [fromMs: number, toMs: number];
 }
 
 /**
@@ -44,7 +44,7 @@ export interface SiteTrafficOptions {
 export function asSiteTraffic(record: SimulatedRecord, options: SiteTrafficOptions = {}): SimulatedRecord {
   if (!record.event) return record;
   const event: Mutable = { ...record.event };
-  if (options.v1Before !== undefined && event.event_time! < options.v1Before) {
+  if (options.v1Era && event.event_time! >= options.v1Era[0] && event.event_time! < options.v1Era[1]) {
     event.schema_version = 1;
   } else {
     const session = event.session_id!;

@@ -12,7 +12,9 @@
  * through a window (eventsCte); the local engine's table is de-duplicated as it
  * loads, so its queries skip the window. Values in the SQL come only from
  * validated parameters (QueryParameters), this file's own constants and the
- * compaction manifest's file keys (quoted).
+ * compaction manifest's file keys (quoted). Bots are left out of every figure
+ * unless the device filter asks for them, and a value an event left unknown
+ * (schema v2) counts in a group named "unknown" (filterPredicates, UNKNOWN).
  *
  * Each query names each table once: Trino (Athena) inlines a CTE at every use,
  * and each use is another scan of the files, billed again. So kpis counts
@@ -252,11 +254,11 @@ FROM rolled_up GROUP BY 1 ORDER BY sessions DESC, value`;
 
 /**
  * The ten groups of product events (those with a product_id: every product event has one, no
- * other event does) with the most revenue, grouped by `key` (a column, possibly with an alias) and
- * showing `details` beside it. A
- * product's category or brand may be missing on some of its events (schema v2), so top products
- * groups by the product alone and shows the greatest category and brand its events gave (each
- * UNKNOWN if none did): one row per product, its figures never split by what a tracker sent.
+ * other event does) with the most revenue, grouped by `key` (a column, possibly with an alias)
+ * and showing `details` beside it. A product's category or brand may be missing on some of its
+ * events (schema v2), so top products groups by the product alone and shows the greatest category
+ * and brand its events gave (each UNKNOWN if none did): one row per product, its figures never
+ * split by what a tracker sent.
  */
 function top(key: string, details: readonly string[] = []): string {
   return `SELECT ${key},${details.map((d) => `\n  ${known(`max(${d})`)} AS ${d},`).join('')}

@@ -49,7 +49,7 @@ beforeAll(async () => {
   while (true) {
     const r = sim.nextRecord();
     if (r.event && r.event.event_time >= START + 2 * 3_600_000) break;
-    sent.push(asSiteTraffic(r, { v1Before: START + 3_600_000 }));
+    sent.push(asSiteTraffic(r, { v1Era: [0, START + 3_600_000] }));
   }
   const s3 = localS3Client(config);
   const store = new S3ObjectStore(s3, config.bucket);
