@@ -151,7 +151,7 @@ describe('the synthesized Lambda bundles, each imported in a fresh process and i
     const bad = await invoke(assets.queryApi, { rawPath: '/api/query/kpis', queryStringParameters: { device: 'watch' } }, env);
     expect(bad.error).toBeUndefined();
     expect(bad.result).toMatchObject({ statusCode: 400 });
-    expect(JSON.parse((bad.result as { body: string }).body)).toEqual({ error: 'device must be one of desktop, mobile, tablet, got "watch"' });
+    expect(JSON.parse((bad.result as { body: string }).body)).toEqual({ error: 'device must be one of desktop, mobile, tablet, bot, got "watch"' });
     const unknown = await invoke(assets.queryApi, { rawPath: '/etc/passwd' }, env);
     expect(unknown.result).toMatchObject({ statusCode: 404 });
   });
