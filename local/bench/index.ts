@@ -20,6 +20,7 @@ import { UserError } from '../common/errors.ts';
 import { EMPTY_VIEW } from '../../lambdas/common/compaction-manifest.ts';
 import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { benchApi } from './api-bench.ts';
+import { benchCollector, type CollectorBenchResult } from './collector-bench.ts';
 import { benchCompaction, type CompactionBenchResult } from './compaction-bench.ts';
 import { athenaDollars, athenaMixedRefreshBytes, athenaRefreshBytes, athenaRefreshesPerHour, costPerMillionEvents, PRICES } from './cost-model.ts';
 import { benchDashboard } from './dashboard-bench.ts';
@@ -34,10 +35,10 @@ const CLOUD_CONSUMER_MEMORY_MB = 1024;
 
 export async function cmdBench(args: string[], config: LocalConfig): Promise<number> {
   const values = parseFlags(args, COMMAND_OPTIONS.bench);
-  const ONLY = ['api', 'compaction', 'dashboard', 'handler'];
+  const ONLY = ['api', 'collector', 'compaction', 'dashboard', 'handler'];
   if (values.only !== undefined && !ONLY.includes(values.only)) {
     throw new UserError(
-      `--only must be api (the query API under load and the dashboard's Athena cost), compaction (the compactor and what it saves), dashboard (the local refresh over --lake-events events) or handler (the consumer core, cold start and bundle sizes), got "${values.only}"`,
+      `--only must be api (the query API under load and the dashboard's Athena cost), collector (the collector under load and through a broker restart), compaction (the compactor and what it saves), dashboard (the local refresh over --lake-events events) or handler (the consumer core, cold start and bundle sizes), got "${values.only}"`,
     );
   }
   const compactionEvents = values['compaction-events'] === undefined ? 2_000_000 : parseCount('--compaction-events', values['compaction-events']);
@@ -46,6 +47,7 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
   const lakeEvents = values['lake-events'] === undefined ? 10_000_000 : parseCount('--lake-events', values['lake-events']);
   const stepSeconds = values['step-seconds'] === undefined ? 20 : parseCount('--step-seconds', values['step-seconds']);
   const apiEvents = values['api-events'] === undefined ? 1_000_000 : parseCount('--api-events', values['api-events']);
+  const collectorRequests = values['collector-requests'] === undefined ? 20_000 : parseCount('--collector-requests', values['collector-requests']);
   const log = (line: string) => console.error(`clickstream bench: ${line}`);
 
   if (values.only === 'dashboard') {
@@ -72,6 +74,16 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
       const athena = compactedAthenaCost(compaction);
       if (values.json) console.log(JSON.stringify({ compaction, athena }));
       else printCompaction(compaction, athena);
+      return 0;
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }
+  if (values.only === 'collector') {
+    try {
+      const collector = await benchCollector(bench, collectorRequests, log);
+      if (values.json) console.log(JSON.stringify({ collector }));
+      else printCollector(collector);
       return 0;
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
@@ -225,6 +237,17 @@ function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof com
   out(`  last 24 h:  raw files + window ${mib(athena.last24Hours.raw)}  →  with compaction ${mib(athena.last24Hours.compacted)}  →  with rollups ${mib(athena.last24Hours.rolledUp)}`);
   const perEvent = (name: RollupName) => Object.values(c.rollupColumnBytesPerEvent[name]).reduce((a, b) => a + b, 0);
   out(`  rollup bytes per event (every column): ${ROLLUP_NAMES.map((name) => `${name} ${perEvent(name).toFixed(2)}`).join(', ')}`);
+}
+
+function printCollector(c: CollectorBenchResult): void {
+  const out = (line: string) => console.log(line);
+  const row = (label: string, r: CollectorBenchResult['collector']) =>
+    out(`  ${label.padEnd(38)} ${n(r.eventsPerSecond).padStart(7)} events/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (${n(r.requests)} requests in ${r.seconds.toFixed(1)} s, ${r.non2xx + r.errors} failed)`);
+  out(`collector, Segment batches of ${c.eventsPerRequest} events from ${c.connections} connections, Kafka co-located:`);
+  row('collector to Kafka (acks=all)', c.collector);
+  row('baseline: the stream acknowledging at once', c.noStream);
+  const r = c.restart;
+  out(`  broker stopped for ${r.downSeconds} s under load: ${n(r.acknowledged)} events acknowledged, ${n(r.lost)} of them missing from the topic (${n(r.refused)} requests refused with 503 meanwhile)`);
 }
 
 function printApi(api: Awaited<ReturnType<typeof benchApi>>, athena: ReturnType<typeof dashboardAthenaCost>): void {

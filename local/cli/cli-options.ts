@@ -58,10 +58,11 @@ export const COMMANDS = {
       'step-seconds': { type: 'string', value: 'S', note: 'each rate step of the pipeline benchmark, default 20' },
       'api-events': { type: 'string', value: 'N' },
       'compaction-events': { type: 'string', value: 'N' },
+      'collector-requests': { type: 'string', value: 'N', note: 'requests of 20 events per collector run, default 20,000' },
       only: {
         type: 'string',
-        value: 'api|compaction|dashboard|handler',
-        note: "just the query API under load and the dashboard's Athena cost; the compactor and what it saves; the local dashboard refresh over --lake-events events, no services; or the consumer core, its cold start and the Lambda bundle sizes, no services",
+        value: 'api|collector|compaction|dashboard|handler',
+        note: "just the query API under load and the dashboard's Athena cost; the collector under load and through a broker restart; the compactor and what it saves; the local dashboard refresh over --lake-events events, no services; or the consumer core, its cold start and the Lambda bundle sizes, no services",
       },
     },
   },
