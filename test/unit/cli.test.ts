@@ -23,7 +23,7 @@ describe('clickstream CLI', { timeout: 60_000 }, () => {
     [['bench', '--step-seconds', '0'], 'clickstream: --step-seconds must be a whole number of at least 1, got "0"'],
     [
       ['bench', '--only', 'everything'],
-      'clickstream: --only must be api (the query API under load and the dashboard\'s Athena cost), compaction (the compactor and what it saves), dashboard (the local refresh over --lake-events events) or handler (the consumer core, cold start and bundle sizes), got "everything"',
+      'clickstream: --only must be api (the query API under load and the dashboard\'s Athena cost), collector (the collector under load and through a broker restart), compaction (the compactor and what it saves), dashboard (the local refresh over --lake-events events) or handler (the consumer core, cold start and bundle sizes), got "everything"',
     ],
     [['bench', '--compaction-events', 'lots'], 'clickstream: --compaction-events must be a whole number of at least 1, got "lots"'],
     [['bench', '--api-events', '0'], 'clickstream: --api-events must be a whole number of at least 1, got "0"'],
