@@ -20,6 +20,7 @@ import { loadClientEnricher } from '../../lambdas/collector/enrich-client.ts';
 import { serialBatches } from '../../lambdas/collector/serial-batches.ts';
 import { EventProducer } from '../../lambdas/common/event-producer.ts';
 import type { LocalConfig } from '../common/config.ts';
+import { collectorCostPerMillionEvents, type CollectorCost } from './cost-model.ts';
 import { answerCollect } from '../serve/collect-http.ts';
 import { bootstrapServers, startKafka, stopKafka } from '../services/kafka.ts';
 
@@ -40,7 +41,14 @@ export interface CollectorBenchResult {
   /** Baseline: the same server, the stream acknowledging at once. */
   readonly noStream: CollectorLoad;
   readonly restart: { readonly acknowledged: number; readonly inTopic: number; readonly lost: number; readonly refused: number; readonly downSeconds: number };
+  /** Dollars per million events in the cloud, one event per request (Snowplow's default) and batched as here. */
+  readonly cloudCost: { readonly single: CollectorCost; readonly batched: CollectorCost; readonly secondsPerRequest: number };
 }
+
+/** The collector function's memory (lib/collector.ts). */
+const CLOUD_COLLECTOR_MEMORY_MB = 512;
+/** Assumed: a Kinesis PutRecords round trip inside a region, which the function waits for. */
+const STREAM_ACK_SECONDS = 0.03;
 
 const CONNECTIONS = 50;
 const EVENTS_PER_REQUEST = 20;
@@ -80,7 +88,15 @@ export async function benchCollector(config: LocalConfig, requests: number, log:
       await restarted;
       const inTopic = await topicIds(config, topic);
       const lost = during.ids.filter((id) => !inTopic.has(id)).length;
+      // The function's time per request: this machine's CPU per request with no stream (all of it on one
+      // core, an upper bound: the load generator shared the machine) plus the wait for the stream.
+      const secondsPerRequest = noStream.seconds / noStream.requests + STREAM_ACK_SECONDS;
       return {
+        cloudCost: {
+          secondsPerRequest,
+          single: collectorCostPerMillionEvents(1, secondsPerRequest, CLOUD_COLLECTOR_MEMORY_MB),
+          batched: collectorCostPerMillionEvents(EVENTS_PER_REQUEST, secondsPerRequest, CLOUD_COLLECTOR_MEMORY_MB),
+        },
         connections: CONNECTIONS,
         eventsPerRequest: EVENTS_PER_REQUEST,
         collector,
@@ -152,7 +168,7 @@ async function topicIds(config: LocalConfig, topic: string): Promise<Set<string>
     });
     await stream.close();
   } finally {
-    await consumer.close(true);
+    await consumer.close();
   }
   return ids;
 }

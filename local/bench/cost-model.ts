@@ -22,7 +22,35 @@ export const PRICES = {
   firehoseRecordIncrementBytes: 5 * 1024,
   firehoseFormatConversionPerGb: 0.018,
   firehoseDynamicPartitioningPerGb: 0.02,
+  /** CloudFront HTTPS requests, North America and Europe (the stack's price class). */
+  cloudFrontHttpsPer10k: 0.01,
+  /** Kinesis provisioned mode: one PUT payload unit per record up to 25 KB. */
+  kinesisPutUnitsPerMillion: 0.014,
 } as const;
+
+export interface CollectorCost {
+  readonly eventsPerRequest: number;
+  readonly cloudFront: number;
+  readonly lambda: number;
+  readonly kinesis: number;
+  readonly total: number;
+}
+
+/**
+ * What the cloud bills per million collected events: a CloudFront request and a Lambda
+ * invocation per tracker request, the function's time (its CPU per request plus the wait
+ * for the stream's acknowledgement), and a Kinesis PUT unit per event. Trackers that batch
+ * (Segment's batching strategy) divide the per-request part; Snowplow sends one event per
+ * request by default.
+ */
+export function collectorCostPerMillionEvents(eventsPerRequest: number, secondsPerRequest: number, memoryMb: number): CollectorCost {
+  if (!(eventsPerRequest >= 1) || !(secondsPerRequest > 0) || !(memoryMb > 0)) throw new Error('eventsPerRequest, secondsPerRequest and memoryMb must be positive');
+  const requests = 1e6 / eventsPerRequest;
+  const cloudFront = (requests / 1e4) * PRICES.cloudFrontHttpsPer10k;
+  const lambda = requests * (PRICES.lambdaPerRequest + secondsPerRequest * (memoryMb / 1024) * PRICES.lambdaArmPerGbSecond);
+  const kinesis = PRICES.kinesisPutUnitsPerMillion;
+  return { eventsPerRequest, cloudFront, lambda, kinesis, total: cloudFront + lambda + kinesis };
+}
 
 export interface CostInputs {
   /** Average JSON event size (measured: the producer benchmark's payloads). */

@@ -248,6 +248,9 @@ function printCollector(c: CollectorBenchResult): void {
   row('baseline: the stream acknowledging at once', c.noStream);
   const r = c.restart;
   out(`  broker stopped for ${r.downSeconds} s under load: ${n(r.acknowledged)} events acknowledged, ${n(r.lost)} of them missing from the topic (${n(r.refused)} requests refused with 503 meanwhile)`);
+  const cost = (k: CollectorBenchResult['cloudCost']['single']) =>
+    `$${k.total.toFixed(3)} (CloudFront $${k.cloudFront.toFixed(3)}, Lambda $${k.lambda.toFixed(3)}, Kinesis $${k.kinesis.toFixed(3)})`;
+  out(`  cloud, per million events (${(c.cloudCost.secondsPerRequest * 1000).toFixed(0)} ms of a 512 MB function per request): one event per request ${cost(c.cloudCost.single)}; ${c.eventsPerRequest} per request ${cost(c.cloudCost.batched)}`);
 }
 
 function printApi(api: Awaited<ReturnType<typeof benchApi>>, athena: ReturnType<typeof dashboardAthenaCost>): void {

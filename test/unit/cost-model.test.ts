@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { athenaDollars, athenaRefreshBytes, athenaRefreshesPerHour, costPerMillionEvents, PRICES } from '../../local/bench/cost-model.ts';
+import { athenaDollars, athenaRefreshBytes, collectorCostPerMillionEvents, athenaRefreshesPerHour, costPerMillionEvents, PRICES } from '../../local/bench/cost-model.ts';
 
 describe('cost model', () => {
   const inputs = {
@@ -58,6 +58,17 @@ describe('cost model', () => {
     ['a step longer than the cache: every time the answer expires', 10, 60, 30, 120],
   ])('counts the refreshes that reach Athena: %s', (_, refresh, step, cache, perHour) => {
     expect(athenaRefreshesPerHour(refresh, step, cache)).toBe(perHour);
+  });
+
+  it('prices collected events per tracker request: CloudFront and Lambda per request, Kinesis per event', () => {
+    const single = collectorCostPerMillionEvents(1, 0.05, 512);
+    expect(single.cloudFront).toBeCloseTo(1.0, 6);
+    expect(single.lambda).toBeCloseTo(0.2 + 1e6 * 0.05 * 0.5 * 0.0000133334, 6);
+    expect(single.kinesis).toBe(0.014);
+    const batched = collectorCostPerMillionEvents(10, 0.05, 512);
+    expect(batched.cloudFront).toBeCloseTo(0.1, 6);
+    expect(batched.total).toBeLessThan(single.total / 5);
+    expect(() => collectorCostPerMillionEvents(0, 0.05, 512)).toThrow(/must be positive/);
   });
 
   it('refuses a refresh interval of zero', () => {
