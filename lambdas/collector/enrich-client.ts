@@ -113,7 +113,8 @@ function name(value: string | undefined): string | null {
 }
 
 function fromUserAgent(userAgent: string | undefined): Omit<ClientFacts, 'user_country'> {
-  const ua = userAgent?.trim();
+  // Typed as a string, but it comes from a request: a number or an array from a JSON body gives nulls too.
+  const ua = typeof userAgent === 'string' ? userAgent.trim() : '';
   if (!ua) return { device_type: null, os: null, browser: null };
   const parsed = Bowser.parse(ua);
   const platform = parsed.platform.type ? DEVICE_BY_PLATFORM[parsed.platform.type] : undefined;
@@ -129,7 +130,7 @@ export function createClientEnricher(countryDb: Buffer): ClientEnricher {
   const reader = new Reader<CountryResponse>(countryDb);
 
   function country(hints: ClientHints): string | null {
-    if (hints.anonymousIp || !hints.ip) return null;
+    if (hints.anonymousIp || typeof hints.ip !== 'string') return null;
     try {
       const ip = unmapIpv4(hints.ip.trim());
       const family = isIP(ip);

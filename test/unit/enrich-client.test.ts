@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COUNTRY_DB_ASSET, LAMBDA_BUNDLE_OPTIONS } from '../../lambdas/bundle-options.ts';
-import { createClientEnricher, countryDbPath, loadClientEnricher, type ClientFacts } from '../../lambdas/collector/enrich-client.ts';
+import { createClientEnricher, countryDbPath, loadClientEnricher, type ClientFacts, type ClientHints } from '../../lambdas/collector/enrich-client.ts';
 import { DEVICE_TYPES } from '../../lambdas/common/event-enums.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -99,6 +99,13 @@ describe('client enrichment: User-Agent', () => {
 
   it('no User-Agent at all gives nulls', () => {
     expect(enricher.facts({})).toEqual({ device_type: null, os: null, browser: null, user_country: null });
+  });
+
+  it('hints of the wrong type (from a JSON body) give nulls, not an exception', () => {
+    for (const value of [42, ['curl/8.5.0'], { ip: '80.128.0.1' }, null, true]) {
+      const hints = { userAgent: value, ip: value } as unknown as ClientHints;
+      expect(enricher.facts(hints)).toEqual({ device_type: null, os: null, browser: null, user_country: null });
+    }
   });
 
   it('a 5 KB garbage User-Agent gives facts within the schema, without throwing', () => {
