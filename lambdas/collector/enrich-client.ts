@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import Bowser from 'bowser';
 import { isbot } from 'isbot';
 import { Reader, type CountryResponse } from 'mmdb-lib';
-import { COUNTRY_DB_ASSET } from '../bundle-options.ts';
+import { COUNTRY_DB_ASSET } from '../common/country-db.ts';
 import type { DeviceType } from '../common/event-enums.ts';
 
 export interface ClientFacts {
