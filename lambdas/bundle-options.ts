@@ -3,7 +3,12 @@
  * the local runtime (local/common/bundle.ts) and by the CDK functions, so the laptop runs
  * the same artifact the cloud does.
  */
+import { COUNTRY_DB_ASSET } from './common/country-db.ts';
+
+export { COUNTRY_DB_ASSET };
+
 export const LAMBDA_ENTRY_POINTS = {
+  collector: 'lambdas/collector/handler.ts',
   compactor: 'lambdas/compactor/handler.ts',
   consumer: 'lambdas/consumer/handler.ts',
   'query-api': 'lambdas/query-api/handler.ts',
@@ -14,14 +19,13 @@ export type LambdaName = keyof typeof LAMBDA_ENTRY_POINTS;
 
 /** Files a bundle loads at run time, by package and path inside it; copied next to index.mjs. */
 export const LAMBDA_ASSETS: Readonly<Record<LambdaName, readonly { package: string; file: string }[]>> = {
+  // The enrichment's IP-to-country database (lambdas/collector/enrich-client.ts).
+  collector: [COUNTRY_DB_ASSET],
   compactor: [{ package: '@bokuweb/zstd-wasm', file: 'dist/common/zstd.wasm' }],
   consumer: [{ package: '@bokuweb/zstd-wasm', file: 'dist/common/zstd.wasm' }],
   'query-api': [],
   simulator: [],
 };
-
-/** The collector's IP-to-country database, for its LAMBDA_ASSETS entry. */
-export { COUNTRY_DB_ASSET } from './common/country-db.ts';
 
 export const LAMBDA_BUNDLE_OPTIONS = {
   bundle: true,
@@ -61,8 +65,8 @@ export const LAMBDA_BUNDLE_OPTIONS = {
   // @platformatic/kafka's helper reads ../dist/native.wasm beside its own file when it
   // loads, which is not there once bundled (in Lambda: ENOENT /var/dist/native.wasm);
   // its `bundled` entry carries the same wasm inline.
-  // avsc: see lambdas/simulator/avsc-not-bundled.ts (a path, so esbuild runs from the repository root).
-  alias: { '@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled', avsc: './lambdas/simulator/avsc-not-bundled.ts' },
+  // avsc: see lambdas/ingest/avsc-not-bundled.ts (a path, so esbuild runs from the repository root).
+  alias: { '@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled', avsc: './lambdas/ingest/avsc-not-bundled.ts' },
   logLevel: 'warning',
 } as const;
 

@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { Catalog } from './catalog.ts';
 import { Compactor, type CompactorProps } from './compactor.ts';
 import { Consumer, type ConsumerProps } from './consumer.ts';
+import { Collector, type CollectorProps } from './collector.ts';
 import { DashboardSite, type DashboardSiteProps } from './dashboard-site.ts';
 import { ExistingKafkaIngest, type ExistingKafkaIngestProps } from './ingest/existing-kafka-ingest.ts';
 import { INGEST_KINDS, type Ingest, type IngestKind } from './ingest/ingest.ts';
@@ -37,6 +38,8 @@ export interface ClickstreamStackProps extends StackProps {
   readonly query?: Pick<QueryProps, 'bytesScannedCutoffPerQuery' | 'resultsRetentionDays' | 'reservedConcurrency'>;
   /** How the hosted page refreshes. @default - the DashboardSite defaults */
   readonly dashboard?: Pick<DashboardSiteProps, 'refreshInterval' | 'rangeStep'>;
+  /** @default - the Collector defaults */
+  readonly collector?: Pick<CollectorProps, 'reservedConcurrency'>;
   /** Run the scheduled simulator. @default true */
   readonly simulatorEnabled?: boolean;
   /** @default - the Simulator defaults */
@@ -61,6 +64,7 @@ export class ClickstreamStack extends Stack {
   /** Absent when queryLayer is false. */
   readonly site?: DashboardSite;
   readonly simulator?: Simulator;
+  readonly collector: Collector;
   readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: ClickstreamStackProps = {}) {
@@ -84,19 +88,24 @@ export class ClickstreamStack extends Stack {
       ...(this.lake.failedBatchesBucket && { failedBatches: this.lake.failedBatchesBucket }),
     });
     this.compactor = new Compactor(this, 'Compactor', { ...props.compactor, lake: this.lake.bucket, timingEnvironment: this.consumer.timingEnvironment });
+    this.collector = new Collector(this, 'Collector', { ...props.collector, ingest: this.ingest });
     if (props.queryLayer ?? true) {
       this.catalog = new Catalog(this, 'Catalog', { lake: this.lake.bucket });
       this.query = new Query(this, 'Query', { ...props.query, lake: this.lake.bucket, catalog: this.catalog, accessLogs: this.lake.accessLogsBucket });
-      this.site = new DashboardSite(this, 'Dashboard', { ...props.dashboard, apiUrl: this.query.url, accessLogs: this.lake.accessLogsBucket });
+      this.site = new DashboardSite(this, 'Dashboard', { ...props.dashboard, apiUrl: this.query.url, collectorUrl: this.collector.url, accessLogs: this.lake.accessLogsBucket });
       new CfnOutput(this, 'DashboardUrl', { value: this.site.url, description: 'The hosted dashboard' });
       new CfnOutput(this, 'QueryApiUrl', { value: `${this.site.url}api/query/`, description: 'The query API, behind the same distribution (append a query name, e.g. kpis)' });
     }
+    new CfnOutput(this, 'CollectorUrl', {
+      value: this.site ? `${this.site.url}collect` : this.collector.url.url,
+      description: "Where shops' trackers send events (docs/collector.md)",
+    });
     if (props.simulatorEnabled ?? true) this.simulator = new Simulator(this, 'Simulator', { ...props.simulator, ingest: this.ingest });
     this.operations = new Operations(this, 'Operations', {
       ingest: this.ingest,
       consumer: this.consumer.handler.function,
       consumerLogs: this.consumer.handler.logGroup,
-      functions: [this.consumer.handler.function, this.compactor.handler.function, ...(this.query ? [this.query.api.function] : []), ...(this.simulator ? [this.simulator.handler.function] : [])],
+      functions: [this.consumer.handler.function, this.compactor.handler.function, this.collector.handler.function, ...(this.query ? [this.query.api.function] : []), ...(this.simulator ? [this.simulator.handler.function] : [])],
     });
 
     new CfnOutput(this, 'LakeBucket', { value: this.lake.bucket.bucketName, description: 'S3 bucket holding the Parquet lake' });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Duration, Stack, Stage, Validations, type CfnElement } from 'aws-cdk-lib';
 import {
   AllowedMethods,
+  type BehaviorOptions,
   CacheCookieBehavior,
   CacheHeaderBehavior,
   CachePolicy,
@@ -14,7 +15,10 @@ import {
   Distribution,
   HeadersFrameOption,
   HeadersReferrerPolicy,
+  OriginRequestCookieBehavior,
+  OriginRequestHeaderBehavior,
   OriginRequestPolicy,
+  OriginRequestQueryStringBehavior,
   PriceClass,
   ResponseHeadersPolicy,
   ViewerProtocolPolicy,
@@ -34,8 +38,13 @@ import { privateBucket } from './private-bucket.ts';
 /** Where the page finds the API (dashboard/src/main.ts reads apiBaseUrl): beside it, on the same origin. */
 export const API_PATH = '/api';
 
+/** Where shops' trackers send events, on the same distribution (lambdas/collector). */
+export const COLLECT_PATH = '/collect';
+
 export interface DashboardSiteProps {
   readonly apiUrl: FunctionUrl;
+  /** The collector's function URL, served at /collect/*. @default - no collector on the distribution */
+  readonly collectorUrl?: FunctionUrl;
   readonly accessLogs: IBucket;
   /** @default PriceClass.PRICE_CLASS_100 (North America and Europe edge locations, the cheapest) */
   readonly priceClass?: PriceClass;
@@ -111,6 +120,7 @@ export class DashboardSite extends Construct {
           originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
           responseHeadersPolicy: headers,
         },
+        ...(props.collectorUrl && { [`${COLLECT_PATH}/*`]: this.collectBehavior(props.collectorUrl) }),
       },
     });
     Validations.of(this.distribution).acknowledge({ id: 'AwsSolutions-CFR1', reason: 'A public demo dashboard: no geographic restriction.' });
@@ -126,6 +136,37 @@ export class DashboardSite extends Construct {
       memoryLimit: 256,
     });
     acknowledgeBucketDeployment(this, this.bucket);
+  }
+
+  /**
+   * Trackers' requests: every method (POST, the GET pixel, CORS preflights), never cached,
+   * with the headers the collector reads. The viewer address gives the country; the
+   * Authorization header cannot be forwarded without caching on it, and the Segment write
+   * key is in the body too. The collector sets its own CORS headers.
+   */
+  private collectBehavior(collectorUrl: FunctionUrl): BehaviorOptions {
+    const forwarded = new OriginRequestPolicy(this, 'CollectRequests', {
+      comment: "Collector: the tracker's headers and query, and the viewer's address",
+      headerBehavior: OriginRequestHeaderBehavior.allowList(
+        'Origin',
+        'Access-Control-Request-Method',
+        'Access-Control-Request-Headers',
+        'Content-Type',
+        'Content-Encoding',
+        'User-Agent',
+        'SP-Anonymous',
+        'CloudFront-Viewer-Address',
+      ),
+      queryStringBehavior: OriginRequestQueryStringBehavior.all(),
+      cookieBehavior: OriginRequestCookieBehavior.none(),
+    });
+    return {
+      origin: new FunctionUrlOrigin(collectorUrl),
+      viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      allowedMethods: AllowedMethods.ALLOW_ALL,
+      cachePolicy: CachePolicy.CACHING_DISABLED,
+      originRequestPolicy: forwarded,
+    };
   }
 
   /** A directory of this construct's own in the cloud assembly: stable across synths, never shared by two stacks. */

@@ -10,10 +10,12 @@
  *   or logged.
  *
  * `createClientEnricher` is the pure core over the database's bytes; `loadClientEnricher`
- * reads the file once (synchronously; about 8 MB), from beside the bundle (the collector's
- * LAMBDA_ASSETS entry puts it there) or else from node_modules (tests, tsx).
+ * reads the file once (about 8 MB; async only for the read: the handler and the local server
+ * await it when they start), from beside the bundle (the collector's LAMBDA_ASSETS entry puts
+ * it there) or else from node_modules (tests, tsx).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { BlockList, isIP } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -168,7 +170,7 @@ export function countryDbPath(): string {
   }
 }
 
-/** Reads the database once (synchronously) and returns the enricher; call it at module scope, not per request. */
-export function loadClientEnricher(): ClientEnricher {
-  return createClientEnricher(readFileSync(countryDbPath()));
+/** Reads the database and returns the enricher: once, when the process starts, not per request. */
+export async function loadClientEnricher(): Promise<ClientEnricher> {
+  return createClientEnricher(await readFile(countryDbPath()));
 }

@@ -20,7 +20,11 @@ interface PropertySchema {
   readonly description?: string;
 }
 
-const EVENT_SCHEMA = publishedSchema as unknown as { readonly properties: Readonly<Record<string, PropertySchema>>; readonly required?: readonly string[] };
+/** A published event schema, as far as the column mapping reads it. */
+export interface PublishedEventSchema {
+  readonly properties: Readonly<Record<string, PropertySchema>>;
+  readonly required?: readonly string[];
+}
 
 export type { LakeColumnType } from './column-type.ts';
 import type { LakeColumnType } from './column-type.ts';
@@ -50,18 +54,26 @@ function columnType(name: string, schema: PropertySchema): LakeColumnType {
   throw new Error(`event field ${name} has type ${String(type)}, which has no lake column type: add a mapping in lake-columns.ts`);
 }
 
-const required = new Set<string>(EVENT_SCHEMA.required ?? []);
+/**
+ * The event columns of a published schema version. The lake holds the files of every version
+ * together: v1's consumer wrote demographics, country, device, os and browser as required columns,
+ * v2's writes them nullable (same names, order and types), and every reader takes both.
+ */
+export function eventColumnsOf(schema: PublishedEventSchema): LakeColumn[] {
+  const required = new Set<string>(schema.required ?? []);
+  return Object.entries(schema.properties).map(([name, s]) => {
+    const nullable = !required.has(name) || (Array.isArray(s.type) && s.type.includes('null'));
+    return {
+      name,
+      type: columnType(name, s),
+      nullable,
+      lowCardinality: Array.isArray(s.enum) || LOW_CARDINALITY_STRINGS.has(name),
+      ...(typeof s.description === 'string' && { description: s.description }),
+    };
+  });
+}
 
-export const EVENT_COLUMNS: readonly LakeColumn[] = Object.entries(EVENT_SCHEMA.properties).map(([name, s]) => {
-  const nullable = !required.has(name) || (Array.isArray(s.type) && s.type.includes('null'));
-  return {
-    name,
-    type: columnType(name, s),
-    nullable,
-    lowCardinality: Array.isArray(s.enum) || LOW_CARDINALITY_STRINGS.has(name),
-    ...(typeof s.description === 'string' && { description: s.description }),
-  };
-});
+export const EVENT_COLUMNS: readonly LakeColumn[] = eventColumnsOf(publishedSchema);
 
 /** Where each row came from and when it was written: for debugging, replay and freshness. */
 export const LINEAGE_COLUMNS: readonly LakeColumn[] = [

@@ -11,7 +11,7 @@
  */
 import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { LAKE_COLUMNS, type LakeColumnType } from '../common/lake-columns.ts';
+import { LAKE_COLUMNS, type LakeColumn, type LakeColumnType } from '../common/lake-columns.ts';
 import { lakeRowColumns } from '../common/generated/lake-row-columns.js';
 import type { LakeRow } from './plan-batch.ts';
 
@@ -25,10 +25,11 @@ const PHYSICAL: Record<LakeColumnType, Omit<SchemaElement, 'name'>> = {
   timestamp_ms: { type: 'INT64', converted_type: 'TIMESTAMP_MILLIS', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' } },
 };
 
-const SCHEMA: SchemaElement[] = [
-  { name: 'root', num_children: LAKE_COLUMNS.length },
-  ...LAKE_COLUMNS.map((c) => ({ name: c.name, ...PHYSICAL[c.type], repetition_type: c.nullable ? ('OPTIONAL' as const) : ('REQUIRED' as const) })),
+const fileSchema = (columns: readonly LakeColumn[]): SchemaElement[] => [
+  { name: 'root', num_children: columns.length },
+  ...columns.map((c) => ({ name: c.name, ...PHYSICAL[c.type], repetition_type: c.nullable ? ('OPTIONAL' as const) : ('REQUIRED' as const) })),
 ];
+const SCHEMA = fileSchema(LAKE_COLUMNS);
 
 /**
  * zstd level 1: measured on simulator batches of 500 to 10,000 rows (2026-12-03) it is
@@ -87,6 +88,22 @@ async function writeZstd(options: Omit<Parameters<typeof parquetWriteBuffer>[0],
  * event_time statistics.
  */
 export function encodeParquet(rows: readonly LakeRow[], rowGroupRows = rows.length): Promise<Buffer> {
+  return encodeRows(rows, rowGroupRows, SCHEMA);
+}
+
+/**
+ * An encoder writing files as the consumer of another schema version did: LAKE_COLUMNS with that
+ * version's nullability (lake-columns.ts, eventColumnsOf), so that tests can hold the files of
+ * every version in one lake. Only whether a column may be null can differ.
+ */
+export function parquetEncoderFor(columns: readonly LakeColumn[]): (rows: readonly LakeRow[], rowGroupRows?: number) => Promise<Buffer> {
+  const differ = (c: LakeColumn, i: number) => c.name !== LAKE_COLUMNS[i]?.name || c.type !== LAKE_COLUMNS[i].type;
+  if (columns.length !== LAKE_COLUMNS.length || columns.some(differ)) throw new Error('the columns must be the lake columns (names, order, types), differing only in nullability');
+  const schema = fileSchema(columns);
+  return (rows, rowGroupRows = rows.length) => encodeRows(rows, rowGroupRows, schema);
+}
+
+function encodeRows(rows: readonly LakeRow[], rowGroupRows: number, schema: SchemaElement[]): Promise<Buffer> {
   // Generated at build time: one property read per column, written out (lambdas/generate-code.ts).
   const columns = lakeRowColumns(rows);
   const columnData = LAKE_COLUMNS.map((column, j) => {
@@ -101,5 +118,5 @@ export function encodeParquet(rows: readonly LakeRow[], rowGroupRows = rows.leng
     }
     return { name: column.name, data, statistics: withStatistics(column.type), ...(unique && { encoding: 'PLAIN' as const }) };
   });
-  return writeZstd({ columnData, schema: SCHEMA, rowGroupSize: Math.max(1, rowGroupRows), createdBy: 'clickstream-consumer' });
+  return writeZstd({ columnData, schema, rowGroupSize: Math.max(1, rowGroupRows), createdBy: 'clickstream-consumer' });
 }

@@ -12,7 +12,9 @@
  * through a window (eventsCte); the local engine's table is de-duplicated as it
  * loads, so its queries skip the window. Values in the SQL come only from
  * validated parameters (QueryParameters), this file's own constants and the
- * compaction manifest's file keys (quoted).
+ * compaction manifest's file keys (quoted). Bots are left out of every figure
+ * unless the device filter asks for them, and a value an event left unknown
+ * (schema v2) counts in a group named "unknown" (filterPredicates, UNKNOWN).
  *
  * Each query names each table once: Trino (Athena) inlines a CTE at every use,
  * and each use is another scan of the files, billed again. So kpis counts
@@ -23,9 +25,13 @@
  */
 import { EMPTY_VIEW, type LakeView } from '../common/compaction-manifest.ts';
 import { hourOfKey } from '../consumer/lake-keys.ts';
+import type { DeviceType } from '../common/event-enums.ts';
 import type { Dialect } from './dialect.ts';
 import type { QueryParameters } from './parameters.ts';
 import { ROLLUP_FILTERS, rollupColumns, rollupFromEvents, type RollupName } from './rollups.ts';
+
+/** The device crawlers and other automated clients have (schema v2): left out of every figure unless asked for. */
+const BOT: DeviceType = 'bot';
 
 export const QUERY_NAMES = [
   'kpis',
@@ -91,10 +97,16 @@ const quoteSql = (s: string) => `'${s.replaceAll("'", "''")}'`;
 /** Picks these files (lake keys) by the engine's `"$path"` column. */
 const pathPredicate = (d: Dialect, keys: readonly string[]) => `"$path" IN (${keys.map((k) => quoteSql(d.objectPath!(k))).join(', ')})`;
 
-/** The filters as predicates on columns every event table and every rollup has. */
+/**
+ * The filters as predicates on columns every event table and every rollup has. Without a device
+ * filter, bots (schema v2's `bot` device: crawlers the collector flags) are left out, so they never
+ * inflate a figure; `device=bot` shows them alone. IS DISTINCT FROM keeps the events whose device is
+ * unknown (NULL), which `<>` would drop; DuckDB and Trino both have it. The rollups group by device,
+ * so this picks whole rollup rows too.
+ */
 function filterPredicates(p: QueryParameters): string[] {
   return [
-    ...(p.device ? [`device_type = '${p.device}'`] : []),
+    p.device ? `device_type = '${p.device}'` : `device_type IS DISTINCT FROM '${BOT}'`,
     ...(p.source ? [`traffic_source = '${p.source}'`] : []),
     ...(p.country ? [`user_country = '${p.country}'`] : []),
   ];
@@ -215,11 +227,24 @@ const countIf = (condition: string) => `count(CASE WHEN ${condition} THEN 1 END)
 /** A sum of counts as a BIGINT, 0 over no rows (DuckDB sums BIGINTs into a HUGEINT). */
 const total = (column: string) => `CAST(coalesce(sum(${column}), 0) AS BIGINT)`;
 
-const AGE_GROUP = `CASE WHEN user_age < 25 THEN '18-24' WHEN user_age < 35 THEN '25-34' WHEN user_age < 45 THEN '35-44'
+/**
+ * What a breakdown shows for a NULL value: schema v2 lets a real site's events leave out the
+ * demographics, country, device and product details (a tracker cannot know them). Those events
+ * still count, in a group of their own under this name, never dropped and never in another group.
+ * No value of those fields can be this name by schema except a product's category or brand, whose
+ * "unknown" would mean the same.
+ */
+export const UNKNOWN = 'unknown';
+
+/** A breakdown column with NULL shown as UNKNOWN: a grouping value that is never NULL, so never confused with a grouping set's NULL either. */
+const known = (column: string) => `coalesce(${column}, '${UNKNOWN}')`;
+
+/** Age brackets; an unknown age is its own group (an ELSE alone would count it as the oldest). */
+const AGE_GROUP = `CASE WHEN user_age IS NULL THEN '${UNKNOWN}' WHEN user_age < 25 THEN '18-24' WHEN user_age < 35 THEN '25-34' WHEN user_age < 45 THEN '35-44'
     WHEN user_age < 55 THEN '45-54' WHEN user_age < 65 THEN '55-64' ELSE '65+' END`;
 
 function breakdown(column: string): string {
-  return `SELECT ${column} AS value,
+  return `SELECT ${known(column)} AS value,
   count(DISTINCT session_id) AS sessions,
   count(DISTINCT CASE WHEN purchases > 0 THEN session_id END) AS converted_sessions,
   count(DISTINCT order_id) AS orders,
@@ -227,13 +252,21 @@ function breakdown(column: string): string {
 FROM rolled_up GROUP BY 1 ORDER BY sessions DESC, value`;
 }
 
-function top(columns: string, key: string): string {
-  return `SELECT ${columns},
+/**
+ * The ten groups of product events (those with a product_id: every product event has one, no
+ * other event does) with the most revenue, grouped by `key` (a column, possibly with an alias)
+ * and showing `details` beside it. A product's category or brand may be missing on some of its
+ * events (schema v2), so top products groups by the product alone and shows the greatest category
+ * and brand its events gave (each UNKNOWN if none did): one row per product, its figures never
+ * split by what a tracker sent.
+ */
+function top(key: string, details: readonly string[] = []): string {
+  return `SELECT ${key},${details.map((d) => `\n  ${known(`max(${d})`)} AS ${d},`).join('')}
   ${total('product_views')} AS views,
   ${total('cart_adds')} AS cart_adds,
   ${total('units')} AS units,
   coalesce(sum(revenue), 0) AS revenue
-FROM rolled_up WHERE ${key} IS NOT NULL GROUP BY ${columns} ORDER BY revenue DESC, views DESC, ${key} LIMIT 10`;
+FROM rolled_up WHERE product_id IS NOT NULL GROUP BY 1 ORDER BY revenue DESC, views DESC, 1 LIMIT 10`;
 }
 
 interface RollupRead {
@@ -252,7 +285,7 @@ export const ROLLUP_OF: Readonly<Record<Exclude<QueryName, 'quarantine'>, Rollup
   devices: { rollup: 'sessions', columns: ['session_id', 'device_type', 'order_id', 'purchases', 'revenue'] },
   demographics: { rollup: 'sessions', columns: ['user_id', 'user_age', 'user_gender', 'user_country', 'revenue'] },
   top_products: { rollup: 'products', columns: ['product_id', 'product_category', 'product_brand', 'product_views', 'cart_adds', 'units', 'revenue'] },
-  top_categories: { rollup: 'products', columns: ['product_category', 'product_views', 'cart_adds', 'units', 'revenue'] },
+  top_categories: { rollup: 'products', columns: ['product_id', 'product_category', 'product_views', 'cart_adds', 'units', 'revenue'] },
   freshness: { rollup: 'activity', columns: ['events', 'newest_event_time', 'newest_ingest_time'] },
 };
 
@@ -294,21 +327,22 @@ FROM sessions`;
     case 'devices':
       return `${rollup}\n${breakdown('device_type')}`;
     case 'demographics':
-      // Three groupings of one read; grouping(x) = 0 marks the rows grouped by x (a NULL value stays a group of its own).
+      // Three groupings of one read; grouping(x) = 0 marks the rows grouped by x. An unknown value is UNKNOWN, not NULL, so it
+      // is a group of its own that no reader can take for the NULL a grouping set puts in the columns it does not group by.
       return `${rollup}
 SELECT
   CASE WHEN grouping(age_group) = 0 THEN 'age_group' WHEN grouping(user_gender) = 0 THEN 'gender' ELSE 'country' END AS dimension,
   CASE WHEN grouping(age_group) = 0 THEN age_group WHEN grouping(user_gender) = 0 THEN user_gender ELSE user_country END AS value,
   count(DISTINCT user_id) AS users, coalesce(sum(revenue), 0) AS revenue
 FROM (
-  SELECT ${AGE_GROUP} AS age_group, user_gender, user_country, user_id, revenue FROM rolled_up
+  SELECT ${AGE_GROUP} AS age_group, ${known('user_gender')} AS user_gender, ${known('user_country')} AS user_country, user_id, revenue FROM rolled_up
 ) e
 GROUP BY GROUPING SETS ((age_group), (user_gender), (user_country))
 ORDER BY 1, 3 DESC, 2`;
     case 'top_products':
-      return `${rollup}\n${top('product_id, product_category, product_brand', 'product_id')}`;
+      return `${rollup}\n${top('product_id', ['product_category', 'product_brand'])}`;
     case 'top_categories':
-      return `${rollup}\n${top('product_category', 'product_category')}`;
+      return `${rollup}\n${top(`${known('product_category')} AS product_category`)}`;
     case 'freshness':
       return `${rollup}
 SELECT ${d.epochMs('max(newest_event_time)')} AS newest_event_time, ${d.epochMs('max(newest_ingest_time)')} AS newest_ingest_time, ${total('events')} AS events

@@ -13,6 +13,10 @@
  * range per session as the raw query does. A filter a rollup answers (device,
  * source, country: ROLLUP_FILTERS) is one of its grouping columns, so it selects
  * whole rollup rows; a query with a filter its rollup does not answer reads events.
+ * So does the default that leaves bots out (a device filter). A key's NULL (schema
+ * v2: an unknown age, gender, country, device, category or brand) is a group of its
+ * own in both builders, as in SQL's GROUP BY; the queries name it "unknown" as
+ * they read the rows, the same for rollup rows and events.
  *
  * - sessions: per session, user, demographics, filters and order: event counts by
  *   type and revenue; a purchase's minute too, for revenue per time bucket.
@@ -50,6 +54,7 @@ export interface RollupColumn {
   readonly aggregate?: Aggregate;
 }
 
+/** A field's value; absent is NULL, as a Parquet reader gives an absent optional field (and as rollupFromEvents's SQL sees it). */
 const field = (name: string) => (row: EventRow) => (row[name] ?? null) as string | number | null;
 const key = (name: string, type: LakeColumnType, sql = name, value = field(name)): RollupColumn => ({ name, type, sql, key: value });
 const measure = (name: string, type: LakeColumnType, sql: string, aggregate: Aggregate): RollupColumn => ({ name, type, sql, aggregate });

@@ -48,7 +48,7 @@ try {
   const scripts: Record<string, string> = {
     'bare node': '',
     'import (libraries only)': `await import(${JSON.stringify(read)});`,
-    'import + load, database read beside the bundle': `(await import(${JSON.stringify(read)})).loadClientEnricher().facts({ ip: '80.128.0.1' });`,
+    'import + load, database read beside the bundle': `(await (await import(${JSON.stringify(read)})).loadClientEnricher()).facts({ ip: '80.128.0.1' });`,
     'import + load, database embedded': `(await import(${JSON.stringify(embedded)})).loadClientEnricher().facts({ ip: '80.128.0.1' });`,
   };
   const wall: Record<string, number[]> = {};

@@ -8,7 +8,7 @@
  * filled) and no event is lost at the source.
  */
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
-import { EventProducer } from '../../lambdas/simulator/event-producer.ts';
+import { EventProducer } from '../../lambdas/common/event-producer.ts';
 import { backoffMs } from '../common/backoff.ts';
 import { isPermanentSendError } from './send-errors.ts';
 import { ShopperSimulator, type InjectionRates, type SimulatedRecord } from '../../lambdas/simulator/simulator.ts';

@@ -8,10 +8,12 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { Collector } from '../../lambdas/collector/collect-request.ts';
 import type { DashboardConfig } from '../../lambdas/query/dashboard-config.ts';
 import { QueryApi } from '../../lambdas/query/query-api.ts';
 import { SECURITY_HEADERS } from '../../lambdas/query/security-headers.ts';
 import { DuckDbLake } from '../lake/duckdb-lake.ts';
+import { answerCollect, COLLECT_PREFIX } from './collect-http.ts';
 import { LakeMirror } from '../lake/lake-mirror.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -37,6 +39,8 @@ export interface QueryServerOptions {
   /** How long an answer is reused (0: never, every request runs its queries; the benchmark's baseline). @default the sync interval */
   readonly cacheMs?: number;
   readonly log?: (entry: Record<string, unknown>) => void;
+  /** Serves trackers' requests under /collect/ (as CloudFront does in the cloud); none: no collector. */
+  readonly collector?: Collector;
 }
 
 /**
@@ -116,7 +120,6 @@ export class QueryServer {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'only GET and HEAD\n');
       // A page on another site can point a name it controls at 127.0.0.1 (DNS rebinding) and read
       // the answers as same-origin; only requests addressed to this server by its own names are served.
       const host = req.headers.host ?? '';
@@ -124,6 +127,8 @@ export class QueryServer {
         return send(res, 403, 'text/plain; charset=utf-8', `this server answers only requests for http://127.0.0.1:${this.options.port}/, not for host "${host.slice(0, 60)}"\n`);
       }
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (this.options.collector && url.pathname.startsWith(`${COLLECT_PREFIX}/`)) return await answerCollect(this.options.collector, req, res, url);
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'only GET and HEAD\n');
       if (url.pathname.startsWith('/api/') && url.pathname !== '/api/health') {
         // URLSearchParams keeps every value of a repeated parameter and fromEntries the last: refuse, do not guess.
         const repeated = [...url.searchParams.keys()].find((key, i, keys) => keys.indexOf(key) !== i);

@@ -22,7 +22,7 @@ export const cloud = inject('cloud');
 const clientConfig = { endpoint: cloud.endpoint, region: cloud.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
 
 export const lambda = new LambdaClient(clientConfig);
-// HTTP/1.1: over the client's default HTTP/2, LocalStack's Kinesis intermittently closes the session (see lambdas/simulator/kinesis-producer.ts).
+// HTTP/1.1: over the client's default HTTP/2, LocalStack's Kinesis intermittently closes the session (see lambdas/ingest/kinesis-producer.ts).
 export const kinesis = new KinesisClient({ ...clientConfig, requestHandler: new NodeHttpHandler() });
 export const events = new EventBridgeClient(clientConfig);
 export const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });

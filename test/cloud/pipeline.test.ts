@@ -61,7 +61,7 @@ describe('the deployed pipeline (cloud)', () => {
       const records = await readStream();
       return records.find((r) => Number(json(r).event_time) > started - 30 * 60_000);
     });
-    expect(json(recent)).toMatchObject({ schema_version: 1 });
+    expect(json(recent)).toMatchObject({ schema_version: 2 });
   });
 
   const minute = { time: '2025-06-01T12:01:00Z', start: Date.parse('2025-06-01T12:00:00Z') };

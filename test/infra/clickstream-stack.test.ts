@@ -306,7 +306,25 @@ describe('dashboard site', () => {
             CachePolicyId: { Ref: Match.stringLikeRegexp('DashboardApiCache') },
             OriginRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac', // Managed-AllViewerExceptHostHeader: forwards every query string
           }),
+          Match.objectLike({
+            PathPattern: '/collect/*',
+            ViewerProtocolPolicy: 'redirect-to-https',
+            AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
+            CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', // Managed-CachingDisabled: trackers' requests are never cached
+            OriginRequestPolicyId: { Ref: Match.stringLikeRegexp('DashboardCollectRequests') },
+          }),
         ],
+      }),
+    });
+  });
+
+  it("gives the collector a public function URL (CloudFront cannot sign trackers' POSTs), forwarding the viewer address and the tracker's headers, no cookies", () => {
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    template.hasResourceProperties('AWS::CloudFront::OriginRequestPolicy', {
+      OriginRequestPolicyConfig: Match.objectLike({
+        HeadersConfig: { HeaderBehavior: 'whitelist', Headers: Match.arrayWith(['Origin', 'Content-Encoding', 'User-Agent', 'SP-Anonymous', 'CloudFront-Viewer-Address']) },
+        QueryStringsConfig: { QueryStringBehavior: 'all' },
+        CookiesConfig: { CookieBehavior: 'none' },
       }),
     });
   });
@@ -432,7 +450,7 @@ describe('operations', () => {
     const { template } = synth(variant);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: lagMetric, Namespace: namespace, Statistic: 'Maximum' });
     // Consumer, compactor, query API and simulator.
-    expect(resourcesOf(template, 'AWS::CloudWatch::Alarm').filter((a) => a.Properties?.MetricName === 'Errors')).toHaveLength(4);
+    expect(resourcesOf(template, 'AWS::CloudWatch::Alarm').filter((a) => a.Properties?.MetricName === 'Errors')).toHaveLength(5);
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       FilterPattern: '{ $.message.message = "batch written" }',
       MetricTransformations: [Match.objectLike({ MetricName: 'QuarantinedRecords', MetricValue: '$.message.quarantined' })],

@@ -124,6 +124,19 @@ describe('dashboard in Chromium', () => {
     expect(proxy.counts.mostInFlight).toBe(1);
   });
 
+  it('leaves bots out unless the device filter asks for them, and says so', async () => {
+    expect(await page.locator('#bots-note').innerText()).toMatch(/only with Device: bot/);
+    const generation = await rendered();
+    await page.selectOption('select[name="device"]', 'bot');
+    await loaded(generation);
+    expect(lastQuery.device).toBe('bot');
+    // The simulator sends no bots: the page shows the API's answer for them, nothing.
+    const bots = await api('kpis', lastQuery);
+    expect(bots.events).toBe(0);
+    expect(await tile('events')).toBe(formatCount(bots.events));
+    expect(await page.locator('#devices .bar').count()).toBe(0);
+  });
+
   it('says so when the API cannot be reached', async () => {
     await page.route('**/api/dashboard**', (route) => route.abort());
     const generation = await rendered();

@@ -32,7 +32,7 @@ const s3 = localS3Client(config);
 const invoke = (assetDir: string, event: unknown, env: Record<string, string>) => invokeBundle(join(assetDir, 'index.mjs'), event, env);
 
 let outdir: string;
-const assets: Record<'simulator' | 'consumer' | 'compactor' | 'queryApi', string> = { simulator: '', consumer: '', compactor: '', queryApi: '' };
+const assets: Record<'simulator' | 'consumer' | 'compactor' | 'queryApi' | 'collector', string> = { simulator: '', consumer: '', compactor: '', queryApi: '', collector: '' };
 
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'clickstream-bundles-'));
@@ -44,6 +44,7 @@ beforeAll(() => {
   assets.consumer = assetDir(stack.consumer.handler.function);
   assets.compactor = assetDir(stack.compactor.handler.function);
   assets.queryApi = assetDir(stack.query!.api.function);
+  assets.collector = assetDir(stack.collector.handler.function);
 }, 300_000);
 
 afterAll(() => {
@@ -78,6 +79,40 @@ describe('the synthesized Lambda bundles, each imported in a fresh process and i
       expect(e.event_time).toBeLessThan(Date.parse('2026-12-03T06:02:00Z'));
       expect(records[i]!.key).toBe(e.session_id);
     }
+  });
+
+  it('collector: answers a Segment request from a function URL event once Kafka acknowledged the events, keyed by session', async () => {
+    const topic = `bundle.${Math.random().toString(36).slice(2, 8)}`;
+    // The simulator bundle creates the topic; the collector writes to an existing one, as in the stack.
+    await invoke(assets.simulator, { 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2026-12-03T06:01:00Z' }, {
+      CLICKSTREAM_EVENTS_PER_MINUTE: '1', CLICKSTREAM_INGEST: 'kafka', CLICKSTREAM_BOOTSTRAP_SERVERS: bootstrapServers(config), CLICKSTREAM_TOPIC: topic,
+      CLICKSTREAM_CREATE_TOPIC_PARTITIONS: '3', CLICKSTREAM_KAFKA_TLS: 'false', CLICKSTREAM_KAFKA_AUTH: 'none',
+    });
+    const env = { CLICKSTREAM_INGEST: 'kafka', CLICKSTREAM_BOOTSTRAP_SERVERS: bootstrapServers(config), CLICKSTREAM_TOPIC: topic, CLICKSTREAM_KAFKA_TLS: 'false', CLICKSTREAM_KAFKA_AUTH: 'none' };
+    const now = Date.now();
+    const message = (id: string, event: string, properties: Record<string, unknown>) => ({
+      type: 'track', event, properties, messageId: id, anonymousId: 'anon-bundle', timestamp: new Date(now - 1_000).toISOString(), context: { page: { url: 'https://shop.test/p', referrer: '' } },
+    });
+    const body = JSON.stringify({ batch: [message('00000000-0000-4000-8000-00000000000a', 'Product Viewed', { product_id: 'p-1', price: 3 }), message('00000000-0000-4000-8000-00000000000b', 'Order Completed', { order_id: 'o-1', products: [{ product_id: 'p-1', price: 3, quantity: 2 }] })] });
+    const event = {
+      rawPath: '/collect/v1/b', rawQueryString: '', isBase64Encoded: true, body: Buffer.from(body).toString('base64'),
+      headers: { 'content-type': 'text/plain', origin: 'https://shop.test', 'user-agent': 'Mozilla/5.0', 'x-forwarded-for': '203.0.113.9, 10.0.0.1' },
+      requestContext: { http: { method: 'POST', sourceIp: '10.0.0.1' }, timeEpoch: now },
+    };
+    const { result, error } = await invoke(assets.collector, event, env);
+    expect(error).toBeUndefined();
+    expect(result).toMatchObject({ statusCode: 200, body: JSON.stringify({ accepted: 2, quarantined: 0, ignored: 0 }), headers: { 'access-control-allow-origin': 'https://shop.test' } });
+    const records = (await consumeWithJavaClient(config, topic, 3)).filter((r) => r.value.includes('anon-bundle'));
+    expect(records.map((r) => (JSON.parse(r.value) as { event_type: string }).event_type).sort()).toEqual(['product_view', 'purchase']);
+    for (const r of records) expect(r.key).toBe((JSON.parse(r.value) as { session_id: string }).session_id);
+
+    const pixel = await invoke(assets.collector, { ...event, rawPath: '/collect/i', rawQueryString: 'e=pv&eid=00000000-0000-4000-8000-00000000000c&url=https%3A%2F%2Fshop.test%2F&duid=d1&sid=s1', body: undefined, requestContext: { ...event.requestContext, http: { method: 'GET', sourceIp: '10.0.0.1' } } }, env);
+    expect(pixel.result).toMatchObject({ statusCode: 200, isBase64Encoded: true, headers: { 'content-type': 'image/gif' } });
+  });
+
+  it('collector: a missing setting is one clear error at import', async () => {
+    const { error } = await invoke(assets.collector, {}, { CLICKSTREAM_INGEST: 'kinesis' });
+    expect(error).toMatch(/CLICKSTREAM_STREAM_NAME is not set: the collector needs it/);
   });
 
   it('simulator: the Kinesis path loads its own chunk and sends (to an endpoint that refuses, so the error is the connection)', async () => {
@@ -151,7 +186,7 @@ describe('the synthesized Lambda bundles, each imported in a fresh process and i
     const bad = await invoke(assets.queryApi, { rawPath: '/api/query/kpis', queryStringParameters: { device: 'watch' } }, env);
     expect(bad.error).toBeUndefined();
     expect(bad.result).toMatchObject({ statusCode: 400 });
-    expect(JSON.parse((bad.result as { body: string }).body)).toEqual({ error: 'device must be one of desktop, mobile, tablet, got "watch"' });
+    expect(JSON.parse((bad.result as { body: string }).body)).toEqual({ error: 'device must be one of desktop, mobile, tablet, bot, got "watch"' });
     const unknown = await invoke(assets.queryApi, { rawPath: '/etc/passwd' }, env);
     expect(unknown.result).toMatchObject({ statusCode: 404 });
   });

@@ -1,7 +1,11 @@
 /**
  * Every named query, run by DuckDB over real Parquet written to MinIO by the
  * consumer core, against the same figures computed here in plain TypeScript from
- * the events the simulator produced (not with SQL).
+ * the events the simulator produced (not with SQL). The events are those of a lake
+ * that lived through schema v2 (test/site-traffic.ts): the first hour v1 events in
+ * files the v1 consumer wrote (demographics and device required), the second a real
+ * site's v2 events with unknown values and bots; unknown values count as "unknown",
+ * and bots only when asked for.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,12 +14,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ClickstreamEvent } from '../../lambdas/common/event-schema.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
-import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
 import { duckdbDialect } from '../../lambdas/query/dialect.ts';
 import { QUERY_NAMES, splitRange } from '../../lambdas/query/named-queries.ts';
 import { QueryApi, type Row } from '../../lambdas/query/query-api.ts';
 import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
+import { asSiteTraffic, encodeEitherVersion } from '../site-traffic.ts';
 import { DuckDbLake } from '../../local/lake/duckdb-lake.ts';
 import { LakeMirror } from '../../local/lake/lake-mirror.ts';
 import { localS3Client } from '../../local/services/minio.ts';
@@ -45,12 +49,12 @@ beforeAll(async () => {
   while (true) {
     const r = sim.nextRecord();
     if (r.event && r.event.event_time >= START + 2 * 3_600_000) break;
-    sent.push(r);
+    sent.push(asSiteTraffic(r, { v1Era: [0, START + 3_600_000] }));
   }
   const s3 = localS3Client(config);
   const store = new S3ObjectStore(s3, config.bucket);
   const records: SourceRecord[] = sent.map((r, i) => ({ topic: 'query.test', partition: i % 3, offset: String(Math.floor(i / 3)), value: r.value }));
-  for (let i = 0; i < records.length; i += 6_000) await consumeRecords(store, records.slice(i, i + 6_000), INGEST, encodeParquet);
+  for (let i = 0; i < records.length; i += 6_000) await consumeRecords(store, records.slice(i, i + 6_000), INGEST, encodeEitherVersion);
   dir = mkdtempSync(join(tmpdir(), 'clickstream-query-'));
   const mirror = new LakeMirror(s3, config.bucket, dir);
   await mirror.sync();
@@ -70,8 +74,10 @@ async function query(name: string, params: Record<string, string> = {}): Promise
   return (JSON.parse(response.body) as { rows: Row[] }).rows;
 }
 
-/** The distinct valid events in the window, first copy of each id. */
-function expectedEvents(filter: (e: ClickstreamEvent) => boolean = () => true): ClickstreamEvent[] {
+const notBot = (e: ClickstreamEvent) => e.device_type !== 'bot';
+
+/** The distinct valid events in the window, first copy of each id; without a filter, those of people (bots are left out by default). */
+function expectedEvents(filter: (e: ClickstreamEvent) => boolean = notBot): ClickstreamEvent[] {
   const seen = new Set<string>();
   const events: ClickstreamEvent[] = [];
   for (const r of sent) {
@@ -105,9 +111,10 @@ describe.each(WINDOWS)('named queries over real Parquet in MinIO, against an ind
   });
 
   it.each([
-    ['no filter', {}, () => true],
+    ['no filter', {}, notBot],
     ['device=mobile', { device: 'mobile' }, (e: ClickstreamEvent) => e.device_type === 'mobile'],
-    ['source=email and country=US', { source: 'email', country: 'US' }, (e: ClickstreamEvent) => e.traffic_source === 'email' && e.user_country === 'US'],
+    ['device=bot', { device: 'bot' }, (e: ClickstreamEvent) => e.device_type === 'bot'],
+    ['source=email and country=US', { source: 'email', country: 'US' }, (e: ClickstreamEvent) => notBot(e) && e.traffic_source === 'email' && e.user_country === 'US'],
   ])('kpis with %s', async (_name, params, filter) => {
     const events = expectedEvents(filter);
     const sessions = sessionFlags(events);
@@ -134,7 +141,7 @@ describe.each(WINDOWS)('named queries over real Parquet in MinIO, against an ind
   });
 
   it('revenue_over_time', async () => {
-    const purchases = expectedEvents((e) => e.event_type === 'purchase');
+    const purchases = expectedEvents((e) => notBot(e) && e.event_type === 'purchase');
     const expected = [...groupBy(purchases, (e) => String(Math.floor(e.event_time / 60_000) * 60_000))]
       .map(([k, list]) => ({ bucket: Number(k), orders: distinct(list.map((e) => e.order_id)), revenue: sum(list.map((e) => e.revenue)) }))
       .sort((a, b) => a.bucket - b.bucket);
@@ -155,13 +162,16 @@ describe.each(WINDOWS)('named queries over real Parquet in MinIO, against an ind
     });
   });
 
-  it.each([
-    ['traffic_sources', (e: ClickstreamEvent) => e.traffic_source],
-    ['devices', (e: ClickstreamEvent) => e.device_type ?? 'unknown'],
-  ])('%s', async (name, key) => {
-    const rows = await query(name);
-    const groups = groupBy(expectedEvents(), key);
+  it.each<[string, Record<string, string>, (e: ClickstreamEvent) => boolean, (e: ClickstreamEvent) => string]>([
+    ['traffic_sources', {}, notBot, (e: ClickstreamEvent) => e.traffic_source],
+    ['devices', {}, notBot, (e: ClickstreamEvent) => e.device_type ?? 'unknown'],
+    ['devices', { device: 'bot' }, (e: ClickstreamEvent) => e.device_type === 'bot', (e: ClickstreamEvent) => e.device_type ?? 'unknown'],
+  ])('%s with %j', async (name, params, filter, key) => {
+    const rows = await query(name, params);
+    const groups = groupBy(expectedEvents(filter), key);
     expect(rows.map((r) => r.value).sort()).toEqual([...groups.keys()].sort());
+    // The data has what is checked: events of an unknown device, or bots.
+    if (name === 'devices') expect(groups.has(params.device ?? 'unknown')).toBe(true);
     for (const row of rows) {
       const list = groups.get(row.value as string)!;
       expect(row).toMatchObject({
@@ -185,29 +195,42 @@ describe.each(WINDOWS)('named queries over real Parquet in MinIO, against an ind
       const groups = groupBy(events, key);
       const ours = rows.filter((r) => r.dimension === dimension);
       expect(ours.length, dimension).toBe(groups.size);
-      for (const row of ours) expect(row.users, `${dimension} ${String(row.value)}`).toBe(distinct(groups.get(row.value as string)!.map((e) => e.user_id)));
+      expect(groups.has('unknown'), `${dimension}: the data holds unknown values`).toBe(true);
+      for (const row of ours) {
+        const list = groups.get(row.value as string)!;
+        expect(row.users, `${dimension} ${String(row.value)}`).toBe(distinct(list.map((e) => e.user_id)));
+        expect(row.revenue, `${dimension} ${String(row.value)}`).toBeCloseTo(sum(list.map((e) => e.revenue)), 2);
+      }
     }
   });
 
   it('top_products and top_categories', async () => {
-    const events = expectedEvents();
+    // Product events only (they name a product); a product whose category or brand some events left out stays one row.
+    const events = expectedEvents().filter((e) => e.product_id);
+    const greatest = (values: readonly (string | null | undefined)[]) => values.filter((v) => v != null).sort().at(-1) ?? 'unknown';
+    // All products, not only the top ten: some hold a category some of their events left out.
+    expect(events.some((e) => e.product_category == null), 'the data holds unknown categories').toBe(true);
     for (const [name, key] of [
-      ['top_products', (e: ClickstreamEvent) => e.product_id],
-      ['top_categories', (e: ClickstreamEvent) => e.product_category],
+      ['top_products', (e: ClickstreamEvent) => e.product_id!],
+      ['top_categories', (e: ClickstreamEvent) => e.product_category ?? 'unknown'],
     ] as const) {
-      const expected = [...groupBy(events.filter((e) => key(e)), (e) => key(e)!)]
+      const expected = [...groupBy(events, key)]
         .map(([k, list]) => ({
           key: k,
+          details: name === 'top_products' ? [greatest(list.map((e) => e.product_category)), greatest(list.map((e) => e.product_brand))] : [],
           views: list.filter((e) => e.event_type === 'product_view').length,
           units: sum(list.filter((e) => e.event_type === 'purchase').map((e) => e.quantity)),
           revenue: Math.round(sum(list.map((e) => e.revenue)) * 100) / 100,
         }))
-        .sort((a, b) => b.revenue - a.revenue || b.views - a.views || a.key.localeCompare(b.key))
+        .sort((a, b) => b.revenue - a.revenue || b.views - a.views || (a.key < b.key ? -1 : 1))
         .slice(0, 10);
       const rows = await query(name);
-      const column = name === 'top_products' ? 'product_id' : 'product_category';
-      expect(rows.map((r) => [r[column], r.views, r.units])).toEqual(expected.map((e) => [e.key, e.views, e.units]));
+      const columns = name === 'top_products' ? ['product_id', 'product_category', 'product_brand'] : ['product_category'];
+      expect(rows.map((r) => [...columns.map((c) => r[c]), r.views, r.units])).toEqual(expected.map((e) => [e.key, ...e.details, e.views, e.units]));
     }
+    // Every category's figures, unknown included: none dropped.
+    const categories = await query('top_categories');
+    expect(categories.map((r) => r.product_category)).toContain('unknown');
   });
 
   it('freshness', async () => {
@@ -234,16 +257,24 @@ function rounded(value: unknown): unknown {
 }
 
 describe('the same queries over the raw files, with copies removed in SQL as Athena does', () => {
+  it('have a lake of both schema versions: v1 files with the fields v1 required, v2 files with them nullable', async () => {
+    const files = await lake.run(`SELECT name, repetition_type, count(DISTINCT file_name) AS files FROM parquet_schema('${dir}/**/*.parquet')
+      WHERE name IN ('user_age', 'device_type') GROUP BY 1, 2 ORDER BY 1, 2`);
+    expect(files.map((f) => `${String(f.name)} ${String(f.repetition_type)}`)).toEqual(['device_type OPTIONAL', 'device_type REQUIRED', 'user_age OPTIONAL', 'user_age REQUIRED']);
+  });
+
   it('give the same answers as the de-duplicated table, for every named query', async () => {
     // The files as written hold cross-batch copies; the window in the SQL must remove them.
     await lake.run(`CREATE OR REPLACE VIEW raw_events AS ${rawEventRows(dir)}`);
     const [files] = await lake.run('SELECT count(*) - count(DISTINCT event_id) AS copies FROM raw_events');
     expect(files!.copies).toBeGreaterThan(0);
     const raw = new QueryApi({ engine: { dialect: duckdbDialect('raw_events', 'lake_quarantine', false), run: (sql) => lake.run(sql) }, now: () => INGEST });
-    const params = { from: String(FROM), to: String(TO) };
-    for (const name of QUERY_NAMES) {
-      const [table, files] = await Promise.all([api.handle(name, params), raw.handle(name, params)]);
-      expect(rounded(JSON.parse(files.body)), name).toEqual(rounded(JSON.parse(table.body)));
+    // v1 files (required columns) and v2 files (nullable, with nulls) read together, bots left out and asked for.
+    for (const params of [{ from: String(FROM), to: String(TO) }, { from: String(FROM), to: String(TO), device: 'bot' }]) {
+      for (const name of QUERY_NAMES) {
+        const [table, files] = await Promise.all([api.handle(name, params), raw.handle(name, params)]);
+        expect(rounded(JSON.parse(files.body)), `${name} ${JSON.stringify(params)}`).toEqual(rounded(JSON.parse(table.body)));
+      }
     }
   });
 });
@@ -253,7 +284,7 @@ describe('query API', () => {
     ['no_such_query', {}, /unknown query "no_such_query": use one of kpis, /],
     ['kpis', { from: String(TO), to: String(FROM) }, /from must be before to/],
     ['kpis', { from: '2026-01-01T00:00:00Z', to: String(TO) }, /longer than 31 days/],
-    ['kpis', { device: "mobile' OR 1=1 --" }, /device must be one of desktop, mobile, tablet/],
+    ['kpis', { device: "mobile' OR 1=1 --" }, /device must be one of desktop, mobile, tablet, bot/],
     ['kpis', { country: "US'); DROP TABLE lake_events; --" }, /country must be a two-letter ISO code/],
   ])('answers %s %j with 400 and the reason', async (name, params, reason) => {
     const response = await api.handle(name, params);

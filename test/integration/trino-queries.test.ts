@@ -6,7 +6,11 @@
  * reading the events table once. The lake is written by the pipeline: simulator
  * records with copies, late and malformed ones, through the real broker, the
  * event-source runner and the bundled consumer handler, into a bucket of its own.
- * Trino runs only for this file (one per run: nothing else needs it).
+ * The events are a lake that lived through schema v2 (test/site-traffic.ts): a real
+ * site's events with unknown values and bots, and for 50 minutes v1 events in files
+ * the v1 consumer wrote (demographics and device required), beside v2 files in the
+ * same hour, which the compactor merges. Trino runs only for this file (one per run:
+ * nothing else needs it).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,7 +31,7 @@ import { storeLakeView } from '../../lambdas/query/lake-view-source.ts';
 import { QUERY_NAMES, querySql, ROLLUP_OF, type QueryName } from '../../lambdas/query/named-queries.ts';
 import { parseParameters } from '../../lambdas/query/parameters.ts';
 import { QueryApi, type Row } from '../../lambdas/query/query-api.ts';
-import { EventProducer } from '../../lambdas/simulator/event-producer.ts';
+import { EventProducer } from '../../lambdas/common/event-producer.ts';
 import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
 import { bundleLambda } from '../../local/common/bundle.ts';
 import { consumerLag } from '../../local/consume/consumer-lag.ts';
@@ -42,6 +46,7 @@ import { TrinoEngine } from '../trino/engine.ts';
 import { createLakeTables, syncPartitions } from '../trino/lake-tables.ts';
 import { startTrino, TRINO_CATALOG, trinoPort } from '../trino/server.ts';
 import { AthenaStandIn } from '../athena/athena-stand-in.ts';
+import { asSiteTraffic, encodeEitherVersion } from '../site-traffic.ts';
 import { answerDifferences as differences, createTestTopic, invokeBundle } from './helpers.ts';
 
 const config = inject('config');
@@ -69,6 +74,7 @@ const startedAt = Date.now();
 /** Ranges and filters, each run for every named query. */
 const CASES: [string, Record<string, string>][] = [
   ['the whole run, minute buckets', { from: String(START - 10 * MINUTE), to: String(END + 10 * MINUTE) }],
+  ['the whole run, bots only', { from: String(START - 10 * MINUTE), to: String(END + 10 * MINUTE), device: 'bot' }],
   ['across midnight, mobile only', { from: String(MIDNIGHT - 35 * MINUTE), to: String(MIDNIGHT + 25 * MINUTE), device: 'mobile' }],
   ['odd seconds inside one hour, organic search', { from: new Date(START + 1_003_000).toISOString(), to: new Date(START + 47 * MINUTE + 7_000).toISOString(), source: 'organic_search' }],
   ['two days, hour buckets, US only', { from: String(MIDNIGHT - DAY), to: String(MIDNIGHT + DAY), country: 'US' }],
@@ -85,6 +91,7 @@ let s3: S3Client;
 let trino: TrinoEngine;
 let duckdb: DuckDbLake;
 let mirror: LakeMirror;
+let mirrorDir: string;
 
 /**
  * The simulator's records into our bucket, in two ways. Those before midnight go through the real
@@ -101,7 +108,10 @@ async function writeLake(): Promise<void> {
     const r = sim.nextRecord();
     if (r.event && r.event.event_time >= END) break;
     if (r.event && r.event.event_time < MIDNIGHT) split = sent.length + 1;
-    sent.push(r);
+    // The v1 era: the first 50 minutes after midnight. The records consumed as they happen start at about 00:30
+    // (the last record before midnight, a late or re-sent one, comes that late), so the v1 consumer's files of
+    // 00:30 to 00:50 share hour 00 with v2 files, and the compactor merges them.
+    sent.push(asSiteTraffic(r, { v1Era: [MIDNIGHT, MIDNIGHT + 50 * MINUTE] }));
   }
   const live = sent.slice(split);
   let newest = MIDNIGHT;
@@ -109,7 +119,7 @@ async function writeLake(): Promise<void> {
     const batch = live.slice(i, i + 700);
     for (const r of batch) newest = Math.max(newest, r.event?.event_time ?? newest);
     const records = batch.map((r, j) => ({ topic: 'live', partition: 0, offset: String(i + j), value: r.value }));
-    await consumeRecords(new S3ObjectStore(s3, bucket), records, newest + MINUTE, encodeParquet);
+    await consumeRecords(new S3ObjectStore(s3, bucket), records, newest + MINUTE, encodeEitherVersion);
   }
   const producer = new EventProducer({ bootstrapServers: [bootstrapServers(config)], topic: topic.topic });
   for (let i = 0; i < split; i += 500) await producer.send(sent.slice(i, Math.min(i + 500, split)));
@@ -156,11 +166,11 @@ beforeAll(async () => {
   await createLakeTables(trino, SCHEMA, bucket);
   await syncPartitions(trino, SCHEMA);
 
-  const dir = mkdtempSync(join(tmpdir(), 'clickstream-trino-mirror-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  mirror = new LakeMirror(s3, bucket, dir);
+  mirrorDir = mkdtempSync(join(tmpdir(), 'clickstream-trino-mirror-'));
+  cleanups.push(() => rmSync(mirrorDir, { recursive: true, force: true }));
+  mirror = new LakeMirror(s3, bucket, mirrorDir);
   await mirror.sync();
-  duckdb = await DuckDbLake.open(dir, { files: mirror.keys() });
+  duckdb = await DuckDbLake.open(mirrorDir, { files: mirror.keys() });
   cleanups.push(() => duckdb.close());
 }, 600_000);
 
@@ -209,7 +219,19 @@ describe("Athena's SQL on Trino, against the local engine over the same lake", (
     // The ranges compare answers with something in them: the whole run, and the quarantine by reason.
     const api = new QueryApi({ engine: trino });
     expect(rowsOf(await answer(api, 'kpis', CASES[0]![1]))[0]!.events as number).toBeGreaterThan(15_000);
-    expect(rowsOf(await answer(api, 'quarantine', CASES[6]![1])).length).toBeGreaterThan(3);
+    expect(rowsOf(await answer(api, 'quarantine', CASES[7]![1])).length).toBeGreaterThan(3);
+  });
+
+  it('has a lake of both schema versions: v1 files with the fields v1 required beside v2 files with them null, and bots', async () => {
+    const [counts] = await trino.run(`SELECT count_if(schema_version = 1) AS v1, count_if(device_type = 'bot') AS bots, count_if(device_type IS NULL) AS no_device,
+      count_if(user_age IS NULL) AS no_age, count_if(user_gender IS NULL) AS no_gender, count_if(user_country IS NULL) AS no_country,
+      count_if(product_id IS NOT NULL AND product_category IS NULL) AS no_category, count_if(product_id IS NOT NULL AND product_brand IS NULL) AS no_brand
+      FROM (SELECT * FROM ${trino.dialect.eventsTable} UNION ALL SELECT * FROM ${trino.dialect.lateTable!})`);
+    for (const [what, n] of Object.entries(counts!)) expect(n as number, what).toBeGreaterThan(100);
+    // The v1 consumer's files and v2 files in one hour partition.
+    const files = await duckdb.run(`SELECT repetition_type AS repetition, count(DISTINCT file_name) AS files FROM parquet_schema('${mirrorDir}/events/*/*/*/hour=00/*.parquet')
+      WHERE name = 'user_age' GROUP BY 1 ORDER BY 1`);
+    expect(files.map((f) => f.repetition)).toEqual(['OPTIONAL', 'REQUIRED']);
   });
 
   it.each(CASES)('every named query over %s gives the same answer', async (_case, params) => {
@@ -308,7 +330,7 @@ describe('the query API bundle over Athena\'s API, its SQL run by this Trino', (
   });
 
   it('answers /api/dashboard with every panel equal to the local engine, cacheable at the edge', async () => {
-    const params = CASES[1]![1];
+    const params = CASES[2]![1];
     const { result, error } = await invokeBundle(bundle, { rawPath: '/api/dashboard', queryStringParameters: params }, env());
     expect(error).toBeUndefined();
     const response = result as { statusCode: number; headers: Record<string, string>; body: string };

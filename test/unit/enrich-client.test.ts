@@ -16,7 +16,7 @@ import { createClientEnricher, countryDbPath, loadClientEnricher, type ClientFac
 import { DEVICE_TYPES } from '../../lambdas/common/event-enums.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const enricher = loadClientEnricher();
+const enricher = await loadClientEnricher();
 const ua = (userAgent: string) => {
   const { device_type, os, browser } = enricher.facts({ userAgent });
   return { device_type, os, browser };
@@ -180,7 +180,7 @@ describe('client enrichment, bundled as a Lambda', () => {
         '--input-type=module',
         '-e',
         `const { loadClientEnricher } = await import(${JSON.stringify(pathToFileURL(entry).href)});
-         const e = loadClientEnricher();
+         const e = await loadClientEnricher();
          console.log(JSON.stringify([e.facts({ userAgent: process.argv[1], ip: '::ffff:90.0.0.1' }), e.facts({ userAgent: 'curl/8.5.0', ip: '2003::1' })]));`,
         'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
       ],

@@ -44,7 +44,7 @@ const importers = (name: LambdaName, pattern: RegExp) =>
 
 describe('Lambda bundle contents', () => {
   beforeAll(async () => {
-    for (const name of ['consumer', 'query-api', 'simulator'] as const) {
+    for (const name of ['collector', 'consumer', 'query-api', 'simulator'] as const) {
       inputs[name] = await bundleInputs(name);
       sizes[name] = await lambdaBundleSize(name);
     }
@@ -62,9 +62,9 @@ describe('Lambda bundle contents', () => {
     expect(sizes['query-api']!.bytes).toBeLessThanOrEqual(400 * KiB);
     const simulator = sizes.simulator!;
     expect(simulator.paths.map((p) => p.module).sort()).toEqual([
-      'lambdas/simulator/kafka-sender.ts',
-      'lambdas/simulator/kafka-sender.ts > lambdas/simulator/msk-iam-token.ts',
-      'lambdas/simulator/kinesis-producer.ts',
+      'lambdas/ingest/kafka-sender.ts',
+      'lambdas/ingest/kafka-sender.ts > lambdas/ingest/msk-iam-token.ts',
+      'lambdas/ingest/kinesis-producer.ts',
     ]);
     // Kafka with SCRAM adds the Secrets Manager client (about 707 KiB in all): not met, see docs/benchmarks.md.
     for (const path of simulator.paths) expect(path.bytes, path.module).toBeLessThanOrEqual(600 * KiB);
@@ -82,6 +82,18 @@ describe('Lambda bundle contents', () => {
     expect(files('consumer', TYPEBOX)).toEqual([]);
   });
 
+  it('the collector validates with the generated validator, carries no TypeBox or Ajv compiler, and loads each stream client only on its path', () => {
+    expect(files('collector', GENERATED_VALIDATOR)).toHaveLength(1);
+    expect(files('collector', SCHEMA_BUILDER)).toEqual([]);
+    expect(files('collector', TYPEBOX)).toEqual([]);
+    expect(importers('collector', AJV)).toEqual(['node_modules/@platformatic/kafka/dist/utils.js']);
+    expect(sizes.collector!.paths.map((p) => p.module).sort()).toEqual([
+      'lambdas/ingest/kafka-sender.ts',
+      'lambdas/ingest/kafka-sender.ts > lambdas/ingest/msk-iam-token.ts',
+      'lambdas/ingest/kinesis-producer.ts',
+    ]);
+  });
+
   it('the query API carries neither TypeBox nor Ajv nor the event schema', () => {
     expect(files('query-api', VALIDATOR)).toEqual([]);
     expect(files('query-api', SCHEMA_BUILDER)).toEqual([]);
@@ -96,15 +108,15 @@ describe('Lambda bundle contents', () => {
     // @platformatic/kafka validates its own options with Ajv; nothing of ours may import it.
     expect(importers('simulator', AJV)).toEqual(['node_modules/@platformatic/kafka/dist/utils.js']);
     // The Kafka client is loaded only on the Kafka path (a Kinesis deployment never loads it).
-    expect(importers('simulator', /(^|\/)node_modules\/@platformatic\/kafka\//).filter((f) => f.startsWith('lambdas/'))).toEqual(['lambdas/simulator/event-producer.ts', 'lambdas/simulator/kafka-sender.ts']);
-    expect(inputs.simulator!['lambdas/simulator/handler.ts']!.imports.filter((i) => i.kind === 'dynamic-import').map((i) => i.path).sort()).toEqual([
-      'lambdas/simulator/kafka-sender.ts',
-      'lambdas/simulator/kinesis-producer.ts',
+    expect(importers('simulator', /(^|\/)node_modules\/@platformatic\/kafka\//).filter((f) => f.startsWith('lambdas/'))).toEqual(['lambdas/common/event-producer.ts', 'lambdas/ingest/kafka-sender.ts']);
+    expect(inputs.simulator!['lambdas/ingest/stream-sender.ts']!.imports.filter((i) => i.kind === 'dynamic-import').map((i) => i.path).sort()).toEqual([
+      'lambdas/ingest/kafka-sender.ts',
+      'lambdas/ingest/kinesis-producer.ts',
     ]);
-    // MSK IAM tokens are signed by lambdas/simulator/msk-iam-token.ts: not AWS's signer package, which brings an STS client.
+    // MSK IAM tokens are signed by lambdas/ingest/msk-iam-token.ts: not AWS's signer package, which brings an STS client.
     expect(files('simulator', /(^|\/)node_modules\/(aws-msk-iam-sasl-signer-js|@aws-sdk\/client-sts)\//)).toEqual([]);
     // Its schema registry's Avro support is never used (no registry): avsc is replaced by a stub.
     expect(files('simulator', /(^|\/)node_modules\/avsc\//)).toEqual([]);
-    expect(files('simulator', /^lambdas\/simulator\/avsc-not-bundled\.ts$/)).toHaveLength(1);
+    expect(files('simulator', /^lambdas\/ingest\/avsc-not-bundled\.ts$/)).toHaveLength(1);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { mskIamTokenProvider } from '../../lambdas/simulator/msk-iam-token.ts';
+import { mskIamTokenProvider } from '../../lambdas/ingest/msk-iam-token.ts';
 
 const decode = (token: string) => new URL(Buffer.from(token, 'base64url').toString('utf8'));
 /** The URL with its parameters in one order (the server reads them by name) and without User-Agent. */

@@ -7,7 +7,11 @@
  * hours included, against figures computed in TypeScript), on a lake with re-sent
  * copies, late and malformed records; before and after compaction and after a
  * late event for a rolled-up hour. The compactor's rollup files (what Athena reads) must hold the
- * local engine's rollup rows for each hour: the TypeScript and SQL builders agree.
+ * local engine's rollup rows for each hour: the TypeScript and SQL builders agree. The lake is one
+ * that lived through schema v2 (test/site-traffic.ts): v1 files (demographics and device required)
+ * until half past the second hour, then a real site's events with unknown values and bots, so the
+ * rollups group NULL keys as the raw queries do, bots are left out (or asked for) alike, and the
+ * compactor merges the files of both versions in one hour.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +30,7 @@ import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/
 import { DuckDbLake } from '../../local/lake/duckdb-lake.ts';
 import { answerDifferences } from '../answer-differences.ts';
 import { DirectoryFeed, DirectoryStore } from '../directory-store.ts';
+import { asSiteTraffic, encodeEitherVersion } from '../site-traffic.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -33,7 +38,9 @@ const START = Date.UTC(2026, 10, 30, 20, 17);
 const END = START + 5 * HOUR;
 /** Long after the data: every hour is settled for the compactor and the local engine. */
 const LATER = END + 2 * HOUR;
-const DEVICES = ['desktop', 'mobile', 'tablet'];
+/** Until then, v1 events in v1 files; the second hour holds files of both versions. */
+const V1_BEFORE = START + HOUR + 13 * MINUTE;
+const DEVICES = ['desktop', 'mobile', 'tablet', 'bot'];
 const SOURCES = ['organic_search', 'paid_search', 'email', 'social', 'direct', 'referral'];
 
 let dir: string;
@@ -50,7 +57,7 @@ async function consume(records: readonly SimulatedRecord[], topic: string, inges
     const batch = records.slice(i, i + 400);
     for (const r of batch) newest = Math.max(newest, r.event?.event_time ?? 0);
     const source = batch.map((r, j) => ({ topic, partition: 0, offset: String(i + j), value: r.value }));
-    await consumeRecords(store, source, ingestAt ?? newest + MINUTE, encodeParquet);
+    await consumeRecords(store, source, ingestAt ?? newest + MINUTE, encodeEitherVersion);
   }
 }
 
@@ -62,7 +69,7 @@ beforeAll(async () => {
   for (;;) {
     const r = sim.nextRecord();
     if (r.event && r.event.event_time >= END) break;
-    sent.push(r);
+    sent.push(asSiteTraffic(r, { v1Era: [0, V1_BEFORE] }));
   }
   await consume(sent, 'live');
   const files = (await feed.changes()).added;
@@ -113,6 +120,18 @@ async function refresh(): Promise<void> {
 }
 
 describe('rollups on the local engine', () => {
+  it('group a lake of both schema versions, with unknown values and bots', async () => {
+    // The hour of V1_BEFORE holds files of both versions, which the compactor merges below.
+    const schema = await withRollups.run(`SELECT repetition_type AS repetition, count(DISTINCT file_name) AS files
+      FROM parquet_schema('${dir}/events/year=2026/month=11/day=30/hour=21/*.parquet') WHERE name = 'user_age' GROUP BY 1 ORDER BY 1`);
+    expect(schema.map((r) => r.repetition)).toEqual(['OPTIONAL', 'REQUIRED']);
+    const [counts] = await withRollups.run(`SELECT count(CASE WHEN device_type = 'bot' THEN 1 END) AS bots, count(CASE WHEN device_type IS NULL THEN 1 END) AS no_device,
+      count(CASE WHEN user_age IS NULL THEN 1 END) AS no_age, count(CASE WHEN user_gender IS NULL THEN 1 END) AS no_gender,
+      count(CASE WHEN user_country IS NULL THEN 1 END) AS no_country, count(CASE WHEN product_id IS NOT NULL AND product_category IS NULL THEN 1 END) AS no_category
+      FROM lake_events`);
+    for (const [what, n] of Object.entries(counts!)) expect(n as number, what).toBeGreaterThan(100);
+  });
+
   it('roll up every settled hour, and a query over whole hours reads the rollups', async () => {
     const view = await withRollups.lakeView();
     expect(view.rollups.size).toBeGreaterThanOrEqual(5);
@@ -121,6 +140,10 @@ describe('rollups on the local engine', () => {
     expect(querySql('kpis', withRollups.dialect, params, view)).toContain('FROM lake_rollup_sessions');
     const [rows] = await withRollups.run(`SELECT count(*) AS n FROM lake_rollup_sessions`);
     expect(rows!.n as number).toBeGreaterThan(1_000);
+  });
+
+  it.each<Record<string, string>>([{}, { device: 'bot' }])('equal the raw answers over the whole run, with %j', async (filter) => {
+    await expectSameAnswers({ from: String(START - 17 * MINUTE), to: String(LATER), ...filter });
   });
 
   it.each(cases(7, 24).map((c) => [JSON.stringify(c), c]))('equal the raw answers over %s', async (_name, params) => {
@@ -164,7 +187,7 @@ describe("the compactor's rollups", () => {
     // Re-sent copies of events already rolled up, and events never seen, all for the second hour.
     const copies = sent.filter((r) => r.event && !r.injected && r.event.event_time >= START + HOUR).slice(0, 10);
     const sim = new ShopperSimulator({ seed: 77, startTimeMs: START + HOUR, eventsPerSecond: 1, dailyCurve: false, warmStart: false });
-    const fresh = Array.from({ length: 20 }, () => sim.nextRecord());
+    const fresh = Array.from({ length: 20 }, () => asSiteTraffic(sim.nextRecord()));
     await consume([...copies, ...fresh], 'late.resend', LATER);
     await refresh();
     for (const params of cases(13, 4)) await expectSameAnswers(params);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { failedEntries, putRecordsBatches, putRecordsEntries, PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_ENTRIES } from '../../lambdas/simulator/kinesis-producer.ts';
+import { failedEntries, putRecordsBatches, putRecordsEntries, PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_ENTRIES } from '../../lambdas/ingest/kinesis-producer.ts';
 import { loadScheduledSimulatorConfig } from '../../lambdas/simulator/scheduled-config.ts';
 import { shopperAt } from '../../lambdas/simulator/population.ts';
 import { scheduledTimeMs, simulatedMinuteStart, simulateMinute } from '../../lambdas/simulator/scheduled-minute.ts';

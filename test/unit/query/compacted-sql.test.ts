@@ -63,6 +63,16 @@ describe('the rollups in the SQL over the files', () => {
     expect(querySql('events_per_minute', d, threeHours, rolled10)).toContain(`"$path" IN ('s3://lake/${files.activity}')`);
   });
 
+  it('leave bots out of the rollup rows and the events alike unless the device filter asks for them (an unknown device stays)', () => {
+    const everyone = { fromMs: threeHours.fromMs, toMs: threeHours.toMs };
+    const sql = querySql('kpis', d, everyone, rolled10);
+    expect(sql).toContain(`AND "$path" IN ('s3://lake/${files.sessions}')\n      AND device_type IS DISTINCT FROM 'bot'`);
+    expect(sql.match(/device_type IS DISTINCT FROM 'bot'/g)).toHaveLength(2);
+    const bots = querySql('kpis', d, { ...everyone, device: 'bot' }, rolled10);
+    expect(bots).not.toContain('IS DISTINCT FROM');
+    expect(bots.match(/device_type = 'bot'/g)).toHaveLength(2);
+  });
+
   it('are not read for a filter their rollup does not answer: per minute and per product, the country', () => {
     const inUs = { ...threeHours, country: 'US' };
     expect(querySql('kpis', d, inUs, rolled10)).toContain('rollup_sessions');

@@ -1,13 +1,12 @@
 /**
- * The scheduled simulator's Kafka (MSK or any Kafka) sender: the SASL settings, the
- * topic created when asked, and an idempotent producer. The handler imports this
- * module only when the stack's ingest is Kafka, so the Kinesis deployment never loads
- * the Kafka client.
+ * A producing Lambda's Kafka (MSK or any Kafka) sender: the SASL settings, the topic
+ * created when asked, and an idempotent producer. stream-sender.ts imports this module
+ * only when the stack's ingest is Kafka, so a Kinesis deployment never loads the Kafka client.
  */
 import { Admin, type SASLOptions } from '@platformatic/kafka';
-import { EventProducer } from './event-producer.ts';
+import { EventProducer } from '../common/event-producer.ts';
 import { kafkaSasl } from './kafka-auth.ts';
-import type { SimulatorIngest } from './scheduled-config.ts';
+import type { StreamIngest } from './ingest-config.ts';
 
 interface KafkaConnection {
   readonly bootstrapServers: readonly string[];
@@ -15,16 +14,16 @@ interface KafkaConnection {
   readonly tls: boolean;
 }
 
-export async function createKafkaSender(ingest: Extract<SimulatorIngest, { kind: 'kafka' }>): Promise<EventProducer> {
+export async function createKafkaSender(ingest: Extract<StreamIngest, { kind: 'kafka' }>, clientId: string): Promise<EventProducer> {
   const sasl = await kafkaSasl(ingest.auth);
   const connection: KafkaConnection = { bootstrapServers: ingest.bootstrapServers, ...(sasl && { sasl }), tls: ingest.tls };
-  if (ingest.createTopicPartitions !== undefined) await ensureTopic(ingest.topic, ingest.createTopicPartitions, connection);
-  return new EventProducer({ ...connection, topic: ingest.topic });
+  if (ingest.createTopicPartitions !== undefined) await ensureTopic(ingest.topic, ingest.createTopicPartitions, connection, clientId);
+  return new EventProducer({ ...connection, topic: ingest.topic, clientId });
 }
 
-async function ensureTopic(topic: string, partitions: number, connection: KafkaConnection): Promise<void> {
+async function ensureTopic(topic: string, partitions: number, connection: KafkaConnection, clientId: string): Promise<void> {
   const admin = new Admin({
-    clientId: 'clickstream-simulator-admin',
+    clientId: `${clientId}-admin`,
     bootstrapBrokers: [...connection.bootstrapServers],
     ...(connection.sasl && { sasl: connection.sasl }),
     ...(connection.tls && { tls: {} }),

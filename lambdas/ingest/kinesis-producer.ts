@@ -5,7 +5,8 @@
  */
 import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry, type PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { OutgoingRecord } from './event-producer.ts';
+import type { OutgoingRecord } from '../common/event-producer.ts';
+import { StreamThrottled } from './stream-throttled.ts';
 
 /** PutRecords limits: 500 entries and 5 MiB (data plus partition keys) per request. */
 export const PUT_RECORDS_MAX_ENTRIES = 500;
@@ -53,7 +54,7 @@ export class KinesisEventProducer {
       let pending = batch;
       for (let attempt = 1; pending.length > 0; attempt++) {
         if (attempt > this.maxAttempts) {
-          throw new Error(`Kinesis refused ${pending.length} records after ${this.maxAttempts} attempts (stream ${this.streamName}): add shards or lower the event rate`);
+          throw new StreamThrottled(`Kinesis refused ${pending.length} records after ${this.maxAttempts} attempts (stream ${this.streamName}): add shards or lower the event rate`);
         }
         const response = await this.client.send(new PutRecordsCommand({ StreamName: this.streamName, Records: pending }));
         pending = response.FailedRecordCount ? failedEntries(pending, response.Records ?? []) : [];
@@ -64,11 +65,11 @@ export class KinesisEventProducer {
 }
 
 /**
- * The scheduled simulator's Kinesis sender. The SDK reads AWS_ENDPOINT_URL_KINESIS itself,
+ * A producing Lambda's Kinesis sender. The SDK reads AWS_ENDPOINT_URL_KINESIS itself,
  * so the same code runs against LocalStack. HTTP/1.1: the client defaults to HTTP/2 for
  * every call (SubscribeToShard needs it; PutRecords does not), and under LocalStack
  * 500-record PutRecords over HTTP/2 intermittently failed with ERR_HTTP2_SESSION_ERROR,
- * never over HTTP/1.1. Kinesis accepts both, so the simulator takes the one that works everywhere.
+ * never over HTTP/1.1. Kinesis accepts both, so the senders take the one that works everywhere.
  */
 export function createKinesisSender(streamName: string): KinesisEventProducer {
   return new KinesisEventProducer(new KinesisClient({ requestHandler: new NodeHttpHandler() }), streamName);

@@ -4,7 +4,7 @@
  * the token provider runs for every new connection, so tokens never go stale.
  */
 import type { SASLOptions } from '@platformatic/kafka';
-import type { KafkaAuth } from './scheduled-config.ts';
+import type { KafkaAuth } from './ingest-config.ts';
 
 // Each mechanism's client is imported on its own path only (a cluster uses one).
 

@@ -1,5 +1,5 @@
 /**
- * Sends simulator records to the events topic: keyed by session id (so a
+ * Sends events to the events topic (the simulator's and the collector's): keyed by session id (so a
  * session stays in one partition, in order), idempotent with acks from all
  * in-sync replicas, lz4-compressed. A send resolves only once the broker has
  * acknowledged every record in it, which is what callers count as "sent".
