@@ -3,6 +3,10 @@
  * the local runtime (local/common/bundle.ts) and by the CDK functions, so the laptop runs
  * the same artifact the cloud does.
  */
+import { COUNTRY_DB_ASSET } from './common/country-db.ts';
+
+export { COUNTRY_DB_ASSET };
+
 export const LAMBDA_ENTRY_POINTS = {
   collector: 'lambdas/collector/handler.ts',
   compactor: 'lambdas/compactor/handler.ts',
@@ -15,7 +19,8 @@ export type LambdaName = keyof typeof LAMBDA_ENTRY_POINTS;
 
 /** Files a bundle loads at run time, by package and path inside it; copied next to index.mjs. */
 export const LAMBDA_ASSETS: Readonly<Record<LambdaName, readonly { package: string; file: string }[]>> = {
-  collector: [],
+  // The enrichment's IP-to-country database (lambdas/collector/enrich-client.ts).
+  collector: [COUNTRY_DB_ASSET],
   compactor: [{ package: '@bokuweb/zstd-wasm', file: 'dist/common/zstd.wasm' }],
   consumer: [{ package: '@bokuweb/zstd-wasm', file: 'dist/common/zstd.wasm' }],
   'query-api': [],
