@@ -79,7 +79,7 @@ describe('real trackers in Chromium against the local collector', () => {
   });
 
   it('lands exactly the visit in the lake, once each, from both trackers', async () => {
-    const rows = await lake.query(`SELECT event_type, product_id, quantity, revenue, order_id, traffic_source, user_id, session_id
+    const rows = await lake.query(`SELECT event_type, product_id, quantity, revenue, order_id, traffic_source, user_id, session_id, device_type, os, browser, user_country
       FROM events WHERE page_url LIKE '%run=${RUN}%' ORDER BY event_type, product_id`);
     const seg = (id: string) => `seg${id}-${RUN}`;
     expect(rows.map((r) => [r.event_type, r.product_id ?? null, r.quantity ?? null, r.revenue ?? null, r.order_id ?? null])).toEqual([
@@ -96,6 +96,8 @@ describe('real trackers in Chromium against the local collector', () => {
       ['purchase', `sp-${RUN}`, 1, PRICE, `sp-order-${RUN}`],
     ]);
     expect(rows.every((r) => r.traffic_source === 'direct')).toBe(true);
+    // Enriched from the request: the browser's User-Agent; no country for a loopback address.
+    for (const row of rows) expect(row).toMatchObject({ device_type: 'desktop', os: 'Linux', browser: 'Chrome', user_country: null });
     // Each tracker keeps one user and one visit across its events.
     expect(new Set(rows.map((r) => r.user_id)).size).toBeLessThanOrEqual(3);
   });
