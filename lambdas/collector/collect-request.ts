@@ -12,7 +12,7 @@
 import { gunzipSync } from 'node:zlib';
 import { validateEvent } from '../common/validate-event.ts';
 import type { ClientEnricher, ClientFacts } from './enrich-client.ts';
-import { EnvelopeError, type Envelope } from './envelope.ts';
+import { EnvelopeError, isObject, type Envelope } from './envelope.ts';
 import { StreamThrottled } from '../ingest/stream-throttled.ts';
 import type { OutgoingRecord } from '../common/event-producer.ts';
 import { ownEvents } from './own-events.ts';
@@ -126,7 +126,7 @@ export class Collector {
     const body = parseBody(request);
     if (route.protocol === 'own') return { drafts: ownEvents(body, facts), ignored: 0 };
     if (route.protocol === 'snowplow') return this.fromHits(snowplowHits(snowplowPayloads(body), envelopeOf(request, '')), facts);
-    const message = route.segmentType && isPlainObject(body) && body.type === undefined ? { ...body, type: route.segmentType } : body;
+    const message = route.segmentType && isObject(body) && body.type === undefined ? { ...body, type: route.segmentType } : body;
     return this.fromHits(segmentHits(message, envelopeOf(request, writeKeyOf(request, body))), facts);
   }
 
@@ -175,7 +175,7 @@ function inflate(body: Buffer, encoding: string | undefined): Buffer {
 function writeKeyOf(request: CollectRequest, body: unknown): string {
   const basic = /^basic\s+([A-Za-z0-9+/=]+)$/i.exec(request.headers.authorization ?? '')?.[1];
   const fromHeader = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':')[0] : undefined;
-  const fromBody = isPlainObject(body) && typeof body.writeKey === 'string' ? body.writeKey : undefined;
+  const fromBody = isObject(body) && typeof body.writeKey === 'string' ? body.writeKey : undefined;
   return (fromHeader || fromBody || request.query.get('writeKey') || '').slice(0, 128);
 }
 
@@ -200,10 +200,6 @@ const firstReason = (invalid: readonly { readonly [REASON]: string }[]) => inval
 function toRecord(draft: EventDraft): OutgoingRecord {
   const key = typeof draft.session_id === 'string' ? draft.session_id : typeof draft.event_id === 'string' ? draft.event_id : 'collector';
   return { key, value: Buffer.from(JSON.stringify(draft)) };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

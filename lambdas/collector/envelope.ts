@@ -1,4 +1,4 @@
-/** What every tracker reader is given about the request, and how it says the request is malformed. */
+/** What every tracker reader is given about the request, how it says the request is malformed, and the JSON checks all readers share. */
 
 export interface Envelope {
   /** When the collector received the request, ms since the epoch: the clock events are corrected to. */
@@ -32,4 +32,15 @@ export function correctedTime(eventTime: unknown, sentTime: unknown, receivedAtM
   if (Number.isNaN(at)) return receivedAtMs;
   const corrected = Number.isNaN(sent) ? at : receivedAtMs - Math.max(0, sent - at);
   return Math.min(corrected, receivedAtMs);
+}
+
+/** A JSON object (not null, not an array): what every reader checks before reading fields. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The object at `key`, or an empty one: optional nested objects read without checks at every step. */
+export function objectAt(value: Record<string, unknown>, key: string): Record<string, unknown> {
+  const inner = value[key];
+  return isObject(inner) ? inner : {};
 }

@@ -8,7 +8,7 @@ import type { EventType } from '../common/event-enums.ts';
 import { eventIdOf, uuidFromName } from './collected-ids.ts';
 import { campaignOfUrl, type Campaign } from './traffic-source.ts';
 import type { ProductLine, TrackedHit } from './tracked-hit.ts';
-import { correctedTime, utcDay, type Envelope, EnvelopeError } from './envelope.ts';
+import { correctedTime, EnvelopeError, isObject, objectAt, utcDay, type Envelope } from './envelope.ts';
 
 const TRACK_EVENTS: Readonly<Record<string, EventType>> = {
   'product viewed': 'product_view',
@@ -91,13 +91,4 @@ function campaignOf(campaign: Json, pageUrl: unknown): Campaign {
   const fromUrl = campaignOfUrl(typeof pageUrl === 'string' ? pageUrl : undefined);
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   return { source: str(campaign.source) ?? fromUrl.source, medium: str(campaign.medium) ?? fromUrl.medium, name: str(campaign.name) ?? fromUrl.name };
-}
-
-export function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function objectAt(value: Json, key: string): Json {
-  const inner = value[key];
-  return isObject(inner) ? inner : {};
 }

@@ -7,8 +7,7 @@
  */
 import type { EventType } from '../common/event-enums.ts';
 import { eventIdOf, uuidFromName } from './collected-ids.ts';
-import { correctedTime, EnvelopeError, timeMs, type Envelope } from './envelope.ts';
-import { isObject } from './segment-messages.ts';
+import { correctedTime, EnvelopeError, isObject, timeMs, type Envelope } from './envelope.ts';
 import { campaignOfUrl } from './traffic-source.ts';
 import type { ProductLine, TrackedHit } from './tracked-hit.ts';
 
