@@ -5,6 +5,7 @@
  * to the topic, exactly once; a 30 s broker outage during produce loses no
  * event at the source. The topic is read back by Kafka's own Java client.
  */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
 import type { SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
@@ -165,4 +166,48 @@ describe('services that heal themselves', () => {
     expect(new Set(acknowledged.map((r) => r.event!.event_id)).size).toBe(60_000);
     await expectLakeEqualsTopic(before, await pipelineLag(config), acknowledged);
   }, 300_000);
+
+  it('the collector loses no event it acknowledged through a broker outage, and refuses (503) while the broker is away', async () => {
+    await waitForConsumer(config);
+    const run = randomUUID().slice(0, 8);
+    const acknowledged: string[] = [];
+    const answers = new Map<number, number>();
+    let sending = true;
+    const now = () => new Date().toISOString();
+    // A tracker that keeps sending batches of 10 page views, each message with its own id, one request at a time.
+    const tracker = (async () => {
+      while (sending) {
+        const ids = Array.from({ length: 10 }, () => randomUUID());
+        const batch = ids.map((id) => ({ type: 'page', messageId: id, anonymousId: `outage-${run}`, timestamp: now(), context: { page: { url: `https://shop.test/?run=${run}` } } }));
+        const response = await fetch(`http://127.0.0.1:${config.dashboardPort}/collect/v1/b`, { method: 'POST', body: JSON.stringify({ batch, sentAt: now() }), headers: { 'content-type': 'text/plain' } }).catch(() => undefined);
+        const status = response?.status ?? 0;
+        answers.set(status, (answers.get(status) ?? 0) + 1);
+        if (status === 200) acknowledged.push(...ids);
+        await sleep(50);
+      }
+    })();
+    await until(() => acknowledged.length >= 500, 60_000, 'the first 500 acknowledged events');
+    expect(await stopKafka(config)).toBe(true);
+    await until(() => (answers.get(503) ?? 0) >= 1, 90_000, 'a 503 while the broker is away');
+    expect(await startKafka(config, quiet)).toBe(true);
+    const before = acknowledged.length;
+    await until(() => acknowledged.length >= before + 500, 90_000, '500 more acknowledged events after the broker came back');
+    sending = false;
+    await tracker;
+    await waitForConsumer(config, 180_000);
+
+    const lake = await openLake(config);
+    try {
+      const rows = await lake.query(`SELECT DISTINCT event_id FROM events WHERE user_id = 'outage-${run}'`);
+      const landed = new Set(rows.map((r) => String(r.event_id)));
+      const lost = acknowledged.filter((id) => !landed.has(id));
+      console.log(`[self-healing] collector through a broker outage: ${acknowledged.length} events acknowledged, ${lost.length} lost; answers ${JSON.stringify(Object.fromEntries(answers))}`);
+      expect(lost).toEqual([]);
+      // Only 200 and 503: never an answer that would make a tracker drop its events.
+      expect([...answers.keys()].every((status) => status === 200 || status === 503)).toBe(true);
+    } finally {
+      lake.close();
+    }
+  }, 300_000);
 });
+
