@@ -27,6 +27,7 @@ describe('clickstream CLI', { timeout: 60_000 }, () => {
     ],
     [['bench', '--compaction-events', 'lots'], 'clickstream: --compaction-events must be a whole number of at least 1, got "lots"'],
     [['bench', '--api-events', '0'], 'clickstream: --api-events must be a whole number of at least 1, got "0"'],
+    [['bench', '--only', 'collector', '--collector-requests', 'half'], 'clickstream: --collector-requests must be a whole number of at least 1, got "half"'],
     [['status', '--verbose'], "clickstream: Unknown option '--verbose'; run `npx clickstream help` for the options"],
   ])('answers %j with one line and exit code 1', (args, message) => {
     const { code, stderr } = run(args);
