@@ -113,25 +113,39 @@ export class Collector {
   }
 
   private read(request: CollectRequest, route: Route): { drafts: EventDraft[]; ignored: number } {
-    const facts = this.options.enricher.facts({
-      userAgent: request.headers['user-agent'],
-      ip: request.clientIp,
-      // Snowplow's "anonymous tracking" asks the collector not to use the address.
-      anonymousIp: request.headers['sp-anonymous'] !== undefined,
-    });
+    const facts = this.factsOf(request);
     if (route.protocol === 'snowplow-get') {
       const payload = Object.fromEntries(request.query);
       return this.fromHits(snowplowHits([payload], envelopeOf(request, '')), facts);
     }
     const body = parseBody(request);
-    if (route.protocol === 'own') return { drafts: ownEvents(body, facts), ignored: 0 };
+    if (route.protocol === 'own') return { drafts: ownEvents(body, facts()), ignored: 0 };
     if (route.protocol === 'snowplow') return this.fromHits(snowplowHits(snowplowPayloads(body), envelopeOf(request, '')), facts);
     const message = route.segmentType && isObject(body) && body.type === undefined ? { ...body, type: route.segmentType } : body;
     return this.fromHits(segmentHits(message, envelopeOf(request, writeKeyOf(request, body))), facts);
   }
 
-  private fromHits({ hits, ignored }: { hits: TrackedHit[]; ignored: number }, facts: ClientFacts): { drafts: EventDraft[]; ignored: number } {
-    return { drafts: hits.flatMap((hit) => eventsOfHit(hit, facts, this.channels)), ignored };
+  /**
+   * The client facts for a message: from the User-Agent and address the message itself names
+   * (a shop's server forwarding its shoppers' events sends theirs; in a browser they equal the
+   * request's), else the request's. Each distinct pair is looked up once per request.
+   */
+  private factsOf(request: CollectRequest): (client?: TrackedHit['client']) => ClientFacts {
+    const known = new Map<string, ClientFacts>();
+    // Snowplow's "anonymous tracking" asks the collector not to use the address.
+    const anonymousIp = request.headers['sp-anonymous'] !== undefined;
+    return (client) => {
+      const userAgent = client?.userAgent ?? request.headers['user-agent'];
+      const ip = client?.ip ?? request.clientIp;
+      const key = `${userAgent ?? ''}\n${ip ?? ''}`;
+      let facts = known.get(key);
+      if (!facts) known.set(key, (facts = this.options.enricher.facts({ userAgent, ip, anonymousIp })));
+      return facts;
+    };
+  }
+
+  private fromHits({ hits, ignored }: { hits: TrackedHit[]; ignored: number }, facts: (client?: TrackedHit['client']) => ClientFacts): { drafts: EventDraft[]; ignored: number } {
+    return { drafts: hits.flatMap((hit) => eventsOfHit(hit, facts(hit.client), this.channels)), ignored };
   }
 }
 

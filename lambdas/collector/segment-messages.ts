@@ -7,7 +7,7 @@
 import type { EventType } from '../common/event-enums.ts';
 import { eventIdOf, uuidFromName } from './collected-ids.ts';
 import { campaignOfUrl, type Campaign } from './traffic-source.ts';
-import type { ProductLine, TrackedHit } from './tracked-hit.ts';
+import { clientOf, type ProductLine, type TrackedHit } from './tracked-hit.ts';
 import { correctedTime, EnvelopeError, isObject, objectAt, utcDay, type Envelope } from './envelope.ts';
 
 const TRACK_EVENTS: Readonly<Record<string, EventType>> = {
@@ -68,6 +68,7 @@ function segmentHit(message: Json, batchSentAt: unknown, envelope: Envelope): Tr
     campaign: campaignOf(objectAt(context, 'campaign'), pageUrl),
     products: eventType === 'purchase' ? orderLines(properties) : eventType === 'page_view' || eventType === 'checkout' ? [] : [line(properties)],
     orderId: properties.order_id ?? properties.checkout_id,
+    client: clientOf(context.userAgent, context.ip),
   };
 }
 

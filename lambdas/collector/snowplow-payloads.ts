@@ -9,7 +9,7 @@ import type { EventType } from '../common/event-enums.ts';
 import { eventIdOf, uuidFromName } from './collected-ids.ts';
 import { correctedTime, EnvelopeError, isObject, timeMs, type Envelope } from './envelope.ts';
 import { campaignOfUrl } from './traffic-source.ts';
-import type { ProductLine, TrackedHit } from './tracked-hit.ts';
+import { clientOf, type ProductLine, type TrackedHit } from './tracked-hit.ts';
 
 type Payload = Record<string, unknown>;
 interface Entity {
@@ -55,6 +55,8 @@ function snowplowHit(payload: Payload, index: number, envelope: Envelope): Track
     pageUrl,
     referrer: payload.refr ?? null,
     campaign: campaignOfUrl(pageUrl),
+    // Server-side trackers set ua and ip; the browser tracker leaves them to the request.
+    client: clientOf(payload.ua, payload.ip),
   };
 }
 

@@ -31,6 +31,13 @@ export interface TrackedHit {
   /** One row per line; none for page views and checkouts. */
   readonly products: readonly ProductLine[];
   readonly orderId?: unknown;
+  /** The shopper's User-Agent and address when the message names them (a server forwarding a browser's events). */
+  readonly client?: { readonly userAgent?: string; readonly ip?: string };
+}
+
+/** A User-Agent or address a message carries, when it is a non-empty string. */
+export function clientOf(userAgent: unknown, ip: unknown): TrackedHit['client'] {
+  return { ...(typeof userAgent === 'string' && userAgent !== '' && { userAgent }), ...(typeof ip === 'string' && ip !== '' && { ip }) };
 }
 
 /** A mapped event: plain JSON, checked against the schema before it is sent. */
@@ -39,7 +46,7 @@ export type EventDraft = Record<string, unknown>;
 const MAX_URL = 2048;
 const MAX_TEXT = 64;
 
-/** One event per product line (at least one), with the client facts of the request. */
+/** One event per product line (at least one), with the client's facts. */
 export function eventsOfHit(hit: TrackedHit, facts: ClientFacts, channels: SessionChannels): EventDraft[] {
   const sessionId = safeId(hit.sessionId);
   const pageUrl = url(hit.pageUrl);

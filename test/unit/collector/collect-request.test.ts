@@ -113,6 +113,29 @@ describe('Collector: Segment', () => {
     expect(sent[0]!.session_id).toBe(sent[1]!.session_id);
   });
 
+  it("takes the client's facts from the User-Agent and address a forwarding server names, once per distinct client", async () => {
+    const asked: { userAgent?: string; ip?: string }[] = [];
+    const sent: Row[] = [];
+    const c = new Collector({
+      send: (records) => Promise.resolve(void sent.push(...records.map((r) => JSON.parse(r.value.toString()) as Row))),
+      enricher: {
+        facts: (hints) => {
+          asked.push({ userAgent: hints.userAgent, ip: hints.ip });
+          return { ...FACTS, device_type: hints.userAgent?.includes('Chrome') ? 'desktop' : 'bot' };
+        },
+      },
+    });
+    const chrome = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0';
+    const forwarded = (id: string) => segment({ type: 'page', messageId: id, context: { page, userAgent: chrome, ip: '198.51.100.4' } });
+    const body = Buffer.from(JSON.stringify({ batch: [forwarded('f-1'), forwarded('f-2'), segment({ type: 'page', messageId: 'f-3', context: { page } })] }));
+    await c.handle(request({ path: '/v1/batch', body, headers: { 'content-type': 'application/json', 'user-agent': 'analytics-node-next/1.0' } }));
+    expect(sent.map((e) => e.device_type)).toEqual(['desktop', 'desktop', 'bot']);
+    expect(asked).toEqual([
+      { userAgent: chrome, ip: '198.51.100.4' },
+      { userAgent: 'analytics-node-next/1.0', ip: '127.0.0.1' },
+    ]);
+  });
+
   it('sends what fails the schema on to quarantine, and counts it', async () => {
     const { sent, post } = collector();
     const res = await post('/v1/t', segment({ type: 'track', event: 'Product Viewed', properties: { product_id: 'p-1' } }));
