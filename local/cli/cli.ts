@@ -269,6 +269,7 @@ function printEndpoints(config: LocalConfig, started: readonly string[]): void {
   log(`MinIO  ${s3Endpoint(config)}  bucket ${config.bucket}${note('minio', config.externalS3 && 'CLICKSTREAM_S3_ENDPOINT')}`);
   log(`consumer  ${config.topic} -> s3://${config.bucket}/events/year=/month=/day=/hour=/ (log: ${consumerProcess(config).logFile})${note('consumer')}`);
   log(`dashboard  ${dashboardUrl(config)}${note('dashboard')}`);
+  log(`collector  ${dashboardUrl(config)}collect  for your site's Segment or Snowplow tracker (docs/collector.md)`);
   log(`supervisor  restarts any of these that dies (log: ${supervisorProcess(config).logFile})${note('supervisor')}`);
   if (!config.externalS3) log(`S3 credentials in ${minioCredentialsFile(config)} (readable only by you)`);
 }

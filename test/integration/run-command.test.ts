@@ -68,6 +68,7 @@ describe('clickstream run', () => {
     const run = await cli(['run', '--duration', '6', '--rate', '1500', '--flat', '--seed', '101']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain(`dashboard  http://127.0.0.1:${config.dashboardPort}/`);
+    expect(run.stderr).toContain(`collector  http://127.0.0.1:${config.dashboardPort}/collect`);
     expect(run.stdout).toMatch(/, 0 not acknowledged/);
     expect(run.stderr).toMatch(/stopped supervisor, dashboard, consumer, kafka, and minio/);
     sent.push(sentIn(run.stdout));
