@@ -11,23 +11,16 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 // autocannon ships no types; the two calls used here are typed where they are made.
 import autocannonModule from 'autocannon';
+import type { AutocannonJson } from './load.ts';
 
-interface Summary {
-  requests: { total: number };
-  latency: { p50: number; p99: number };
-  duration: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-const autocannon = autocannonModule as (options: Record<string, unknown>) => { on(event: 'done', listener: (result: Summary) => void): void };
+const autocannon = autocannonModule as (options: Record<string, unknown>) => { on(event: 'done', listener: (result: AutocannonJson) => void): void };
 
 const [url, connections, requests, events, out] = process.argv.slice(2);
 if (!url?.startsWith('http://127.0.0.1:') || !out) throw new Error('usage: collector-load.ts <http://127.0.0.1:port/collect/v1/b> <connections> <requests> <events> <out>');
 const perRequest = Number(events);
 const acknowledged = createWriteStream(out);
 
-/** A tracker's batch: page views and product views of one session, as analytics-next sends them. */
+/** A tracker's batch: product views and cart additions of one session, as analytics-next sends them. */
 function batch(ids: string[]): string {
   const now = new Date().toISOString();
   const session = randomUUID();

@@ -19,7 +19,8 @@ export interface LoadResult {
   readonly errors: number;
 }
 
-interface AutocannonJson {
+/** The part of autocannon's summary the benchmarks read (its JSON output, and the `done` event's result). */
+export interface AutocannonJson {
   requests: { total: number };
   latency: { p50: number; p99: number };
   duration: number;
