@@ -42,6 +42,18 @@ export interface ClickstreamFunctionProps {
 }
 
 /**
+ * A construct's `reservedConcurrency` prop as the function's reserved executions: undefined
+ * (none reserved) or a whole number of at least 1, else one sentence naming the prop.
+ */
+export function reservedExecutions(reservedConcurrency: number | undefined): Pick<ClickstreamFunctionProps, 'reservedConcurrentExecutions'> {
+  if (reservedConcurrency === undefined) return {};
+  if (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 1) {
+    throw new Error(`reservedConcurrency must be a whole number of invocations, at least 1, got ${reservedConcurrency}`);
+  }
+  return { reservedConcurrentExecutions: reservedConcurrency };
+}
+
+/**
  * Builds one function's asset directory with the local esbuild. `name` is a field so it
  * is part of the asset's cache key (CDK keys its bundling cache on these options).
  */

@@ -11,7 +11,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { ClickstreamFunction } from './clickstream-function.ts';
+import { ClickstreamFunction, reservedExecutions } from './clickstream-function.ts';
 import type { Ingest } from './ingest/ingest.ts';
 
 export interface CollectorProps {
@@ -29,10 +29,7 @@ export class Collector extends Construct {
 
   constructor(scope: Construct, id: string, props: CollectorProps) {
     super(scope, id);
-    const concurrency = props.reservedConcurrency;
-    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
-      throw new Error(`reservedConcurrency must be a whole number of invocations, at least 1, got ${concurrency}`);
-    }
+    const concurrency = reservedExecutions(props.reservedConcurrency);
     const network = props.ingest.producerNetwork;
     this.handler = new ClickstreamFunction(this, 'Handler', {
       handler: 'collector',
@@ -41,7 +38,7 @@ export class Collector extends Construct {
       // A request waits for the stream's acknowledgement, a few hundred ms; Kinesis retries back off for up to about 6 s.
       timeout: Duration.seconds(15),
       environment: props.ingest.producerEnvironment,
-      ...(concurrency !== undefined && { reservedConcurrentExecutions: concurrency }),
+      ...concurrency,
       ...(network && { vpc: network.vpc, vpcSubnets: network.vpcSubnets, securityGroups: network.securityGroups }),
     });
     props.ingest.grantProduce(this.handler.function);

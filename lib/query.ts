@@ -13,7 +13,7 @@ import { MANIFEST_KEY } from '../lambdas/common/compaction-manifest.ts';
 import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
 import { FUNCTION_TIMEOUT_SECONDS } from '../lambdas/query-api/limits.ts';
 import type { Catalog } from './catalog.ts';
-import { ClickstreamFunction } from './clickstream-function.ts';
+import { ClickstreamFunction, reservedExecutions } from './clickstream-function.ts';
 import { acknowledgeObjectGrants } from './nag.ts';
 import { privateBucket } from './private-bucket.ts';
 
@@ -51,10 +51,7 @@ export class Query extends Construct {
     if (!Number.isInteger(cutoff) || cutoff < MIN_CUTOFF_BYTES) throw new Error(`bytesScannedCutoffPerQuery must be a whole number of bytes, at least ${MIN_CUTOFF_BYTES}, got ${cutoff}`);
     const resultsDays = props.resultsRetentionDays ?? 7;
     if (!Number.isInteger(resultsDays) || resultsDays < 1) throw new Error(`resultsRetentionDays must be a whole number of days, at least 1, got ${resultsDays}`);
-    const concurrency = props.reservedConcurrency;
-    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
-      throw new Error(`reservedConcurrency must be a whole number of invocations, at least 1, got ${concurrency}`);
-    }
+    const concurrency = reservedExecutions(props.reservedConcurrency);
 
     this.resultsBucket = privateBucket(this, 'Results', {
       accessLogs: props.accessLogs,
@@ -83,7 +80,7 @@ export class Query extends Construct {
       memorySizeMb: 256,
       // Athena queries on a warm lake take seconds; the timeout stays below CloudFront's origin read timeout (limits.ts).
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS),
-      ...(concurrency !== undefined && { reservedConcurrentExecutions: concurrency }),
+      ...concurrency,
       environment: { CLICKSTREAM_GLUE_DATABASE: props.catalog.databaseName, CLICKSTREAM_ATHENA_WORKGROUP: this.workGroup.name, CLICKSTREAM_LAKE_BUCKET: props.lake.bucketName },
     });
     const fn = this.api.function;

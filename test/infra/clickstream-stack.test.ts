@@ -509,6 +509,7 @@ describe('bad settings get one clear sentence', () => {
     ['a retry count below -1', { ingest: 'kinesis', consumer: { retryAttempts: -2 } }, /retryAttempts must be -1 \(retry until the records expire\) or a whole number from 0 to 10000, got -2/],
     ['an unknown ingest', { ingest: 'sqs' as never }, /ingest must be one of msk-serverless, kafka, kinesis, got "sqs"/],
     ['no reserved query concurrency', { ingest: 'kinesis', query: { reservedConcurrency: 0 } }, /reservedConcurrency must be a whole number of invocations, at least 1, got 0/],
+    ['a fractional collector concurrency', { ingest: 'kinesis', collector: { reservedConcurrency: 2.5 } }, /reservedConcurrency must be a whole number of invocations, at least 1, got 2.5/],
     ['a refresh under a second', { ingest: 'kinesis', dashboard: { refreshInterval: Duration.millis(500) } }, /refreshInterval must be a whole number of seconds from 1 to 3600, got 0.5 s/],
     ['a range step over an hour', { ingest: 'kinesis', dashboard: { rangeStep: Duration.hours(2) } }, /rangeStep must be a whole number of seconds from 1 to 3600, got 7200 s/],
     ['a zero quarantine retention', { lake: { quarantineRetentionDays: 0 } }, /quarantineRetentionDays must be a whole number of days, at least 1, got 0/],
