@@ -1,35 +1,23 @@
 /**
  * Lake rows to one Parquet file, with the columns of lake-columns.ts.
  *
- * hyparquet-writer was chosen by measurement (docs/benchmarks.md): pure
- * JavaScript, the fastest of the candidates on a 10k-row batch, and a small
- * bundle. Strings are UTF8 with the STRING logical type (dictionary-encoded when
- * that pays, which it does for the low-cardinality columns), instants are INT64
+ * Strings are UTF8 with the STRING logical type (dictionary-encoded when that pays,
+ * which it does for the low-cardinality columns), instants are INT64
  * TIMESTAMP(MILLIS, UTC), and pages are zstd-compressed by zstd's own C code
  * compiled to WebAssembly: 44% smaller than snappy (Athena bills bytes scanned)
  * and no slower. Node 20 has no zstd of its own.
+ *
+ * The lake's rows go through lake-parquet-writer.ts, written for these fixed column
+ * types; the rollup tables (encodeTable, the compactor's) through hyparquet-writer's
+ * general writer, which was chosen by measurement (docs/benchmarks.md) and still writes
+ * the footer and page headers of every file.
  */
 import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { LAKE_COLUMNS, type LakeColumn, type LakeColumnType } from '../common/lake-columns.ts';
 import { lakeRowColumns } from '../common/generated/lake-row-columns.js';
+import { PHYSICAL, writeParquet, type WriterColumn } from './lake-parquet-writer.ts';
 import type { LakeRow } from './plan-batch.ts';
-
-type SchemaElement = NonNullable<Parameters<typeof parquetWriteBuffer>[0]['schema']>[number];
-
-const PHYSICAL: Record<LakeColumnType, Omit<SchemaElement, 'name'>> = {
-  string: { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } },
-  int32: { type: 'INT32' },
-  int64: { type: 'INT64' },
-  double: { type: 'DOUBLE' },
-  timestamp_ms: { type: 'INT64', converted_type: 'TIMESTAMP_MILLIS', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' } },
-};
-
-const fileSchema = (columns: readonly LakeColumn[]): SchemaElement[] => [
-  { name: 'root', num_children: columns.length },
-  ...columns.map((c) => ({ name: c.name, ...PHYSICAL[c.type], repetition_type: c.nullable ? ('OPTIONAL' as const) : ('REQUIRED' as const) })),
-];
-const SCHEMA = fileSchema(LAKE_COLUMNS);
 
 /**
  * zstd level 1: measured on simulator batches of 500 to 10,000 rows (2026-12-03) it is
@@ -42,9 +30,8 @@ let zstdReady: Promise<void> | undefined;
 
 /**
  * Columns whose values never repeat within a file: a dictionary can never pay, so they
- * are written PLAIN without the writer's dictionary trial, and their strings are turned
- * into bytes here with Buffer.from (pooled allocations) rather than one TextEncoder
- * array each inside the writer. Values stay UTF-8 with the STRING type either way.
+ * are written PLAIN without the writer's dictionary trial. Values stay UTF-8 with the
+ * STRING type either way.
  */
 const UNIQUE_COLUMNS = new Set(['event_id', 'source_offset']);
 
@@ -56,6 +43,11 @@ const UNIQUE_COLUMNS = new Set(['event_id', 'source_offset']);
  * encoding time.
  */
 const withStatistics = (type: LakeColumnType) => type !== 'string';
+
+/** The lake columns as the writer takes them: each with its encoding and statistics choices. */
+const writerColumns = (columns: readonly LakeColumn[]): WriterColumn[] =>
+  columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, plain: UNIQUE_COLUMNS.has(c.name), statistics: withStatistics(c.type) }));
+const WRITER_COLUMNS = writerColumns(LAKE_COLUMNS);
 
 /**
  * Rows of any other table (the rollups) as one Parquet file, with the lake's physical types:
@@ -79,8 +71,10 @@ export function encodeTable(columns: readonly { readonly name: string; readonly 
 /** One Parquet file with zstd pages at ZSTD_LEVEL: the writer's options every file of the lake shares. */
 async function writeZstd(options: Omit<Parameters<typeof parquetWriteBuffer>[0], 'codec' | 'compressors'>): Promise<Buffer> {
   await (zstdReady ??= zstdInit());
-  return Buffer.from(parquetWriteBuffer({ ...options, codec: 'ZSTD', compressors: { ZSTD: (bytes: Uint8Array) => zstdCompress(bytes, ZSTD_LEVEL) } }));
+  return Buffer.from(parquetWriteBuffer({ ...options, codec: 'ZSTD', compressors: { ZSTD: compressPage } }));
 }
+
+const compressPage = (bytes: Uint8Array) => zstdCompress(bytes, ZSTD_LEVEL);
 
 /**
  * One row group by default (a consumer file is one batch's rows for an hour); the compactor
@@ -88,7 +82,7 @@ async function writeZstd(options: Omit<Parameters<typeof parquetWriteBuffer>[0],
  * event_time statistics.
  */
 export function encodeParquet(rows: readonly LakeRow[], rowGroupRows = rows.length): Promise<Buffer> {
-  return encodeRows(rows, rowGroupRows, SCHEMA);
+  return encodeRows(rows, rowGroupRows, WRITER_COLUMNS);
 }
 
 /**
@@ -99,24 +93,14 @@ export function encodeParquet(rows: readonly LakeRow[], rowGroupRows = rows.leng
 export function parquetEncoderFor(columns: readonly LakeColumn[]): (rows: readonly LakeRow[], rowGroupRows?: number) => Promise<Buffer> {
   const differ = (c: LakeColumn, i: number) => c.name !== LAKE_COLUMNS[i]?.name || c.type !== LAKE_COLUMNS[i].type;
   if (columns.length !== LAKE_COLUMNS.length || columns.some(differ)) throw new Error('the columns must be the lake columns (names, order, types), differing only in nullability');
-  const schema = fileSchema(columns);
-  return (rows, rowGroupRows = rows.length) => encodeRows(rows, rowGroupRows, schema);
+  const versionColumns = writerColumns(columns);
+  return (rows, rowGroupRows = rows.length) => encodeRows(rows, rowGroupRows, versionColumns);
 }
 
-function encodeRows(rows: readonly LakeRow[], rowGroupRows: number, schema: SchemaElement[]): Promise<Buffer> {
+async function encodeRows(rows: readonly LakeRow[], rowGroupRows: number, columns: readonly WriterColumn[]): Promise<Buffer> {
+  await (zstdReady ??= zstdInit());
   // Generated at build time: one property read per column, written out (lambdas/generate-code.ts).
-  const columns = lakeRowColumns(rows);
-  const columnData = LAKE_COLUMNS.map((column, j) => {
-    const data = columns[j]!;
-    const unique = UNIQUE_COLUMNS.has(column.name);
-    // Plain INT64 needs bigints; instants go in as numbers, the writer converts TIMESTAMP values itself.
-    if (unique || column.type === 'int64') {
-      for (let i = 0; i < data.length; i++) {
-        const value = data[i];
-        if (value !== null) data[i] = unique ? Buffer.from(value as string) : BigInt(value as number);
-      }
-    }
-    return { name: column.name, data, statistics: withStatistics(column.type), ...(unique && { encoding: 'PLAIN' as const }) };
-  });
-  return writeZstd({ columnData, schema, rowGroupSize: Math.max(1, rowGroupRows), createdBy: 'clickstream-consumer' });
+  const data = lakeRowColumns(rows);
+  const file = writeParquet({ columns, data, rowGroupRows: Math.max(1, rowGroupRows), compress: compressPage, codec: 'ZSTD', createdBy: 'clickstream-consumer' });
+  return Buffer.from(file.buffer, file.byteOffset, file.byteLength);
 }
