@@ -102,5 +102,6 @@ async function encodeRows(rows: readonly LakeRow[], rowGroupRows: number, column
   // Generated at build time: one property read per column, written out (lambdas/generate-code.ts).
   const data = lakeRowColumns(rows);
   const file = writeParquet({ columns, data, rowGroupRows: Math.max(1, rowGroupRows), compress: compressPage, codec: 'ZSTD', createdBy: 'clickstream-consumer' });
-  return Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+  // A copy of exactly the file's bytes: the writer's buffer grows by doubling, and a file may be held until its PUT.
+  return Buffer.from(file);
 }
