@@ -26,6 +26,11 @@ import type { LakeRow } from './plan-batch.ts';
  */
 const ZSTD_LEVEL = 1;
 
+/**
+ * zstd's WebAssembly, started once for everything in the process that compresses through it: a
+ * second init() swaps the module under the first, and pages then fail to decompress (seen in a
+ * test that called init() itself; test/unit/consumer/lake-parquet-writer.test.ts).
+ */
 let zstdReady: Promise<void> | undefined;
 
 /**
