@@ -246,6 +246,9 @@ function printCollector(c: CollectorBenchResult): void {
   out(`collector, Segment batches of ${c.eventsPerRequest} events from ${c.connections} connections, Kafka co-located:`);
   row('collector to Kafka (acks=all)', c.collector);
   row('baseline: the stream acknowledging at once', c.noStream);
+  out(`  at ${n(c.atRate.requestsPerSecond * c.eventsPerRequest)} events/s offered (${c.atRate.requestsPerSecond} requests/s):`);
+  row('collector to Kafka (acks=all)', c.atRate.collector);
+  row('baseline: the stream acknowledging at once', c.atRate.noStream);
   const r = c.restart;
   out(`  broker stopped for ${r.downSeconds} s under load: ${n(r.acknowledged)} events acknowledged, ${n(r.lost)} of them missing from the topic (${n(r.refused)} requests refused with 503 meanwhile)`);
   const cost = (k: CollectorBenchResult['cloudCost']['single']) =>
