@@ -107,9 +107,11 @@ export class S3Transport {
   async send(request: S3Request): Promise<S3Response> {
     const attempts = this.settings.maxAttempts ?? 3;
     for (let attempt = 1; ; attempt++) {
+      // Read for each attempt (a missing one throws here, not retried): Lambda's stay put, a test may change them.
+      const credentials = this.settings.credentials ?? environmentCredentials('S3');
       let outcome: S3Response | S3Error;
       try {
-        outcome = await this.once(request);
+        outcome = await this.once(request, credentials);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         outcome = new S3Error(`${describe(request)} got no answer from ${this.endpoint.origin}: ${(error as Error).message}`, 0, code, { cause: error });
@@ -138,7 +140,7 @@ export class S3Transport {
     return new S3Error(`${describe(request)} failed: ${code ?? 'no error code'} (HTTP ${response.status})${message ? `: ${message}` : ''}${hint}`, response.status, code);
   }
 
-  private once(request: S3Request): Promise<S3Response> {
+  private once(request: S3Request, credentials: AwsCredentials): Promise<S3Response> {
     const { method, bucket, key, query = {}, body = EMPTY } = request;
     const pathStyle = this.settings.forcePathStyle === true || this.ipOrLocalhost || bucket.includes('.');
     // Virtual-hosted: the bucket's own host name (its DNS name and TLS certificate), as the SDK connects.
@@ -150,7 +152,6 @@ export class S3Transport {
     const path = pathStyle ? `${base}/${uriEncode(bucket)}${objectPath}` : `${base}${objectPath || '/'}`;
     const queryString = canonicalQuery(query);
 
-    const credentials = this.settings.credentials ?? environmentCredentials('S3');
     const date = amzDate(new Date());
     const headers: Record<string, string> = {
       ...request.headers,
@@ -190,7 +191,7 @@ export class S3Transport {
 /** The base of the backoff if the failure may pass on a retry, else undefined. */
 function retryBase(error: S3Error): number | undefined {
   if (error.status === 429 || (error.code && THROTTLE_CODES.has(error.code))) return THROTTLE_RETRY_BASE_MS;
-  if (error.status === 0) return error.code && !NETWORK_CODES.has(error.code) ? undefined : RETRY_BASE_MS;
+  if (error.status === 0) return error.code && NETWORK_CODES.has(error.code) ? RETRY_BASE_MS : undefined;
   if (error.status >= 500 || (error.code && TRANSIENT_CODES.has(error.code))) return RETRY_BASE_MS;
   return undefined;
 }
