@@ -4,7 +4,6 @@
  * idempotent and safe beside another run (the manifest's conditional PUT picks
  * one), so a missed or doubled schedule changes nothing but timing.
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import { lakeTimingFromEnv } from '../common/lake-timing.ts';
 import { S3ObjectStore } from '../consumer/object-store.ts';
 import { encodeParquet } from '../consumer/parquet-encoder.ts';
@@ -15,7 +14,7 @@ const bucket = process.env.CLICKSTREAM_LAKE_BUCKET;
 if (!bucket) throw new Error('CLICKSTREAM_LAKE_BUCKET is not set: the compactor needs the lake bucket name');
 const timing = lakeTimingFromEnv(process.env);
 const settings = compactorSettingsFromEnv(process.env);
-const store = new S3ObjectStore(new S3Client({ forcePathStyle: process.env.CLICKSTREAM_S3_FORCE_PATH_STYLE === 'true' }), bucket);
+const store = S3ObjectStore.fromEnv(bucket);
 
 export async function handler(): Promise<CompactionResult> {
   const log = (entry: Record<string, unknown>) => console.log(process.env.AWS_LAMBDA_LOG_FORMAT === 'JSON' ? entry : JSON.stringify(entry));

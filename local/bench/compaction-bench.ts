@@ -10,11 +10,11 @@ import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { mapWithLimit } from '../../lambdas/common/map-with-limit.ts';
 import { LAKE_PREFIXES } from '../../lambdas/common/pipeline-names.ts';
 import { compactLake, type CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
-import { S3ObjectStore, type ObjectStore } from '../../lambdas/consumer/object-store.ts';
+import type { ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { ROLLUP_NAMES, type RollupName } from '../../lambdas/query/rollups.ts';
 import type { LocalConfig } from '../common/config.ts';
-import { ensureBucket, localS3Client, startMinio, stopMinio } from '../services/minio.ts';
+import { ensureBucket, localObjectStore, localS3Client, startMinio, stopMinio } from '../services/minio.ts';
 import { columnSizes, simulateLake } from './bench-lake.ts';
 
 export interface CompactionBenchResult {
@@ -63,7 +63,7 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
     });
     await flush();
 
-    const store = new S3ObjectStore(s3, config.bucket);
+    const store = localObjectStore(config);
     const eventObjects = async (prefixes: readonly string[]) => (await Promise.all(prefixes.map((p) => store.list(p)))).flat();
     const raw = await eventObjects([LAKE_PREFIXES.events, LAKE_PREFIXES.late]);
     const rawSample = await mapWithLimit(raw.filter((_, i) => i % 10 === 0), 8, async (o) => (await store.get(o.key))!.body);

@@ -319,6 +319,7 @@ function printHandler(handler: Awaited<ReturnType<typeof benchHandler>>, bundles
   out(`  JSON.parse only                      ${n(handler.jsonParseEventsPerSecond)} events/s   cost ${handler.costOverJsonParse.toFixed(1)}x (in CPU time ${handler.cpuCostOverJsonParse.toFixed(1)}x)`);
   out(`  bundle ${kib(handler.bundleBytes)}; cold start ${handler.coldStartMs.toFixed(0)} ms vs bare node ${handler.bareNodeStartMs.toFixed(0)} ms (+${(handler.coldStartMs - handler.bareNodeStartMs).toFixed(0)} ms)`);
   out(`  in CPU time: ${handler.coldStartCpuMs.toFixed(0)} ms vs ${handler.bareNodeStartCpuMs.toFixed(0)} ms (+${(handler.coldStartCpuMs - handler.bareNodeStartCpuMs).toFixed(0)} ms)`);
+  out(`  the SDK's S3 client alone, bundled the same way: +${(handler.sdkS3ClientStartMs - handler.bareNodeStartMs).toFixed(0)} ms (CPU time +${(handler.sdkS3ClientStartCpuMs - handler.bareNodeStartCpuMs).toFixed(0)} ms)`);
   for (const b of bundles) {
     const lazy = b.lazyBytes > 0 ? ` (+ ${kib(b.lazyBytes)} loaded on demand)` : '';
     out(`bundle ${b.name.padEnd(10)} ${kib(b.bytes).padStart(10)}${lazy}   ${b.topPackages.map((p) => `${p.name} ${kib(p.bytes)}`).join(', ')}`);
