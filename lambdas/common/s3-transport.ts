@@ -13,7 +13,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { amzDate, canonicalQuery, credentialScope, environmentCredentials, sha256Hex, signCanonicalRequest, SIGV4_ALGORITHM, uriEncode, type AwsCredentials } from './sigv4.ts';
+import { amzDate, authorizationHeader, canonicalQuery, environmentCredentials, sha256Hex, uriEncode, type AwsCredentials } from './sigv4.ts';
 
 export interface S3Settings {
   readonly region: string;
@@ -161,12 +161,9 @@ export class S3Transport {
       ...(credentials.sessionToken && { 'x-amz-security-token': credentials.sessionToken }),
       'content-length': String(body.length),
     };
-    const names = Object.keys(headers).sort();
-    const canonicalRequest = [method, path, queryString, ...names.map((n) => `${n}:${headers[n]!.trim()}`), '', names.join(';'), headers['x-amz-content-sha256']].join('\n');
-    const signature = signCanonicalRequest(canonicalRequest, date, this.settings.region, SERVICE, credentials.secretAccessKey);
     const outgoing: OutgoingHttpHeaders = {
       ...headers,
-      authorization: `${SIGV4_ALGORITHM} Credential=${credentials.accessKeyId}/${credentialScope(date, this.settings.region, SERVICE)}, SignedHeaders=${names.join(';')}, Signature=${signature}`,
+      authorization: authorizationHeader({ method, path, query: queryString, headers, payloadHash: headers['x-amz-content-sha256']! }, date, this.settings.region, SERVICE, credentials),
     };
 
     return new Promise((resolve, reject) => {

@@ -36,6 +36,26 @@ export function signCanonicalRequest(canonicalRequest: string, date: string, reg
   return createHmac('sha256', key).update(stringToSign).digest('hex');
 }
 
+export interface SignedRequest {
+  readonly method: string;
+  /** The path as sent (already encoded). */
+  readonly path: string;
+  /** The canonical query string (canonicalQuery), or '' for none. */
+  readonly query: string;
+  /** Every header to sign, lower-case names; `host` and `x-amz-date` among them. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The hex SHA-256 of the body. */
+  readonly payloadHash: string;
+}
+
+/** The Authorization header of a request signed in headers at `date` (an amzDate): every header given is signed. */
+export function authorizationHeader(request: SignedRequest, date: string, region: string, service: string, credentials: AwsCredentials): string {
+  const names = Object.keys(request.headers).sort();
+  const canonicalRequest = [request.method, request.path, request.query, ...names.map((n) => `${n}:${request.headers[n]!.trim()}`), '', names.join(';'), request.payloadHash].join('\n');
+  const signature = signCanonicalRequest(canonicalRequest, date, region, service, credentials.secretAccessKey);
+  return `${SIGV4_ALGORITHM} Credential=${credentials.accessKeyId}/${credentialScope(date, region, service)}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
+}
+
 /** The query string in canonical form: names and values RFC 3986 encoded, sorted by name. */
 export const canonicalQuery = (query: Readonly<Record<string, string>>) =>
   Object.keys(query)
