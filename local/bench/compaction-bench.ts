@@ -11,7 +11,6 @@ import { mapWithLimit } from '../../lambdas/common/map-with-limit.ts';
 import { LAKE_PREFIXES } from '../../lambdas/common/pipeline-names.ts';
 import { compactLake, type CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
 import { S3ObjectStore, type ObjectStore } from '../../lambdas/consumer/object-store.ts';
-import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { ROLLUP_NAMES, type RollupName } from '../../lambdas/query/rollups.ts';
 import type { LocalConfig } from '../common/config.ts';
 import { ensureBucket, localS3Client, startMinio, stopMinio } from '../services/minio.ts';
@@ -74,7 +73,7 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
     log('compaction: one run over the settled hours');
     const began = performance.now();
-    const result = await compactLake({ store: counted, encode: encodeParquet, timing: DEFAULT_LAKE_TIMING, retentionMs: 3_600_000, maxHourBytes: 2 ** 40 });
+    const result = await compactLake({ store: counted, timing: DEFAULT_LAKE_TIMING, retentionMs: 3_600_000, maxHourBytes: 2 ** 40 });
     const seconds = (performance.now() - began) / 1000;
     clearInterval(sampler);
 
