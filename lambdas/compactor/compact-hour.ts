@@ -106,7 +106,14 @@ export async function compactHour(plan: HourPlan, read: (take: (rows: readonly L
   try {
     // 1-2. Spread by session, pack into slices.
     const top = new Spreader(join(dir, 'b'), 0);
-    if (!(await read((rows) => top.take(rows)))) return undefined;
+    let complete = false;
+    let spread: Spill[];
+    try {
+      complete = await read((rows) => top.take(rows));
+    } finally {
+      spread = top.close();
+    }
+    if (!complete) return undefined;
     const slices: Spill[][] = [];
     const pack = (spills: Spill[], level: number) => {
       spilled(spills.reduce((n, s) => n + s.bytes, 0));
@@ -122,7 +129,7 @@ export async function compactHour(plan: HourPlan, read: (take: (rows: readonly L
         pack(down.close(), level + 1);
       }
     };
-    pack(top.close(), 0);
+    pack(spread, 0);
 
     // 3. Each slice: one row per event, sorted; its rollups; a sorted run on disk.
     const sessions = await tableFileWriter(ROLLUP_COLUMNS.sessions);
