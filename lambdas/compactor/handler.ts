@@ -6,7 +6,6 @@
  */
 import { lakeTimingFromEnv } from '../common/lake-timing.ts';
 import { S3ObjectStore } from '../consumer/object-store.ts';
-import { encodeParquet } from '../consumer/parquet-encoder.ts';
 import { compactLake, type CompactionResult } from './compact-lake.ts';
 import { compactorSettingsFromEnv } from './settings.ts';
 
@@ -18,7 +17,7 @@ const store = S3ObjectStore.fromEnv(bucket);
 
 export async function handler(): Promise<CompactionResult> {
   const log = (entry: Record<string, unknown>) => console.log(process.env.AWS_LAMBDA_LOG_FORMAT === 'JSON' ? entry : JSON.stringify(entry));
-  const result = await compactLake({ store, encode: encodeParquet, timing, ...settings, log });
+  const result = await compactLake({ store, timing, ...settings, log });
   for (const skipped of result.hoursSkipped) log({ level: 'WARN', message: 'hour not compacted', ...skipped });
   log({ level: 'INFO', message: 'compaction run', ...result, hoursSkipped: result.hoursSkipped.length });
   return result;

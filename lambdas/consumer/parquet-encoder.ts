@@ -10,7 +10,7 @@
  * and no slower. Node 20 has no zstd of its own.
  */
 import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
-import { parquetWriteBuffer } from 'hyparquet-writer';
+import { ByteWriter, ParquetWriter, parquetWriteBuffer } from 'hyparquet-writer';
 import { LAKE_COLUMNS, type LakeColumn, type LakeColumnType } from '../common/lake-columns.ts';
 import { lakeRowColumns } from '../common/generated/lake-row-columns.js';
 import type { LakeRow } from './plan-batch.ts';
@@ -61,19 +61,62 @@ const withStatistics = (type: LakeColumnType) => type !== 'string';
  * Rows of any other table (the rollups) as one Parquet file, with the lake's physical types:
  * every column nullable, dictionary-encoded where that pays, with statistics.
  */
-export function encodeTable(columns: readonly { readonly name: string; readonly type: LakeColumnType }[], rows: readonly Readonly<Record<string, unknown>>[]): Promise<Buffer> {
-  return writeZstd({
-    columnData: columns.map((c) => ({
-      name: c.name,
-      data: rows.map((row) => {
-        const value = row[c.name] ?? null;
-        return c.type === 'int64' && value !== null ? BigInt(value as number) : value;
-      }),
-    })),
-    schema: [{ name: 'root', num_children: columns.length }, ...columns.map((c) => ({ name: c.name, ...PHYSICAL[c.type], repetition_type: 'OPTIONAL' as const }))],
-    rowGroupSize: Math.max(1, rows.length),
-    createdBy: 'clickstream-compactor',
-  });
+export function encodeTable(columns: readonly TableColumn[], rows: readonly Readonly<Record<string, unknown>>[]): Promise<Buffer> {
+  return writeZstd({ columnData: tableColumnData(columns, rows), schema: tableSchema(columns), rowGroupSize: Math.max(1, rows.length), createdBy: 'clickstream-compactor' });
+}
+
+type TableColumn = { readonly name: string; readonly type: LakeColumnType };
+const tableSchema = (columns: readonly TableColumn[]): SchemaElement[] => [
+  { name: 'root', num_children: columns.length },
+  ...columns.map((c) => ({ name: c.name, ...PHYSICAL[c.type], repetition_type: 'OPTIONAL' as const })),
+];
+const tableColumnData = (columns: readonly TableColumn[], rows: readonly Readonly<Record<string, unknown>>[]) =>
+  columns.map((c) => ({
+    name: c.name,
+    data: rows.map((row) => {
+      const value = row[c.name] ?? null;
+      return c.type === 'int64' && value !== null ? BigInt(value as number) : value;
+    }),
+  }));
+
+/** A Parquet file written one row group at a time, so its rows never sit in memory all at once; its bytes do, until finish. */
+export interface RowGroupWriter<R> {
+  /** Appends the rows as one row group (none if there are no rows). */
+  writeRowGroup(rows: readonly R[]): void;
+  /** Rows written so far. */
+  readonly rows: number;
+  finish(): Buffer;
+}
+
+async function rowGroupWriter<R>(schema: SchemaElement[], createdBy: string, columnData: (rows: readonly R[]) => ColumnData): Promise<RowGroupWriter<R>> {
+  await (zstdReady ??= zstdInit());
+  const bytes = new ByteWriter();
+  const writer = new ParquetWriter({ writer: bytes, schema, codec: 'ZSTD', compressors: { ZSTD: (b: Uint8Array) => zstdCompress(b, ZSTD_LEVEL) }, createdBy });
+  let rows = 0;
+  return {
+    writeRowGroup(group) {
+      if (group.length === 0) return;
+      void writer.write({ columnData: columnData(group), rowGroupSize: group.length });
+      rows += group.length;
+    },
+    get rows() {
+      return rows;
+    },
+    finish() {
+      void writer.finish();
+      return Buffer.from(bytes.getBuffer());
+    },
+  };
+}
+
+/** The compactor's files: lake rows, as encodeParquet writes them, a row group at a time. */
+export function lakeFileWriter(): Promise<RowGroupWriter<LakeRow>> {
+  return rowGroupWriter(SCHEMA, 'clickstream-consumer', lakeColumnData);
+}
+
+/** A rollup's file (as encodeTable writes it), a row group at a time. */
+export function tableFileWriter(columns: readonly TableColumn[]): Promise<RowGroupWriter<Readonly<Record<string, unknown>>>> {
+  return rowGroupWriter(tableSchema(columns), 'clickstream-compactor', (rows) => tableColumnData(columns, rows));
 }
 
 /** One Parquet file with zstd pages at ZSTD_LEVEL: the writer's options every file of the lake shares. */
@@ -104,9 +147,15 @@ export function parquetEncoderFor(columns: readonly LakeColumn[]): (rows: readon
 }
 
 function encodeRows(rows: readonly LakeRow[], rowGroupRows: number, schema: SchemaElement[]): Promise<Buffer> {
+  return writeZstd({ columnData: lakeColumnData(rows), schema, rowGroupSize: Math.max(1, rowGroupRows), createdBy: 'clickstream-consumer' });
+}
+
+type ColumnData = Parameters<typeof parquetWriteBuffer>[0]['columnData'];
+
+function lakeColumnData(rows: readonly LakeRow[]): ColumnData {
   // Generated at build time: one property read per column, written out (lambdas/generate-code.ts).
   const columns = lakeRowColumns(rows);
-  const columnData = LAKE_COLUMNS.map((column, j) => {
+  return LAKE_COLUMNS.map((column, j) => {
     const data = columns[j]!;
     const unique = UNIQUE_COLUMNS.has(column.name);
     // Plain INT64 needs bigints; instants go in as numbers, the writer converts TIMESTAMP values itself.
@@ -118,5 +167,4 @@ function encodeRows(rows: readonly LakeRow[], rowGroupRows: number, schema: Sche
     }
     return { name: column.name, data, statistics: withStatistics(column.type), ...(unique && { encoding: 'PLAIN' as const }) };
   });
-  return writeZstd({ columnData, schema, rowGroupSize: Math.max(1, rowGroupRows), createdBy: 'clickstream-consumer' });
 }

@@ -230,7 +230,17 @@ function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof com
   const mib = (bytes: number) => `${n(bytes / 2 ** 20)} MiB`;
   out(`compaction: ${n(c.events)} events over ${c.hours} hours`);
   out(`  objects ${n(c.before.objects)} (${mib(c.before.bytes)}) → ${n(c.after.objects)} (${mib(c.after.bytes)}); ${c.result.hoursCompacted} hours, ${n(c.result.duplicatesDropped)} copies dropped`);
-  out(`  ${c.seconds.toFixed(1)} s, ${n(c.inputEventsPerSecond)} events/s; memory added ${c.peakRssMiBPerInputMiB.toFixed(1)} MiB per MiB of Parquet read`);
+  out(`  in slices: ${c.result.slices} slices, at most ${n(c.result.peakSliceRows)} rows held, ${mib(c.result.peakSpillBytes)} spilled to disk at the most (${c.spillBytesPerEvent.toFixed(1)} bytes per event; input ${c.inputBytesPerEvent.toFixed(1)})`);
+  out(`  ${c.seconds.toFixed(1)} s, ${n(c.inputEventsPerSecond)} events/s`);
+  out('  each run in a process of its own, its JavaScript heap capped:');
+  for (const r of c.runs) {
+    const what = `${r.sliceRows >= 2 ** 31 ? 'one slice (the whole hour held)' : `slices of ${n(r.sliceRows)} rows`}, heap ${n(r.heapMiB)} MiB`;
+    out(
+      r.failed
+        ? `    ${what}: failed (${r.failed})`
+        : `    ${what}: peak RSS ${mib(r.peakRssBytes)} (${mib(r.startRssBytes)} at start), ${r.seconds.toFixed(1)} s, ${r.cpuSeconds.toFixed(1)} s of CPU (${n(c.events / r.cpuSeconds)} events per CPU second), ${r.result.slices} slices`,
+    );
+  }
   out(`  S3 requests: ${c.requests.get} GET, ${c.requests.put} PUT, ${c.requests.list} LIST, ${c.requests.deleteCalls} DeleteObjects`);
   out(`Athena per refresh at ${n(athena.eventsPerSecond)} events/s (column sizes measured here):`);
   out(`  last hour:  raw files + window ${mib(athena.lastHour.raw)}  →  with compaction ${mib(athena.lastHour.compacted)}  →  with rollups ${mib(athena.lastHour.rolledUp)} (average over the minute of the hour)`);

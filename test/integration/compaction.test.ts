@@ -54,7 +54,6 @@ let offset = 0;
 
 const options = (overrides: Partial<CompactorOptions> = {}): CompactorOptions => ({
   store,
-  encode: encodeParquet,
   timing: TIMING,
   retentionMs: HOUR,
   maxHourBytes: 64 * 2 ** 20,

@@ -266,7 +266,7 @@ async function scansPerQuery(query: Record<string, string>): Promise<Record<stri
 describe('the Athena SQL over a compacted lake, on Trino', () => {
   const store = () => localObjectStore(config, bucket);
   /** The compactor an hour from now: every late file this run wrote is settled by then. */
-  const compact = () => compactLake({ store: store(), encode: encodeParquet, timing: DEFAULT_LAKE_TIMING, retentionMs: DAY, maxHourBytes: 2 ** 30, now: () => Date.now() + HOUR });
+  const compact = () => compactLake({ store: store(), timing: DEFAULT_LAKE_TIMING, retentionMs: DAY, maxHourBytes: 2 ** 30, now: () => Date.now() + HOUR });
   const refresh = async () => {
     await syncPartitions(trino, SCHEMA);
     await duckdb.apply((await mirror.sync()).changes);
