@@ -8,7 +8,7 @@
  */
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AssetHashType, Duration, RemovalPolicy, type ILocalBundling } from 'aws-cdk-lib';
+import { AssetHashType, Duration, RemovalPolicy, Size, type ILocalBundling } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -27,6 +27,8 @@ export interface ClickstreamFunctionProps {
   readonly memorySizeMb?: number;
   /** @default Duration.seconds(30) */
   readonly timeout?: Duration;
+  /** Local disk under /tmp, in MiB (512 to 10,240). @default 512 */
+  readonly ephemeralStorageMb?: number;
   /** @default - none */
   readonly environment?: Readonly<Record<string, string>>;
   /** Run inside this VPC (to reach a private Kafka cluster). @default - not in a VPC */
@@ -91,6 +93,7 @@ export class ClickstreamFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySizeMb ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
+      ...(props.ephemeralStorageMb !== undefined && { ephemeralStorageSize: Size.mebibytes(props.ephemeralStorageMb) }),
       ...(props.reservedConcurrentExecutions !== undefined && { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       loggingFormat: LoggingFormat.JSON,
       logGroup: this.logGroup,

@@ -15,18 +15,30 @@ import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
 import { ClickstreamFunction } from './clickstream-function.ts';
 import { acknowledgeObjectGrants } from './nag.ts';
 
-/** Memory a run needs per byte of Parquet it reads (44.6 measured), with headroom for the files it writes. */
-const MEMORY_PER_PARQUET_BYTE = 60;
+/**
+ * What bounds a run (measured in docs/benchmarks.md, "Compaction", 2026-12-03): memory bounds a
+ * slice, about 1,750 bytes per row held plus about 650 MiB besides (Node, buffers, the garbage a
+ * capped heap leaves), rounded up here; time bounds the hour, about 9,600 events per CPU second, so
+ * 280 MiB of Parquet (6.9 million events) in 12 of Lambda's 15 minutes on one full vCPU (1,769 MB
+ * and up); the spills take about 2.2 bytes of local disk per byte of Parquet read.
+ */
+const BYTES_PER_ROW_HELD = 2_000;
+const FIXED_MIB = 700;
+const HOUR_MIB_PER_RUN = 280;
+const FULL_VCPU_MB = 1_769;
+const SPILL_PER_PARQUET_BYTE = 2.2;
+/** The JavaScript heap's share of the memory: V8 collects before the function's limit, and buffers outside the heap fit beside it. */
+const HEAP_SHARE = 0.8;
 
 export interface CompactorProps {
   readonly lake: Bucket;
   /** The lateness rule the consumer writes by (CLICKSTREAM_LATE_AFTER_SECONDS and CLICKSTREAM_WRITE_DEADLINE_SECONDS): the two must agree. */
   readonly timingEnvironment: Readonly<Record<string, string>>;
   /**
-   * Memory, which bounds the largest hour one run compacts: the run holds the hour's rows, about
-   * 45 MiB of memory per MiB of Parquet (measured in docs/benchmarks.md), so an hour of up to a
-   * sixtieth of the memory in Parquet; a larger hour stays raw, still answered exactly. 3,008 MB is
-   * the most a new account may configure before a quota increase. @default 3008
+   * Memory, which bounds the rows one slice of an hour holds (CLICKSTREAM_COMPACTION_SLICE_ROWS), not
+   * the hour: a bigger hour is merged in more slices. Below 1,769 MB the function has less than one
+   * vCPU, so it compacts less in its 15 minutes. 3,008 MB (slices of about a million rows) is the
+   * most a new account may configure before a quota increase. @default 3008
    */
   readonly memorySizeMb?: number;
   /** @default Duration.minutes(5) */
@@ -40,16 +52,22 @@ export class Compactor extends Construct {
   constructor(scope: Construct, id: string, props: CompactorProps) {
     super(scope, id);
     const memory = props.memorySizeMb ?? 3008;
-    if (!Number.isInteger(memory) || memory < 512 || memory > 10_240) throw new Error(`memorySizeMb must be a whole number from 512 to 10240, got ${memory}`);
+    if (!Number.isInteger(memory) || memory < 1_024 || memory > 10_240) throw new Error(`memorySizeMb must be a whole number from 1024 to 10240, got ${memory}`);
+    const sliceRows = Math.floor(((memory * 0.9 - FIXED_MIB) * 2 ** 20) / BYTES_PER_ROW_HELD);
+    const maxHourMib = Math.floor(HOUR_MIB_PER_RUN * Math.min(1, memory / FULL_VCPU_MB));
     this.handler = new ClickstreamFunction(this, 'Handler', {
       handler: 'compactor',
       description: 'Compacts settled lake hours and folds late files in, committing through the manifest',
       memorySizeMb: memory,
       timeout: Duration.minutes(15),
+      // The largest hour's spills, with half again to spare, in whole 512 MiB steps.
+      ephemeralStorageMb: Math.min(10_240, Math.ceil((maxHourMib * SPILL_PER_PARQUET_BYTE * 1.5) / 512) * 512),
       environment: {
         ...props.timingEnvironment,
         CLICKSTREAM_LAKE_BUCKET: props.lake.bucketName,
-        CLICKSTREAM_COMPACTION_MAX_HOUR_MIB: String(Math.floor(memory / MEMORY_PER_PARQUET_BYTE)),
+        CLICKSTREAM_COMPACTION_MAX_HOUR_MIB: String(maxHourMib),
+        CLICKSTREAM_COMPACTION_SLICE_ROWS: String(sliceRows),
+        NODE_OPTIONS: `--enable-source-maps --max-old-space-size=${Math.floor(memory * HEAP_SHARE)}`,
       },
     });
     const fn = this.handler.function;

@@ -9,7 +9,8 @@
  *    it any more) and folds settled late files into the hours their rows belong
  *    to: the hour's rows (its compacted files if it has them, its raw files
  *    otherwise) plus the late rows, one per event_id, sorted by event time, as a
- *    new generation of files under compacted/ with names of this run's own.
+ *    new generation of files under compacted/ with names of this run's own,
+ *    in memory bounded by `sliceRows` however big the hour (compact-hour.ts).
  *    Beside each generation it writes the hour's rollups (lambdas/query/rollups.ts),
  *    one file each, named in the same manifest entry; an hour compacted before
  *    rollups existed is written again to get them.
@@ -20,28 +21,32 @@
  *    its own files and stops: the next run starts from the new manifest.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { mapWithLimit } from '../common/map-with-limit.ts';
 import { isLateFileSettled, isSettled, type LakeTiming } from '../common/lake-timing.ts';
 import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 import { hourOfKey, hourPartition, lateKeyIngestTime } from '../consumer/lake-keys.ts';
 import { PreconditionFailedError, type ObjectStore } from '../consumer/object-store.ts';
 import type { LakeRow } from '../consumer/plan-batch.ts';
-import { MANIFEST_KEY, parseManifest, serializeManifest, type CompactedFile, type CompactedHour, type Manifest, type RollupFiles } from '../common/compaction-manifest.ts';
-import { encodeTable } from '../consumer/parquet-encoder.ts';
-import { ROLLUP_COLUMNS, ROLLUP_NAMES, rollupRows } from '../query/rollups.ts';
-import { mergeRows, splitRows } from './merge-rows.ts';
-import { readLakeRows } from './parquet-reader.ts';
+import { MANIFEST_KEY, parseManifest, serializeManifest, type CompactedHour, type Manifest } from '../common/compaction-manifest.ts';
+import { compactHour, SliceTooBigError } from './compact-hour.ts';
+import { readLakeRowGroups, readLakeRows } from './parquet-reader.ts';
 
 export interface CompactorOptions {
   readonly store: ObjectStore;
-  readonly encode: (rows: readonly LakeRow[], rowGroupRows: number) => Buffer | Promise<Buffer>;
   readonly timing: LakeTiming;
   /** How long replaced files stay readable after the commit that replaced them: longer than any query runs. */
   readonly retentionMs: number;
   /** Target size of a compacted file, estimated from the input's bytes per row. @default 128 MiB */
   readonly targetFileBytes?: number;
-  /** The largest hour (Parquet bytes read) one run holds in memory; a larger hour stays raw and is logged. */
+  /** The largest hour (Parquet bytes read) one run compacts within its time; a larger hour stays raw and is logged. */
   readonly maxHourBytes: number;
+  /** The most rows one slice of an hour holds in memory (compact-hour.ts): what bounds the run's memory. @default 1,000,000 */
+  readonly sliceRows?: number;
+  /** Where the run spills an hour's rows while it works through it in slices (Lambda: /tmp). @default os.tmpdir() */
+  readonly spillDir?: string;
   /** Rows per row group in compacted files. @default 131072 */
   readonly rowGroupRows?: number;
   readonly now?: () => number;
@@ -55,6 +60,12 @@ export interface CompactionResult {
   readonly rowsWritten: number;
   readonly duplicatesDropped: number;
   readonly filesDeleted: number;
+  /** The most slices one hour was merged in (1 while every hour fits sliceRows). */
+  readonly slices: number;
+  /** The most rows one slice held in memory: never above sliceRows. */
+  readonly peakSliceRows: number;
+  /** The most bytes spilled to local disk at once. */
+  readonly peakSpillBytes: number;
   /** Hours left as they were this run, with the reason. */
   readonly hoursSkipped: readonly { readonly hour: string; readonly reason: string }[];
   /** Another compactor committed first; this run stopped. */
@@ -62,10 +73,37 @@ export interface CompactionResult {
 }
 
 const MiB = 2 ** 20;
-/** Rows encoded to estimate a compacted file's bytes per row. */
-const SAMPLE_ROWS = 20_000;
-/** Parallel reads and writes of one run. */
+/** Parallel reads of one run… */
 const IO_PARALLELISM = 16;
+/** …holding at most this many bytes of input files at once (a compacted file is up to 128 MiB), or one file. */
+const INPUT_BYTES_IN_FLIGHT = 256 * MiB;
+/** Spill directories are named after the process that made them, so a run can tell a dead run's (in Lambda, a timed-out one's) from a live neighbour's. */
+const SPILL_DIR_PREFIX = 'clickstream-compactor-';
+
+/** The spill directories of runs in this process that have not finished (two may run at once). */
+const liveSpillDirs = new Set<string>();
+
+/**
+ * Removes the spill directories of runs that are no longer running: their process is gone, or is
+ * this one and the run is not (in Lambda, a run that timed out leaves its files in /tmp for the next).
+ */
+function removeStaleSpillDirs(parent: string): void {
+  for (const name of readdirSync(parent)) {
+    const pid = Number(new RegExp(`^${SPILL_DIR_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    const path = join(parent, name);
+    if (!pid || liveSpillDirs.has(path) || (pid !== process.pid && isAlive(pid))) continue;
+    rmSync(path, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** The hour partition (`year=…/hour=HH`) a lake key lies in. */
 function hourPathOfKey(key: string): string | undefined {
@@ -83,7 +121,7 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => undefined);
   const runId = randomBytes(4).toString('hex');
-  const stats = { hoursCompacted: 0, lateFilesFolded: 0, filesWritten: 0, rowsWritten: 0, duplicatesDropped: 0, filesDeleted: 0 };
+  const stats = { hoursCompacted: 0, lateFilesFolded: 0, filesWritten: 0, rowsWritten: 0, duplicatesDropped: 0, filesDeleted: 0, slices: 0, peakSliceRows: 0, peakSpillBytes: 0 };
   const hoursSkipped: { hour: string; reason: string }[] = [];
 
   const stored = await store.get(MANIFEST_KEY);
@@ -154,77 +192,90 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
   const withoutRollups = Object.entries(manifest.hours).filter(([, h]) => !h.rollups).map(([hour]) => hour);
 
   // 3. Each hour: read, merge, write a new generation and its rollups, commit.
+  const hours = [...new Set([...rawByHour.keys(), ...lateRows.keys(), ...withoutRollups])].sort();
   const committed = new Set<string>();
-  for (const hour of [...new Set([...rawByHour.keys(), ...lateRows.keys(), ...withoutRollups])].sort()) {
-    const entry = manifest.hours[hour];
-    const inputs = entry ? entry.files.map((f) => ({ key: f.key, size: f.bytes })) : (rawByHour.get(hour) ?? []);
-    const inputBytes = inputs.reduce((n, i) => n + i.size, 0);
-    if (inputBytes > options.maxHourBytes) {
-      hoursSkipped.push({ hour, reason: `${Math.round(inputBytes / MiB)} MiB of Parquet, over this compactor's ${Math.round(options.maxHourBytes / MiB)} MiB: the hour stays as it is (queries stay exact, at the raw files' cost); give the compactor more memory` });
-      continue;
-    }
-    const read = await mapWithLimit(inputs, IO_PARALLELISM, async (i) => {
-      const object = await store.get(i.key);
-      return object ? readLakeRows(object.body) : undefined;
-    });
-    if (read.some((rows) => rows === undefined)) {
-      // A raw file was deleted under us: a retried batch moved its rows to a late file.
-      hoursSkipped.push({ hour, reason: 'a file changed while it was read; tried again at the next run' });
-      continue;
-    }
-    const merged = mergeRows([...(read as LakeRow[][]), lateRows.get(hour) ?? []]);
-    // Rows per file from the size of a sample encoded as the files will be (sorted rows compress
-    // better than the raw batches, so the inputs' size would overestimate it).
-    const sample = merged.rows.slice(0, SAMPLE_ROWS);
-    const bytesPerRow = sample.length > 0 ? (await options.encode(sample, options.rowGroupRows ?? 131_072)).byteLength / sample.length : 1;
-    const maxRows = Math.max(1, Math.floor((options.targetFileBytes ?? 128 * MiB) / bytesPerRow));
-    const generation = (entry?.generation ?? 0) + 1;
-    const files: CompactedFile[] = [];
-    const slices = splitRows(merged.rows, maxRows);
-    await mapWithLimit(
-      slices.map((rows, i) => ({ rows, key: `${LAKE_PREFIXES.compacted}${hour}/g${generation}-${runId}-${i}.parquet` })),
-      2,
-      async ({ rows, key }) => {
-        const body = await options.encode(rows, options.rowGroupRows ?? 131_072);
-        await store.put(key, body, 'application/vnd.apache.parquet');
-        files.push({ key, rows: rows.length, bytes: body.byteLength });
-      },
-    );
-    files.sort((a, b) => (a.key < b.key ? -1 : 1));
-    const rollups = Object.fromEntries(ROLLUP_NAMES.map((name) => [name, `${LAKE_PREFIXES.rollups}${name}/${hour}/g${generation}-${runId}.parquet`])) as RollupFiles;
-    await mapWithLimit(ROLLUP_NAMES, 3, async (name) => {
-      await store.put(rollups[name], await encodeTable(ROLLUP_COLUMNS[name], rollupRows(name, merged.rows)), 'application/vnd.apache.parquet');
-    });
-    const commitAt = now();
-    const garbage = { ...manifest.garbage };
-    for (const key of entry ? filesOf(entry) : []) garbage[key] = commitAt + retentionMs;
-    const next: Manifest = {
-      ...manifest,
-      hours: {
-        ...manifest.hours,
-        [hour]: {
-          generation,
-          files,
-          rows: merged.rows.length,
-          committedAtMs: commitAt,
-          rollups,
-          // The raw files are read by queries that started before this first commit; the hour's later generations replace compacted files only.
-          ...(entry ? entry.rawDeleteAfterMs !== undefined && { rawDeleteAfterMs: entry.rawDeleteAfterMs } : { rawDeleteAfterMs: commitAt + retentionMs }),
+  const spillParent = options.spillDir ?? tmpdir();
+  if (hours.length > 0) removeStaleSpillDirs(spillParent);
+  const spillDir = hours.length > 0 ? mkdtempSync(join(spillParent, `${SPILL_DIR_PREFIX}${process.pid}-`)) : undefined;
+  if (spillDir) liveSpillDirs.add(spillDir);
+  try {
+    for (const hour of hours) {
+      const entry = manifest.hours[hour];
+      const inputs = entry ? entry.files.map((f) => ({ key: f.key, size: f.bytes })) : (rawByHour.get(hour) ?? []);
+      const inputBytes = inputs.reduce((n, i) => n + i.size, 0);
+      if (inputBytes > options.maxHourBytes) {
+        hoursSkipped.push({ hour, reason: `${Math.round(inputBytes / MiB)} MiB of Parquet, over this compactor's ${Math.round(options.maxHourBytes / MiB)} MiB (what it compacts within its time): the hour stays as it is (queries stay exact, at the raw files' cost)` });
+        continue;
+      }
+      const largest = Math.max(1, ...inputs.map((i) => i.size));
+      const parallelism = Math.max(1, Math.min(IO_PARALLELISM, Math.floor(INPUT_BYTES_IN_FLIGHT / largest)));
+      const generation = (entry?.generation ?? 0) + 1;
+      let written;
+      try {
+        written = await compactHour(
+          { hour, generation, runId, store, sliceRows: options.sliceRows ?? 1_000_000, spillDir: spillDir!, targetFileBytes: options.targetFileBytes ?? 128 * MiB, rowGroupRows: options.rowGroupRows ?? 131_072 },
+          async (take) => {
+            let vanished = false;
+            await mapWithLimit(inputs, parallelism, async (i) => {
+              const object = await store.get(i.key);
+              if (!object) return void (vanished = true);
+              for await (const rows of readLakeRowGroups(object.body)) take(rows);
+            });
+            take(lateRows.get(hour) ?? []);
+            return !vanished;
+          },
+        );
+      } catch (error) {
+        if (!(error instanceof SliceTooBigError)) throw error;
+        hoursSkipped.push({ hour, reason: `${error.message}; the hour stays as it is (queries stay exact, at the raw files' cost)` });
+        continue;
+      }
+      if (!written) {
+        // A raw file was deleted under us: a retried batch moved its rows to a late file.
+        hoursSkipped.push({ hour, reason: 'a file changed while it was read; tried again at the next run' });
+        continue;
+      }
+      const { files, rollups } = written;
+      files.sort((a, b) => (a.key < b.key ? -1 : 1));
+      const commitAt = now();
+      const garbage = { ...manifest.garbage };
+      for (const key of entry ? filesOf(entry) : []) garbage[key] = commitAt + retentionMs;
+      const next: Manifest = {
+        ...manifest,
+        hours: {
+          ...manifest.hours,
+          [hour]: {
+            generation,
+            files,
+            rows: written.rows,
+            committedAtMs: commitAt,
+            rollups,
+            // The raw files are read by queries that started before this first commit; the hour's later generations replace compacted files only.
+            ...(entry ? entry.rawDeleteAfterMs !== undefined && { rawDeleteAfterMs: entry.rawDeleteAfterMs } : { rawDeleteAfterMs: commitAt + retentionMs }),
+          },
         },
-      },
-      garbage,
-    };
-    if (!(await commit(next))) {
-      await store.delete([...files.map((f) => f.key), ...Object.values(rollups)]);
-      log({ level: 'INFO', message: 'another compactor committed first; this run stops', hour });
-      return result(true);
+        garbage,
+      };
+      if (!(await commit(next))) {
+        await store.delete([...files.map((f) => f.key), ...Object.values(rollups)]);
+        log({ level: 'INFO', message: 'another compactor committed first; this run stops', hour });
+        return result(true);
+      }
+      committed.add(hour);
+      stats.hoursCompacted++;
+      stats.filesWritten += files.length;
+      stats.rowsWritten += written.rows;
+      stats.duplicatesDropped += written.duplicatesDropped;
+      stats.slices = Math.max(stats.slices, written.slices);
+      stats.peakSliceRows = Math.max(stats.peakSliceRows, written.peakSliceRows);
+      stats.peakSpillBytes = Math.max(stats.peakSpillBytes, written.peakSpillBytes);
+      log({ level: 'INFO', message: 'hour compacted', hour, generation, files: files.length, rows: written.rows, duplicatesDropped: written.duplicatesDropped, inputFiles: inputs.length, slices: written.slices });
     }
-    committed.add(hour);
-    stats.hoursCompacted++;
-    stats.filesWritten += files.length;
-    stats.rowsWritten += merged.rows.length;
-    stats.duplicatesDropped += merged.duplicatesDropped;
-    log({ level: 'INFO', message: 'hour compacted', hour, generation, files: files.length, rows: merged.rows.length, duplicatesDropped: merged.duplicatesDropped, inputFiles: inputs.length });
+  } finally {
+    if (spillDir) {
+      rmSync(spillDir, { recursive: true, force: true });
+      liveSpillDirs.delete(spillDir);
+    }
   }
 
   // 4. Late files whose every hour is committed: folded, deleted after the retention.

@@ -4,10 +4,8 @@
  * idempotent and safe beside another run (the manifest's conditional PUT picks
  * one), so a missed or doubled schedule changes nothing but timing.
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import { lakeTimingFromEnv } from '../common/lake-timing.ts';
 import { S3ObjectStore } from '../consumer/object-store.ts';
-import { encodeParquet } from '../consumer/parquet-encoder.ts';
 import { compactLake, type CompactionResult } from './compact-lake.ts';
 import { compactorSettingsFromEnv } from './settings.ts';
 
@@ -15,11 +13,11 @@ const bucket = process.env.CLICKSTREAM_LAKE_BUCKET;
 if (!bucket) throw new Error('CLICKSTREAM_LAKE_BUCKET is not set: the compactor needs the lake bucket name');
 const timing = lakeTimingFromEnv(process.env);
 const settings = compactorSettingsFromEnv(process.env);
-const store = new S3ObjectStore(new S3Client({ forcePathStyle: process.env.CLICKSTREAM_S3_FORCE_PATH_STYLE === 'true' }), bucket);
+const store = S3ObjectStore.fromEnv(bucket);
 
 export async function handler(): Promise<CompactionResult> {
   const log = (entry: Record<string, unknown>) => console.log(process.env.AWS_LAMBDA_LOG_FORMAT === 'JSON' ? entry : JSON.stringify(entry));
-  const result = await compactLake({ store, encode: encodeParquet, timing, ...settings, log });
+  const result = await compactLake({ store, timing, ...settings, log });
   for (const skipped of result.hoursSkipped) log({ level: 'WARN', message: 'hour not compacted', ...skipped });
   log({ level: 'INFO', message: 'compaction run', ...result, hoursSkipped: result.hoursSkipped.length });
   return result;

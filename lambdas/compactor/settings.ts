@@ -2,6 +2,7 @@
 export interface CompactorSettings {
   readonly retentionMs: number;
   readonly maxHourBytes: number;
+  readonly sliceRows: number;
   readonly targetFileBytes: number;
 }
 
@@ -9,11 +10,13 @@ const MiB = 2 ** 20;
 
 /**
  * Retention: an hour, well beyond Athena's 30-minute default query limit, so no query started
- * before a commit is still reading the files it replaced. The hour limit: decoded rows take about
- * 45 times their Parquet size (measured in docs/benchmarks.md), so 48 MiB of Parquet needs about
- * 2 GiB; the CDK stack sets it from the function's memory.
+ * before a commit is still reading the files it replaced. The slice budget bounds memory: a row
+ * held takes up to about 2 KB (measured in docs/benchmarks.md), so a million rows fit a 3,008 MB
+ * function; the CDK stack sets it from the function's memory. The hour limit bounds time: what one
+ * run compacts in 12 of Lambda's 15 minutes at the speed measured there (280 MiB of Parquet, about
+ * 6.9 million events).
  */
-export const DEFAULT_COMPACTOR_SETTINGS: CompactorSettings = { retentionMs: 3_600_000, maxHourBytes: 48 * MiB, targetFileBytes: 128 * MiB };
+export const DEFAULT_COMPACTOR_SETTINGS: CompactorSettings = { retentionMs: 3_600_000, maxHourBytes: 280 * MiB, sliceRows: 1_000_000, targetFileBytes: 128 * MiB };
 
 export function compactorSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): CompactorSettings {
   const read = (name: string, unit: string, scale: number, min: number, max: number, fallback: number): number => {
@@ -25,6 +28,7 @@ export function compactorSettingsFromEnv(env: Readonly<Record<string, string | u
   return {
     retentionMs: read('CLICKSTREAM_COMPACTION_RETENTION_SECONDS', 'seconds', 1000, 1, 7 * 86_400, DEFAULT_COMPACTOR_SETTINGS.retentionMs),
     maxHourBytes: read('CLICKSTREAM_COMPACTION_MAX_HOUR_MIB', 'MiB', MiB, 1, 1_000_000, DEFAULT_COMPACTOR_SETTINGS.maxHourBytes),
+    sliceRows: read('CLICKSTREAM_COMPACTION_SLICE_ROWS', 'rows', 1, 1_000, 100_000_000, DEFAULT_COMPACTOR_SETTINGS.sliceRows),
     targetFileBytes: read('CLICKSTREAM_COMPACTION_FILE_MIB', 'MiB', MiB, 1, 1024, DEFAULT_COMPACTOR_SETTINGS.targetFileBytes),
   };
 }

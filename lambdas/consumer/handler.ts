@@ -3,7 +3,6 @@
  * Kinesis event to the pure core. Any storage failure rejects, so the event
  * source mapping retries the batch; bad records never do (they are quarantined).
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import { lakeTimingFromEnv } from '../common/lake-timing.ts';
 import { logBatchWritten } from './batch-log.ts';
 import { consumeRecords, type ConsumeResult } from './consume-records.ts';
@@ -15,10 +14,10 @@ import { encodeParquet } from './parquet-encoder.ts';
 const bucket = process.env.CLICKSTREAM_LAKE_BUCKET;
 if (!bucket) throw new Error('CLICKSTREAM_LAKE_BUCKET is not set: the consumer needs the lake bucket name');
 
-// Created once per container. The SDK reads AWS_ENDPOINT_URL_S3 itself, so the same
-// code writes to S3, LocalStack or MinIO; MinIO also needs path-style addressing.
+// Created once per container. AWS_ENDPOINT_URL_S3 (or LocalStack's AWS_ENDPOINT_URL) and
+// CLICKSTREAM_S3_FORCE_PATH_STYLE point the same code at S3, LocalStack or MinIO.
 const timing = lakeTimingFromEnv(process.env);
-const store = new S3ObjectStore(new S3Client({ forcePathStyle: process.env.CLICKSTREAM_S3_FORCE_PATH_STYLE === 'true' }), bucket);
+const store = S3ObjectStore.fromEnv(bucket);
 
 export async function handler(event: unknown): Promise<ConsumeResult> {
   const records = isKafkaEvent(event) ? kafkaSourceRecords(event) : isKinesisEvent(event) ? kinesisSourceRecords(event) : undefined;

@@ -7,13 +7,14 @@
  * compiled to WebAssembly: 44% smaller than snappy (Athena bills bytes scanned)
  * and no slower. Node 20 has no zstd of its own.
  *
- * The lake's rows go through lake-parquet-writer.ts, written for these fixed column
- * types; the rollup tables (encodeTable, the compactor's) through hyparquet-writer's
- * general writer, which was chosen by measurement (docs/benchmarks.md) and still writes
- * the footer and page headers of every file.
+ * The consumer's files (encodeParquet) go through lake-parquet-writer.ts, written for
+ * these fixed column types; the rollup tables (encodeTable) and the compactor's files
+ * written a row group at a time (lakeFileWriter, tableFileWriter) through hyparquet-writer's
+ * general writer, which was chosen by measurement (docs/benchmarks.md), writes the same
+ * bytes for the same rows, and still writes the footer and page headers of every file.
  */
 import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
-import { parquetWriteBuffer } from 'hyparquet-writer';
+import { ByteWriter, ParquetWriter, parquetWriteBuffer } from 'hyparquet-writer';
 import { LAKE_COLUMNS, type LakeColumn, type LakeColumnType } from '../common/lake-columns.ts';
 import { lakeRowColumns } from '../common/generated/lake-row-columns.js';
 import { PHYSICAL, writeParquet, type WriterColumn } from './lake-parquet-writer.ts';
@@ -54,23 +55,73 @@ const writerColumns = (columns: readonly LakeColumn[]): WriterColumn[] =>
   columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, plain: UNIQUE_COLUMNS.has(c.name), statistics: withStatistics(c.type) }));
 const WRITER_COLUMNS = writerColumns(LAKE_COLUMNS);
 
+type SchemaElement = NonNullable<Parameters<typeof parquetWriteBuffer>[0]['schema']>[number];
+/** The lake's schema for the general writer (the compactor's lakeFileWriter). */
+const SCHEMA: SchemaElement[] = [
+  { name: 'root', num_children: LAKE_COLUMNS.length },
+  ...LAKE_COLUMNS.map((c) => ({ name: c.name, ...PHYSICAL[c.type], repetition_type: c.nullable ? ('OPTIONAL' as const) : ('REQUIRED' as const) })),
+];
+
 /**
  * Rows of any other table (the rollups) as one Parquet file, with the lake's physical types:
  * every column nullable, dictionary-encoded where that pays, with statistics.
  */
-export function encodeTable(columns: readonly { readonly name: string; readonly type: LakeColumnType }[], rows: readonly Readonly<Record<string, unknown>>[]): Promise<Buffer> {
-  return writeZstd({
-    columnData: columns.map((c) => ({
-      name: c.name,
-      data: rows.map((row) => {
-        const value = row[c.name] ?? null;
-        return c.type === 'int64' && value !== null ? BigInt(value as number) : value;
-      }),
-    })),
-    schema: [{ name: 'root', num_children: columns.length }, ...columns.map((c) => ({ name: c.name, ...PHYSICAL[c.type], repetition_type: 'OPTIONAL' as const }))],
-    rowGroupSize: Math.max(1, rows.length),
-    createdBy: 'clickstream-compactor',
-  });
+export function encodeTable(columns: readonly TableColumn[], rows: readonly Readonly<Record<string, unknown>>[]): Promise<Buffer> {
+  return writeZstd({ columnData: tableColumnData(columns, rows), schema: tableSchema(columns), rowGroupSize: Math.max(1, rows.length), createdBy: 'clickstream-compactor' });
+}
+
+type TableColumn = { readonly name: string; readonly type: LakeColumnType };
+const tableSchema = (columns: readonly TableColumn[]): SchemaElement[] => [
+  { name: 'root', num_children: columns.length },
+  ...columns.map((c) => ({ name: c.name, ...PHYSICAL[c.type], repetition_type: 'OPTIONAL' as const })),
+];
+const tableColumnData = (columns: readonly TableColumn[], rows: readonly Readonly<Record<string, unknown>>[]) =>
+  columns.map((c) => ({
+    name: c.name,
+    data: rows.map((row) => {
+      const value = row[c.name] ?? null;
+      return c.type === 'int64' && value !== null ? BigInt(value as number) : value;
+    }),
+  }));
+
+/** A Parquet file written one row group at a time, so its rows never sit in memory all at once; its bytes do, until finish. */
+export interface RowGroupWriter<R> {
+  /** Appends the rows as one row group (none if there are no rows). */
+  writeRowGroup(rows: readonly R[]): void;
+  /** Rows written so far. */
+  readonly rows: number;
+  finish(): Buffer;
+}
+
+async function rowGroupWriter<R>(schema: SchemaElement[], createdBy: string, columnData: (rows: readonly R[]) => ColumnData): Promise<RowGroupWriter<R>> {
+  await (zstdReady ??= zstdInit());
+  const bytes = new ByteWriter();
+  const writer = new ParquetWriter({ writer: bytes, schema, codec: 'ZSTD', compressors: { ZSTD: (b: Uint8Array) => zstdCompress(b, ZSTD_LEVEL) }, createdBy });
+  let rows = 0;
+  return {
+    writeRowGroup(group) {
+      if (group.length === 0) return;
+      void writer.write({ columnData: columnData(group), rowGroupSize: group.length });
+      rows += group.length;
+    },
+    get rows() {
+      return rows;
+    },
+    finish() {
+      void writer.finish();
+      return Buffer.from(bytes.getBuffer());
+    },
+  };
+}
+
+/** The compactor's files: lake rows, as encodeParquet writes them, a row group at a time. */
+export function lakeFileWriter(): Promise<RowGroupWriter<LakeRow>> {
+  return rowGroupWriter(SCHEMA, 'clickstream-consumer', lakeColumnData);
+}
+
+/** A rollup's file (as encodeTable writes it), a row group at a time. */
+export function tableFileWriter(columns: readonly TableColumn[]): Promise<RowGroupWriter<Readonly<Record<string, unknown>>>> {
+  return rowGroupWriter(tableSchema(columns), 'clickstream-compactor', (rows) => tableColumnData(columns, rows));
 }
 
 /** One Parquet file with zstd pages at ZSTD_LEVEL: the writer's options every file of the lake shares. */
@@ -109,4 +160,23 @@ async function encodeRows(rows: readonly LakeRow[], rowGroupRows: number, column
   const file = writeParquet({ columns, data, rowGroupRows: Math.max(1, rowGroupRows), compress: compressPage, codec: 'ZSTD', createdBy: 'clickstream-consumer' });
   // A copy of exactly the file's bytes: the writer's buffer grows by doubling, and a file may be held until its PUT.
   return Buffer.from(file);
+}
+
+type ColumnData = Parameters<typeof parquetWriteBuffer>[0]['columnData'];
+
+function lakeColumnData(rows: readonly LakeRow[]): ColumnData {
+  // Generated at build time: one property read per column, written out (lambdas/generate-code.ts).
+  const columns = lakeRowColumns(rows);
+  return LAKE_COLUMNS.map((column, j) => {
+    const data = columns[j]!;
+    const unique = UNIQUE_COLUMNS.has(column.name);
+    // Plain INT64 needs bigints; instants go in as numbers, the writer converts TIMESTAMP values itself.
+    if (unique || column.type === 'int64') {
+      for (let i = 0; i < data.length; i++) {
+        const value = data[i];
+        if (value !== null) data[i] = unique ? Buffer.from(value as string) : BigInt(value as number);
+      }
+    }
+    return { name: column.name, data, statistics: withStatistics(column.type), ...(unique && { encoding: 'PLAIN' as const }) };
+  });
 }

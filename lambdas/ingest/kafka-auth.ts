@@ -15,10 +15,10 @@ export async function kafkaSasl(auth: KafkaAuth): Promise<SASLOptions | undefine
       return { mechanism: 'OAUTHBEARER', token: mskIamTokenProvider({ region: auth.region }) };
     }
     case 'scram-sha-512': {
-      const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+      const { getSecretString, secretsManagerSettingsFromEnv } = await import('./secret-string.ts');
       // The same secret shape the event source mapping reads: {"username": …, "password": …}.
-      const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: auth.secretArn }));
-      const { username, password } = JSON.parse(secret.SecretString ?? '{}') as { username?: unknown; password?: unknown };
+      const secret = await getSecretString(auth.secretArn, secretsManagerSettingsFromEnv(process.env));
+      const { username, password } = parseSecret(secret, auth.secretArn);
       if (typeof username !== 'string' || typeof password !== 'string') {
         throw new Error(`secret ${auth.secretArn} must hold JSON with string "username" and "password" fields`);
       }
@@ -26,5 +26,14 @@ export async function kafkaSasl(auth: KafkaAuth): Promise<SASLOptions | undefine
     }
     case 'none':
       return undefined;
+  }
+}
+
+function parseSecret(secret: string, secretArn: string): { username?: unknown; password?: unknown } {
+  try {
+    const value: unknown = JSON.parse(secret);
+    return typeof value === 'object' && value !== null ? value : {};
+  } catch {
+    throw new Error(`secret ${secretArn} must hold JSON with string "username" and "password" fields; it is not JSON`);
   }
 }

@@ -3,7 +3,6 @@
  * HTTP event (function URL or API Gateway v2 shape) to the shared QueryApi over Athena.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
-import { S3Client } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../consumer/object-store.ts';
 import { storeLakeView } from '../query/lake-view-source.ts';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
@@ -22,7 +21,7 @@ const api = new QueryApi({
     database,
     workGroup,
     bucket,
-    lakeView: storeLakeView(new S3ObjectStore(new S3Client({ forcePathStyle: process.env.CLICKSTREAM_S3_FORCE_PATH_STYLE === 'true' }), bucket)),
+    lakeView: storeLakeView(S3ObjectStore.fromEnv(bucket)),
     timeoutMs: ATHENA_WAIT_MS,
   }),
   cacheMs: ANSWER_CACHE_SECONDS * 1000,

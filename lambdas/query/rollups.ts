@@ -139,32 +139,49 @@ export function rollupFromEvents(name: RollupName, events: string, only?: readon
 
 /** A rollup's rows from event rows: what rollupFromEvents computes, in TypeScript (the compactor has no SQL engine). */
 export function rollupRows(name: RollupName, events: Iterable<object>): Record<string, string | number | null>[] {
+  const builder = rollupBuilder(name);
+  builder.add(events);
+  return builder.rows();
+}
+
+/**
+ * rollupRows fed in parts: the groups of every part added so far. The compactor adds an hour's
+ * slices one by one; a group's sums and maxima over the slices are those over the hour's events.
+ */
+export function rollupBuilder(name: RollupName): { add(events: Iterable<object>): void; rows(): Record<string, string | number | null>[]; readonly groups: number } {
   const columns = ROLLUP_COLUMNS[name];
   const keys = columns.filter((c) => c.key);
   const aggregates = columns.filter((c) => c.aggregate);
   const groups = new Map<string, Record<string, string | number | null>>();
-  for (const event of events) {
-    const row = event as EventRow;
-    const keyValues = keys.map((c) => c.key!(row));
-    const id = JSON.stringify(keyValues);
-    let group = groups.get(id);
-    if (!group) {
-      group = Object.fromEntries(keys.map((c, i) => [c.name, keyValues[i]!]));
-      for (const c of aggregates) group[c.name] = 'count' in c.aggregate! ? 0 : null;
-      groups.set(id, group);
-    }
-    for (const c of aggregates) {
-      const a = c.aggregate!;
-      if ('count' in a) {
-        if (a.count(row)) (group[c.name] as number)++;
-        continue;
+  const add = (events: Iterable<object>) => {
+    for (const event of events) {
+      const row = event as EventRow;
+      const keyValues = keys.map((c) => c.key!(row));
+      const id = JSON.stringify(keyValues);
+      let group = groups.get(id);
+      if (!group) {
+        group = Object.fromEntries(keys.map((c, i) => [c.name, keyValues[i]!]));
+        for (const c of aggregates) group[c.name] = 'count' in c.aggregate! ? 0 : null;
+        groups.set(id, group);
       }
-      const value = 'sum' in a ? a.sum(row) : a.max(row);
-      if (value === null) continue;
-      const current = group[c.name] as number | null;
-      group[c.name] = current === null ? value : 'sum' in a ? current + value : Math.max(current, value);
+      for (const c of aggregates) {
+        const a = c.aggregate!;
+        if ('count' in a) {
+          if (a.count(row)) (group[c.name] as number)++;
+          continue;
+        }
+        const value = 'sum' in a ? a.sum(row) : a.max(row);
+        if (value === null) continue;
+        const current = group[c.name] as number | null;
+        group[c.name] = current === null ? value : 'sum' in a ? current + value : Math.max(current, value);
+      }
     }
-  }
-  return [...groups.values()];
+  };
+  return {
+    add,
+    rows: () => [...groups.values()],
+    get groups() {
+      return groups.size;
+    },
+  };
 }
-

@@ -4,6 +4,9 @@
  * collector path (Node HTTP adapter, Collector, group commit, idempotent producer) to a
  * broker of the benchmark's own. Baseline in the same run: the same server whose stream
  * acknowledges at once (what HTTP, parsing, mapping and validation cost without Kafka).
+ * Both run twice: as fast as the connections go (the most the machine accepts, where
+ * latency is mostly queueing: connections / throughput) and at the goal's rate (issue 14:
+ * 10,000 events/s), where the p99 is what a tracker waits at that traffic.
  *
  * Then the no-loss check: the same load while the broker is stopped and started again;
  * every event the collector acknowledged must be in the topic afterwards.
@@ -40,6 +43,8 @@ export interface CollectorBenchResult {
   readonly collector: CollectorLoad;
   /** Baseline: the same server, the stream acknowledging at once. */
   readonly noStream: CollectorLoad;
+  /** The same two at a fixed rate: requests a second offered, from all connections together. */
+  readonly atRate: { readonly requestsPerSecond: number; readonly collector: CollectorLoad; readonly noStream: CollectorLoad };
   readonly restart: { readonly acknowledged: number; readonly inTopic: number; readonly lost: number; readonly refused: number; readonly downSeconds: number };
   /** Dollars per million events in the cloud, one event per request (Snowplow's default) and batched as here. */
   readonly cloudCost: { readonly single: CollectorCost; readonly batched: CollectorCost; readonly secondsPerRequest: number };
@@ -52,6 +57,9 @@ const STREAM_ACK_SECONDS = 0.03;
 
 const CONNECTIONS = 50;
 const EVENTS_PER_REQUEST = 20;
+/** The goal's traffic (issue 14): 10,000 events a second. */
+const GOAL_EVENTS_PER_SECOND = 10_000;
+const GOAL_REQUESTS_PER_SECOND = GOAL_EVENTS_PER_SECOND / EVENTS_PER_REQUEST;
 const LOAD_SCRIPT = fileURLToPath(new URL('./collector-load.ts', import.meta.url));
 
 export async function benchCollector(config: LocalConfig, requests: number, log: (line: string) => void): Promise<CollectorBenchResult> {
@@ -60,22 +68,26 @@ export async function benchCollector(config: LocalConfig, requests: number, log:
   const url = `http://127.0.0.1:${config.dashboardPort}/collect/v1/b`;
   try {
     const enricher = await loadClientEnricher();
-    const measure = async (name: string, send: IngestSend, warmUp = false): Promise<{ load: CollectorLoad; ids: string[] }> => {
+    const measure = async (name: string, send: IngestSend, options: { warmUp?: boolean; rate?: number } = {}): Promise<{ load: CollectorLoad; ids: string[] }> => {
       const server = await listen(config.dashboardPort, new Collector({ send, enricher }));
       try {
         // The first run in the process pays for compiling the hot paths; a short unmeasured one takes that.
-        if (warmUp) await runLoad(url, Math.min(requests, 2_000), join(scratch, 'warm-up.ids'));
-        log(`collector: ${requests} requests of ${EVENTS_PER_REQUEST} events, ${CONNECTIONS} connections (${name})`);
-        return await runLoad(url, requests, join(scratch, `${name}.ids`));
+        if (options.warmUp) await runLoad(url, Math.min(requests, 2_000), join(scratch, 'warm-up.ids'));
+        log(`collector: ${requests} requests of ${EVENTS_PER_REQUEST} events, ${CONNECTIONS} connections, ${options.rate ? `${options.rate} requests/s` : 'as fast as they go'} (${name})`);
+        return await runLoad(url, requests, join(scratch, `${name}.ids`), options.rate);
       } finally {
         await new Promise((resolve) => server.close(resolve));
       }
     };
-    const noStream = (await measure('no stream', () => Promise.resolve(), true)).load;
+    const acknowledgeAtOnce: IngestSend = () => Promise.resolve();
+    const noStream = (await measure('no stream', acknowledgeAtOnce, { warmUp: true })).load;
+    const noStreamAtRate = (await measure('no stream at rate', acknowledgeAtOnce, { rate: GOAL_REQUESTS_PER_SECOND })).load;
     const topic = await createTopic(config, 'bench.collector');
     const producer = new EventProducer({ bootstrapServers: [bootstrapServers(config)], topic, clientId: 'clickstream-collector-bench' });
     try {
-      const collector = (await measure('collector', serialBatches((records) => producer.send(records)))).load;
+      const toKafka = serialBatches((records) => producer.send(records));
+      const collector = (await measure('collector', toKafka)).load;
+      const collectorAtRate = (await measure('collector at rate', toKafka, { rate: GOAL_REQUESTS_PER_SECOND })).load;
       // The restart: the load runs while the broker goes away for a few seconds and comes back.
       const downSeconds = 5;
       const restarted = (async () => {
@@ -86,7 +98,9 @@ export async function benchCollector(config: LocalConfig, requests: number, log:
         log('collector: starting the broker again');
         await startKafka(config, log);
       })();
-      const during = await measure('restart', serialBatches((records) => producer.send(records)));
+      // At the goal's rate, so the load spans the outage and the recovery (as fast as they go, the
+      // quick 503s of the outage would use up the requests before the broker is back).
+      const during = await measure('restart', toKafka, { rate: GOAL_REQUESTS_PER_SECOND });
       await restarted;
       const inTopic = await topicIds(config, topic);
       const lost = during.ids.filter((id) => !inTopic.has(id)).length;
@@ -103,6 +117,7 @@ export async function benchCollector(config: LocalConfig, requests: number, log:
         eventsPerRequest: EVENTS_PER_REQUEST,
         collector,
         noStream,
+        atRate: { requestsPerSecond: GOAL_REQUESTS_PER_SECOND, collector: collectorAtRate, noStream: noStreamAtRate },
         restart: { acknowledged: during.ids.length, inTopic: inTopic.size, lost, refused: during.load.non2xx, downSeconds },
       };
     } finally {
@@ -127,9 +142,10 @@ function listen(port: number, collector: Collector): Promise<Server> {
   });
 }
 
-async function runLoad(url: string, requests: number, idsFile: string): Promise<{ load: CollectorLoad; ids: string[] }> {
+async function runLoad(url: string, requests: number, idsFile: string, rate?: number): Promise<{ load: CollectorLoad; ids: string[] }> {
+  const args = [LOAD_SCRIPT, url, String(CONNECTIONS), String(requests), String(EVENTS_PER_REQUEST), idsFile, ...(rate ? [String(rate)] : [])];
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--import', import.meta.resolve('tsx'), LOAD_SCRIPT, url, String(CONNECTIONS), String(requests), String(EVENTS_PER_REQUEST), idsFile], { timeout: 300_000, maxBuffer: 16 * 2 ** 20 }, (error, out, err) => {
+    execFile(process.execPath, ['--import', import.meta.resolve('tsx'), ...args], { timeout: 300_000, maxBuffer: 16 * 2 ** 20 }, (error, out, err) => {
       if (error) reject(new Error(`the collector load failed: ${err.trim().split('\n').pop() ?? error.message}`));
       else resolve(out);
     });

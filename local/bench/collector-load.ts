@@ -5,7 +5,11 @@
  * ids of every acknowledged (2xx) request to `out`, one per line, so the parent can check
  * each one reached the broker, and prints autocannon's summary as JSON.
  *
- * Usage: node --import tsx collector-load.ts <url> <connections> <requests> <events> <out>
+ * With a rate, the connections together send that many requests a second (an open load, as
+ * many independent browsers send; autocannon corrects the latencies for coordinated
+ * omission), instead of each sending its next request as soon as the last was answered.
+ *
+ * Usage: node --import tsx collector-load.ts <url> <connections> <requests> <events> <out> [requests per second]
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -15,8 +19,8 @@ import type { AutocannonJson } from './load.ts';
 
 const autocannon = autocannonModule as (options: Record<string, unknown>) => { on(event: 'done', listener: (result: AutocannonJson) => void): void };
 
-const [url, connections, requests, events, out] = process.argv.slice(2);
-if (!url?.startsWith('http://127.0.0.1:') || !out) throw new Error('usage: collector-load.ts <http://127.0.0.1:port/collect/v1/b> <connections> <requests> <events> <out>');
+const [url, connections, requests, events, out, rate] = process.argv.slice(2);
+if (!url?.startsWith('http://127.0.0.1:') || !out) throw new Error('usage: collector-load.ts <http://127.0.0.1:port/collect/v1/b> <connections> <requests> <events> <out> [requests per second]');
 const perRequest = Number(events);
 const acknowledged = createWriteStream(out);
 
@@ -44,6 +48,7 @@ const instance = autocannon({
   url,
   connections: Number(connections),
   amount: Number(requests),
+  ...(rate !== undefined && { overallRate: Number(rate) }),
   timeout: 30,
   requests: [
     {

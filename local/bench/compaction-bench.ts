@@ -1,57 +1,101 @@
 /**
- * The compactor on a lake of simulated events in a MinIO of the benchmark's own:
- * objects and bytes before and after, its speed and memory per input byte (what
- * bounds the largest hour a Lambda of a given size compacts), the S3 requests it
- * makes per hour (its cloud cost), and the Parquet column sizes of its files
- * beside the consumer's (what Athena bills per refresh, raw against compacted).
+ * The compactor on one hour of simulated events in a MinIO of the benchmark's
+ * own: objects and bytes before and after, its speed, its peak memory (one run in
+ * a process of its own, as in Lambda: compaction-run.ts) in slices and, as the
+ * same run's baseline, with the whole hour in one slice (how the compactor held
+ * an hour before it worked in slices), what that makes the largest hour a Lambda
+ * compacts, the S3 requests it makes per hour (its cloud cost), and the Parquet
+ * column sizes of its files beside the consumer's (what Athena bills per refresh,
+ * raw against compacted).
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
+import { MANIFEST_KEY } from '../../lambdas/common/compaction-manifest.ts';
 import { mapWithLimit } from '../../lambdas/common/map-with-limit.ts';
 import { LAKE_PREFIXES } from '../../lambdas/common/pipeline-names.ts';
-import { compactLake, type CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
-import { S3ObjectStore, type ObjectStore } from '../../lambdas/consumer/object-store.ts';
-import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
+import type { CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
+import type { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { ROLLUP_NAMES, type RollupName } from '../../lambdas/query/rollups.ts';
 import type { LocalConfig } from '../common/config.ts';
-import { ensureBucket, localS3Client, startMinio, stopMinio } from '../services/minio.ts';
+import { ensureBucket, localObjectStore, localS3Client, minioCredentials, s3Endpoint, startMinio, stopMinio } from '../services/minio.ts';
 import { columnSizes, simulateLake } from './bench-lake.ts';
+
+const RUN_SCRIPT = fileURLToPath(new URL('./compaction-run.ts', import.meta.url));
+const MiB = 2 ** 20;
+
+/** One run, in a process of its own whose JavaScript heap is capped (what forces the garbage collector to keep up, as a function's memory does). */
+export interface CompactionRun {
+  readonly sliceRows: number;
+  readonly heapMiB: number;
+  /** Why the run failed (out of memory under the cap), if it did; the figures below are then absent. */
+  readonly failed?: string;
+  readonly result: CompactionResult;
+  readonly seconds: number;
+  /** CPU time of the run (user and system), which a busy machine does not inflate as it does the wall time. */
+  readonly cpuSeconds: number;
+  readonly requests: { readonly get: number; readonly put: number; readonly list: number; readonly deleteCalls: number };
+  /** Resident memory of the process before the run (Node and the modules) and at its peak. */
+  readonly startRssBytes: number;
+  readonly peakRssBytes: number;
+}
 
 export interface CompactionBenchResult {
   readonly events: number;
   readonly hours: number;
   readonly before: { readonly objects: number; readonly bytes: number };
   readonly after: { readonly objects: number; readonly bytes: number };
+  /** The run in slices: what the figures below describe. */
   readonly result: CompactionResult;
   readonly seconds: number;
   readonly inputEventsPerSecond: number;
-  /** Resident memory the run added, per MiB of Parquet it read (sampled every 50 ms). */
-  readonly peakRssMiBPerInputMiB: number;
-  readonly requests: { readonly get: number; readonly put: number; readonly list: number; readonly deleteCalls: number };
+  readonly requests: CompactionRun['requests'];
+  /**
+   * The runs, each in a process of its own: the hour in one slice (the whole hour held, as before
+   * slicing: the baseline) and in slices, under the same small heap; and in one slice under the heap
+   * of a 3,008 MB function, which says whether slices of a whole hour of this size fit it.
+   */
+  readonly runs: readonly CompactionRun[];
+  /** Input Parquet bytes per event, and local disk spilled at the most per event (the sliced run). */
+  readonly inputBytesPerEvent: number;
+  readonly spillBytesPerEvent: number;
   readonly rawColumnBytesPerEvent: Readonly<Record<string, number>>;
   readonly compactedColumnBytesPerEvent: Readonly<Record<string, number>>;
   /** Each rollup's column bytes per event it summarises: what a query reading those columns scans. */
   readonly rollupColumnBytesPerEvent: Readonly<Record<RollupName, Readonly<Record<string, number>>>>;
 }
 
-/** An ObjectStore that counts the requests it passes on (DeleteObjects takes up to 1,000 keys per request). */
-function countingStore(store: ObjectStore) {
-  const requests = { get: 0, put: 0, list: 0, deleteCalls: 0 };
-  const counted: ObjectStore = {
-    get: (key) => (requests.get++, store.get(key)),
-    put: (key, body, type, condition) => (requests.put++, store.put(key, body, type, condition)),
-    list: (prefix) => (requests.list++, store.list(prefix)),
-    delete: (keys) => ((requests.deleteCalls += Math.ceil(keys.length / 1000)), store.delete(keys)),
-  };
-  return { counted, requests };
+/** One compaction run in a child process (compaction-run.ts), its heap capped at heapMiB; a run that runs out of memory comes back as failed. */
+async function runCompactor(config: LocalConfig, store: S3ObjectStore, sliceRows: number, heapMiB: number): Promise<CompactionRun> {
+  // Back to the raw lake first: the raw files stay an hour after a commit, so only the compactor's output goes.
+  const written = (await Promise.all([LAKE_PREFIXES.compacted, LAKE_PREFIXES.rollups].map((p) => store.list(p)))).flat();
+  await store.delete([MANIFEST_KEY, ...written.map((o) => o.key)]);
+  const args = JSON.stringify({ endpoint: s3Endpoint(config), credentials: minioCredentials(config), bucket: config.bucket, sliceRows });
+  return new Promise((resolve) => {
+    execFile(process.execPath, [`--max-old-space-size=${heapMiB}`, '--import', import.meta.resolve('tsx'), RUN_SCRIPT, args], { timeout: 1_800_000, maxBuffer: 16 * MiB }, (error, out, err) => {
+      if (error) {
+        const reason = /heap out of memory|Allocation failed/.exec(err)?.[0] ?? (err.trim().split('\n').at(-1) || error.message);
+        return resolve({ sliceRows, heapMiB, failed: reason } as CompactionRun);
+      }
+      resolve({ sliceRows, heapMiB, ...(JSON.parse(out.trim().split('\n').at(-1)!) as Omit<CompactionRun, 'sliceRows' | 'heapMiB'>) });
+    });
+  });
 }
+
+/** The sliced run's budget is a fifth of the hour: about five slices, as an hour five times the budget would take. */
+const SLICES = 5;
+const ONE_SLICE = 2 ** 31;
+/** A heap that one slice of the benchmark's hour fits and the whole hour should not. */
+const SMALL_HEAP_MIB = 1_024;
+/** The JavaScript heap of a 3,008 MB function, leaving room for buffers outside it (files, zstd's memory). */
+const LAMBDA_3008_HEAP_MIB = 2_400;
 
 export async function benchCompaction(config: LocalConfig, events: number, log: (line: string) => void): Promise<CompactionBenchResult> {
   await startMinio(config, log);
   const s3 = localS3Client(config);
   try {
     await ensureBucket(config);
-    const hours = 2;
+    const hours = 1;
     // Whole hours that ended long enough ago to be settled for the compactor.
     const start = Math.floor(Date.now() / 3_600_000) * 3_600_000 - (hours + 1) * 3_600_000;
     log(`compaction: writing ${events.toLocaleString('en-US')} events over ${hours} hours to MinIO`);
@@ -63,37 +107,44 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
     });
     await flush();
 
-    const store = new S3ObjectStore(s3, config.bucket);
+    const store = localObjectStore(config);
     const eventObjects = async (prefixes: readonly string[]) => (await Promise.all(prefixes.map((p) => store.list(p)))).flat();
     const raw = await eventObjects([LAKE_PREFIXES.events, LAKE_PREFIXES.late]);
     const rawSample = await mapWithLimit(raw.filter((_, i) => i % 10 === 0), 8, async (o) => (await store.get(o.key))!.body);
 
-    const { counted, requests } = countingStore(store);
-    const baseRss = process.memoryUsage().rss;
-    let peakRss = baseRss;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-    log('compaction: one run over the settled hours');
-    const began = performance.now();
-    const result = await compactLake({ store: counted, encode: encodeParquet, timing: DEFAULT_LAKE_TIMING, retentionMs: 3_600_000, maxHourBytes: 2 ** 40 });
-    const seconds = (performance.now() - began) / 1000;
-    clearInterval(sampler);
+    const inputBytes = raw.reduce((n, o) => n + o.size, 0);
+    const runs: CompactionRun[] = [];
+    for (const [sliceRows, heapMiB, what] of [
+      [ONE_SLICE, SMALL_HEAP_MIB, 'the hour in one slice (the baseline)'],
+      [ONE_SLICE, LAMBDA_3008_HEAP_MIB, 'the hour in one slice, under the heap of a 3,008 MB function'],
+      [Math.ceil(events / SLICES), SMALL_HEAP_MIB, `the hour in ${SLICES} slices`],
+    ] as const) {
+      log(`compaction: ${what}, ${heapMiB} MiB of heap, in a process of its own`);
+      const run = await runCompactor(config, store, sliceRows, heapMiB);
+      log(`compaction: ${run.failed ? `failed: ${run.failed}` : `${run.seconds.toFixed(1)} s, peak RSS ${Math.round(run.peakRssBytes / MiB)} MiB`}`);
+      runs.push(run);
+    }
+    const sliced = runs.at(-1)!;
+    if (sliced.failed) throw new Error(`the compaction run in slices failed: ${sliced.failed}`);
+    const { result, seconds, requests } = sliced;
 
     const compacted = await store.list(LAKE_PREFIXES.compacted);
     const rollups = await store.list(LAKE_PREFIXES.rollups);
     const rollupFiles = (name: RollupName) =>
       mapWithLimit(rollups.filter((o) => o.key.startsWith(`${LAKE_PREFIXES.rollups}${name}/`)), 4, async (o) => (await store.get(o.key))!.body);
     const compactedFiles = await mapWithLimit(compacted, 4, async (o) => (await store.get(o.key))!.body);
-    const inputMiB = raw.reduce((n, o) => n + o.size, 0) / 2 ** 20;
     return {
       events,
       hours,
-      before: { objects: raw.length, bytes: raw.reduce((n, o) => n + o.size, 0) },
+      before: { objects: raw.length, bytes: inputBytes },
       after: { objects: compacted.length, bytes: compacted.reduce((n, o) => n + o.size, 0) },
       result,
       seconds,
       inputEventsPerSecond: events / seconds,
-      peakRssMiBPerInputMiB: (peakRss - baseRss) / 2 ** 20 / inputMiB,
       requests,
+      runs,
+      inputBytesPerEvent: inputBytes / events,
+      spillBytesPerEvent: result.peakSpillBytes / events,
       rawColumnBytesPerEvent: columnSizes(rawSample),
       compactedColumnBytesPerEvent: columnSizes(compactedFiles),
       rollupColumnBytesPerEvent: Object.fromEntries(await Promise.all(ROLLUP_NAMES.map(async (name) => [name, columnSizes(await rollupFiles(name), events)]))) as Record<RollupName, Record<string, number>>,

@@ -2,9 +2,15 @@
  * The consumer core on one 10,000-record batch: decode + validate + group +
  * Parquet encode, beside a JSON.parse-only pass over the same bytes in the same
  * run. Also the bundle's size and its cold start: importing the bundled handler
- * in a fresh Node process, beside starting a bare Node process (11 of each, alternating).
+ * in a fresh Node process, beside starting a bare Node process and importing the
+ * SDK's S3 client alone, bundled the same way (11 of each, alternating).
  */
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { LAMBDA_BUNDLE_OPTIONS } from '../../lambdas/bundle-options.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { planBatch } from '../../lambdas/consumer/plan-batch.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
@@ -33,6 +39,13 @@ export interface HandlerBenchResult {
    */
   readonly coldStartCpuMs: number;
   readonly bareNodeStartCpuMs: number;
+  /**
+   * Importing the AWS SDK's S3 client alone (the client and the four commands the ObjectStore
+   * once used), bundled with the Lambdas' options: what the consumer's cold import cost before
+   * S3 went through lambdas/common/s3-transport.ts, measured in the same rounds.
+   */
+  readonly sdkS3ClientStartMs: number;
+  readonly sdkS3ClientStartCpuMs: number;
   /** Median CPU time of the core over that of JSON.parse, in the same rounds: the load-robust form of costOverJsonParse. */
   readonly cpuCostOverJsonParse: number;
 }
@@ -42,6 +55,22 @@ const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 };
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The SDK's S3 client alone, bundled as a Lambda is (index.mjs and chunks); returns its index.mjs. */
+async function sdkS3ClientBundle(): Promise<string> {
+  const dir = join(ROOT, 'dist', 'bench', 'sdk-s3-client');
+  mkdirSync(dir, { recursive: true });
+  const entry = join(dir, 'entry.ts');
+  writeFileSync(
+    entry,
+    "import { DeleteObjectsCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';\n" +
+      'export const client = new S3Client({});\nexport const commands = [DeleteObjectsCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand];\n',
+  );
+  await build({ ...LAMBDA_BUNDLE_OPTIONS, absWorkingDir: ROOT, entryPoints: { index: entry }, outdir: join(dir, 'out') });
+  return join(dir, 'out', 'index.mjs');
+}
 
 export async function benchHandler(records = 10_000, rounds = 15): Promise<HandlerBenchResult> {
   const sim = new ShopperSimulator({ seed: 1, startTimeMs: Date.now() - 600_000, eventsPerSecond: 1_000, dailyCurve: false, warmStart: true });
@@ -75,6 +104,7 @@ export async function benchHandler(records = 10_000, rounds = 15): Promise<Handl
   }
 
   const bundle = await bundleLambda('consumer');
+  const sdkS3Client = await sdkS3ClientBundle();
   const env = { ...process.env, CLICKSTREAM_LAKE_BUCKET: 'bench', AWS_REGION: 'us-east-1' };
   // The child prints its own CPU time last, after the import.
   const reportCpu = 'const u = process.cpuUsage(); console.log((u.user + u.system) / 1000);';
@@ -88,13 +118,18 @@ export async function benchHandler(records = 10_000, rounds = 15): Promise<Handl
   const bare: number[] = [];
   const coldCpu: number[] = [];
   const bareCpu: number[] = [];
+  const sdk: number[] = [];
+  const sdkCpu: number[] = [];
   for (let i = 0; i < 11; i++) {
     const [bareWall, bareCpuMs] = timeNode('');
     const [coldWall, coldCpuMs] = timeNode(`await import(${JSON.stringify(bundle)});`);
+    const [sdkWall, sdkCpuMs] = timeNode(`await import(${JSON.stringify(sdkS3Client)});`);
     bare.push(bareWall);
     bareCpu.push(bareCpuMs);
     cold.push(coldWall);
     coldCpu.push(coldCpuMs);
+    sdk.push(sdkWall);
+    sdkCpu.push(sdkCpuMs);
   }
 
   const coreMs = median(core);
@@ -113,6 +148,8 @@ export async function benchHandler(records = 10_000, rounds = 15): Promise<Handl
     bareNodeStartMs: median(bare),
     coldStartCpuMs: median(coldCpu),
     bareNodeStartCpuMs: median(bareCpu),
+    sdkS3ClientStartMs: median(sdk),
+    sdkS3ClientStartCpuMs: median(sdkCpu),
     cpuCostOverJsonParse: median(coreCpu) / median(parseCpu),
   };
 }

@@ -230,7 +230,17 @@ function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof com
   const mib = (bytes: number) => `${n(bytes / 2 ** 20)} MiB`;
   out(`compaction: ${n(c.events)} events over ${c.hours} hours`);
   out(`  objects ${n(c.before.objects)} (${mib(c.before.bytes)}) → ${n(c.after.objects)} (${mib(c.after.bytes)}); ${c.result.hoursCompacted} hours, ${n(c.result.duplicatesDropped)} copies dropped`);
-  out(`  ${c.seconds.toFixed(1)} s, ${n(c.inputEventsPerSecond)} events/s; memory added ${c.peakRssMiBPerInputMiB.toFixed(1)} MiB per MiB of Parquet read`);
+  out(`  in slices: ${c.result.slices} slices, at most ${n(c.result.peakSliceRows)} rows held, ${mib(c.result.peakSpillBytes)} spilled to disk at the most (${c.spillBytesPerEvent.toFixed(1)} bytes per event; input ${c.inputBytesPerEvent.toFixed(1)})`);
+  out(`  ${c.seconds.toFixed(1)} s, ${n(c.inputEventsPerSecond)} events/s`);
+  out('  each run in a process of its own, its JavaScript heap capped:');
+  for (const r of c.runs) {
+    const what = `${r.sliceRows >= 2 ** 31 ? 'one slice (the whole hour held)' : `slices of ${n(r.sliceRows)} rows`}, heap ${n(r.heapMiB)} MiB`;
+    out(
+      r.failed
+        ? `    ${what}: failed (${r.failed})`
+        : `    ${what}: peak RSS ${mib(r.peakRssBytes)} (${mib(r.startRssBytes)} at start), ${r.seconds.toFixed(1)} s, ${r.cpuSeconds.toFixed(1)} s of CPU (${n(c.events / r.cpuSeconds)} events per CPU second), ${r.result.slices} slices`,
+    );
+  }
   out(`  S3 requests: ${c.requests.get} GET, ${c.requests.put} PUT, ${c.requests.list} LIST, ${c.requests.deleteCalls} DeleteObjects`);
   out(`Athena per refresh at ${n(athena.eventsPerSecond)} events/s (column sizes measured here):`);
   out(`  last hour:  raw files + window ${mib(athena.lastHour.raw)}  →  with compaction ${mib(athena.lastHour.compacted)}  →  with rollups ${mib(athena.lastHour.rolledUp)} (average over the minute of the hour)`);
@@ -246,6 +256,9 @@ function printCollector(c: CollectorBenchResult): void {
   out(`collector, Segment batches of ${c.eventsPerRequest} events from ${c.connections} connections, Kafka co-located:`);
   row('collector to Kafka (acks=all)', c.collector);
   row('baseline: the stream acknowledging at once', c.noStream);
+  out(`  at ${n(c.atRate.requestsPerSecond * c.eventsPerRequest)} events/s offered (${c.atRate.requestsPerSecond} requests/s):`);
+  row('collector to Kafka (acks=all)', c.atRate.collector);
+  row('baseline: the stream acknowledging at once', c.atRate.noStream);
   const r = c.restart;
   out(`  broker stopped for ${r.downSeconds} s under load: ${n(r.acknowledged)} events acknowledged, ${n(r.lost)} of them missing from the topic (${n(r.refused)} requests refused with 503 meanwhile)`);
   const cost = (k: CollectorBenchResult['cloudCost']['single']) =>
@@ -316,6 +329,7 @@ function printHandler(handler: Awaited<ReturnType<typeof benchHandler>>, bundles
   out(`  JSON.parse only                      ${n(handler.jsonParseEventsPerSecond)} events/s   cost ${handler.costOverJsonParse.toFixed(1)}x (in CPU time ${handler.cpuCostOverJsonParse.toFixed(1)}x)`);
   out(`  bundle ${kib(handler.bundleBytes)}; cold start ${handler.coldStartMs.toFixed(0)} ms vs bare node ${handler.bareNodeStartMs.toFixed(0)} ms (+${(handler.coldStartMs - handler.bareNodeStartMs).toFixed(0)} ms)`);
   out(`  in CPU time: ${handler.coldStartCpuMs.toFixed(0)} ms vs ${handler.bareNodeStartCpuMs.toFixed(0)} ms (+${(handler.coldStartCpuMs - handler.bareNodeStartCpuMs).toFixed(0)} ms)`);
+  out(`  the SDK's S3 client alone, bundled the same way: +${(handler.sdkS3ClientStartMs - handler.bareNodeStartMs).toFixed(0)} ms (CPU time +${(handler.sdkS3ClientStartCpuMs - handler.bareNodeStartCpuMs).toFixed(0)} ms)`);
   for (const b of bundles) {
     const lazy = b.lazyBytes > 0 ? ` (+ ${kib(b.lazyBytes)} loaded on demand)` : '';
     out(`bundle ${b.name.padEnd(10)} ${kib(b.bytes).padStart(10)}${lazy}   ${b.topPackages.map((p) => `${p.name} ${kib(p.bytes)}`).join(', ')}`);

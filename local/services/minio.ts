@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import type { LocalConfig } from '../common/config.ts';
 import { UserError } from '../common/errors.ts';
 import { requireGo } from './prerequisites.ts';
@@ -84,6 +85,11 @@ export function localS3Client(config: LocalConfig): S3Client {
     forcePathStyle: true,
     credentials: minioCredentials(config),
   });
+}
+
+/** The project's S3 adapter on the local store (MinIO, or the external one): what the Lambdas' handlers build from handlerEnv. */
+export function localObjectStore(config: LocalConfig, bucket = config.bucket): S3ObjectStore {
+  return new S3ObjectStore({ endpoint: s3Endpoint(config), region: 'us-east-1', forcePathStyle: true, credentials: minioCredentials(config) }, bucket);
 }
 
 /** Starts MinIO unless ours is already running; returns whether it started one. */

@@ -85,13 +85,17 @@ describe('compactor', () => {
     expect(compactor.CLICKSTREAM_LATE_AFTER_SECONDS).toBe(consumer.CLICKSTREAM_LATE_AFTER_SECONDS);
     // The consumer's 5-minute timeout and a minute: no attempt writes later than that.
     expect(compactor.CLICKSTREAM_WRITE_DEADLINE_SECONDS).toBe('360');
-    // About 45 MiB of memory per MiB of Parquet read (benchmarks.md), with headroom.
-    expect(compactor.CLICKSTREAM_COMPACTION_MAX_HOUR_MIB).toBe(String(Math.floor(3008 / 60)));
+    // Memory bounds a slice, time bounds the hour (benchmarks.md, "Compaction"): a million rows a slice
+    // at 3,008 MB, 280 MiB of Parquet in 12 minutes, the heap capped below the memory, and /tmp for the spills.
+    expect(Number(compactor.CLICKSTREAM_COMPACTION_SLICE_ROWS)).toBeGreaterThanOrEqual(1_000_000);
+    expect(compactor.CLICKSTREAM_COMPACTION_MAX_HOUR_MIB).toBe('280');
+    expect(compactor.NODE_OPTIONS).toBe('--enable-source-maps --max-old-space-size=2406');
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^Compacts settled lake hours'), MemorySize: 3008, EphemeralStorage: { Size: 1024 } });
   });
 
   it('refuses a lateness outside 1 to 1440 minutes and a memory Lambda does not offer', () => {
     expect(() => new ClickstreamStack(testApp({ bundle: false }), 'Late', { ingest: 'kinesis', consumer: { lateAfterMinutes: 0 } })).toThrow(/lateAfterMinutes must be a whole number from 1 to 1440, got 0/);
-    expect(() => new ClickstreamStack(testApp({ bundle: false }), 'Memory', { ingest: 'kinesis', compactor: { memorySizeMb: 20_000 } })).toThrow(/memorySizeMb must be a whole number from 512 to 10240, got 20000/);
+    expect(() => new ClickstreamStack(testApp({ bundle: false }), 'Memory', { ingest: 'kinesis', compactor: { memorySizeMb: 20_000 } })).toThrow(/memorySizeMb must be a whole number from 1024 to 10240, got 20000/);
   });
 });
 

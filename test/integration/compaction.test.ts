@@ -30,7 +30,7 @@ import { DuckDbLake } from '../../local/lake/duckdb-lake.ts';
 import { LakeMirror } from '../../local/lake/lake-mirror.ts';
 import { handlerEnv } from '../../local/consume/consumer-service.ts';
 import { answerDifferences } from './helpers.ts';
-import { localS3Client } from '../../local/services/minio.ts';
+import { localObjectStore, localS3Client } from '../../local/services/minio.ts';
 
 const config = inject('config');
 const MINUTE = 60_000;
@@ -54,7 +54,6 @@ let offset = 0;
 
 const options = (overrides: Partial<CompactorOptions> = {}): CompactorOptions => ({
   store,
-  encode: encodeParquet,
   timing: TIMING,
   retentionMs: HOUR,
   maxHourBytes: 64 * 2 ** 20,
@@ -92,7 +91,7 @@ async function manifest() {
 beforeAll(async () => {
   s3 = localS3Client(config);
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  store = new S3ObjectStore(s3, bucket);
+  store = localObjectStore(config, bucket);
   // Written as a live consumer would: batches of 500, each ingested a minute after its newest event,
   // with re-sent copies and malformed records; then a replay of the first hour, two hours late.
   const sim = new ShopperSimulator({ seed: 1107, startTimeMs: START, eventsPerSecond: 0.5, dailyCurve: false, warmStart: true, inject: { duplicates: 0.03, malformed: 0.01 } });

@@ -4,18 +4,18 @@ import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import type { KafkaEvent } from '../../lambdas/consumer/kafka-event.ts';
-import { PreconditionFailedError, S3ObjectStore, type ObjectStore, type PutCondition } from '../../lambdas/consumer/object-store.ts';
+import { PreconditionFailedError, type ObjectStore, type PutCondition } from '../../lambdas/consumer/object-store.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
 import { bundleLambda } from '../../local/common/bundle.ts';
 import { handlerEnv } from '../../local/consume/consumer-service.ts';
-import { localS3Client } from '../../local/services/minio.ts';
+import { localObjectStore, localS3Client } from '../../local/services/minio.ts';
 import { openLake } from './helpers.ts';
 
 const config = inject('config');
 const s3 = localS3Client(config);
-const store = new S3ObjectStore(s3, config.bucket);
+const store = localObjectStore(config);
 
 /** The real MinIO store, made to fail after a number of writes: a batch dying half-way. */
 class StoreThatDies implements ObjectStore {
@@ -112,7 +112,7 @@ describe('the bundled handler on recorded event shapes', () => {
   // offset 9. In the shared lake they stood beside that topic's real records at the same
   // coordinates, as a no_value quarantine line and rows no producer sent.
   const bucket = `bundle-shapes-${Math.random().toString(36).slice(2, 8)}`;
-  const shapes = new S3ObjectStore(s3, bucket);
+  const shapes = localObjectStore(config, bucket);
   let handler: (event: unknown) => Promise<{ records: number; valid: number; quarantined: number }>;
   beforeAll(async () => {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));

@@ -15,13 +15,12 @@ import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MANIFEST_KEY, parseManifest } from '../../lambdas/common/compaction-manifest.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
-import { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
 import { ClickstreamStack } from '../../lib/clickstream-stack.ts';
 import { handlerEnv } from '../../local/consume/consumer-service.ts';
 import { bootstrapServers } from '../../local/services/kafka.ts';
-import { localS3Client } from '../../local/services/minio.ts';
+import { localObjectStore, localS3Client } from '../../local/services/minio.ts';
 import { testApp } from '../infra/synth.ts';
 import { consumeWithJavaClient, invokeBundle } from './helpers.ts';
 
@@ -155,7 +154,7 @@ describe('the synthesized Lambda bundles, each imported in a fresh process and i
     // A bucket of its own: the compactor acts on a whole bucket, and the shared one belongs to every test.
     const bucket = `bundle-compactor-${Math.random().toString(36).slice(2, 8)}`;
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    const store = new S3ObjectStore(s3, bucket);
+    const store = localObjectStore(config, bucket);
     try {
       const sim = new ShopperSimulator({ seed: 9, startTimeMs: Date.UTC(2026, 10, 23, 20), eventsPerSecond: 1, dailyCurve: false, warmStart: true });
       const records = Array.from({ length: 300 }, (_, i) => ({ topic: 't', partition: 0, offset: String(i), value: sim.nextRecord().value }));

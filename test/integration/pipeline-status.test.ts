@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
-import { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
 import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
@@ -17,7 +16,7 @@ import { produce } from '../../local/produce/produce.ts';
 import { bootstrapServers } from '../../local/services/kafka.ts';
 import { LakeInventoryReader } from '../../local/lake/lake-inventory.ts';
 import type { PipelineStatus } from '../../local/status/pipeline-status.ts';
-import { localS3Client } from '../../local/services/minio.ts';
+import { localObjectStore, localS3Client } from '../../local/services/minio.ts';
 import { waitForConsumer } from './helpers.ts';
 
 const config = inject('config');
@@ -36,7 +35,7 @@ function simulated(count: number, seed: number): SimulatedRecord[] {
 
 async function write(records: readonly SimulatedRecord[], firstOffset: number): Promise<void> {
   const batch: SourceRecord[] = records.map((r, i) => ({ topic: 'inventory.test', partition: 0, offset: String(firstOffset + i), value: r.value }));
-  await consumeRecords(new S3ObjectStore(s3, bucket), batch, INGEST, encodeParquet);
+  await consumeRecords(localObjectStore(config, bucket), batch, INGEST, encodeParquet);
 }
 
 beforeAll(async () => {

@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ClickstreamEvent } from '../../lambdas/common/event-schema.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
-import { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
 import { duckdbDialect } from '../../lambdas/query/dialect.ts';
 import { QUERY_NAMES, splitRange } from '../../lambdas/query/named-queries.ts';
@@ -22,7 +21,7 @@ import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/
 import { asSiteTraffic, encodeEitherVersion } from '../site-traffic.ts';
 import { DuckDbLake } from '../../local/lake/duckdb-lake.ts';
 import { LakeMirror } from '../../local/lake/lake-mirror.ts';
-import { localS3Client } from '../../local/services/minio.ts';
+import { localObjectStore, localS3Client } from '../../local/services/minio.ts';
 import { rawEventRows } from './helpers.ts';
 
 const config = inject('config');
@@ -52,7 +51,7 @@ beforeAll(async () => {
     sent.push(asSiteTraffic(r, { v1Era: [0, START + 3_600_000] }));
   }
   const s3 = localS3Client(config);
-  const store = new S3ObjectStore(s3, config.bucket);
+  const store = localObjectStore(config);
   const records: SourceRecord[] = sent.map((r, i) => ({ topic: 'query.test', partition: i % 3, offset: String(Math.floor(i / 3)), value: r.value }));
   for (let i = 0; i < records.length; i += 6_000) await consumeRecords(store, records.slice(i, i + 6_000), INGEST, encodeEitherVersion);
   dir = mkdtempSync(join(tmpdir(), 'clickstream-query-'));

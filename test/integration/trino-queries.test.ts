@@ -24,7 +24,6 @@ import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { MANIFEST_KEY, parseManifest } from '../../lambdas/common/compaction-manifest.ts';
 import { compactLake } from '../../lambdas/compactor/compact-lake.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
-import { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { ATHENA_ROLLUP_TABLES, ATHENA_TABLES } from '../../lambdas/query/dialect.ts';
 import { storeLakeView } from '../../lambdas/query/lake-view-source.ts';
@@ -41,7 +40,7 @@ import { LakeMirror } from '../../local/lake/lake-mirror.ts';
 import { listObjects } from '../../local/lake/s3-objects.ts';
 import { handlerEnv } from '../../local/consume/consumer-service.ts';
 import { bootstrapServers } from '../../local/services/kafka.ts';
-import { localS3Client, minioCredentials, s3Endpoint } from '../../local/services/minio.ts';
+import { localObjectStore, localS3Client, minioCredentials, s3Endpoint } from '../../local/services/minio.ts';
 import { TrinoEngine } from '../trino/engine.ts';
 import { createLakeTables, syncPartitions } from '../trino/lake-tables.ts';
 import { startTrino, TRINO_CATALOG, trinoPort } from '../trino/server.ts';
@@ -119,7 +118,7 @@ async function writeLake(): Promise<void> {
     const batch = live.slice(i, i + 700);
     for (const r of batch) newest = Math.max(newest, r.event?.event_time ?? newest);
     const records = batch.map((r, j) => ({ topic: 'live', partition: 0, offset: String(i + j), value: r.value }));
-    await consumeRecords(new S3ObjectStore(s3, bucket), records, newest + MINUTE, encodeEitherVersion);
+    await consumeRecords(localObjectStore(config, bucket), records, newest + MINUTE, encodeEitherVersion);
   }
   const producer = new EventProducer({ bootstrapServers: [bootstrapServers(config)], topic: topic.topic });
   for (let i = 0; i < split; i += 500) await producer.send(sent.slice(i, Math.min(i + 500, split)));
@@ -162,7 +161,7 @@ beforeAll(async () => {
   if (server.status === 'rejected') throw server.reason;
   if (lake.status === 'rejected') throw lake.reason;
   // Like the query API Lambda, it reads the compaction manifest and the late files' listing for each answer.
-  trino = new TrinoEngine({ url: server.value.url, catalog: TRINO_CATALOG, schema: SCHEMA, bucket, lakeView: storeLakeView(new S3ObjectStore(s3, bucket)) });
+  trino = new TrinoEngine({ url: server.value.url, catalog: TRINO_CATALOG, schema: SCHEMA, bucket, lakeView: storeLakeView(localObjectStore(config, bucket)) });
   await createLakeTables(trino, SCHEMA, bucket);
   await syncPartitions(trino, SCHEMA);
 
@@ -265,9 +264,9 @@ async function scansPerQuery(query: Record<string, string>): Promise<Record<stri
 }
 
 describe('the Athena SQL over a compacted lake, on Trino', () => {
-  const store = () => new S3ObjectStore(s3, bucket);
+  const store = () => localObjectStore(config, bucket);
   /** The compactor an hour from now: every late file this run wrote is settled by then. */
-  const compact = () => compactLake({ store: store(), encode: encodeParquet, timing: DEFAULT_LAKE_TIMING, retentionMs: DAY, maxHourBytes: 2 ** 30, now: () => Date.now() + HOUR });
+  const compact = () => compactLake({ store: store(), timing: DEFAULT_LAKE_TIMING, retentionMs: DAY, maxHourBytes: 2 ** 30, now: () => Date.now() + HOUR });
   const refresh = async () => {
     await syncPartitions(trino, SCHEMA);
     await duckdb.apply((await mirror.sync()).changes);

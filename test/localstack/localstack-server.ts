@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { assertPortFree } from '../../local/services/process.ts';
 import type { LocalStackInstall } from './install.ts';
 
-/** The services the stack deployed with `-c localstack=true` uses, and nothing else. */
-export const LOCALSTACK_SERVICES = 'cloudformation,iam,sts,ssm,lambda,logs,s3,kinesis,events,cloudwatch,kms';
+/** The services the stack deployed with `-c localstack=true` uses, and Secrets Manager (the simulator's SCRAM secret, test/cloud/kafka-secret.test.ts). */
+export const LOCALSTACK_SERVICES = 'cloudformation,iam,sts,ssm,lambda,logs,s3,kinesis,events,cloudwatch,kms,secretsmanager';
 
 const LOOPBACK_ONLY = new URL('loopback-only.mjs', import.meta.url).href;
 const START_TIMEOUT_MS = 120_000;

@@ -11,7 +11,9 @@
  * that lived through schema v2 (test/site-traffic.ts): v1 files (demographics and device required)
  * until half past the second hour, then a real site's events with unknown values and bots, so the
  * rollups group NULL keys as the raw queries do, bots are left out (or asked for) alike, and the
- * compactor merges the files of both versions in one hour.
+ * compactor merges the files of both versions in one hour. The compactor works in slices of at most
+ * SLICE_ROWS rows (a few per hour, as a big hour would be), so its rollups are checked as it builds them
+ * for hours bigger than its memory.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +23,6 @@ import { MANIFEST_KEY, parseManifest } from '../../lambdas/common/compaction-man
 import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { compactLake } from '../../lambdas/compactor/compact-lake.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
-import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { QUERY_NAMES, querySql, splitRange } from '../../lambdas/query/named-queries.ts';
 import { QueryApi } from '../../lambdas/query/query-api.ts';
 import { ROLLUP_COLUMNS, ROLLUP_NAMES } from '../../lambdas/query/rollups.ts';
@@ -40,6 +41,8 @@ const END = START + 5 * HOUR;
 const LATER = END + 2 * HOUR;
 /** Until then, v1 events in v1 files; the second hour holds files of both versions. */
 const V1_BEFORE = START + HOUR + 13 * MINUTE;
+/** Far below an hour's rows here (about 5,400), so every hour is compacted in several slices. */
+const SLICE_ROWS = 1_000;
 const DEVICES = ['desktop', 'mobile', 'tablet', 'bot'];
 const SOURCES = ['organic_search', 'paid_search', 'email', 'social', 'direct', 'referral'];
 
@@ -153,8 +156,10 @@ describe('rollups on the local engine', () => {
 
 describe("the compactor's rollups", () => {
   beforeAll(async () => {
-    const result = await compactLake({ store, encode: encodeParquet, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 2 ** 30, now: () => LATER });
+    const result = await compactLake({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 2 ** 30, sliceRows: SLICE_ROWS, now: () => LATER });
     expect(result.hoursCompacted).toBeGreaterThanOrEqual(5);
+    expect(result.slices).toBeGreaterThanOrEqual(4);
+    expect(result.peakSliceRows).toBeLessThanOrEqual(SLICE_ROWS);
     await refresh();
   }, 120_000);
 
@@ -194,7 +199,7 @@ describe("the compactor's rollups", () => {
     const whole = { from: String(START - 17 * MINUTE), to: String(LATER) };
     await expectSameAnswers(whole);
 
-    await compactLake({ store, encode: encodeParquet, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 2 ** 30, now: () => LATER + HOUR });
+    await compactLake({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 2 ** 30, sliceRows: SLICE_ROWS, now: () => LATER + HOUR });
     await refresh();
     await expectSameAnswers(whole);
   }, 60_000);
@@ -207,7 +212,7 @@ describe("the compactor's rollups", () => {
     const old = { ...manifest, hours: { ...manifest.hours, [hour]: withoutRollups } };
     await store.put(MANIFEST_KEY, Buffer.from(JSON.stringify(old)), 'application/json', { ifMatch: stored.etag });
 
-    const result = await compactLake({ store, encode: encodeParquet, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 2 ** 30, now: () => LATER + 2 * HOUR });
+    const result = await compactLake({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 2 ** 30, sliceRows: SLICE_ROWS, now: () => LATER + 2 * HOUR });
     expect(result.hoursCompacted).toBe(1);
     const after = parseManifest((await store.get(MANIFEST_KEY))?.body).hours[hour]!;
     expect(after.generation).toBe(entry.generation + 1);
