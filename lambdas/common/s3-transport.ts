@@ -39,7 +39,9 @@ export function s3SettingsFromEnv(env: NodeJS.ProcessEnv): S3Settings {
   const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
   const attempts = env.AWS_MAX_ATTEMPTS ? Number(env.AWS_MAX_ATTEMPTS) : undefined;
   if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1)) throw new Error(`AWS_MAX_ATTEMPTS must be a whole number of at least 1, got "${env.AWS_MAX_ATTEMPTS}"`);
-  return { region, ...(endpoint && { endpoint }), forcePathStyle: env.CLICKSTREAM_S3_FORCE_PATH_STYLE === 'true', ...(attempts && { maxAttempts: attempts }) };
+  const pathStyle = env.CLICKSTREAM_S3_FORCE_PATH_STYLE;
+  if (pathStyle !== undefined && pathStyle !== '' && pathStyle !== 'true' && pathStyle !== 'false') throw new Error(`CLICKSTREAM_S3_FORCE_PATH_STYLE must be true or false, got "${pathStyle}"`);
+  return { region, ...(endpoint && { endpoint }), forcePathStyle: pathStyle === 'true', ...(attempts && { maxAttempts: attempts }) };
 }
 
 /** An answer from S3 other than success, or no answer: what failed, S3's code and message, and the HTTP status (0: none came). */

@@ -79,6 +79,7 @@ describe('S3 transport', () => {
     });
     expect(() => s3SettingsFromEnv({})).toThrow(/AWS_REGION is not set/);
     expect(() => s3SettingsFromEnv({ AWS_REGION: 'us-east-1', AWS_MAX_ATTEMPTS: 'many' })).toThrow(/AWS_MAX_ATTEMPTS must be a whole number/);
+    expect(() => s3SettingsFromEnv({ AWS_REGION: 'us-east-1', CLICKSTREAM_S3_FORCE_PATH_STYLE: 'yes' })).toThrow('CLICKSTREAM_S3_FORCE_PATH_STYLE must be true or false, got "yes"');
     expect(() => new S3Transport({ region: 'us-east-1', endpoint: 'ftp://example.com' })).toThrow(/must be an http or https URL/);
   });
 
