@@ -3,21 +3,35 @@
  * conditional PUT both ways with 412 as PreconditionFailedError, a missing key read as
  * undefined, listings over several pages, deletes of missing keys, keys with characters
  * to encode. Run against the real MinIO (test/integration/object-store.test.ts) and the
- * real LocalStack (test/cloud/object-store.test.ts), each on a bucket of its own.
+ * real LocalStack (test/cloud/object-store.test.ts), each on a bucket of its own, which the
+ * contract makes before the file's tests and empties and removes after them.
  */
-import { describe, expect, it } from 'vitest';
+import { CreateBucketCommand, DeleteBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Error, type S3Settings } from '../lambdas/common/s3-transport.ts';
 import { PreconditionFailedError, S3ObjectStore } from '../lambdas/consumer/object-store.ts';
 
 export interface ContractTarget {
   readonly name: string;
   readonly settings: S3Settings;
-  /** A fresh, empty bucket for the suite. */
+  /** A bucket name of the suite's own; the contract creates it. */
   readonly bucket: string;
+  /** The SDK's client for the same S3, which shares no code with the adapter: it makes and removes the bucket. */
+  readonly s3: S3Client;
 }
 
 export function objectStoreContract(target: () => ContractTarget): void {
   const store = (pageSize?: number) => new S3ObjectStore(target().settings, target().bucket, pageSize);
+
+  beforeAll(async () => {
+    await target().s3.send(new CreateBucketCommand({ Bucket: target().bucket }));
+  });
+  afterAll(async () => {
+    const s = store();
+    await s.delete((await s.list('')).map((o) => o.key));
+    s.destroy();
+    await target().s3.send(new DeleteBucketCommand({ Bucket: target().bucket }));
+  });
 
   describe(`S3ObjectStore on ${target().name}`, () => {
     it('puts only if there is no object yet (If-None-Match), then only over the ETag it read (If-Match); 412 is PreconditionFailedError', async () => {
