@@ -96,7 +96,7 @@ export interface RowGroupWriter<R> {
 async function rowGroupWriter<R>(schema: SchemaElement[], createdBy: string, columnData: (rows: readonly R[]) => ColumnData): Promise<RowGroupWriter<R>> {
   await (zstdReady ??= zstdInit());
   const bytes = new ByteWriter();
-  const writer = new ParquetWriter({ writer: bytes, schema, codec: 'ZSTD', compressors: { ZSTD: (b: Uint8Array) => zstdCompress(b, ZSTD_LEVEL) }, createdBy });
+  const writer = new ParquetWriter({ writer: bytes, schema, codec: 'ZSTD', compressors: { ZSTD: compressPage }, createdBy });
   let rows = 0;
   return {
     writeRowGroup(group) {
