@@ -13,7 +13,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { amzDate, authorizationHeader, canonicalQuery, environmentCredentials, sha256Hex, uriEncode, type AwsCredentials } from './sigv4.ts';
+import { amzDate, authorizationHeader, canonicalQuery, environmentCredentials, environmentRegion, sha256Hex, uriEncode, type AwsCredentials } from './sigv4.ts';
 
 export interface S3Settings {
   readonly region: string;
@@ -34,8 +34,7 @@ export interface S3Settings {
  * which LocalStack sets), CLICKSTREAM_S3_FORCE_PATH_STYLE=true for path-style, AWS_MAX_ATTEMPTS.
  */
 export function s3SettingsFromEnv(env: NodeJS.ProcessEnv): S3Settings {
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
-  if (!region) throw new Error('AWS_REGION is not set: the S3 client needs the region (Lambda sets it)');
+  const region = environmentRegion('the S3 client', env);
   const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
   const attempts = env.AWS_MAX_ATTEMPTS ? Number(env.AWS_MAX_ATTEMPTS) : undefined;
   if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1)) throw new Error(`AWS_MAX_ATTEMPTS must be a whole number of at least 1, got "${env.AWS_MAX_ATTEMPTS}"`);

@@ -74,3 +74,10 @@ export function environmentCredentials(what: string, env: NodeJS.ProcessEnv = pr
   }
   return { accessKeyId, secretAccessKey, ...(sessionToken && { sessionToken }) };
 }
+
+/** The environment's region (AWS_REGION, which Lambda sets, or AWS_DEFAULT_REGION); `what` names who needs it in the error. */
+export function environmentRegion(what: string, env: NodeJS.ProcessEnv = process.env): string {
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  if (!region) throw new Error(`AWS_REGION is not set: ${what} needs the region (Lambda sets it)`);
+  return region;
+}

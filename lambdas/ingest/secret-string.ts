@@ -4,7 +4,7 @@
  * it once per cold start. Not the SDK's client, which brings the SDK's client core
  * (about 200 KiB) to that path for this one request.
  */
-import { amzDate, authorizationHeader, environmentCredentials, sha256Hex, type AwsCredentials } from '../common/sigv4.ts';
+import { amzDate, authorizationHeader, environmentCredentials, environmentRegion, sha256Hex, type AwsCredentials } from '../common/sigv4.ts';
 
 export interface SecretsManagerSettings {
   readonly region: string;
@@ -16,8 +16,7 @@ export interface SecretsManagerSettings {
 
 /** Settings from a Lambda's environment: AWS_REGION, AWS_ENDPOINT_URL_SECRETS_MANAGER or AWS_ENDPOINT_URL (LocalStack sets the latter). */
 export function secretsManagerSettingsFromEnv(env: NodeJS.ProcessEnv): SecretsManagerSettings {
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
-  if (!region) throw new Error('AWS_REGION is not set: reading the Kafka secret needs the region (Lambda sets it)');
+  const region = environmentRegion('reading the Kafka secret', env);
   const endpoint = env.AWS_ENDPOINT_URL_SECRETS_MANAGER || env.AWS_ENDPOINT_URL;
   return { region, ...(endpoint && { endpoint }) };
 }
