@@ -27,7 +27,8 @@ export interface Dialect {
   epochMs(expression: string): string;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+/** A timestamp literal without zone, holding the instant's UTC wall-clock time. */
+const wallClockUtc = (ms: number) => `TIMESTAMP '${new Date(ms).toISOString().replace('T', ' ').replace('Z', '')}'`;
 
 /** The local engine's table, which DuckDbLake keeps de-duplicated as files arrive. */
 export function duckdbDialect(eventsTable = 'lake_events', quarantineTable = 'lake_quarantine', deduplicated = true): Dialect {
@@ -37,8 +38,9 @@ export function duckdbDialect(eventsTable = 'lake_events', quarantineTable = 'la
     rollupTable: (name) => `lake_rollup_${name}`,
     deduplicated,
     quarantineTable,
-    // DuckDB reads TIMESTAMP(isAdjustedToUTC) as TIMESTAMP WITH TIME ZONE.
-    timestamp: (ms) => `TIMESTAMPTZ '${iso(ms)}'`,
+    // The local table holds UTC wall-clock time (DuckDbLake), as Athena reads it. Over Parquet, which DuckDB
+    // reads as TIMESTAMP WITH TIME ZONE, the literal is taken in the session's zone, which the engine sets to UTC.
+    timestamp: wallClockUtc,
     epochMs: (e) => `epoch_ms(${e})`,
   };
 }
@@ -71,7 +73,7 @@ export function athenaDialect(database: string, bucket: string, tables: AthenaTa
     deduplicated: false,
     quarantineTable: `"${database}"."${tables.quarantine}"`,
     // Athena reads the same column as a timestamp without zone holding UTC wall-clock time.
-    timestamp: (ms) => `TIMESTAMP '${iso(ms).replace('T', ' ').replace('Z', '')}'`,
+    timestamp: wallClockUtc,
     // Wall-clock arithmetic, exact in BIGINT: to_unixtime() would read the value in the session's zone.
     epochMs: (e) => `date_diff('millisecond', TIMESTAMP '1970-01-01 00:00:00', ${e})`,
   };

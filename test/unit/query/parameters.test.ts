@@ -67,8 +67,8 @@ describe('named queries', () => {
     expect(querySql('kpis', duckdbDialect('raw', 'q', false), params)).toContain('row_number() OVER (PARTITION BY event_id ORDER BY ingest_time)');
   });
 
-  it('writes each dialect its own timestamps and epoch conversion', () => {
-    expect(querySql('freshness', duckdbDialect(), params)).toContain("event_time >= TIMESTAMPTZ '2026-11-22T23:30:00.000Z'");
+  it('writes both dialects UTC wall-clock timestamps, and each its own epoch conversion', () => {
+    expect(querySql('freshness', duckdbDialect(), params)).toContain("event_time >= TIMESTAMP '2026-11-22 23:30:00.000'");
     expect(querySql('freshness', duckdbDialect(), params)).toContain('epoch_ms(max(newest_event_time))');
     const athena = querySql('freshness', athenaDialect('clickstream', 'lake'), params);
     expect(athena).toContain("event_time >= TIMESTAMP '2026-11-22 23:30:00.000'");
