@@ -157,11 +157,11 @@ export function quickCheckSource(schema: Schema): string {
     ...[...patterns.values()].map((test, i) => `const quickPattern${i} = ${test};`),
     '/** Each pattern\'s test, by the pattern, for test/unit/event-quick-check.test.ts. */',
     `export const quickPatterns = { ${[...patterns.keys()].map((pattern, i) => `${JSON.stringify(pattern)}: quickPattern${i}`).join(', ')} };`,
-    `const QUICK_KNOWN = new Set(${JSON.stringify(names)});`,
     '/** True only for an event the schema accepts; false means "ask the full validator". */',
     'export function quickCheck(data) {',
     '  if (data === null || typeof data !== "object" || Array.isArray(data)) return false;',
-    '  for (const key in data) if (!QUICK_KNOWN.has(key)) return false;',
+    // additionalProperties: false. A switch on the (internalized) key is about twice as fast as a Set.
+    `  for (const key in data) switch (key) { ${names.map((n) => `case ${JSON.stringify(n)}:`).join(' ')} break; default: return false; }`,
     ...body,
     '  return true;',
     '}',
