@@ -341,11 +341,31 @@ function plainStrings(column: WriterColumn, values: readonly unknown[], from: nu
   for (let i = from; i < to; i++) {
     const value = values[i];
     if (typeof value !== 'string') continue;
-    const length = buffer.write(value, offset + 4);
+    const length = writeUtf8(buffer, value, offset + 4);
     buffer.writeUInt32LE(length, offset);
     offset += 4 + length;
   }
   return buffer.subarray(0, offset);
+}
+
+/**
+ * A string's UTF-8 at `at`; returns its byte length. Short ASCII strings (ids, offsets, most
+ * values) are copied by a loop here: `Buffer.write` crosses into C++ for every call, which
+ * costs more than the copy on strings of a few dozen characters. Anything else, or a string
+ * found not to be ASCII part way, is written (again, from its start) by `Buffer.write`.
+ */
+function writeUtf8(buffer: Buffer, value: string, at: number): number {
+  const n = value.length;
+  if (n <= 64) {
+    let j = 0;
+    for (; j < n; j++) {
+      const c = value.charCodeAt(j);
+      if (c >= 0x80) break;
+      buffer[at + j] = c;
+    }
+    if (j === n) return n;
+  }
+  return buffer.write(value, at);
 }
 
 const badValue = (column: WriterColumn, value: unknown) => new Error(`column ${column.name} (${column.type}) cannot hold ${typeof value} ${String(value)}`);

@@ -326,7 +326,10 @@ function printHandler(handler: Awaited<ReturnType<typeof benchHandler>>, bundles
   const kib = (bytes: number) => `${n(Math.round(bytes / 1024))} KiB`;
   out(`consumer core: ${n(handler.records)} records, ${(handler.batchBytes / 1e6).toFixed(1)} MB, median of ${handler.rounds} rounds`);
   out(`  decode + validate + group + Parquet  ${n(handler.coreEventsPerSecond)} events/s`);
-  out(`  JSON.parse only                      ${n(handler.jsonParseEventsPerSecond)} events/s   cost ${handler.costOverJsonParse.toFixed(1)}x (in CPU time ${handler.cpuCostOverJsonParse.toFixed(1)}x)`);
+  out(`  JSON.parse only                      ${n(handler.jsonParseEventsPerSecond)} events/s   cost ${handler.costOverJsonParse.toFixed(1)}x (in CPU time ${handler.cpuCostOverJsonParse.toFixed(1)}x), alternating in one process`);
+  const apart = handler.phasesApart;
+  out(`  phases apart (each in its own process, ${apart.pairs} pairs of ${apart.rounds} rounds): core ${apart.coreCpuMs.toFixed(1)} ms of CPU, JSON.parse ${apart.jsonParseCpuMs.toFixed(1)} ms`);
+  out(`    cost ${apart.cpuCostOverJsonParse.toFixed(2)}x in CPU time (wall ${apart.costOverJsonParse.toFixed(2)}x); by pair ${apart.pairCpuCosts.map((c) => `${c.toFixed(2)}x`).join(', ')}`);
   out(`  bundle ${kib(handler.bundleBytes)}; cold start ${handler.coldStartMs.toFixed(0)} ms vs bare node ${handler.bareNodeStartMs.toFixed(0)} ms (+${(handler.coldStartMs - handler.bareNodeStartMs).toFixed(0)} ms)`);
   out(`  in CPU time: ${handler.coldStartCpuMs.toFixed(0)} ms vs ${handler.bareNodeStartCpuMs.toFixed(0)} ms (+${(handler.coldStartCpuMs - handler.bareNodeStartCpuMs).toFixed(0)} ms)`);
   out(`  the SDK's S3 client alone, bundled the same way: +${(handler.sdkS3ClientStartMs - handler.bareNodeStartMs).toFixed(0)} ms (CPU time +${(handler.sdkS3ClientStartCpuMs - handler.bareNodeStartCpuMs).toFixed(0)} ms)`);
