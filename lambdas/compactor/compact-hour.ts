@@ -18,6 +18,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { LAKE_COLUMNS } from '../common/lake-columns.ts';
 import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 import type { CompactedFile, RollupFiles } from '../common/compaction-manifest.ts';
 import type { ObjectStore } from '../consumer/object-store.ts';
@@ -26,7 +27,7 @@ import type { LakeRow } from '../consumer/plan-batch.ts';
 import { ROLLUP_COLUMNS, ROLLUP_NAMES, rollupBuilder, rollupRows } from '../query/rollups.ts';
 import { fileRowCounts, mergeRows, mergeSorted } from './merge-rows.ts';
 import { BUCKETS, bucketOf, packBuckets } from './slice-hour.ts';
-import { readSpill, removeSpill, SpillWriter, spillRows } from './spill-file.ts';
+import { readSpill, readSpillColumns, removeSpill, SpillWriter, spillRows } from './spill-file.ts';
 
 export interface HourPlan {
   /** `year=…/hour=HH`. */
@@ -59,6 +60,7 @@ export interface HourWritten {
 const SAMPLE_ROWS = 20_000;
 /** Levels of spreading before a bucket counts as one session too big for a slice (64^4 buckets). */
 const MAX_LEVELS = 4;
+const SESSION_COLUMN = LAKE_COLUMNS.findIndex((c) => c.name === 'session_id');
 
 interface Spill {
   readonly path: string;
@@ -75,10 +77,12 @@ class Spreader {
     private readonly level: number,
   ) {}
 
-  take(rows: readonly LakeRow[]): void {
-    for (const row of rows) {
-      const b = bucketOf(row.session_id, this.level);
-      (this.writers[b] ??= new SpillWriter(`${this.path}-${b}`)).push(row);
+  /** Column arrays in LAKE_COLUMNS' order (a row group as readLakeColumnGroups gives it, or a spill frame). */
+  take(columns: readonly (readonly unknown[])[]): void {
+    const sessions = columns[SESSION_COLUMN]!;
+    for (let i = 0; i < sessions.length; i++) {
+      const b = bucketOf(sessions[i] as string, this.level);
+      (this.writers[b] ??= new SpillWriter(`${this.path}-${b}`)).pushFrom(columns, i);
     }
   }
 
@@ -94,11 +98,11 @@ class Spreader {
 export class SliceTooBigError extends Error {}
 
 /**
- * Reads the hour's inputs through `read` (every row, a row group at a time; false if an input
+ * Reads the hour's inputs through `read` (every row, a row group at a time as column arrays; false if an input
  * vanished) and writes its files and rollups under names of this run. Returns undefined if an
  * input vanished. The caller commits them, or deletes them.
  */
-export async function compactHour(plan: HourPlan, read: (take: (rows: readonly LakeRow[]) => void) => Promise<boolean>): Promise<HourWritten | undefined> {
+export async function compactHour(plan: HourPlan, read: (take: (columns: readonly (readonly unknown[])[]) => void) => Promise<boolean>): Promise<HourWritten | undefined> {
   const dir = mkdtempSync(join(plan.spillDir, 'hour-'));
   let spillBytes = 0;
   let peakSpillBytes = 0;
@@ -109,7 +113,7 @@ export async function compactHour(plan: HourPlan, read: (take: (rows: readonly L
     let complete = false;
     let spread: Spill[];
     try {
-      complete = await read((rows) => top.take(rows));
+      complete = await read((columns) => top.take(columns));
     } finally {
       spread = top.close();
     }
@@ -123,7 +127,7 @@ export async function compactHour(plan: HourPlan, read: (take: (rows: readonly L
         const big = spills[b]!;
         if (level + 1 >= MAX_LEVELS) throw new SliceTooBigError(`${big.rows.toLocaleString('en-US')} rows of one session or a few, over the slice budget of ${plan.sliceRows.toLocaleString('en-US')} rows: give the compactor more memory (CLICKSTREAM_COMPACTION_SLICE_ROWS)`);
         const down = new Spreader(big.path, level + 1);
-        for (const frame of readSpill(big.path)) down.take(frame);
+        for (const frame of readSpillColumns(big.path)) down.take(frame);
         removeSpill(big.path);
         spillBytes -= big.bytes;
         pack(down.close(), level + 1);

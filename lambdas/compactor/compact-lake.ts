@@ -24,6 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { lakeRowColumns } from '../common/generated/lake-row-columns.js';
 import { mapWithLimit } from '../common/map-with-limit.ts';
 import { isLateFileSettled, isSettled, type LakeTiming } from '../common/lake-timing.ts';
 import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
@@ -32,7 +33,7 @@ import { PreconditionFailedError, type ObjectStore } from '../consumer/object-st
 import type { LakeRow } from '../consumer/plan-batch.ts';
 import { MANIFEST_KEY, parseManifest, serializeManifest, type CompactedHour, type Manifest } from '../common/compaction-manifest.ts';
 import { compactHour, SliceTooBigError } from './compact-hour.ts';
-import { readLakeRowGroups, readLakeRows } from './parquet-reader.ts';
+import { readLakeColumnGroups, readLakeRows } from './parquet-reader.ts';
 
 export interface CompactorOptions {
   readonly store: ObjectStore;
@@ -219,9 +220,9 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
             await mapWithLimit(inputs, parallelism, async (i) => {
               const object = await store.get(i.key);
               if (!object) return void (vanished = true);
-              for await (const rows of readLakeRowGroups(object.body)) take(rows);
+              for await (const columns of readLakeColumnGroups(object.body)) take(columns);
             });
-            take(lateRows.get(hour) ?? []);
+            take(lakeRowColumns(lateRows.get(hour) ?? []));
             return !vanished;
           },
         );
