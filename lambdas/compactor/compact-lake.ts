@@ -24,7 +24,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lakeRowColumns } from '../common/generated/lake-row-columns.js';
 import { mapWithLimit } from '../common/map-with-limit.ts';
 import { isLateFileSettled, isSettled, type LakeTiming } from '../common/lake-timing.ts';
 import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
@@ -33,7 +32,8 @@ import { PreconditionFailedError, type ObjectStore } from '../consumer/object-st
 import type { LakeRow } from '../consumer/plan-batch.ts';
 import { MANIFEST_KEY, parseManifest, serializeManifest, type CompactedHour, type Manifest } from '../common/compaction-manifest.ts';
 import { compactHour, SliceTooBigError } from './compact-hour.ts';
-import { readLakeColumnGroups, readLakeRows } from './parquet-reader.ts';
+import { readLakeRows } from './parquet-reader.ts';
+import type { WorkerThreads } from './slice-workers.ts';
 
 export interface CompactorOptions {
   readonly store: ObjectStore;
@@ -48,6 +48,8 @@ export interface CompactorOptions {
   readonly sliceRows?: number;
   /** Where the run spills an hour's rows while it works through it in slices (Lambda: /tmp). @default os.tmpdir() */
   readonly spillDir?: string;
+  /** Worker threads that spread the inputs and merge the slices (slice-workers.ts), one per vCPU. @default none: all in this thread */
+  readonly workers?: WorkerThreads;
   /** Rows per row group in compacted files. @default 131072 */
   readonly rowGroupRows?: number;
   readonly now?: () => number;
@@ -214,15 +216,15 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
       let written;
       try {
         written = await compactHour(
-          { hour, generation, runId, store, sliceRows: options.sliceRows ?? 1_000_000, spillDir: spillDir!, targetFileBytes: options.targetFileBytes ?? 128 * MiB, rowGroupRows: options.rowGroupRows ?? 131_072 },
-          async (take) => {
+          { hour, generation, runId, store, sliceRows: options.sliceRows ?? 1_000_000, spillDir: spillDir!, targetFileBytes: options.targetFileBytes ?? 128 * MiB, rowGroupRows: options.rowGroupRows ?? 131_072, ...(options.workers && { workers: options.workers }) },
+          async (input) => {
             let vanished = false;
             await mapWithLimit(inputs, parallelism, async (i) => {
               const object = await store.get(i.key);
               if (!object) return void (vanished = true);
-              for await (const columns of readLakeColumnGroups(object.body)) take(columns);
+              await input.file(object.body);
             });
-            take(lakeRowColumns(lateRows.get(hour) ?? []));
+            await input.rows(lateRows.get(hour) ?? []);
             return !vanished;
           },
         );
