@@ -62,6 +62,8 @@ export interface HourWritten {
   readonly peakSliceRows: number;
   /** Bytes written to local disk at the most, at once. */
   readonly peakSpillBytes: number;
+  /** Threads that spread and merged the hour (1: the compactor's own). */
+  readonly threads: number;
 }
 
 /** What the hour is read from: each input file, and rows already read (the late files' for this hour). */
@@ -195,7 +197,7 @@ export async function compactHour(plan: HourPlan, read: (input: HourInput) => Pr
       plan.store.put(rollups.activity, await encodeTable(ROLLUP_COLUMNS.activity, activity.rows()), 'application/vnd.apache.parquet'),
       plan.store.put(rollups.products, await encodeTable(ROLLUP_COLUMNS.products, products.rows()), 'application/vnd.apache.parquet'),
     ]);
-    return { files, rollups, rows, duplicatesDropped, slices: slices.length, peakSliceRows, peakSpillBytes };
+    return { files, rollups, rows, duplicatesDropped, slices: slices.length, peakSliceRows, peakSpillBytes, threads: runner.threads };
   } finally {
     await runner.close();
     rmSync(dir, { recursive: true, force: true });

@@ -69,6 +69,8 @@ export interface CompactionResult {
   readonly peakSliceRows: number;
   /** The most bytes spilled to local disk at once. */
   readonly peakSpillBytes: number;
+  /** The most threads an hour was compacted with (1 without worker threads). */
+  readonly threads: number;
   /** Hours left as they were this run, with the reason. */
   readonly hoursSkipped: readonly { readonly hour: string; readonly reason: string }[];
   /** Another compactor committed first; this run stopped. */
@@ -124,7 +126,7 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => undefined);
   const runId = randomBytes(4).toString('hex');
-  const stats = { hoursCompacted: 0, lateFilesFolded: 0, filesWritten: 0, rowsWritten: 0, duplicatesDropped: 0, filesDeleted: 0, slices: 0, peakSliceRows: 0, peakSpillBytes: 0 };
+  const stats = { hoursCompacted: 0, lateFilesFolded: 0, filesWritten: 0, rowsWritten: 0, duplicatesDropped: 0, filesDeleted: 0, slices: 0, peakSliceRows: 0, peakSpillBytes: 0, threads: 0 };
   const hoursSkipped: { hour: string; reason: string }[] = [];
 
   const stored = await store.get(MANIFEST_KEY);
@@ -272,6 +274,7 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
       stats.slices = Math.max(stats.slices, written.slices);
       stats.peakSliceRows = Math.max(stats.peakSliceRows, written.peakSliceRows);
       stats.peakSpillBytes = Math.max(stats.peakSpillBytes, written.peakSpillBytes);
+      stats.threads = Math.max(stats.threads, written.threads);
       log({ level: 'INFO', message: 'hour compacted', hour, generation, files: files.length, rows: written.rows, duplicatesDropped: written.duplicatesDropped, inputFiles: inputs.length, slices: written.slices });
     }
   } finally {

@@ -67,6 +67,8 @@ function inWorkers(dir: string, threads: WorkerThreads): SliceRunner {
   const workers = Array.from({ length: threads.count }, (_, w) => {
     const options = {
       workerData: { [WORKER_KEY]: `${dir}/b${w}` },
+      // Not the parent's flags (a worker takes them by default): an --input-type or --eval that started the parent would stop the thread.
+      execArgv: [],
       ...(threads.heapMiB !== undefined && { resourceLimits: { maxOldGenerationSizeMb: threads.heapMiB } }),
     };
     // A TypeScript script (the tests, the benchmark) is loaded through tsx's loader, registered in the
@@ -75,8 +77,11 @@ function inWorkers(dir: string, threads: WorkerThreads): SliceRunner {
       ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(threads.script.href)}); });`, { ...options, eval: true })
       : new Worker(threads.script, options);
     const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+    const state: { failed?: Error } = {};
+    /** The first failure fails what is waiting, and every later call (a thread that died at its start has nothing waiting yet). */
     const fail = (error: Error) => {
-      for (const p of pending.values()) p.reject(error);
+      state.failed ??= error;
+      for (const p of pending.values()) p.reject(state.failed);
       pending.clear();
     };
     worker.on('message', ({ id, result, error }: Reply) => {
@@ -87,11 +92,12 @@ function inWorkers(dir: string, threads: WorkerThreads): SliceRunner {
     });
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`a compactor worker thread exited (code ${code}) with work unfinished`)));
-    return { worker, pending };
+    return { worker, pending, state };
   });
   let nextId = 0;
   const call = <T>(w: (typeof workers)[number], request: Request, transfer: ArrayBuffer[] = []): Promise<T> =>
     new Promise<T>((resolve, reject) => {
+      if (w.state.failed) return reject(w.state.failed);
       const id = nextId++;
       w.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       w.worker.postMessage({ id, request }, transfer);
