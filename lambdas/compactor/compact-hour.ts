@@ -11,7 +11,7 @@
  *    `sessions` rollup rows become a row group of that rollup's file, and its
  *    `activity` and `products` groups are added to the hour's (bounded by
  *    minutes, types and products, not events), in slice order;
- * 4. the runs are merged into event-time order (mergeSorted) and cut into files
+ * 4. the runs are merged into event-time order (mergeSortedColumns) and cut into files
  *    of about targetFileBytes, written a row group at a time.
  * An hour that fits one slice takes the same path, with one slice and one run:
  * the files hold the same rows in the same order either way. Steps 1 and 3 run in
@@ -28,12 +28,12 @@ import type { ObjectStore } from '../consumer/object-store.ts';
 import { encodeTable, lakeFileWriter, tableFileWriter } from '../consumer/parquet-encoder.ts';
 import type { LakeRow } from '../consumer/plan-batch.ts';
 import { ROLLUP_COLUMNS, ROLLUP_NAMES, rollupBuilder } from '../query/rollups.ts';
-import { fileRowCounts, mergeSorted } from './merge-rows.ts';
+import { fileRowCounts, mergeSortedColumns } from './merge-rows.ts';
 import { packBuckets } from './slice-hour.ts';
 import { mapWithLimit } from '../common/map-with-limit.ts';
 import { Spreader, type MergedSlice, type Spill } from './slice-work.ts';
 import { sliceRunner, type WorkerThreads } from './slice-workers.ts';
-import { readSpillColumns, removeSpill, spillRows } from './spill-file.ts';
+import { readSpillColumns, removeSpill } from './spill-file.ts';
 
 export interface HourPlan {
   /** `year=…/hour=HH`. */
@@ -64,6 +64,8 @@ export interface HourWritten {
   readonly peakSpillBytes: number;
   /** Threads that spread and merged the hour (1: the compactor's own). */
   readonly threads: number;
+  /** Wall seconds of each step: reading and spreading (parallel), merging the slices (parallel), writing the files (this thread alone). */
+  readonly seconds: { readonly spread: number; readonly merge: number; readonly write: number };
 }
 
 /** What the hour is read from: each input file, and rows already read (the late files' for this hour). */
@@ -95,6 +97,8 @@ export class SliceTooBigError extends Error {}
 export async function compactHour(plan: HourPlan, read: (input: HourInput) => Promise<boolean>): Promise<HourWritten | undefined> {
   const dir = mkdtempSync(join(plan.spillDir, 'hour-'));
   const runner = sliceRunner(dir, plan.workers);
+  const began = performance.now();
+  const marks: number[] = [];
   let spillBytes = 0;
   let peakSpillBytes = 0;
   const spilled = (bytes: number) => (peakSpillBytes = Math.max(peakSpillBytes, (spillBytes += bytes)));
@@ -108,6 +112,7 @@ export async function compactHour(plan: HourPlan, read: (input: HourInput) => Pr
       spread = await runner.closeSpread();
     }
     if (!complete) return undefined;
+    marks.push(performance.now());
     // Each thread merging a slice at once holds its own: the budget is theirs together.
     const budget = Math.max(1, Math.floor(plan.sliceRows / runner.threads));
     const slices: Bucket[][] = [];
@@ -166,25 +171,19 @@ export async function compactHour(plan: HourPlan, read: (input: HourInput) => Pr
       return result.run;
     });
     await runner.close();
+    marks.push(performance.now());
 
     // 4. The runs merged in event-time order, cut into files written a row group at a time; a file is
     // uploaded while the next is encoded.
     const maxRows = Math.max(1, Math.floor(plan.targetFileBytes / (bytesPerRow ?? 1)));
-    const ordered = mergeSorted(runs.map((r) => spillRows(r.path)));
+    const ordered = mergeSortedColumns(runs.map((r) => readSpillColumns(r.path)));
     const files: CompactedFile[] = [];
     let upload: Promise<void> = Promise.resolve();
     for (const [i, count] of fileRowCounts(rows, maxRows).entries()) {
       const writer = await lakeFileWriter();
-      let group: LakeRow[] = [];
-      for (let n = 0; n < count; n++) {
-        group.push(ordered.next().value as LakeRow);
-        if (group.length === plan.rowGroupRows) {
-          writer.writeRowGroup(group);
-          group = [];
-        }
-      }
-      writer.writeRowGroup(group);
-      const body = writer.finish();
+      for (let n = 0; n < count; n += plan.rowGroupRows) writer.writeRowGroup(ordered.take(Math.min(plan.rowGroupRows, count - n)));
+      // A copy of exactly the file's bytes: the writer's buffer grows by doubling, and a file is held until its PUT.
+      const body = Buffer.from(writer.finish());
       const key = `${LAKE_PREFIXES.compacted}${plan.hour}/g${plan.generation}-${plan.runId}-${i}.parquet`;
       await upload;
       upload = plan.store.put(key, body, 'application/vnd.apache.parquet').then(() => void files.push({ key, rows: count, bytes: body.byteLength }));
@@ -197,7 +196,9 @@ export async function compactHour(plan: HourPlan, read: (input: HourInput) => Pr
       plan.store.put(rollups.activity, await encodeTable(ROLLUP_COLUMNS.activity, activity.rows()), 'application/vnd.apache.parquet'),
       plan.store.put(rollups.products, await encodeTable(ROLLUP_COLUMNS.products, products.rows()), 'application/vnd.apache.parquet'),
     ]);
-    return { files, rollups, rows, duplicatesDropped, slices: slices.length, peakSliceRows, peakSpillBytes, threads: runner.threads };
+    const [spreadEnd = began, mergeEnd = began] = marks;
+    const seconds = { spread: (spreadEnd - began) / 1000, merge: (mergeEnd - spreadEnd) / 1000, write: (performance.now() - mergeEnd) / 1000 };
+    return { files, rollups, rows, duplicatesDropped, slices: slices.length, peakSliceRows, peakSpillBytes, threads: runner.threads, seconds };
   } finally {
     await runner.close();
     rmSync(dir, { recursive: true, force: true });

@@ -275,7 +275,7 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
       stats.peakSliceRows = Math.max(stats.peakSliceRows, written.peakSliceRows);
       stats.peakSpillBytes = Math.max(stats.peakSpillBytes, written.peakSpillBytes);
       stats.threads = Math.max(stats.threads, written.threads);
-      log({ level: 'INFO', message: 'hour compacted', hour, generation, files: files.length, rows: written.rows, duplicatesDropped: written.duplicatesDropped, inputFiles: inputs.length, slices: written.slices });
+      log({ level: 'INFO', message: 'hour compacted', hour, generation, files: files.length, rows: written.rows, duplicatesDropped: written.duplicatesDropped, inputFiles: inputs.length, slices: written.slices, threads: written.threads, seconds: written.seconds });
     }
   } finally {
     if (spillDir) {

@@ -17,7 +17,7 @@ import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
 import { ByteWriter, ParquetWriter, parquetWriteBuffer } from 'hyparquet-writer';
 import { LAKE_COLUMNS, type LakeColumn, type LakeColumnType } from '../common/lake-columns.ts';
 import { lakeRowColumns } from '../common/generated/lake-row-columns.js';
-import { lakeFileBuilder, PHYSICAL, writeParquet, type WriterColumn } from './lake-parquet-writer.ts';
+import { lakeFileBuilder, PHYSICAL, writeParquet, type LakeFileBuilder, type WriterColumn } from './lake-parquet-writer.ts';
 import type { LakeRow } from './plan-batch.ts';
 
 /**
@@ -109,20 +109,13 @@ async function rowGroupWriter<R>(schema: SchemaElement[], createdBy: string, col
 }
 
 /**
- * The compactor's files: lake rows, as encodeParquet writes them, a row group at a time, by the
- * consumer's writer (lake-parquet-writer.ts), so one writer writes every lake row.
+ * The compactor's files: lake rows, as encodeParquet writes them, a row group at a time (as column
+ * arrays, which its merge gives), by the consumer's writer (lake-parquet-writer.ts), so one writer
+ * writes every lake row.
  */
-export async function lakeFileWriter(): Promise<RowGroupWriter<LakeRow>> {
+export async function lakeFileWriter(): Promise<LakeFileBuilder> {
   await (zstdReady ??= zstdInit());
-  const file = lakeFileBuilder({ columns: WRITER_COLUMNS, compress: compressPage, codec: 'ZSTD', createdBy: 'clickstream-consumer' });
-  return {
-    // Generated at build time: one property read per column, written out (lambdas/generate-code.ts).
-    writeRowGroup: (rows) => file.writeRowGroup(lakeRowColumns(rows)),
-    get rows() {
-      return file.rows;
-    },
-    finish: () => Buffer.from(file.finish()),
-  };
+  return lakeFileBuilder({ columns: WRITER_COLUMNS, compress: compressPage, codec: 'ZSTD', createdBy: 'clickstream-consumer' });
 }
 
 /** A rollup's file (as encodeTable writes it), a row group at a time. */

@@ -13,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANIFEST_KEY, parseManifest, type Manifest } from '../../lambdas/common/compaction-manifest.ts';
 import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { compactLake, type CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
-import { byTimeThenId, fileRowCounts, mergeSorted } from '../../lambdas/compactor/merge-rows.ts';
+import { lakeRowColumns } from '../../lambdas/common/generated/lake-row-columns.js';
+import { LAKE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
+import { byTimeThenId, fileRowCounts, mergeSortedColumns } from '../../lambdas/compactor/merge-rows.ts';
 import { readLakeRows } from '../../lambdas/compactor/parquet-reader.ts';
 import { BUCKETS, bucketOf, packBuckets } from '../../lambdas/compactor/slice-hour.ts';
 import type { WorkerThreads } from '../../lambdas/compactor/slice-workers.ts';
@@ -50,9 +52,13 @@ describe('slicing an hour', () => {
     expect(() => packBuckets([1], 0)).toThrow(/at least 1 row/);
   });
 
-  it('merges sorted runs into one sorted sequence, and cuts files as splitRows does', () => {
-    const runs = [[row('a', 1), row('d', 5)], [row('b', 1), row('c', 3), row('e', 9)], []];
-    expect([...mergeSorted(runs.map((r) => r[Symbol.iterator]()))].map((r) => r.event_id)).toEqual(['a', 'b', 'c', 'd', 'e']);
+  it('merges sorted runs (frames of columns, some empty) into one sorted sequence, and cuts files as splitRows does', () => {
+    const runs = [[[row('a', 1)], [row('d', 5)]], [[row('b', 1), row('c', 3)], [], [row('e', 9)]], []];
+    const merged = mergeSortedColumns(runs.map((frames) => frames.map((frame) => lakeRowColumns(frame))[Symbol.iterator]()));
+    const ids = LAKE_COLUMNS.findIndex((c) => c.name === 'event_id');
+    expect(merged.take(2)[ids]).toEqual(['a', 'b']);
+    expect(merged.take(3)[ids]).toEqual(['c', 'd', 'e']);
+    expect(() => merged.take(1)).toThrow(/the sorted runs ended 1 rows early/);
     expect(fileRowCounts(10, 4)).toEqual([4, 4, 2]);
     expect(fileRowCounts(0, 4)).toEqual([0]);
   });
