@@ -16,27 +16,27 @@ import { ClickstreamFunction } from './clickstream-function.ts';
 import { acknowledgeObjectGrants } from './nag.ts';
 
 /**
- * What bounds a run (measured in docs/benchmarks.md, "Compaction"). Memory bounds a slice, about
+ * What bounds a run (measured in docs/benchmarks.md, "Compaction"). Memory bounds the slices, about
  * 1,750 bytes per row held plus about 650 MiB besides (Node, buffers, the garbage a capped heap
- * leaves), rounded up here, and an allowance for each worker thread's own isolate beyond the first
- * (an estimate, not measured apart). Time bounds the hour: on one vCPU, 440 MiB of Parquet (about
- * 11 million events) in 12 of Lambda's 15 minutes (2026-12-03: 1.59 times main's speed in the same
- * runs, applied to main's 9,600 events per CPU second of the bench with S3). With more vCPUs the
- * compactor spreads and merges in one worker thread each, while the files are written by one thread
- * alone: 17% of a one-thread run's time (measured), and threads cost 16% more CPU (measured on two);
- * so n vCPUs compact 1 / (0.17 + 0.83 * 1.16 / n) times as much, which is extrapolated, not measured
- * (this machine had two shared cores): about 1.4 times at 3,008 MB, 3 times at 10,240 MB. The spills
- * take about 2.2 bytes of local disk per byte of Parquet read.
+ * leaves), rounded up here, and about 750 MiB more for each worker thread beyond the first (its own
+ * isolate, buffers and garbage: two threads holding 660,000 rows peaked at 2,224 to 2,667 MiB). Time
+ * bounds the hour: on one vCPU, 420 MiB of Parquet (about 10.4 million events) in 12 of Lambda's
+ * 15 minutes (2026-12-03: 1.5 times main's events per CPU second in the same runs, applied to main's
+ * 9,600 measured through S3). With more vCPUs the compactor spreads and merges in a worker thread
+ * each, while the files are written by one thread alone: 17% of a one-thread run (measured); two
+ * threads took 0.66 of one thread's time on two cores (measured), which that share puts at 16% more
+ * work in the threads. So n vCPUs compact 1 / (0.17 + 0.83 * 1.16 / n) times as much: extrapolated
+ * beyond two. The spills take about 1.6 bytes of local disk per byte of Parquet read.
  */
 const BYTES_PER_ROW_HELD = 2_000;
 const FIXED_MIB = 700;
-const THREAD_MIB = 150;
-const HOUR_MIB_PER_VCPU_RUN = 440;
+const THREAD_MIB = 750;
+const HOUR_MIB_PER_VCPU_RUN = 420;
 const WRITE_SHARE = 0.17;
 const THREAD_CPU_OVERHEAD = 1.16;
 const FULL_VCPU_MB = 1_769;
 const MAX_VCPUS = 6;
-const SPILL_PER_PARQUET_BYTE = 2.2;
+const SPILL_PER_PARQUET_BYTE = 1.6;
 
 /** How many times one vCPU's hour a function of `vcpus` (a fraction below one) compacts in its time. */
 export function compactionSpeedup(vcpus: number): number {
@@ -55,9 +55,10 @@ export interface CompactorProps {
    * Memory, which bounds the rows the slices of an hour hold (CLICKSTREAM_COMPACTION_SLICE_ROWS), not
    * the hour: a bigger hour is merged in more slices. It also sets the vCPUs, and so the worker
    * threads (CLICKSTREAM_COMPACTION_WORKERS) and the largest hour one run compacts: below 1,769 MB
-   * the function has less than one vCPU; at 3,008 MB (hours of about 14.7 million events, 4,100 events/s)
-   * two; an hour at 5,000 events/s (18 million events) needs about 4,096 MB (extrapolated). 3,008 MB
-   * is the most a new account may configure before a quota increase. @default 3008
+   * the function has less than one vCPU; at 3,008 MB (two threads) hours of about 14 million events
+   * (3,900 events/s); an hour at 5,000 events/s (18 million events) needs about 4,300 MB, and
+   * 10,240 MB (six threads) compacts about 30 million (extrapolated beyond two vCPUs). 3,008 MB is
+   * the most a new account may configure before a quota increase. @default 3008
    */
   readonly memorySizeMb?: number;
   /** @default Duration.minutes(5) */

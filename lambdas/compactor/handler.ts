@@ -17,9 +17,10 @@ const settings = compactorSettingsFromEnv(process.env);
 const store = S3ObjectStore.fromEnv(bucket);
 /**
  * The worker threads run this same script (the bundle's index.mjs), where slice-workers.ts, which it
- * imports, serves them; each gets an equal share of the heap, as of the slice budget.
+ * imports, serves them. Each gets a share of the heap, as of the slice budget, with one share left to
+ * this thread, whose heap is not freed while they work (measured: docs/benchmarks.md, "Compaction").
  */
-const workers = { count: settings.workers, script: new URL(import.meta.url), heapMiB: Math.floor(getHeapStatistics().heap_size_limit / 2 ** 20 / settings.workers) };
+const workers = { count: settings.workers, script: new URL(import.meta.url), heapMiB: Math.floor(getHeapStatistics().heap_size_limit / 2 ** 20 / (settings.workers + 1)) };
 
 export async function handler(): Promise<CompactionResult> {
   const log = (entry: Record<string, unknown>) => console.log(process.env.AWS_LAMBDA_LOG_FORMAT === 'JSON' ? entry : JSON.stringify(entry));
