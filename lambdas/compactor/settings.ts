@@ -15,12 +15,12 @@ const MiB = 2 ** 20;
 /**
  * Retention: an hour, well beyond Athena's 30-minute default query limit, so no query started
  * before a commit is still reading the files it replaced. The slice budget bounds memory: a row
- * held takes up to about 2 KB (measured in docs/benchmarks.md), so a million rows fit a 3,008 MB
- * function; the CDK stack sets it from the function's memory. The hour limit bounds time: what one
- * run compacts in 12 of Lambda's 15 minutes at the speed measured there (280 MiB of Parquet, about
- * 6.9 million events).
+ * held takes up to about 2 KB (measured in docs/benchmarks.md); the CDK stack sets it from the
+ * function's memory, as it sets the worker threads from its vCPUs. The hour limit bounds time: what
+ * one run compacts in 12 of Lambda's 15 minutes at the speed measured there (420 MiB of Parquet,
+ * about 10.4 million events, on one vCPU; the stack sets more for more vCPUs).
  */
-export const DEFAULT_COMPACTOR_SETTINGS: CompactorSettings = { retentionMs: 3_600_000, maxHourBytes: 280 * MiB, sliceRows: 1_000_000, targetFileBytes: 128 * MiB, workers: availableParallelism() };
+export const DEFAULT_COMPACTOR_SETTINGS: CompactorSettings = { retentionMs: 3_600_000, maxHourBytes: 420 * MiB, sliceRows: 1_000_000, targetFileBytes: 128 * MiB, workers: availableParallelism() };
 
 export function compactorSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): CompactorSettings {
   const read = (name: string, unit: string, scale: number, min: number, max: number, fallback: number): number => {
