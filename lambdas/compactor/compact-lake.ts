@@ -44,7 +44,7 @@ export interface CompactorOptions {
   readonly targetFileBytes?: number;
   /** The largest hour (Parquet bytes read) one run compacts within its time; a larger hour stays raw and is logged. */
   readonly maxHourBytes: number;
-  /** The most rows one slice of an hour holds in memory (compact-hour.ts): what bounds the run's memory. @default 1,000,000 */
+  /** The most rows the slices of an hour being merged hold in memory at once, shared among the worker threads (compact-hour.ts): what bounds the run's memory. @default 1,000,000 */
   readonly sliceRows?: number;
   /** Where the run spills an hour's rows while it works through it in slices (Lambda: /tmp). @default os.tmpdir() */
   readonly spillDir?: string;
