@@ -16,17 +16,34 @@ import { ClickstreamFunction } from './clickstream-function.ts';
 import { acknowledgeObjectGrants } from './nag.ts';
 
 /**
- * What bounds a run (measured in docs/benchmarks.md, "Compaction", 2026-12-03): memory bounds a
- * slice, about 1,750 bytes per row held plus about 650 MiB besides (Node, buffers, the garbage a
- * capped heap leaves), rounded up here; time bounds the hour, about 9,600 events per CPU second, so
- * 280 MiB of Parquet (6.9 million events) in 12 of Lambda's 15 minutes on one full vCPU (1,769 MB
- * and up); the spills take about 2.2 bytes of local disk per byte of Parquet read.
+ * What bounds a run (measured in docs/benchmarks.md, "Compaction"). Memory bounds the slices, about
+ * 1,750 bytes per row held plus about 650 MiB besides (Node, buffers, the garbage a capped heap
+ * leaves), rounded up here, and about 750 MiB more for each worker thread beyond the first (its own
+ * isolate, buffers and garbage: two threads holding 660,000 rows peaked at 2,224 to 2,667 MiB). Time
+ * bounds the hour: on one vCPU, 420 MiB of Parquet (about 10.4 million events) in 12 of Lambda's
+ * 15 minutes (2026-12-03: 1.5 times main's events per CPU second in the same runs, applied to main's
+ * 9,600 measured through S3). With more vCPUs the compactor spreads and merges in a worker thread
+ * each, while the files are written by one thread alone: 17% of a one-thread run (measured); two
+ * threads took 0.66 of one thread's time on two cores (measured), which that share puts at 16% more
+ * work in the threads. So n vCPUs compact 1 / (0.17 + 0.83 * 1.16 / n) times as much: extrapolated
+ * beyond two. The spills take about 1.6 bytes of local disk per byte of Parquet read.
  */
 const BYTES_PER_ROW_HELD = 2_000;
 const FIXED_MIB = 700;
-const HOUR_MIB_PER_RUN = 280;
+const THREAD_MIB = 750;
+const HOUR_MIB_PER_VCPU_RUN = 420;
+const WRITE_SHARE = 0.17;
+const THREAD_CPU_OVERHEAD = 1.16;
 const FULL_VCPU_MB = 1_769;
-const SPILL_PER_PARQUET_BYTE = 2.2;
+const MAX_VCPUS = 6;
+const SPILL_PER_PARQUET_BYTE = 1.6;
+
+/** How many times one vCPU's hour a function of `vcpus` (a fraction below one) compacts in its time. */
+export function compactionSpeedup(vcpus: number): number {
+  if (vcpus <= 1) return vcpus;
+  return Math.max(1, 1 / (WRITE_SHARE + ((1 - WRITE_SHARE) * THREAD_CPU_OVERHEAD) / vcpus));
+}
+
 /** The JavaScript heap's share of the memory: V8 collects before the function's limit, and buffers outside the heap fit beside it. */
 const HEAP_SHARE = 0.8;
 
@@ -35,10 +52,13 @@ export interface CompactorProps {
   /** The lateness rule the consumer writes by (CLICKSTREAM_LATE_AFTER_SECONDS and CLICKSTREAM_WRITE_DEADLINE_SECONDS): the two must agree. */
   readonly timingEnvironment: Readonly<Record<string, string>>;
   /**
-   * Memory, which bounds the rows one slice of an hour holds (CLICKSTREAM_COMPACTION_SLICE_ROWS), not
-   * the hour: a bigger hour is merged in more slices. Below 1,769 MB the function has less than one
-   * vCPU, so it compacts less in its 15 minutes. 3,008 MB (slices of about a million rows) is the
-   * most a new account may configure before a quota increase. @default 3008
+   * Memory, which bounds the rows the slices of an hour hold (CLICKSTREAM_COMPACTION_SLICE_ROWS), not
+   * the hour: a bigger hour is merged in more slices. It also sets the vCPUs, and so the worker
+   * threads (CLICKSTREAM_COMPACTION_WORKERS) and the largest hour one run compacts: below 1,769 MB
+   * the function has less than one vCPU; at 3,008 MB (two threads) hours of about 14 million events
+   * (3,900 events/s); an hour at 5,000 events/s (18 million events) needs about 4,300 MB, and
+   * 10,240 MB (six threads) compacts about 30 million (extrapolated beyond two vCPUs). 3,008 MB is
+   * the most a new account may configure before a quota increase. @default 3008
    */
   readonly memorySizeMb?: number;
   /** @default Duration.minutes(5) */
@@ -53,8 +73,11 @@ export class Compactor extends Construct {
     super(scope, id);
     const memory = props.memorySizeMb ?? 3008;
     if (!Number.isInteger(memory) || memory < 1_024 || memory > 10_240) throw new Error(`memorySizeMb must be a whole number from 1024 to 10240, got ${memory}`);
-    const sliceRows = Math.floor(((memory * 0.9 - FIXED_MIB) * 2 ** 20) / BYTES_PER_ROW_HELD);
-    const maxHourMib = Math.floor(HOUR_MIB_PER_RUN * Math.min(1, memory / FULL_VCPU_MB));
+    // Lambda's vCPUs grow with memory: one per 1,769 MB, six at 10,240 MB; a thread for each.
+    const vcpus = Math.min(MAX_VCPUS, memory / FULL_VCPU_MB);
+    const threads = Math.ceil(vcpus);
+    const sliceRows = Math.floor(((memory * 0.9 - FIXED_MIB - THREAD_MIB * (threads - 1)) * 2 ** 20) / BYTES_PER_ROW_HELD);
+    const maxHourMib = Math.floor(HOUR_MIB_PER_VCPU_RUN * compactionSpeedup(vcpus));
     this.handler = new ClickstreamFunction(this, 'Handler', {
       handler: 'compactor',
       description: 'Compacts settled lake hours and folds late files in, committing through the manifest',
@@ -67,6 +90,7 @@ export class Compactor extends Construct {
         CLICKSTREAM_LAKE_BUCKET: props.lake.bucketName,
         CLICKSTREAM_COMPACTION_MAX_HOUR_MIB: String(maxHourMib),
         CLICKSTREAM_COMPACTION_SLICE_ROWS: String(sliceRows),
+        CLICKSTREAM_COMPACTION_WORKERS: String(threads),
         NODE_OPTIONS: `--enable-source-maps --max-old-space-size=${Math.floor(memory * HEAP_SHARE)}`,
       },
     });

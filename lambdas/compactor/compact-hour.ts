@@ -6,27 +6,34 @@
  *    fall in one bucket;
  * 2. buckets are packed into slices of at most `sliceRows` rows (a bucket bigger
  *    than that is spread again, one level down);
- * 3. each slice in turn is read back, one row kept per event_id and sorted
- *    (mergeRows), its `sessions` rollup rows written as a row group of that
- *    rollup's file, its `activity` and `products` groups added to the hour's
- *    (bounded by minutes, types and products, not events), and its sorted rows
- *    spilled again as a run;
- * 4. the runs are merged into event-time order (mergeSorted) and cut into files
+ * 3. each slice is read back, one row kept per event_id and sorted (mergeRows),
+ *    its rollups grouped and its sorted rows spilled again as a run; its
+ *    `sessions` rollup rows become a row group of that rollup's file, and its
+ *    `activity` and `products` groups are added to the hour's (bounded by
+ *    minutes, types and products, not events), in slice order;
+ * 4. the runs are merged into event-time order (mergeSortedColumns) and cut into files
  *    of about targetFileBytes, written a row group at a time.
  * An hour that fits one slice takes the same path, with one slice and one run:
- * the files hold the same rows in the same order either way.
+ * the files hold the same rows in the same order either way. Steps 1 and 3 run in
+ * worker threads when the function has more than one vCPU (slice-workers.ts), each
+ * input file and each slice in one of them, the slice budget divided among them;
+ * what each returns does not depend on where it ran, so neither do the files.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { lakeRowColumns } from '../common/generated/lake-row-columns.js';
 import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 import type { CompactedFile, RollupFiles } from '../common/compaction-manifest.ts';
 import type { ObjectStore } from '../consumer/object-store.ts';
-import { encodeParquet, encodeTable, lakeFileWriter, tableFileWriter } from '../consumer/parquet-encoder.ts';
+import { encodeTable, lakeFileWriter, tableFileWriter } from '../consumer/parquet-encoder.ts';
 import type { LakeRow } from '../consumer/plan-batch.ts';
-import { ROLLUP_COLUMNS, ROLLUP_NAMES, rollupBuilder, rollupRows } from '../query/rollups.ts';
-import { fileRowCounts, mergeRows, mergeSorted } from './merge-rows.ts';
-import { BUCKETS, bucketOf, packBuckets } from './slice-hour.ts';
-import { readSpill, removeSpill, SpillWriter, spillRows } from './spill-file.ts';
+import { ROLLUP_COLUMNS, ROLLUP_NAMES, rollupBuilder } from '../query/rollups.ts';
+import { fileRowCounts, mergeSortedColumns } from './merge-rows.ts';
+import { packBuckets } from './slice-hour.ts';
+import { mapWithLimit } from '../common/map-with-limit.ts';
+import { Spreader, type MergedSlice, type Spill } from './slice-work.ts';
+import { sliceRunner, type WorkerThreads } from './slice-workers.ts';
+import { readSpillColumns, removeSpill } from './spill-file.ts';
 
 export interface HourPlan {
   /** `year=…/hour=HH`. */
@@ -34,12 +41,14 @@ export interface HourPlan {
   readonly generation: number;
   readonly runId: string;
   readonly store: ObjectStore;
-  /** The most rows one slice holds in memory. */
+  /** The most rows the slices being merged hold in memory at once (divided among the worker threads). */
   readonly sliceRows: number;
   /** A directory of this run's own on local disk, for the spill files. */
   readonly spillDir: string;
   readonly targetFileBytes: number;
   readonly rowGroupRows: number;
+  /** Worker threads for the spreading and the slices. @default none: all in this thread */
+  readonly workers?: WorkerThreads;
 }
 
 export interface HourWritten {
@@ -49,140 +58,132 @@ export interface HourWritten {
   readonly duplicatesDropped: number;
   /** Slices the hour was merged in (1 when it fits the budget). */
   readonly slices: number;
-  /** The most rows one slice held at once: what the run's memory grows with, never above sliceRows. */
+  /** The most rows one slice held at once: what the run's memory grows with, never above its share of sliceRows. */
   readonly peakSliceRows: number;
   /** Bytes written to local disk at the most, at once. */
   readonly peakSpillBytes: number;
+  /** Threads that spread and merged the hour (1: the compactor's own). */
+  readonly threads: number;
+  /** Wall seconds of each step: reading and spreading (parallel), merging the slices (parallel), writing the files (this thread alone). */
+  readonly seconds: { readonly spread: number; readonly merge: number; readonly write: number };
 }
 
-/** Rows encoded to estimate a compacted file's bytes per row. */
-const SAMPLE_ROWS = 20_000;
+/** What the hour is read from: each input file, and rows already read (the late files' for this hour). */
+export interface HourInput {
+  file(body: Uint8Array): Promise<void>;
+  rows(rows: readonly LakeRow[]): Promise<void>;
+}
+
 /** Levels of spreading before a bucket counts as one session too big for a slice (64^4 buckets). */
 const MAX_LEVELS = 4;
 
-interface Spill {
-  readonly path: string;
+/** A bucket's rows: a file from each thread that spread rows into it. */
+interface Bucket {
+  readonly spills: readonly Spill[];
   readonly rows: number;
   readonly bytes: number;
 }
 
-/** Rows spread over BUCKETS spill files by session, at one level; a file is opened at its first row. */
-class Spreader {
-  private readonly writers: (SpillWriter | undefined)[] = new Array<SpillWriter | undefined>(BUCKETS).fill(undefined);
-
-  constructor(
-    private readonly path: string,
-    private readonly level: number,
-  ) {}
-
-  take(rows: readonly LakeRow[]): void {
-    for (const row of rows) {
-      const b = bucketOf(row.session_id, this.level);
-      (this.writers[b] ??= new SpillWriter(`${this.path}-${b}`)).push(row);
-    }
-  }
-
-  close(): Spill[] {
-    return this.writers.map((w, b) => {
-      w?.close();
-      return { path: `${this.path}-${b}`, rows: w?.rows ?? 0, bytes: w?.bytes ?? 0 };
-    });
-  }
-}
+const bucketOfSpills = (spills: readonly Spill[]): Bucket => ({ spills: spills.filter((s) => s.rows > 0), rows: spills.reduce((n, s) => n + s.rows, 0), bytes: spills.reduce((n, s) => n + s.bytes, 0) });
 
 /** The slice budget cannot be met: the reason the hour is left as it is. */
 export class SliceTooBigError extends Error {}
 
 /**
- * Reads the hour's inputs through `read` (every row, a row group at a time; false if an input
- * vanished) and writes its files and rollups under names of this run. Returns undefined if an
- * input vanished. The caller commits them, or deletes them.
+ * Reads the hour's inputs through `read` (every file and row; false if an input vanished) and
+ * writes its files and rollups under names of this run. Returns undefined if an input vanished.
+ * The caller commits them, or deletes them.
  */
-export async function compactHour(plan: HourPlan, read: (take: (rows: readonly LakeRow[]) => void) => Promise<boolean>): Promise<HourWritten | undefined> {
+export async function compactHour(plan: HourPlan, read: (input: HourInput) => Promise<boolean>): Promise<HourWritten | undefined> {
   const dir = mkdtempSync(join(plan.spillDir, 'hour-'));
+  const runner = sliceRunner(dir, plan.workers);
+  const began = performance.now();
+  const marks: number[] = [];
   let spillBytes = 0;
   let peakSpillBytes = 0;
   const spilled = (bytes: number) => (peakSpillBytes = Math.max(peakSpillBytes, (spillBytes += bytes)));
   try {
     // 1-2. Spread by session, pack into slices.
-    const top = new Spreader(join(dir, 'b'), 0);
     let complete = false;
-    let spread: Spill[];
+    let spread: Spill[][];
     try {
-      complete = await read((rows) => top.take(rows));
+      complete = await read({ file: (body) => runner.spreadFile(body), rows: (rows) => runner.spreadColumns(lakeRowColumns(rows)) });
     } finally {
-      spread = top.close();
+      spread = await runner.closeSpread();
     }
     if (!complete) return undefined;
-    const slices: Spill[][] = [];
-    const pack = (spills: Spill[], level: number) => {
-      spilled(spills.reduce((n, s) => n + s.bytes, 0));
-      const { slices: packed, over } = packBuckets(spills.map((s) => s.rows), plan.sliceRows);
-      for (const group of packed) slices.push(group.map((b) => spills[b]!));
+    marks.push(performance.now());
+    // Each thread merging a slice at once holds its own: the budget is theirs together.
+    const budget = Math.max(1, Math.floor(plan.sliceRows / runner.threads));
+    const slices: Bucket[][] = [];
+    const pack = (buckets: Bucket[], level: number) => {
+      spilled(buckets.reduce((n, b) => n + b.bytes, 0));
+      const { slices: packed, over } = packBuckets(buckets.map((b) => b.rows), budget);
+      for (const group of packed) slices.push(group.map((b) => buckets[b]!));
       for (const b of over) {
-        const big = spills[b]!;
-        if (level + 1 >= MAX_LEVELS) throw new SliceTooBigError(`${big.rows.toLocaleString('en-US')} rows of one session or a few, over the slice budget of ${plan.sliceRows.toLocaleString('en-US')} rows: give the compactor more memory (CLICKSTREAM_COMPACTION_SLICE_ROWS)`);
-        const down = new Spreader(big.path, level + 1);
-        for (const frame of readSpill(big.path)) down.take(frame);
-        removeSpill(big.path);
+        const big = buckets[b]!;
+        if (level + 1 >= MAX_LEVELS) throw new SliceTooBigError(`${big.rows.toLocaleString('en-US')} rows of one session or a few, over the slice budget of ${budget.toLocaleString('en-US')} rows: give the compactor more memory (CLICKSTREAM_COMPACTION_SLICE_ROWS)`);
+        const down = new Spreader(big.spills[0]!.path, level + 1);
+        for (const spill of big.spills) {
+          for (const frame of readSpillColumns(spill.path)) down.take(frame);
+          removeSpill(spill.path);
+        }
         spillBytes -= big.bytes;
-        pack(down.close(), level + 1);
+        pack(down.close().map((s) => bucketOfSpills([s])), level + 1);
       }
     };
-    pack(spread, 0);
+    pack(spread.map(bucketOfSpills), 0);
 
-    // 3. Each slice: one row per event, sorted; its rollups; a sorted run on disk.
+    // 3. Each slice: one row per event, sorted; its rollups; a sorted run on disk. As many at once
+    // as there are threads; their results are taken in slice order, so the files do not depend on
+    // which finished first.
     const sessions = await tableFileWriter(ROLLUP_COLUMNS.sessions);
     const activity = rollupBuilder('activity');
     const products = rollupBuilder('products');
-    const runs: Spill[] = [];
+    const merged: (MergedSlice | undefined)[] = [];
+    let taken = 0;
     let rows = 0;
     let duplicatesDropped = 0;
     let peakSliceRows = 0;
     let bytesPerRow: number | undefined;
-    for (const [i, slice] of slices.entries()) {
-      const merged = mergeRows((function* () {
-        for (const spill of slice) yield* readSpill(spill.path);
-      })());
-      peakSliceRows = Math.max(peakSliceRows, merged.rows.length);
-      sessions.writeRowGroup(rollupRows('sessions', merged.rows));
-      activity.add(merged.rows);
-      products.add(merged.rows);
-      // Rows per file from the size of a sample encoded as the files will be (sorted rows compress
-      // better than the raw batches, so the inputs' size would overestimate it).
-      if (bytesPerRow === undefined && merged.rows.length > 0) {
-        const sample = merged.rows.slice(0, SAMPLE_ROWS);
-        bytesPerRow = (await encodeParquet(sample, plan.rowGroupRows)).byteLength / sample.length;
+    const take = (slice: MergedSlice) => {
+      peakSliceRows = Math.max(peakSliceRows, slice.rows);
+      sessions.writeRowGroup(slice.sessions);
+      activity.addGroups(slice.activity);
+      products.addGroups(slice.products);
+      bytesPerRow ??= slice.bytesPerRow;
+      rows += slice.rows;
+      duplicatesDropped += slice.duplicatesDropped;
+    };
+    const runs = await mapWithLimit([...slices.entries()], runner.threads, async ([i, slice]) => {
+      // Rows per file are estimated from the first slice's rows (mergeSlice's sample); no slice is empty.
+      const result = await runner.mergeSlice(
+        slice.flatMap((b) => b.spills.map((s) => s.path)),
+        join(dir, `run-${i}`),
+        i === 0 ? { rowGroupRows: plan.rowGroupRows } : undefined,
+      );
+      spilled(result.run.bytes - slice.reduce((n, b) => n + b.bytes, 0));
+      merged[i] = result;
+      while (merged[taken]) {
+        take(merged[taken]!);
+        merged[taken++] = undefined;
       }
-      const run = new SpillWriter(join(dir, `run-${i}`));
-      for (const row of merged.rows) run.push(row);
-      run.close();
-      runs.push({ path: run.path, rows: run.rows, bytes: run.bytes });
-      spilled(run.bytes);
-      for (const spill of slice) removeSpill(spill.path);
-      spilled(-slice.reduce((n, s) => n + s.bytes, 0));
-      rows += merged.rows.length;
-      duplicatesDropped += merged.duplicatesDropped;
-    }
+      return result.run;
+    });
+    await runner.close();
+    marks.push(performance.now());
 
     // 4. The runs merged in event-time order, cut into files written a row group at a time; a file is
     // uploaded while the next is encoded.
     const maxRows = Math.max(1, Math.floor(plan.targetFileBytes / (bytesPerRow ?? 1)));
-    const ordered = mergeSorted(runs.map((r) => spillRows(r.path)));
+    const ordered = mergeSortedColumns(runs.map((r) => readSpillColumns(r.path)));
     const files: CompactedFile[] = [];
     let upload: Promise<void> = Promise.resolve();
     for (const [i, count] of fileRowCounts(rows, maxRows).entries()) {
       const writer = await lakeFileWriter();
-      let group: LakeRow[] = [];
-      for (let n = 0; n < count; n++) {
-        group.push(ordered.next().value as LakeRow);
-        if (group.length === plan.rowGroupRows) {
-          writer.writeRowGroup(group);
-          group = [];
-        }
-      }
-      writer.writeRowGroup(group);
-      const body = writer.finish();
+      for (let n = 0; n < count; n += plan.rowGroupRows) writer.writeRowGroup(ordered.take(Math.min(plan.rowGroupRows, count - n)));
+      // A copy of exactly the file's bytes: the writer's buffer grows by doubling, and a file is held until its PUT.
+      const body = Buffer.from(writer.finish());
       const key = `${LAKE_PREFIXES.compacted}${plan.hour}/g${plan.generation}-${plan.runId}-${i}.parquet`;
       await upload;
       upload = plan.store.put(key, body, 'application/vnd.apache.parquet').then(() => void files.push({ key, rows: count, bytes: body.byteLength }));
@@ -195,8 +196,11 @@ export async function compactHour(plan: HourPlan, read: (take: (rows: readonly L
       plan.store.put(rollups.activity, await encodeTable(ROLLUP_COLUMNS.activity, activity.rows()), 'application/vnd.apache.parquet'),
       plan.store.put(rollups.products, await encodeTable(ROLLUP_COLUMNS.products, products.rows()), 'application/vnd.apache.parquet'),
     ]);
-    return { files, rollups, rows, duplicatesDropped, slices: slices.length, peakSliceRows, peakSpillBytes };
+    const [spreadEnd = began, mergeEnd = began] = marks;
+    const seconds = { spread: (spreadEnd - began) / 1000, merge: (mergeEnd - spreadEnd) / 1000, write: (performance.now() - mergeEnd) / 1000 };
+    return { files, rollups, rows, duplicatesDropped, slices: slices.length, peakSliceRows, peakSpillBytes, threads: runner.threads, seconds };
   } finally {
+    await runner.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

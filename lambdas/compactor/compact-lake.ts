@@ -32,7 +32,8 @@ import { PreconditionFailedError, type ObjectStore } from '../consumer/object-st
 import type { LakeRow } from '../consumer/plan-batch.ts';
 import { MANIFEST_KEY, parseManifest, serializeManifest, type CompactedHour, type Manifest } from '../common/compaction-manifest.ts';
 import { compactHour, SliceTooBigError } from './compact-hour.ts';
-import { readLakeRowGroups, readLakeRows } from './parquet-reader.ts';
+import { readLakeRows } from './parquet-reader.ts';
+import type { WorkerThreads } from './slice-workers.ts';
 
 export interface CompactorOptions {
   readonly store: ObjectStore;
@@ -43,10 +44,12 @@ export interface CompactorOptions {
   readonly targetFileBytes?: number;
   /** The largest hour (Parquet bytes read) one run compacts within its time; a larger hour stays raw and is logged. */
   readonly maxHourBytes: number;
-  /** The most rows one slice of an hour holds in memory (compact-hour.ts): what bounds the run's memory. @default 1,000,000 */
+  /** The most rows the slices of an hour being merged hold in memory at once, shared among the worker threads (compact-hour.ts): what bounds the run's memory. @default 1,000,000 */
   readonly sliceRows?: number;
   /** Where the run spills an hour's rows while it works through it in slices (Lambda: /tmp). @default os.tmpdir() */
   readonly spillDir?: string;
+  /** Worker threads that spread the inputs and merge the slices (slice-workers.ts), one per vCPU. @default none: all in this thread */
+  readonly workers?: WorkerThreads;
   /** Rows per row group in compacted files. @default 131072 */
   readonly rowGroupRows?: number;
   readonly now?: () => number;
@@ -66,6 +69,8 @@ export interface CompactionResult {
   readonly peakSliceRows: number;
   /** The most bytes spilled to local disk at once. */
   readonly peakSpillBytes: number;
+  /** The most threads an hour was compacted with (1 without worker threads). */
+  readonly threads: number;
   /** Hours left as they were this run, with the reason. */
   readonly hoursSkipped: readonly { readonly hour: string; readonly reason: string }[];
   /** Another compactor committed first; this run stopped. */
@@ -121,7 +126,7 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => undefined);
   const runId = randomBytes(4).toString('hex');
-  const stats = { hoursCompacted: 0, lateFilesFolded: 0, filesWritten: 0, rowsWritten: 0, duplicatesDropped: 0, filesDeleted: 0, slices: 0, peakSliceRows: 0, peakSpillBytes: 0 };
+  const stats = { hoursCompacted: 0, lateFilesFolded: 0, filesWritten: 0, rowsWritten: 0, duplicatesDropped: 0, filesDeleted: 0, slices: 0, peakSliceRows: 0, peakSpillBytes: 0, threads: 0 };
   const hoursSkipped: { hour: string; reason: string }[] = [];
 
   const stored = await store.get(MANIFEST_KEY);
@@ -213,15 +218,15 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
       let written;
       try {
         written = await compactHour(
-          { hour, generation, runId, store, sliceRows: options.sliceRows ?? 1_000_000, spillDir: spillDir!, targetFileBytes: options.targetFileBytes ?? 128 * MiB, rowGroupRows: options.rowGroupRows ?? 131_072 },
-          async (take) => {
+          { hour, generation, runId, store, sliceRows: options.sliceRows ?? 1_000_000, spillDir: spillDir!, targetFileBytes: options.targetFileBytes ?? 128 * MiB, rowGroupRows: options.rowGroupRows ?? 131_072, ...(options.workers && { workers: options.workers }) },
+          async (input) => {
             let vanished = false;
             await mapWithLimit(inputs, parallelism, async (i) => {
               const object = await store.get(i.key);
               if (!object) return void (vanished = true);
-              for await (const rows of readLakeRowGroups(object.body)) take(rows);
+              await input.file(object.body);
             });
-            take(lateRows.get(hour) ?? []);
+            await input.rows(lateRows.get(hour) ?? []);
             return !vanished;
           },
         );
@@ -269,7 +274,8 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
       stats.slices = Math.max(stats.slices, written.slices);
       stats.peakSliceRows = Math.max(stats.peakSliceRows, written.peakSliceRows);
       stats.peakSpillBytes = Math.max(stats.peakSpillBytes, written.peakSpillBytes);
-      log({ level: 'INFO', message: 'hour compacted', hour, generation, files: files.length, rows: written.rows, duplicatesDropped: written.duplicatesDropped, inputFiles: inputs.length, slices: written.slices });
+      stats.threads = Math.max(stats.threads, written.threads);
+      log({ level: 'INFO', message: 'hour compacted', hour, generation, files: files.length, rows: written.rows, duplicatesDropped: written.duplicatesDropped, inputFiles: inputs.length, slices: written.slices, threads: written.threads, seconds: written.seconds });
     }
   } finally {
     if (spillDir) {

@@ -4,6 +4,7 @@
  * idempotent and safe beside another run (the manifest's conditional PUT picks
  * one), so a missed or doubled schedule changes nothing but timing.
  */
+import { getHeapStatistics } from 'node:v8';
 import { lakeTimingFromEnv } from '../common/lake-timing.ts';
 import { S3ObjectStore } from '../consumer/object-store.ts';
 import { compactLake, type CompactionResult } from './compact-lake.ts';
@@ -14,10 +15,16 @@ if (!bucket) throw new Error('CLICKSTREAM_LAKE_BUCKET is not set: the compactor 
 const timing = lakeTimingFromEnv(process.env);
 const settings = compactorSettingsFromEnv(process.env);
 const store = S3ObjectStore.fromEnv(bucket);
+/**
+ * The worker threads run this same script (the bundle's index.mjs), where slice-workers.ts, which it
+ * imports, serves them. Each gets a share of the heap, as of the slice budget, with one share left to
+ * this thread, whose heap is not freed while they work (measured: docs/benchmarks.md, "Compaction").
+ */
+const workers = { count: settings.workers, script: new URL(import.meta.url), heapMiB: Math.floor(getHeapStatistics().heap_size_limit / 2 ** 20 / (settings.workers + 1)) };
 
 export async function handler(): Promise<CompactionResult> {
   const log = (entry: Record<string, unknown>) => console.log(process.env.AWS_LAMBDA_LOG_FORMAT === 'JSON' ? entry : JSON.stringify(entry));
-  const result = await compactLake({ store, timing, ...settings, log });
+  const result = await compactLake({ store, timing, ...settings, workers, log });
   for (const skipped of result.hoursSkipped) log({ level: 'WARN', message: 'hour not compacted', ...skipped });
   log({ level: 'INFO', message: 'compaction run', ...result, hoursSkipped: result.hoursSkipped.length });
   return result;

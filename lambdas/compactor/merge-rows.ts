@@ -6,8 +6,9 @@
  * freshness panel's newest ingest time is the same before and after compaction.
  * An hour too big for memory is merged a slice at a time (slice-hour.ts), each
  * slice's rows sorted alone, and the sorted slices merged into the hour's order
- * (mergeSorted): the same rows in the same order as one slice would give.
+ * (mergeSortedColumns): the same rows in the same order as one slice would give.
  */
+import { LAKE_COLUMNS } from '../common/lake-columns.ts';
 import type { LakeRow } from '../consumer/plan-batch.ts';
 
 export interface MergedRows {
@@ -35,42 +36,75 @@ export function mergeRows(inputs: Iterable<readonly LakeRow[]>): MergedRows {
   return { rows, duplicatesDropped: read - rows.length };
 }
 
-/** Sorted runs (each in byTimeThenId order, no event in two) merged into one sorted sequence, holding one row per run. */
-export function* mergeSorted(runs: readonly Iterator<LakeRow>[]): Generator<LakeRow> {
-  // A binary min-heap of each run's next row.
-  const heap: { row: LakeRow; run: Iterator<LakeRow> }[] = [];
-  const less = (i: number, j: number) => byTimeThenId(heap[i]!.row, heap[j]!.row) < 0;
-  const swap = (i: number, j: number) => ([heap[i], heap[j]] = [heap[j]!, heap[i]!]);
+const TIME_COLUMN = LAKE_COLUMNS.findIndex((c) => c.name === 'event_time');
+const ID_COLUMN = LAKE_COLUMNS.findIndex((c) => c.name === 'event_id');
+
+/** A run's place: its current frame (column arrays) and row in it. */
+interface Cursor {
+  frame: unknown[][];
+  row: number;
+  time: number;
+  id: string;
+  readonly frames: Iterator<unknown[][]>;
+}
+
+/**
+ * Sorted runs (each in byTimeThenId order, no event in two), given as frames of column arrays in
+ * LAKE_COLUMNS' order (readSpillColumns), merged into one sorted sequence, taken `count` rows at a
+ * time as column arrays: what the file writer takes, so no row becomes an object on the way from
+ * the runs to the files. Holds one frame per run.
+ */
+export function mergeSortedColumns(runs: readonly Iterator<unknown[][]>[]): { take(count: number): unknown[][] } {
+  // A binary min-heap of each run's cursor.
+  const heap: Cursor[] = [];
+  const less = (a: Cursor, b: Cursor) => a.time < b.time || (a.time === b.time && a.id < b.id);
   const down = (i: number) => {
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;
-      if (l < heap.length && less(l, m)) m = l;
-      if (r < heap.length && less(r, m)) m = r;
+      if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
       if (m === i) return;
-      swap(i, m);
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
       i = m;
     }
   };
-  for (const run of runs) {
-    const next = run.next();
-    if (!next.done) heap.push({ row: next.value, run });
+  /** Points the cursor at its next row, in the next non-empty frame if need be; false at the run's end. */
+  const settle = (c: Cursor): boolean => {
+    while (c.row >= (c.frame[0]?.length ?? 0)) {
+      const next = c.frames.next();
+      if (next.done) return false;
+      c.frame = next.value;
+      c.row = 0;
+    }
+    c.time = c.frame[TIME_COLUMN]![c.row] as number;
+    c.id = c.frame[ID_COLUMN]![c.row] as string;
+    return true;
+  };
+  for (const frames of runs) {
+    const cursor: Cursor = { frame: [], row: 0, time: 0, id: '', frames };
+    if (settle(cursor)) heap.push(cursor);
   }
   for (let i = Math.floor(heap.length / 2) - 1; i >= 0; i--) down(i);
-  while (heap.length > 0) {
-    const top = heap[0]!;
-    yield top.row;
-    const next = top.run.next();
-    if (next.done) {
-      const last = heap.pop()!;
-      if (heap.length === 0) return;
-      heap[0] = last;
-    } else {
-      top.row = next.value;
-    }
-    down(0);
-  }
+  return {
+    take(count) {
+      const out = LAKE_COLUMNS.map(() => new Array<unknown>(count));
+      for (let k = 0; k < count; k++) {
+        const top = heap[0];
+        if (!top) throw new Error(`the sorted runs ended ${count - k} rows early`);
+        for (let j = 0; j < out.length; j++) out[j]![k] = top.frame[j]![top.row];
+        top.row++;
+        if (!settle(top)) {
+          const last = heap.pop()!;
+          if (heap.length === 0) continue;
+          heap[0] = last;
+        }
+        down(0);
+      }
+      return out;
+    },
+  };
 }
 
 /** The row counts of the fewest files of at most maxRows rows each, as even as can be (what splitRows cuts). */

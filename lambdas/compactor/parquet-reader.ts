@@ -6,7 +6,8 @@
  * compactor's many large reads in one process ("code -72"), where its heap grows.
  */
 import { decompress as zstdDecompress } from 'fzstd';
-import { parquetMetadata, parquetReadObjects } from 'hyparquet';
+import { parquetMetadata, parquetRead, parquetReadObjects } from 'hyparquet';
+import { LAKE_COLUMNS } from '../common/lake-columns.ts';
 import type { LakeRow } from '../consumer/plan-batch.ts';
 
 const compressors = { ZSTD: (input: Uint8Array, outputLength: number) => zstdDecompress(input, new Uint8Array(outputLength)) };
@@ -27,14 +28,36 @@ export async function readLakeRows(body: Uint8Array): Promise<LakeRow[]> {
   return withoutNulls(await parquetReadObjects({ file: arrayBufferOf(body), compressors, parsers }));
 }
 
-/** A file's rows one row group at a time: a compacted file holds millions of rows, a row group 131,072 at most. */
-export async function* readLakeRowGroups(body: Uint8Array): AsyncGenerator<LakeRow[]> {
+/** Each lake column's place in LAKE_COLUMNS. */
+const COLUMN_INDEX = new Map(LAKE_COLUMNS.map((c, j) => [c.name, j]));
+
+/**
+ * A file's rows one row group at a time as column arrays in LAKE_COLUMNS' order (null where a row
+ * has no value): what the compactor spills, read without making an object per row, which cost
+ * more than decoding the pages (docs/benchmarks.md, "Compaction").
+ */
+export async function* readLakeColumnGroups(body: Uint8Array): AsyncGenerator<unknown[][]> {
   const file = arrayBufferOf(body);
   const metadata = parquetMetadata(file);
   let rowStart = 0;
   for (const group of metadata.row_groups) {
-    const rowEnd = rowStart + Number(group.num_rows);
-    yield withoutNulls(await parquetReadObjects({ file, metadata, rowStart, rowEnd, compressors, parsers }));
-    rowStart = rowEnd;
+    const rows = Number(group.num_rows);
+    const columns = LAKE_COLUMNS.map(() => new Array<unknown>(rows).fill(null));
+    await parquetRead({
+      file,
+      metadata,
+      rowStart,
+      rowEnd: rowStart + rows,
+      compressors,
+      parsers,
+      onChunk: ({ columnName, columnData, rowStart: chunkStart }) => {
+        const column = columns[COLUMN_INDEX.get(columnName) ?? -1];
+        if (!column) return; // a column the lake no longer has
+        const offset = chunkStart - rowStart;
+        for (let i = 0; i < columnData.length; i++) column[offset + i] = columnData[i] ?? null;
+      },
+    });
+    yield columns;
+    rowStart += rows;
   }
 }

@@ -1,9 +1,13 @@
+import { availableParallelism } from 'node:os';
+
 /** The compactor's settings from its environment: each has a default, and a bad value is a one-sentence error. */
 export interface CompactorSettings {
   readonly retentionMs: number;
   readonly maxHourBytes: number;
   readonly sliceRows: number;
   readonly targetFileBytes: number;
+  /** Threads compacting at once: the function's vCPUs (the CDK stack sets it from the memory). */
+  readonly workers: number;
 }
 
 const MiB = 2 ** 20;
@@ -11,12 +15,12 @@ const MiB = 2 ** 20;
 /**
  * Retention: an hour, well beyond Athena's 30-minute default query limit, so no query started
  * before a commit is still reading the files it replaced. The slice budget bounds memory: a row
- * held takes up to about 2 KB (measured in docs/benchmarks.md), so a million rows fit a 3,008 MB
- * function; the CDK stack sets it from the function's memory. The hour limit bounds time: what one
- * run compacts in 12 of Lambda's 15 minutes at the speed measured there (280 MiB of Parquet, about
- * 6.9 million events).
+ * held takes up to about 2 KB (measured in docs/benchmarks.md); the CDK stack sets it from the
+ * function's memory, as it sets the worker threads from its vCPUs. The hour limit bounds time: what
+ * one run compacts in 12 of Lambda's 15 minutes at the speed measured there (420 MiB of Parquet,
+ * about 10.4 million events, on one vCPU; the stack sets more for more vCPUs).
  */
-export const DEFAULT_COMPACTOR_SETTINGS: CompactorSettings = { retentionMs: 3_600_000, maxHourBytes: 280 * MiB, sliceRows: 1_000_000, targetFileBytes: 128 * MiB };
+export const DEFAULT_COMPACTOR_SETTINGS: CompactorSettings = { retentionMs: 3_600_000, maxHourBytes: 420 * MiB, sliceRows: 1_000_000, targetFileBytes: 128 * MiB, workers: availableParallelism() };
 
 export function compactorSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): CompactorSettings {
   const read = (name: string, unit: string, scale: number, min: number, max: number, fallback: number): number => {
@@ -30,5 +34,6 @@ export function compactorSettingsFromEnv(env: Readonly<Record<string, string | u
     maxHourBytes: read('CLICKSTREAM_COMPACTION_MAX_HOUR_MIB', 'MiB', MiB, 1, 1_000_000, DEFAULT_COMPACTOR_SETTINGS.maxHourBytes),
     sliceRows: read('CLICKSTREAM_COMPACTION_SLICE_ROWS', 'rows', 1, 1_000, 100_000_000, DEFAULT_COMPACTOR_SETTINGS.sliceRows),
     targetFileBytes: read('CLICKSTREAM_COMPACTION_FILE_MIB', 'MiB', MiB, 1, 1024, DEFAULT_COMPACTOR_SETTINGS.targetFileBytes),
+    workers: read('CLICKSTREAM_COMPACTION_WORKERS', 'threads', 1, 1, 64, DEFAULT_COMPACTOR_SETTINGS.workers),
   };
 }

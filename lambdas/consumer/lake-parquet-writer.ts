@@ -393,3 +393,57 @@ function statisticsOf(column: WriterColumn, values: readonly unknown[], start: n
     ...(column.type === 'double' && { nan_count: BigInt(nans) }),
   };
 }
+
+/** A lake file being written a row group at a time (lakeFileBuilder). */
+export interface LakeFileBuilder {
+  /** Appends one row group: one array per column, in `columns` order, all of the same length (none if empty). */
+  writeRowGroup(data: readonly (readonly unknown[])[]): void;
+  /** Rows written so far. */
+  readonly rows: number;
+  /** The footer written; the file's bytes. */
+  finish(): Uint8Array;
+}
+
+/**
+ * The file writeParquet writes, a row group at a time: the same bytes for the same rows cut into
+ * the same groups. For the compactor, whose files hold millions of rows that arrive in order from
+ * its merge and are never all in memory as columns; only the file's bytes are, until finish.
+ */
+export function lakeFileBuilder(options: Omit<WriteOptions, 'data' | 'rowGroupRows'>): LakeFileBuilder {
+  const { columns } = options;
+  const out = new ByteWriter(1 << 20);
+  out.appendUint32(0x31524150); // PAR1
+  const rowGroups: RowGroup[] = [];
+  const chunks: { chunk: ColumnChunk; offsetIndex?: OffsetIndexOf }[] = [];
+  let rows = 0;
+  return {
+    writeRowGroup(data) {
+      const count = data[0]?.length ?? 0;
+      if (data.length !== columns.length || data.some((values) => values.length !== count)) throw new Error('a row group needs one array per column, all of the same length');
+      if (count === 0) return;
+      const groupStart = out.offset;
+      const groupChunks = columns.map((column, j) => writeChunk(out, column, data[j]!, 0, count, { ...options, data, rowGroupRows: count }));
+      chunks.push(...groupChunks);
+      rowGroups.push({
+        columns: groupChunks.map((c) => c.chunk),
+        total_byte_size: groupChunks.reduce((n, c) => n + c.chunk.meta_data!.total_uncompressed_size, 0n),
+        num_rows: BigInt(count),
+        total_compressed_size: BigInt(out.offset - groupStart),
+      });
+      rows += count;
+    },
+    get rows() {
+      return rows;
+    },
+    finish() {
+      const schema: SchemaElement[] = [
+        { name: 'root', num_children: columns.length },
+        ...columns.map((c) => ({ name: c.name, ...PHYSICAL[c.type], repetition_type: c.nullable ? ('OPTIONAL' as const) : ('REQUIRED' as const) })),
+      ];
+      writeIndexes(out, chunks);
+      writeMetadata(out, { version: 2, created_by: options.createdBy, schema, num_rows: BigInt(rows), row_groups: rowGroups, metadata_length: 0 });
+      out.appendUint32(0x31524150);
+      return out.getBytes();
+    },
+  };
+}

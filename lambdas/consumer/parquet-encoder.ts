@@ -7,17 +7,17 @@
  * compiled to WebAssembly: 44% smaller than snappy (Athena bills bytes scanned)
  * and no slower. Node 20 has no zstd of its own.
  *
- * The consumer's files (encodeParquet) go through lake-parquet-writer.ts, written for
- * these fixed column types; the rollup tables (encodeTable) and the compactor's files
- * written a row group at a time (lakeFileWriter, tableFileWriter) through hyparquet-writer's
- * general writer, which was chosen by measurement (docs/benchmarks.md), writes the same
- * bytes for the same rows, and still writes the footer and page headers of every file.
+ * Every file of lake rows, the consumer's (encodeParquet) and the compactor's written a row
+ * group at a time (lakeFileWriter), goes through lake-parquet-writer.ts, written for these
+ * fixed column types; the rollup tables (encodeTable, tableFileWriter) through hyparquet-writer's
+ * general writer, which writes the same bytes for the same rows of the lake's columns and still
+ * writes the footer and page headers of every file.
  */
 import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
 import { ByteWriter, ParquetWriter, parquetWriteBuffer } from 'hyparquet-writer';
 import { LAKE_COLUMNS, type LakeColumn, type LakeColumnType } from '../common/lake-columns.ts';
 import { lakeRowColumns } from '../common/generated/lake-row-columns.js';
-import { PHYSICAL, writeParquet, type WriterColumn } from './lake-parquet-writer.ts';
+import { lakeFileBuilder, PHYSICAL, writeParquet, type LakeFileBuilder, type WriterColumn } from './lake-parquet-writer.ts';
 import type { LakeRow } from './plan-batch.ts';
 
 /**
@@ -56,12 +56,6 @@ const writerColumns = (columns: readonly LakeColumn[]): WriterColumn[] =>
 const WRITER_COLUMNS = writerColumns(LAKE_COLUMNS);
 
 type SchemaElement = NonNullable<Parameters<typeof parquetWriteBuffer>[0]['schema']>[number];
-/** The lake's schema for the general writer (the compactor's lakeFileWriter). */
-const SCHEMA: SchemaElement[] = [
-  { name: 'root', num_children: LAKE_COLUMNS.length },
-  ...LAKE_COLUMNS.map((c) => ({ name: c.name, ...PHYSICAL[c.type], repetition_type: c.nullable ? ('OPTIONAL' as const) : ('REQUIRED' as const) })),
-];
-
 /**
  * Rows of any other table (the rollups) as one Parquet file, with the lake's physical types:
  * every column nullable, dictionary-encoded where that pays, with statistics.
@@ -114,9 +108,14 @@ async function rowGroupWriter<R>(schema: SchemaElement[], createdBy: string, col
   };
 }
 
-/** The compactor's files: lake rows, as encodeParquet writes them, a row group at a time. */
-export function lakeFileWriter(): Promise<RowGroupWriter<LakeRow>> {
-  return rowGroupWriter(SCHEMA, 'clickstream-consumer', lakeColumnData);
+/**
+ * The compactor's files: lake rows, as encodeParquet writes them, a row group at a time (as column
+ * arrays, which its merge gives), by the consumer's writer (lake-parquet-writer.ts), so one writer
+ * writes every lake row.
+ */
+export async function lakeFileWriter(): Promise<LakeFileBuilder> {
+  await (zstdReady ??= zstdInit());
+  return lakeFileBuilder({ columns: WRITER_COLUMNS, compress: compressPage, codec: 'ZSTD', createdBy: 'clickstream-consumer' });
 }
 
 /** A rollup's file (as encodeTable writes it), a row group at a time. */
@@ -163,20 +162,3 @@ async function encodeRows(rows: readonly LakeRow[], rowGroupRows: number, column
 }
 
 type ColumnData = Parameters<typeof parquetWriteBuffer>[0]['columnData'];
-
-function lakeColumnData(rows: readonly LakeRow[]): ColumnData {
-  // Generated at build time: one property read per column, written out (lambdas/generate-code.ts).
-  const columns = lakeRowColumns(rows);
-  return LAKE_COLUMNS.map((column, j) => {
-    const data = columns[j]!;
-    const unique = UNIQUE_COLUMNS.has(column.name);
-    // Plain INT64 needs bigints; instants go in as numbers, the writer converts TIMESTAMP values itself.
-    if (unique || column.type === 'int64') {
-      for (let i = 0; i < data.length; i++) {
-        const value = data[i];
-        if (value !== null) data[i] = unique ? Buffer.from(value as string) : BigInt(value as number);
-      }
-    }
-    return { name: column.name, data, statistics: withStatistics(column.type), ...(unique && { encoding: 'PLAIN' as const }) };
-  });
-}

@@ -150,7 +150,7 @@ describe('the synthesized Lambda bundles, each imported in a fresh process and i
     expect((await keys('quarantine/')).filter((k) => k.endsWith('.jsonl'))).toHaveLength(1);
   });
 
-  it('compactor: compacts a settled hour of a lake of its own and commits the manifest', async () => {
+  it('compactor: compacts a settled hour of a lake of its own in two worker threads and commits the manifest', async () => {
     // A bucket of its own: the compactor acts on a whole bucket, and the shared one belongs to every test.
     const bucket = `bundle-compactor-${Math.random().toString(36).slice(2, 8)}`;
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -159,9 +159,11 @@ describe('the synthesized Lambda bundles, each imported in a fresh process and i
       const sim = new ShopperSimulator({ seed: 9, startTimeMs: Date.UTC(2026, 10, 23, 20), eventsPerSecond: 1, dailyCurve: false, warmStart: true });
       const records = Array.from({ length: 300 }, (_, i) => ({ topic: 't', partition: 0, offset: String(i), value: sim.nextRecord().value }));
       await consumeRecords(store, records, Date.UTC(2026, 10, 23, 20, 6), encodeParquet);
-      const { result, error } = await invoke(assets.compactor, { 'detail-type': 'Scheduled Event', source: 'aws.events' }, handlerEnv({ ...config, bucket }));
+      // Two worker threads: the bundle's own index.mjs started again as each (slice-workers.ts).
+      const env = { ...handlerEnv({ ...config, bucket }), CLICKSTREAM_COMPACTION_WORKERS: '2' };
+      const { result, error } = await invoke(assets.compactor, { 'detail-type': 'Scheduled Event', source: 'aws.events' }, env);
       expect(error).toBeUndefined();
-      expect(result).toMatchObject({ hoursCompacted: 1, filesWritten: 1, lostRace: false });
+      expect(result).toMatchObject({ hoursCompacted: 1, filesWritten: 1, threads: 2, lostRace: false });
       const manifest = parseManifest((await store.get(MANIFEST_KEY))?.body);
       expect(Object.keys(manifest.hours)).toEqual(['year=2026/month=11/day=23/hour=20']);
       // The hour's rollups, written by the bundle beside its files and named in the same entry.

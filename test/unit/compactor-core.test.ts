@@ -11,11 +11,12 @@ const H10 = 'year=2026/month=12/day=03/hour=10';
 describe('compactor settings', () => {
   it('has defaults and reads each setting', () => {
     expect(compactorSettingsFromEnv({})).toEqual(DEFAULT_COMPACTOR_SETTINGS);
-    expect(compactorSettingsFromEnv({ CLICKSTREAM_COMPACTION_RETENTION_SECONDS: '7200', CLICKSTREAM_COMPACTION_MAX_HOUR_MIB: '50', CLICKSTREAM_COMPACTION_SLICE_ROWS: '250000', CLICKSTREAM_COMPACTION_FILE_MIB: '64' })).toEqual({
+    expect(compactorSettingsFromEnv({ CLICKSTREAM_COMPACTION_RETENTION_SECONDS: '7200', CLICKSTREAM_COMPACTION_MAX_HOUR_MIB: '50', CLICKSTREAM_COMPACTION_SLICE_ROWS: '250000', CLICKSTREAM_COMPACTION_FILE_MIB: '64', CLICKSTREAM_COMPACTION_WORKERS: '6' })).toEqual({
       retentionMs: 7_200_000,
       maxHourBytes: 50 * 2 ** 20,
       sliceRows: 250_000,
       targetFileBytes: 64 * 2 ** 20,
+      workers: 6,
     });
   });
 
@@ -25,6 +26,7 @@ describe('compactor settings', () => {
     ['CLICKSTREAM_COMPACTION_MAX_HOUR_MIB', '-1', 'MiB from 1 to 1000000'],
     ['CLICKSTREAM_COMPACTION_SLICE_ROWS', '999', 'rows from 1000 to 100000000'],
     ['CLICKSTREAM_COMPACTION_FILE_MIB', '2048', 'MiB from 1 to 1024'],
+    ['CLICKSTREAM_COMPACTION_WORKERS', '0', 'threads from 1 to 64'],
   ])('refuses %s=%s with one sentence naming it', (name, value, range) => {
     expect(() => compactorSettingsFromEnv({ [name]: value })).toThrow(`${name} must be a whole number of ${range}, got "${value}"`);
   });

@@ -4,6 +4,7 @@
  * keeps one row per event (the earliest ingested copy, even where copies' event times differ by a
  * few milliseconds). The lake is the real consumer's, in a directory; the rollups' exactness over
  * several slices is checked against the raw events by rollups.test.ts, which compacts in slices.
+ * With worker threads (slice-workers.ts) the files are byte for byte those of one thread.
  */
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANIFEST_KEY, parseManifest, type Manifest } from '../../lambdas/common/compaction-manifest.ts';
 import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { compactLake, type CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
-import { byTimeThenId, fileRowCounts, mergeSorted } from '../../lambdas/compactor/merge-rows.ts';
+import { lakeRowColumns } from '../../lambdas/common/generated/lake-row-columns.js';
+import { LAKE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
+import { byTimeThenId, fileRowCounts, mergeSortedColumns } from '../../lambdas/compactor/merge-rows.ts';
 import { readLakeRows } from '../../lambdas/compactor/parquet-reader.ts';
 import { BUCKETS, bucketOf, packBuckets } from '../../lambdas/compactor/slice-hour.ts';
+import type { WorkerThreads } from '../../lambdas/compactor/slice-workers.ts';
 import { SpillWriter, spillRows } from '../../lambdas/compactor/spill-file.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
@@ -48,9 +52,13 @@ describe('slicing an hour', () => {
     expect(() => packBuckets([1], 0)).toThrow(/at least 1 row/);
   });
 
-  it('merges sorted runs into one sorted sequence, and cuts files as splitRows does', () => {
-    const runs = [[row('a', 1), row('d', 5)], [row('b', 1), row('c', 3), row('e', 9)], []];
-    expect([...mergeSorted(runs.map((r) => r[Symbol.iterator]()))].map((r) => r.event_id)).toEqual(['a', 'b', 'c', 'd', 'e']);
+  it('merges sorted runs (frames of columns, some empty) into one sorted sequence, and cuts files as splitRows does', () => {
+    const runs = [[[row('a', 1)], [row('d', 5)]], [[row('b', 1), row('c', 3)], [], [row('e', 9)]], []];
+    const merged = mergeSortedColumns(runs.map((frames) => frames.map((frame) => lakeRowColumns(frame))[Symbol.iterator]()));
+    const ids = LAKE_COLUMNS.findIndex((c) => c.name === 'event_id');
+    expect(merged.take(2)[ids]).toEqual(['a', 'b']);
+    expect(merged.take(3)[ids]).toEqual(['c', 'd', 'e']);
+    expect(() => merged.take(1)).toThrow(/the sorted runs ended 1 rows early/);
     expect(fileRowCounts(10, 4)).toEqual([4, 4, 2]);
     expect(fileRowCounts(0, 4)).toEqual([0]);
   });
@@ -116,7 +124,7 @@ describe('compacting an hour in slices', () => {
   });
 
   /** A copy of the raw lake compacted with these options: its result, manifest and the hour's rows file by file. */
-  async function compactCopy(options: { sliceRows?: number; targetFileBytes?: number }) {
+  async function compactCopy(options: { sliceRows?: number; targetFileBytes?: number; workers?: WorkerThreads }) {
     const dir = mkdtempSync(join(tmpdir(), 'clickstream-slices-'));
     dirs.push(dir);
     cpSync(built, dir, { recursive: true });
@@ -131,7 +139,11 @@ describe('compacting an hour in slices', () => {
     const files = await Promise.all([...entry!.files].sort((a, b) => index(a.key) - index(b.key)).map(async (f) => readLakeRows((await store.get(f.key))!.body)));
     const rollups: Record<string, LakeRow[]> = {};
     for (const name of ROLLUP_NAMES) rollups[name] = await readLakeRows((await store.get(entry!.rollups![name]))!.body);
-    return { result, manifest, files, rollups };
+    /** Every file written, by its key without the run's id. */
+    const keys = [...entry!.files.map((f) => f.key), ...Object.values(entry!.rollups!)];
+    const bytes: Record<string, Buffer> = {};
+    for (const key of keys) bytes[key.replace(/-[0-9a-f]{8}(-\d+)?\.parquet$/, '$1.parquet')] = (await store.get(key))!.body;
+    return { result, manifest, files, rollups, bytes };
   }
 
   /** Rollup rows as a sorted list, revenue rounded (sums of doubles differ in the last bits with the order they are added in). */
@@ -163,6 +175,18 @@ describe('compacting an hour in slices', () => {
     const kept = new Map(rows.map((r) => [r.event_id, r]));
     for (const [id, time] of [...copyFirst, ...copyLater]) expect(kept.get(id)?.event_time, id).toBe(time);
     expect(new Set([...copyFirst.keys()].map((id) => kept.get(id)!.source_topic.split('-')[0]))).toEqual(new Set(['first']));
+  }, 120_000);
+
+  it('writes the same files with worker threads as in one thread, each thread merging slices of its share of the budget', async () => {
+    const small = 64 * 1024;
+    const serial = await compactCopy({ sliceRows: 200, targetFileBytes: small });
+    const threads = await compactCopy({ sliceRows: 400, targetFileBytes: small, workers: { count: 2, script: new URL('../../lambdas/compactor/slice-workers.ts', import.meta.url) } });
+    expect(threads.result.slices).toBe(serial.result.slices);
+    expect(threads.result.slices).toBeGreaterThan(2);
+    expect(threads.result.peakSliceRows).toBeLessThanOrEqual(200);
+    expect(threads.result.rowsWritten).toBe(serial.result.rowsWritten);
+    expect(Object.keys(threads.bytes)).toHaveLength(serial.result.filesWritten + ROLLUP_NAMES.length);
+    expect(threads.bytes).toEqual(serial.bytes);
   }, 120_000);
 
   it('leaves an hour as it is when one session alone is over the budget, and says why', async () => {

@@ -4,7 +4,8 @@
  * written, absent and null optional fields, non-ASCII strings and extreme numbers included,
  * over several row groups and pages; every row group carries event_time's bounds; and the
  * bytes are the ones hyparquet-writer's general writer, which the consumer used before,
- * wrote for the same rows and choices.
+ * wrote for the same rows and choices, whether written in one call or a row group at a time
+ * (the compactor's files).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,7 @@ import { lakeRowColumns } from '../../../lambdas/common/generated/lake-row-colum
 import { LAKE_COLUMNS } from '../../../lambdas/common/lake-columns.ts';
 import { readLakeRows } from '../../../lambdas/compactor/parquet-reader.ts';
 import { PHYSICAL, writeParquet } from '../../../lambdas/consumer/lake-parquet-writer.ts';
-import { encodeParquet } from '../../../lambdas/consumer/parquet-encoder.ts';
+import { encodeParquet, lakeFileWriter } from '../../../lambdas/consumer/parquet-encoder.ts';
 import { planBatch, type LakeRow } from '../../../lambdas/consumer/plan-batch.ts';
 import { ShopperSimulator } from '../../../lambdas/simulator/simulator.ts';
 
@@ -189,6 +190,18 @@ describe('the lake Parquet writer', () => {
   it('writes the bytes hyparquet-writer\'s general writer wrote for the same rows', async () => {
     for (const [rows, rowGroupRows] of [[mixed, 700], [simulatorRows(10_000, 1), 10_000], [EDGE_ROWS, 4]] as const) {
       expect((await encodeParquet(rows, rowGroupRows)).equals(generalWriter(rows, rowGroupRows))).toBe(true);
+    }
+  });
+
+  it('writes the same bytes a row group at a time (the compactor\'s lakeFileWriter) as in one call', async () => {
+    for (const [rows, rowGroupRows] of [[mixed, 700], [EDGE_ROWS, 4], [[], 10]] as const) {
+      const writer = await lakeFileWriter();
+      for (let start = 0; start < rows.length; start += rowGroupRows) writer.writeRowGroup(lakeRowColumns(rows.slice(start, start + rowGroupRows)));
+      writer.writeRowGroup(lakeRowColumns([]));
+      expect(writer.rows).toBe(rows.length);
+      const file = Buffer.from(writer.finish());
+      expect(file.equals(await encodeParquet(rows, rowGroupRows))).toBe(true);
+      expect(file.equals(generalWriter(rows, rowGroupRows))).toBe(true);
     }
   });
 
