@@ -9,6 +9,7 @@ import type { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
+import { CONSUMER_NODE_FLAGS } from '../lambdas/consumer/node-flags.ts';
 import { ClickstreamFunction } from './clickstream-function.ts';
 import type { Ingest } from './ingest/ingest.ts';
 import { acknowledgeObjectGrants } from './nag.ts';
@@ -70,7 +71,7 @@ export class Consumer extends Construct {
       memorySizeMb: props.memorySizeMb ?? 1024,
       // A full batch takes well under a minute; the margin covers slow S3 and cold starts.
       timeout: CONSUMER_TIMEOUT,
-      environment: { CLICKSTREAM_LAKE_BUCKET: props.lake.bucketName, ...this.timingEnvironment },
+      environment: { NODE_OPTIONS: ['--enable-source-maps', ...CONSUMER_NODE_FLAGS].join(' '), CLICKSTREAM_LAKE_BUCKET: props.lake.bucketName, ...this.timingEnvironment },
     });
     const fn = this.handler.function;
     const prefixes = [LAKE_PREFIXES.events, LAKE_PREFIXES.late, LAKE_PREFIXES.quarantine, LAKE_PREFIXES.consumerState];

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { LAMBDA_BUNDLE_OPTIONS } from '../../lambdas/bundle-options.ts';
+import { CONSUMER_NODE_FLAGS } from '../../lambdas/consumer/node-flags.ts';
 import { bundleLambda } from '../common/bundle.ts';
 import { lambdaBundleSize } from './bundle-sizes.ts';
 import { benchBatch, coreRound, cpuMs, parseRound, type CorePhase, type PhaseRounds } from './core-phase.ts';
@@ -72,7 +73,7 @@ const PHASE_SCRIPT = fileURLToPath(new URL('./core-phase.ts', import.meta.url));
 /** One phase's rounds in a fresh Node process (core-phase.ts). */
 function runPhase(phase: CorePhase, records: number, rounds: number): Promise<PhaseRounds> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--expose-gc', '--import', import.meta.resolve('tsx'), PHASE_SCRIPT, phase, String(records), String(rounds)], { cwd: ROOT, timeout: 600_000 }, (error, out, err) => {
+    execFile(process.execPath, ['--expose-gc', ...CONSUMER_NODE_FLAGS, '--import', import.meta.resolve('tsx'), PHASE_SCRIPT, phase, String(records), String(rounds)], { cwd: ROOT, timeout: 600_000 }, (error, out, err) => {
       if (error) return reject(new Error(`the ${phase} phase failed: ${err.trim().split('\n').at(-1) || error.message}`));
       resolve(JSON.parse(out.trim().split('\n').at(-1)!) as PhaseRounds);
     });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { lakeTimingEnv, type LocalConfig } from '../common/config.ts';
 import type { CompactionStatus } from './compaction-loop.ts';
 import { cliServiceProcess, startCliService } from '../services/cli-service.ts';
+import { CONSUMER_NODE_FLAGS } from '../../lambdas/consumer/node-flags.ts';
 import { minioCredentials, s3Endpoint } from '../services/minio.ts';
 import { runningPid, stopProcess, type ManagedProcess } from '../services/process.ts';
 
@@ -71,7 +72,8 @@ export async function startConsumer(config: LocalConfig): Promise<boolean> {
   const proc = consumerProcess(config);
   if (runningPid(proc) !== undefined) return false;
   // Ready once the runner has joined the group and written its first status.
-  await startCliService(config, proc, 'consume', (pid) => readConsumerStatus(config)?.pid === pid);
+  // With the function's Node flags: the runner calls the handler in its own process.
+  await startCliService(config, proc, 'consume', (pid) => readConsumerStatus(config)?.pid === pid, CONSUMER_NODE_FLAGS);
   return true;
 }
 

@@ -22,8 +22,9 @@ export async function startCliService(
   proc: ManagedProcess,
   command: string,
   ready: (pid: number) => boolean | Promise<boolean>,
+  nodeFlags: readonly string[] = [],
 ): Promise<void> {
-  const pid = startDetached(proc, process.execPath, [CLI, command, '--instance', config.stateDir], { env: { ...process.env, ...configEnv(config) } });
+  const pid = startDetached(proc, process.execPath, [...nodeFlags, CLI, command, '--instance', config.stateDir], { env: { ...process.env, ...configEnv(config) } });
   await readyOrStopped(
     proc,
     waitFor(

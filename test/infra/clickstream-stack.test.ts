@@ -117,7 +117,13 @@ describe('consumer', () => {
     const { stack, template } = synth('kinesis');
     const ours = [stack.consumer.handler.function, stack.query!.api.function, stack.simulator!.handler.function].map((f) => stack.getLogicalId(f.node.defaultChild as CfnElement));
     const functions = template.findResources('AWS::Lambda::Function') as Resources;
-    for (const id of ours) expect((functions[id]!.Properties!.Environment as { Variables: Record<string, string> }).Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    for (const id of ours) expect((functions[id]!.Properties!.Environment as { Variables: Record<string, string> }).Variables.NODE_OPTIONS).toMatch(/^--enable-source-maps( |$)/);
+  });
+
+  it("gives the consumer the young generation its batches' rows live in (lambdas/consumer/node-flags.ts)", () => {
+    const { stack, template } = synth('kinesis');
+    const consumer = template.findResources('AWS::Lambda::Function')[stack.getLogicalId(stack.consumer.handler.function.node.defaultChild as CfnElement)];
+    expect((consumer!.Properties!.Environment as { Variables: Record<string, string> }).Variables.NODE_OPTIONS).toBe('--enable-source-maps --max-semi-space-size=32');
   });
 
   it('Kinesis: batch 10,000, 5 s window, retries until an hour before the 24 h retention drops the records, no bisect, no partial batch response (the handler does not return that shape), S3 on-failure', () => {
