@@ -122,7 +122,7 @@ describe('consumer', () => {
 
   it("gives the consumer the young generation its batches' rows live in (lambdas/consumer/node-flags.ts)", () => {
     const { stack, template } = synth('kinesis');
-    const consumer = template.findResources('AWS::Lambda::Function')[stack.getLogicalId(stack.consumer.handler.function.node.defaultChild as CfnElement)];
+    const consumer = (template.findResources('AWS::Lambda::Function') as Resources)[stack.getLogicalId(stack.consumer.handler.function.node.defaultChild as CfnElement)];
     expect((consumer!.Properties!.Environment as { Variables: Record<string, string> }).Variables.NODE_OPTIONS).toBe('--enable-source-maps --max-semi-space-size=32');
   });
 
