@@ -15,6 +15,11 @@ export interface Dialect {
   readonly lateTable?: string;
   /** The relation of a rollup's rows (lambdas/query/rollups.ts), with the hour partition columns. */
   rollupTable(name: RollupName): string;
+  /**
+   * The local engine's count rows of regular users (regular-counts.ts); its sessions rollup then
+   * has a `counted` column marking the rows those counts stand for.
+   */
+  readonly countTable?: string;
   /** A lake key as the engine's `"$path"` column shows it, to pick the files of a compacted hour's committed generation. */
   objectPath?(key: string): string;
   /** Whether eventsTable already holds one row per event_id, so queries need not remove copies. */
@@ -36,6 +41,7 @@ export function duckdbDialect(eventsTable = 'lake_events', quarantineTable = 'la
     name: 'duckdb',
     eventsTable,
     rollupTable: (name) => `lake_rollup_${name}`,
+    countTable: 'lake_rollup_counts',
     deduplicated,
     quarantineTable,
     // The local table holds UTC wall-clock time (DuckDbLake), as Athena reads it. Over Parquet, which DuckDB

@@ -187,9 +187,10 @@ function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number[], vie
  * The CTEs ending in `rolled_up`: the rows of one rollup (rollups.ts) over the range and filters,
  * read from the rollup for the hours it covers and grouped from the events for the rest.
  */
-function rollupCtes({ rollup: name, columns }: RollupRead, d: Dialect, p: QueryParameters, view: LakeView): string {
+function rollupCtes({ rollup: name, columns }: RollupRead, d: Dialect, p: QueryParameters, view: LakeView, counts: boolean): string {
   const { rolledUp, fromEvents } = splitRange(p, view, name);
   const ctes: string[] = [];
+  if (counts) ctes.push(`counts AS (\n  SELECT * FROM ${d.countTable!}\n  WHERE ${[hoursPredicate(rolledUp), ...filterPredicates(p)].join('\n    AND ')}\n)`);
   const parts: string[] = [];
   if (rolledUp.length > 0) {
     const files = rolledUp.flatMap((h) => {
@@ -200,6 +201,7 @@ function rollupCtes({ rollup: name, columns }: RollupRead, d: Dialect, p: QueryP
       hoursPredicate(rolledUp),
       ...(d.objectPath && files.length > 0 ? [pathPredicate(d, files)] : []),
       ...filterPredicates(p),
+      ...(counts ? ['NOT counted'] : []),
     ];
     parts.push(`SELECT ${rollupColumns(name, columns).map((c) => c.name).join(', ')} FROM ${d.rollupTable(name)}\n    WHERE ${conditions.join('\n      AND ')}`);
   }
@@ -220,6 +222,14 @@ const SESSIONS_CTE = `sessions AS (
     bool_or(purchases > 0) AS purchased
   FROM rolled_up GROUP BY session_id
 )`;
+
+/** The funnel's steps, each requiring the ones before it. */
+const FUNNEL_STEPS: readonly (readonly [string, string])[] = [
+  ['viewed', 'viewed'],
+  ['carted', 'viewed AND carted'],
+  ['checked_out', 'viewed AND carted AND checked_out'],
+  ['purchased', 'viewed AND carted AND checked_out AND purchased'],
+];
 
 /** count_if, spelled so that both engines count 0 over no rows (DuckDB's count_if gives NULL there, Trino's 0). */
 const countIf = (condition: string) => `count(CASE WHEN ${condition} THEN 1 END)`;
@@ -243,13 +253,19 @@ const known = (column: string) => `coalesce(${column}, '${UNKNOWN}')`;
 const AGE_GROUP = `CASE WHEN user_age IS NULL THEN '${UNKNOWN}' WHEN user_age < 25 THEN '18-24' WHEN user_age < 35 THEN '25-34' WHEN user_age < 45 THEN '35-44'
     WHEN user_age < 55 THEN '45-54' WHEN user_age < 65 THEN '55-64' ELSE '65+' END`;
 
-function breakdown(column: string): string {
-  return `SELECT ${known(column)} AS value,
+/** Sessions, converted sessions, orders and revenue per value of a column, from the rows and from the count rows if `counts`. */
+function breakdown(column: string, counts: boolean): string {
+  const rows = `SELECT ${known(column)} AS value,
   count(DISTINCT session_id) AS sessions,
   count(DISTINCT CASE WHEN purchases > 0 THEN session_id END) AS converted_sessions,
   count(DISTINCT order_id) AS orders,
   coalesce(sum(revenue), 0) AS revenue
-FROM rolled_up GROUP BY 1 ORDER BY sessions DESC, value`;
+FROM rolled_up GROUP BY 1`;
+  const order = ' ORDER BY sessions DESC, value';
+  if (!counts) return rows + order;
+  const fromCounts = `SELECT ${known(column)}, sum(sessions), sum(CASE WHEN purchased THEN sessions END), sum(orders), sum(revenue) FROM counts GROUP BY 1`;
+  const outer = `value, ${total('sessions')} AS sessions, ${total('converted_sessions')} AS converted_sessions, ${total('orders')} AS orders, coalesce(sum(revenue), 0) AS revenue`;
+  return sumOfParts(rows, fromCounts, outer, `\nGROUP BY 1${order}`);
 }
 
 /**
@@ -275,6 +291,25 @@ interface RollupRead {
   readonly columns: readonly string[];
 }
 
+/** The queries whose distinct counts the local engine's count rows answer in part (regular-counts.ts). */
+const COUNTED: ReadonlySet<QueryName> = new Set(['kpis', 'funnel', 'traffic_sources', 'devices', 'demographics']);
+
+/**
+ * Whether a query adds count rows (regular-counts.ts) to its distinct counts: an engine that keeps
+ * them, a query that counts sessions or users, and whole hours in the range that a rollup answers.
+ */
+function usesCounts(name: QueryName, d: Dialect, p: QueryParameters, view: LakeView): boolean {
+  return d.countTable !== undefined && COUNTED.has(name) && splitRange(p, view).rolledUp.length > 0;
+}
+
+/**
+ * A figure over two parts: the rows (ids counted distinct) and the count rows (ids counted by
+ * numbers, never among the rows), each aggregated by `select`s of the same columns, added up.
+ */
+function sumOfParts(rows: string, counts: string, outer: string, tail = ''): string {
+  return `SELECT ${outer}\nFROM (\n${rows}\nUNION ALL\n${counts}\n) parts${tail}`;
+}
+
 /** The rollup each query over events reads, and which of its columns. */
 export const ROLLUP_OF: Readonly<Record<Exclude<QueryName, 'quarantine'>, RollupRead>> = {
   kpis: { rollup: 'sessions', columns: ['session_id', 'user_id', 'order_id', 'events', 'cart_adds', 'purchases', 'revenue'] },
@@ -292,19 +327,26 @@ export const ROLLUP_OF: Readonly<Record<Exclude<QueryName, 'quarantine'>, Rollup
 /** A named query's SQL; the view says which hours are compacted and which have rollups. */
 export function querySql(name: QueryName, d: Dialect, p: QueryParameters, view: LakeView = EMPTY_VIEW): string {
   // The CTEs ending in `rolled_up` (not `rollup`: a reserved word in Trino), the rows each query below reads.
-  const rollup = name === 'quarantine' ? '' : rollupCtes(ROLLUP_OF[name], d, p, view);
+  const counts = name !== 'quarantine' && usesCounts(name, d, p, view);
+  const rollup = name === 'quarantine' ? '' : rollupCtes(ROLLUP_OF[name], d, p, view, counts);
   switch (name) {
-    case 'kpis':
+    case 'kpis': {
       // Session figures as distinct counts over the one read, no per-session step: the sessions with a
       // cart and no purchase are those with a cart or a purchase, less those with a purchase.
-      return `${rollup}
-SELECT ${total('events')} AS events, count(DISTINCT user_id) AS active_users, count(DISTINCT session_id) AS sessions,
+      const rows = `SELECT ${total('events')} AS events, count(DISTINCT user_id) AS active_users, count(DISTINCT session_id) AS sessions,
   count(DISTINCT order_id) AS orders, coalesce(sum(revenue), 0) AS revenue,
   count(DISTINCT CASE WHEN purchases > 0 THEN session_id END) AS converted_sessions,
   count(DISTINCT CASE WHEN cart_adds > 0 THEN session_id END) AS carted_sessions,
   count(DISTINCT CASE WHEN cart_adds > 0 OR purchases > 0 THEN session_id END)
     - count(DISTINCT CASE WHEN purchases > 0 THEN session_id END) AS abandoned_carts
 FROM rolled_up`;
+      if (!counts) return `${rollup}\n${rows}`;
+      const fromCounts = `SELECT sum(events), sum(users), sum(sessions), sum(orders), sum(revenue), sum(CASE WHEN purchased THEN sessions END),
+  sum(CASE WHEN carted THEN sessions END), sum(CASE WHEN carted AND NOT purchased THEN sessions END) FROM counts`;
+      const figures = ['events', 'active_users', 'sessions', 'orders', 'revenue', 'converted_sessions', 'carted_sessions', 'abandoned_carts'];
+      const outer = figures.map((f) => (f === 'revenue' ? 'coalesce(sum(revenue), 0) AS revenue' : `${total(f)} AS ${f}`)).join(', ');
+      return `${rollup}\n${sumOfParts(rows, fromCounts, outer)}`;
+    }
     case 'events_per_minute':
       return `${rollup}
 SELECT ${d.epochMs('event_minute')} AS minute, event_type, ${total('events')} AS events
@@ -314,31 +356,34 @@ FROM rolled_up GROUP BY 1, 2 ORDER BY 1, 2`;
       return `${rollup}
 SELECT ${d.epochMs(`date_trunc('${timeBucket(p)}', order_minute)`)} AS bucket, count(DISTINCT order_id) AS orders, sum(revenue) AS revenue
 FROM rolled_up WHERE order_minute IS NOT NULL GROUP BY 1 ORDER BY 1`;
-    case 'funnel':
-      return `${rollup}, ${SESSIONS_CTE}
-SELECT count(*) AS sessions,
-  ${countIf('viewed')} AS viewed,
-  ${countIf('viewed AND carted')} AS carted,
-  ${countIf('viewed AND carted AND checked_out')} AS checked_out,
-  ${countIf('viewed AND carted AND checked_out AND purchased')} AS purchased
-FROM sessions`;
+    case 'funnel': {
+      const rows = `SELECT count(*) AS sessions,\n  ${FUNNEL_STEPS.map(([step, condition]) => `${countIf(condition)} AS ${step}`).join(',\n  ')}\nFROM sessions`;
+      if (!counts) return `${rollup}, ${SESSIONS_CTE}\n${rows}`;
+      const fromCounts = `SELECT sum(sessions), ${FUNNEL_STEPS.map(([, condition]) => `sum(CASE WHEN ${condition} THEN sessions END)`).join(', ')} FROM counts`;
+      const outer = ['sessions', ...FUNNEL_STEPS.map(([step]) => step)].map((f) => `${total(f)} AS ${f}`).join(', ');
+      return `${rollup}, ${SESSIONS_CTE}\n${sumOfParts(rows, fromCounts, outer)}`;
+    }
     case 'traffic_sources':
-      return `${rollup}\n${breakdown('traffic_source')}`;
+      return `${rollup}\n${breakdown('traffic_source', counts)}`;
     case 'devices':
-      return `${rollup}\n${breakdown('device_type')}`;
-    case 'demographics':
+      return `${rollup}\n${breakdown('device_type', counts)}`;
+    case 'demographics': {
       // Three groupings of one read; grouping(x) = 0 marks the rows grouped by x. An unknown value is UNKNOWN, not NULL, so it
       // is a group of its own that no reader can take for the NULL a grouping set puts in the columns it does not group by.
-      return `${rollup}
-SELECT
+      const grouped = (users: string, relation: string, userColumn: string) => `SELECT
   CASE WHEN grouping(age_group) = 0 THEN 'age_group' WHEN grouping(user_gender) = 0 THEN 'gender' ELSE 'country' END AS dimension,
   CASE WHEN grouping(age_group) = 0 THEN age_group WHEN grouping(user_gender) = 0 THEN user_gender ELSE user_country END AS value,
-  count(DISTINCT user_id) AS users, coalesce(sum(revenue), 0) AS revenue
+  ${users} AS users, coalesce(sum(revenue), 0) AS revenue
 FROM (
-  SELECT ${AGE_GROUP} AS age_group, ${known('user_gender')} AS user_gender, ${known('user_country')} AS user_country, user_id, revenue FROM rolled_up
+  SELECT ${AGE_GROUP} AS age_group, ${known('user_gender')} AS user_gender, ${known('user_country')} AS user_country, ${userColumn}, revenue FROM ${relation}
 ) e
-GROUP BY GROUPING SETS ((age_group), (user_gender), (user_country))
-ORDER BY 1, 3 DESC, 2`;
+GROUP BY GROUPING SETS ((age_group), (user_gender), (user_country))`;
+      const rows = grouped('count(DISTINCT user_id)', 'rolled_up', 'user_id');
+      const order = '\nORDER BY 1, 3 DESC, 2';
+      if (!counts) return `${rollup}\n${rows}${order}`;
+      const outer = `dimension, value, ${total('users')} AS users, coalesce(sum(revenue), 0) AS revenue`;
+      return `${rollup}\n${sumOfParts(rows, grouped('sum(users)', 'counts', 'users'), outer, `\nGROUP BY 1, 2${order}`)}`;
+    }
     case 'top_products':
       return `${rollup}\n${top('product_id', ['product_category', 'product_brand'])}`;
     case 'top_categories':

@@ -33,6 +33,8 @@ export interface DashboardBenchResult {
   readonly lastHour: { readonly p50Ms: number; readonly p95Ms: number };
   /** The same over the whole 24 hours (its settled hours from the rollups). */
   readonly last24Hours: { readonly p50Ms: number; readonly p95Ms: number };
+  /** Baseline: the 24-hour refresh with the rollups but no count rows (every id counted distinct, as before them). */
+  readonly last24HoursWithoutCounts: { readonly p50Ms: number; readonly p95Ms: number };
   /** Baseline: the 24-hour refresh over the de-duplicated events alone, no rollups. */
   readonly last24HoursWithoutRollups: { readonly p50Ms: number; readonly p95Ms: number };
   /** Baseline: the last-hour refresh over the raw Parquet files with the de-duplication window. */
@@ -72,6 +74,8 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
       const rawApi = new QueryApi({ engine: { dialect: duckdbDialect('raw_events', 'lake_quarantine', false), run: (sql) => lake.run(sql) }, cacheMs: 0 });
       // The same table without its view of the rollups: every hour from the events.
       const eventsOnlyApi = new QueryApi({ engine: { dialect: lake.dialect, run: (sql) => lake.run(sql) }, cacheMs: 0 });
+      // The same rollups without the count rows of regular users (regular-counts.ts): every id counted distinct.
+      const idsOnlyApi = new QueryApi({ engine: { dialect: { ...lake.dialect, countTable: undefined }, run: (sql) => lake.run(sql), lakeView: () => lake.lakeView() }, cacheMs: 0 });
       const refresh = async (api: QueryApi, rangeMs: number) => {
         const t = performance.now();
         const query = { from: String(now - rangeMs), to: String(now) };
@@ -89,10 +93,11 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
       const rawFilesLastHour = await measure(rawApi, 3_600_000);
       // Seconds each at 10M events: fewer rounds.
       const last24Hours = await measure(tableApi, 86_400_000, refreshes);
+      const last24HoursWithoutCounts = await measure(idsOnlyApi, 86_400_000, Math.min(5, refreshes));
       const last24HoursWithoutRollups = await measure(eventsOnlyApi, 86_400_000, Math.min(5, refreshes));
       const [row] = await lake.run('SELECT count(*) AS n FROM lake_events');
       log(`lake holds ${String(row?.n)} distinct events in ${files} files`);
-      return { lakeEvents: events, lakeFiles: files, lakeBytes: bytes, fillSeconds, columnBytesPerEvent, loadSeconds, tableMemoryBytes, refreshes, lastHour, rawFilesLastHour, last24Hours, last24HoursWithoutRollups };
+      return { lakeEvents: events, lakeFiles: files, lakeBytes: bytes, fillSeconds, columnBytesPerEvent, loadSeconds, tableMemoryBytes, refreshes, lastHour, rawFilesLastHour, last24Hours, last24HoursWithoutCounts, last24HoursWithoutRollups };
     } finally {
       lake.close();
     }

@@ -316,6 +316,7 @@ function printDashboard(dashboard: Awaited<ReturnType<typeof benchDashboard>>): 
   out(`  last hour                       p50 ${n(dashboard.lastHour.p50Ms)} ms  p95 ${n(dashboard.lastHour.p95Ms)} ms`);
   out(`  last hour, raw files + window   p50 ${n(dashboard.rawFilesLastHour.p50Ms)} ms  p95 ${n(dashboard.rawFilesLastHour.p95Ms)} ms`);
   out(`  last 24 h                       p50 ${n(dashboard.last24Hours.p50Ms)} ms  p95 ${n(dashboard.last24Hours.p95Ms)} ms`);
+  out(`  last 24 h, rollups without counts  p50 ${n(dashboard.last24HoursWithoutCounts.p50Ms)} ms  p95 ${n(dashboard.last24HoursWithoutCounts.p95Ms)} ms`);
   out(`  last 24 h, without rollups      p50 ${n(dashboard.last24HoursWithoutRollups.p50Ms)} ms  p95 ${n(dashboard.last24HoursWithoutRollups.p95Ms)} ms`);
   out(`  loading the lake at start       ${dashboard.loadSeconds.toFixed(1)} s (rollups included), ${(dashboard.tableMemoryBytes / 2 ** 20).toFixed(0)} MiB in DuckDB`);
 }

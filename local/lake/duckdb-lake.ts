@@ -32,6 +32,7 @@ import { DEFAULT_LAKE_TIMING, isSettled, type LakeTiming } from '../../lambdas/c
 import { duckdbDialect, type Dialect } from '../../lambdas/query/dialect.ts';
 import { columnsReadByAnyQuery } from '../../lambdas/query/columns-read.ts';
 import type { QueryEngine, Row } from '../../lambdas/query/query-api.ts';
+import { COUNT_COLUMNS, COUNTED_ID_COLUMNS, countStatements, uncountStatements, type CountTables } from '../../lambdas/query/regular-counts.ts';
 import { ROLLUP_COLUMNS, ROLLUP_NAMES, rollupFromEvents } from '../../lambdas/query/rollups.ts';
 import type { ObjectChanges } from './s3-objects.ts';
 
@@ -59,6 +60,8 @@ function emptyRelation(columns: readonly (readonly [string, string])[]): string 
 }
 
 const CHECKPOINT_AFTER_FILES = 100;
+/** The counted users' ids by hash (regular-counts.ts). */
+const COUNTED_IDS = 'lake_counted_ids';
 
 const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
@@ -114,6 +117,8 @@ export class DuckDbLake implements QueryEngine {
   readonly dialect: Dialect = duckdbDialect();
   /** Hours (partition paths) whose rollup rows are in the rollup tables. */
   private readonly rolledUp = new Set<string>();
+  /** Rolled-up hours whose regular users were counted since their rollup rows were last made (regular-counts.ts). */
+  private readonly counted = new Set<string>();
   /** The event files the mirror holds (keys relative to the directory) and the event hours each holds rows of. */
   private readonly files = new Map<string, readonly string[]>();
   /** Work handed on and not done yet, kept until it succeeds: a load that failed is tried again at the next apply. */
@@ -146,8 +151,14 @@ export class DuckDbLake implements QueryEngine {
     // The files are local: a second copy of their bytes in DuckDB's cache is only memory spent.
     await writer.run('SET enable_external_file_cache = false');
     await writer.run(`CREATE TABLE lake_events (${EVENT_TABLE_COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`);
+    const dialect = duckdbDialect();
     for (const name of ROLLUP_NAMES) {
-      await writer.run(`CREATE TABLE ${duckdbDialect().rollupTable(name)} (${[...ROLLUP_COLUMNS[name].map((c) => [c.name, DUCK_TYPES[c.type]]), ...PARTITIONS].map(([n, t]) => `${n} ${t}`).join(', ')})`);
+      // The sessions rollup marks the rows its count rows stand for (regular-counts.ts).
+      const counted = name === 'sessions' ? ', counted BOOLEAN DEFAULT false' : '';
+      await writer.run(`CREATE TABLE ${dialect.rollupTable(name)} (${[...ROLLUP_COLUMNS[name].map((c) => [c.name, DUCK_TYPES[c.type]]), ...PARTITIONS].map(([n, t]) => `${n} ${t}`).join(', ')}${counted})`);
+    }
+    for (const [table, columns] of [[dialect.countTable!, COUNT_COLUMNS], [COUNTED_IDS, COUNTED_ID_COLUMNS]] as const) {
+      await writer.run(`CREATE TABLE ${table} (${columns.map(([n, t]) => `${n} ${t}`).join(', ')})`);
     }
     const lake = new DuckDbLake(db, reader, writer, directory, options);
     await lake.apply({ added: options.files ?? [], changed: [], removed: [] });
@@ -209,6 +220,7 @@ export class DuckDbLake implements QueryEngine {
         `DELETE FROM lake_events WHERE ${hourPredicate(hour)}`,
         ...(files.length > 0 ? [`INSERT INTO lake_events BY NAME ${this.distinctRows(files, hour)}`] : []),
         ...this.rollupStatements(hour),
+        ...this.uncountStatements(`(SELECT user_id, session_id, order_id FROM lake_events WHERE ${hourPredicate(hour)})`),
       ]);
       if (ok) this.hoursToRebuild.delete(hour);
       else failedHours.add(hour);
@@ -216,10 +228,13 @@ export class DuckDbLake implements QueryEngine {
     let appendedFiles = 0;
     for (const [hour, files] of appendByHour) {
       const ok = await this.transaction([
-        `INSERT INTO lake_events BY NAME
+        `CREATE OR REPLACE TEMP TABLE arrived AS
          SELECT n.* FROM (${this.distinctRows(files, hour)}) n
          WHERE n.event_id NOT IN (SELECT event_id FROM lake_events WHERE ${hourPredicate(hour)})`,
+        'INSERT INTO lake_events BY NAME SELECT * FROM arrived',
         ...this.rollupStatements(hour),
+        ...this.uncountStatements('arrived'),
+        'DROP TABLE arrived',
       ]);
       if (ok) appendedFiles += files.length;
       else {
@@ -229,6 +244,7 @@ export class DuckDbLake implements QueryEngine {
     }
     this.filesToAppend.clear();
     await this.rollUpSettledHours([...new Set([...this.files.values()].flat())].filter((h) => !failedHours.has(h)));
+    await this.countRegularUsers();
 
     // After a checkpoint the table takes about a third less memory (measured); one costs about a
     // second at 10M events, so it runs once enough has changed. It cannot run while a query holds a
@@ -254,14 +270,42 @@ export class DuckDbLake implements QueryEngine {
     }
   }
 
-  /** Statements that make an hour's rollup rows those of its events now (none for an hour not rolled up, unless it is being rolled up). */
+  /**
+   * Statements that make an hour's rollup rows those of its events now (none for an hour not rolled
+   * up, unless it is being rolled up). Its new sessions rows are not counted, so its count rows go
+   * too, until countRegularUsers counts the hour again.
+   */
   private rollupStatements(hour: string, rollingUp = false): string[] {
     if (!rollingUp && !this.rolledUp.has(hour)) return [];
+    this.counted.delete(hour);
     const partitions = hour.split('/').map((part) => `${quote(part.split('=')[1]!)} AS ${part.split('=')[0]!}`).join(', ');
-    return ROLLUP_NAMES.flatMap((name) => [
-      `DELETE FROM ${this.dialect.rollupTable(name)} WHERE ${hourPredicate(hour)}`,
-      `INSERT INTO ${this.dialect.rollupTable(name)} BY NAME SELECT r.*, ${partitions} FROM (${rollupFromEvents(name, `(SELECT * FROM lake_events WHERE ${hourPredicate(hour)}) e`)}) r`,
-    ]);
+    return [
+      ...ROLLUP_NAMES.flatMap((name) => [
+        `DELETE FROM ${this.dialect.rollupTable(name)} WHERE ${hourPredicate(hour)}`,
+        `INSERT INTO ${this.dialect.rollupTable(name)} BY NAME SELECT r.*, ${partitions} FROM (${rollupFromEvents(name, `(SELECT * FROM lake_events WHERE ${hourPredicate(hour)}) e`)}) r`,
+      ]),
+      `DELETE FROM ${COUNTED_IDS} WHERE user_id IN (SELECT user_id FROM ${this.dialect.countTable!} WHERE ${hourPredicate(hour)})`,
+      `DELETE FROM ${this.dialect.countTable!} WHERE ${hourPredicate(hour)}`,
+    ];
+  }
+
+  private get countTables(): CountTables {
+    return { events: 'lake_events', sessions: this.dialect.rollupTable('sessions'), counts: this.dialect.countTable!, countedIds: COUNTED_IDS };
+  }
+
+  /** In the transaction that adds events (`arrived`: their ids), the counted users they share an id with stop being counted. */
+  private uncountStatements(arrived: string): string[] {
+    return this.options.rollups === false ? [] : uncountStatements(this.countTables, arrived);
+  }
+
+  /**
+   * Counts the regular users of every rolled-up hour not counted yet, in one transaction: one scan
+   * of the events for all of them (at start, every hour of the lake).
+   */
+  private async countRegularUsers(): Promise<void> {
+    const hours = [...this.rolledUp].filter((hour) => !this.counted.has(hour));
+    if (hours.length === 0) return;
+    if (await this.transaction(countStatements(this.countTables, `(${hours.map(hourPredicate).join(' OR ')})`))) for (const hour of hours) this.counted.add(hour);
   }
 
   /** The hours the rollup tables answer; this engine's table holds late rows too, so none is pending. */

@@ -15,6 +15,7 @@
  * SLICE_ROWS rows (a few per hour, as a big hour would be), so its rollups are checked as it builds them
  * for hours bigger than its memory.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ import { QueryApi } from '../../lambdas/query/query-api.ts';
 import { ROLLUP_COLUMNS, ROLLUP_NAMES } from '../../lambdas/query/rollups.ts';
 import { Rng } from '../../lambdas/simulator/random.ts';
 import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
+import type { ClickstreamEvent } from '../../lambdas/common/event-schema.ts';
 import { DuckDbLake } from '../../local/lake/duckdb-lake.ts';
 import { answerDifferences } from '../answer-differences.ts';
 import { DirectoryFeed, DirectoryStore } from '../directory-store.ts';
@@ -145,6 +147,18 @@ describe('rollups on the local engine', () => {
     expect(rows!.n as number).toBeGreaterThan(1_000);
   });
 
+  it('count the regular users of each rolled-up hour by numbers, and keep the ids of the others', async () => {
+    const params = { fromMs: START - 17 * MINUTE + HOUR, toMs: START - 17 * MINUTE + 4 * HOUR };
+    const view = await withRollups.lakeView();
+    expect(querySql('kpis', withRollups.dialect, params, view)).toContain('FROM lake_rollup_counts');
+    expect(querySql('top_products', withRollups.dialect, params, view)).not.toContain('lake_rollup_counts');
+    const [split] = await withRollups.run(`SELECT count(CASE WHEN counted THEN 1 END) AS counted, count(CASE WHEN NOT counted THEN 1 END) AS ids,
+      (SELECT sum(sessions) FROM lake_rollup_counts) AS counted_sessions FROM lake_rollup_sessions`);
+    expect(split!.counted as number).toBeGreaterThan(1_000);
+    expect(split!.ids as number).toBeGreaterThan(100);
+    expect(split!.counted_sessions as number).toBeGreaterThan(500);
+  });
+
   it.each<Record<string, string>>([{}, { device: 'bot' }])('equal the raw answers over the whole run, with %j', async (filter) => {
     await expectSameAnswers({ from: String(START - 17 * MINUTE), to: String(LATER), ...filter });
   });
@@ -219,4 +233,29 @@ describe("the compactor's rollups", () => {
     expect(Object.keys(after.rollups ?? {}).sort()).toEqual([...ROLLUP_NAMES].sort());
     expect(after.rows).toBe(entry.rows);
   }, 60_000);
+
+  it('stay exact when a counted user comes back in another hour, and when a counted session goes on past its hour', async () => {
+    await refresh(); // what the tests before left (the compactor's deletions), so only these events change the lake below
+    const counted = await withRollups.run(`SELECT DISTINCT user_id, session_id FROM lake_rollup_sessions WHERE counted AND hour = '21' ORDER BY session_id LIMIT 2`);
+    expect(counted).toHaveLength(2);
+    const [back, goesOn] = counted.map((row) => sent.find((r) => r.event?.session_id === row.session_id)!.event!);
+    const again = (event: ClickstreamEvent, changes: Partial<ClickstreamEvent>): SimulatedRecord => {
+      const copy = { ...event, event_id: randomUUID(), ...changes };
+      return { key: copy.session_id, value: Buffer.from(JSON.stringify(copy)), event: copy };
+    };
+    await consume(
+      [
+        // A new visit two hours later (an hour rolled up too), and the same visit in an hour not rolled up yet.
+        again(back!, { session_id: `${back!.session_id}-back`, event_time: START + 3 * HOUR + 40 * MINUTE }),
+        again(goesOn!, { event_time: END + 30 * MINUTE }),
+      ],
+      'returning',
+      LATER,
+    );
+    await refresh();
+    const users = counted.map((row) => `'${String(row.user_id)}'`).join(', ');
+    expect(await withRollups.run(`SELECT user_id FROM lake_rollup_sessions WHERE counted AND user_id IN (${users})`)).toEqual([]);
+    await expectSameAnswers({ from: String(START - 17 * MINUTE), to: String(LATER) });
+    for (const params of cases(17, 6)) await expectSameAnswers(params);
+  });
 });

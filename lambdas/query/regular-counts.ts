@@ -1,0 +1,137 @@
+/**
+ * Counts that stand for ids: how the local engine answers a distinct count over a day
+ * without reading a row per session.
+ *
+ * Why: the sessions rollup (rollups.ts) keeps each id a distinct count needs, so a
+ * 24-hour refresh is a hash of distinct session and user ids over about a row per
+ * session: seconds at 10M events (docs/benchmarks.md), linear in sessions.
+ *
+ * What: most users are *regular*: every event the lake holds of them, of their
+ * sessions and of their orders lies in one hour, with one device, source, country,
+ * age and gender, and no other user's events share those sessions or orders. No row
+ * outside that hour's rows of the user can hold any of those ids, so a range that
+ * covers the hour counts them exactly by numbers: the local engine marks the sessions
+ * rollup rows of regular users `counted` and keeps their counts in a table of count
+ * rows (grouped by hour, those keys and the session's funnel flags); the queries
+ * (named-queries.ts) add the counts of the whole hours in a range to the distinct
+ * counts over everything else (the rows not counted, and the events at the range's
+ * edges). The two parts never share an id, so the sum is the distinct count: exact,
+ * as the rollups are. A user is counted on one row only (its first session's), so
+ * users add up over any filter of those keys.
+ *
+ * When an id of a counted user appears again anywhere (a returning user, a session
+ * over an hour boundary, a late event), the transaction that adds the event makes the
+ * user's rows plain id rows again and recounts that hour (uncountStatements), so no
+ * query ever sees the id in both parts. Only the local engine does this: it holds
+ * every event, so it can tell regular ids; the compactor and Athena cannot without an
+ * index of the lake's ids (docs/architecture.md, "Rollups").
+ */
+
+/** The keys a regular user has one value of: the filters the count rows answer, and the demographics. */
+const USER_KEYS = ['device_type', 'traffic_source', 'user_country', 'user_age', 'user_gender'] as const;
+const PARTITIONS = ['year', 'month', 'day', 'hour'] as const;
+/** A session's funnel flags, as the funnel query computes them from its rows. */
+const FLAGS = ['viewed', 'carted', 'checked_out', 'purchased'] as const;
+
+/** The count table's columns and their DuckDB types: one row per counted session. */
+export const COUNT_COLUMNS: readonly (readonly [string, string])[] = [
+  ...PARTITIONS.map((c) => [c, 'VARCHAR'] as const),
+  ['device_type', 'VARCHAR'],
+  ['traffic_source', 'VARCHAR'],
+  ['user_country', 'VARCHAR'],
+  ['user_age', 'INTEGER'],
+  ['user_gender', 'VARCHAR'],
+  ...FLAGS.map((c) => [c, 'BOOLEAN'] as const),
+  ['events', 'BIGINT'],
+  ['sessions', 'BIGINT'],
+  ['users', 'BIGINT'],
+  ['orders', 'BIGINT'],
+  ['revenue', 'DOUBLE'],
+  // Not read by the queries: which user a row stands for, to take it back (uncountStatements).
+  ['user_id', 'VARCHAR'],
+];
+
+/** Which counted user each id (user, session, order: their hashes) belongs to, to find quickly the users arriving events share an id with. */
+export const COUNTED_ID_COLUMNS: readonly (readonly [string, string])[] = [
+  ['id_hash', 'UBIGINT'],
+  ['user_id', 'VARCHAR'],
+];
+
+export interface CountTables {
+  readonly events: string;
+  readonly sessions: string;
+  readonly counts: string;
+  readonly countedIds: string;
+}
+
+/**
+ * The users of an hour's events (`hour`: a predicate on the events table) that are regular over
+ * every event the table holds: all their events in one hour with one set of keys, and no other
+ * user in their sessions or orders (the schema requires user and session ids).
+ */
+export function regularUsersSql(eventsTable: string, hour: string): string {
+  const keys = [...PARTITIONS, ...USER_KEYS].join(', ');
+  return `WITH here AS (SELECT DISTINCT user_id, session_id, order_id FROM ${eventsTable} WHERE ${hour}),
+  linked AS (
+    SELECT user_id, session_id, order_id, ${keys} FROM ${eventsTable}
+    WHERE user_id IN (SELECT user_id FROM here) OR session_id IN (SELECT session_id FROM here) OR order_id IN (SELECT order_id FROM here)
+  ),
+  shared AS (
+    SELECT session_id, NULL AS order_id FROM linked GROUP BY session_id HAVING count(DISTINCT user_id) <> 1 OR count(user_id) <> count(*)
+    UNION ALL
+    SELECT NULL, order_id FROM linked WHERE order_id IS NOT NULL GROUP BY order_id HAVING count(DISTINCT user_id) <> 1 OR count(user_id) <> count(*)
+  )
+  SELECT user_id FROM linked WHERE user_id IN (SELECT user_id FROM here) GROUP BY user_id HAVING count(DISTINCT (${keys})) = 1
+  EXCEPT
+  SELECT user_id FROM linked
+  WHERE session_id IN (SELECT session_id FROM shared WHERE session_id IS NOT NULL) OR order_id IN (SELECT order_id FROM shared WHERE order_id IS NOT NULL)`;
+}
+
+/**
+ * Counts an hour's regular users (`hour`: a predicate on the events and sessions tables): marks
+ * their sessions rollup rows counted, and no others, and makes the hour's count rows one per
+ * counted session (its flags, events, orders and revenue; the user on its first session only).
+ */
+export function countStatements(t: CountTables, hour: string): string[] {
+  const keys = [...PARTITIONS, ...USER_KEYS].join(', ');
+  return [
+    `DELETE FROM ${t.countedIds} WHERE user_id IN (SELECT user_id FROM ${t.counts} WHERE ${hour})`,
+    `DELETE FROM ${t.counts} WHERE ${hour}`,
+    `UPDATE ${t.sessions} SET counted = (user_id IN (${regularUsersSql(t.events, hour)})) WHERE ${hour}`,
+    `INSERT INTO ${t.counts} BY NAME
+    SELECT ${keys}, ${FLAGS.join(', ')}, events, 1 AS sessions, CASE WHEN first_of_user THEN 1 ELSE 0 END AS users, orders, revenue, user_id
+    FROM (
+      SELECT ${keys}, session_id, any_value(user_id) AS user_id,
+        bool_or(product_views > 0) AS viewed, bool_or(cart_adds > 0) AS carted,
+        bool_or(checkouts > 0) AS checked_out, bool_or(purchases > 0) AS purchased,
+        sum(events) AS events, count(DISTINCT order_id) AS orders, sum(revenue) AS revenue,
+        row_number() OVER (PARTITION BY any_value(user_id) ORDER BY session_id) = 1 AS first_of_user
+      FROM ${t.sessions} WHERE counted AND ${hour}
+      GROUP BY ${keys}, session_id
+    )`,
+    `INSERT INTO ${t.countedIds}
+    SELECT DISTINCT hash(id), user_id FROM (
+      SELECT user_id AS id, user_id FROM ${t.sessions} WHERE counted AND ${hour}
+      UNION ALL SELECT session_id, user_id FROM ${t.sessions} WHERE counted AND ${hour}
+      UNION ALL SELECT order_id, user_id FROM ${t.sessions} WHERE counted AND ${hour} AND order_id IS NOT NULL
+    )`,
+  ];
+}
+
+/**
+ * After events arrived (`arrived`: a relation with their user_id, session_id and order_id), in the
+ * same transaction: every counted user one of them shares an id with is no longer regular, so its
+ * rows become plain id rows and its count rows go. Ids are found by hash: a collision only takes
+ * back a user that could have stayed counted, which costs speed, never exactness.
+ */
+export function uncountStatements(t: CountTables, arrived: string): string[] {
+  return [
+    `CREATE OR REPLACE TEMP TABLE uncounted AS SELECT DISTINCT user_id FROM ${t.countedIds} WHERE id_hash IN (
+      SELECT hash(user_id) FROM ${arrived} UNION SELECT hash(session_id) FROM ${arrived} UNION SELECT hash(order_id) FROM ${arrived} WHERE order_id IS NOT NULL
+    )`,
+    `UPDATE ${t.sessions} SET counted = false WHERE counted AND user_id IN (SELECT user_id FROM uncounted)`,
+    `DELETE FROM ${t.counts} WHERE user_id IN (SELECT user_id FROM uncounted)`,
+    `DELETE FROM ${t.countedIds} WHERE user_id IN (SELECT user_id FROM uncounted)`,
+    'DROP TABLE uncounted',
+  ];
+}
