@@ -16,10 +16,10 @@ export interface Dialect {
   /** The relation of a rollup's rows (lambdas/query/rollups.ts), with the hour partition columns. */
   rollupTable(name: RollupName): string;
   /**
-   * The local engine's count rows of regular users (regular-counts.ts); its sessions rollup then
-   * has a `counted` column marking the rows those counts stand for.
+   * The local engine's count rows of regular users (regular-counts.ts), and the sessions rollup rows
+   * of every other user: the rows whose ids the distinct counts read beside the count rows.
    */
-  readonly countTable?: string;
+  readonly counts?: { readonly table: string; readonly idRows: string };
   /** A lake key as the engine's `"$path"` column shows it, to pick the files of a compacted hour's committed generation. */
   objectPath?(key: string): string;
   /** Whether eventsTable already holds one row per event_id, so queries need not remove copies. */
@@ -41,7 +41,7 @@ export function duckdbDialect(eventsTable = 'lake_events', quarantineTable = 'la
     name: 'duckdb',
     eventsTable,
     rollupTable: (name) => `lake_rollup_${name}`,
-    countTable: 'lake_rollup_counts',
+    counts: { table: 'lake_rollup_counts', idRows: 'lake_rollup_id_rows' },
     deduplicated,
     quarantineTable,
     // The local table holds UTC wall-clock time (DuckDbLake), as Athena reads it. Over Parquet, which DuckDB

@@ -190,7 +190,7 @@ function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number[], vie
 function rollupCtes({ rollup: name, columns }: RollupRead, d: Dialect, p: QueryParameters, view: LakeView, counts: boolean): string {
   const { rolledUp, fromEvents } = splitRange(p, view, name);
   const ctes: string[] = [];
-  if (counts) ctes.push(`counts AS (\n  SELECT * FROM ${d.countTable!}\n  WHERE ${[hoursPredicate(rolledUp), ...filterPredicates(p)].join('\n    AND ')}\n)`);
+  if (counts) ctes.push(`counts AS (\n  SELECT * FROM ${d.counts!.table}\n  WHERE ${[hoursPredicate(rolledUp), ...filterPredicates(p)].join('\n    AND ')}\n)`);
   const parts: string[] = [];
   if (rolledUp.length > 0) {
     const files = rolledUp.flatMap((h) => {
@@ -201,9 +201,10 @@ function rollupCtes({ rollup: name, columns }: RollupRead, d: Dialect, p: QueryP
       hoursPredicate(rolledUp),
       ...(d.objectPath && files.length > 0 ? [pathPredicate(d, files)] : []),
       ...filterPredicates(p),
-      ...(counts ? ['NOT counted'] : []),
     ];
-    parts.push(`SELECT ${rollupColumns(name, columns).map((c) => c.name).join(', ')} FROM ${d.rollupTable(name)}\n    WHERE ${conditions.join('\n      AND ')}`);
+    // With count rows, the ids are those of the users they do not count.
+    const table = counts ? d.counts!.idRows : d.rollupTable(name);
+    parts.push(`SELECT ${rollupColumns(name, columns).map((c) => c.name).join(', ')} FROM ${table}\n    WHERE ${conditions.join('\n      AND ')}`);
   }
   if (fromEvents.length > 0) {
     ctes.push(eventsCte(d, p, fromEvents, view));
@@ -250,7 +251,7 @@ export const UNKNOWN = 'unknown';
 const known = (column: string) => `coalesce(${column}, '${UNKNOWN}')`;
 
 /** Age brackets; an unknown age is its own group (an ELSE alone would count it as the oldest). */
-const AGE_GROUP = `CASE WHEN user_age IS NULL THEN '${UNKNOWN}' WHEN user_age < 25 THEN '18-24' WHEN user_age < 35 THEN '25-34' WHEN user_age < 45 THEN '35-44'
+export const AGE_GROUP = `CASE WHEN user_age IS NULL THEN '${UNKNOWN}' WHEN user_age < 25 THEN '18-24' WHEN user_age < 35 THEN '25-34' WHEN user_age < 45 THEN '35-44'
     WHEN user_age < 55 THEN '45-54' WHEN user_age < 65 THEN '55-64' ELSE '65+' END`;
 
 /** Sessions, converted sessions, orders and revenue per value of a column, from the rows and from the count rows if `counts`. */
@@ -299,7 +300,7 @@ const COUNTED: ReadonlySet<QueryName> = new Set(['kpis', 'funnel', 'traffic_sour
  * them, a query that counts sessions or users, and whole hours in the range that a rollup answers.
  */
 function usesCounts(name: QueryName, d: Dialect, p: QueryParameters, view: LakeView): boolean {
-  return d.countTable !== undefined && COUNTED.has(name) && splitRange(p, view).rolledUp.length > 0;
+  return d.counts !== undefined && COUNTED.has(name) && splitRange(p, view).rolledUp.length > 0;
 }
 
 /**
@@ -370,19 +371,19 @@ FROM rolled_up WHERE order_minute IS NOT NULL GROUP BY 1 ORDER BY 1`;
     case 'demographics': {
       // Three groupings of one read; grouping(x) = 0 marks the rows grouped by x. An unknown value is UNKNOWN, not NULL, so it
       // is a group of its own that no reader can take for the NULL a grouping set puts in the columns it does not group by.
-      const grouped = (users: string, relation: string, userColumn: string) => `SELECT
+      const grouped = (users: string, relation: string, userColumn: string, ageGroup = AGE_GROUP) => `SELECT
   CASE WHEN grouping(age_group) = 0 THEN 'age_group' WHEN grouping(user_gender) = 0 THEN 'gender' ELSE 'country' END AS dimension,
   CASE WHEN grouping(age_group) = 0 THEN age_group WHEN grouping(user_gender) = 0 THEN user_gender ELSE user_country END AS value,
   ${users} AS users, coalesce(sum(revenue), 0) AS revenue
 FROM (
-  SELECT ${AGE_GROUP} AS age_group, ${known('user_gender')} AS user_gender, ${known('user_country')} AS user_country, ${userColumn}, revenue FROM ${relation}
+  SELECT ${ageGroup} AS age_group, ${known('user_gender')} AS user_gender, ${known('user_country')} AS user_country, ${userColumn}, revenue FROM ${relation}
 ) e
 GROUP BY GROUPING SETS ((age_group), (user_gender), (user_country))`;
       const rows = grouped('count(DISTINCT user_id)', 'rolled_up', 'user_id');
       const order = '\nORDER BY 1, 3 DESC, 2';
       if (!counts) return `${rollup}\n${rows}${order}`;
       const outer = `dimension, value, ${total('users')} AS users, coalesce(sum(revenue), 0) AS revenue`;
-      return `${rollup}\n${sumOfParts(rows, grouped('sum(users)', 'counts', 'users'), outer, `\nGROUP BY 1, 2${order}`)}`;
+      return `${rollup}\n${sumOfParts(rows, grouped('sum(users)', 'counts', 'users', 'age_group'), outer, `\nGROUP BY 1, 2${order}`)}`;
     }
     case 'top_products':
       return `${rollup}\n${top('product_id', ['product_category', 'product_brand'])}`;

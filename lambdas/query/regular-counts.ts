@@ -27,28 +27,24 @@
  * index of the lake's ids (docs/architecture.md, "Rollups").
  */
 
+import { AGE_GROUP } from './named-queries.ts';
+
 /** The keys a regular user has one value of: the filters the count rows answer, and the demographics. */
 const USER_KEYS = ['device_type', 'traffic_source', 'user_country', 'user_age', 'user_gender'] as const;
 const PARTITIONS = ['year', 'month', 'day', 'hour'] as const;
 /** A session's funnel flags, as the funnel query computes them from its rows. */
 const FLAGS = ['viewed', 'carted', 'checked_out', 'purchased'] as const;
+/**
+ * The count rows' keys: the age as the bracket the dashboard shows (the queries read no finer), so
+ * an hour has a few thousand count rows, not one per session.
+ */
+const COUNT_KEYS = [...PARTITIONS, 'device_type', 'traffic_source', 'user_country', 'age_group', 'user_gender', ...FLAGS] as const;
+const MEASURES = ['events', 'sessions', 'users', 'orders', 'revenue'] as const;
 
-/** The count table's columns and their DuckDB types: one row per counted session. */
+/** The count table's columns and their DuckDB types. */
 export const COUNT_COLUMNS: readonly (readonly [string, string])[] = [
-  ...PARTITIONS.map((c) => [c, 'VARCHAR'] as const),
-  ['device_type', 'VARCHAR'],
-  ['traffic_source', 'VARCHAR'],
-  ['user_country', 'VARCHAR'],
-  ['user_age', 'INTEGER'],
-  ['user_gender', 'VARCHAR'],
-  ...FLAGS.map((c) => [c, 'BOOLEAN'] as const),
-  ['events', 'BIGINT'],
-  ['sessions', 'BIGINT'],
-  ['users', 'BIGINT'],
-  ['orders', 'BIGINT'],
-  ['revenue', 'DOUBLE'],
-  // Not read by the queries: which user a row stands for, to take it back (uncountStatements).
-  ['user_id', 'VARCHAR'],
+  ...COUNT_KEYS.map((c) => [c, (FLAGS as readonly string[]).includes(c) ? 'BOOLEAN' : 'VARCHAR'] as const),
+  ...MEASURES.map((c) => [c, c === 'revenue' ? 'DOUBLE' : 'BIGINT'] as const),
 ];
 
 /** Which counted user each id (user, session, order: their hashes) belongs to, to find quickly the users arriving events share an id with. */
@@ -59,9 +55,34 @@ export const COUNTED_ID_COLUMNS: readonly (readonly [string, string])[] = [
 
 export interface CountTables {
   readonly events: string;
+  /** The sessions rollup, every row, with a `counted` column. */
   readonly sessions: string;
   readonly counts: string;
+  /** The sessions rollup rows not counted (the rows the queries read ids from). */
+  readonly idRows: string;
   readonly countedIds: string;
+}
+
+/**
+ * Count rows from the counted sessions rollup rows that match `where`: per session first (its
+ * flags, events, orders and revenue; the user on its first session only), then per COUNT_KEYS.
+ * The same SQL makes an hour's rows and what a user taken back held in them.
+ */
+function countRowsSql(sessions: string, where: string): string {
+  const keys = [...PARTITIONS, ...USER_KEYS].join(', ');
+  return `SELECT ${COUNT_KEYS.map((c) => (c === 'age_group' ? `${AGE_GROUP} AS age_group` : c)).join(', ')},
+    sum(events)::BIGINT AS events, count(*)::BIGINT AS sessions, count(CASE WHEN first_of_user THEN 1 END)::BIGINT AS users,
+    sum(orders)::BIGINT AS orders, sum(revenue) AS revenue
+  FROM (
+    SELECT ${keys}, session_id,
+      bool_or(product_views > 0) AS viewed, bool_or(cart_adds > 0) AS carted,
+      bool_or(checkouts > 0) AS checked_out, bool_or(purchases > 0) AS purchased,
+      sum(events) AS events, count(DISTINCT order_id) AS orders, sum(revenue) AS revenue,
+      row_number() OVER (PARTITION BY any_value(user_id) ORDER BY session_id) = 1 AS first_of_user
+    FROM ${sessions} WHERE counted AND ${where}
+    GROUP BY ${keys}, session_id
+  )
+  GROUP BY ALL`;
 }
 
 /**
@@ -87,28 +108,26 @@ export function regularUsersSql(eventsTable: string, hour: string): string {
   WHERE session_id IN (SELECT session_id FROM shared WHERE session_id IS NOT NULL) OR order_id IN (SELECT order_id FROM shared WHERE order_id IS NOT NULL)`;
 }
 
-/**
- * Counts an hour's regular users (`hour`: a predicate on the events and sessions tables): marks
- * their sessions rollup rows counted, and no others, and makes the hour's count rows one per
- * counted session (its flags, events, orders and revenue; the user on its first session only).
- */
-export function countStatements(t: CountTables, hour: string): string[] {
-  const keys = [...PARTITIONS, ...USER_KEYS].join(', ');
+/** Statements that drop the count rows and id hashes of these hours (`hour`: a predicate on the sessions and count tables), before their rows change. */
+export function forgetCountsStatements(t: CountTables, hour: string): string[] {
   return [
-    `DELETE FROM ${t.countedIds} WHERE user_id IN (SELECT user_id FROM ${t.counts} WHERE ${hour})`,
+    `DELETE FROM ${t.countedIds} WHERE user_id IN (SELECT user_id FROM ${t.sessions} WHERE counted AND ${hour})`,
     `DELETE FROM ${t.counts} WHERE ${hour}`,
+  ];
+}
+
+/** Statements that make these hours' id rows their sessions rollup rows not counted (after the rows or their marks change). */
+export function idRowsStatements(t: CountTables, hour: string): string[] {
+  return [`DELETE FROM ${t.idRows} WHERE ${hour}`, `INSERT INTO ${t.idRows} BY NAME SELECT * EXCLUDE (counted) FROM ${t.sessions} WHERE ${hour} AND NOT counted`];
+}
+
+/** Counts these hours' regular users (`hour`: a predicate on every table): their rows counted, and no others; the hours' count rows and id rows. */
+export function countStatements(t: CountTables, hour: string): string[] {
+  return [
+    ...forgetCountsStatements(t, hour),
     `UPDATE ${t.sessions} SET counted = (user_id IN (${regularUsersSql(t.events, hour)})) WHERE ${hour}`,
-    `INSERT INTO ${t.counts} BY NAME
-    SELECT ${keys}, ${FLAGS.join(', ')}, events, 1 AS sessions, CASE WHEN first_of_user THEN 1 ELSE 0 END AS users, orders, revenue, user_id
-    FROM (
-      SELECT ${keys}, session_id, any_value(user_id) AS user_id,
-        bool_or(product_views > 0) AS viewed, bool_or(cart_adds > 0) AS carted,
-        bool_or(checkouts > 0) AS checked_out, bool_or(purchases > 0) AS purchased,
-        sum(events) AS events, count(DISTINCT order_id) AS orders, sum(revenue) AS revenue,
-        row_number() OVER (PARTITION BY any_value(user_id) ORDER BY session_id) = 1 AS first_of_user
-      FROM ${t.sessions} WHERE counted AND ${hour}
-      GROUP BY ${keys}, session_id
-    )`,
+    ...idRowsStatements(t, hour),
+    `INSERT INTO ${t.counts} BY NAME ${countRowsSql(t.sessions, hour)}`,
     `INSERT INTO ${t.countedIds}
     SELECT DISTINCT hash(id), user_id FROM (
       SELECT user_id AS id, user_id FROM ${t.sessions} WHERE counted AND ${hour}
@@ -121,17 +140,24 @@ export function countStatements(t: CountTables, hour: string): string[] {
 /**
  * After events arrived (`arrived`: a relation with their user_id, session_id and order_id), in the
  * same transaction: every counted user one of them shares an id with is no longer regular, so its
- * rows become plain id rows and its count rows go. Ids are found by hash: a collision only takes
- * back a user that could have stayed counted, which costs speed, never exactness.
+ * rows become plain id rows and what it held in the count rows is taken off them (a row left with
+ * no session goes). Ids are found by hash: a collision only takes back a user that could have
+ * stayed counted, which costs speed, never exactness.
  */
 export function uncountStatements(t: CountTables, arrived: string): string[] {
+  const sameKeys = COUNT_KEYS.map((c) => `${t.counts}.${c} IS NOT DISTINCT FROM taken.${c}`).join(' AND ');
   return [
     `CREATE OR REPLACE TEMP TABLE uncounted AS SELECT DISTINCT user_id FROM ${t.countedIds} WHERE id_hash IN (
       SELECT hash(user_id) FROM ${arrived} UNION SELECT hash(session_id) FROM ${arrived} UNION SELECT hash(order_id) FROM ${arrived} WHERE order_id IS NOT NULL
     )`,
+    `CREATE OR REPLACE TEMP TABLE taken AS ${countRowsSql(t.sessions, 'user_id IN (SELECT user_id FROM uncounted)')}`,
+    `UPDATE ${t.counts} SET ${MEASURES.map((m) => `${m} = ${t.counts}.${m} - ${m === 'revenue' ? 'coalesce(taken.revenue, 0)' : `taken.${m}`}`).join(', ')}
+    FROM taken WHERE ${sameKeys}`,
+    `DELETE FROM ${t.counts} WHERE sessions = 0`,
+    `INSERT INTO ${t.idRows} BY NAME SELECT * EXCLUDE (counted) FROM ${t.sessions} WHERE counted AND user_id IN (SELECT user_id FROM uncounted)`,
     `UPDATE ${t.sessions} SET counted = false WHERE counted AND user_id IN (SELECT user_id FROM uncounted)`,
-    `DELETE FROM ${t.counts} WHERE user_id IN (SELECT user_id FROM uncounted)`,
     `DELETE FROM ${t.countedIds} WHERE user_id IN (SELECT user_id FROM uncounted)`,
     'DROP TABLE uncounted',
+    'DROP TABLE taken',
   ];
 }

@@ -75,7 +75,7 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
       // The same table without its view of the rollups: every hour from the events.
       const eventsOnlyApi = new QueryApi({ engine: { dialect: lake.dialect, run: (sql) => lake.run(sql) }, cacheMs: 0 });
       // The same rollups without the count rows of regular users (regular-counts.ts): every id counted distinct.
-      const idsOnlyApi = new QueryApi({ engine: { dialect: { ...lake.dialect, countTable: undefined }, run: (sql) => lake.run(sql), lakeView: () => lake.lakeView() }, cacheMs: 0 });
+      const idsOnlyApi = new QueryApi({ engine: { dialect: { ...lake.dialect, counts: undefined }, run: (sql) => lake.run(sql), lakeView: () => lake.lakeView() }, cacheMs: 0 });
       const refresh = async (api: QueryApi, rangeMs: number) => {
         const t = performance.now();
         const query = { from: String(now - rangeMs), to: String(now) };

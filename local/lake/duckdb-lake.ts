@@ -32,8 +32,8 @@ import { DEFAULT_LAKE_TIMING, isSettled, type LakeTiming } from '../../lambdas/c
 import { duckdbDialect, type Dialect } from '../../lambdas/query/dialect.ts';
 import { columnsReadByAnyQuery } from '../../lambdas/query/columns-read.ts';
 import type { QueryEngine, Row } from '../../lambdas/query/query-api.ts';
-import { COUNT_COLUMNS, COUNTED_ID_COLUMNS, countStatements, uncountStatements, type CountTables } from '../../lambdas/query/regular-counts.ts';
-import { ROLLUP_COLUMNS, ROLLUP_NAMES, rollupFromEvents } from '../../lambdas/query/rollups.ts';
+import { COUNT_COLUMNS, COUNTED_ID_COLUMNS, countStatements, forgetCountsStatements, idRowsStatements, uncountStatements, type CountTables } from '../../lambdas/query/regular-counts.ts';
+import { ROLLUP_COLUMNS, ROLLUP_NAMES, rollupFromEvents, type RollupName } from '../../lambdas/query/rollups.ts';
 import type { ObjectChanges } from './s3-objects.ts';
 
 // Instants are held as UTC wall-clock TIMESTAMPs, as Athena reads them, not as the TIMESTAMPTZ DuckDB
@@ -152,14 +152,16 @@ export class DuckDbLake implements QueryEngine {
     await writer.run('SET enable_external_file_cache = false');
     await writer.run(`CREATE TABLE lake_events (${EVENT_TABLE_COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`);
     const dialect = duckdbDialect();
-    for (const name of ROLLUP_NAMES) {
-      // The sessions rollup marks the rows its count rows stand for (regular-counts.ts).
-      const counted = name === 'sessions' ? ', counted BOOLEAN DEFAULT false' : '';
-      await writer.run(`CREATE TABLE ${dialect.rollupTable(name)} (${[...ROLLUP_COLUMNS[name].map((c) => [c.name, DUCK_TYPES[c.type]]), ...PARTITIONS].map(([n, t]) => `${n} ${t}`).join(', ')}${counted})`);
-    }
-    for (const [table, columns] of [[dialect.countTable!, COUNT_COLUMNS], [COUNTED_IDS, COUNTED_ID_COLUMNS]] as const) {
-      await writer.run(`CREATE TABLE ${table} (${columns.map(([n, t]) => `${n} ${t}`).join(', ')})`);
-    }
+    type Columns = readonly (readonly [string, string])[];
+    const rollupColumns = (name: RollupName): Columns => [...ROLLUP_COLUMNS[name].map((c) => [c.name, DUCK_TYPES[c.type]] as const), ...PARTITIONS];
+    const tables: [string, Columns][] = [
+      // The sessions rollup marks the rows the count rows stand for; the others' rows are the id rows too (regular-counts.ts).
+      ...ROLLUP_NAMES.map((name): [string, Columns] => [dialect.rollupTable(name), [...rollupColumns(name), ...(name === 'sessions' ? [['counted', 'BOOLEAN DEFAULT false'] as const] : [])]]),
+      [dialect.counts!.idRows, rollupColumns('sessions')],
+      [dialect.counts!.table, COUNT_COLUMNS],
+      [COUNTED_IDS, COUNTED_ID_COLUMNS],
+    ];
+    for (const [table, columns] of tables) await writer.run(`CREATE TABLE ${table} (${columns.map(([n, t]) => `${n} ${t}`).join(', ')})`);
     const lake = new DuckDbLake(db, reader, writer, directory, options);
     await lake.apply({ added: options.files ?? [], changed: [], removed: [] });
     return lake;
@@ -280,17 +282,17 @@ export class DuckDbLake implements QueryEngine {
     this.counted.delete(hour);
     const partitions = hour.split('/').map((part) => `${quote(part.split('=')[1]!)} AS ${part.split('=')[0]!}`).join(', ');
     return [
+      ...forgetCountsStatements(this.countTables, `(${hourPredicate(hour)})`),
       ...ROLLUP_NAMES.flatMap((name) => [
         `DELETE FROM ${this.dialect.rollupTable(name)} WHERE ${hourPredicate(hour)}`,
         `INSERT INTO ${this.dialect.rollupTable(name)} BY NAME SELECT r.*, ${partitions} FROM (${rollupFromEvents(name, `(SELECT * FROM lake_events WHERE ${hourPredicate(hour)}) e`)}) r`,
       ]),
-      `DELETE FROM ${COUNTED_IDS} WHERE user_id IN (SELECT user_id FROM ${this.dialect.countTable!} WHERE ${hourPredicate(hour)})`,
-      `DELETE FROM ${this.dialect.countTable!} WHERE ${hourPredicate(hour)}`,
+      ...idRowsStatements(this.countTables, `(${hourPredicate(hour)})`),
     ];
   }
 
   private get countTables(): CountTables {
-    return { events: 'lake_events', sessions: this.dialect.rollupTable('sessions'), counts: this.dialect.countTable!, countedIds: COUNTED_IDS };
+    return { events: 'lake_events', sessions: this.dialect.rollupTable('sessions'), counts: this.dialect.counts!.table, idRows: this.dialect.counts!.idRows, countedIds: COUNTED_IDS };
   }
 
   /** In the transaction that adds events (`arrived`: their ids), the counted users they share an id with stop being counted. */

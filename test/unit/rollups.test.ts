@@ -142,7 +142,7 @@ describe('rollups on the local engine', () => {
     expect(view.rollups.size).toBeGreaterThanOrEqual(5);
     const params = { fromMs: START - 17 * MINUTE + HOUR, toMs: START - 17 * MINUTE + 4 * HOUR };
     expect(splitRange(params, view)).toEqual({ rolledUp: [params.fromMs, params.fromMs + HOUR, params.fromMs + 2 * HOUR], fromEvents: [] });
-    expect(querySql('kpis', withRollups.dialect, params, view)).toContain('FROM lake_rollup_sessions');
+    expect(querySql('revenue_over_time', withRollups.dialect, params, view)).toContain('FROM lake_rollup_sessions');
     const [rows] = await withRollups.run(`SELECT count(*) AS n FROM lake_rollup_sessions`);
     expect(rows!.n as number).toBeGreaterThan(1_000);
   });
@@ -151,11 +151,13 @@ describe('rollups on the local engine', () => {
     const params = { fromMs: START - 17 * MINUTE + HOUR, toMs: START - 17 * MINUTE + 4 * HOUR };
     const view = await withRollups.lakeView();
     expect(querySql('kpis', withRollups.dialect, params, view)).toContain('FROM lake_rollup_counts');
+    expect(querySql('kpis', withRollups.dialect, params, view)).toContain('FROM lake_rollup_id_rows');
     expect(querySql('top_products', withRollups.dialect, params, view)).not.toContain('lake_rollup_counts');
     const [split] = await withRollups.run(`SELECT count(CASE WHEN counted THEN 1 END) AS counted, count(CASE WHEN NOT counted THEN 1 END) AS ids,
-      (SELECT sum(sessions) FROM lake_rollup_counts) AS counted_sessions FROM lake_rollup_sessions`);
+      (SELECT sum(sessions) FROM lake_rollup_counts) AS counted_sessions, (SELECT count(*) FROM lake_rollup_id_rows) AS id_rows FROM lake_rollup_sessions`);
     expect(split!.counted as number).toBeGreaterThan(1_000);
     expect(split!.ids as number).toBeGreaterThan(100);
+    expect(split!.id_rows).toBe(split!.ids);
     expect(split!.counted_sessions as number).toBeGreaterThan(500);
   });
 
@@ -255,6 +257,9 @@ describe("the compactor's rollups", () => {
     await refresh();
     const users = counted.map((row) => `'${String(row.user_id)}'`).join(', ');
     expect(await withRollups.run(`SELECT user_id FROM lake_rollup_sessions WHERE counted AND user_id IN (${users})`)).toEqual([]);
+    const idRows = `SELECT * EXCLUDE (counted) FROM lake_rollup_sessions WHERE NOT counted`;
+    expect(await withRollups.run(`(${idRows}) EXCEPT ALL (SELECT * FROM lake_rollup_id_rows)`)).toEqual([]);
+    expect(await withRollups.run(`(SELECT * FROM lake_rollup_id_rows) EXCEPT ALL (${idRows})`)).toEqual([]);
     await expectSameAnswers({ from: String(START - 17 * MINUTE), to: String(LATER) });
     for (const params of cases(17, 6)) await expectSameAnswers(params);
   });
