@@ -43,7 +43,7 @@ const MEASURES = ['events', 'sessions', 'users', 'orders', 'revenue'] as const;
 
 /** The count table's columns and their DuckDB types. */
 export const COUNT_COLUMNS: readonly (readonly [string, string])[] = [
-  ...COUNT_KEYS.map((c) => [c, (FLAGS as readonly string[]).includes(c) ? 'BOOLEAN' : 'VARCHAR'] as const),
+  ...COUNT_KEYS.map((c) => [c, (FLAGS as readonly string[]).includes(c) ? 'BOOLEAN' : (PARTITIONS as readonly string[]).includes(c) ? 'SMALLINT' : 'VARCHAR'] as const),
   ...MEASURES.map((c) => [c, c === 'revenue' ? 'DOUBLE' : 'BIGINT'] as const),
 ];
 
