@@ -4,6 +4,9 @@
  * Every query but quarantine reads the rows of one rollup (rollups.ts) over its
  * time range and filters (`rolled_up`): from the rollup's table for the whole
  * hours it covers, and grouped at query time from the `events` CTE for the rest.
+ * On the local engine, the queries that count sessions or users also add the
+ * count rows of those whole hours (`counts`), which stand for the ids of users
+ * the rollup rows then leave out (regular-counts.ts).
  * The events are the rows in the range and filters, restricted to the partitions
  * the range touches (so Athena scans only those), with one row per event_id
  * (copies differ only in lineage; the first to arrive is kept, so freshness reads

@@ -11,18 +11,18 @@
  * age and gender, and no other user's events share those sessions or orders. No row
  * outside that hour's rows of the user can hold any of those ids, so a range that
  * covers the hour counts them exactly by numbers: the local engine marks the sessions
- * rollup rows of regular users `counted` and keeps their counts in a table of count
- * rows (grouped by hour, those keys and the session's funnel flags); the queries
- * (named-queries.ts) add the counts of the whole hours in a range to the distinct
- * counts over everything else (the rows not counted, and the events at the range's
- * edges). The two parts never share an id, so the sum is the distinct count: exact,
+ * rollup rows of regular users `counted`, adds them up into count rows (grouped by hour,
+ * those keys with the age as its bracket, and the session's funnel flags), and copies
+ * the rows not counted to a table of id rows; the queries (named-queries.ts) add the
+ * counts of the whole hours in a range to the distinct counts over everything else (the
+ * id rows, and the events at the range's edges). The two parts never share an id, so the sum is the distinct count: exact,
  * as the rollups are. A user is counted on one row only (its first session's), so
  * users add up over any filter of those keys.
  *
  * When an id of a counted user appears again anywhere (a returning user, a session
  * over an hour boundary, a late event), the transaction that adds the event makes the
- * user's rows plain id rows again and recounts that hour (uncountStatements), so no
- * query ever sees the id in both parts. Only the local engine does this: it holds
+ * user's rows id rows again and subtracts its part from the count rows
+ * (uncountStatements), so no query ever sees the id in both parts. Only the local engine does this: it holds
  * every event, so it can tell regular ids; the compactor and Athena cannot without an
  * index of the lake's ids (docs/architecture.md, "Rollups").
  */

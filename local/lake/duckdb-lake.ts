@@ -21,7 +21,10 @@
  * Rollups (lambdas/query/rollups.ts) are tables beside it, grouped from it hour
  * by hour: an hour is rolled up once no raw file can appear in it any more, and
  * from then on every change to the hour's events rebuilds its rollup rows in the
- * same transaction, so a rollup always equals the events it replaces.
+ * same transaction, so a rollup always equals the events it replaces. The users whose every
+ * event lies in one rolled-up hour are counted by numbers, not ids (regular-counts.ts): a
+ * transaction that adds events takes back, before it commits, the counted users they share an
+ * id with, and the hours rolled up since are counted after each load.
  */
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
