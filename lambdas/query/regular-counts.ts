@@ -32,6 +32,8 @@ import { AGE_GROUP } from './named-queries.ts';
 /** The keys a regular user has one value of: the filters the count rows answer, and the demographics. */
 const USER_KEYS = ['device_type', 'traffic_source', 'user_country', 'user_age', 'user_gender'] as const;
 const PARTITIONS = ['year', 'month', 'day', 'hour'] as const;
+/** An hour and a user's keys: one value of these per regular user. */
+const HOUR_AND_USER_KEYS = [...PARTITIONS, ...USER_KEYS].join(', ');
 /** A session's funnel flags, as the funnel query computes them from its rows. */
 const FLAGS = ['viewed', 'carted', 'checked_out', 'purchased'] as const;
 /**
@@ -69,18 +71,17 @@ export interface CountTables {
  * The same SQL makes an hour's rows and what a user taken back held in them.
  */
 function countRowsSql(sessions: string, where: string): string {
-  const keys = [...PARTITIONS, ...USER_KEYS].join(', ');
   return `SELECT ${COUNT_KEYS.map((c) => (c === 'age_group' ? `${AGE_GROUP} AS age_group` : c)).join(', ')},
     sum(events)::BIGINT AS events, count(*)::BIGINT AS sessions, count(CASE WHEN first_of_user THEN 1 END)::BIGINT AS users,
     sum(orders)::BIGINT AS orders, sum(revenue) AS revenue
   FROM (
-    SELECT ${keys}, session_id,
+    SELECT ${HOUR_AND_USER_KEYS}, session_id,
       bool_or(product_views > 0) AS viewed, bool_or(cart_adds > 0) AS carted,
       bool_or(checkouts > 0) AS checked_out, bool_or(purchases > 0) AS purchased,
       sum(events) AS events, count(DISTINCT order_id) AS orders, sum(revenue) AS revenue,
       row_number() OVER (PARTITION BY any_value(user_id) ORDER BY session_id) = 1 AS first_of_user
     FROM ${sessions} WHERE counted AND ${where}
-    GROUP BY ${keys}, session_id
+    GROUP BY ${HOUR_AND_USER_KEYS}, session_id
   )
   GROUP BY ALL`;
 }
@@ -91,10 +92,9 @@ function countRowsSql(sessions: string, where: string): string {
  * user in their sessions or orders (the schema requires user and session ids).
  */
 export function regularUsersSql(eventsTable: string, hour: string): string {
-  const keys = [...PARTITIONS, ...USER_KEYS].join(', ');
   return `WITH here AS (SELECT DISTINCT user_id, session_id, order_id FROM ${eventsTable} WHERE ${hour}),
   linked AS (
-    SELECT user_id, session_id, order_id, ${keys} FROM ${eventsTable}
+    SELECT user_id, session_id, order_id, ${HOUR_AND_USER_KEYS} FROM ${eventsTable}
     WHERE user_id IN (SELECT user_id FROM here) OR session_id IN (SELECT session_id FROM here) OR order_id IN (SELECT order_id FROM here)
   ),
   shared AS (
@@ -102,7 +102,7 @@ export function regularUsersSql(eventsTable: string, hour: string): string {
     UNION ALL
     SELECT NULL, order_id FROM linked WHERE order_id IS NOT NULL GROUP BY order_id HAVING count(DISTINCT user_id) <> 1 OR count(user_id) <> count(*)
   )
-  SELECT user_id FROM linked WHERE user_id IN (SELECT user_id FROM here) GROUP BY user_id HAVING count(DISTINCT (${keys})) = 1
+  SELECT user_id FROM linked WHERE user_id IN (SELECT user_id FROM here) GROUP BY user_id HAVING count(DISTINCT (${HOUR_AND_USER_KEYS})) = 1
   EXCEPT
   SELECT user_id FROM linked
   WHERE session_id IN (SELECT session_id FROM shared WHERE session_id IS NOT NULL) OR order_id IN (SELECT order_id FROM shared WHERE order_id IS NOT NULL)`;
