@@ -8,7 +8,8 @@
  *
  * What: most users are *regular*: every event the lake holds of them, of their
  * sessions and of their orders lies in one hour, with one device, source, country,
- * age and gender, and no other user's events share those sessions or orders. No row
+ * age and gender, no other user's events share those sessions or orders, and each
+ * order lies in one session (the count rows add orders up per session). No row
  * outside that hour's rows of the user can hold any of those ids, so a range that
  * covers the hour counts them exactly by numbers: the local engine marks the sessions
  * rollup rows of regular users `counted`, adds them up into count rows (grouped by hour,
@@ -88,8 +89,9 @@ function countRowsSql(sessions: string, where: string): string {
 
 /**
  * The users of an hour's events (`hour`: a predicate on the events table) that are regular over
- * every event the table holds: all their events in one hour with one set of keys, and no other
- * user in their sessions or orders (the schema requires user and session ids).
+ * every event the table holds: all their events in one hour with one set of keys, no other
+ * user in their sessions or orders (the schema requires user and session ids), and each order in
+ * one session (count rows add up orders per session: an order in two would count twice).
  */
 export function regularUsersSql(eventsTable: string, hour: string): string {
   return `WITH here AS (SELECT DISTINCT user_id, session_id, order_id FROM ${eventsTable} WHERE ${hour}),
@@ -100,7 +102,8 @@ export function regularUsersSql(eventsTable: string, hour: string): string {
   shared AS (
     SELECT session_id, NULL AS order_id FROM linked GROUP BY session_id HAVING count(DISTINCT user_id) <> 1 OR count(user_id) <> count(*)
     UNION ALL
-    SELECT NULL, order_id FROM linked WHERE order_id IS NOT NULL GROUP BY order_id HAVING count(DISTINCT user_id) <> 1 OR count(user_id) <> count(*)
+    SELECT NULL, order_id FROM linked WHERE order_id IS NOT NULL GROUP BY order_id
+    HAVING count(DISTINCT user_id) <> 1 OR count(user_id) <> count(*) OR count(DISTINCT session_id) <> 1
   )
   SELECT user_id FROM linked WHERE user_id IN (SELECT user_id FROM here) GROUP BY user_id HAVING count(DISTINCT (${HOUR_AND_USER_KEYS})) = 1
   EXCEPT

@@ -236,11 +236,13 @@ describe("the compactor's rollups", () => {
     expect(after.rows).toBe(entry.rows);
   }, 60_000);
 
-  it('stay exact when a counted user comes back in another hour, and when a counted session goes on past its hour', async () => {
+  it('stay exact when a counted user comes back in another hour, when a counted session goes on past its hour, and when an order goes on in another session', async () => {
     await refresh(); // what the tests before left (the compactor's deletions), so only these events change the lake below
     const counted = await withRollups.run(`SELECT DISTINCT user_id, session_id FROM lake_rollup_sessions WHERE counted AND hour = '21' ORDER BY session_id LIMIT 2`);
     expect(counted).toHaveLength(2);
     const [back, goesOn] = counted.map((row) => sent.find((r) => r.event?.session_id === row.session_id)!.event!);
+    const [ordered] = await withRollups.run(`SELECT user_id, order_id FROM lake_rollup_sessions WHERE counted AND hour = '21' AND order_minute IS NOT NULL ORDER BY session_id DESC LIMIT 1`);
+    const purchase = sent.find((r) => r.event?.order_id === ordered!.order_id && r.event?.event_type === 'purchase')!.event!;
     const again = (event: ClickstreamEvent, changes: Partial<ClickstreamEvent>): SimulatedRecord => {
       const copy = { ...event, event_id: randomUUID(), ...changes };
       return { key: copy.session_id, value: Buffer.from(JSON.stringify(copy)), event: copy };
@@ -250,12 +252,15 @@ describe("the compactor's rollups", () => {
         // A new visit two hours later (an hour rolled up too), and the same visit in an hour not rolled up yet.
         again(back!, { session_id: `${back!.session_id}-back`, event_time: START + 3 * HOUR + 40 * MINUTE }),
         again(goesOn!, { event_time: END + 30 * MINUTE }),
+        // Another line of the order, sent from another visit in the same hour: the hour is counted again after
+        // this file, and the user, whose order is now in two sessions, must not be counted (its order would count twice).
+        again(purchase, { session_id: `${purchase.session_id}-again` }),
       ],
       'returning',
       LATER,
     );
     await refresh();
-    const users = counted.map((row) => `'${String(row.user_id)}'`).join(', ');
+    const users = [...counted, ordered!].map((row) => `'${String(row.user_id)}'`).join(', ');
     expect(await withRollups.run(`SELECT user_id FROM lake_rollup_sessions WHERE counted AND user_id IN (${users})`)).toEqual([]);
     const idRows = `SELECT * EXCLUDE (counted) FROM lake_rollup_sessions WHERE NOT counted`;
     expect(await withRollups.run(`(${idRows}) EXCEPT ALL (SELECT * FROM lake_rollup_id_rows)`)).toEqual([]);
