@@ -19,7 +19,12 @@ export interface Dialect {
    * The local engine's count rows of regular users (regular-counts.ts), and the sessions rollup rows
    * of every other user: the rows whose ids the distinct counts read beside the count rows.
    */
-  readonly counts?: { readonly table: string; readonly idRows: string };
+  readonly counts?: {
+    readonly table: string;
+    readonly idRows: string;
+    /** A count row's hour as a timestamp, from its partition columns. */
+    readonly hourStart: string;
+  };
   /** A lake key as the engine's `"$path"` column shows it, to pick the files of a compacted hour's committed generation. */
   objectPath?(key: string): string;
   /** Whether eventsTable already holds one row per event_id, so queries need not remove copies. */
@@ -41,7 +46,7 @@ export function duckdbDialect(eventsTable = 'lake_events', quarantineTable = 'la
     name: 'duckdb',
     eventsTable,
     rollupTable: (name) => `lake_rollup_${name}`,
-    counts: { table: 'lake_rollup_counts', idRows: 'lake_rollup_id_rows' },
+    counts: { table: 'lake_rollup_counts', idRows: 'lake_rollup_id_rows', hourStart: 'make_timestamp(year, month, day, hour, 0, 0)' },
     deduplicated,
     quarantineTable,
     // The local table holds UTC wall-clock time (DuckDbLake), as Athena reads it. Over Parquet, which DuckDB

@@ -296,13 +296,15 @@ interface RollupRead {
 }
 
 /** The queries whose distinct counts the local engine's count rows answer in part (regular-counts.ts). */
-const COUNTED: ReadonlySet<QueryName> = new Set(['kpis', 'funnel', 'traffic_sources', 'devices', 'demographics']);
+const COUNTED: ReadonlySet<QueryName> = new Set(['kpis', 'funnel', 'traffic_sources', 'devices', 'demographics', 'revenue_over_time']);
 
 /**
  * Whether a query adds count rows (regular-counts.ts) to its distinct counts: an engine that keeps
- * them, a query that counts sessions or users, and whole hours in the range that a rollup answers.
+ * them, a query that counts sessions, users or orders, and whole hours in the range that a rollup
+ * answers. Count rows are per hour, so revenue over time uses them for hour and day buckets only.
  */
 function usesCounts(name: QueryName, d: Dialect, p: QueryParameters, view: LakeView): boolean {
+  if (name === 'revenue_over_time' && timeBucket(p) === 'minute') return false;
   return d.counts !== undefined && COUNTED.has(name) && splitRange(p, view).rolledUp.length > 0;
 }
 
@@ -355,11 +357,16 @@ FROM rolled_up`;
       return `${rollup}
 SELECT ${d.epochMs('event_minute')} AS minute, event_type, ${total('events')} AS events
 FROM rolled_up GROUP BY 1, 2 ORDER BY 1, 2`;
-    case 'revenue_over_time':
+    case 'revenue_over_time': {
       // A purchase's rows carry its minute; no other event's do.
-      return `${rollup}
-SELECT ${d.epochMs(`date_trunc('${timeBucket(p)}', order_minute)`)} AS bucket, count(DISTINCT order_id) AS orders, sum(revenue) AS revenue
-FROM rolled_up WHERE order_minute IS NOT NULL GROUP BY 1 ORDER BY 1`;
+      const bucket = (time: string) => d.epochMs(`date_trunc('${timeBucket(p)}', ${time})`);
+      const rows = `SELECT ${bucket('order_minute')} AS bucket, count(DISTINCT order_id) AS orders, sum(revenue) AS revenue
+FROM rolled_up WHERE order_minute IS NOT NULL GROUP BY 1`;
+      if (!counts) return `${rollup}\n${rows} ORDER BY 1`;
+      // A regular user's purchases lie in its count row's hour, so in that hour's bucket.
+      const fromCounts = `SELECT ${bucket(d.counts!.hourStart)}, sum(purchase_orders), sum(purchase_revenue) FROM counts WHERE purchase_orders > 0 GROUP BY 1`;
+      return `${rollup}\n${sumOfParts(rows, fromCounts, `bucket, ${total('orders')} AS orders, sum(revenue) AS revenue`, '\nGROUP BY 1 ORDER BY 1')}`;
+    }
     case 'funnel': {
       const rows = `SELECT count(*) AS sessions,\n  ${FUNNEL_STEPS.map(([step, condition]) => `${countIf(condition)} AS ${step}`).join(',\n  ')}\nFROM sessions`;
       if (!counts) return `${rollup}, ${SESSIONS_CTE}\n${rows}`;

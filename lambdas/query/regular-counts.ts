@@ -42,12 +42,17 @@ const FLAGS = ['viewed', 'carted', 'checked_out', 'purchased'] as const;
  * an hour has a few thousand count rows, not one per session.
  */
 const COUNT_KEYS = [...PARTITIONS, 'device_type', 'traffic_source', 'user_country', 'age_group', 'user_gender', ...FLAGS] as const;
-const MEASURES = ['events', 'sessions', 'users', 'orders', 'revenue'] as const;
+/**
+ * What a count row adds up. Orders and revenue over all events (kpis, the breakdowns), and over
+ * purchase events only (revenue over time: a purchase row's minute is its only one with a time).
+ */
+const MEASURES = ['events', 'sessions', 'users', 'orders', 'revenue', 'purchase_orders', 'purchase_revenue'] as const;
+const isMoney = (measure: string) => measure.endsWith('revenue');
 
 /** The count table's columns and their DuckDB types. */
 export const COUNT_COLUMNS: readonly (readonly [string, string])[] = [
   ...COUNT_KEYS.map((c) => [c, (FLAGS as readonly string[]).includes(c) ? 'BOOLEAN' : (PARTITIONS as readonly string[]).includes(c) ? 'SMALLINT' : 'VARCHAR'] as const),
-  ...MEASURES.map((c) => [c, c === 'revenue' ? 'DOUBLE' : 'BIGINT'] as const),
+  ...MEASURES.map((c) => [c, isMoney(c) ? 'DOUBLE' : 'BIGINT'] as const),
 ];
 
 /** Which counted user each id (user, session, order: their hashes) belongs to, to find quickly the users arriving events share an id with. */
@@ -74,12 +79,14 @@ export interface CountTables {
 function countRowsSql(sessions: string, where: string): string {
   return `SELECT ${COUNT_KEYS.map((c) => (c === 'age_group' ? `${AGE_GROUP} AS age_group` : c)).join(', ')},
     sum(events)::BIGINT AS events, count(*)::BIGINT AS sessions, count(CASE WHEN first_of_user THEN 1 END)::BIGINT AS users,
-    sum(orders)::BIGINT AS orders, sum(revenue) AS revenue
+    sum(orders)::BIGINT AS orders, sum(revenue) AS revenue, sum(purchase_orders)::BIGINT AS purchase_orders, sum(purchase_revenue) AS purchase_revenue
   FROM (
     SELECT ${HOUR_AND_USER_KEYS}, session_id,
       bool_or(product_views > 0) AS viewed, bool_or(cart_adds > 0) AS carted,
       bool_or(checkouts > 0) AS checked_out, bool_or(purchases > 0) AS purchased,
       sum(events) AS events, count(DISTINCT order_id) AS orders, sum(revenue) AS revenue,
+      count(DISTINCT CASE WHEN order_minute IS NOT NULL THEN order_id END) AS purchase_orders,
+      sum(CASE WHEN order_minute IS NOT NULL THEN revenue END) AS purchase_revenue,
       row_number() OVER (PARTITION BY any_value(user_id) ORDER BY session_id) = 1 AS first_of_user
     FROM ${sessions} WHERE counted AND ${where}
     GROUP BY ${HOUR_AND_USER_KEYS}, session_id
@@ -156,7 +163,7 @@ export function uncountStatements(t: CountTables, arrived: string): string[] {
     // Their rows, read once: a scan of every sessions row by user id is most of the cost (measured).
     `CREATE OR REPLACE TEMP TABLE taken_rows AS SELECT * FROM ${t.sessions} WHERE counted AND user_id IN (SELECT user_id FROM uncounted)`,
     `CREATE OR REPLACE TEMP TABLE taken AS ${countRowsSql('taken_rows', 'true')}`,
-    `UPDATE ${t.counts} SET ${MEASURES.map((m) => `${m} = ${t.counts}.${m} - ${m === 'revenue' ? 'coalesce(taken.revenue, 0)' : `taken.${m}`}`).join(', ')}
+    `UPDATE ${t.counts} SET ${MEASURES.map((m) => `${m} = ${t.counts}.${m} - ${isMoney(m) ? `coalesce(taken.${m}, 0)` : `taken.${m}`}`).join(', ')}
     FROM taken WHERE ${sameKeys}`,
     `DELETE FROM ${t.counts} WHERE sessions = 0`,
     `INSERT INTO ${t.idRows} BY NAME SELECT * EXCLUDE (counted) FROM taken_rows`,

@@ -153,6 +153,9 @@ describe('rollups on the local engine', () => {
     expect(querySql('kpis', withRollups.dialect, params, view)).toContain('FROM lake_rollup_counts');
     expect(querySql('kpis', withRollups.dialect, params, view)).toContain('FROM lake_rollup_id_rows');
     expect(querySql('top_products', withRollups.dialect, params, view)).not.toContain('lake_rollup_counts');
+    // Count rows are per hour: revenue over time adds them to hour buckets (ranges over 6 hours), never to minute buckets.
+    expect(querySql('revenue_over_time', withRollups.dialect, params, view)).not.toContain('lake_rollup_counts');
+    expect(querySql('revenue_over_time', withRollups.dialect, { fromMs: START - 17 * MINUTE, toMs: LATER }, view)).toContain('lake_rollup_counts');
     const [split] = await withRollups.run(`SELECT count(CASE WHEN counted THEN 1 END) AS counted, count(CASE WHEN NOT counted THEN 1 END) AS ids,
       (SELECT sum(sessions) FROM lake_rollup_counts) AS counted_sessions, (SELECT count(*) FROM lake_rollup_id_rows) AS id_rows FROM lake_rollup_sessions`);
     expect(split!.counted as number).toBeGreaterThan(1_000);
@@ -236,13 +239,15 @@ describe("the compactor's rollups", () => {
     expect(after.rows).toBe(entry.rows);
   }, 60_000);
 
-  it('stay exact when a counted user comes back in another hour, when a counted session goes on past its hour, and when an order goes on in another session', async () => {
+  it('stay exact when a counted user comes back in another hour, a counted session goes on past its hour, an order goes on in another session, or a cart addition carries revenue', async () => {
     await refresh(); // what the tests before left (the compactor's deletions), so only these events change the lake below
     const counted = await withRollups.run(`SELECT DISTINCT user_id, session_id FROM lake_rollup_sessions WHERE counted AND hour = '21' ORDER BY session_id LIMIT 2`);
     expect(counted).toHaveLength(2);
     const [back, goesOn] = counted.map((row) => sent.find((r) => r.event?.session_id === row.session_id)!.event!);
     const [ordered] = await withRollups.run(`SELECT user_id, order_id FROM lake_rollup_sessions WHERE counted AND hour = '21' AND order_minute IS NOT NULL ORDER BY session_id DESC LIMIT 1`);
     const purchase = sent.find((r) => r.event?.order_id === ordered!.order_id && r.event?.event_type === 'purchase')!.event!;
+    const [carting] = await withRollups.run(`SELECT session_id FROM lake_rollup_sessions WHERE counted AND hour = '21' AND order_minute IS NOT NULL ORDER BY session_id LIMIT 1 OFFSET 3`);
+    const cartAdd = sent.find((r) => r.event?.session_id === carting!.session_id && r.event?.event_type === 'add_to_cart')!.event!;
     const again = (event: ClickstreamEvent, changes: Partial<ClickstreamEvent>): SimulatedRecord => {
       const copy = { ...event, event_id: randomUUID(), ...changes };
       return { key: copy.session_id, value: Buffer.from(JSON.stringify(copy)), event: copy };
@@ -255,6 +260,9 @@ describe("the compactor's rollups", () => {
         // Another line of the order, sent from another visit in the same hour: the hour is counted again after
         // this file, and the user, whose order is now in two sessions, must not be counted (its order would count twice).
         again(purchase, { session_id: `${purchase.session_id}-again` }),
+        // A cart addition that carries an order and revenue (the schema allows it; a real tracker may send it), in a
+        // visit that bought: its user stays counted, and its revenue counts in kpis but not in revenue over time, which sums purchases.
+        again(cartAdd, { order_id: `${cartAdd.session_id}-order`, revenue: 12.5 }),
       ],
       'returning',
       LATER,
@@ -262,6 +270,7 @@ describe("the compactor's rollups", () => {
     await refresh();
     const users = [...counted, ordered!].map((row) => `'${String(row.user_id)}'`).join(', ');
     expect(await withRollups.run(`SELECT user_id FROM lake_rollup_sessions WHERE counted AND user_id IN (${users})`)).toEqual([]);
+    expect(await withRollups.run(`SELECT revenue FROM lake_rollup_sessions WHERE counted AND order_id = '${cartAdd.session_id}-order'`)).toEqual([{ revenue: 12.5 }]);
     const idRows = `SELECT * EXCLUDE (counted) FROM lake_rollup_sessions WHERE NOT counted`;
     expect(await withRollups.run(`(${idRows}) EXCEPT ALL (SELECT * FROM lake_rollup_id_rows)`)).toEqual([]);
     expect(await withRollups.run(`(SELECT * FROM lake_rollup_id_rows) EXCEPT ALL (${idRows})`)).toEqual([]);
