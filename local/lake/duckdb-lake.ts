@@ -335,12 +335,16 @@ export class DuckDbLake implements QueryEngine {
     }
   }
 
-  /** One row per event_id of this hour from these files: the first copy to arrive, as every reader keeps. */
+  /**
+   * One row per event_id of this hour from these files: the first copy to arrive, as every reader keeps;
+   * copies that arrived in the same millisecond in order of their source, so that a sender's copies that
+   * differ (the schema cannot forbid it) are picked the same way at every load.
+   */
   private distinctRows(keys: readonly string[], hour: string): string {
     const paths = keys.map((k) => quote(join(this.directory, k))).join(', ');
     const columns = EVENT_TABLE_COLUMNS.map(([name]) => name).join(', ');
     return `SELECT ${columns} FROM (
-      SELECT ${columns}, row_number() OVER (PARTITION BY event_id ORDER BY ingest_time) AS copy_number FROM (
+      SELECT ${columns}, row_number() OVER (PARTITION BY event_id ORDER BY ingest_time, source_topic, source_partition, source_offset) AS copy_number FROM (
         SELECT *, ${PARTITIONS_FROM_EVENT_TIME}
         FROM read_parquet([${paths}], hive_partitioning = false, union_by_name = true)
       ) WHERE ${hourPredicate(hour)}
