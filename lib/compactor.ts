@@ -26,17 +26,21 @@ import { acknowledgeObjectGrants } from './nag.ts';
  * each, while the files are written by one thread alone: 17% of a one-thread run (measured); two
  * threads took 0.66 of one thread's time on two cores (measured), which that share puts at 16% more
  * work in the threads. So n vCPUs compact 1 / (0.17 + 0.83 * 1.16 / n) times as much: extrapolated
- * beyond two. The spills take about 1.6 bytes of local disk per byte of Parquet read.
+ * beyond two. The spills take about 1.6 bytes of local disk per byte of Parquet read. Since
+ * 2026-12-04 each row's ids also go to id spills (copies of an event under two sessions are found
+ * by event_id: docs/architecture.md, "Compaction"): 11% more CPU and 2.3 bytes of disk per byte of
+ * Parquet in all (measured on one hour of 1M events, alternating with the code before), so the hour
+ * a vCPU compacts in 12 minutes is 420 / 1.115 MiB and the spills are counted at 2.4.
  */
 const BYTES_PER_ROW_HELD = 2_000;
 const FIXED_MIB = 700;
 const THREAD_MIB = 750;
-const HOUR_MIB_PER_VCPU_RUN = 420;
+const HOUR_MIB_PER_VCPU_RUN = 377;
 const WRITE_SHARE = 0.17;
 const THREAD_CPU_OVERHEAD = 1.16;
 const FULL_VCPU_MB = 1_769;
 const MAX_VCPUS = 6;
-const SPILL_PER_PARQUET_BYTE = 1.6;
+const SPILL_PER_PARQUET_BYTE = 2.4;
 
 /** How many times one vCPU's hour a function of `vcpus` (a fraction below one) compacts in its time. */
 export function compactionSpeedup(vcpus: number): number {
@@ -55,9 +59,9 @@ export interface CompactorProps {
    * Memory, which bounds the rows the slices of an hour hold (CLICKSTREAM_COMPACTION_SLICE_ROWS), not
    * the hour: a bigger hour is merged in more slices. It also sets the vCPUs, and so the worker
    * threads (CLICKSTREAM_COMPACTION_WORKERS) and the largest hour one run compacts: below 1,769 MB
-   * the function has less than one vCPU; at 3,008 MB (two threads) hours of about 14 million events
-   * (3,900 events/s); an hour at 5,000 events/s (18 million events) needs about 4,300 MB, and
-   * 10,240 MB (six threads) compacts about 30 million (extrapolated beyond two vCPUs). 3,008 MB is
+   * the function has less than one vCPU; at 3,008 MB (two threads) hours of about 12.6 million events
+   * (3,500 events/s); an hour at 5,000 events/s (18 million events) needs about 4,900 MB, and
+   * 10,240 MB (six threads) compacts about 27.6 million (extrapolated beyond two vCPUs). 3,008 MB is
    * the most a new account may configure before a quota increase. @default 3008
    */
   readonly memorySizeMb?: number;

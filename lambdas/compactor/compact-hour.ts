@@ -2,8 +2,9 @@
  * One hour's new generation, in memory bounded by `sliceRows` whatever the
  * hour's size (docs/architecture.md, "Compaction"):
  * 1. every input row is spread over BUCKETS spill files on local disk by a hash
- *    of its session (slice-hour.ts), so each event's copies, and each session,
- *    fall in one bucket;
+ *    of its session (slice-hour.ts), so each session, and each event's copies that
+ *    kept its session, fall in one bucket; its ids go to id spills by event_id, where
+ *    copies under two sessions are found and all but one named to drop (copiesToDrop);
  * 2. buckets are packed into slices of at most `sliceRows` rows (a bucket bigger
  *    than that is spread again, one level down);
  * 3. each slice is read back, one row kept per event_id and sorted (mergeRows),
@@ -31,7 +32,7 @@ import { ROLLUP_COLUMNS, ROLLUP_NAMES, rollupBuilder } from '../query/rollups.ts
 import { fileRowCounts, mergeSortedColumns } from './merge-rows.ts';
 import { packBuckets } from './slice-hour.ts';
 import { mapWithLimit } from '../common/map-with-limit.ts';
-import { Spreader, type MergedSlice, type Spill } from './slice-work.ts';
+import { copiesToDrop, Spreader, type MergedSlice, type Spill } from './slice-work.ts';
 import { sliceRunner, type WorkerThreads } from './slice-workers.ts';
 import { readSpillColumns, removeSpill } from './spill-file.ts';
 
@@ -105,13 +106,18 @@ export async function compactHour(plan: HourPlan, read: (input: HourInput) => Pr
   try {
     // 1-2. Spread by session, pack into slices.
     let complete = false;
-    let spread: Spill[][];
+    let spread: { readonly buckets: Spill[][]; readonly ids: Spill[][] };
     try {
       complete = await read({ file: (body) => runner.spreadFile(body), rows: (rows) => runner.spreadColumns(lakeRowColumns(rows)) });
     } finally {
       spread = await runner.closeSpread();
     }
     if (!complete) return undefined;
+    // Copies of an event under two sessions would meet in no slice: the one kept is chosen here.
+    const spreadBytes = [...spread.buckets, ...spread.ids].flat().reduce((n, s) => n + s.bytes, 0);
+    spilled(spreadBytes);
+    const drop = copiesToDrop(spread.ids);
+    spilled(-spreadBytes);
     marks.push(performance.now());
     // Each thread merging a slice at once holds its own: the budget is theirs together.
     const budget = Math.max(1, Math.floor(plan.sliceRows / runner.threads));
@@ -129,10 +135,10 @@ export async function compactHour(plan: HourPlan, read: (input: HourInput) => Pr
           removeSpill(spill.path);
         }
         spillBytes -= big.bytes;
-        pack(down.close().map((s) => bucketOfSpills([s])), level + 1);
+        pack(down.close().buckets.map((s) => bucketOfSpills([s])), level + 1);
       }
     };
-    pack(spread.map(bucketOfSpills), 0);
+    pack(spread.buckets.map(bucketOfSpills), 0);
 
     // 3. Each slice: one row per event, sorted; its rollups; a sorted run on disk. As many at once
     // as there are threads; their results are taken in slice order, so the files do not depend on
@@ -161,6 +167,7 @@ export async function compactHour(plan: HourPlan, read: (input: HourInput) => Pr
         slice.flatMap((b) => b.spills.map((s) => s.path)),
         join(dir, `run-${i}`),
         i === 0 ? { rowGroupRows: plan.rowGroupRows } : undefined,
+        drop,
       );
       spilled(result.run.bytes - slice.reduce((n, b) => n + b.bytes, 0));
       merged[i] = result;

@@ -16,6 +16,23 @@ export interface MergedRows {
   readonly duplicatesDropped: number;
 }
 
+/**
+ * Whether copy `a` of an event arrived before copy `b`: the earlier ingest time, and for copies ingested
+ * in the same millisecond the earlier source (topic, partition, offset; the offset as text, as SQL compares
+ * its VARCHAR column), as the local engine orders them;
+ * so copies that differ (a sender can re-send an event_id with other content) are picked the same way
+ * whatever order they are read in.
+ */
+export function arrivedBefore(a: CopyLineage, b: CopyLineage): boolean {
+  if (a.ingest_time !== b.ingest_time) return a.ingest_time < b.ingest_time;
+  if (a.source_topic !== b.source_topic) return a.source_topic < b.source_topic;
+  if (a.source_partition !== b.source_partition) return a.source_partition < b.source_partition;
+  return a.source_offset < b.source_offset;
+}
+
+/** What tells copies of an event apart: when and from where each arrived. */
+export type CopyLineage = Pick<LakeRow, 'ingest_time' | 'source_topic' | 'source_partition' | 'source_offset'>;
+
 /** Event time, then event id: a total order over distinct events, so the same inputs give the same files. */
 export function byTimeThenId(a: LakeRow, b: LakeRow): number {
   return a.event_time - b.event_time || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0);
@@ -29,7 +46,7 @@ export function mergeRows(inputs: Iterable<readonly LakeRow[]>): MergedRows {
     for (const row of rows) {
       read++;
       const kept = byId.get(row.event_id);
-      if (!kept || row.ingest_time < kept.ingest_time) byId.set(row.event_id, row);
+      if (!kept || arrivedBefore(row, kept)) byId.set(row.event_id, row);
     }
   }
   const rows = [...byId.values()].sort(byTimeThenId);

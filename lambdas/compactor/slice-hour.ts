@@ -5,9 +5,8 @@
  * correction gave them event times a few milliseconds apart: each event's copies
  * meet in one slice, where one is kept. A session is never split either, so the
  * `sessions` rollup of a slice is exactly the hour's rows for those sessions.
- * A sender that re-sends an event under another session breaks that assumption: its
- * copies can fall in two slices and both be kept (an open defect: docs/architecture.md,
- * "Compaction", copies that differ in session).
+ * A sender that re-sends an event under another session breaks that assumption: those
+ * copies are found by event_id apart (slice-work.ts, copiesToDrop) and all but one dropped.
  */
 
 /** Buckets an hour's rows are spread over at each level; a bucket too big for a slice is spread again one level down. */

@@ -13,7 +13,7 @@
  * divided among the workers. Results come back by value; only file bytes move.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { mergeSlice, Spreader, type Columns, type MergedSlice, type Spill } from './slice-work.ts';
+import { mergeSlice, Spreader, type Columns, type MergedSlice, type Spill, type SpreadFiles } from './slice-work.ts';
 
 /** Where the steps run. */
 export interface SliceRunner {
@@ -23,9 +23,10 @@ export interface SliceRunner {
   spreadFile(body: Uint8Array): Promise<void>;
   /** Spreads rows given as column arrays (the late files' rows for this hour). */
   spreadColumns(columns: Columns): Promise<void>;
-  /** Ends the spreading: for each bucket, its files (one per thread that spread rows into it). */
-  closeSpread(): Promise<Spill[][]>;
-  mergeSlice(paths: readonly string[], runPath: string, sample: { readonly rowGroupRows: number } | undefined): Promise<MergedSlice>;
+  /** Ends the spreading: for each bucket and each id bucket, its files (one per thread that spread rows into it). */
+  closeSpread(): Promise<{ readonly buckets: Spill[][]; readonly ids: Spill[][] }>;
+  /** `drop`: copiesToDrop's copies kept, by event_id (the other copies of those events are dropped). */
+  mergeSlice(paths: readonly string[], runPath: string, sample: { readonly rowGroupRows: number } | undefined, drop: ReadonlyMap<string, string>): Promise<MergedSlice>;
   /** Stops the threads (their heaps go with them, before the hour's files are written). */
   close(): Promise<void>;
 }
@@ -46,7 +47,10 @@ function inThisThread(dir: string): SliceRunner {
     threads: 1,
     spreadFile: (body) => spreader.takeFile(body),
     spreadColumns: (columns) => Promise.resolve(spreader.take(columns)),
-    closeSpread: () => Promise.resolve(spreader.close().map((spill) => [spill])),
+    closeSpread: () => {
+      const { buckets, ids } = spreader.close();
+      return Promise.resolve({ buckets: buckets.map((spill) => [spill]), ids: ids.map((spill) => [spill]) });
+    },
     mergeSlice,
     close: () => Promise.resolve(),
   };
@@ -56,7 +60,7 @@ type Request =
   | { readonly kind: 'spreadFile'; readonly body: Uint8Array }
   | { readonly kind: 'spreadColumns'; readonly columns: Columns }
   | { readonly kind: 'closeSpread' }
-  | { readonly kind: 'mergeSlice'; readonly paths: readonly string[]; readonly runPath: string; readonly sample: { readonly rowGroupRows: number } | undefined };
+  | { readonly kind: 'mergeSlice'; readonly paths: readonly string[]; readonly runPath: string; readonly sample: { readonly rowGroupRows: number } | undefined; readonly drop: ReadonlyMap<string, string> };
 type Reply = { readonly id: number; readonly result?: unknown; readonly error?: string };
 
 /** workerData's mark of a compactor worker, and the prefix of its bucket files. */
@@ -113,10 +117,11 @@ function inWorkers(dir: string, threads: WorkerThreads): SliceRunner {
     },
     spreadColumns: (columns) => call(leastBusy(), { kind: 'spreadColumns', columns }),
     closeSpread: async () => {
-      const byWorker = await Promise.all(workers.map((w) => call<Spill[]>(w, { kind: 'closeSpread' })));
-      return byWorker[0]!.map((_, b) => byWorker.map((spills) => spills[b]!));
+      const byWorker = await Promise.all(workers.map((w) => call<SpreadFiles>(w, { kind: 'closeSpread' })));
+      const byBucket = (files: (f: SpreadFiles) => Spill[]) => files(byWorker[0]!).map((_, b) => byWorker.map((f) => files(f)[b]!));
+      return { buckets: byBucket((f) => f.buckets), ids: byBucket((f) => f.ids) };
     },
-    mergeSlice: (paths, runPath, sample) => call(leastBusy(), { kind: 'mergeSlice', paths, runPath, sample }),
+    mergeSlice: (paths, runPath, sample, drop) => call(leastBusy(), { kind: 'mergeSlice', paths, runPath, sample, drop }),
     close: async () => {
       await Promise.all(workers.map((w) => w.worker.terminate()));
     },
@@ -140,7 +145,7 @@ function serve(port: NonNullable<typeof parentPort>, path: string): void {
       case 'closeSpread':
         return spreader.close();
       case 'mergeSlice':
-        return mergeSlice(request.paths, request.runPath, request.sample);
+        return mergeSlice(request.paths, request.runPath, request.sample, request.drop);
     }
   };
   port.on('message', ({ id, request }: { id: number; request: Request }) => {

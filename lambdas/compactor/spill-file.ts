@@ -34,25 +34,30 @@ function toRows(columns: readonly (readonly unknown[])[]): LakeRow[] {
 export class SpillWriter {
   private readonly fd: number;
   /** The frame being filled, a column at a time: columns compress better than rows, and cost no array per row. */
-  private frame: unknown[][] = NAMES.map(() => []);
+  private frame: unknown[][];
   private frameRows = 0;
   /** Rows appended so far. */
   rows = 0;
   bytes = 0;
 
-  constructor(readonly path: string) {
+  /** `columns`: the lake columns it holds (indices into LAKE_COLUMNS, in that order); all by default. */
+  constructor(
+    readonly path: string,
+    private readonly columns: readonly number[] = NAMES.map((_, j) => j),
+  ) {
     this.fd = openSync(path, 'w');
+    this.frame = columns.map(() => []);
   }
 
   push(row: LakeRow): void {
     const fields = row as unknown as Record<string, unknown>;
-    for (let j = 0; j < NAMES.length; j++) this.frame[j]!.push(fields[NAMES[j]!] ?? null);
+    for (let j = 0; j < this.columns.length; j++) this.frame[j]!.push(fields[NAMES[this.columns[j]!]!] ?? null);
     this.added();
   }
 
   /** Row `i` of column arrays in LAKE_COLUMNS' order (readLakeColumnGroups, readSpillColumns). */
   pushFrom(columns: readonly (readonly unknown[])[], i: number): void {
-    for (let j = 0; j < NAMES.length; j++) this.frame[j]!.push(columns[j]![i] ?? null);
+    for (let j = 0; j < this.columns.length; j++) this.frame[j]!.push(columns[this.columns[j]!]![i] ?? null);
     this.added();
   }
 
@@ -74,12 +79,12 @@ export class SpillWriter {
     writeSync(this.fd, length);
     writeSync(this.fd, body);
     this.bytes += 4 + body.byteLength;
-    this.frame = NAMES.map(() => []);
+    this.frame = this.columns.map(() => []);
     this.frameRows = 0;
   }
 }
 
-/** A closed spill file's frames as column arrays in LAKE_COLUMNS' order, in the order they were written. */
+/** A closed spill file's frames as column arrays in LAKE_COLUMNS' order (of the columns it holds), in the order they were written. */
 export function* readSpillColumns(path: string): Generator<unknown[][]> {
   const fd = openSync(path, 'r');
   try {

@@ -80,6 +80,13 @@ describe('mergeRows and splitRows', () => {
     expect(duplicatesDropped).toBe(1);
   });
 
+  it('keeps, of copies ingested in the same millisecond, the first by source, whatever order they are read in', () => {
+    const copy = (topic: string, partition: number, offset: string, user: string) => ({ ...row('e', 20, 100), source_topic: topic, source_partition: partition, source_offset: offset, user_id: user });
+    const copies = [copy('t', 2, '5', 'partition 2'), copy('t', 1, '9', 'partition 1, offset 9'), copy('t', 1, '10', 'partition 1, offset 10'), copy('u', 0, '1', 'topic u')];
+    // Offsets compare as text, as SQL compares the VARCHAR column: a tie-break every reader makes alike, not an order of arrival.
+    for (const order of [copies, [...copies].reverse()]) expect(mergeRows([order]).rows.map((r) => r.user_id)).toEqual(['partition 1, offset 10']);
+  });
+
   it('cuts rows into the fewest consecutive slices of at most the size given', () => {
     const rows = Array.from({ length: 10 }, (_, i) => i);
     expect(splitRows(rows, 4)).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);

@@ -2,7 +2,7 @@
  * The compactor in slices (compact-hour.ts): an hour merged with a small slice budget gives the
  * same files' rows as the same hour merged in one slice, holds no more rows than the budget, and
  * keeps one row per event (the earliest ingested copy, even where copies' event times differ by a
- * few milliseconds). The lake is the real consumer's, in a directory; the rollups' exactness over
+ * few milliseconds, or where a copy came under another session and fell in another slice). The lake is the real consumer's, in a directory; the rollups' exactness over
  * several slices is checked against the raw events by rollups.test.ts, which compacts in slices.
  * With worker threads (slice-workers.ts) the files are byte for byte those of one thread.
  */
@@ -87,6 +87,8 @@ describe('compacting an hour in slices', () => {
   const copyFirst = new Map<string, number>();
   /** Events re-sent later with an event time 3 ms earlier: the original is kept. */
   const copyLater = new Map<string, number>();
+  /** Events re-sent later under another session (a sender may; slices are cut by session): the original is kept. */
+  const moved = new Set<string>();
   let built: string;
 
   beforeAll(async () => {
@@ -117,6 +119,13 @@ describe('compacting an hour in slices', () => {
     const resent = events.filter((_, j) => j % 25 === 7);
     for (const e of resent) copyLater.set(e.id, e.time);
     await consumeRecords(store, records(resent.map((e) => shifted(e.value, -3)), 'resend'), START + HOUR + MINUTE, encodeParquet);
+    const elsewhere = events.filter((_, j) => j % 31 === 13);
+    for (const e of elsewhere) moved.add(e.id);
+    const inAnotherSession = (value: Buffer) => {
+      const event = JSON.parse(value.toString()) as { session_id: string };
+      return Buffer.from(JSON.stringify({ ...event, session_id: `${event.session_id}-moved` }));
+    };
+    await consumeRecords(store, records(elsewhere.map((e) => inAnotherSession(e.value)), 'moved'), START + HOUR + 2 * MINUTE, encodeParquet);
   }, 120_000);
 
   afterAll(() => {
@@ -171,9 +180,11 @@ describe('compacting an hour in slices', () => {
 
     const rows = one.files.flat();
     expect(new Set(rows.map((r) => r.event_id)).size).toBe(rows.length);
-    expect(one.result.duplicatesDropped).toBe(copyFirst.size + copyLater.size);
+    expect(one.result.duplicatesDropped).toBe(copyFirst.size + copyLater.size + moved.size);
     const kept = new Map(rows.map((r) => [r.event_id, r]));
     for (const [id, time] of [...copyFirst, ...copyLater]) expect(kept.get(id)?.event_time, id).toBe(time);
+    expect(moved.size).toBeGreaterThan(10);
+    for (const id of moved) expect(kept.get(id)?.session_id, id).not.toMatch(/-moved$/);
     expect(new Set([...copyFirst.keys()].map((id) => kept.get(id)!.source_topic.split('-')[0]))).toEqual(new Set(['first']));
   }, 120_000);
 
