@@ -154,7 +154,7 @@ export function splitRange(p: QueryParameters, view: LakeView, rollup: RollupNam
  * hold rows of these hours, everything goes through the window (exact, at the raw
  * cost, until the next compaction run folds them).
  */
-function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number[], view: LakeView): string {
+export function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number[], view: LakeView): string {
   const rowFilters = [`event_time >= ${d.timestamp(p.fromMs)}`, `event_time < ${d.timestamp(p.toMs)}`, ...filterPredicates(p)];
   const where = (partitions: string, paths?: readonly string[]) =>
     [partitions, ...(paths ? [pathPredicate(d, paths)] : []), ...rowFilters].join('\n      AND ');
@@ -196,18 +196,8 @@ function rollupCtes({ rollup: name, columns }: RollupRead, d: Dialect, p: QueryP
   if (counts) ctes.push(`counts AS (\n  SELECT * FROM ${d.counts!.table}\n  WHERE ${[hoursPredicate(rolledUp), ...filterPredicates(p)].join('\n    AND ')}\n)`);
   const parts: string[] = [];
   if (rolledUp.length > 0) {
-    const files = rolledUp.flatMap((h) => {
-      const entry = view.rollups.get(h);
-      return entry && entry !== 'tables' ? [entry[name]] : [];
-    });
-    const conditions = [
-      hoursPredicate(rolledUp),
-      ...(d.objectPath && files.length > 0 ? [pathPredicate(d, files)] : []),
-      ...filterPredicates(p),
-    ];
     // With count rows, the ids are those of the users they do not count.
-    const table = counts ? d.counts!.idRows : d.rollupTable(name);
-    parts.push(`SELECT ${rollupColumns(name, columns).map((c) => c.name).join(', ')} FROM ${table}\n    WHERE ${conditions.join('\n      AND ')}`);
+    parts.push(rollupTableRows(name, rollupColumns(name, columns).map((c) => c.name), d, p, view, rolledUp, counts ? d.counts!.idRows : d.rollupTable(name)));
   }
   if (fromEvents.length > 0) {
     ctes.push(eventsCte(d, p, fromEvents, view));
@@ -215,6 +205,16 @@ function rollupCtes({ rollup: name, columns }: RollupRead, d: Dialect, p: QueryP
   }
   ctes.push(`rolled_up AS (\n  ${parts.join('\n  UNION ALL\n  ')}\n)`);
   return `WITH ${ctes.join(',\n')}`;
+}
+
+/** The rows of a rollup's table (by default its own) for these whole hours of the range, in the filters: the committed files' over Athena. */
+export function rollupTableRows(name: RollupName, columns: readonly string[], d: Dialect, p: QueryParameters, view: LakeView, hours: readonly number[], table = d.rollupTable(name)): string {
+  const files = hours.flatMap((h) => {
+    const entry = view.rollups.get(h);
+    return entry && entry !== 'tables' ? [entry[name]] : [];
+  });
+  const conditions = [hoursPredicate(hours), ...(d.objectPath && files.length > 0 ? [pathPredicate(d, files)] : []), ...filterPredicates(p)];
+  return `SELECT ${columns.join(', ')} FROM ${table}\n    WHERE ${conditions.join('\n      AND ')}`;
 }
 
 /** One row per session of the range: which funnel steps it reached, each step requiring the ones before it. */
@@ -239,7 +239,7 @@ const FUNNEL_STEPS: readonly (readonly [string, string])[] = [
 const countIf = (condition: string) => `count(CASE WHEN ${condition} THEN 1 END)`;
 
 /** A sum of counts as a BIGINT, 0 over no rows (DuckDB sums BIGINTs into a HUGEINT). */
-const total = (column: string) => `CAST(coalesce(sum(${column}), 0) AS BIGINT)`;
+export const total = (column: string) => `CAST(coalesce(sum(${column}), 0) AS BIGINT)`;
 
 /**
  * What a breakdown shows for a NULL value: schema v2 lets a real site's events leave out the
@@ -251,7 +251,7 @@ const total = (column: string) => `CAST(coalesce(sum(${column}), 0) AS BIGINT)`;
 export const UNKNOWN = 'unknown';
 
 /** A breakdown column with NULL shown as UNKNOWN: a grouping value that is never NULL, so never confused with a grouping set's NULL either. */
-const known = (column: string) => `coalesce(${column}, '${UNKNOWN}')`;
+export const known = (column: string) => `coalesce(${column}, '${UNKNOWN}')`;
 
 /** Age brackets; an unknown age is its own group (an ELSE alone would count it as the oldest). */
 export const AGE_GROUP = `CASE WHEN user_age IS NULL THEN '${UNKNOWN}' WHEN user_age < 25 THEN '18-24' WHEN user_age < 35 THEN '25-34' WHEN user_age < 45 THEN '35-44'

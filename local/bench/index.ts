@@ -12,12 +12,13 @@ import { COMMAND_OPTIONS, parseCount, parseFlags, thousands as n } from '../cli/
 import { KAFKA_VERSION } from '../services/kafka.ts';
 import { down, up } from '../services/stack.ts';
 import { columnsRead } from '../../lambdas/query/columns-read.ts';
-import { athenaDialect } from '../../lambdas/query/dialect.ts';
+import { dashboardSql } from '../../lambdas/query/dashboard-statement.ts';
+import { athenaDialect, type Dialect } from '../../lambdas/query/dialect.ts';
 import { QUERY_NAMES, querySql, ROLLUP_OF } from '../../lambdas/query/named-queries.ts';
 import { ROLLUP_NAMES, type RollupName } from '../../lambdas/query/rollups.ts';
 import { ANSWER_CACHE_SECONDS, DASHBOARD_RANGE_STEP_SECONDS, DASHBOARD_REFRESH_SECONDS } from '../../lambdas/query-api/limits.ts';
 import { UserError } from '../common/errors.ts';
-import { EMPTY_VIEW } from '../../lambdas/common/compaction-manifest.ts';
+import { EMPTY_VIEW, type LakeView } from '../../lambdas/common/compaction-manifest.ts';
 import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { benchApi } from './api-bench.ts';
 import { benchCollector, type CollectorBenchResult } from './collector-bench.ts';
@@ -126,8 +127,8 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
       objectsPerMillionEvents: pipeline.objectsPerMillionEvents,
       partitionsPerBatch: bench.partitions,
     });
-    // Each query scans the lake columns its Athena SQL names.
-    const queryColumns = QUERY_NAMES.map((q) => columnsRead(querySql(q, athenaDialect('clickstream', 'bench'), { fromMs: 0, toMs: 3_600_000 })));
+    // Each statement of a refresh scans the lake columns its Athena SQL names.
+    const queryColumns = refreshStatements(athenaDialect('clickstream', 'bench'), EMPTY_VIEW).map(columnsRead);
     const refreshAt = (eventsPerSecond: number) => {
       const bytes = athenaRefreshBytes(queryColumns, dashboard.columnBytesPerEvent, eventsPerSecond * 3_600);
       return { eventsPerSecond, bytesScanned: bytes, dollars: athenaDollars(bytes) };
@@ -156,6 +157,12 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
   }
 }
 
+/** The statements a hosted dashboard's refresh runs on Athena (query-api.ts): the dashboard's one statement and the quarantine's query. */
+function refreshStatements(d: Dialect, view: LakeView): string[] {
+  const range = { fromMs: 0, toMs: 3_600_000 };
+  return [dashboardSql(d, range, view), querySql('quarantine', d, range, view)];
+}
+
 /**
  * Athena dollars per hour for one open dashboard at 5,000 events/s on the last hour:
  * refreshes that reach Athena (after alignment and caching) × bytes billed per
@@ -164,10 +171,10 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
  */
 function dashboardAthenaCost(columnBytesPerEvent: Readonly<Record<string, number>>) {
   const eventsPerSecond = 5_000;
-  const columns = (dialect: ReturnType<typeof athenaDialect>) => QUERY_NAMES.map((q) => columnsRead(querySql(q, dialect, { fromMs: 0, toMs: 3_600_000 })));
+  const columns = (dialect: ReturnType<typeof athenaDialect>) => refreshStatements(dialect, EMPTY_VIEW).map(columnsRead);
   const bytesPerRefresh = athenaRefreshBytes(columns(athenaDialect('clickstream', 'bench')), columnBytesPerEvent, eventsPerSecond * 3_600);
   const compactedBytesPerRefresh = athenaRefreshBytes(columns({ ...athenaDialect('clickstream', 'bench'), deduplicated: true }), columnBytesPerEvent, eventsPerSecond * 3_600);
-  const floorBytesPerRefresh = QUERY_NAMES.length * PRICES.athenaMinimumBytesPerQuery;
+  const floorBytesPerRefresh = refreshStatements(athenaDialect('clickstream', 'bench'), EMPTY_VIEW).length * PRICES.athenaMinimumBytesPerQuery;
   const refreshesPerHour = athenaRefreshesPerHour(DASHBOARD_REFRESH_SECONDS, DASHBOARD_RANGE_STEP_SECONDS, ANSWER_CACHE_SECONDS);
   const before = athenaRefreshesPerHour(5, 0, ANSWER_CACHE_SECONDS);
   return {
@@ -197,14 +204,22 @@ function compactedAthenaCost(c: CompactionBenchResult) {
   const dialect = athenaDialect('clickstream', 'bench');
   const range = { fromMs: 0, toMs: HOUR };
   const compactedView = { compacted: new Map([[0, ['compacted/year=1970/month=01/day=01/hour=00/g1-x-0.parquet']]]), rollups: new Map(), unfoldedLate: [] };
-  const queries = QUERY_NAMES.map((q) => ({
+  const rollupBytes = (rollup: RollupName, columns: readonly string[]) => columns.reduce((n, column) => n + (c.rollupColumnBytesPerEvent[rollup][column] ?? 0), 0);
+  // The baseline: the named queries one by one, each reading its rollup's columns.
+  const eachQuery = QUERY_NAMES.map((q) => ({
     raw: columnsRead(querySql(q, dialect, range, EMPTY_VIEW)),
     compacted: columnsRead(querySql(q, dialect, range, compactedView)),
-    rollupBytesPerEvent: q === 'quarantine' ? 0 : ROLLUP_OF[q].columns.reduce((n, column) => n + (c.rollupColumnBytesPerEvent[ROLLUP_OF[q].rollup][column] ?? 0), 0),
+    rollupBytesPerEvent: q === 'quarantine' ? 0 : rollupBytes(ROLLUP_OF[q].rollup, ROLLUP_OF[q].columns),
   }));
+  // What a refresh runs: the dashboard's statement, reading every column of each rollup once, and the quarantine's query.
+  const [overRaw, overCompacted] = [refreshStatements(dialect, EMPTY_VIEW), refreshStatements(dialect, compactedView)];
+  const oneStatement = [
+    { raw: columnsRead(overRaw[0]!), compacted: columnsRead(overCompacted[0]!), rollupBytesPerEvent: ROLLUP_NAMES.reduce((n, r) => n + rollupBytes(r, Object.keys(c.rollupColumnBytesPerEvent[r])), 0) },
+    { raw: columnsRead(overRaw[1]!), compacted: columnsRead(overCompacted[1]!), rollupBytesPerEvent: 0 },
+  ];
   const sizes = { raw: c.rawColumnBytesPerEvent, compacted: c.compactedColumnBytesPerEvent };
   const settleMinutes = (DEFAULT_LAKE_TIMING.lateAfterMs + DEFAULT_LAKE_TIMING.writeDeadlineMs) / 60_000;
-  const average = (rangeHours: number, withRollups: boolean) => {
+  const average = (queries: typeof eachQuery, rangeHours: number, withRollups: boolean) => {
     let total = 0;
     for (let minute = 0; minute < 60; minute++) {
       // Raw: this hour's minutes so far, and the whole previous hour's share of the range until it settles.
@@ -217,12 +232,12 @@ function compactedAthenaCost(c: CompactionBenchResult) {
     }
     return total / 60;
   };
-  const rawOnly = (rangeHours: number) => athenaMixedRefreshBytes(queries, sizes, { raw: rangeHours * HOUR / 1000 * perSecond, compacted: 0 });
-  return {
-    eventsPerSecond: perSecond,
-    lastHour: { raw: rawOnly(1), compacted: average(1, false), rolledUp: average(1, true) },
-    last24Hours: { raw: rawOnly(24), compacted: average(24, false), rolledUp: average(24, true) },
-  };
+  const rawOnly = (queries: typeof eachQuery, rangeHours: number) => athenaMixedRefreshBytes(queries, sizes, { raw: rangeHours * HOUR / 1000 * perSecond, compacted: 0 });
+  const figures = (queries: typeof eachQuery) => ({
+    lastHour: { raw: rawOnly(queries, 1), compacted: average(queries, 1, false), rolledUp: average(queries, 1, true) },
+    last24Hours: { raw: rawOnly(queries, 24), compacted: average(queries, 24, false), rolledUp: average(queries, 24, true) },
+  });
+  return { eventsPerSecond: perSecond, ...figures(oneStatement), eachQuery: figures(eachQuery) };
 }
 
 function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof compactedAthenaCost>): void {
@@ -243,8 +258,11 @@ function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof com
   }
   out(`  S3 requests: ${c.requests.get} GET, ${c.requests.put} PUT, ${c.requests.list} LIST, ${c.requests.deleteCalls} DeleteObjects`);
   out(`Athena per refresh at ${n(athena.eventsPerSecond)} events/s (column sizes measured here):`);
-  out(`  last hour:  raw files + window ${mib(athena.lastHour.raw)}  →  with compaction ${mib(athena.lastHour.compacted)}  →  with rollups ${mib(athena.lastHour.rolledUp)} (average over the minute of the hour)`);
-  out(`  last 24 h:  raw files + window ${mib(athena.last24Hours.raw)}  →  with compaction ${mib(athena.last24Hours.compacted)}  →  with rollups ${mib(athena.last24Hours.rolledUp)}`);
+  for (const [label, f] of [['the dashboard in one statement', athena], ['baseline: the named queries one by one', athena.eachQuery]] as const) {
+    out(`  ${label}:`);
+    out(`    last hour:  raw files + window ${mib(f.lastHour.raw)}  →  with compaction ${mib(f.lastHour.compacted)}  →  with rollups ${mib(f.lastHour.rolledUp)} (average over the minute of the hour)`);
+    out(`    last 24 h:  raw files + window ${mib(f.last24Hours.raw)}  →  with compaction ${mib(f.last24Hours.compacted)}  →  with rollups ${mib(f.last24Hours.rolledUp)}`);
+  }
   const perEvent = (name: RollupName) => Object.values(c.rollupColumnBytesPerEvent[name]).reduce((a, b) => a + b, 0);
   out(`  rollup bytes per event (every column): ${ROLLUP_NAMES.map((name) => `${name} ${perEvent(name).toFixed(2)}`).join(', ')}`);
 }

@@ -25,6 +25,7 @@ import { MANIFEST_KEY, parseManifest } from '../../lambdas/common/compaction-man
 import { compactLake } from '../../lambdas/compactor/compact-lake.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
+import { dashboardSql } from '../../lambdas/query/dashboard-statement.ts';
 import { ATHENA_ROLLUP_TABLES, ATHENA_TABLES } from '../../lambdas/query/dialect.ts';
 import { storeLakeView } from '../../lambdas/query/lake-view-source.ts';
 import { QUERY_NAMES, querySql, ROLLUP_OF, type QueryName } from '../../lambdas/query/named-queries.ts';
@@ -201,6 +202,14 @@ async function compareEngines(engine: TrinoEngine, params: Record<string, string
   }
 }
 
+/** The dashboard's answer (on Trino in one statement beside the quarantine's query) against the local engine's named queries. */
+async function compareDashboards(engine: TrinoEngine, params: Record<string, string>): Promise<void> {
+  const [onTrino, onDuckDb] = await Promise.all([new QueryApi({ engine }).handleDashboard(params), new QueryApi({ engine: duckdb }).handleDashboard(params)]);
+  expect(onTrino.statusCode, onTrino.body).toBe(200);
+  const strip = (body: string) => JSON.parse(body.replace(/"generatedAt":"[^"]*"/g, '"generatedAt":null')) as unknown;
+  expect(differences(strip(onTrino.body), strip(onDuckDb.body), 'dashboard'), JSON.stringify(params)).toEqual([]);
+}
+
 const rowsOf = (answer: Record<string, unknown> | undefined) => (answer?.rows ?? []) as Row[];
 
 describe("Athena's SQL on Trino, against the local engine over the same lake", () => {
@@ -239,11 +248,17 @@ describe("Athena's SQL on Trino, against the local engine over the same lake", (
 
   it.each(CASES.slice(0, 2))('gives the same answers with the session in New York time, over %s', async (_case, params) => {
     await compareEngines(trino.withTimeZone('America/New_York'), params);
+    await compareDashboards(trino.withTimeZone('America/New_York'), params);
   });
 
-  it('reads each event table at most once per query (Athena bills every scan)', async () => {
+  it.each(CASES)('answers the dashboard in one statement over %s as the local engine does', async (_case, params) => {
+    await compareDashboards(trino, params);
+  });
+
+  it('reads each event table at most once per query, and once for the whole dashboard (Athena bills every scan)', async () => {
     // The run's raw hours, and the late files read beside them through the same de-duplication window.
     expect(await scansPerQuery(CASES[0]![1])).toEqual(Object.fromEntries(QUERY_NAMES.map((name) => [name, name === 'quarantine' ? {} : { events: 1, events_late: 1 }])));
+    expect(await scansOf(dashboardSql(trino.dialect, parseParameters(CASES[0]![1], Date.now()), await trino.lakeView()))).toEqual({ events: 1, events_late: 1 });
   });
 });
 
@@ -252,13 +267,17 @@ async function scansPerQuery(query: Record<string, string>): Promise<Record<stri
   const params = parseParameters(query, Date.now());
   const view = await trino.lakeView();
   const scans: Record<string, Record<string, number>> = {};
-  for (const name of QUERY_NAMES) {
-    const plan = (await trino.run(`EXPLAIN ${querySql(name, trino.dialect, params, view)}`)).map((r) => String(r['Query Plan'])).join('\n');
-    scans[name] = {};
-    for (const table of [ATHENA_TABLES.events, ATHENA_TABLES.compacted, ATHENA_TABLES.late, ...Object.values(ATHENA_ROLLUP_TABLES)]) {
-      const count = (plan.match(new RegExp(`table = ${TRINO_CATALOG}:${SCHEMA}:${table}\\b`, 'g')) ?? []).length;
-      if (count > 0) scans[name][table] = count;
-    }
+  for (const name of QUERY_NAMES) scans[name] = await scansOf(querySql(name, trino.dialect, params, view));
+  return scans;
+}
+
+/** How many times each lake table is scanned by a statement's plan. */
+async function scansOf(sql: string): Promise<Record<string, number>> {
+  const plan = (await trino.run(`EXPLAIN ${sql}`)).map((r) => String(r['Query Plan'])).join('\n');
+  const scans: Record<string, number> = {};
+  for (const table of [ATHENA_TABLES.events, ATHENA_TABLES.compacted, ATHENA_TABLES.late, ...Object.values(ATHENA_ROLLUP_TABLES)]) {
+    const count = (plan.match(new RegExp(`table = ${TRINO_CATALOG}:${SCHEMA}:${table}\\b`, 'g')) ?? []).length;
+    if (count > 0) scans[table] = count;
   }
   return scans;
 }
@@ -278,16 +297,19 @@ describe('the Athena SQL over a compacted lake, on Trino', () => {
     await refresh();
   });
 
-  it.each(CASES)('every named query over %s gives the local engine\'s answer', async (_case, params) => {
+  it.each(CASES)('every named query, and the dashboard in one statement, over %s gives the local engine\'s answer', async (_case, params) => {
     await compareEngines(trino, params);
+    await compareDashboards(trino, params);
   });
 
   it('reads the rollups for the whole hours of a compacted range and the compacted files for its edges, each once, with no de-duplication window', async () => {
     // The run from 22:30 to 01:30: 23:00 and 00:00 from the rollups, the rest from the compacted files.
     const expected = (name: QueryName) => (name === 'quarantine' ? {} : { events_compacted: 1, [ATHENA_ROLLUP_TABLES[ROLLUP_OF[name].rollup]]: 1 });
     expect(await scansPerQuery(CASES[0]![1])).toEqual(Object.fromEntries(QUERY_NAMES.map((name) => [name, expected(name)])));
-    const sql = querySql('kpis', trino.dialect, parseParameters(CASES[0]![1], Date.now()), await trino.lakeView());
-    expect(sql).not.toContain('row_number()');
+    const [params, view] = [parseParameters(CASES[0]![1], Date.now()), await trino.lakeView()];
+    expect(querySql('kpis', trino.dialect, params, view)).not.toContain('row_number()');
+    expect(await scansOf(dashboardSql(trino.dialect, params, view))).toEqual({ events_compacted: 1, ...Object.fromEntries(Object.values(ATHENA_ROLLUP_TABLES).map((t) => [t, 1])) });
+    expect(dashboardSql(trino.dialect, params, view)).not.toContain('PARTITION BY event_id');
   });
 
   it('counts a late event for a compacted hour once, before and after it is folded in', async () => {
@@ -300,7 +322,10 @@ describe('the Athena SQL over a compacted lake, on Trino', () => {
     await refresh();
     const view = await trino.lakeView();
     expect(view.unfoldedLate).toHaveLength(1);
-    for (const [, params] of CASES.slice(0, 2)) await compareEngines(trino, params);
+    for (const [, params] of CASES.slice(0, 2)) {
+      await compareEngines(trino, params);
+      await compareDashboards(trino, params);
+    }
 
     await compact();
     await refresh();
@@ -338,9 +363,9 @@ describe('the query API bundle over Athena\'s API, its SQL run by this Trino', (
     const local = await new QueryApi({ engine: duckdb }).handlePath('/api/dashboard', params);
     const strip = (body: string) => JSON.parse(body.replace(/"generatedAt":"[^"]*"/g, '"generatedAt":null')) as unknown;
     expect(differences(strip(response.body), strip(local.body), 'dashboard')).toEqual([]);
-    // One StartQueryExecution per named query, each in the configured workgroup.
+    // Two StartQueryExecutions, the dashboard's statement and the quarantine's query, each in the configured workgroup.
     const started = [...athena.executions.values()];
-    expect(started).toHaveLength(QUERY_NAMES.length);
+    expect(started).toHaveLength(2);
     expect(started.every((e) => e.state === 'SUCCEEDED' && e.workGroup === 'clickstream_dashboard')).toBe(true);
   });
 

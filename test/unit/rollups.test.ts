@@ -28,7 +28,8 @@ import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { compactLake } from '../../lambdas/compactor/compact-lake.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import { QUERY_NAMES, querySql, splitRange } from '../../lambdas/query/named-queries.ts';
-import { QueryApi } from '../../lambdas/query/query-api.ts';
+import { dashboardSql } from '../../lambdas/query/dashboard-statement.ts';
+import { QueryApi, type QueryEngine } from '../../lambdas/query/query-api.ts';
 import { ROLLUP_COLUMNS, ROLLUP_NAMES } from '../../lambdas/query/rollups.ts';
 import { Rng } from '../../lambdas/simulator/random.ts';
 import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
@@ -173,6 +174,36 @@ describe('rollups on the local engine', () => {
 
   it.each(cases(7, 24).map((c) => [JSON.stringify(c), c]))('equal the raw answers over %s', async (_name, params) => {
     await expectSameAnswers(params);
+  });
+});
+
+/** The local engine as an engine without count rows sees it: the dashboard in one statement (dashboard-statement.ts), as Athena runs it. */
+const inOneStatement = (lake: DuckDbLake): QueryEngine => ({ dialect: { ...lake.dialect, counts: undefined }, run: (sql) => lake.run(sql), lakeView: () => lake.lakeView() });
+
+/** The dashboard's answer in one statement over the rolled-up lake against the named queries over the raw events. */
+async function expectSameDashboard(params: Record<string, string>): Promise<void> {
+  const [one, each] = [new QueryApi({ engine: inOneStatement(withRollups), now: () => LATER }), new QueryApi({ engine: withoutRollups, now: () => LATER })];
+  const [x, y] = await Promise.all([one.handleDashboard(params), each.handleDashboard(params)]);
+  expect([x.statusCode, y.statusCode], x.body).toEqual([200, 200]);
+  const strip = (body: string) => JSON.parse(body.replace(/"generatedAt":"[^"]*"/g, '"generatedAt":null')) as unknown;
+  expect(answerDifferences(strip(x.body), strip(y.body), 'dashboard'), JSON.stringify(params)).toEqual([]);
+}
+
+describe('the dashboard in one statement', () => {
+  it('reads each table once: the events with one window, each rollup for its whole hours', async () => {
+    const view = await withRollups.lakeView();
+    const params = { fromMs: START - 17 * MINUTE, toMs: LATER };
+    const sql = dashboardSql({ ...withRollups.dialect, counts: undefined, deduplicated: false }, params, view);
+    for (const table of ['lake_events', 'lake_rollup_sessions', 'lake_rollup_activity', 'lake_rollup_products']) expect(sql.split(`FROM ${table}`)).toHaveLength(2);
+    expect(sql.split('row_number() OVER (PARTITION BY event_id')).toHaveLength(2);
+  });
+
+  it.each<Record<string, string>>([{}, { device: 'bot' }, { country: 'US' }])('equals the named queries over the whole run, with %j', async (filter) => {
+    await expectSameDashboard({ from: String(START - 17 * MINUTE), to: String(LATER), ...filter });
+  });
+
+  it.each(cases(13, 16).map((c) => [JSON.stringify(c), c]))('equals the named queries over %s', async (_name, params) => {
+    await expectSameDashboard(params);
   });
 });
 

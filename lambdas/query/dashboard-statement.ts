@@ -1,0 +1,252 @@
+/**
+ * Every panel of the dashboard but quarantine in one statement, for an engine that bills each
+ * scan (Athena, $5 per TB read). Run as ten queries, a refresh read the range's events ten times,
+ * and over raw files each read carried `event_id` for the de-duplication window: about four fifths
+ * of what a refresh was billed. One statement reads each table once: the events (one window),
+ * and each rollup's table for the whole hours it covers.
+ *
+ * Two aggregations in one pipeline (no CTE is used twice: Trino inlines a CTE at every use, and
+ * every use is another scan):
+ * 1. the events grouped into the three rollups' rows with GROUPING SETS, one set per rollup,
+ *    exactly as `rollupFromEvents` groups them, and unioned with the rollups' own rows;
+ * 2. those rows grouped once more, one grouping set per panel, each aggregate reading the rows
+ *    of its rollup only (`kind`).
+ * A panel's figures are the sums, maxima and distinct counts its own query computes over the same
+ * rows, so the answers are the same (checked against the named queries on DuckDB and Trino). The
+ * funnel is the one figure a named query takes a second pass for (the steps each session reached
+ * over all its rows); here it comes from distinct counts of sessions under a condition on one row
+ * at a time, by inclusion-exclusion: the sessions that reached steps A and B are those that
+ * reached A, plus those that reached B, less those that reached either. Exact, in integers.
+ *
+ * The local engine keeps count rows that stand for ids (regular-counts.ts), which this statement
+ * does not read: it runs the named queries, as a scan there costs nothing but time.
+ */
+import type { LakeView } from '../common/compaction-manifest.ts';
+import type { Dialect } from './dialect.ts';
+import { AGE_GROUP, eventsCte, known, QUERY_NAMES, rollupTableRows, splitRange, timeBucket, total, type QueryName } from './named-queries.ts';
+import type { QueryParameters } from './parameters.ts';
+import { ROLLUP_COLUMNS, ROLLUP_NAMES, type RollupColumn, type RollupName } from './rollups.ts';
+
+export type Panel = Exclude<QueryName, 'quarantine'>;
+
+type Row = Record<string, unknown>;
+
+/** Whether an engine answers the dashboard with one statement: one without count rows (Athena). */
+export function answersInOneStatement(d: Dialect): boolean {
+  return d.counts === undefined;
+}
+
+/** Every rollup column once, by name: a name two rollups share is the same SQL in both (checked here, once). */
+const COLUMNS: readonly RollupColumn[] = (() => {
+  const byName = new Map<string, RollupColumn>();
+  for (const name of ROLLUP_NAMES) {
+    for (const c of ROLLUP_COLUMNS[name]) {
+      const seen = byName.get(c.name);
+      if (seen && (seen.sql !== c.sql || seen.type !== c.type)) throw new Error(`rollups disagree on the column ${c.name}: one statement cannot union their rows`);
+      byName.set(c.name, c);
+    }
+  }
+  return [...byName.values()];
+})();
+
+const SQL_TYPES = { string: 'varchar', int32: 'integer', int64: 'bigint', double: 'double', timestamp_ms: 'timestamp' } as const;
+
+/** One key column per rollup that the others do not have: grouping() of the three tells the rollup a row of step 1 belongs to. */
+const KIND_KEYS: Readonly<Record<RollupName, string>> = { sessions: 'session_id', activity: 'event_minute', products: 'product_id' };
+
+/** The events grouped into the rows of all three rollups at once (step 1), each row named by its rollup. */
+function rollupsFromEvents(): string {
+  const kinds = ROLLUP_NAMES.map((name, i) => `WHEN ${(2 ** ROLLUP_NAMES.length - 1) ^ (2 ** (ROLLUP_NAMES.length - 1 - i))} THEN '${name}'`);
+  const derived = COLUMNS.filter((c) => c.key && c.sql !== c.name).map((c) => `${c.sql} AS ${c.name}`);
+  const sets = ROLLUP_NAMES.map((name) => `(${ROLLUP_COLUMNS[name].filter((c) => c.key).map((c) => c.name).join(', ')})`);
+  return `SELECT CASE grouping(${ROLLUP_NAMES.map((n) => KIND_KEYS[n]).join(', ')}) ${kinds.join(' ')} END AS kind,
+    ${COLUMNS.map((c) => (c.key ? c.name : `${c.sql} AS ${c.name}`)).join(', ')}
+  FROM (SELECT *, ${derived.join(', ')} FROM events) e
+  GROUP BY GROUPING SETS (${sets.join(', ')})`;
+}
+
+/** A rollup's own rows for these hours, in the columns of step 1 (NULL for another rollup's). */
+function rollupRows(name: RollupName, d: Dialect, p: QueryParameters, view: LakeView, hours: readonly number[]): string {
+  const own = new Set(ROLLUP_COLUMNS[name].map((c) => c.name));
+  const columns = COLUMNS.map((c) => (own.has(c.name) ? c.name : `CAST(NULL AS ${SQL_TYPES[c.type]}) AS ${c.name}`));
+  return rollupTableRows(name, [`'${name}' AS kind`, ...columns], d, p, view, hours);
+}
+
+/**
+ * Step 2's grouping keys, each the value of its own rollup's rows and NULL for the others, so a
+ * panel's grouping set groups its rollup's rows alone (the NULL group, the other rollups' rows, is
+ * left out). `paired` keys group beside the one before them.
+ */
+function panelKeys(d: Dialect, p: QueryParameters): { readonly name: string; readonly sql: string; readonly paired?: boolean }[] {
+  const of = (kind: RollupName, sql: string, condition = '') => `CASE WHEN kind = '${kind}'${condition} THEN ${sql} END`;
+  return [
+    { name: 'k_source', sql: of('sessions', known('traffic_source')) },
+    { name: 'k_device', sql: of('sessions', known('device_type')) },
+    { name: 'k_age', sql: of('sessions', AGE_GROUP) },
+    { name: 'k_gender', sql: of('sessions', known('user_gender')) },
+    { name: 'k_country', sql: of('sessions', known('user_country')) },
+    // A purchase's rows carry its minute; no other event's do.
+    { name: 'k_bucket', sql: of('sessions', d.epochMs(`date_trunc('${timeBucket(p)}', order_minute)`), ' AND order_minute IS NOT NULL') },
+    { name: 'k_minute', sql: of('activity', d.epochMs('event_minute')) },
+    { name: 'k_type', sql: of('activity', 'event_type'), paired: true },
+    // Every product event has a product_id, no other event does.
+    { name: 'k_product', sql: of('products', 'product_id', ' AND product_id IS NOT NULL') },
+    { name: 'k_category', sql: of('products', known('product_category'), ' AND product_id IS NOT NULL') },
+  ];
+}
+
+/** The grouping sets of step 2 and the panels each answers. */
+const SETS: readonly { readonly keys: readonly string[]; readonly panels: readonly Panel[] }[] = [
+  { keys: [], panels: ['kpis', 'funnel', 'freshness'] },
+  { keys: ['k_source'], panels: ['traffic_sources'] },
+  { keys: ['k_device'], panels: ['devices'] },
+  { keys: ['k_age'], panels: ['demographics'] },
+  { keys: ['k_gender'], panels: ['demographics'] },
+  { keys: ['k_country'], panels: ['demographics'] },
+  { keys: ['k_bucket'], panels: ['revenue_over_time'] },
+  { keys: ['k_minute', 'k_type'], panels: ['events_per_minute'] },
+  { keys: ['k_product'], panels: ['top_products'] },
+  { keys: ['k_category'], panels: ['top_categories'] },
+];
+
+/** The funnel's conditions on one row, in step order: a session reached a step if one of its rows has the step's event. */
+const STEP_ROWS = ['product_views > 0', 'cart_adds > 0', 'checkouts > 0', 'purchases > 0'];
+/** Every non-empty subset of the steps, as a bit mask (bit i: step i). */
+const STEP_SUBSETS = Array.from({ length: 2 ** STEP_ROWS.length - 1 }, (_, i) => i + 1);
+
+/** Step 2's aggregates, each over the rows of one rollup. */
+function panelAggregates(d: Dialect): string[] {
+  const over = (kind: RollupName, sql: string) => `CASE WHEN kind = '${kind}' THEN ${sql} END`;
+  const sessionsWhere = (condition: string) => `count(DISTINCT ${over('sessions', `CASE WHEN ${condition} THEN session_id END`)})`;
+  return [
+    `sum(${over('sessions', 'events')}) AS s_events`,
+    `count(DISTINCT ${over('sessions', 'user_id')}) AS s_users`,
+    `count(DISTINCT ${over('sessions', 'session_id')}) AS s_sessions`,
+    `count(DISTINCT ${over('sessions', 'order_id')}) AS s_orders`,
+    `sum(${over('sessions', 'revenue')}) AS s_revenue`,
+    `${sessionsWhere('purchases > 0')} AS s_converted`,
+    `${sessionsWhere('cart_adds > 0')} AS s_carted`,
+    `${sessionsWhere('cart_adds > 0 OR purchases > 0')} AS s_carted_or_converted`,
+    ...STEP_SUBSETS.map((mask) => `${sessionsWhere(STEP_ROWS.filter((_, i) => mask & (1 << i)).join(' OR '))} AS s_steps_${mask}`),
+    `sum(${over('activity', 'events')}) AS a_events`,
+    `${d.epochMs(`max(${over('activity', 'newest_event_time')})`)} AS a_newest_event_time`,
+    `${d.epochMs(`max(${over('activity', 'newest_ingest_time')})`)} AS a_newest_ingest_time`,
+    `${known(`max(${over('products', 'product_category')})`)} AS p_category`,
+    `${known(`max(${over('products', 'product_brand')})`)} AS p_brand`,
+    `${total(over('products', 'product_views'))} AS p_views`,
+    `${total(over('products', 'cart_adds'))} AS p_cart_adds`,
+    `${total(over('products', 'units'))} AS p_units`,
+    `coalesce(sum(${over('products', 'revenue')}), 0) AS p_revenue`,
+  ];
+}
+
+/** The bit of grouping()'s answer that a key's own set clears. */
+const groupingArguments = (keys: ReturnType<typeof panelKeys>) => keys.filter((k) => !k.paired).map((k) => k.name);
+const setId = (arguments_: readonly string[], keys: readonly string[]) => arguments_.reduce((id, name, i) => (keys.includes(name) ? id : id | (1 << (arguments_.length - 1 - i))), 0);
+
+/** The dashboard's statement: its rows are one per group of each panel's grouping set, named by `panel_set` (dashboardPanels reads them). */
+export function dashboardSql(d: Dialect, p: QueryParameters, view: LakeView): string {
+  // One split for all three rollups: the hours each of them covers (they differ only under a filter one of them cannot answer).
+  const splits = ROLLUP_NAMES.map((name) => splitRange(p, view, name));
+  const rolledUp = splits[0]!.rolledUp.filter((h) => splits.every((s) => s.rolledUp.includes(h)));
+  const fromEvents = splits[0]!.fromEvents.concat(splits[0]!.rolledUp.filter((h) => !rolledUp.includes(h))).sort((a, b) => a - b);
+  const parts = [
+    ...(fromEvents.length > 0 ? [rollupsFromEvents()] : []),
+    ...(rolledUp.length > 0 ? ROLLUP_NAMES.map((name) => rollupRows(name, d, p, view, rolledUp)) : []),
+  ];
+  const keys = panelKeys(d, p);
+  const args = groupingArguments(keys);
+  const productSets = [setId(args, ['k_product']), setId(args, ['k_category'])];
+  const grouped = `SELECT grouping(${args.join(', ')}) AS panel_set, ${keys.map((k) => k.name).join(', ')},
+  ${panelAggregates(d).join(',\n  ')}
+FROM (
+  SELECT *, ${keys.map((k) => `${k.sql} AS ${k.name}`).join(',\n    ')}
+  FROM rolled_up
+) r
+GROUP BY GROUPING SETS (${SETS.map((s) => `(${s.keys.join(', ')})`).join(', ')})`;
+  // The top ten of each product panel, ranked as top() orders them, over the groups of a product (the NULL group holds other rows).
+  return `WITH ${fromEvents.length > 0 ? `${eventsCte(d, p, fromEvents, view)},\n` : ''}rolled_up AS (
+  ${parts.join('\n  UNION ALL\n  ')}
+)
+SELECT * FROM (
+  SELECT g.*, row_number() OVER (PARTITION BY panel_set, k_product IS NULL AND k_category IS NULL ORDER BY p_revenue DESC, p_views DESC, k_product, k_category) AS panel_rank
+  FROM (
+${grouped}
+  ) g
+) ranked
+WHERE panel_set NOT IN (${productSets.join(', ')}) OR panel_rank <= 10`;
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
+const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+/** Each panel's rows from the statement's rows, with the columns, order and limits of its named query (before derive()). */
+export function dashboardPanels(rows: readonly Row[], d: Dialect, p: QueryParameters): Record<Panel, Row[]> {
+  const keys = panelKeys(d, p);
+  const args = groupingArguments(keys);
+  const ofSet = (setKeys: readonly string[]) => {
+    const id = setId(args, setKeys);
+    // A set's NULL group holds the other rollups' rows.
+    return rows.filter((r) => Number(r.panel_set) === id && setKeys.every((k) => r[k] !== null && r[k] !== undefined));
+  };
+  const sorted = <T extends Row>(list: T[], compare: (a: T, b: T) => number) => list.sort(compare);
+  const byValue = (a: unknown, b: unknown) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
+  const totals = ofSet([])[0] ?? {};
+  const steps = (mask: number) => num(totals[`s_steps_${mask}`]);
+  /** The sessions that reached every step in `mask`, from the counts of those that reached any of a subset (inclusion-exclusion). */
+  const reachedAll = (mask: number) =>
+    STEP_SUBSETS.filter((s) => (s & mask) === s).reduce((n, s) => n + (popcount(s) % 2 === 1 ? 1 : -1) * steps(s), 0);
+  const breakdown = (key: string) =>
+    sorted(
+      ofSet([key]).map((r) => ({ value: r[key], sessions: num(r.s_sessions), converted_sessions: num(r.s_converted), orders: num(r.s_orders), revenue: num(r.s_revenue) })),
+      (a, b) => b.sessions - a.sessions || byValue(a.value, b.value),
+    );
+  const demographics = (['age_group', 'gender', 'country'] as const).flatMap((dimension, i) =>
+    ofSet([['k_age', 'k_gender', 'k_country'][i]!]).map((r) => ({ dimension, value: r[['k_age', 'k_gender', 'k_country'][i]!], users: num(r.s_users), revenue: num(r.s_revenue) })),
+  );
+  const top = (key: string) => sorted(ofSet([key]), (a, b) => num(b.p_revenue) - num(a.p_revenue) || num(b.p_views) - num(a.p_views) || byValue(a[key], b[key]));
+  const productFigures = (r: Row) => ({ views: num(r.p_views), cart_adds: num(r.p_cart_adds), units: num(r.p_units), revenue: num(r.p_revenue) });
+  return {
+    kpis: [
+      {
+        events: num(totals.s_events),
+        active_users: num(totals.s_users),
+        sessions: num(totals.s_sessions),
+        orders: num(totals.s_orders),
+        revenue: num(totals.s_revenue),
+        converted_sessions: num(totals.s_converted),
+        carted_sessions: num(totals.s_carted),
+        abandoned_carts: num(totals.s_carted_or_converted) - num(totals.s_converted),
+      },
+    ],
+    events_per_minute: sorted(
+      ofSet(['k_minute', 'k_type']).map((r) => ({ minute: Number(r.k_minute), event_type: r.k_type, events: num(r.a_events) })),
+      (a, b) => a.minute - b.minute || byValue(a.event_type, b.event_type),
+    ),
+    revenue_over_time: sorted(
+      ofSet(['k_bucket']).map((r) => ({ bucket: Number(r.k_bucket), orders: num(r.s_orders), revenue: orNull(r.s_revenue) })),
+      (a, b) => a.bucket - b.bucket,
+    ),
+    funnel: [
+      {
+        sessions: num(totals.s_sessions),
+        viewed: reachedAll(0b0001),
+        carted: reachedAll(0b0011),
+        checked_out: reachedAll(0b0111),
+        purchased: reachedAll(0b1111),
+      },
+    ],
+    traffic_sources: breakdown('k_source'),
+    devices: breakdown('k_device'),
+    demographics: sorted(demographics, (a, b) => byValue(a.dimension, b.dimension) || b.users - a.users || byValue(a.value, b.value)),
+    top_products: top('k_product').map((r) => ({ product_id: r.k_product, product_category: r.p_category, product_brand: r.p_brand, ...productFigures(r) })),
+    top_categories: top('k_category').map((r) => ({ product_category: r.k_category, ...productFigures(r) })),
+    freshness: [{ newest_event_time: orNull(totals.a_newest_event_time), newest_ingest_time: orNull(totals.a_newest_ingest_time), events: num(totals.a_events) }],
+  };
+}
+
+function popcount(n: number): number {
+  let bits = 0;
+  for (let m = n; m > 0; m >>= 1) bits += m & 1;
+  return bits;
+}
