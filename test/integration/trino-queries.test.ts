@@ -260,7 +260,23 @@ describe("Athena's SQL on Trino, against the local engine over the same lake", (
     expect(await scansPerQuery(CASES[0]![1])).toEqual(Object.fromEntries(QUERY_NAMES.map((name) => [name, name === 'quarantine' ? {} : { events: 1, events_late: 1 }])));
     expect(await scansOf(dashboardSql(trino.dialect, parseParameters(CASES[0]![1], Date.now()), await trino.lakeView()))).toEqual({ events: 1, events_late: 1 });
   });
+
+  it('reads a fraction of the bytes the named queries read one by one, over raw files', async () => {
+    const bytes = await bytesPerRefresh(CASES[0]![1]);
+    console.log(`bytes read over raw files: ${JSON.stringify(bytes)}`);
+    expect(bytes.oneStatement).toBeGreaterThan(0);
+    expect(bytes.oneStatement).toBeLessThan(bytes.namedQueries / 3);
+  });
 });
+
+/** The bytes Trino reads from the files for the dashboard's panels: in one statement, and as the named queries one by one. */
+async function bytesPerRefresh(query: Record<string, string>): Promise<{ oneStatement: number; namedQueries: number }> {
+  const params = parseParameters(query, Date.now());
+  const view = await trino.lakeView();
+  let namedQueries = 0;
+  for (const name of QUERY_NAMES.filter((q) => q !== 'quarantine')) namedQueries += await trino.bytesRead(querySql(name, trino.dialect, params, view));
+  return { oneStatement: await trino.bytesRead(dashboardSql(trino.dialect, params, view)), namedQueries };
+}
 
 /** How many times each event table is scanned by each named query's plan. */
 async function scansPerQuery(query: Record<string, string>): Promise<Record<string, Record<string, number>>> {
@@ -310,6 +326,10 @@ describe('the Athena SQL over a compacted lake, on Trino', () => {
     expect(querySql('kpis', trino.dialect, params, view)).not.toContain('row_number()');
     expect(await scansOf(dashboardSql(trino.dialect, params, view))).toEqual({ events_compacted: 1, ...Object.fromEntries(Object.values(ATHENA_ROLLUP_TABLES).map((t) => [t, 1])) });
     expect(dashboardSql(trino.dialect, params, view)).not.toContain('PARTITION BY event_id');
+    const bytes = await bytesPerRefresh(CASES[0]![1]);
+    console.log(`bytes read over compacted files and rollups: ${JSON.stringify(bytes)}`);
+    expect(bytes.oneStatement).toBeGreaterThan(0);
+    expect(bytes.oneStatement).toBeLessThan(bytes.namedQueries / 2);
   });
 
   it('counts a late event for a compacted hour once, before and after it is folded in', async () => {

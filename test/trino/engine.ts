@@ -34,6 +34,8 @@ interface StatementPage {
   readonly columns?: readonly Column[];
   readonly data?: readonly (readonly unknown[])[];
   readonly error?: { readonly errorName?: string; readonly message?: string };
+  /** What the query has read so far: on the last page, all of it (Trino's client protocol). */
+  readonly stats?: { readonly physicalInputBytes?: number };
 }
 
 const NUMERIC = new Set(['tinyint', 'smallint', 'integer', 'bigint', 'double', 'real', 'decimal']);
@@ -75,7 +77,7 @@ export class TrinoEngine implements QueryEngine {
    * NO_NODES_AVAILABLE is asked again for up to 30 s: a query of the Hive catalog can meet it just after start,
    * while the node's catalogs are still announced to the scheduler (a system query already runs).
    */
-  async runRaw(sql: string): Promise<{ columns: readonly Column[]; rows: (readonly unknown[])[] }> {
+  async runRaw(sql: string): Promise<{ columns: readonly Column[]; rows: (readonly unknown[])[]; physicalInputBytes: number }> {
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
@@ -87,7 +89,12 @@ export class TrinoEngine implements QueryEngine {
     }
   }
 
-  private async runOnce(sql: string): Promise<{ columns: readonly Column[]; rows: (readonly unknown[])[] }> {
+  /** The bytes a statement reads from the files (what Athena bills, at its 10 MB minimum aside). */
+  async bytesRead(sql: string): Promise<number> {
+    return (await this.runRaw(sql)).physicalInputBytes;
+  }
+
+  private async runOnce(sql: string): Promise<{ columns: readonly Column[]; rows: (readonly unknown[])[]; physicalInputBytes: number }> {
     const headers = {
       'X-Trino-User': 'clickstream-test',
       'X-Trino-Source': 'clickstream-tests',
@@ -104,7 +111,7 @@ export class TrinoEngine implements QueryEngine {
       }
       columns = page.columns ?? columns;
       rows.push(...(page.data ?? []));
-      if (!page.nextUri) return { columns, rows };
+      if (!page.nextUri) return { columns, rows, physicalInputBytes: page.stats?.physicalInputBytes ?? 0 };
       page = await request(page.nextUri, { method: 'GET', headers });
     }
   }
