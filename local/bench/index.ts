@@ -175,6 +175,9 @@ function dashboardAthenaCost(columnBytesPerEvent: Readonly<Record<string, number
   const bytesPerRefresh = athenaRefreshBytes(columns(athenaDialect('clickstream', 'bench')), columnBytesPerEvent, eventsPerSecond * 3_600);
   const compactedBytesPerRefresh = athenaRefreshBytes(columns({ ...athenaDialect('clickstream', 'bench'), deduplicated: true }), columnBytesPerEvent, eventsPerSecond * 3_600);
   const floorBytesPerRefresh = refreshStatements(athenaDialect('clickstream', 'bench'), EMPTY_VIEW).length * PRICES.athenaMinimumBytesPerQuery;
+  // The baseline: the same refreshes as the named queries one by one, each reading the events.
+  const namedQueryColumns = QUERY_NAMES.map((q) => columnsRead(querySql(q, athenaDialect('clickstream', 'bench'), { fromMs: 0, toMs: 3_600_000 })));
+  const namedQueriesBytesPerRefresh = athenaRefreshBytes(namedQueryColumns, columnBytesPerEvent, eventsPerSecond * 3_600);
   const refreshesPerHour = athenaRefreshesPerHour(DASHBOARD_REFRESH_SECONDS, DASHBOARD_RANGE_STEP_SECONDS, ANSWER_CACHE_SECONDS);
   const before = athenaRefreshesPerHour(5, 0, ANSWER_CACHE_SECONDS);
   return {
@@ -186,6 +189,7 @@ function dashboardAthenaCost(columnBytesPerEvent: Readonly<Record<string, number
     refreshesPerHour,
     dollarsPerHour: refreshesPerHour * athenaDollars(bytesPerRefresh),
     baseline: { refreshesPerHour: before, dollarsPerHour: before * athenaDollars(bytesPerRefresh) },
+    namedQueries: { bytesPerRefresh: namedQueriesBytesPerRefresh, dollarsPerHour: refreshesPerHour * athenaDollars(namedQueriesBytesPerRefresh) },
     compacted: { bytesPerRefresh: compactedBytesPerRefresh, dollarsPerHour: refreshesPerHour * athenaDollars(compactedBytesPerRefresh) },
     floor: { bytesPerRefresh: floorBytesPerRefresh, dollarsPerHour: refreshesPerHour * athenaDollars(floorBytesPerRefresh) },
   };
@@ -298,6 +302,7 @@ function printApi(api: Awaited<ReturnType<typeof benchApi>>, athena: ReturnType<
   out(`Athena, one open dashboard on the last hour at ${n(a.eventsPerSecond)} events/s:`);
   out(`  ${mib(a.bytesPerRefresh)} billed per refresh ($${a.dollarsPerRefresh.toFixed(4)}) × ${n(a.refreshesPerHour)} refreshes/h (every ${a.refreshSeconds} s, ${a.rangeStepSeconds} s step) = $${a.dollarsPerHour.toFixed(2)}/h`);
   out(`  baseline: unaligned, every 5 s: ${n(a.baseline.refreshesPerHour)} refreshes/h = $${a.baseline.dollarsPerHour.toFixed(2)}/h`);
+  out(`  baseline: the named queries one by one: ${mib(a.namedQueries.bytesPerRefresh)} per refresh = $${a.namedQueries.dollarsPerHour.toFixed(2)}/h`);
   out(`  with compaction (no event_id window): ${mib(a.compacted.bytesPerRefresh)} per refresh = $${a.compacted.dollarsPerHour.toFixed(2)}/h; floor (10 MB per query): $${a.floor.dollarsPerHour.toFixed(3)}/h`);
 }
 
