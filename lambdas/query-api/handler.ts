@@ -8,7 +8,7 @@ import { storeLakeView } from '../query/lake-view-source.ts';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { AthenaEngine } from '../query/athena-engine.ts';
 import { QueryApi, type ApiResponse } from '../query/query-api.ts';
-import { ANSWER_CACHE_SECONDS, ATHENA_WAIT_MS } from './limits.ts';
+import { ANSWER_CACHE_SECONDS, ATHENA_WAIT_MS, DASHBOARD_QUERY_PARALLELISM } from './limits.ts';
 
 const database = process.env.CLICKSTREAM_GLUE_DATABASE;
 const workGroup = process.env.CLICKSTREAM_ATHENA_WORKGROUP;
@@ -25,6 +25,7 @@ const api = new QueryApi({
     timeoutMs: ATHENA_WAIT_MS,
   }),
   cacheMs: ANSWER_CACHE_SECONDS * 1000,
+  dashboardParallelism: DASHBOARD_QUERY_PARALLELISM,
 });
 
 /** What the handler reads of a function URL event (API Gateway's v2 HTTP event has the same shape). */

@@ -10,10 +10,13 @@ export const ORIGIN_READ_TIMEOUT_SECONDS = 30;
 /** Below the origin read timeout, so the viewer gets the function's own answer or error, not CloudFront's 504. */
 export const FUNCTION_TIMEOUT_SECONDS = 25;
 /**
- * How long the handler waits for one Athena query. A /api/dashboard request runs two at once (the
- * dashboard's statement and the quarantine's query: lambdas/query/dashboard-statement.ts), so it
- * waits once; 5 s are left for reading the compaction manifest and answering.
+ * Named queries one /api/dashboard request runs on Athena at once. A request runs two (the
+ * dashboard's statement and the quarantine's query: lambdas/query/dashboard-statement.ts); only
+ * a range whose statement is too long for Athena (over about 27 days, every hour rolled up) runs
+ * the eleven named queries instead, all at once, so every request waits once.
  */
+export const DASHBOARD_QUERY_PARALLELISM = 11;
+/** How long the handler waits for one Athena query: one wait per request, with 5 s left for reading the compaction manifest and answering. */
 export const ATHENA_WAIT_MS = 20_000;
 /** How long an answer is reused, by the function's memory cache and by CloudFront's (each Athena query costs money and seconds). */
 export const ANSWER_CACHE_SECONDS = 30;

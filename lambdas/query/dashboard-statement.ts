@@ -19,11 +19,12 @@
  * reached A, plus those that reached B, less those that reached either. Exact, in integers.
  *
  * The local engine keeps count rows that stand for ids (regular-counts.ts), which this statement
- * does not read: it runs the named queries, as a scan there costs nothing but time.
+ * does not read: it runs the named queries, as a scan there costs nothing but time; so does a
+ * request whose statement would be too long for the engine (dashboardStatement).
  */
 import type { LakeView } from '../common/compaction-manifest.ts';
 import type { Dialect } from './dialect.ts';
-import { AGE_GROUP, eventsCte, known, QUERY_NAMES, rollupTableRows, splitRange, timeBucket, total, type QueryName } from './named-queries.ts';
+import { AGE_GROUP, eventsCte, known, rollupTableRows, splitRange, timeBucket, total, type QueryName } from './named-queries.ts';
 import type { QueryParameters } from './parameters.ts';
 import { ROLLUP_COLUMNS, ROLLUP_NAMES, type RollupColumn, type RollupName } from './rollups.ts';
 
@@ -31,9 +32,17 @@ export type Panel = Exclude<QueryName, 'quarantine'>;
 
 type Row = Record<string, unknown>;
 
-/** Whether an engine answers the dashboard with one statement: one without count rows (Athena). */
-export function answersInOneStatement(d: Dialect): boolean {
-  return d.counts === undefined;
+/**
+ * The dashboard's statement for this engine and request, or undefined where the named queries
+ * answer instead: on an engine with count rows (the local engine), and where the statement is
+ * longer than the engine takes. Athena takes 256 KiB; a statement names every committed rollup
+ * file of its whole hours (three an hour), so a range of more than about 27 days, every hour
+ * rolled up, is too long, and its named queries, each naming one rollup's files, are not.
+ */
+export function dashboardStatement(d: Dialect, p: QueryParameters, view: LakeView): string | undefined {
+  if (d.counts !== undefined) return undefined;
+  const sql = dashboardSql(d, p, view);
+  return d.maxStatementBytes !== undefined && new TextEncoder().encode(sql).length > d.maxStatementBytes ? undefined : sql;
 }
 
 /** Every rollup column once, by name: a name two rollups share is the same SQL in both (checked here, once). */

@@ -27,6 +27,8 @@ export interface Dialect {
   };
   /** A lake key as the engine's `"$path"` column shows it, to pick the files of a compacted hour's committed generation. */
   objectPath?(key: string): string;
+  /** The longest statement the engine takes, in bytes (Athena's query string limit); none if unbounded. */
+  readonly maxStatementBytes?: number;
   /** Whether eventsTable already holds one row per event_id, so queries need not remove copies. */
   readonly deduplicated: boolean;
   /** The relation holding quarantined records (reason, source coordinates, ingest_time in ms). */
@@ -80,6 +82,8 @@ export function athenaDialect(database: string, bucket: string, tables: AthenaTa
     lateTable: `"${database}"."${tables.late}"`,
     rollupTable: (name) => `"${database}"."${ATHENA_ROLLUP_TABLES[name]}"`,
     objectPath: (key) => `s3://${bucket}/${key}`,
+    // Athena's limit on a query string (its service quotas).
+    maxStatementBytes: 262_144,
     // The raw files as written: a re-sent event can sit in two of them; compacted hours hold each once.
     deduplicated: false,
     quarantineTable: `"${database}"."${tables.quarantine}"`,

@@ -4,8 +4,8 @@
  * - `/api/dashboard` answers every panel of the dashboard in one request, so a
  *   refresh is one function invocation, not eleven: on an engine that bills each
  *   scan (Athena) in one statement beside the quarantine's query, each table read
- *   once (dashboard-statement.ts); on the local engine as the named queries, run
- *   with bounded parallelism.
+ *   once (dashboard-statement.ts); on the local engine, or where that statement
+ *   would be too long, as the named queries, run with bounded parallelism.
  * The query string carries the parameters; the answer is JSON. Unknown paths get
  * a 404, unknown queries and bad parameters a 400 with the reason. Answers are
  * cached (AnswerCache: expiry from completion, identical requests merged), so
@@ -13,7 +13,7 @@
  */
 import { EMPTY_VIEW, type LakeView } from '../common/compaction-manifest.ts';
 import { AnswerCache } from './answer-cache.ts';
-import { answersInOneStatement, dashboardPanels, dashboardSql } from './dashboard-statement.ts';
+import { dashboardPanels, dashboardStatement } from './dashboard-statement.ts';
 import type { Dialect } from './dialect.ts';
 import { mapWithLimit } from '../common/map-with-limit.ts';
 import { isQueryName, querySql, QUERY_NAMES, timeBucket, type QueryName } from './named-queries.ts';
@@ -95,8 +95,9 @@ export class QueryApi {
     const body = await this.answers.get(`dashboard?${JSON.stringify(params)}`, async () => {
       // One view of the lake for every panel, so they agree with each other.
       const view = this.options.engine.lakeView ? await this.view() : EMPTY_VIEW;
-      const panels = answersInOneStatement(this.options.engine.dialect)
-        ? await this.answerInOneStatement(params, view)
+      const statement = dashboardStatement(this.options.engine.dialect, params, view);
+      const panels = statement
+        ? await this.answerInOneStatement(statement, params, view)
         : await mapWithLimit(QUERY_NAMES, this.dashboardParallelism, (name) => this.answer(name, UNFILTERED.has(name) ? withoutFilters(params) : params, view));
       // Each panel is already JSON: joined as text, not parsed and written again.
       const json = QUERY_NAMES.map((name, i) => `${JSON.stringify(name)}:${panels[i]!}`).join(',');
@@ -130,10 +131,9 @@ export class QueryApi {
   }
 
   /** Every panel's answer (in QUERY_NAMES order) from one statement (dashboard-statement.ts) and the quarantine's query: each table read once. */
-  private async answerInOneStatement(params: QueryParameters, view: LakeView): Promise<string[]> {
-    const { dialect } = this.options.engine;
-    const [rows, quarantine] = await Promise.all([this.options.engine.run(dashboardSql(dialect, params, view)), this.answer('quarantine', withoutFilters(params), view)]);
-    const panels = dashboardPanels(rows, dialect, params);
+  private async answerInOneStatement(statement: string, params: QueryParameters, view: LakeView): Promise<string[]> {
+    const [rows, quarantine] = await Promise.all([this.options.engine.run(statement), this.answer('quarantine', withoutFilters(params), view)]);
+    const panels = dashboardPanels(rows, this.options.engine.dialect, params);
     return QUERY_NAMES.map((name) => (name === 'quarantine' ? quarantine : this.panelJson(name, params, panels[name])));
   }
 

@@ -1,0 +1,58 @@
+/**
+ * Which statements a dashboard request sends to Athena. That the one statement's answers equal the
+ * named queries' is proven on DuckDB (test/unit/rollups.test.ts) and Trino
+ * (test/integration/trino-queries.test.ts); this pins when the API uses it, and that no statement
+ * it sends is longer than Athena takes.
+ */
+import { describe, expect, it } from 'vitest';
+import type { LakeView, RollupFiles } from '../../../lambdas/common/compaction-manifest.ts';
+import { hourPartition } from '../../../lambdas/consumer/lake-keys.ts';
+import { dashboardSql } from '../../../lambdas/query/dashboard-statement.ts';
+import { athenaDialect } from '../../../lambdas/query/dialect.ts';
+import { QUERY_NAMES } from '../../../lambdas/query/named-queries.ts';
+import { QueryApi, type QueryEngine } from '../../../lambdas/query/query-api.ts';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const NOW = Date.UTC(2026, 11, 4, 12);
+// A bucket name as long as CDK makes them: every file's path in the SQL carries it.
+const d = athenaDialect('clickstream', 'clickstreamstack-lakebucketa1b2c3d4-0123456789ab');
+
+/** Every hour of the last 40 days compacted and rolled up, one generation each. */
+function fullyRolledUp(): LakeView {
+  const compacted = new Map<number, string[]>();
+  const rollups = new Map<number, RollupFiles>();
+  for (let h = NOW - 40 * DAY; h < NOW; h += HOUR) {
+    const hour = hourPartition(h);
+    compacted.set(h, [`compacted/${hour}/g1-0a1b2c3d-0.parquet`]);
+    rollups.set(h, { sessions: `rollups/sessions/${hour}/g1-0a1b2c3d.parquet`, activity: `rollups/activity/${hour}/g1-0a1b2c3d.parquet`, products: `rollups/products/${hour}/g1-0a1b2c3d.parquet` });
+  }
+  return { compacted, rollups, unfoldedLate: [] };
+}
+
+function recordingEngine(view: LakeView): QueryEngine & { readonly statements: string[] } {
+  const statements: string[] = [];
+  return { dialect: d, statements, run: (sql) => (statements.push(sql), Promise.resolve([])), lakeView: () => Promise.resolve(view) };
+}
+
+describe('the dashboard on Athena', () => {
+  it('sends two statements: every panel but quarantine in one, and the quarantine query', async () => {
+    const engine = recordingEngine(fullyRolledUp());
+    const response = await new QueryApi({ engine, now: () => NOW }).handleDashboard({ from: String(NOW - 7 * DAY), to: String(NOW) });
+    expect(response.statusCode).toBe(200);
+    expect(engine.statements).toHaveLength(2);
+    expect(engine.statements.filter((sql) => sql.includes('"clickstream"."quarantine"'))).toHaveLength(1);
+    expect(Object.keys((JSON.parse(response.body) as { panels: object }).panels)).toEqual([...QUERY_NAMES]);
+  });
+
+  it('sends the named queries instead when the one statement would be longer than Athena takes (31 days, every hour rolled up)', async () => {
+    const view = fullyRolledUp();
+    const params = { from: String(NOW - 31 * DAY), to: String(NOW) };
+    expect(dashboardSql(d, { fromMs: NOW - 31 * DAY, toMs: NOW }, view).length).toBeGreaterThan(d.maxStatementBytes!);
+    const engine = recordingEngine(view);
+    const response = await new QueryApi({ engine, now: () => NOW }).handleDashboard(params);
+    expect(response.statusCode).toBe(200);
+    expect(engine.statements).toHaveLength(QUERY_NAMES.length);
+    for (const sql of engine.statements) expect(sql.length).toBeLessThanOrEqual(d.maxStatementBytes!);
+  });
+});
