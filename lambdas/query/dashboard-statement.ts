@@ -63,12 +63,20 @@ const SQL_TYPES = { string: 'varchar', int32: 'integer', int64: 'bigint', double
 /** One key column per rollup that the others do not have: grouping() of the three tells the rollup a row of step 1 belongs to. */
 const KIND_KEYS: Readonly<Record<RollupName, string>> = { sessions: 'session_id', activity: 'event_minute', products: 'product_id' };
 
+/**
+ * What grouping(...arguments) gives for the rows of the grouping set that holds `keys`: a bit per
+ * argument, the first the highest, set where the set does not group by it (the same in DuckDB and Trino).
+ */
+const groupingValue = (arguments_: readonly string[], keys: readonly string[]) =>
+  arguments_.reduce((value, name, i) => (keys.includes(name) ? value : value | (1 << (arguments_.length - 1 - i))), 0);
+
 /** The events grouped into the rows of all three rollups at once (step 1), each row named by its rollup. */
 function rollupsFromEvents(): string {
-  const kinds = ROLLUP_NAMES.map((name, i) => `WHEN ${(2 ** ROLLUP_NAMES.length - 1) ^ (2 ** (ROLLUP_NAMES.length - 1 - i))} THEN '${name}'`);
+  const kindKeys = ROLLUP_NAMES.map((name) => KIND_KEYS[name]);
+  const kinds = ROLLUP_NAMES.map((name) => `WHEN ${groupingValue(kindKeys, [KIND_KEYS[name]])} THEN '${name}'`);
   const derived = COLUMNS.filter((c) => c.key && c.sql !== c.name).map((c) => `${c.sql} AS ${c.name}`);
   const sets = ROLLUP_NAMES.map((name) => `(${ROLLUP_COLUMNS[name].filter((c) => c.key).map((c) => c.name).join(', ')})`);
-  return `SELECT CASE grouping(${ROLLUP_NAMES.map((n) => KIND_KEYS[n]).join(', ')}) ${kinds.join(' ')} END AS kind,
+  return `SELECT CASE grouping(${kindKeys.join(', ')}) ${kinds.join(' ')} END AS kind,
     ${COLUMNS.map((c) => (c.key ? c.name : `${c.sql} AS ${c.name}`)).join(', ')}
   FROM (SELECT *, ${derived.join(', ')} FROM events) e
   GROUP BY GROUPING SETS (${sets.join(', ')})`;
@@ -104,18 +112,18 @@ function panelKeys(d: Dialect, p: QueryParameters): { readonly name: string; rea
   ];
 }
 
-/** The grouping sets of step 2 and the panels each answers. */
-const SETS: readonly { readonly keys: readonly string[]; readonly panels: readonly Panel[] }[] = [
-  { keys: [], panels: ['kpis', 'funnel', 'freshness'] },
-  { keys: ['k_source'], panels: ['traffic_sources'] },
-  { keys: ['k_device'], panels: ['devices'] },
-  { keys: ['k_age'], panels: ['demographics'] },
-  { keys: ['k_gender'], panels: ['demographics'] },
-  { keys: ['k_country'], panels: ['demographics'] },
-  { keys: ['k_bucket'], panels: ['revenue_over_time'] },
-  { keys: ['k_minute', 'k_type'], panels: ['events_per_minute'] },
-  { keys: ['k_product'], panels: ['top_products'] },
-  { keys: ['k_category'], panels: ['top_categories'] },
+/** The grouping sets of step 2, each named by the panels it answers. */
+const SETS: readonly (readonly string[])[] = [
+  [], // kpis, funnel, freshness
+  ['k_source'], // traffic_sources
+  ['k_device'], // devices
+  ['k_age'], // demographics
+  ['k_gender'], // demographics
+  ['k_country'], // demographics
+  ['k_bucket'], // revenue_over_time
+  ['k_minute', 'k_type'], // events_per_minute
+  ['k_product'], // top_products
+  ['k_category'], // top_categories
 ];
 
 /** The funnel's conditions on one row, in step order: a session reached a step if one of its rows has the step's event. */
@@ -149,9 +157,8 @@ function panelAggregates(d: Dialect): string[] {
   ];
 }
 
-/** The bit of grouping()'s answer that a key's own set clears. */
+/** Step 2's arguments of grouping(): a key per set (a paired key goes with the one before it). */
 const groupingArguments = (keys: ReturnType<typeof panelKeys>) => keys.filter((k) => !k.paired).map((k) => k.name);
-const setId = (arguments_: readonly string[], keys: readonly string[]) => arguments_.reduce((id, name, i) => (keys.includes(name) ? id : id | (1 << (arguments_.length - 1 - i))), 0);
 
 /** The dashboard's statement: its rows are one per group of each panel's grouping set, named by `panel_set` (dashboardPanels reads them). */
 export function dashboardSql(d: Dialect, p: QueryParameters, view: LakeView): string {
@@ -165,14 +172,14 @@ export function dashboardSql(d: Dialect, p: QueryParameters, view: LakeView): st
   ];
   const keys = panelKeys(d, p);
   const args = groupingArguments(keys);
-  const productSets = [setId(args, ['k_product']), setId(args, ['k_category'])];
+  const productSets = [groupingValue(args, ['k_product']), groupingValue(args, ['k_category'])];
   const grouped = `SELECT grouping(${args.join(', ')}) AS panel_set, ${keys.map((k) => k.name).join(', ')},
   ${panelAggregates(d).join(',\n  ')}
 FROM (
   SELECT *, ${keys.map((k) => `${k.sql} AS ${k.name}`).join(',\n    ')}
   FROM rolled_up
 ) r
-GROUP BY GROUPING SETS (${SETS.map((s) => `(${s.keys.join(', ')})`).join(', ')})`;
+GROUP BY GROUPING SETS (${SETS.map((keys) => `(${keys.join(', ')})`).join(', ')})`;
   // The top ten of each product panel, ranked as top() orders them, over the groups of a product (the NULL group holds other rows).
   return `WITH ${fromEvents.length > 0 ? `${eventsCte(d, p, fromEvents, view)},\n` : ''}rolled_up AS (
   ${parts.join('\n  UNION ALL\n  ')}
@@ -194,11 +201,10 @@ export function dashboardPanels(rows: readonly Row[], d: Dialect, p: QueryParame
   const keys = panelKeys(d, p);
   const args = groupingArguments(keys);
   const ofSet = (setKeys: readonly string[]) => {
-    const id = setId(args, setKeys);
+    const id = groupingValue(args, setKeys);
     // A set's NULL group holds the other rollups' rows.
     return rows.filter((r) => Number(r.panel_set) === id && setKeys.every((k) => r[k] !== null && r[k] !== undefined));
   };
-  const sorted = <T extends Row>(list: T[], compare: (a: T, b: T) => number) => list.sort(compare);
   const byValue = (a: unknown, b: unknown) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
   const totals = ofSet([])[0] ?? {};
   const steps = (mask: number) => num(totals[`s_steps_${mask}`]);
@@ -206,14 +212,15 @@ export function dashboardPanels(rows: readonly Row[], d: Dialect, p: QueryParame
   const reachedAll = (mask: number) =>
     STEP_SUBSETS.filter((s) => (s & mask) === s).reduce((n, s) => n + (popcount(s) % 2 === 1 ? 1 : -1) * steps(s), 0);
   const breakdown = (key: string) =>
-    sorted(
-      ofSet([key]).map((r) => ({ value: r[key], sessions: num(r.s_sessions), converted_sessions: num(r.s_converted), orders: num(r.s_orders), revenue: num(r.s_revenue) })),
-      (a, b) => b.sessions - a.sessions || byValue(a.value, b.value),
-    );
-  const demographics = (['age_group', 'gender', 'country'] as const).flatMap((dimension, i) =>
-    ofSet([['k_age', 'k_gender', 'k_country'][i]!]).map((r) => ({ dimension, value: r[['k_age', 'k_gender', 'k_country'][i]!], users: num(r.s_users), revenue: num(r.s_revenue) })),
-  );
-  const top = (key: string) => sorted(ofSet([key]), (a, b) => num(b.p_revenue) - num(a.p_revenue) || num(b.p_views) - num(a.p_views) || byValue(a[key], b[key]));
+    ofSet([key])
+      .map((r) => ({ value: r[key], sessions: num(r.s_sessions), converted_sessions: num(r.s_converted), orders: num(r.s_orders), revenue: num(r.s_revenue) }))
+      .sort((a, b) => b.sessions - a.sessions || byValue(a.value, b.value));
+  const demographics = [
+    ['age_group', 'k_age'],
+    ['gender', 'k_gender'],
+    ['country', 'k_country'],
+  ].flatMap(([dimension, key]) => ofSet([key!]).map((r) => ({ dimension, value: r[key!], users: num(r.s_users), revenue: num(r.s_revenue) })));
+  const top = (key: string) => ofSet([key]).sort((a, b) => num(b.p_revenue) - num(a.p_revenue) || num(b.p_views) - num(a.p_views) || byValue(a[key], b[key]));
   const productFigures = (r: Row) => ({ views: num(r.p_views), cart_adds: num(r.p_cart_adds), units: num(r.p_units), revenue: num(r.p_revenue) });
   return {
     kpis: [
@@ -228,14 +235,12 @@ export function dashboardPanels(rows: readonly Row[], d: Dialect, p: QueryParame
         abandoned_carts: num(totals.s_carted_or_converted) - num(totals.s_converted),
       },
     ],
-    events_per_minute: sorted(
-      ofSet(['k_minute', 'k_type']).map((r) => ({ minute: Number(r.k_minute), event_type: r.k_type, events: num(r.a_events) })),
-      (a, b) => a.minute - b.minute || byValue(a.event_type, b.event_type),
-    ),
-    revenue_over_time: sorted(
-      ofSet(['k_bucket']).map((r) => ({ bucket: Number(r.k_bucket), orders: num(r.s_orders), revenue: orNull(r.s_revenue) })),
-      (a, b) => a.bucket - b.bucket,
-    ),
+    events_per_minute: ofSet(['k_minute', 'k_type'])
+      .map((r) => ({ minute: Number(r.k_minute), event_type: r.k_type, events: num(r.a_events) }))
+      .sort((a, b) => a.minute - b.minute || byValue(a.event_type, b.event_type)),
+    revenue_over_time: ofSet(['k_bucket'])
+      .map((r) => ({ bucket: Number(r.k_bucket), orders: num(r.s_orders), revenue: orNull(r.s_revenue) }))
+      .sort((a, b) => a.bucket - b.bucket),
     funnel: [
       {
         sessions: num(totals.s_sessions),
@@ -247,7 +252,7 @@ export function dashboardPanels(rows: readonly Row[], d: Dialect, p: QueryParame
     ],
     traffic_sources: breakdown('k_source'),
     devices: breakdown('k_device'),
-    demographics: sorted(demographics, (a, b) => byValue(a.dimension, b.dimension) || b.users - a.users || byValue(a.value, b.value)),
+    demographics: demographics.sort((a, b) => byValue(a.dimension, b.dimension) || b.users - a.users || byValue(a.value, b.value)),
     top_products: top('k_product').map((r) => ({ product_id: r.k_product, product_category: r.p_category, product_brand: r.p_brand, ...productFigures(r) })),
     top_categories: top('k_category').map((r) => ({ product_category: r.k_category, ...productFigures(r) })),
     freshness: [{ newest_event_time: orNull(totals.a_newest_event_time), newest_ingest_time: orNull(totals.a_newest_ingest_time), events: num(totals.a_events) }],
