@@ -1,6 +1,8 @@
 /** Object keys in the lake: Hive-style hour partitions and names fixed by the source coordinates. */
 import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 
+const HOUR_MS = 3_600_000;
+
 /** `year=YYYY/month=MM/day=DD/hour=HH` for an instant, in UTC, zero-padded. */
 export function hourPartition(timeMs: number): string {
   const d = new Date(timeMs);
@@ -24,16 +26,25 @@ export function eventObjectKey(eventTimeMs: number, topic: string, partition: nu
  * One file per batch and source partition for the rows of hours that had closed when they
  * arrived (lake-timing.ts), however many hours they span: a replay of old data writes one
  * object, not one per hour. The ingest time in the name makes every attempt's file its own,
- * so a retry never rewrites a file the compactor may already have folded in.
+ * so a retry never rewrites a file the compactor may have already folded in. The first and last
+ * event hour of its rows (hours since the epoch) are in the name too, so a reader knows which
+ * hours a file not folded in yet can change without reading it (named-queries.ts).
  */
-export function lateObjectKey(ingestTimeMs: number, topic: string, partition: number, firstOffset: string, lastOffset: string): string {
-  return `${LAKE_PREFIXES.late}${hourPartition(ingestTimeMs)}/${sourceFileName(topic, partition, firstOffset, `${lastOffset}-t${ingestTimeMs}`, 'parquet')}`;
+export function lateObjectKey(ingestTimeMs: number, topic: string, partition: number, firstOffset: string, lastOffset: string, eventHours: readonly [number, number]): string {
+  const [first, last] = eventHours.map((h) => Math.floor(h / HOUR_MS));
+  return `${LAKE_PREFIXES.late}${hourPartition(ingestTimeMs)}/${sourceFileName(topic, partition, firstOffset, `${lastOffset}-t${ingestTimeMs}-h${first}-${last}`, 'parquet')}`;
 }
 
 /** The ingest time in a late file's name, or undefined if the key is not one. */
 export function lateKeyIngestTime(key: string): number | undefined {
-  const match = /^late\/.+-t(\d+)\.parquet$/.exec(key);
+  const match = /^late\/.+-t(\d+)(?:-h\d+-\d+)?\.parquet$/.exec(key);
   return match ? Number(match[1]) : undefined;
+}
+
+/** The starts (ms) of the first and last event hour a late file holds rows of, or undefined for a name without them (written before they were named). */
+export function lateKeyEventHours(key: string): [number, number] | undefined {
+  const match = /^late\/.+-t\d+-h(\d+)-(\d+)\.parquet$/.exec(key);
+  return match ? [Number(match[1]) * HOUR_MS, Number(match[2]) * HOUR_MS] : undefined;
 }
 
 /** The start (ms) of the hour a `year=/month=/day=/hour=` key lies in, or undefined outside that layout. */

@@ -103,12 +103,18 @@ function planPartition(records: readonly SourceRecord[], ingestTimeMs: number, t
   }
 
   const late: LakeRow[] = [];
+  const lateHours: number[] = [];
   const events: PlannedObject<LakeRow>[] = [];
   for (const [hour, rows] of [...byHour.entries()].sort(([a], [b]) => a - b)) {
-    if (isLate(hour * HOUR_MS, ingestTimeMs, timing)) late.push(...rows);
-    else events.push({ key: eventObjectKey(hour * HOUR_MS, topic, partition, ...offsetRange(rows.map((r) => r.source_offset))), rows });
+    if (isLate(hour * HOUR_MS, ingestTimeMs, timing)) {
+      late.push(...rows);
+      lateHours.push(hour * HOUR_MS);
+    } else events.push({ key: eventObjectKey(hour * HOUR_MS, topic, partition, ...offsetRange(rows.map((r) => r.source_offset))), rows });
   }
-  if (late.length > 0) events.push({ key: lateObjectKey(ingestTimeMs, topic, partition, ...offsetRange(late.map((r) => r.source_offset))), rows: late });
+  if (late.length > 0) {
+    const key = lateObjectKey(ingestTimeMs, topic, partition, ...offsetRange(late.map((r) => r.source_offset)), [lateHours[0]!, lateHours[lateHours.length - 1]!]);
+    events.push({ key, rows: late });
+  }
   const valid = events.reduce((n, o) => n + o.rows.length, 0);
   const [firstOffset, lastOffset] = offsetRange(records.map((r) => r.offset));
   return {

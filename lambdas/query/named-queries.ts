@@ -27,7 +27,7 @@
  * plans scan each table at most once.
  */
 import { EMPTY_VIEW, type LakeView } from '../common/compaction-manifest.ts';
-import { hourOfKey } from '../consumer/lake-keys.ts';
+import { hourOfKey, lateKeyEventHours } from '../consumer/lake-keys.ts';
 import type { DeviceType } from '../common/event-enums.ts';
 import type { Dialect } from './dialect.ts';
 import type { QueryParameters } from './parameters.ts';
@@ -123,23 +123,39 @@ function hoursOf(p: QueryParameters): number[] {
 }
 
 /**
- * Late files not folded in yet that could hold rows of these hours. A late file's key names its
- * ingest hour; a late row was ingested after it happened, so files ingested before the first hour hold none.
+ * The event hours a late file not folded in yet may hold rows of, as a first and last hour start.
+ * Its name gives them (lateObjectKey); a name without them (written before they were named) may
+ * hold any hour before its ingest hour, since a late row was ingested after it happened.
  */
+function lateFileHours(key: string): readonly [number, number] {
+  return lateKeyEventHours(key) ?? [-Infinity, hourOfKey(key) ?? Infinity];
+}
+
+/** Late files not folded in yet that may hold rows of these hours. */
 function lateFilesFor(hours: readonly number[], view: LakeView): string[] {
-  return view.unfoldedLate.filter((key) => (hourOfKey(key) ?? Infinity) >= hours[0]!);
+  return view.unfoldedLate.filter((key) => {
+    const [first, last] = lateFileHours(key);
+    return hours.some((h) => h >= first && h <= last);
+  });
+}
+
+/** The hours among these that a late file not folded in yet may hold rows of: their rows are in no compacted file or rollup yet. */
+function hoursWithLateRows(hours: readonly number[], view: LakeView): Set<number> {
+  const spans = lateFilesFor(hours, view).map(lateFileHours);
+  return new Set(hours.filter((h) => spans.some(([first, last]) => h >= first && h <= last)));
 }
 
 /**
  * Which hours of the range a rollup answers (whole hours inside it that have one) and which its
- * events answer. While a late file not folded in could hold rows of the range, no rollup is used:
- * its rows are in no rollup yet; nor for a filter the rollup does not answer.
+ * events answer. An hour a late file not folded in may hold rows of is read from its events: those
+ * rows are in no rollup yet; so is every hour for a filter the rollup does not answer.
  */
 export function splitRange(p: QueryParameters, view: LakeView, rollup: RollupName = 'sessions'): { readonly rolledUp: number[]; readonly fromEvents: number[] } {
   const hours = hoursOf(p);
   const unanswered = (['device', 'source', 'country'] as const).some((f) => p[f] !== undefined && !ROLLUP_FILTERS[rollup].includes(f));
-  if (unanswered || lateFilesFor(hours, view).length > 0) return { rolledUp: [], fromEvents: hours };
-  const rolled = (h: number) => h >= p.fromMs && h + HOUR_MS <= p.toMs && view.rollups.has(h);
+  if (unanswered) return { rolledUp: [], fromEvents: hours };
+  const withLateRows = hoursWithLateRows(hours, view);
+  const rolled = (h: number) => h >= p.fromMs && h + HOUR_MS <= p.toMs && view.rollups.has(h) && !withLateRows.has(h);
   return { rolledUp: hours.filter(rolled), fromEvents: hours.filter((h) => !rolled(h)) };
 }
 
@@ -149,10 +165,11 @@ export function splitRange(p: QueryParameters, view: LakeView, rollup: RollupNam
  * The local engine's table is de-duplicated already. Over the files (Athena), the
  * hours come from two places: hours the compactor committed (LakeView) are read
  * from their committed files only, which hold each event once, so they need no
- * window; the other hours are read raw, with the window. Late files not folded
- * in yet can repeat an event of any hour, so while there are some that could
- * hold rows of these hours, everything goes through the window (exact, at the raw
- * cost, until the next compaction run folds them).
+ * window; the other hours are read raw, with the window. A late file not folded
+ * in yet can repeat an event of the hours its name gives, so those hours' compacted
+ * rows go through the window with it (exact, at the raw cost, until the next
+ * compaction run folds it); a copy has its original's event time, so it lies in
+ * the same hour.
  */
 export function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number[], view: LakeView): string {
   const rowFilters = [`event_time >= ${d.timestamp(p.fromMs)}`, `event_time < ${d.timestamp(p.toMs)}`, ...filterPredicates(p)];
@@ -160,22 +177,24 @@ export function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number
     [partitions, ...(paths ? [pathPredicate(d, paths)] : []), ...rowFilters].join('\n      AND ');
   if (d.deduplicated) return `events AS (\n  SELECT * FROM ${d.eventsTable}\n  WHERE ${where(hoursPredicate(hours))}\n)`;
 
-  const compacted = hours.filter((h) => view.compacted.has(h));
   const raw = hours.filter((h) => !view.compacted.has(h));
   const late = lateFilesFor(hours, view);
-  const lateHours = [...new Set(late.map((key) => hourOfKey(key)!))].sort((a, b) => a - b);
+  const withLateRows = hoursWithLateRows(hours, view);
+  // The late table is partitioned by ingest hour.
+  const ingestHours = [...new Set(late.map((key) => hourOfKey(key)!))].sort((a, b) => a - b);
 
   // The three tables have the same columns in the same order (lib/catalog.ts), so their rows union as they are.
   const select = (table: string, partitions: string, paths?: readonly string[]) => `SELECT * FROM ${table}\n    WHERE ${where(partitions, paths)}`;
-  const compactedPart = compacted.length > 0 ? select(d.compactedTable!, hoursPredicate(compacted), compacted.flatMap((h) => view.compacted.get(h)!)) : undefined;
+  const compactedPart = (compacted: readonly number[]) =>
+    compacted.length > 0 ? [select(d.compactedTable!, hoursPredicate(compacted), compacted.flatMap((h) => view.compacted.get(h)!))] : [];
   const windowed = [
     ...(raw.length > 0 ? [select(d.eventsTable, hoursPredicate(raw))] : []),
-    ...(late.length > 0 ? [select(d.lateTable!, hoursPredicate(lateHours), late)] : []),
-    ...(late.length > 0 && compactedPart ? [compactedPart] : []),
+    ...(late.length > 0 ? [select(d.lateTable!, hoursPredicate(ingestHours), late)] : []),
+    ...compactedPart(hours.filter((h) => view.compacted.has(h) && withLateRows.has(h))),
   ];
   // The windowed part keeps its copy_number column; the compacted part gets the same constant, so the two union.
   const parts = [
-    ...(compactedPart && late.length === 0 ? [compactedPart.replace('SELECT *', 'SELECT *, 1 AS copy_number')] : []),
+    ...compactedPart(hours.filter((h) => view.compacted.has(h) && !withLateRows.has(h))).map((part) => part.replace('SELECT *', 'SELECT *, 1 AS copy_number')),
     ...(windowed.length > 0
       ? [`SELECT * FROM (
     SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY ingest_time) AS copy_number

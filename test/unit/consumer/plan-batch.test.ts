@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LAKE_TIMING } from '../../../lambdas/common/lake-timing.ts';
-import { hourPartition, lateKeyIngestTime } from '../../../lambdas/consumer/lake-keys.ts';
+import { hourPartition, lateKeyEventHours, lateKeyIngestTime } from '../../../lambdas/consumer/lake-keys.ts';
 import { planBatch } from '../../../lambdas/consumer/plan-batch.ts';
 import type { SourceRecord } from '../../../lambdas/consumer/source-record.ts';
 import { malformedRecord } from '../../../lambdas/simulator/malformed.ts';
@@ -102,8 +102,12 @@ describe('planBatch', () => {
     // The open hours (23:00, and 22:00 until 23:10) get their own files; every older hour shares one.
     expect(plan!.events.map((o) => o.key.split('/')[0])).toEqual(['events', 'events', 'late']);
     const late = plan!.events[2]!;
-    expect(late.key).toBe(`late/year=2026/month=11/day=23/hour=23/clickstream.events-p0-o0-4997-t${INGEST}.parquet`);
+    // The name gives the first and last event hour of its rows, in hours since the epoch.
+    const [firstHour, lastHour] = [INGEST - 4_999 * HOUR, INGEST - 2 * HOUR].map((t) => Math.floor(t / HOUR));
+    expect(late.key).toBe(`late/year=2026/month=11/day=23/hour=23/clickstream.events-p0-o0-4997-t${INGEST}-h${firstHour}-${lastHour}.parquet`);
     expect(lateKeyIngestTime(late.key)).toBe(INGEST);
+    const hourOf = (t: number) => Math.floor(t / HOUR) * HOUR;
+    expect(lateKeyEventHours(late.key)).toEqual([Math.min(...late.rows.map((r) => hourOf(r.event_time))), Math.max(...late.rows.map((r) => hourOf(r.event_time)))]);
     expect(late.rows.length).toBe(4_998);
     for (const r of late.rows) expect(r.event_time + HOUR + DEFAULT_LAKE_TIMING.lateAfterMs).toBeLessThanOrEqual(INGEST);
   });

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LakeView } from '../../../lambdas/common/compaction-manifest.ts';
+import { lateKeyEventHours, lateKeyIngestTime } from '../../../lambdas/consumer/lake-keys.ts';
 import { athenaDialect } from '../../../lambdas/query/dialect.ts';
 import { querySql } from '../../../lambdas/query/named-queries.ts';
 
@@ -80,9 +81,39 @@ describe('the rollups in the SQL over the files', () => {
     expect(querySql('events_per_minute', d, inUs, rolled10)).not.toContain('rollup_activity');
   });
 
-  it('are not read for an hour the range covers in part, nor while a late file not folded yet could hold rows of the range', () => {
+  it('are not read for an hour the range covers in part, nor while a late file not folded yet could hold rows of the hour', () => {
     expect(querySql('kpis', d, range, rolled10)).not.toContain('rollup_sessions');
+    // A name without its event hours (written before they were named) may hold any hour before its ingest hour.
     const late = 'late/year=2026/month=12/day=03/hour=11/t-p0-o5-9-t1764759600000.parquet';
     expect(querySql('kpis', d, threeHours, { ...rolled10, unfoldedLate: [late] })).not.toContain('rollup_sessions');
+    const holding10 = `late/year=2026/month=12/day=04/hour=01/t-p0-o5-9-t1764810000000-h${H / HOUR - 1}-${H / HOUR}.parquet`;
+    expect(querySql('kpis', d, threeHours, { ...rolled10, unfoldedLate: [holding10] })).not.toContain('rollup_sessions');
+  });
+
+  it('are read beside a late file not folded yet that holds rows of other hours only, whose hours alone go through the window', () => {
+    // Rows of 09:00 only, ingested at 01:00 the next day.
+    const holding09 = `late/year=2026/month=12/day=04/hour=01/t-p0-o5-9-t1764810000000-h${H / HOUR - 1}-${H / HOUR - 1}.parquet`;
+    const compacted09And10: LakeView = { ...rolled10, compacted: new Map([...compacted10.compacted, [H - HOUR, ['compacted/year=2026/month=12/day=03/hour=09/g1-cd-0.parquet']]]), unfoldedLate: [holding09] };
+    const sql = querySql('kpis', d, threeHours, compacted09And10);
+    expect(sql).toContain('rollup_sessions');
+    expect(sql).toContain(`FROM "db"."events_late"
+    WHERE ((year = '2026' AND month = '12' AND day = '04' AND hour IN ('01')))
+      AND "$path" IN ('s3://lake/${holding09}')`);
+    // 09:00 compacted goes through the window with the late file; 11:00 is raw, so it does too; 10:00 is the rollup's.
+    const windowAt = sql.indexOf('row_number()');
+    expect(sql.indexOf('g1-cd-0.parquet')).toBeGreaterThan(windowAt);
+    expect(sql).not.toContain('g2-ab-0.parquet');
+    // A late file that holds rows of no hour in the range is not read at all.
+    const holding08 = holding09.replace(`-h${H / HOUR - 1}-${H / HOUR - 1}`, `-h${H / HOUR - 2}-${H / HOUR - 2}`);
+    expect(querySql('kpis', d, threeHours, { ...compacted09And10, unfoldedLate: [holding08] })).not.toContain('events_late');
+  });
+});
+
+describe('late file names', () => {
+  it('give the event hours of their rows, or nothing when written before they were named', () => {
+    expect(lateKeyEventHours(`late/year=2026/month=12/day=04/hour=01/t-p0-o5-9-t1764810000000-h${H / HOUR - 1}-${H / HOUR}.parquet`)).toEqual([H - HOUR, H]);
+    expect(lateKeyIngestTime(`late/year=2026/month=12/day=04/hour=01/t-p0-o5-9-t1764810000000-h${H / HOUR - 1}-${H / HOUR}.parquet`)).toBe(1764810000000);
+    expect(lateKeyEventHours('late/year=2026/month=12/day=03/hour=11/t-p0-o5-9-t1764759600000.parquet')).toBeUndefined();
+    expect(lateKeyIngestTime('late/year=2026/month=12/day=03/hour=11/t-p0-o5-9-t1764759600000.parquet')).toBe(1764759600000);
   });
 });
