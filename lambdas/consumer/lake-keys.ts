@@ -22,29 +22,40 @@ export function eventObjectKey(eventTimeMs: number, topic: string, partition: nu
   return `${LAKE_PREFIXES.events}${hourPartition(eventTimeMs)}/${sourceFileName(topic, partition, firstOffset, lastOffset, 'parquet')}`;
 }
 
+/** At most this many event hours are listed one by one in a late file's name; more are named by their first and last. */
+const LISTED_LATE_HOURS = 8;
+
 /**
  * One file per batch and source partition for the rows of hours that had closed when they
  * arrived (lake-timing.ts), however many hours they span: a replay of old data writes one
  * object, not one per hour. The ingest time in the name makes every attempt's file its own,
- * so a retry never rewrites a file the compactor may have already folded in. The first and last
- * event hour of its rows (hours since the epoch) are in the name too, so a reader knows which
- * hours a file not folded in yet can change without reading it (named-queries.ts).
+ * so a retry never rewrites a file the compactor may have already folded in. The event hours of
+ * its rows (hours since the epoch) are in the name too, so a reader knows which hours a file not
+ * folded in yet can change without reading it (named-queries.ts): listed, `-h<a>.<b>.<c>`, when
+ * there are at most LISTED_LATE_HOURS (a batch's late rows are mostly of an hour or two, with a
+ * straggler from yesterday now and then), otherwise the first and last, `-h<first>-<last>`.
  */
-export function lateObjectKey(ingestTimeMs: number, topic: string, partition: number, firstOffset: string, lastOffset: string, eventHours: readonly [number, number]): string {
-  const [first, last] = eventHours.map((h) => Math.floor(h / HOUR_MS));
-  return `${LAKE_PREFIXES.late}${hourPartition(ingestTimeMs)}/${sourceFileName(topic, partition, firstOffset, `${lastOffset}-t${ingestTimeMs}-h${first}-${last}`, 'parquet')}`;
+export function lateObjectKey(ingestTimeMs: number, topic: string, partition: number, firstOffset: string, lastOffset: string, eventHours: readonly number[]): string {
+  const hours = [...new Set(eventHours.map((h) => Math.floor(h / HOUR_MS)))].sort((a, b) => a - b);
+  const named = hours.length <= LISTED_LATE_HOURS ? hours.join('.') : `${hours[0]}-${hours[hours.length - 1]}`;
+  return `${LAKE_PREFIXES.late}${hourPartition(ingestTimeMs)}/${sourceFileName(topic, partition, firstOffset, `${lastOffset}-t${ingestTimeMs}-h${named}`, 'parquet')}`;
 }
 
 /** The ingest time in a late file's name, or undefined if the key is not one. */
 export function lateKeyIngestTime(key: string): number | undefined {
-  const match = /^late\/.+-t(\d+)(?:-h\d+-\d+)?\.parquet$/.exec(key);
+  const match = /^late\/.+-t(\d+)(?:-h[\d.-]+)?\.parquet$/.exec(key);
   return match ? Number(match[1]) : undefined;
 }
 
-/** The starts (ms) of the first and last event hour a late file holds rows of, or undefined for a name without them (written before they were named). */
-export function lateKeyEventHours(key: string): [number, number] | undefined {
-  const match = /^late\/.+-t\d+-h(\d+)-(\d+)\.parquet$/.exec(key);
-  return match ? [Number(match[1]) * HOUR_MS, Number(match[2]) * HOUR_MS] : undefined;
+/**
+ * The event hours a late file's name gives, as spans of hour starts (ms), first and last
+ * included; undefined for a name without them (written before they were named).
+ */
+export function lateKeyEventHours(key: string): [number, number][] | undefined {
+  const listed = /^late\/.+-t\d+-h(\d+(?:\.\d+)*)\.parquet$/.exec(key);
+  if (listed) return listed[1]!.split('.').map((h) => [Number(h) * HOUR_MS, Number(h) * HOUR_MS]);
+  const span = /^late\/.+-t\d+-h(\d+)-(\d+)\.parquet$/.exec(key);
+  return span ? [[Number(span[1]) * HOUR_MS, Number(span[2]) * HOUR_MS]] : undefined;
 }
 
 /** The start (ms) of the hour a `year=/month=/day=/hour=` key lies in, or undefined outside that layout. */

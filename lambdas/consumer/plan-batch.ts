@@ -112,7 +112,7 @@ function planPartition(records: readonly SourceRecord[], ingestTimeMs: number, t
     } else events.push({ key: eventObjectKey(hour * HOUR_MS, topic, partition, ...offsetRange(rows.map((r) => r.source_offset))), rows });
   }
   if (late.length > 0) {
-    const key = lateObjectKey(ingestTimeMs, topic, partition, ...offsetRange(late.map((r) => r.source_offset)), [lateHours[0]!, lateHours[lateHours.length - 1]!]);
+    const key = lateObjectKey(ingestTimeMs, topic, partition, ...offsetRange(late.map((r) => r.source_offset)), lateHours);
     events.push({ key, rows: late });
   }
   const valid = events.reduce((n, o) => n + o.rows.length, 0);

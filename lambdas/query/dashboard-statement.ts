@@ -193,6 +193,19 @@ ${grouped}
 WHERE panel_set NOT IN (${productSets.join(', ')}) OR panel_rank <= 10`;
 }
 
+/**
+ * Text in the engines' order for ORDER BY: by UTF-8 bytes, which is by code point. JavaScript's `<`
+ * compares UTF-16 units, which puts a character above U+FFFF before U+E000 to U+FFFF.
+ */
+export function byText(a: unknown, b: unknown): number {
+  const [x, y] = [[...String(a)], [...String(b)]];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const difference = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (difference !== 0) return difference;
+  }
+  return x.length - y.length;
+}
+
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
@@ -205,7 +218,6 @@ export function dashboardPanels(rows: readonly Row[], d: Dialect, p: QueryParame
     // A set's NULL group holds the other rollups' rows.
     return rows.filter((r) => Number(r.panel_set) === id && setKeys.every((k) => r[k] !== null && r[k] !== undefined));
   };
-  const byValue = (a: unknown, b: unknown) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
   const totals = ofSet([])[0] ?? {};
   const steps = (mask: number) => num(totals[`s_steps_${mask}`]);
   /** The sessions that reached every step in `mask`, from the counts of those that reached any of a subset (inclusion-exclusion). */
@@ -214,13 +226,13 @@ export function dashboardPanels(rows: readonly Row[], d: Dialect, p: QueryParame
   const breakdown = (key: string) =>
     ofSet([key])
       .map((r) => ({ value: r[key], sessions: num(r.s_sessions), converted_sessions: num(r.s_converted), orders: num(r.s_orders), revenue: num(r.s_revenue) }))
-      .sort((a, b) => b.sessions - a.sessions || byValue(a.value, b.value));
+      .sort((a, b) => b.sessions - a.sessions || byText(a.value, b.value));
   const demographics = [
     ['age_group', 'k_age'],
     ['gender', 'k_gender'],
     ['country', 'k_country'],
   ].flatMap(([dimension, key]) => ofSet([key!]).map((r) => ({ dimension, value: r[key!], users: num(r.s_users), revenue: num(r.s_revenue) })));
-  const top = (key: string) => ofSet([key]).sort((a, b) => num(b.p_revenue) - num(a.p_revenue) || num(b.p_views) - num(a.p_views) || byValue(a[key], b[key]));
+  const top = (key: string) => ofSet([key]).sort((a, b) => num(b.p_revenue) - num(a.p_revenue) || num(b.p_views) - num(a.p_views) || byText(a[key], b[key]));
   const productFigures = (r: Row) => ({ views: num(r.p_views), cart_adds: num(r.p_cart_adds), units: num(r.p_units), revenue: num(r.p_revenue) });
   return {
     kpis: [
@@ -237,7 +249,7 @@ export function dashboardPanels(rows: readonly Row[], d: Dialect, p: QueryParame
     ],
     events_per_minute: ofSet(['k_minute', 'k_type'])
       .map((r) => ({ minute: Number(r.k_minute), event_type: r.k_type, events: num(r.a_events) }))
-      .sort((a, b) => a.minute - b.minute || byValue(a.event_type, b.event_type)),
+      .sort((a, b) => a.minute - b.minute || byText(a.event_type, b.event_type)),
     revenue_over_time: ofSet(['k_bucket'])
       .map((r) => ({ bucket: Number(r.k_bucket), orders: num(r.s_orders), revenue: orNull(r.s_revenue) }))
       .sort((a, b) => a.bucket - b.bucket),
@@ -252,7 +264,7 @@ export function dashboardPanels(rows: readonly Row[], d: Dialect, p: QueryParame
     ],
     traffic_sources: breakdown('k_source'),
     devices: breakdown('k_device'),
-    demographics: demographics.sort((a, b) => byValue(a.dimension, b.dimension) || b.users - a.users || byValue(a.value, b.value)),
+    demographics: demographics.sort((a, b) => byText(a.dimension, b.dimension) || b.users - a.users || byText(a.value, b.value)),
     top_products: top('k_product').map((r) => ({ product_id: r.k_product, product_category: r.p_category, product_brand: r.p_brand, ...productFigures(r) })),
     top_categories: top('k_category').map((r) => ({ product_category: r.k_category, ...productFigures(r) })),
     freshness: [{ newest_event_time: orNull(totals.a_newest_event_time), newest_ingest_time: orNull(totals.a_newest_ingest_time), events: num(totals.a_events) }],

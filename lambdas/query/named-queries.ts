@@ -123,26 +123,23 @@ function hoursOf(p: QueryParameters): number[] {
 }
 
 /**
- * The event hours a late file not folded in yet may hold rows of, as a first and last hour start.
- * Its name gives them (lateObjectKey); a name without them (written before they were named) may
- * hold any hour before its ingest hour, since a late row was ingested after it happened.
+ * Whether a late file not folded in yet may hold rows of an hour. Its name gives its event hours
+ * (lateObjectKey); a name without them (written before they were named) may hold any hour up to
+ * its ingest hour, since a late row was ingested after it happened.
  */
-function lateFileHours(key: string): readonly [number, number] {
-  return lateKeyEventHours(key) ?? [-Infinity, hourOfKey(key) ?? Infinity];
+function mayHoldHour(key: string, hour: number): boolean {
+  const spans = lateKeyEventHours(key) ?? [[-Infinity, hourOfKey(key) ?? Infinity]];
+  return spans.some(([first, last]) => hour >= first && hour <= last);
 }
 
 /** Late files not folded in yet that may hold rows of these hours. */
 function lateFilesFor(hours: readonly number[], view: LakeView): string[] {
-  return view.unfoldedLate.filter((key) => {
-    const [first, last] = lateFileHours(key);
-    return hours.some((h) => h >= first && h <= last);
-  });
+  return view.unfoldedLate.filter((key) => hours.some((h) => mayHoldHour(key, h)));
 }
 
 /** The hours among these that a late file not folded in yet may hold rows of: their rows are in no compacted file or rollup yet. */
 function hoursWithLateRows(hours: readonly number[], view: LakeView): Set<number> {
-  const spans = lateFilesFor(hours, view).map(lateFileHours);
-  return new Set(hours.filter((h) => spans.some(([first, last]) => h >= first && h <= last)));
+  return new Set(hours.filter((h) => view.unfoldedLate.some((key) => mayHoldHour(key, h))));
 }
 
 /**

@@ -102,14 +102,25 @@ describe('planBatch', () => {
     // The open hours (23:00, and 22:00 until 23:10) get their own files; every older hour shares one.
     expect(plan!.events.map((o) => o.key.split('/')[0])).toEqual(['events', 'events', 'late']);
     const late = plan!.events[2]!;
-    // The name gives the first and last event hour of its rows, in hours since the epoch.
+    // More event hours than a name lists: it gives the first and last, in hours since the epoch.
     const [firstHour, lastHour] = [INGEST - 4_999 * HOUR, INGEST - 2 * HOUR].map((t) => Math.floor(t / HOUR));
     expect(late.key).toBe(`late/year=2026/month=11/day=23/hour=23/clickstream.events-p0-o0-4997-t${INGEST}-h${firstHour}-${lastHour}.parquet`);
     expect(lateKeyIngestTime(late.key)).toBe(INGEST);
     const hourOf = (t: number) => Math.floor(t / HOUR) * HOUR;
-    expect(lateKeyEventHours(late.key)).toEqual([Math.min(...late.rows.map((r) => hourOf(r.event_time))), Math.max(...late.rows.map((r) => hourOf(r.event_time)))]);
+    expect(lateKeyEventHours(late.key)).toEqual([[Math.min(...late.rows.map((r) => hourOf(r.event_time))), Math.max(...late.rows.map((r) => hourOf(r.event_time)))]]);
     expect(late.rows.length).toBe(4_998);
     for (const r of late.rows) expect(r.event_time + HOUR + DEFAULT_LAKE_TIMING.lateAfterMs).toBeLessThanOrEqual(INGEST);
+  });
+
+  it('lists the event hours of a late file in its name when there are few: a straggler from yesterday does not stand for the hours between', () => {
+    const sim = new ShopperSimulator({ seed: 13, startTimeMs: START, eventsPerSecond: 2, dailyCurve: false, warmStart: true });
+    const times = [INGEST - 30 * HOUR, INGEST - 3 * HOUR, INGEST - 3 * HOUR + 60_000];
+    const batch: SourceRecord[] = times.map((t, i) => ({ topic: 'clickstream.events', partition: 0, offset: String(i), value: Buffer.from(JSON.stringify({ ...sim.nextRecord().event!, event_time: t })) }));
+    const late = planBatch(batch, INGEST)[0]!.events.find((o) => o.key.startsWith('late/'))!;
+    const hours = [INGEST - 30 * HOUR, INGEST - 3 * HOUR].map((t) => Math.floor(t / HOUR));
+    expect(late.key).toBe(`late/year=2026/month=11/day=23/hour=23/clickstream.events-p0-o0-2-t${INGEST}-h${hours.join('.')}.parquet`);
+    expect(lateKeyEventHours(late.key)).toEqual(hours.map((h) => [h * HOUR, h * HOUR]));
+    expect(lateKeyIngestTime(late.key)).toBe(INGEST);
   });
 
   it('takes the lateness from the timing it is given', () => {

@@ -88,11 +88,14 @@ describe('the rollups in the SQL over the files', () => {
     expect(querySql('kpis', d, threeHours, { ...rolled10, unfoldedLate: [late] })).not.toContain('rollup_sessions');
     const holding10 = `late/year=2026/month=12/day=04/hour=01/t-p0-o5-9-t1764810000000-h${H / HOUR - 1}-${H / HOUR}.parquet`;
     expect(querySql('kpis', d, threeHours, { ...rolled10, unfoldedLate: [holding10] })).not.toContain('rollup_sessions');
+    // First and last only: the hours between may be held too.
+    const spanning = `late/year=2026/month=12/day=04/hour=01/t-p0-o5-9-t1764810000000-h${H / HOUR - 30}-${H / HOUR + 1}.parquet`;
+    expect(querySql('kpis', d, threeHours, { ...rolled10, unfoldedLate: [spanning] })).not.toContain('rollup_sessions');
   });
 
   it('are read beside a late file not folded yet that holds rows of other hours only, whose hours alone go through the window', () => {
-    // Rows of 09:00 only, ingested at 01:00 the next day.
-    const holding09 = `late/year=2026/month=12/day=04/hour=01/t-p0-o5-9-t1764810000000-h${H / HOUR - 1}-${H / HOUR - 1}.parquet`;
+    // Rows of 09:00 and of the day before (a straggler), listed, ingested at 01:00 the next day.
+    const holding09 = `late/year=2026/month=12/day=04/hour=01/t-p0-o5-9-t1764810000000-h${H / HOUR - 30}.${H / HOUR - 1}.parquet`;
     const compacted09And10: LakeView = { ...rolled10, compacted: new Map([...compacted10.compacted, [H - HOUR, ['compacted/year=2026/month=12/day=03/hour=09/g1-cd-0.parquet']]]), unfoldedLate: [holding09] };
     const sql = querySql('kpis', d, threeHours, compacted09And10);
     expect(sql).toContain('rollup_sessions');
@@ -103,15 +106,23 @@ describe('the rollups in the SQL over the files', () => {
     const windowAt = sql.indexOf('row_number()');
     expect(sql.indexOf('g1-cd-0.parquet')).toBeGreaterThan(windowAt);
     expect(sql).not.toContain('g2-ab-0.parquet');
-    // A late file that holds rows of no hour in the range is not read at all.
-    const holding08 = holding09.replace(`-h${H / HOUR - 1}-${H / HOUR - 1}`, `-h${H / HOUR - 2}-${H / HOUR - 2}`);
-    expect(querySql('kpis', d, threeHours, { ...compacted09And10, unfoldedLate: [holding08] })).not.toContain('events_late');
+    // A late file that holds rows of no hour in the range is not read at all, even one whose listed hours lie on both sides of it.
+    for (const hours of [`${H / HOUR - 2}`, `${H / HOUR - 30}.${H / HOUR + 5}`]) {
+      const sql = querySql('kpis', d, threeHours, { ...compacted09And10, unfoldedLate: [holding09.replace(`-h${H / HOUR - 30}.${H / HOUR - 1}`, `-h${hours}`)] });
+      expect(sql).not.toContain('events_late');
+      expect(sql).toContain('rollup_sessions');
+    }
   });
 });
 
 describe('late file names', () => {
-  it('give the event hours of their rows, or nothing when written before they were named', () => {
-    expect(lateKeyEventHours(`late/year=2026/month=12/day=04/hour=01/t-p0-o5-9-t1764810000000-h${H / HOUR - 1}-${H / HOUR}.parquet`)).toEqual([H - HOUR, H]);
+  it('give the event hours of their rows, listed or first and last, or nothing when written before they were named', () => {
+    expect(lateKeyEventHours(`late/year=2026/month=12/day=04/hour=01/t-p0-o5-9-t1764810000000-h${H / HOUR - 1}-${H / HOUR}.parquet`)).toEqual([[H - HOUR, H]]);
+    expect(lateKeyEventHours(`late/year=2026/month=12/day=04/hour=01/t-p0-o5-9-t1764810000000-h${H / HOUR - 5}.${H / HOUR}.parquet`)).toEqual([
+      [H - 5 * HOUR, H - 5 * HOUR],
+      [H, H],
+    ]);
+    expect(lateKeyIngestTime(`late/year=2026/month=12/day=04/hour=01/t-p0-o5-9-t1764810000000-h${H / HOUR - 5}.${H / HOUR}.parquet`)).toBe(1764810000000);
     expect(lateKeyIngestTime(`late/year=2026/month=12/day=04/hour=01/t-p0-o5-9-t1764810000000-h${H / HOUR - 1}-${H / HOUR}.parquet`)).toBe(1764810000000);
     expect(lateKeyEventHours('late/year=2026/month=12/day=03/hour=11/t-p0-o5-9-t1764759600000.parquet')).toBeUndefined();
     expect(lateKeyIngestTime('late/year=2026/month=12/day=03/hour=11/t-p0-o5-9-t1764759600000.parquet')).toBe(1764759600000);

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LakeView, RollupFiles } from '../../../lambdas/common/compaction-manifest.ts';
 import { hourPartition } from '../../../lambdas/consumer/lake-keys.ts';
-import { dashboardSql } from '../../../lambdas/query/dashboard-statement.ts';
+import { byText, dashboardSql } from '../../../lambdas/query/dashboard-statement.ts';
 import { athenaDialect } from '../../../lambdas/query/dialect.ts';
 import { QUERY_NAMES } from '../../../lambdas/query/named-queries.ts';
 import { QueryApi, type QueryEngine } from '../../../lambdas/query/query-api.ts';
@@ -54,5 +54,11 @@ describe('the dashboard on Athena', () => {
     expect(response.statusCode).toBe(200);
     expect(engine.statements).toHaveLength(QUERY_NAMES.length);
     for (const sql of engine.statements) expect(sql.length).toBeLessThanOrEqual(d.maxStatementBytes!);
+  });
+});
+
+describe("the panels' order", () => {
+  it('sorts text as the engines do, by code point (UTF-8 bytes), not by UTF-16 unit', () => {
+    expect(['😀', 'Ａ', 'b', 'a', 'ab', 'é'].sort(byText)).toEqual(['a', 'ab', 'b', 'é', 'Ａ', '😀']);
   });
 });
