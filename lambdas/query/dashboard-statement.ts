@@ -83,7 +83,7 @@ function rollupsFromEvents(): string {
 }
 
 /** A rollup's own rows for these hours, in the columns of step 1 (NULL for another rollup's). */
-function rollupRows(name: RollupName, d: Dialect, p: QueryParameters, view: LakeView, hours: readonly number[]): string {
+function storedRollupRows(name: RollupName, d: Dialect, p: QueryParameters, view: LakeView, hours: readonly number[]): string {
   const own = new Set(ROLLUP_COLUMNS[name].map((c) => c.name));
   const columns = COLUMNS.map((c) => (own.has(c.name) ? c.name : `CAST(NULL AS ${SQL_TYPES[c.type]}) AS ${c.name}`));
   return rollupTableRows(name, [`'${name}' AS kind`, ...columns], d, p, view, hours);
@@ -168,7 +168,7 @@ export function dashboardSql(d: Dialect, p: QueryParameters, view: LakeView): st
   const fromEvents = splits[0]!.fromEvents.concat(splits[0]!.rolledUp.filter((h) => !rolledUp.includes(h))).sort((a, b) => a - b);
   const parts = [
     ...(fromEvents.length > 0 ? [rollupsFromEvents()] : []),
-    ...(rolledUp.length > 0 ? ROLLUP_NAMES.map((name) => rollupRows(name, d, p, view, rolledUp)) : []),
+    ...(rolledUp.length > 0 ? ROLLUP_NAMES.map((name) => storedRollupRows(name, d, p, view, rolledUp)) : []),
   ];
   const keys = panelKeys(d, p);
   const args = groupingArguments(keys);
