@@ -157,10 +157,12 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
   }
 }
 
+/** The hour the cost model's SQL is written for: the columns a statement names do not depend on it. */
+const SAMPLE_HOUR = { fromMs: 0, toMs: 3_600_000 };
+
 /** The statements a hosted dashboard's refresh runs on Athena (query-api.ts): the dashboard's one statement and the quarantine's query. */
 function refreshStatements(d: Dialect, view: LakeView): string[] {
-  const range = { fromMs: 0, toMs: 3_600_000 };
-  return [dashboardSql(d, range, view), querySql('quarantine', d, range, view)];
+  return [dashboardSql(d, SAMPLE_HOUR, view), querySql('quarantine', d, SAMPLE_HOUR, view)];
 }
 
 /**
@@ -171,12 +173,14 @@ function refreshStatements(d: Dialect, view: LakeView): string[] {
  */
 function dashboardAthenaCost(columnBytesPerEvent: Readonly<Record<string, number>>) {
   const eventsPerSecond = 5_000;
+  const athena = athenaDialect('clickstream', 'bench');
   const columns = (dialect: ReturnType<typeof athenaDialect>) => refreshStatements(dialect, EMPTY_VIEW).map(columnsRead);
-  const bytesPerRefresh = athenaRefreshBytes(columns(athenaDialect('clickstream', 'bench')), columnBytesPerEvent, eventsPerSecond * 3_600);
-  const compactedBytesPerRefresh = athenaRefreshBytes(columns({ ...athenaDialect('clickstream', 'bench'), deduplicated: true }), columnBytesPerEvent, eventsPerSecond * 3_600);
-  const floorBytesPerRefresh = refreshStatements(athenaDialect('clickstream', 'bench'), EMPTY_VIEW).length * PRICES.athenaMinimumBytesPerQuery;
+  const refreshColumns = columns(athena);
+  const bytesPerRefresh = athenaRefreshBytes(refreshColumns, columnBytesPerEvent, eventsPerSecond * 3_600);
+  const compactedBytesPerRefresh = athenaRefreshBytes(columns({ ...athena, deduplicated: true }), columnBytesPerEvent, eventsPerSecond * 3_600);
+  const floorBytesPerRefresh = refreshColumns.length * PRICES.athenaMinimumBytesPerQuery;
   // The baseline: the same refreshes as the named queries one by one, each reading the events.
-  const namedQueryColumns = QUERY_NAMES.map((q) => columnsRead(querySql(q, athenaDialect('clickstream', 'bench'), { fromMs: 0, toMs: 3_600_000 })));
+  const namedQueryColumns = QUERY_NAMES.map((q) => columnsRead(querySql(q, athena, SAMPLE_HOUR)));
   const namedQueriesBytesPerRefresh = athenaRefreshBytes(namedQueryColumns, columnBytesPerEvent, eventsPerSecond * 3_600);
   const refreshesPerHour = athenaRefreshesPerHour(DASHBOARD_REFRESH_SECONDS, DASHBOARD_RANGE_STEP_SECONDS, ANSWER_CACHE_SECONDS);
   const before = athenaRefreshesPerHour(5, 0, ANSWER_CACHE_SECONDS);
@@ -206,7 +210,7 @@ function compactedAthenaCost(c: CompactionBenchResult) {
   const perSecond = 5_000;
   const HOUR = 3_600_000;
   const dialect = athenaDialect('clickstream', 'bench');
-  const range = { fromMs: 0, toMs: HOUR };
+  const range = SAMPLE_HOUR;
   const compactedView = { compacted: new Map([[0, ['compacted/year=1970/month=01/day=01/hour=00/g1-x-0.parquet']]]), rollups: new Map(), unfoldedLate: [] };
   const rollupBytes = (rollup: RollupName, columns: readonly string[]) => columns.reduce((n, column) => n + (c.rollupColumnBytesPerEvent[rollup][column] ?? 0), 0);
   // The baseline: the named queries one by one, each reading its rollup's columns.
