@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -53,7 +53,11 @@ describe('cfn-lint install', () => {
     chmodSync(fakePython, 0o755);
     process.env.PATH = `${bin}:${saved.PATH}`;
     process.env.XDG_CACHE_HOME = join(dir, 'cache');
-    expect(() => cfnLintBinary()).toThrow(/installing cfn-lint failed: .*pip install .*ERROR: No matching distribution found for cfn-lint/);
-    expect(readdirSync(join(dir, 'cache', 'clickstream'))).toEqual([]);
+    try {
+      expect(() => cfnLintBinary()).toThrow(/installing cfn-lint failed: .*pip install .*ERROR: No matching distribution found for cfn-lint/);
+      expect(readdirSync(join(dir, 'cache', 'clickstream'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Duration, Stage, type CfnElement } from 'aws-cdk-lib';
@@ -16,7 +16,7 @@ import { stackPropsFromContext } from '../../lib/app-context.ts';
 import { EVENTS_TABLE, QUARANTINE_TABLE } from '../../lib/catalog.ts';
 import { ClickstreamStack, type ClickstreamStackProps } from '../../lib/clickstream-stack.ts';
 import { jsonPathValue, lambdaJsonRecord, parseEqualsPattern } from '../lambda-json-log.ts';
-import { KAFKA_PROPS, synth, testApp } from './synth.ts';
+import { KAFKA_PROPS, synth, testApp, testOutdir } from './synth.ts';
 
 // The first test to touch a variant synthesizes it (bundling three functions): seconds, not minutes.
 vi.setConfig({ testTimeout: 60_000 });
@@ -387,7 +387,7 @@ describe('dashboard site', () => {
   });
 
   it('builds the dashboard into its own directory inside the cloud assembly, not the system temp directory', () => {
-    const outdir = mkdtempSync(join(tmpdir(), 'clickstream-synth-site-'));
+    const outdir = testOutdir('clickstream-synth-site-');
     const before = readdirSync(tmpdir()).filter((d) => d.startsWith('clickstream-dashboard-')).length;
     // The dashboard is built when the site is constructed, bundling or not.
     const stack = new ClickstreamStack(testApp({ outdir, bundle: false }), 'Site', { ingest: 'kinesis', simulatorEnabled: false });

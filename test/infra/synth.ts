@@ -2,12 +2,13 @@
  * Synthesizes each ingest variant once per test file (bundling takes seconds)
  * with cdk-nag's AwsSolutions checks attached, and shares the result.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll } from 'vitest';
 import { ClickstreamStack, type ClickstreamStackProps } from '../../lib/clickstream-stack.ts';
 
 export const KAFKA_PROPS: ClickstreamStackProps = {
@@ -39,17 +40,34 @@ export interface Synthesized {
 /** The feature flags the CLI passes from cdk.json, so tests synthesize what `cdk synth` does. */
 export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
 
-/** An app with cdk.json's context; `bundle: false` skips asset bundling for tests that only check validation. */
-export function testApp(options: { outdir?: string; bundle?: boolean } = {}): App {
-  return new App({ ...(options.outdir && { outdir: options.outdir }), context: { ...CDK_JSON_CONTEXT, ...(options.bundle === false && { 'aws:cdk:bundling-stacks': [] }) } });
+const cache = new Map<Variant, Synthesized>();
+const outdirs: string[] = [];
+
+/**
+ * A cloud assembly directory that goes when the test file ends. An App without one makes
+ * its own `cdk.out*` in the temp directory and leaves it there: about 20 MB per app, with
+ * the dashboard's build and the bundles.
+ */
+export function testOutdir(prefix = 'clickstream-synth-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  outdirs.push(dir);
+  return dir;
 }
 
-const cache = new Map<Variant, Synthesized>();
+afterAll(() => {
+  cache.clear();
+  for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** An app with cdk.json's context; `bundle: false` skips asset bundling for tests that only check validation. */
+export function testApp(options: { outdir?: string; bundle?: boolean } = {}): App {
+  return new App({ outdir: options.outdir ?? testOutdir(), context: { ...CDK_JSON_CONTEXT, ...(options.bundle === false && { 'aws:cdk:bundling-stacks': [] }) } });
+}
 
 export function synth(variant: Variant): Synthesized {
   const hit = cache.get(variant);
   if (hit) return hit;
-  const outdir = mkdtempSync(join(tmpdir(), `clickstream-synth-${variant}-`));
+  const outdir = testOutdir(`clickstream-synth-${variant}-`);
   const app = testApp({ outdir });
   const stack = new ClickstreamStack(app, 'Test', VARIANTS[variant]);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -49,7 +49,8 @@ describe('clickstream CLI', { timeout: 60_000 }, () => {
 
   it('reports an unexpected failure in one line and says how to see more', () => {
     // A state directory that is a file: creating anything in it fails with ENOTDIR.
-    const state = join(mkdtempSync(join(tmpdir(), 'clickstream-cli-')), 'not-a-directory');
+    const scratch = mkdtempSync(join(tmpdir(), 'clickstream-cli-'));
+    const state = join(scratch, 'not-a-directory');
     writeFileSync(state, '');
     try {
       const { code, stderr } = run(['consume'], { CLICKSTREAM_STATE_DIR: state });
@@ -58,7 +59,7 @@ describe('clickstream CLI', { timeout: 60_000 }, () => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^clickstream: .+ \(set CLICKSTREAM_DEBUG=1 for details/);
     } finally {
-      rmSync(state, { recursive: true, force: true });
+      rmSync(scratch, { recursive: true, force: true });
     }
   });
 
