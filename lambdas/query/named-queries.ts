@@ -165,13 +165,21 @@ export function splitRange(p: QueryParameters, view: LakeView, rollup: RollupNam
  * window; the other hours are read raw, with the window. A late file not folded
  * in yet can repeat an event of the hours its name gives, so those hours' compacted
  * rows go through the window with it (exact, at the raw cost, until the next
- * compaction run folds it); a copy has its original's event time, so it lies in
- * the same hour.
+ * compaction run folds it).
+ *
+ * An event is its event_id within its event hour, for every reader: the compactor
+ * and the local engine keep one copy per hour, so the window does too. Copies can
+ * differ in event time (the collector corrects each request's clock) and, from a
+ * careless sender, in any field; so the window sees every row of its hours, and the
+ * range's bounds and the filters pick from the copies it kept, not before (a copy
+ * just inside `from` must not stand in for an earlier one just outside it).
  */
 export function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number[], view: LakeView): string {
   const rowFilters = [`event_time >= ${d.timestamp(p.fromMs)}`, `event_time < ${d.timestamp(p.toMs)}`, ...filterPredicates(p)];
-  const where = (partitions: string, paths?: readonly string[]) =>
-    [partitions, ...(paths ? [pathPredicate(d, paths)] : []), ...rowFilters].join('\n      AND ');
+  // Before the window: whole hours only (the late table's partitions are ingest hours, and its files' rows
+  // of other hours need not be read).
+  const wholeHours = hours.length > 0 ? [`event_time >= ${d.timestamp(Math.min(...hours))}`, `event_time < ${d.timestamp(Math.max(...hours) + HOUR_MS)}`] : [];
+  const where = (partitions: string, paths?: readonly string[], filters: readonly string[] = rowFilters) => [partitions, ...(paths ? [pathPredicate(d, paths)] : []), ...filters].join('\n      AND ');
   if (d.deduplicated) return `events AS (\n  SELECT * FROM ${d.eventsTable}\n  WHERE ${where(hoursPredicate(hours))}\n)`;
 
   const raw = hours.filter((h) => !view.compacted.has(h));
@@ -181,22 +189,22 @@ export function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number
   const ingestHours = [...new Set(late.map((key) => hourOfKey(key)!))].sort((a, b) => a - b);
 
   // The three tables have the same columns in the same order (lib/catalog.ts), so their rows union as they are.
-  const select = (table: string, partitions: string, paths?: readonly string[]) => `SELECT * FROM ${table}\n    WHERE ${where(partitions, paths)}`;
-  const compactedPart = (compacted: readonly number[]) =>
-    compacted.length > 0 ? [select(d.compactedTable!, hoursPredicate(compacted), compacted.flatMap((h) => view.compacted.get(h)!))] : [];
+  const select = (table: string, partitions: string, paths?: readonly string[], filters?: readonly string[]) => `SELECT * FROM ${table}\n    WHERE ${where(partitions, paths, filters)}`;
+  const compactedPart = (compacted: readonly number[], filters?: readonly string[]) =>
+    compacted.length > 0 ? [select(d.compactedTable!, hoursPredicate(compacted), compacted.flatMap((h) => view.compacted.get(h)!), filters)] : [];
   const windowed = [
-    ...(raw.length > 0 ? [select(d.eventsTable, hoursPredicate(raw))] : []),
-    ...(late.length > 0 ? [select(d.lateTable!, hoursPredicate(ingestHours), late)] : []),
-    ...compactedPart(hours.filter((h) => view.compacted.has(h) && withLateRows.has(h))),
+    ...(raw.length > 0 ? [select(d.eventsTable, hoursPredicate(raw), undefined, wholeHours)] : []),
+    ...(late.length > 0 ? [select(d.lateTable!, hoursPredicate(ingestHours), late, wholeHours)] : []),
+    ...compactedPart(hours.filter((h) => view.compacted.has(h) && withLateRows.has(h)), wholeHours),
   ];
   // The windowed part keeps its copy_number column; the compacted part gets the same constant, so the two union.
   const parts = [
     ...compactedPart(hours.filter((h) => view.compacted.has(h) && !withLateRows.has(h))).map((part) => part.replace('SELECT *', 'SELECT *, 1 AS copy_number')),
     ...(windowed.length > 0
       ? [`SELECT * FROM (
-    SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY ingest_time) AS copy_number
+    SELECT *, row_number() OVER (PARTITION BY event_id, date_trunc('hour', event_time) ORDER BY ingest_time) AS copy_number
     FROM (\n    ${windowed.join('\n    UNION ALL\n    ')}\n    )
-  ) WHERE copy_number = 1`]
+  ) WHERE ${['copy_number = 1', ...rowFilters].join('\n    AND ')}`]
       : []),
   ];
   return `events AS (\n  ${parts.join('\n  UNION ALL\n  ')}\n)`;

@@ -176,12 +176,14 @@ function dashboardAthenaCost(columnBytesPerEvent: Readonly<Record<string, number
   const athena = athenaDialect('clickstream', 'bench');
   const columns = (dialect: ReturnType<typeof athenaDialect>) => refreshStatements(dialect, EMPTY_VIEW).map(columnsRead);
   const refreshColumns = columns(athena);
-  const bytesPerRefresh = athenaRefreshBytes(refreshColumns, columnBytesPerEvent, eventsPerSecond * 3_600);
+  // Over raw files the window reads the range's first hour whole: the minutes before the range too (59 / 2 on average).
+  const rawEvents = eventsPerSecond * (3_600 + (59 / 2) * 60);
+  const bytesPerRefresh = athenaRefreshBytes(refreshColumns, columnBytesPerEvent, rawEvents);
   const compactedBytesPerRefresh = athenaRefreshBytes(columns({ ...athena, deduplicated: true }), columnBytesPerEvent, eventsPerSecond * 3_600);
   const floorBytesPerRefresh = refreshColumns.length * PRICES.athenaMinimumBytesPerQuery;
   // The baseline: the same refreshes as the named queries one by one, each reading the events.
   const namedQueryColumns = QUERY_NAMES.map((q) => columnsRead(querySql(q, athena, SAMPLE_HOUR)));
-  const namedQueriesBytesPerRefresh = athenaRefreshBytes(namedQueryColumns, columnBytesPerEvent, eventsPerSecond * 3_600);
+  const namedQueriesBytesPerRefresh = athenaRefreshBytes(namedQueryColumns, columnBytesPerEvent, rawEvents);
   const refreshesPerHour = athenaRefreshesPerHour(DASHBOARD_REFRESH_SECONDS, DASHBOARD_RANGE_STEP_SECONDS, ANSWER_CACHE_SECONDS);
   const before = athenaRefreshesPerHour(5, 0, ANSWER_CACHE_SECONDS);
   return {
@@ -204,11 +206,12 @@ function dashboardAthenaCost(columnBytesPerEvent: Readonly<Record<string, number
  * the compaction benchmark measured: the SQL over a compacted hour (no window) and over a raw one
  * (window), each query's columns at its part's sizes. A refresh lands at any minute of the hour
  * alike; the previous hour is compacted from the minute it settles (lateness + write deadline)
- * on, the current hour is raw. The figures average over the minute of the hour.
+ * on, the current hour is raw. A raw hour goes through the window whole, the minutes before the
+ * range included (an event is its id within its hour: the range picks from the copies the window
+ * kept). The figures average over the minute of the hour.
  */
 function compactedAthenaCost(c: CompactionBenchResult) {
   const perSecond = 5_000;
-  const HOUR = 3_600_000;
   const dialect = athenaDialect('clickstream', 'bench');
   const range = SAMPLE_HOUR;
   const compactedView = { compacted: new Map([[0, ['compacted/year=1970/month=01/day=01/hour=00/g1-x-0.parquet']]]), rollups: new Map(), unfoldedLate: [] };
@@ -230,17 +233,18 @@ function compactedAthenaCost(c: CompactionBenchResult) {
   const average = (queries: typeof eachQuery, rangeHours: number, withRollups: boolean) => {
     let total = 0;
     for (let minute = 0; minute < 60; minute++) {
-      // Raw: this hour's minutes so far, and the whole previous hour's share of the range until it settles.
-      const rawMinutes = minute + (minute < settleMinutes ? 60 - minute : 0);
+      // Raw: this hour's minutes so far, and the whole previous hour until it settles (read whole, though the range has only its last 60 - minute).
+      const rawMinutes = minute + (minute < settleMinutes ? 60 : 0);
       // Rolled up: the whole hours inside the range (all of them at minute 0, else all but the first), less the previous hour until it settles.
       const wholeHours = minute === 0 ? rangeHours : rangeHours - 1;
       const rolledUpMinutes = withRollups ? Math.max(0, wholeHours - (minute < settleMinutes ? 1 : 0)) * 60 : 0;
-      const compactedMinutes = rangeHours * 60 - rawMinutes - rolledUpMinutes;
+      const compactedMinutes = rangeHours * 60 - (minute + (minute < settleMinutes ? 60 - minute : 0)) - rolledUpMinutes;
       total += athenaMixedRefreshBytes(queries, sizes, { raw: rawMinutes * 60 * perSecond, compacted: compactedMinutes * 60 * perSecond, rolledUp: rolledUpMinutes * 60 * perSecond });
     }
     return total / 60;
   };
-  const rawOnly = (queries: typeof eachQuery, rangeHours: number) => athenaMixedRefreshBytes(queries, sizes, { raw: rangeHours * HOUR / 1000 * perSecond, compacted: 0 });
+  // Over raw files alone: the range, and the minutes of its first hour before it (59 / 2 on average over the minute of the hour).
+  const rawOnly = (queries: typeof eachQuery, rangeHours: number) => athenaMixedRefreshBytes(queries, sizes, { raw: (rangeHours * 60 + 59 / 2) * 60 * perSecond, compacted: 0 });
   const figures = (queries: typeof eachQuery) => ({
     lastHour: { raw: rawOnly(queries, 1), compacted: average(queries, 1, false), rolledUp: average(queries, 1, true) },
     last24Hours: { raw: rawOnly(queries, 24), compacted: average(queries, 24, false), rolledUp: average(queries, 24, true) },

@@ -61,10 +61,21 @@ describe('named queries', () => {
     expect(partitionPredicate(Date.UTC(2026, 0, 5, 3, 59), Date.UTC(2026, 0, 5, 4, 1))).toBe("((year = '2026' AND month = '01' AND day = '05' AND hour IN ('03', '04')))");
   });
 
-  it('removes copies of an event with a window only where the table is not de-duplicated already', () => {
-    expect(querySql('kpis', athenaDialect('clickstream', 'lake'), params)).toContain('row_number() OVER (PARTITION BY event_id ORDER BY ingest_time)');
+  it('removes copies of an event with a window only where the table is not de-duplicated already, one per event hour', () => {
+    const window = "row_number() OVER (PARTITION BY event_id, date_trunc('hour', event_time) ORDER BY ingest_time)";
+    expect(querySql('kpis', athenaDialect('clickstream', 'lake'), params)).toContain(window);
     expect(querySql('kpis', duckdbDialect(), params)).not.toContain('row_number()');
-    expect(querySql('kpis', duckdbDialect('raw', 'q', false), params)).toContain('row_number() OVER (PARTITION BY event_id ORDER BY ingest_time)');
+    expect(querySql('kpis', duckdbDialect('raw', 'q', false), params)).toContain(window);
+  });
+
+  it('applies the range and the filters to the copies the window kept, and before it only whole hours', () => {
+    const sql = querySql('kpis', athenaDialect('clickstream', 'lake'), { ...params, device: 'mobile' });
+    const [inside, after] = sql.split('WHERE copy_number = 1') as [string, string];
+    expect(inside).not.toContain("device_type = 'mobile'");
+    expect(inside).not.toContain("TIMESTAMP '2026-11-22 23:30:00.000'");
+    expect(inside).toContain("event_time >= TIMESTAMP '2026-11-22 23:00:00.000'");
+    expect(after).toContain("device_type = 'mobile'");
+    expect(after).toContain("event_time >= TIMESTAMP '2026-11-22 23:30:00.000'");
   });
 
   it('writes both dialects UTC wall-clock timestamps, and each its own epoch conversion', () => {
