@@ -1,8 +1,9 @@
 /**
  * The compactor's pure core: one row per event_id, sorted by event time so that
  * engines skip row groups outside a query's range, cut into files of a bounded
- * size. Copies differ only in lineage; the one kept is the first to arrive (the
- * earliest ingest_time), as every reader's de-duplication keeps, so the
+ * size. Of an event's copies in the hour (they can differ: a re-send's corrected
+ * clock, a careless sender) the one kept is the first to arrive (the earliest
+ * ingest_time, then source: arrivedBefore), as every reader's de-duplication keeps, so the
  * freshness panel's newest ingest time is the same before and after compaction.
  * An hour too big for memory is merged a slice at a time (slice-hour.ts), each
  * slice's rows sorted alone, and the sorted slices merged into the hour's order

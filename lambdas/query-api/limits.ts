@@ -12,7 +12,7 @@ export const FUNCTION_TIMEOUT_SECONDS = 25;
 /**
  * Named queries one /api/dashboard request runs on Athena at once. A request runs two (the
  * dashboard's statement and the quarantine's query: lambdas/query/dashboard-statement.ts); only
- * a range whose statement is too long for Athena (over about 27 days, every hour rolled up) runs
+ * a range whose statement is too long for Athena even naming its files short (fitStatement) runs
  * the eleven named queries instead, all at once, so every request waits once.
  */
 export const DASHBOARD_QUERY_PARALLELISM = 11;

@@ -24,7 +24,7 @@
  */
 import type { LakeView } from '../common/compaction-manifest.ts';
 import type { Dialect } from './dialect.ts';
-import { AGE_GROUP, eventsCte, known, rollupTableRows, splitRange, timeBucket, total, type QueryName } from './named-queries.ts';
+import { AGE_GROUP, eventsCte, fitStatement, known, rollupTableRows, splitRange, timeBucket, total, type QueryName } from './named-queries.ts';
 import type { QueryParameters } from './parameters.ts';
 import { ROLLUP_COLUMNS, ROLLUP_NAMES, type RollupColumn, type RollupName } from './rollups.ts';
 
@@ -35,14 +35,13 @@ type Row = Record<string, unknown>;
 /**
  * The dashboard's statement for this engine and request, or undefined where the named queries
  * answer instead: on an engine with count rows (the local engine), and where the statement is
- * longer than the engine takes. Athena takes 256 KiB; a statement names every committed rollup
- * file of its whole hours (three an hour), so a range of more than about 27 days, every hour
- * rolled up, is too long, and its named queries, each naming one rollup's files, are not.
+ * longer than the engine takes, even picking files by name (fitStatement). Athena takes 256 KiB; a
+ * statement names every committed rollup file of its whole hours (three an hour), so a range of
+ * more than about 27 days, every hour rolled up, is too long by path, and its named queries, each
+ * naming one rollup's files, are not.
  */
 export function dashboardStatement(d: Dialect, p: QueryParameters, view: LakeView): string | undefined {
-  if (d.counts !== undefined) return undefined;
-  const sql = dashboardSql(d, p, view);
-  return d.maxStatementBytes !== undefined && new TextEncoder().encode(sql).length > d.maxStatementBytes ? undefined : sql;
+  return d.counts === undefined ? fitStatement(d, (dialect) => dashboardSql(dialect, p, view)) : undefined;
 }
 
 /** Every rollup column once, by name: a name two rollups share is the same SQL in both (checked here, once). */

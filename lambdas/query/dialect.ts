@@ -29,6 +29,12 @@ export interface Dialect {
   objectPath?(key: string): string;
   /** The longest statement the engine takes, in bytes (Athena's query string limit); none if unbounded. */
   readonly maxStatementBytes?: number;
+  /**
+   * Pick files by their key from the hour partition on (`year=…/hour=…/<name>`), not by their whole
+   * path: about half the characters, for a statement otherwise too long (fitStatement), at the price
+   * of the engine no longer skipping the other files of those partitions before it reads them.
+   */
+  readonly pathsByName?: boolean;
   /** Whether eventsTable already holds one row per event_id, so queries need not remove copies. */
   readonly deduplicated: boolean;
   /** The relation holding quarantined records (reason, source coordinates, ingest_time in ms). */

@@ -8,9 +8,9 @@
  * count rows of those whole hours (`counts`), which stand for the ids of users
  * the rollup rows then leave out (regular-counts.ts).
  * The events are the rows in the range and filters, restricted to the partitions
- * the range touches (so Athena scans only those), with one row per event_id
- * (copies differ only in lineage; the first to arrive is kept, so freshness reads
- * the same everywhere), so no figure is ever inflated by a re-sent event. Over
+ * the range touches (so Athena scans only those), with one row per event_id in
+ * each event hour (the first copy to arrive, as every reader keeps; eventsCte), so
+ * no figure is ever inflated by a re-sent event. Over
  * the files (Athena) compacted hours hold each event once and the rest goes
  * through a window (eventsCte); the local engine's table is de-duplicated as it
  * loads, so its queries skip the window. Values in the SQL come only from
@@ -30,7 +30,7 @@ import { EMPTY_VIEW, type LakeView } from '../common/compaction-manifest.ts';
 import { hourOfKey, lateKeyEventHours } from '../consumer/lake-keys.ts';
 import type { DeviceType } from '../common/event-enums.ts';
 import type { Dialect } from './dialect.ts';
-import type { QueryParameters } from './parameters.ts';
+import { BadRequestError, type QueryParameters } from './parameters.ts';
 import { ROLLUP_FILTERS, rollupColumns, rollupFromEvents, type RollupName } from './rollups.ts';
 
 /** The device crawlers and other automated clients have (schema v2): left out of every figure unless asked for. */
@@ -97,8 +97,34 @@ function hoursPredicate(hours: readonly number[]): string {
 
 const quoteSql = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-/** Picks these files (lake keys) by the engine's `"$path"` column. */
-const pathPredicate = (d: Dialect, keys: readonly string[]) => `"$path" IN (${keys.map((k) => quoteSql(d.objectPath!(k))).join(', ')})`;
+/**
+ * Picks these files (lake keys) by the engine's `"$path"` column: by whole path, or (pathsByName) by
+ * the part from their hour partition on (`year=…/hour=…/<name>`), which names one file of a table.
+ */
+function pathPredicate(d: Dialect, keys: readonly string[]): string {
+  if (!d.pathsByName) return `"$path" IN (${keys.map((k) => quoteSql(d.objectPath!(k))).join(', ')})`;
+  const fromHour = (key: string) => {
+    const at = key.indexOf('year=');
+    if (at < 0) throw new Error(`the lake key ${key} names no hour partition`);
+    return quoteSql(key.slice(at));
+  };
+  return `substr("$path", strpos("$path", '/year=') + 1) IN (${keys.map(fromHour).join(', ')})`;
+}
+
+/**
+ * A statement the engine takes: `build` for the dialect, or, where that is longer than the engine
+ * takes (Athena: 256 KiB; a range of weeks can name thousands of files), for the dialect picking
+ * files by name; undefined if that is too long as well.
+ */
+export function fitStatement(d: Dialect, build: (d: Dialect) => string): string | undefined {
+  for (const dialect of d.objectPath ? [d, { ...d, pathsByName: true }] : [d]) {
+    const sql = build(dialect);
+    if (d.maxStatementBytes === undefined || byteLength(sql) <= d.maxStatementBytes) return sql;
+  }
+  return undefined;
+}
+
+const byteLength = (sql: string) => new TextEncoder().encode(sql).length;
 
 /**
  * The filters as predicates on columns every event table and every rollup has. Without a device
@@ -172,7 +198,9 @@ export function splitRange(p: QueryParameters, view: LakeView, rollup: RollupNam
  * differ in event time (the collector corrects each request's clock) and, from a
  * careless sender, in any field; so the window sees every row of its hours, and the
  * range's bounds and the filters pick from the copies it kept, not before (a copy
- * just inside `from` must not stand in for an earlier one just outside it).
+ * just inside `from` must not stand in for an earlier one just outside it). Copies
+ * ingested in the same millisecond (one consumer invocation, two partitions) are
+ * ordered by source, as the compactor and the local engine order them.
  */
 export function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number[], view: LakeView): string {
   const rowFilters = [`event_time >= ${d.timestamp(p.fromMs)}`, `event_time < ${d.timestamp(p.toMs)}`, ...filterPredicates(p)];
@@ -202,7 +230,7 @@ export function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number
     ...compactedPart(hours.filter((h) => view.compacted.has(h) && !withLateRows.has(h))).map((part) => part.replace('SELECT *', 'SELECT *, 1 AS copy_number')),
     ...(windowed.length > 0
       ? [`SELECT * FROM (
-    SELECT *, row_number() OVER (PARTITION BY event_id, date_trunc('hour', event_time) ORDER BY ingest_time) AS copy_number
+    SELECT *, row_number() OVER (PARTITION BY event_id, date_trunc('hour', event_time) ORDER BY ingest_time, source_topic, source_partition, source_offset) AS copy_number
     FROM (\n    ${windowed.join('\n    UNION ALL\n    ')}\n    )
   ) WHERE ${['copy_number = 1', ...rowFilters].join('\n    AND ')}`]
       : []),
@@ -356,6 +384,15 @@ export const ROLLUP_OF: Readonly<Record<Exclude<QueryName, 'quarantine'>, Rollup
 
 /** A named query's SQL; the view says which hours are compacted and which have rollups. */
 export function querySql(name: QueryName, d: Dialect, p: QueryParameters, view: LakeView = EMPTY_VIEW): string {
+  const sql = fitStatement(d, (dialect) => namedQuerySql(name, dialect, p, view));
+  if (sql !== undefined) return sql;
+  const length = byteLength(namedQuerySql(name, { ...d, pathsByName: true }, p, view));
+  throw new BadRequestError(
+    `this range names too many files for one query (${Math.ceil(length / 1024)} KiB of SQL, at most ${Math.floor(d.maxStatementBytes! / 1024)} KiB): choose a shorter range or fewer filters`,
+  );
+}
+
+function namedQuerySql(name: QueryName, d: Dialect, p: QueryParameters, view: LakeView): string {
   // The CTEs ending in `rolled_up` (not `rollup`: a reserved word in Trino), the rows each query below reads.
   const counts = name !== 'quarantine' && usesCounts(name, d, p, view);
   const rollup = name === 'quarantine' ? '' : rollupCtes(ROLLUP_OF[name], d, p, view, counts);

@@ -84,7 +84,7 @@ export class QueryApi {
   async handle(name: string, query: Readonly<Record<string, string | undefined>>): Promise<ApiResponse> {
     const parsed = this.parse(query, name);
     if ('error' in parsed) return parsed.error;
-    return ok(await this.answer(name as QueryName, parsed.params));
+    return refusedAsBadRequest(async () => ok(await this.answer(name as QueryName, parsed.params)));
   }
 
   /** Every named query for the same parameters, as `{ parameters, panels: { <name>: <its /api/query answer> } }`. */
@@ -92,18 +92,25 @@ export class QueryApi {
     const parsed = this.parse(query);
     if ('error' in parsed) return parsed.error;
     const { params } = parsed;
-    const body = await this.answers.get(`dashboard?${JSON.stringify(params)}`, async () => {
+    return refusedAsBadRequest(async () => ok(await this.dashboardBody(params)));
+  }
+
+  private dashboardBody(params: QueryParameters): Promise<string> {
+    return this.answers.get(`dashboard?${JSON.stringify(params)}`, async () => {
       // One view of the lake for every panel, so they agree with each other.
       const view = this.options.engine.lakeView ? await this.view() : EMPTY_VIEW;
-      const statement = dashboardStatement(this.options.engine.dialect, params, view);
+      const { dialect } = this.options.engine;
+      const statement = dashboardStatement(dialect, params, view);
+      const panelParams = (name: QueryName) => (UNFILTERED.has(name) ? withoutFilters(params) : params);
+      // Without the one statement, every query is built before any runs: one too long refuses the request (400) at no cost.
+      if (!statement) for (const name of QUERY_NAMES) querySql(name, dialect, panelParams(name), view);
       const panels = statement
         ? await this.answerInOneStatement(statement, params, view)
-        : await mapWithLimit(QUERY_NAMES, this.dashboardParallelism, (name) => this.answer(name, UNFILTERED.has(name) ? withoutFilters(params) : params, view));
+        : await mapWithLimit(QUERY_NAMES, this.dashboardParallelism, (name) => this.answer(name, panelParams(name), view));
       // Each panel is already JSON: joined as text, not parsed and written again.
       const json = QUERY_NAMES.map((name, i) => `${JSON.stringify(name)}:${panels[i]!}`).join(',');
       return `{"parameters":${JSON.stringify(describe(params))},"panels":{${json}},"generatedAt":${JSON.stringify(new Date(this.now()).toISOString())}}`;
     });
-    return ok(body);
   }
 
   /** The parameters (and, for a single query, its name) checked: what to run, or the 400 that says why not. */
@@ -162,6 +169,16 @@ function ok(body: string): ApiResponse {
 
 function respond(statusCode: number, body: unknown): ApiResponse {
   return { statusCode, headers: JSON_HEADERS, body: JSON.stringify(body) };
+}
+
+/** An answer, or the 400 that says what to change when the request cannot run as asked (a range naming too many files for one statement). */
+async function refusedAsBadRequest(answer: () => Promise<ApiResponse>): Promise<ApiResponse> {
+  try {
+    return await answer();
+  } catch (error) {
+    if (error instanceof BadRequestError) return respond(400, { error: error.message });
+    throw error;
+  }
 }
 
 const ratio = (a: unknown, b: unknown) => (Number(b) > 0 ? Number(a) / Number(b) : null);

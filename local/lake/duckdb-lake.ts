@@ -7,8 +7,8 @@
  * event_id and the columns the named queries read, so the queries need no
  * de-duplication window (the window was most of a refresh's cost). Rows come
  * from every event file: raw hours, compacted hours (of any generation) and
- * late files. A copy of an event always has the event's own time, so it lies in
- * the same event hour as the original, and the table is maintained hour by hour
+ * late files. An event is its event_id within its event hour (docs/architecture.md,
+ * "Compaction", what an event is), and the table is maintained hour by hour
  * from the changes LakeMirror's sync hands on (it detects them; this applies
  * them): new files append the rows whose event_id that hour does not hold yet;
  * when a file is replaced or removed (a retried batch with other boundaries, the

@@ -62,7 +62,7 @@ describe('named queries', () => {
   });
 
   it('removes copies of an event with a window only where the table is not de-duplicated already, one per event hour', () => {
-    const window = "row_number() OVER (PARTITION BY event_id, date_trunc('hour', event_time) ORDER BY ingest_time)";
+    const window = "row_number() OVER (PARTITION BY event_id, date_trunc('hour', event_time) ORDER BY ingest_time, source_topic, source_partition, source_offset)";
     expect(querySql('kpis', athenaDialect('clickstream', 'lake'), params)).toContain(window);
     expect(querySql('kpis', duckdbDialect(), params)).not.toContain('row_number()');
     expect(querySql('kpis', duckdbDialect('raw', 'q', false), params)).toContain(window);
