@@ -93,8 +93,17 @@ function serverProperties(config: LocalConfig, dataDir: string): string {
 
 const JVM_OPTIONS = ['-Xms256m', '-Xmx1g', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true'];
 
-function javaArgs(libs: string, logsDir: string, logFile: string): string[] {
+/**
+ * The JVM's arguments for Kafka's classes. Its temporary files go to the state directory, not the
+ * system's: the LZ4 codec unpacks a native library there (230 KB) that a killed JVM leaves behind.
+ */
+function javaArgs(libs: string, kafkaDir: string, logFile: string): string[] {
+  const logsDir = join(kafkaDir, 'logs');
+  const tmpDir = join(kafkaDir, 'tmp');
+  mkdirSync(logsDir, { recursive: true, mode: 0o700 });
+  mkdirSync(tmpDir, { recursive: true, mode: 0o700 });
   return [
+    `-Djava.io.tmpdir=${tmpDir}`,
     `-Dlog4j2.configurationFile=${join(KAFKA_PROJECT, 'log4j2.yaml')}`,
     `-Dkafka.logs.dir=${logsDir}`,
     `-Dkafka.log.file=${logFile}`,
@@ -105,8 +114,7 @@ function javaArgs(libs: string, logsDir: string, logFile: string): string[] {
 
 /** Runs one of Kafka's own command-line tools (a main class from the cached jars) to completion. */
 export async function runKafkaTool(config: LocalConfig, mainClass: string, args: string[]): Promise<CommandResult> {
-  const logsDir = join(config.stateDir, 'kafka', 'logs');
-  return runCommand(javaCommand(), ['-Xmx512m', ...javaArgs(kafkaLibs(config), logsDir, 'tools.log'), mainClass, ...args]);
+  return runCommand(javaCommand(), ['-Xmx512m', ...javaArgs(kafkaLibs(config), join(config.stateDir, 'kafka'), 'tools.log'), mainClass, ...args]);
 }
 
 /** Starts the broker unless ours is already running; returns whether it started one. */
@@ -127,8 +135,7 @@ export async function startKafka(config: LocalConfig, log: (line: string) => voi
 
   const dir = join(config.stateDir, 'kafka');
   const dataDir = join(dir, 'data');
-  const logsDir = join(dir, 'logs');
-  mkdirSync(logsDir, { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(proc.marker, serverProperties(config, dataDir));
 
   if (!existsSync(join(dataDir, 'meta.properties'))) {
@@ -136,7 +143,7 @@ export async function startKafka(config: LocalConfig, log: (line: string) => voi
     if (format.code !== 0) throw new UserError(`formatting Kafka storage failed: ${lastLine(format.stdout + format.stderr)}`);
   }
 
-  startDetached(proc, javaCommand(), [...JVM_OPTIONS, ...javaArgs(libs, logsDir, 'server.log'), 'kafka.Kafka', proc.marker]);
+  startDetached(proc, javaCommand(), [...JVM_OPTIONS, ...javaArgs(libs, dir, 'server.log'), 'kafka.Kafka', proc.marker]);
   await readyOrStopped(proc, waitForKafka(config, proc, 90_000));
   return true;
 }
