@@ -9,7 +9,8 @@
  * writeDeadlineMs` have passed since an hour ended, no raw file can appear in it
  * any more, and the compactor may replace it.
  */
-const HOUR_MS = 3_600_000;
+/** An hour, the lake's partition. */
+export const HOUR_MS = 3_600_000;
 
 export interface LakeTiming {
   /** How long after its hour ends an event still goes to the hour's raw partition. */

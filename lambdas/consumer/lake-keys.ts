@@ -1,7 +1,6 @@
 /** Object keys in the lake: Hive-style hour partitions and names fixed by the source coordinates. */
+import { HOUR_MS } from '../common/lake-timing.ts';
 import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
-
-const HOUR_MS = 3_600_000;
 
 /** `year=YYYY/month=MM/day=DD/hour=HH` for an instant, in UTC, zero-padded. */
 export function hourPartition(timeMs: number): string {

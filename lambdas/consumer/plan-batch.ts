@@ -7,7 +7,7 @@
 import { decodeEvent } from '../common/decode-event.ts';
 import type { RejectionCode } from '../common/event-enums.ts';
 import type { ClickstreamEvent } from '../common/event-schema.ts';
-import { DEFAULT_LAKE_TIMING, isLate, type LakeTiming } from '../common/lake-timing.ts';
+import { DEFAULT_LAKE_TIMING, HOUR_MS, isLate, type LakeTiming } from '../common/lake-timing.ts';
 import { eventObjectKey, lateObjectKey, quarantineObjectKey } from './lake-keys.ts';
 import { compareOffsets, type SourceRecord } from './source-record.ts';
 
@@ -54,8 +54,6 @@ export interface BatchStats {
   /** Events whose id already appeared earlier in the same batch. */
   readonly duplicatesDropped: number;
 }
-
-const HOUR_MS = 3_600_000;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const utf8 = new TextDecoder('utf-8', { fatal: true });

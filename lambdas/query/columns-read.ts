@@ -4,10 +4,9 @@
  * dashboard, which imports that file, does not bundle the column definitions.
  */
 import { LAKE_COLUMNS } from '../common/lake-columns.ts';
+import { HOUR_MS } from '../common/lake-timing.ts';
 import type { Dialect } from './dialect.ts';
 import { QUERY_NAMES, querySql } from './named-queries.ts';
-
-const HOUR_MS = 3_600_000;
 
 /** The lake columns a query's SQL names: what an engine must read (and all Athena bills for) to answer it. */
 export function columnsRead(sql: string): string[] {

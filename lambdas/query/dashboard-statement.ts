@@ -41,7 +41,9 @@ type Row = Record<string, unknown>;
  * naming one rollup's files, are not.
  */
 export function dashboardStatement(d: Dialect, p: QueryParameters, view: LakeView): string | undefined {
-  return d.counts === undefined ? fitStatement(d, (dialect) => dashboardSql(dialect, p, view)) : undefined;
+  if (d.counts !== undefined) return undefined;
+  const { sql, fits } = fitStatement(d, (dialect) => dashboardSql(dialect, p, view));
+  return fits ? sql : undefined;
 }
 
 /** Every rollup column once, by name: a name two rollups share is the same SQL in both (checked here, once). */

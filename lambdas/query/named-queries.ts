@@ -27,6 +27,7 @@
  * plans scan each table at most once.
  */
 import { EMPTY_VIEW, type LakeView } from '../common/compaction-manifest.ts';
+import { HOUR_MS } from '../common/lake-timing.ts';
 import { hourOfKey, lateKeyEventHours } from '../consumer/lake-keys.ts';
 import type { DeviceType } from '../common/event-enums.ts';
 import type { Dialect } from './dialect.ts';
@@ -56,7 +57,6 @@ export function isQueryName(name: string): name is QueryName {
 }
 
 const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 
 /** Minute buckets up to 6 hours, hour buckets up to a week, day buckets beyond. */
 export function timeBucket(params: QueryParameters): 'minute' | 'hour' | 'day' {
@@ -112,19 +112,20 @@ function pathPredicate(d: Dialect, keys: readonly string[]): string {
 }
 
 /**
- * A statement the engine takes: `build` for the dialect, or, where that is longer than the engine
+ * The statement for the engine: `build` for the dialect, or, where that is longer than the engine
  * takes (Athena: 256 KiB; a range of weeks can name thousands of files), for the dialect picking
- * files by name; undefined if that is too long as well.
+ * files by name; `fits` false (and `bytes` its length) if that is too long as well.
  */
-export function fitStatement(d: Dialect, build: (d: Dialect) => string): string | undefined {
+export function fitStatement(d: Dialect, build: (d: Dialect) => string): { readonly sql: string; readonly bytes: number; readonly fits: boolean } {
+  let fitted = { sql: '', bytes: 0, fits: false };
   for (const dialect of d.objectPath ? [d, { ...d, pathsByName: true }] : [d]) {
     const sql = build(dialect);
-    if (d.maxStatementBytes === undefined || byteLength(sql) <= d.maxStatementBytes) return sql;
+    const bytes = new TextEncoder().encode(sql).length;
+    fitted = { sql, bytes, fits: d.maxStatementBytes === undefined || bytes <= d.maxStatementBytes };
+    if (fitted.fits) break;
   }
-  return undefined;
+  return fitted;
 }
-
-const byteLength = (sql: string) => new TextEncoder().encode(sql).length;
 
 /**
  * The filters as predicates on columns every event table and every rollup has. Without a device
@@ -384,11 +385,10 @@ export const ROLLUP_OF: Readonly<Record<Exclude<QueryName, 'quarantine'>, Rollup
 
 /** A named query's SQL; the view says which hours are compacted and which have rollups. */
 export function querySql(name: QueryName, d: Dialect, p: QueryParameters, view: LakeView = EMPTY_VIEW): string {
-  const sql = fitStatement(d, (dialect) => namedQuerySql(name, dialect, p, view));
-  if (sql !== undefined) return sql;
-  const length = byteLength(namedQuerySql(name, { ...d, pathsByName: true }, p, view));
+  const { sql, bytes, fits } = fitStatement(d, (dialect) => namedQuerySql(name, dialect, p, view));
+  if (fits) return sql;
   throw new BadRequestError(
-    `this range names too many files for one query (${Math.ceil(length / 1024)} KiB of SQL, at most ${Math.floor(d.maxStatementBytes! / 1024)} KiB): choose a shorter range or fewer filters`,
+    `this range names too many files for one query (${Math.ceil(bytes / 1024)} KiB of SQL, at most ${Math.floor(d.maxStatementBytes! / 1024)} KiB): choose a shorter range or fewer filters`,
   );
 }
 
