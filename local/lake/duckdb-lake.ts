@@ -101,7 +101,7 @@ function hourPredicate(hour: string): string {
 export const PARTITIONS_FROM_EVENT_TIME = PARTITION_COLUMNS.map((c, i) => `strftime(event_time::TIMESTAMP, '${['%Y', '%m', '%d', '%H'][i]}') AS ${c}`).join(', ');
 
 export interface LakeChanges {
-  /** Hours whose files were all read again because one was replaced or removed. */
+  /** Hours whose files were all read again: one was replaced or removed, or a new one brought an earlier copy of an event the hour held. */
   readonly rebuiltHours: number;
   /** New files whose rows were appended. */
   readonly appendedFiles: number;
@@ -215,10 +215,19 @@ export class DuckDbLake implements QueryEngine {
   }
 
   private async loadEvents(): Promise<LakeChanges> {
-    const rebuild = [...this.hoursToRebuild];
     const filesOf = (hour: string) => [...this.files].filter(([, hours]) => hours.includes(hour)).map(([key]) => key);
     const appendByHour = new Map<string, string[]>();
     for (const key of this.filesToAppend) for (const hour of this.files.get(key)!) if (!this.hoursToRebuild.has(hour)) appendByHour.set(hour, [...(appendByHour.get(hour) ?? []), key]);
+    // Each hour's new rows are read once, beside the copy the hour holds of each event. Appending adds
+    // only the events an hour lacks, so an hour the new files bring an earlier copy to (two partitions'
+    // files listed between their writes) is rebuilt instead, which keeps that copy, as every reader does.
+    const appends: { hour: string; files: string[]; table: string }[] = [];
+    for (const [hour, files] of appendByHour) {
+      const table = `incoming_${appends.length}`;
+      if (await this.readIncoming(table, files, hour)) appends.push({ hour, files, table });
+      else this.hoursToRebuild.add(hour);
+    }
+    const rebuild = [...this.hoursToRebuild];
 
     // Each hour on its own: a file DuckDB cannot read holds back its hour only, which is
     // rebuilt from its files at the next apply.
@@ -235,16 +244,15 @@ export class DuckDbLake implements QueryEngine {
       else failedHours.add(hour);
     }
     let appendedFiles = 0;
-    for (const [hour, files] of appendByHour) {
+    for (const { hour, files, table } of appends) {
       const ok = await this.transaction([
-        `CREATE OR REPLACE TEMP TABLE arrived AS
-         SELECT n.* FROM (${this.distinctRows(files, hour)}) n
-         WHERE n.event_id NOT IN (SELECT event_id FROM lake_events WHERE ${hourPredicate(hour)})`,
+        `CREATE OR REPLACE TEMP TABLE arrived AS SELECT * EXCLUDE (held_id, held_ingest_time) FROM ${table} WHERE held_id IS NULL`,
         'INSERT INTO lake_events BY NAME SELECT * FROM arrived',
         ...this.rollupStatements(hour),
         ...this.uncountStatements('arrived'),
         'DROP TABLE arrived',
       ]);
+      await this.writer.run(`DROP TABLE ${table}`);
       if (ok) appendedFiles += files.length;
       else {
         failedHours.add(hour);
@@ -349,6 +357,28 @@ export class DuckDbLake implements QueryEngine {
         FROM read_parquet([${paths}], hive_partitioning = false, union_by_name = true)
       ) WHERE ${hourPredicate(hour)}
     ) WHERE copy_number = 1`;
+  }
+
+  /**
+   * Reads these files' rows of the hour into `table`, each with the id and ingest time of the copy the
+   * hour holds (NULL if none). False, with no table left, if one may be an earlier copy than the held one:
+   * ingested no later (the table keeps no source columns, so a copy of the same millisecond counts too, and
+   * the rebuild picks by source); false too if the files cannot be read (the rebuild then fails, and is retried).
+   */
+  private async readIncoming(table: string, keys: readonly string[], hour: string): Promise<boolean> {
+    try {
+      await this.writer.run(
+        `CREATE OR REPLACE TEMP TABLE ${table} AS
+         SELECT n.*, e.event_id AS held_id, e.ingest_time AS held_ingest_time FROM (${this.distinctRows(keys, hour)}) n
+         LEFT JOIN (SELECT event_id, ingest_time FROM lake_events WHERE ${hourPredicate(hour)}) e ON e.event_id = n.event_id`,
+      );
+      const earlier = await this.writer.runAndReadAll(`SELECT count(*) AS n FROM ${table} WHERE held_id IS NOT NULL AND (ingest_time > held_ingest_time) IS NOT TRUE`);
+      if (Number(earlier.getRowObjects()[0]!.n) === 0) return true;
+    } catch {
+      // read again as the hour is rebuilt
+    }
+    await this.writer.run(`DROP TABLE IF EXISTS ${table}`);
+    return false;
   }
 
   /** Runs the statements as one transaction; false (rolled back, reason logged) if one fails. */

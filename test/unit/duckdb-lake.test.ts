@@ -26,9 +26,9 @@ const added = (...keys: string[]) => ({ added: keys, changed: [], removed: [] })
 const changed = (...keys: string[]) => ({ added: [], changed: keys, removed: [] });
 const removed = (...keys: string[]) => ({ added: [], changed: [], removed: keys });
 
-/** Writes the events as a lake file; shiftMs moves their times (a file's rows lie in its key's hour). */
-async function writeFile(key: string, events: readonly ClickstreamEvent[], shiftMs = 0): Promise<void> {
-  const rows = events.map((e, i) => ({ ...e, event_time: e.event_time + shiftMs, source_topic: 't', source_partition: 0, source_offset: String(i), ingest_time: START + 60_000 }));
+/** Writes the events as a lake file; shiftMs moves their times (a file's rows lie in its key's hour); ingestMs is when its batch was written. */
+async function writeFile(key: string, events: readonly ClickstreamEvent[], shiftMs = 0, ingestMs = START + 60_000): Promise<void> {
+  const rows = events.map((e, i) => ({ ...e, event_time: e.event_time + shiftMs, source_topic: 't', source_partition: 0, source_offset: String(i), ingest_time: ingestMs }));
   const file = join(dir, key);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, await encodeParquet(rows));
@@ -64,8 +64,8 @@ describe('DuckDbLake', () => {
     try {
       expect(await tableIds(lake)).toEqual(ids(0, 100).sort());
 
-      // A new file with 10 events already held and 20 new ones: only the new ones are appended.
-      await writeFile(`${HOUR}/c.parquet`, EVENTS.slice(90, 120));
+      // A later batch with 10 events already held and 20 new ones: only the new ones are appended.
+      await writeFile(`${HOUR}/c.parquet`, EVENTS.slice(90, 120), 0, START + 120_000);
       expect(await lake.apply(added(`${HOUR}/c.parquet`))).toEqual({ rebuiltHours: 0, appendedFiles: 1, failedHours: [] });
       expect(await tableIds(lake)).toEqual(ids(0, 120).sort());
 
@@ -145,10 +145,16 @@ describe('DuckDbLake', () => {
       await step({ added: [`${HOUR}/a.parquet`, `${HOUR}/b.parquet`, `${hour11}/d.parquet`] });
       await writeFile(late, [...EVENTS.slice(50, 70), ...EVENTS.slice(130, 140).map((e) => ({ ...e, event_time: e.event_time + 3_600_000 }))]);
       await step({ added: [late] });
+      // Copies that arrived before those held (another partition's batch, listed after a's), and
+      // differ from them (a sender can re-send an event_id with other content): the hour keeps these.
+      const earlier = `${HOUR}/earlier.parquet`;
+      await writeFile(earlier, EVENTS.slice(20, 30).map((e) => ({ ...e, device_type: e.device_type === 'mobile' ? 'desktop' : 'mobile' })), 0, START + 30_000);
+      await step({ added: [earlier] });
+      expect(await lake.run(`SELECT count(*) AS n FROM lake_events WHERE ingest_time = make_timestamp(${(START + 30_000) * 1000})`)).toEqual([{ n: 10 }]);
       // The compactor's file for hour 10, then the raw files it replaced removed.
       await writeFile(compacted, EVENTS.slice(0, 100));
       await step({ added: [compacted] });
-      await step({ removed: [`${HOUR}/a.parquet`, `${HOUR}/b.parquet`] });
+      await step({ removed: [`${HOUR}/a.parquet`, `${HOUR}/b.parquet`, earlier] });
       // A late file rewritten with other rows, a raw file of hour 11 replaced by a smaller one.
       await writeFile(late, EVENTS.slice(140, 150), 3_600_000);
       await writeFile(`${hour11}/d.parquet`, EVENTS.slice(100, 110), 3_600_000);
