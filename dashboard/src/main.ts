@@ -141,6 +141,9 @@ function render(results: Record<string, Row[]>, range: { fromMs: number; toMs: n
 
 async function refresh(): Promise<void> {
   window.clearTimeout(timer);
+  // A page no one can see asks nothing (each answer is a query Athena bills): a tab left in the
+  // background costs nothing, and refreshes as soon as it is seen again (visibilitychange, below).
+  if (document.hidden) return;
   const mine = ++generation;
   // Never two requests at once from one page: a control changed mid-refresh waits for the answer in flight (and drops it).
   await inFlight;
@@ -159,7 +162,7 @@ async function refresh(): Promise<void> {
     setStatus(`Cannot reach the query API or the lake: ${(error as Error).message}. Retrying every ${config.refreshMs / 1000} s.`, 'error');
     byId('freshness').classList.add('stale');
   } finally {
-    if (mine === generation) timer = window.setTimeout(() => void refresh(), config.refreshMs);
+    if (mine === generation && !document.hidden) timer = window.setTimeout(() => void refresh(), config.refreshMs);
   }
 }
 
@@ -181,6 +184,9 @@ async function start(): Promise<void> {
   }
   form.addEventListener('change', () => void refresh());
   form.addEventListener('submit', (event) => event.preventDefault());
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) void refresh();
+  });
   void refresh();
 }
 

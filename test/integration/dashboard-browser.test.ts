@@ -30,8 +30,9 @@ async function api(name: string, params: Record<string, string>): Promise<Row> {
 /** The last hour and the next quarter of an hour: every event `produce --rate max` just sent. */
 const aheadOfNow = () => ({ from: String(Date.now() - 3_600_000), to: String(Date.now() + 900_000) });
 
-/** The page's own request parameters, read back from the last /api/dashboard request it made. */
+/** The page's own request parameters, read back from the last /api/dashboard request it made, and how many it made. */
 let lastQuery: Record<string, string> = {};
+let dashboardRequests = 0;
 
 /** How many refreshes the page has rendered (it counts them in body[data-loaded]). */
 const rendered = async () => Number((await page.locator('body').getAttribute('data-loaded')) ?? 0);
@@ -60,7 +61,10 @@ beforeAll(async () => {
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('request', (request) => {
     const url = new URL(request.url());
-    if (url.pathname === '/api/dashboard') lastQuery = Object.fromEntries(url.searchParams);
+    if (url.pathname === '/api/dashboard') {
+      lastQuery = Object.fromEntries(url.searchParams);
+      dashboardRequests++;
+    }
   });
   await page.goto(proxy.url);
 }, 180_000);
@@ -141,6 +145,27 @@ describe('dashboard in Chromium', () => {
     expect(bots.events).toBe(0);
     expect(await tile('events')).toBe(formatCount(bots.events));
     expect(await page.locator('#devices .bar').count()).toBe(0);
+  });
+
+  it('asks nothing while the page is hidden, and refreshes as soon as it is seen again', async () => {
+    const { refreshMs } = (await (await fetch(`${dashboardUrl(config)}config.json`)).json()) as { refreshMs: number };
+    // Headless Chromium shows every page, so the test says what a browser says of a background tab.
+    const setHidden = (hidden: boolean) =>
+      page.evaluate((h) => {
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+    await loaded(await rendered());
+    await setHidden(true);
+    await new Promise((resolve) => setTimeout(resolve, refreshMs)); // a request in flight may still land
+    const hiddenAt = dashboardRequests;
+    const generation = await rendered();
+    await new Promise((resolve) => setTimeout(resolve, 3 * refreshMs));
+    expect(dashboardRequests).toBe(hiddenAt);
+    await setHidden(false);
+    await loaded(generation);
+    expect(dashboardRequests).toBeGreaterThan(hiddenAt);
   });
 
   it('says so when the API cannot be reached', async () => {
