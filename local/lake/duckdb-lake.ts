@@ -12,7 +12,8 @@
  * from the changes LakeMirror's sync hands on (it detects them; this applies
  * them): new files append the rows whose event_id that hour does not hold yet;
  * when a file is replaced or removed (a retried batch with other boundaries, the
- * compactor deleting what it replaced), every hour it held rows of is rebuilt
+ * compactor deleting what it replaced), or a new one brings a copy that arrived
+ * before the one held and differs from it, every hour it held rows of is rebuilt
  * from the files now there. Because each hour is the union of whatever files
  * hold it, de-duplicated, the answer does not depend on where the compactor is
  * in its protocol. Each change is one transaction on a writer connection, so a
@@ -218,19 +219,16 @@ export class DuckDbLake implements QueryEngine {
     const filesOf = (hour: string) => [...this.files].filter(([, hours]) => hours.includes(hour)).map(([key]) => key);
     const appendByHour = new Map<string, string[]>();
     for (const key of this.filesToAppend) for (const hour of this.files.get(key)!) if (!this.hoursToRebuild.has(hour)) appendByHour.set(hour, [...(appendByHour.get(hour) ?? []), key]);
-    // Each hour's new rows are read once, beside the copy the hour holds of each event. Appending adds
-    // only the events an hour lacks, so an hour the new files bring an earlier copy to (two partitions'
-    // files listed between their writes) is rebuilt instead, which keeps that copy, as every reader does.
-    const appends: { hour: string; files: string[]; table: string }[] = [];
+    // New files' rows are appended first (an hour they bring an earlier copy to is rebuilt below instead).
+    let appendedFiles = 0;
     for (const [hour, files] of appendByHour) {
-      const table = `incoming_${appends.length}`;
-      if (await this.readIncoming(table, files, hour)) appends.push({ hour, files, table });
+      if (await this.append(hour, files)) appendedFiles += files.length;
       else this.hoursToRebuild.add(hour);
     }
-    const rebuild = [...this.hoursToRebuild];
 
     // Each hour on its own: a file DuckDB cannot read holds back its hour only, which is
     // rebuilt from its files at the next apply.
+    const rebuild = [...this.hoursToRebuild];
     const failedHours = new Set<string>();
     for (const hour of rebuild) {
       const files = filesOf(hour);
@@ -242,22 +240,6 @@ export class DuckDbLake implements QueryEngine {
       ]);
       if (ok) this.hoursToRebuild.delete(hour);
       else failedHours.add(hour);
-    }
-    let appendedFiles = 0;
-    for (const { hour, files, table } of appends) {
-      const ok = await this.transaction([
-        `CREATE OR REPLACE TEMP TABLE arrived AS SELECT * EXCLUDE (held_id, held_ingest_time) FROM ${table} WHERE held_id IS NULL`,
-        'INSERT INTO lake_events BY NAME SELECT * FROM arrived',
-        ...this.rollupStatements(hour),
-        ...this.uncountStatements('arrived'),
-        'DROP TABLE arrived',
-      ]);
-      await this.writer.run(`DROP TABLE ${table}`);
-      if (ok) appendedFiles += files.length;
-      else {
-        failedHours.add(hour);
-        this.hoursToRebuild.add(hour);
-      }
     }
     this.filesToAppend.clear();
     await this.rollUpSettledHours([...new Set([...this.files.values()].flat())].filter((h) => !failedHours.has(h)));
@@ -360,25 +342,42 @@ export class DuckDbLake implements QueryEngine {
   }
 
   /**
-   * Reads these files' rows of the hour into `table`, each with the id and ingest time of the copy the
-   * hour holds (NULL if none). False, with no table left, if one may be an earlier copy than the held one:
-   * ingested no later (the table keeps no source columns, so a copy of the same millisecond counts too, and
-   * the rebuild picks by source); false too if the files cannot be read (the rebuild then fails, and is retried).
+   * Appends these new files' rows of the hour: the events it does not hold yet, in one transaction.
+   * False if the hour must be rebuilt instead: a file brings a copy that arrived no later than the one
+   * held and differs from it in a column the table keeps (it keeps no source columns, so a copy of the
+   * same millisecond counts, and the rebuild picks by source, as every reader does; identical copies,
+   * such as a compacted file's, change nothing); or the files cannot be read, or the append failed (the
+   * rebuild then fails too, is logged, and is retried at the next apply).
    */
-  private async readIncoming(table: string, keys: readonly string[], hour: string): Promise<boolean> {
+  private async append(hour: string, keys: readonly string[]): Promise<boolean> {
+    const count = async (relation: string) => Number((await this.writer.runAndReadAll(`SELECT count(*) AS n FROM ${relation}`)).getRowObjects()[0]!.n);
+    const inHour = `lake_events WHERE ${hourPredicate(hour)}`;
+    const differs = EVENT_TABLE_COLUMNS.map(([name]) => `n.${name} IS DISTINCT FROM e.${name}`).join(' OR ');
     try {
+      // The new rows read once, beside the ingest time of the copy the hour holds of each.
       await this.writer.run(
-        `CREATE OR REPLACE TEMP TABLE ${table} AS
-         SELECT n.*, e.event_id AS held_id, e.ingest_time AS held_ingest_time FROM (${this.distinctRows(keys, hour)}) n
-         LEFT JOIN (SELECT event_id, ingest_time FROM lake_events WHERE ${hourPredicate(hour)}) e ON e.event_id = n.event_id`,
+        `CREATE OR REPLACE TEMP TABLE incoming AS
+         SELECT n.*, e.event_id IS NOT NULL AS held, e.ingest_time AS held_ingest_time FROM (${this.distinctRows(keys, hour)}) n
+         LEFT JOIN (SELECT event_id, ingest_time FROM ${inHour}) e ON e.event_id = n.event_id`,
       );
-      const earlier = await this.writer.runAndReadAll(`SELECT count(*) AS n FROM ${table} WHERE held_id IS NOT NULL AND (ingest_time > held_ingest_time) IS NOT TRUE`);
-      if (Number(earlier.getRowObjects()[0]!.n) === 0) return true;
+      const noLater = '(n.ingest_time > n.held_ingest_time) IS NOT TRUE';
+      if ((await count(`incoming n WHERE n.held AND ${noLater}`)) > 0) {
+        // Rare (a re-send in another partition, a compacted file): compare those copies in every column.
+        if ((await count(`incoming n JOIN (SELECT * FROM ${inHour}) e ON e.event_id = n.event_id WHERE ${noLater} AND (${differs})`)) > 0) return false;
+      }
+      if ((await count('incoming WHERE NOT held')) === 0) return true;
+      return await this.transaction([
+        'CREATE OR REPLACE TEMP TABLE arrived AS SELECT * EXCLUDE (held, held_ingest_time) FROM incoming WHERE NOT held',
+        'INSERT INTO lake_events BY NAME SELECT * FROM arrived',
+        ...this.rollupStatements(hour),
+        ...this.uncountStatements('arrived'),
+        'DROP TABLE arrived',
+      ]);
     } catch {
-      // read again as the hour is rebuilt
+      return false;
+    } finally {
+      await this.writer.run('DROP TABLE IF EXISTS incoming');
     }
-    await this.writer.run(`DROP TABLE IF EXISTS ${table}`);
-    return false;
   }
 
   /** Runs the statements as one transaction; false (rolled back, reason logged) if one fails. */

@@ -64,8 +64,9 @@ describe('DuckDbLake', () => {
     try {
       expect(await tableIds(lake)).toEqual(ids(0, 100).sort());
 
-      // A later batch with 10 events already held and 20 new ones: only the new ones are appended.
-      await writeFile(`${HOUR}/c.parquet`, EVENTS.slice(90, 120), 0, START + 120_000);
+      // A new file with 10 events already held, copies of the same millisecond that differ in nothing
+      // the table keeps, and 20 new ones: only the new ones are appended, and the hour is not rebuilt.
+      await writeFile(`${HOUR}/c.parquet`, EVENTS.slice(90, 120));
       expect(await lake.apply(added(`${HOUR}/c.parquet`))).toEqual({ rebuiltHours: 0, appendedFiles: 1, failedHours: [] });
       expect(await tableIds(lake)).toEqual(ids(0, 120).sort());
 
@@ -151,10 +152,17 @@ describe('DuckDbLake', () => {
       await writeFile(earlier, EVENTS.slice(20, 30).map((e) => ({ ...e, device_type: e.device_type === 'mobile' ? 'desktop' : 'mobile' })), 0, START + 30_000);
       await step({ added: [earlier] });
       expect(await lake.run(`SELECT count(*) AS n FROM lake_events WHERE ingest_time = make_timestamp(${(START + 30_000) * 1000})`)).toEqual([{ n: 10 }]);
+      // Copies of the same millisecond as those held (from a.parquet, offsets '30'-'34'), from an earlier
+      // source (offsets '0'-'4'), that differ: the hour keeps these, as the rebuild and every reader pick.
+      const tie = `${HOUR}/tie.parquet`;
+      await writeFile(tie, EVENTS.slice(30, 35).map((e) => ({ ...e, device_type: e.device_type === 'mobile' ? 'desktop' : 'mobile' })));
+      const flipped = await lake.run(`SELECT count(*) AS n FROM lake_events WHERE event_id IN (${ids(30, 35).map((id) => `'${id}'`).join(', ')}) AND device_type = 'mobile'`);
+      await step({ added: [tie] });
+      expect(await lake.run(`SELECT count(*) AS n FROM lake_events WHERE event_id IN (${ids(30, 35).map((id) => `'${id}'`).join(', ')}) AND device_type = 'mobile'`)).not.toEqual(flipped);
       // The compactor's file for hour 10, then the raw files it replaced removed.
       await writeFile(compacted, EVENTS.slice(0, 100));
       await step({ added: [compacted] });
-      await step({ removed: [`${HOUR}/a.parquet`, `${HOUR}/b.parquet`, earlier] });
+      await step({ removed: [`${HOUR}/a.parquet`, `${HOUR}/b.parquet`, earlier, tie] });
       // A late file rewritten with other rows, a raw file of hour 11 replaced by a smaller one.
       await writeFile(late, EVENTS.slice(140, 150), 3_600_000);
       await writeFile(`${hour11}/d.parquet`, EVENTS.slice(100, 110), 3_600_000);
