@@ -30,7 +30,8 @@ import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { CONTENT_SECURITY_POLICY } from '../lambdas/query/security-headers.ts';
 import type { DashboardConfig } from '../lambdas/query/dashboard-config.ts';
-import { ANSWER_CACHE_SECONDS, DASHBOARD_RANGE_STEP_SECONDS, DASHBOARD_REFRESH_SECONDS, ORIGIN_READ_TIMEOUT_SECONDS } from '../lambdas/query-api/limits.ts';
+import { ANSWER_CACHE_SECONDS, answerCacheMs, DASHBOARD_RANGE_STEP_SECONDS, DASHBOARD_REFRESH_SECONDS, DASHBOARD_STEPS_PER_RANGE, ORIGIN_READ_TIMEOUT_SECONDS } from '../lambdas/query-api/limits.ts';
+import { MAX_RANGE_DAYS } from '../lambdas/query/parameters.ts';
 import { buildDashboard } from './dashboard-build.ts';
 import { acknowledge } from './nag.ts';
 import { privateBucket } from './private-bucket.ts';
@@ -50,7 +51,7 @@ export interface DashboardSiteProps {
   readonly priceClass?: PriceClass;
   /** The built dashboard directory. @default - built now with esbuild (buildDashboard) into `<cdk.out>/dashboard-<construct address>` */
   readonly assetDirectory?: string;
-  /** How long CloudFront keeps an /api answer the API sends without a max-age; at most twice this whatever the API asks. @default Duration.seconds(ANSWER_CACHE_SECONDS), i.e. 30 s */
+  /** How long CloudFront keeps an /api answer the API sends without a max-age; at most twice this, or the API's longest (a 31-day range's step), whatever the API asks. @default Duration.seconds(ANSWER_CACHE_SECONDS), i.e. 30 s */
   readonly apiCacheTtl?: Duration;
   /** How often the page asks the API for new answers (config.json refreshMs), whole seconds up to an hour. @default Duration.seconds(DASHBOARD_REFRESH_SECONDS), i.e. 10 s */
   readonly refreshInterval?: Duration;
@@ -73,6 +74,7 @@ export class DashboardSite extends Construct {
       apiBaseUrl: API_PATH,
       refreshMs: wholeSeconds('refreshInterval', props.refreshInterval ?? Duration.seconds(DASHBOARD_REFRESH_SECONDS)) * 1000,
       rangeStepMs: wholeSeconds('rangeStep', props.rangeStep ?? Duration.seconds(DASHBOARD_RANGE_STEP_SECONDS)) * 1000,
+      stepsPerRange: DASHBOARD_STEPS_PER_RANGE,
     };
     this.bucket = privateBucket(this, 'Site', { accessLogs: props.accessLogs });
     const headers = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
@@ -92,8 +94,9 @@ export class DashboardSite extends Construct {
       comment: 'Query API answers: briefly, keyed by every query string',
       defaultTtl: apiTtl,
       minTtl: Duration.seconds(0),
-      // The API's own s-maxage decides within [min, max]; the max bounds what an origin header can ask for.
-      maxTtl: Duration.seconds(2 * apiTtl.toSeconds()),
+      // The API's own s-maxage decides within [min, max]; the max bounds what an origin header can ask
+      // for: the step of the longest range the API answers (answerCacheMs), or twice the default.
+      maxTtl: Duration.seconds(Math.max(2 * apiTtl.toSeconds(), answerCacheMs(MAX_RANGE_DAYS * 86_400_000) / 1000)),
       queryStringBehavior: CacheQueryStringBehavior.all(),
       headerBehavior: CacheHeaderBehavior.none(),
       cookieBehavior: CacheCookieBehavior.none(),

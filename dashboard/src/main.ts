@@ -8,7 +8,7 @@
  * from config.json, so the same bundle works behind CloudFront and on the local server.
  */
 import { barList, emptyNote, table, timeChart, type Series } from './charts.ts';
-import { alignedRange, DEFAULT_DASHBOARD_CONFIG, parseDashboardConfig, type DashboardConfig } from '../../lambdas/query/dashboard-config.ts';
+import { alignedRange, DEFAULT_DASHBOARD_CONFIG, parseDashboardConfig, rangeStepMs, type DashboardConfig } from '../../lambdas/query/dashboard-config.ts';
 import { timeBucket } from '../../lambdas/query/named-queries.ts';
 import { formatAge, formatCount, formatMoney, formatRate, queryString } from './format.ts';
 
@@ -149,7 +149,7 @@ async function refresh(): Promise<void> {
   await inFlight;
   if (mine !== generation) return; // a newer refresh (a changed control) is waiting too
   const { rangeMs, filters } = controls();
-  const range = alignedRange(Date.now(), rangeMs, config.rangeStepMs);
+  const range = alignedRange(Date.now(), rangeMs, rangeStepMs(rangeMs, config.rangeStepMs, config.stepsPerRange));
   const request = fetchDashboard(queryString(range, filters));
   inFlight = request.catch(() => undefined);
   try {

@@ -8,7 +8,8 @@ import { storeLakeView } from '../query/lake-view-source.ts';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { AthenaEngine } from '../query/athena-engine.ts';
 import { QueryApi, type ApiResponse } from '../query/query-api.ts';
-import { ANSWER_CACHE_SECONDS, ATHENA_WAIT_MS, DASHBOARD_QUERY_PARALLELISM } from './limits.ts';
+import { parseParameters } from '../query/parameters.ts';
+import { answerCacheMs, ATHENA_WAIT_MS, DASHBOARD_QUERY_PARALLELISM } from './limits.ts';
 
 const database = process.env.CLICKSTREAM_GLUE_DATABASE;
 const workGroup = process.env.CLICKSTREAM_ATHENA_WORKGROUP;
@@ -24,7 +25,7 @@ const api = new QueryApi({
     lakeView: storeLakeView(S3ObjectStore.fromEnv(bucket)),
     timeoutMs: ATHENA_WAIT_MS,
   }),
-  cacheMs: ANSWER_CACHE_SECONDS * 1000,
+  cacheMs: answerCacheMs,
   dashboardParallelism: DASHBOARD_QUERY_PARALLELISM,
 });
 
@@ -32,17 +33,25 @@ const api = new QueryApi({
 export type HttpEvent = Pick<LambdaFunctionURLEvent, 'rawPath' | 'queryStringParameters'>;
 
 /**
- * A successful answer may be kept by CloudFront for ANSWER_CACHE_SECONDS (s-maxage): the
- * page's ranges are aligned to a step of that length, so every refresh in a step after the
- * first is CloudFront's; browsers still ask CloudFront each time (max-age=0).
- * Errors keep the shared no-store.
+ * A successful answer may be kept by CloudFront as long as the function keeps it (answerCacheMs:
+ * 30 s, longer for a range over two hours): the page's ranges are aligned to a step of that length,
+ * so every refresh in a step after the first is CloudFront's; browsers still ask CloudFront each
+ * time (max-age=0). Errors keep the shared no-store.
  */
-export function cacheableAtTheEdge(response: ApiResponse): ApiResponse {
+export function cacheableAtTheEdge(response: ApiResponse, rangeMs: number): ApiResponse {
   if (response.statusCode !== 200) return response;
-  return { ...response, headers: { ...response.headers, 'cache-control': `public, max-age=0, s-maxage=${ANSWER_CACHE_SECONDS}` } };
+  return { ...response, headers: { ...response.headers, 'cache-control': `public, max-age=0, s-maxage=${Math.round(answerCacheMs(rangeMs) / 1000)}` } };
 }
 
 export async function handler(event: HttpEvent): Promise<ApiResponse> {
   // Lambda always sends rawPath; a hand-made test event from the console may not.
-  return cacheableAtTheEdge(await api.handlePath(event.rawPath ?? '', event.queryStringParameters ?? {}));
+  const query = event.queryStringParameters ?? {};
+  const response = await api.handlePath(event.rawPath ?? '', query);
+  // A 200 had parameters that parse; the range's length does not depend on the clock.
+  return response.statusCode === 200 ? cacheableAtTheEdge(response, rangeOf(query)) : response;
+}
+
+function rangeOf(query: Readonly<Record<string, string | undefined>>): number {
+  const { fromMs, toMs } = parseParameters(query, Date.now());
+  return toMs - fromMs;
 }

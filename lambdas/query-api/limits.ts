@@ -4,6 +4,7 @@
  * in order: the longest chain of Athena waits in one dashboard request < function
  * timeout < CloudFront's origin read timeout.
  */
+import { rangeStepMs } from '../query/dashboard-config.ts';
 
 /** CloudFront's origin read timeout for /api/* (its default, set explicitly). */
 export const ORIGIN_READ_TIMEOUT_SECONDS = 30;
@@ -28,3 +29,12 @@ export const ANSWER_CACHE_SECONDS = 30;
 export const DASHBOARD_RANGE_STEP_SECONDS = ANSWER_CACHE_SECONDS;
 /** How often the hosted page asks (config.json refreshMs); CloudFront answers all but the first ask of each step. */
 export const DASHBOARD_REFRESH_SECONDS = 10;
+/**
+ * A range longer than this many steps takes a step of range / DASHBOARD_STEPS_PER_RANGE (config.json
+ * stepsPerRange; rangeStepMs in dashboard-config.ts): 6 minutes for a day, 42 for a week, so a long
+ * range, whose every refresh reads all of it, reaches Athena about 240 times per range length rather
+ * than every 30 s. Its answers are up to that step behind; an hour's step stays 30 s.
+ */
+export const DASHBOARD_STEPS_PER_RANGE = 240;
+/** How long the function and CloudFront keep an answer over a range this long: its step, so each step's URL reaches Athena once. */
+export const answerCacheMs = (rangeMs: number): number => rangeStepMs(rangeMs, ANSWER_CACHE_SECONDS * 1000, DASHBOARD_STEPS_PER_RANGE);

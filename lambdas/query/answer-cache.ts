@@ -36,9 +36,9 @@ export class AnswerCache<T> {
     return this.answers.size;
   }
 
-  /** The answer for `key`: a fresh stored one, the one being computed, or a new computation. */
-  get(key: string, compute: () => Promise<T>): Promise<T> {
-    if (this.options.ttlMs === 0) return compute();
+  /** The answer for `key`: a fresh stored one, the one being computed, or a new computation, kept `ttlMs` (the cache's by default). */
+  get(key: string, compute: () => Promise<T>, ttlMs = this.options.ttlMs): Promise<T> {
+    if (ttlMs === 0) return compute();
     const stored = this.answers.get(key);
     if (stored && stored.expires > this.now()) {
       // Re-inserted so that Map order is least recently used first.
@@ -52,7 +52,7 @@ export class AnswerCache<T> {
     // registered below, so it is forgotten like any other.
     const started = new Promise<T>((resolve) => resolve(compute()))
       .then((value) => {
-        this.store(key, value);
+        this.store(key, value, ttlMs);
         return value;
       })
       .finally(() => this.computing.delete(key));
@@ -60,10 +60,10 @@ export class AnswerCache<T> {
     return started;
   }
 
-  private store(key: string, value: T): void {
+  private store(key: string, value: T, ttlMs: number): void {
     const now = this.now();
     this.answers.delete(key);
-    this.answers.set(key, { value, expires: now + this.options.ttlMs });
+    this.answers.set(key, { value, expires: now + ttlMs });
     // From the least recently used: drop what is over the bound or expired, stop at the first keeper.
     for (const [k, v] of this.answers) {
       if (this.answers.size <= this.maxEntries && v.expires > now) break;

@@ -36,8 +36,8 @@ export interface ApiResponse {
 
 export interface QueryApiOptions {
   readonly engine: QueryEngine;
-  /** How long an answer is reused for the same query and parameters, counted from when it was computed; 0 turns caching off. @default 5000 */
-  readonly cacheMs?: number;
+  /** How long an answer is reused for the same query and parameters, counted from when it was computed, or that for a range this long; 0 turns caching off. @default 5000 */
+  readonly cacheMs?: number | ((rangeMs: number) => number);
   /** Answers kept at most (per query and per dashboard). @default 500 */
   readonly maxCachedAnswers?: number;
   /** Named queries one dashboard request runs at once. @default 4 */
@@ -53,12 +53,15 @@ const UNFILTERED: ReadonlySet<QueryName> = new Set(['quarantine']);
 
 export class QueryApi {
   private readonly answers: AnswerCache<string>;
+  private readonly cacheMs: (rangeMs: number) => number;
   private readonly dashboardParallelism: number;
   private readonly now: () => number;
 
   constructor(private readonly options: QueryApiOptions) {
     this.now = options.now ?? Date.now;
-    this.answers = new AnswerCache({ ttlMs: options.cacheMs ?? 5_000, maxEntries: options.maxCachedAnswers ?? 500, now: this.now });
+    const cacheMs = options.cacheMs ?? 5_000;
+    this.cacheMs = typeof cacheMs === 'number' ? () => cacheMs : cacheMs;
+    this.answers = new AnswerCache({ ttlMs: typeof cacheMs === 'number' ? cacheMs : 1, maxEntries: options.maxCachedAnswers ?? 500, now: this.now });
     this.dashboardParallelism = options.dashboardParallelism ?? 4;
     if (!Number.isInteger(this.dashboardParallelism) || this.dashboardParallelism < 1) {
       throw new Error(`dashboardParallelism must be a whole number of queries, at least 1, got ${this.dashboardParallelism}`);
@@ -110,7 +113,7 @@ export class QueryApi {
       // Each panel is already JSON: joined as text, not parsed and written again.
       const json = QUERY_NAMES.map((name, i) => `${JSON.stringify(name)}:${panels[i]!}`).join(',');
       return `{"parameters":${JSON.stringify(describe(params))},"panels":{${json}},"generatedAt":${JSON.stringify(new Date(this.now()).toISOString())}}`;
-    });
+    }, this.ttl(params));
   }
 
   /** The parameters (and, for a single query, its name) checked: what to run, or the 400 that says why not. */
@@ -134,7 +137,12 @@ export class QueryApi {
     return this.answers.get(`${name}?${JSON.stringify(params)}`, async () => {
       const rows = await this.options.engine.run(querySql(name, this.options.engine.dialect, params, view ?? (this.options.engine.lakeView ? await this.view() : EMPTY_VIEW)));
       return this.panelJson(name, params, rows);
-    });
+    }, this.ttl(params));
+  }
+
+  /** How long an answer over these parameters' range is kept. */
+  private ttl(params: QueryParameters): number {
+    return this.cacheMs(params.toMs - params.fromMs);
   }
 
   /** Every panel's answer (in QUERY_NAMES order) from one statement (dashboard-statement.ts) and the quarantine's query: each table read once. */

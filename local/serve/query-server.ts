@@ -53,10 +53,11 @@ export const LAKE_SYNC_INTERVAL_MS = 1_000;
 /**
  * The page's settings here: ranges aligned to the sync interval (answers are
  * reused that long, and nothing newer exists before the next sync anyway), and a
- * refresh every 2 s, so the page stays within about 3 s of the lake.
+ * refresh every 2 s, so the page stays within about 3 s of the lake, whatever the
+ * range (no query here is billed, so a long range keeps the short step).
  */
 export function localDashboardConfig(syncIntervalMs = LAKE_SYNC_INTERVAL_MS): DashboardConfig {
-  return { apiBaseUrl: '/api', refreshMs: 2_000, rangeStepMs: syncIntervalMs };
+  return { apiBaseUrl: '/api', refreshMs: 2_000, rangeStepMs: syncIntervalMs, stepsPerRange: 0 };
 }
 
 export class QueryServer {

@@ -342,12 +342,12 @@ describe('dashboard site', () => {
     });
   });
 
-  it('caches /api answers 30 s by default (min 0, max 60), keyed by every query string, no headers or cookies', () => {
+  it('caches /api answers 30 s by default (min 0, max a 31-day range\'s step of 3.1 hours), keyed by every query string, no headers or cookies', () => {
     template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
       CachePolicyConfig: Match.objectLike({
         DefaultTTL: 30,
         MinTTL: 0,
-        MaxTTL: 60,
+        MaxTTL: 11_160,
         ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({
           QueryStringsConfig: { QueryStringBehavior: 'all' },
           HeadersConfig: { HeaderBehavior: 'none' },
@@ -401,11 +401,11 @@ describe('dashboard site', () => {
     expect(deployment.Properties?.DistributionPaths).toEqual(['/*']);
   });
 
-  it('writes config.json with a refresh of 10 s and ranges aligned to the 30 s the answers are cached, or what it is given', () => {
+  it('writes config.json with a refresh of 10 s and ranges aligned to the 30 s the answers are cached (longer ranges a 240th of their length), or what it is given', () => {
     const { stack } = synth('kinesis');
-    expect(pageConfig(stack)).toEqual({ apiBaseUrl: '/api', refreshMs: 10_000, rangeStepMs: ANSWER_CACHE_SECONDS * 1000 });
+    expect(pageConfig(stack)).toEqual({ apiBaseUrl: '/api', refreshMs: 10_000, rangeStepMs: ANSWER_CACHE_SECONDS * 1000, stepsPerRange: 240 });
     const given = new ClickstreamStack(testApp({ bundle: false }), 'Page', { ingest: 'kinesis', simulatorEnabled: false, dashboard: { refreshInterval: Duration.seconds(5), rangeStep: Duration.minutes(1) } });
-    expect(pageConfig(given)).toEqual({ apiBaseUrl: '/api', refreshMs: 5_000, rangeStepMs: 60_000 });
+    expect(pageConfig(given)).toEqual({ apiBaseUrl: '/api', refreshMs: 5_000, rangeStepMs: 60_000, stepsPerRange: 240 });
   });
 });
 

@@ -177,4 +177,27 @@ describe('dashboard in Chromium', () => {
     expect(await rendered()).toBe(generation);
     await page.unroute('**/api/dashboard**');
   });
+
+  it('with the hosted config, aligns a day to a step of a 240th of it (6 minutes), an hour still to 30 s', async () => {
+    await page.close(); // one page at a time through the one-at-a-time proxy
+    const hosted = await browser.newPage();
+    await hosted.route('**/config.json', (route) => route.fulfill({ json: { apiBaseUrl: '/api', refreshMs: 2_000, rangeStepMs: 30_000, stepsPerRange: 240 } }));
+    const sent: Record<string, string>[] = [];
+    hosted.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname === '/api/dashboard') sent.push(Object.fromEntries(url.searchParams));
+    });
+    // The page's clock 100 s past a 6-minute boundary: a 30 s step would end the range 2 minutes past it.
+    const boundary = Math.floor(Date.now() / 360_000) * 360_000;
+    await hosted.clock.setFixedTime(boundary + 100_000);
+    await hosted.goto(proxy.url);
+    await expect.poll(() => sent.length, { timeout: 30_000 }).toBeGreaterThan(0);
+    await hosted.selectOption('select[name="range"]', '86400000');
+    await expect.poll(() => sent.some((q) => Number(q.to) - Number(q.from) === 86_400_000), { timeout: 30_000 }).toBe(true);
+    const hour = sent.find((q) => Number(q.to) - Number(q.from) === 3_600_000)!;
+    const day = sent.find((q) => Number(q.to) - Number(q.from) === 86_400_000)!;
+    expect(Number(hour.to)).toBe(boundary + 120_000);
+    expect(Number(day.to)).toBe(boundary + 360_000);
+    await hosted.close();
+  });
 });

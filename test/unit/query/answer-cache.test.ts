@@ -8,6 +8,7 @@ import { AnswerCache } from '../../../lambdas/query/answer-cache.ts';
 import { duckdbDialect } from '../../../lambdas/query/dialect.ts';
 import { QUERY_NAMES } from '../../../lambdas/query/named-queries.ts';
 import { QueryApi, type QueryEngine, type Row } from '../../../lambdas/query/query-api.ts';
+import { answerCacheMs } from '../../../lambdas/query-api/limits.ts';
 
 /** An engine whose every query waits for `finish()` (or `fail()`), counting calls and the most running at once. */
 class SlowEngine implements QueryEngine {
@@ -41,7 +42,7 @@ class SlowEngine implements QueryEngine {
 const flush = () => new Promise((r) => setTimeout(r, 0));
 const RANGE = { from: '2026-11-23T10:00:00Z', to: '2026-11-23T11:00:00Z' };
 
-function setup(cacheMs = 1_000) {
+function setup(cacheMs: number | ((rangeMs: number) => number) = 1_000) {
   const clock = { ms: Date.UTC(2026, 10, 23, 11) };
   const engine = new SlowEngine();
   const api = new QueryApi({ engine, cacheMs, now: () => clock.ms });
@@ -105,6 +106,24 @@ describe('QueryApi cache', () => {
     await flush();
     expect(await engine.finish()).toBe(2);
     await Promise.all(both);
+  });
+
+  it('keeps an answer as long as cacheMs gives for its range: the hosted rule keeps a day 6 minutes, an hour 30 s', async () => {
+    const { clock, engine, api } = setup(answerCacheMs);
+    const DAY = { from: '2026-11-22T11:00:00Z', to: RANGE.to };
+    const ask = async (params: Record<string, string>) => {
+      const before = engine.sql.length;
+      const answer = api.handle('kpis', params);
+      await flush();
+      await engine.finish();
+      await answer;
+      return engine.sql.length - before;
+    };
+    expect([await ask(RANGE), await ask(DAY)]).toEqual([1, 1]);
+    clock.ms += 30_000;
+    expect([await ask(RANGE), await ask(DAY)]).toEqual([1, 0]);
+    clock.ms += 330_000; // 6 minutes after the day's answer
+    expect(await ask(DAY)).toBe(1);
   });
 
   it('with caching off (0) every request reaches the engine', async () => {

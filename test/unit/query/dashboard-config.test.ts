@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alignedRange, DEFAULT_DASHBOARD_CONFIG, parseDashboardConfig } from '../../../lambdas/query/dashboard-config.ts';
+import { alignedRange, DEFAULT_DASHBOARD_CONFIG, parseDashboardConfig, rangeStepMs } from '../../../lambdas/query/dashboard-config.ts';
 import { mapWithLimit } from '../../../lambdas/common/map-with-limit.ts';
 import { ATHENA_WAIT_MS, DASHBOARD_QUERY_PARALLELISM, FUNCTION_TIMEOUT_SECONDS, ORIGIN_READ_TIMEOUT_SECONDS } from '../../../lambdas/query-api/limits.ts';
 import { QUERY_NAMES } from '../../../lambdas/query/named-queries.ts';
@@ -16,14 +16,23 @@ describe('alignedRange', () => {
   });
 });
 
+describe('rangeStepMs', () => {
+  it('keeps the step up to stepsPerRange steps, then a whole number of steps about range / stepsPerRange; none without stepsPerRange', () => {
+    const MINUTE = 60_000;
+    expect([15, 60, 120, 360, 1_440, 10_080].map((m) => rangeStepMs(m * MINUTE, 30_000, 240) / 1000)).toEqual([30, 30, 30, 90, 360, 2_520]);
+    expect(rangeStepMs(121 * MINUTE, 30_000, 240)).toBe(60_000); // just over 240 steps: the next whole step
+    expect(rangeStepMs(1_440 * MINUTE, 2_000, 0)).toBe(2_000);
+  });
+});
+
 describe('parseDashboardConfig', () => {
   it('takes a full config, fills in what is missing, and drops a trailing slash', () => {
-    expect(parseDashboardConfig({ apiBaseUrl: 'https://example.com/api/', refreshMs: 10_000, rangeStepMs: 30_000 })).toEqual({ apiBaseUrl: 'https://example.com/api', refreshMs: 10_000, rangeStepMs: 30_000 });
+    expect(parseDashboardConfig({ apiBaseUrl: 'https://example.com/api/', refreshMs: 10_000, rangeStepMs: 30_000, stepsPerRange: 240 })).toEqual({ apiBaseUrl: 'https://example.com/api', refreshMs: 10_000, rangeStepMs: 30_000, stepsPerRange: 240 });
     expect(parseDashboardConfig({})).toEqual(DEFAULT_DASHBOARD_CONFIG);
   });
 
   it.each([
-    [[], 'config.json must be a JSON object such as {"apiBaseUrl":"/api","refreshMs":5000,"rangeStepMs":5000}'],
+    [[], 'config.json must be a JSON object such as {"apiBaseUrl":"/api","refreshMs":5000,"rangeStepMs":5000,"stepsPerRange":0}'],
     [null, /^config.json must be a JSON object/],
     [{ apiBaseUrl: 'api' }, 'config.json apiBaseUrl must be a path starting with / or an http(s) URL, without a query, got "api"'],
     [{ apiBaseUrl: '/api?x=1' }, /apiBaseUrl must be a path/],
@@ -33,6 +42,8 @@ describe('parseDashboardConfig', () => {
     [{ rangeStepMs: 0 }, 'config.json rangeStepMs must be a whole number of milliseconds from 1 to 3600000, got 0'],
     [{ rangeStepMs: 1.5 }, /rangeStepMs must be a whole number/],
     [{ rangeStepMs: 7_200_000 }, /rangeStepMs must be .* got 7200000$/],
+    [{ stepsPerRange: -1 }, 'config.json stepsPerRange must be a whole number of steps from 0 to 100000, got -1'],
+    [{ stepsPerRange: '240' }, /stepsPerRange must be a whole number of steps .* got "240"$/],
   ])('refuses %j with one sentence', (raw, message) => {
     expect(() => parseDashboardConfig(raw)).toThrow(message);
   });

@@ -38,9 +38,13 @@ describe('query API Lambda handler', () => {
     expect(response.headers['cache-control']).toBe('no-store');
   });
 
-  it('lets CloudFront keep a 200 answer for the answer cache time, browsers revalidate', () => {
-    const ok = mod.cacheableAtTheEdge({ statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: '{}' });
+  it('lets CloudFront keep a 200 answer as long as the function does, a long range longer; browsers revalidate', () => {
+    const answer = { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: '{}' };
+    const ok = mod.cacheableAtTheEdge(answer, 3_600_000);
     expect(ok.headers['cache-control']).toBe(`public, max-age=0, s-maxage=${ANSWER_CACHE_SECONDS}`);
     expect(ok.headers['content-type']).toBe('application/json');
+    // A day: a 240th of it, 6 minutes, the step the hosted page aligns a day to.
+    expect(mod.cacheableAtTheEdge(answer, 86_400_000).headers['cache-control']).toBe('public, max-age=0, s-maxage=360');
+    expect(mod.cacheableAtTheEdge({ ...answer, statusCode: 400 }, 86_400_000).headers['cache-control']).toBe('no-store');
   });
 });
