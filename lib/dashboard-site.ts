@@ -30,7 +30,7 @@ import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { CONTENT_SECURITY_POLICY } from '../lambdas/query/security-headers.ts';
 import type { DashboardConfig } from '../lambdas/query/dashboard-config.ts';
-import { ANSWER_CACHE_SECONDS, answerCacheMs, DASHBOARD_RANGE_STEP_SECONDS, DASHBOARD_REFRESH_SECONDS, DASHBOARD_STEPS_PER_RANGE, ORIGIN_READ_TIMEOUT_SECONDS } from '../lambdas/query-api/limits.ts';
+import { ANSWER_CACHE_SECONDS, answerStepMs, DASHBOARD_RANGE_STEP_SECONDS, DASHBOARD_REFRESH_SECONDS, DASHBOARD_STEPS_PER_RANGE, ORIGIN_READ_TIMEOUT_SECONDS } from '../lambdas/query-api/limits.ts';
 import { MAX_RANGE_DAYS } from '../lambdas/query/parameters.ts';
 import { buildDashboard } from './dashboard-build.ts';
 import { acknowledge } from './nag.ts';
@@ -95,8 +95,8 @@ export class DashboardSite extends Construct {
       defaultTtl: apiTtl,
       minTtl: Duration.seconds(0),
       // The API's own s-maxage decides within [min, max]; the max bounds what an origin header can ask
-      // for: the step of the longest range the API answers (answerCacheMs), or twice the default.
-      maxTtl: Duration.seconds(Math.max(2 * apiTtl.toSeconds(), answerCacheMs(MAX_RANGE_DAYS * 86_400_000) / 1000)),
+      // for: the step of the longest range the API answers (answerStepMs), or twice the default.
+      maxTtl: Duration.seconds(Math.max(2 * apiTtl.toSeconds(), answerStepMs(MAX_RANGE_DAYS * 86_400_000) / 1000)),
       queryStringBehavior: CacheQueryStringBehavior.all(),
       headerBehavior: CacheHeaderBehavior.none(),
       cookieBehavior: CacheCookieBehavior.none(),

@@ -79,7 +79,8 @@ function renderKpis(k: Row | undefined): void {
 
 const BUCKET_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
 
-function render(results: Record<string, Row[]>, range: { fromMs: number; toMs: number }, nowMs: number): void {
+/** `stepMs`: the step the range is aligned to, how old its answer may be by design. */
+function render(results: Record<string, Row[]>, range: { fromMs: number; toMs: number }, stepMs: number, nowMs: number): void {
   const kpis = results.kpis?.[0];
   renderKpis(kpis);
 
@@ -131,7 +132,8 @@ function render(results: Record<string, Row[]>, range: { fromMs: number; toMs: n
   if (fresh && Number(fresh.events) > 0) {
     const age = nowMs - Number(fresh.newest_ingest_time);
     freshness.textContent = `newest event ${formatAge(nowMs - Number(fresh.newest_event_time))}, written ${formatAge(age)}`;
-    freshness.classList.toggle('stale', age > 60_000);
+    // Stale: more than a minute older than the range's step lets an answer be.
+    freshness.classList.toggle('stale', age > 60_000 + stepMs);
   } else {
     freshness.textContent = 'no events in this range';
     freshness.classList.add('stale');
@@ -147,15 +149,16 @@ async function refresh(): Promise<void> {
   const mine = ++generation;
   // Never two requests at once from one page: a control changed mid-refresh waits for the answer in flight (and drops it).
   await inFlight;
-  if (mine !== generation) return; // a newer refresh (a changed control) is waiting too
+  if (mine !== generation || document.hidden) return; // a newer refresh (a changed control) is waiting too, or no one sees the page now
   const { rangeMs, filters } = controls();
-  const range = alignedRange(Date.now(), rangeMs, rangeStepMs(rangeMs, config.rangeStepMs, config.stepsPerRange));
+  const stepMs = rangeStepMs(rangeMs, config.rangeStepMs, config.stepsPerRange);
+  const range = alignedRange(Date.now(), rangeMs, stepMs);
   const request = fetchDashboard(queryString(range, filters));
   inFlight = request.catch(() => undefined);
   try {
     const answers = await request;
     if (mine !== generation) return;
-    render(answers, range, Date.now());
+    render(answers, range, stepMs, Date.now());
     document.body.dataset.loaded = String(mine);
   } catch (error) {
     if (mine !== generation) return;

@@ -9,7 +9,7 @@ import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { AthenaEngine } from '../query/athena-engine.ts';
 import { QueryApi, type ApiResponse } from '../query/query-api.ts';
 import { parseParameters } from '../query/parameters.ts';
-import { answerCacheMs, ATHENA_WAIT_MS, DASHBOARD_QUERY_PARALLELISM } from './limits.ts';
+import { ANSWER_CACHE_SECONDS, answerCacheMs, ATHENA_WAIT_MS, DASHBOARD_QUERY_PARALLELISM } from './limits.ts';
 
 const database = process.env.CLICKSTREAM_GLUE_DATABASE;
 const workGroup = process.env.CLICKSTREAM_ATHENA_WORKGROUP;
@@ -33,25 +33,30 @@ const api = new QueryApi({
 export type HttpEvent = Pick<LambdaFunctionURLEvent, 'rawPath' | 'queryStringParameters'>;
 
 /**
- * A successful answer may be kept by CloudFront as long as the function keeps it (answerCacheMs:
- * 30 s, longer for a range over two hours): the page's ranges are aligned to a step of that length,
- * so every refresh in a step after the first is CloudFront's; browsers still ask CloudFront each
- * time (max-age=0). Errors keep the shared no-store.
+ * A successful answer may be kept by CloudFront as long as the function keeps it (answerCacheMs: the
+ * page's ranges until their end, 30 s into the next URL at the latest; longer ranges longer), so every
+ * refresh in a step after the first is CloudFront's; browsers still ask CloudFront each time
+ * (max-age=0). Errors keep the shared no-store.
  */
-export function cacheableAtTheEdge(response: ApiResponse, rangeMs: number): ApiResponse {
+export function cacheableAtTheEdge(response: ApiResponse, cacheMs: number): ApiResponse {
   if (response.statusCode !== 200) return response;
-  return { ...response, headers: { ...response.headers, 'cache-control': `public, max-age=0, s-maxage=${Math.round(answerCacheMs(rangeMs) / 1000)}` } };
+  return { ...response, headers: { ...response.headers, 'cache-control': `public, max-age=0, s-maxage=${Math.floor(cacheMs / 1000)}` } };
+}
+
+/**
+ * How long CloudFront may keep a 200 answer to this query string. Without `to` the range ends at the
+ * clock, so its URL means another range at every request: the short time. With it, the parameters
+ * parsed already (a 200), and parse again the same at a later clock (the only check on the clock is
+ * `to` at most a day ahead).
+ */
+export function edgeCacheMs(query: Readonly<Record<string, string | undefined>>, nowMs: number): number {
+  if (query.to === undefined) return ANSWER_CACHE_SECONDS * 1000;
+  return answerCacheMs(parseParameters(query, nowMs), nowMs);
 }
 
 export async function handler(event: HttpEvent): Promise<ApiResponse> {
   // Lambda always sends rawPath; a hand-made test event from the console may not.
   const query = event.queryStringParameters ?? {};
   const response = await api.handlePath(event.rawPath ?? '', query);
-  // A 200 had parameters that parse; the range's length does not depend on the clock.
-  return response.statusCode === 200 ? cacheableAtTheEdge(response, rangeOf(query)) : response;
-}
-
-function rangeOf(query: Readonly<Record<string, string | undefined>>): number {
-  const { fromMs, toMs } = parseParameters(query, Date.now());
-  return toMs - fromMs;
+  return response.statusCode === 200 ? cacheableAtTheEdge(response, edgeCacheMs(query, Date.now())) : response;
 }

@@ -36,5 +36,17 @@ export const DASHBOARD_REFRESH_SECONDS = 10;
  * than every 30 s. Its answers are up to that step behind; an hour's step stays 30 s.
  */
 export const DASHBOARD_STEPS_PER_RANGE = 240;
-/** How long the function and CloudFront keep an answer over a range this long: its step, so each step's URL reaches Athena once. */
-export const answerCacheMs = (rangeMs: number): number => rangeStepMs(rangeMs, ANSWER_CACHE_SECONDS * 1000, DASHBOARD_STEPS_PER_RANGE);
+/** The step the hosted page aligns a range this long to (30 s up to two hours, then a 240th of it). */
+export const answerStepMs = (rangeMs: number): number => rangeStepMs(rangeMs, ANSWER_CACHE_SECONDS * 1000, DASHBOARD_STEPS_PER_RANGE);
+
+/**
+ * How long the function and CloudFront keep an answer over this range, asked at `nowMs`: a range
+ * ending within its step ahead (the page's: `to` rounded up to the step) until its end, when the page
+ * moves on to the next URL; a range that has ended, its step (only late events can still change it);
+ * any other (ending further ahead), ANSWER_CACHE_SECONDS.
+ */
+export function answerCacheMs(range: { readonly fromMs: number; readonly toMs: number }, nowMs: number): number {
+  const step = answerStepMs(range.toMs - range.fromMs);
+  if (range.toMs <= nowMs) return step;
+  return range.toMs - nowMs <= step ? range.toMs - nowMs : ANSWER_CACHE_SECONDS * 1000;
+}

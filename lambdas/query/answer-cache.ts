@@ -64,9 +64,11 @@ export class AnswerCache<T> {
     const now = this.now();
     this.answers.delete(key);
     this.answers.set(key, { value, expires: now + ttlMs });
-    // From the least recently used: drop what is over the bound or expired, stop at the first keeper.
-    for (const [k, v] of this.answers) {
-      if (this.answers.size <= this.maxEntries && v.expires > now) break;
+    if (this.answers.size <= this.maxEntries) return;
+    // Over the bound: the expired go first (answers live for different times), then the least recently used.
+    for (const [k, v] of this.answers) if (v.expires <= now) this.answers.delete(k);
+    for (const k of this.answers.keys()) {
+      if (this.answers.size <= this.maxEntries) break;
       this.answers.delete(k);
     }
   }

@@ -36,8 +36,8 @@ export interface ApiResponse {
 
 export interface QueryApiOptions {
   readonly engine: QueryEngine;
-  /** How long an answer is reused for the same query and parameters, counted from when it was computed, or that for a range this long; 0 turns caching off. @default 5000 */
-  readonly cacheMs?: number | ((rangeMs: number) => number);
+  /** How long an answer is reused for the same query and parameters, counted from when it was computed (or that for these parameters, asked now); 0 turns caching off. @default 5000 */
+  readonly cacheMs?: number | ((params: QueryParameters, nowMs: number) => number);
   /** Answers kept at most (per query and per dashboard). @default 500 */
   readonly maxCachedAnswers?: number;
   /** Named queries one dashboard request runs at once. @default 4 */
@@ -53,7 +53,7 @@ const UNFILTERED: ReadonlySet<QueryName> = new Set(['quarantine']);
 
 export class QueryApi {
   private readonly answers: AnswerCache<string>;
-  private readonly cacheMs: (rangeMs: number) => number;
+  private readonly cacheMs: (params: QueryParameters, nowMs: number) => number;
   private readonly dashboardParallelism: number;
   private readonly now: () => number;
 
@@ -140,9 +140,9 @@ export class QueryApi {
     }, this.ttl(params));
   }
 
-  /** How long an answer over these parameters' range is kept. */
+  /** How long an answer over these parameters is kept. */
   private ttl(params: QueryParameters): number {
-    return this.cacheMs(params.toMs - params.fromMs);
+    return this.cacheMs(params, this.now());
   }
 
   /** Every panel's answer (in QUERY_NAMES order) from one statement (dashboard-statement.ts) and the quarantine's query: each table read once. */

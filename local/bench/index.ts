@@ -16,7 +16,7 @@ import { dashboardSql } from '../../lambdas/query/dashboard-statement.ts';
 import { athenaDialect, type Dialect } from '../../lambdas/query/dialect.ts';
 import { QUERY_NAMES, querySql, ROLLUP_OF } from '../../lambdas/query/named-queries.ts';
 import { ROLLUP_NAMES, type RollupName } from '../../lambdas/query/rollups.ts';
-import { ANSWER_CACHE_SECONDS, answerCacheMs, DASHBOARD_RANGE_STEP_SECONDS, DASHBOARD_REFRESH_SECONDS } from '../../lambdas/query-api/limits.ts';
+import { ANSWER_CACHE_SECONDS, answerStepMs, DASHBOARD_RANGE_STEP_SECONDS, DASHBOARD_REFRESH_SECONDS } from '../../lambdas/query-api/limits.ts';
 import { UserError } from '../common/errors.ts';
 import { EMPTY_VIEW, type LakeView } from '../../lambdas/common/compaction-manifest.ts';
 import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
@@ -274,9 +274,9 @@ function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof com
     out(`    last hour:  raw files + window ${mib(f.lastHour.raw)}  →  with compaction ${mib(f.lastHour.compacted)}  →  with rollups ${mib(f.lastHour.rolledUp)} (average over the minute of the hour)`);
     out(`    last 24 h:  raw files + window ${mib(f.last24Hours.raw)}  →  with compaction ${mib(f.last24Hours.compacted)}  →  with rollups ${mib(f.last24Hours.rolledUp)}`);
   }
-  // A range's step, and so how often it reaches Athena, grows with a long range (answerCacheMs).
+  // A range's step, and so how often it reaches Athena, grows with a long range (answerStepMs).
   for (const [label, rangeMs, f] of [['last hour', 3_600_000, athena.lastHour], ['last 24 hours', 86_400_000, athena.last24Hours]] as const) {
-    const stepSeconds = answerCacheMs(rangeMs) / 1000;
+    const stepSeconds = answerStepMs(rangeMs) / 1000;
     const refreshesPerHour = athenaRefreshesPerHour(DASHBOARD_REFRESH_SECONDS, stepSeconds, stepSeconds);
     const perHour = (bytes: number) => `$${(refreshesPerHour * athenaDollars(bytes)).toFixed(2)}/h`;
     out(`  one open dashboard on the ${label} (${n(refreshesPerHour)} refreshes/h): raw files ${perHour(f.raw)}, with compaction ${perHour(f.compacted)}, with rollups ${perHour(f.rolledUp)}`);

@@ -37,8 +37,8 @@ describe('local query server', () => {
     expect(panels.funnel).toEqual(JSON.parse((await get(`/api/query/funnel?${range}`)).body));
   });
 
-  it('tells the page to refresh every 2 s with ranges aligned to the 1 s lake sync', async () => {
-    expect(JSON.parse((await get('/config.json')).body)).toEqual({ apiBaseUrl: '/api', refreshMs: 2_000, rangeStepMs: 1_000 });
+  it('tells the page to refresh every 2 s with ranges aligned to the 1 s lake sync, long ones too', async () => {
+    expect(JSON.parse((await get('/config.json')).body)).toEqual({ apiBaseUrl: '/api', refreshMs: 2_000, rangeStepMs: 1_000, stepsPerRange: 0 });
   });
 
   it.each([

@@ -42,7 +42,7 @@ class SlowEngine implements QueryEngine {
 const flush = () => new Promise((r) => setTimeout(r, 0));
 const RANGE = { from: '2026-11-23T10:00:00Z', to: '2026-11-23T11:00:00Z' };
 
-function setup(cacheMs: number | ((rangeMs: number) => number) = 1_000) {
+function setup(cacheMs: ConstructorParameters<typeof QueryApi>[0]['cacheMs'] = 1_000) {
   const clock = { ms: Date.UTC(2026, 10, 23, 11) };
   const engine = new SlowEngine();
   const api = new QueryApi({ engine, cacheMs, now: () => clock.ms });
@@ -124,6 +124,13 @@ describe('QueryApi cache', () => {
     expect([await ask(RANGE), await ask(DAY)]).toEqual([1, 0]);
     clock.ms += 330_000; // 6 minutes after the day's answer
     expect(await ask(DAY)).toBe(1);
+    // The page's day, ending 100 s ahead (its 6-minute step's end): kept until then, when the page moves on.
+    const PAGE_DAY = { from: String(clock.ms + 100_000 - 86_400_000), to: String(clock.ms + 100_000) };
+    expect(await ask(PAGE_DAY)).toBe(1);
+    clock.ms += 99_999;
+    expect(await ask(PAGE_DAY)).toBe(0);
+    clock.ms += 1;
+    expect(await ask(PAGE_DAY)).toBe(1);
   });
 
   it('with caching off (0) every request reaches the engine', async () => {
@@ -197,6 +204,23 @@ describe('AnswerCache', () => {
     expect(computed).toBe(3);
     await cache.get('b', value('b'));
     expect(computed).toBe(4);
+  });
+
+  it('over the bound, drops expired answers before a fresh one used longer ago', async () => {
+    const clock = { ms: 0 };
+    const cache = new AnswerCache<string>({ ttlMs: 1_000, maxEntries: 2, now: () => clock.ms });
+    let computed = 0;
+    const value = (v: string) => () => {
+      computed++;
+      return Promise.resolve(v);
+    };
+    await cache.get('day', value('day'), 360_000);
+    await cache.get('hour', value('hour'));
+    clock.ms += 2_000; // the hour's answer has expired, the day's has not
+    await cache.get('other', value('other'));
+    expect(cache.size).toBe(2);
+    await cache.get('day', value('day'), 360_000);
+    expect(computed).toBe(3);
   });
 
   it.each([

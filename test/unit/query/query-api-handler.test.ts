@@ -38,13 +38,24 @@ describe('query API Lambda handler', () => {
     expect(response.headers['cache-control']).toBe('no-store');
   });
 
-  it('lets CloudFront keep a 200 answer as long as the function does, a long range longer; browsers revalidate', () => {
+  it('lets CloudFront keep a 200 answer as long as it is given, browsers revalidate; not an error', () => {
     const answer = { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: '{}' };
-    const ok = mod.cacheableAtTheEdge(answer, 3_600_000);
+    const ok = mod.cacheableAtTheEdge(answer, ANSWER_CACHE_SECONDS * 1000);
     expect(ok.headers['cache-control']).toBe(`public, max-age=0, s-maxage=${ANSWER_CACHE_SECONDS}`);
     expect(ok.headers['content-type']).toBe('application/json');
-    // A day: a 240th of it, 6 minutes, the step the hosted page aligns a day to.
-    expect(mod.cacheableAtTheEdge(answer, 86_400_000).headers['cache-control']).toBe('public, max-age=0, s-maxage=360');
-    expect(mod.cacheableAtTheEdge({ ...answer, statusCode: 400 }, 86_400_000).headers['cache-control']).toBe('no-store');
+    expect(mod.cacheableAtTheEdge({ ...answer, statusCode: 400 }, 360_000).headers['cache-control']).toBe('no-store');
+  });
+
+  it('keeps an answer at the edge: the page\'s range until its end, an ended day its 6-minute step, anything else 30 s', () => {
+    const now = Date.UTC(2026, 11, 4, 12, 1, 40); // 100 s past a 6-minute boundary
+    const DAY = 86_400_000;
+    const range = (fromMs: number, toMs: number) => ({ from: String(fromMs), to: String(toMs) });
+    const pageTo = Date.UTC(2026, 11, 4, 12, 6); // the page's day: `to` rounded up to 6 minutes
+    expect(mod.edgeCacheMs(range(pageTo - DAY, pageTo), now)).toBe(260_000);
+    expect(mod.edgeCacheMs(range(now - 3_600_000 + 20_000, now + 20_000), now)).toBe(20_000); // the page's hour
+    expect(mod.edgeCacheMs(range(now - 2 * DAY, now - DAY), now)).toBe(360_000); // a day that has ended
+    expect(mod.edgeCacheMs(range(now - DAY, now + 3_600_000), now)).toBe(ANSWER_CACHE_SECONDS * 1000); // ends further ahead than its step
+    expect(mod.edgeCacheMs({ from: String(now - 30 * DAY) }, now)).toBe(ANSWER_CACHE_SECONDS * 1000); // ends at the clock: a new range each time
+    expect(mod.edgeCacheMs({}, now)).toBe(ANSWER_CACHE_SECONDS * 1000);
   });
 });
