@@ -61,7 +61,8 @@ export class QueryApi {
     this.now = options.now ?? Date.now;
     const cacheMs = options.cacheMs ?? 5_000;
     this.cacheMs = typeof cacheMs === 'number' ? () => cacheMs : cacheMs;
-    this.answers = new AnswerCache({ ttlMs: typeof cacheMs === 'number' ? cacheMs : 1, maxEntries: options.maxCachedAnswers ?? 500, now: this.now });
+    // Every answer is kept for its own time (ttl), so the cache's default is never used.
+    this.answers = new AnswerCache({ ttlMs: 0, maxEntries: options.maxCachedAnswers ?? 500, now: this.now });
     this.dashboardParallelism = options.dashboardParallelism ?? 4;
     if (!Number.isInteger(this.dashboardParallelism) || this.dashboardParallelism < 1) {
       throw new Error(`dashboardParallelism must be a whole number of queries, at least 1, got ${this.dashboardParallelism}`);
