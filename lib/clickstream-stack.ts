@@ -105,6 +105,7 @@ export class ClickstreamStack extends Stack {
       ingest: this.ingest,
       consumer: this.consumer.handler.function,
       consumerLogs: this.consumer.handler.logGroup,
+      compactorLogs: this.compactor.handler.logGroup,
       functions: [this.consumer.handler.function, this.compactor.handler.function, this.collector.handler.function, ...(this.query ? [this.query.api.function] : []), ...(this.simulator ? [this.simulator.handler.function] : [])],
     });
 

@@ -1,6 +1,8 @@
 /**
  * Alarms a person running the pipeline wants: the consumer falling behind,
- * any function failing, and too many records quarantined. The quarantine rate
+ * any function failing, too many records quarantined, and an hour the compactor
+ * left raw (answered exactly, but every query over it pays the raw files' cost).
+ * The quarantine rate
  * comes from metric filters on the consumer's per-batch log line (no extra
  * PutMetricData calls). Lambda's JSON log format nests that line under `message`,
  * so the filters read `$.message.message`, `$.message.records` and
@@ -11,6 +13,8 @@ import { Alarm, ComparisonOperator, MathExpression, TreatMissingData, type IAlar
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { LAMBDA_JSON_MESSAGE_PATH } from '../lambdas/common/lambda-log.ts';
+import { HOUR_NOT_COMPACTED_MESSAGE } from '../lambdas/compactor/compaction-log.ts';
 import { BATCH_LOG_PATHS, BATCH_WRITTEN_MESSAGE } from '../lambdas/consumer/batch-log.ts';
 import type { Ingest } from './ingest/ingest.ts';
 
@@ -20,6 +24,7 @@ export interface OperationsProps {
   readonly ingest: Ingest;
   readonly consumer: IFunction;
   readonly consumerLogs: ILogGroup;
+  readonly compactorLogs: ILogGroup;
   /** Functions whose errors raise an alarm (the consumer is always included). */
   readonly functions: readonly IFunction[];
   /** Kafka: records behind; Kinesis: age of the oldest unread record, ms. @default 100_000 records / 300_000 ms */
@@ -79,6 +84,26 @@ export class Operations extends Construct {
         threshold: rate,
         evaluationPeriods: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+
+    const notCompacted = new MetricFilter(this, 'HoursNotCompactedFilter', {
+      logGroup: props.compactorLogs,
+      filterPattern: FilterPattern.stringValue(LAMBDA_JSON_MESSAGE_PATH, '=', HOUR_NOT_COMPACTED_MESSAGE),
+      metricNamespace: METRIC_NAMESPACE,
+      metricName: 'HoursNotCompacted',
+      metricValue: '1',
+      defaultValue: 0,
+    }).metric({ statistic: 'Sum', period: Duration.hours(1) });
+    this.add(
+      new Alarm(this, 'HoursNotCompacted', {
+        alarmDescription:
+          "The compactor left an hour raw in the last hour (its log line 'hour not compacted' says why): queries over it stay exact but read its raw files, several times the bytes. If the hour is too big, give the compactor more memory (compactor.memorySizeMb; docs/architecture.md, Compaction)",
+        metric: notCompacted,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
     );

@@ -7,6 +7,8 @@
 import { getHeapStatistics } from 'node:v8';
 import { lakeTimingFromEnv } from '../common/lake-timing.ts';
 import { S3ObjectStore } from '../consumer/object-store.ts';
+import { logLine } from '../common/lambda-log.ts';
+import { hourNotCompactedLine } from './compaction-log.ts';
 import { compactLake, type CompactionResult } from './compact-lake.ts';
 import { compactorSettingsFromEnv } from './settings.ts';
 
@@ -23,9 +25,8 @@ const store = S3ObjectStore.fromEnv(bucket);
 const workers = { count: settings.workers, script: new URL(import.meta.url), heapMiB: Math.floor(getHeapStatistics().heap_size_limit / 2 ** 20 / (settings.workers + 1)) };
 
 export async function handler(): Promise<CompactionResult> {
-  const log = (entry: Record<string, unknown>) => console.log(process.env.AWS_LAMBDA_LOG_FORMAT === 'JSON' ? entry : JSON.stringify(entry));
-  const result = await compactLake({ store, timing, ...settings, workers, log });
-  for (const skipped of result.hoursSkipped) log({ level: 'WARN', message: 'hour not compacted', ...skipped });
-  log({ level: 'INFO', message: 'compaction run', ...result, hoursSkipped: result.hoursSkipped.length });
+  const result = await compactLake({ store, timing, ...settings, workers, log: logLine });
+  for (const skipped of result.hoursSkipped) logLine(hourNotCompactedLine(skipped));
+  logLine({ level: 'INFO', message: 'compaction run', ...result, hoursSkipped: result.hoursSkipped.length });
   return result;
 }

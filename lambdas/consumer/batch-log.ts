@@ -1,11 +1,10 @@
 /**
  * The consumer's one log line per batch, and where its numbers sit once Lambda
- * has wrapped it. With the JSON log format, Lambda's Node.js runtime turns
- * `console.log(x)` into `{"timestamp","level","requestId","message": x}`: a
- * string x stays a string (so a metric filter could not read inside it), an
- * object x stays an object. The CDK metric filters (lib/operations.ts) read the
- * paths below, so the line and the filters cannot drift apart.
+ * has wrapped it (lambdas/common/lambda-log.ts). The CDK metric filters
+ * (lib/operations.ts) read the paths below, so the line and the filters cannot
+ * drift apart.
  */
+import { LAMBDA_JSON_MESSAGE_PATH, logLine } from '../common/lambda-log.ts';
 import type { ConsumeResult } from './consume-records.ts';
 
 export const BATCH_WRITTEN_MESSAGE = 'batch written';
@@ -17,7 +16,7 @@ export interface BatchWrittenLine extends ConsumeResult {
 
 /** JSON paths into the log record as CloudWatch stores it under Lambda's JSON log format. */
 export const BATCH_LOG_PATHS = {
-  message: '$.message.message',
+  message: LAMBDA_JSON_MESSAGE_PATH,
   records: '$.message.records',
   quarantined: '$.message.quarantined',
 } as const;
@@ -26,12 +25,7 @@ export function batchWrittenLine(result: ConsumeResult): BatchWrittenLine {
   return { level: 'INFO', message: BATCH_WRITTEN_MESSAGE, ...result };
 }
 
-/**
- * Logs the batch line: the object itself under Lambda's JSON log format (the
- * runtime nests it under `message`), a JSON string otherwise (the local runner's
- * log is JSON lines, one per batch).
- */
+/** Logs the batch line (the local runner's log is JSON lines, one per batch). */
 export function logBatchWritten(result: ConsumeResult, env: Readonly<Record<string, string | undefined>> = process.env, log: (line: unknown) => void = console.log): void {
-  const line = batchWrittenLine(result);
-  log(env.AWS_LAMBDA_LOG_FORMAT === 'JSON' ? line : JSON.stringify(line));
+  logLine(batchWrittenLine(result), env, log);
 }

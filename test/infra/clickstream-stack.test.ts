@@ -6,6 +6,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { describe, expect, it, vi } from 'vitest';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
+import { logLine } from '../../lambdas/common/lambda-log.ts';
+import { hourNotCompactedLine } from '../../lambdas/compactor/compaction-log.ts';
 import { logBatchWritten } from '../../lambdas/consumer/batch-log.ts';
 import { EVENTS_TOPIC } from '../../lambdas/common/pipeline-names.ts';
 import { ALL_ATHENA_TABLES, ATHENA_ROLLUP_TABLES, ATHENA_TABLES, athenaDialect } from '../../lambdas/query/dialect.ts';
@@ -477,18 +479,37 @@ describe('quarantine-rate metric filters', () => {
     const filters = resourcesOf(synth('kinesis').template, 'AWS::Logs::MetricFilter').map(
       (f) => f.Properties as { FilterPattern: string; MetricTransformations: { MetricName: string; MetricValue: string }[] },
     );
-    expect(filters.map((f) => f.MetricTransformations[0]!.MetricName).sort()).toEqual(['ConsumedRecords', 'QuarantinedRecords']);
+    expect(filters.map((f) => f.MetricTransformations[0]!.MetricName).sort()).toEqual(['ConsumedRecords', 'HoursNotCompacted', 'QuarantinedRecords']);
+    const consumerFilters = filters.filter((f) => f.MetricTransformations[0]!.MetricName !== 'HoursNotCompacted');
     const result = { partitions: 1, records: 200, valid: 190, quarantined: 10, duplicatesDropped: 0, objectsWritten: 2, objectsReplaced: 0 };
     const lines: unknown[] = [];
     logBatchWritten(result, { AWS_LAMBDA_LOG_FORMAT: 'JSON' }, (line) => lines.push(line));
     const record = lambdaJsonRecord(lines[0]);
-    for (const filter of filters) {
+    for (const filter of consumerFilters) {
       const { path, text } = parseEqualsPattern(filter.FilterPattern);
       expect(jsonPathValue(record, path)).toBe(text);
     }
     const value = (name: string) => jsonPathValue(record, filters.find((f) => f.MetricTransformations[0]!.MetricName === name)!.MetricTransformations[0]!.MetricValue);
     expect(value('ConsumedRecords')).toBe(200);
     expect(value('QuarantinedRecords')).toBe(10);
+  });
+});
+
+describe('hours-not-compacted alarm', () => {
+  it("counts the compactor's line for an hour it left raw, as Lambda JSON logging wraps it, and alarms on one in an hour", () => {
+    const { template } = synth('kinesis');
+    const filter = resourcesOf(template, 'AWS::Logs::MetricFilter').find((f) => JSON.stringify(f.Properties).includes('HoursNotCompacted'))!.Properties as {
+      FilterPattern: string;
+      LogGroupName: unknown;
+    };
+    const lines: unknown[] = [];
+    logLine(hourNotCompactedLine({ hour: 'year=2026/month=12/day=04/hour=10', reason: 'too big' }), { AWS_LAMBDA_LOG_FORMAT: 'JSON' }, (line) => lines.push(line));
+    const { path, text } = parseEqualsPattern(filter.FilterPattern);
+    expect(jsonPathValue(lambdaJsonRecord(lines[0]), path)).toBe(text);
+    // On the compactor's log group, not the consumer's.
+    const compactorLogs = Object.entries(template.findResources('AWS::Logs::LogGroup')).find(([id]) => id.startsWith('Compactor'))![0];
+    expect(filter.LogGroupName).toEqual({ Ref: compactorLogs });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'HoursNotCompacted', Namespace: 'Clickstream', Statistic: 'Sum', Period: 3600, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
   });
 });
 
