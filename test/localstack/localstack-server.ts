@@ -6,7 +6,7 @@
  * started outlives it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertPortFree } from '../../local/services/process.ts';
 import type { LocalStackInstall } from './install.ts';
@@ -15,6 +15,13 @@ import type { LocalStackInstall } from './install.ts';
 export const LOCALSTACK_SERVICES = 'cloudformation,iam,sts,ssm,lambda,logs,s3,kinesis,events,cloudwatch,kms,secretsmanager';
 
 const LOOPBACK_ONLY = new URL('loopback-only.mjs', import.meta.url).href;
+/**
+ * The one place LocalStack writes outside the run directory: its S3 provider keeps a directory per
+ * bucket under this fixed path (DEFAULT_S3_TMP_DIR in localstack/services/s3/provider.py; TMPDIR does
+ * not move it), and leaves those of buckets it never deleted. stop() removes the ones this run made.
+ */
+const S3_STORAGE = '/tmp/localstack-s3-storage';
+const s3StorageEntries = () => new Set(existsSync(S3_STORAGE) ? readdirSync(S3_STORAGE) : []);
 const START_TIMEOUT_MS = 120_000;
 const STOP_GRACE_MS = 30_000;
 
@@ -39,6 +46,7 @@ export async function startLocalStack(install: LocalStackInstall, options: { por
   symlinkSync(install.staticLibs, join(fsRoot, 'usr', 'lib', 'localstack'));
   const logFile = join(runDir, 'localstack.log');
   const out = openSync(logFile, 'a');
+  const s3StorageBefore = existsSync(S3_STORAGE) ? s3StorageEntries() : undefined;
   const child = spawn(install.python, ['-m', 'localstack.runtime.main'], {
     cwd: runDir,
     detached: true, // its own process group, so stop() reaches every process it starts
@@ -67,7 +75,7 @@ export async function startLocalStack(install: LocalStackInstall, options: { por
       CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES: '1',
     },
   });
-  const server = handle(child, port, logFile);
+  const server = handle(child, port, logFile, s3StorageBefore);
   try {
     await waitUntilReady(child, server.endpoint, logFile);
   } catch (error) {
@@ -77,7 +85,8 @@ export async function startLocalStack(install: LocalStackInstall, options: { por
   return server;
 }
 
-function handle(child: ChildProcess, port: number, logFile: string): LocalStackServer {
+/** `s3StorageBefore`: S3_STORAGE's entries before LocalStack started (undefined: it did not exist). */
+function handle(child: ChildProcess, port: number, logFile: string, s3StorageBefore: ReadonlySet<string> | undefined): LocalStackServer {
   const pid = child.pid!;
   let exited = child.exitCode !== null;
   child.once('exit', () => (exited = true));
@@ -109,6 +118,8 @@ function handle(child: ChildProcess, port: number, logFile: string): LocalStackS
       group('SIGKILL');
       const killDeadline = Date.now() + STOP_GRACE_MS;
       while (groupAlive() && Date.now() < killDeadline) await new Promise((r) => setTimeout(r, 100));
+      if (s3StorageBefore === undefined) rmSync(S3_STORAGE, { recursive: true, force: true });
+      else for (const name of s3StorageEntries()) if (!s3StorageBefore.has(name)) rmSync(join(S3_STORAGE, name), { recursive: true, force: true });
     },
   };
 }
