@@ -27,6 +27,12 @@ export interface CompactedHour {
   readonly rawDeleteAfterMs?: number;
   /** The generation's rollup files, one per rollup (absent for an hour compacted before rollups existed: the next run adds them). */
   readonly rollups?: RollupFiles;
+  /**
+   * Late files not folded yet whose rows of this hour this generation holds: a file is folded once
+   * every hour it has rows in holds it, so a run that stops midway keeps the hours it committed, and
+   * the next run reads a late file only for the hours that do not hold it yet. Readers ignore it.
+   */
+  readonly lateKeys?: readonly string[];
 }
 
 /** Rollup → the key of its file for one hour. */

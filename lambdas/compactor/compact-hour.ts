@@ -22,17 +22,15 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { lakeRowColumns } from '../common/generated/lake-row-columns.js';
 import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 import type { CompactedFile, RollupFiles } from '../common/compaction-manifest.ts';
 import type { ObjectStore } from '../consumer/object-store.ts';
 import { encodeTable, lakeFileWriter, tableFileWriter } from '../consumer/parquet-encoder.ts';
-import type { LakeRow } from '../consumer/plan-batch.ts';
 import { ROLLUP_COLUMNS, ROLLUP_NAMES, rollupBuilder } from '../query/rollups.ts';
 import { fileRowCounts, mergeSortedColumns } from './merge-rows.ts';
 import { packBuckets } from './slice-hour.ts';
 import { mapWithLimit } from '../common/map-with-limit.ts';
-import { copiesToDrop, Spreader, type MergedSlice, type Spill } from './slice-work.ts';
+import { copiesToDrop, Spreader, type Columns, type MergedSlice, type Spill } from './slice-work.ts';
 import { sliceRunner, type WorkerThreads } from './slice-workers.ts';
 import { readSpillColumns, removeSpill } from './spill-file.ts';
 
@@ -69,10 +67,10 @@ export interface HourWritten {
   readonly seconds: { readonly spread: number; readonly merge: number; readonly write: number };
 }
 
-/** What the hour is read from: each input file, and rows already read (the late files' for this hour). */
+/** What the hour is read from: each input file, and the late files' rows of this hour (column arrays, as readLakeColumnGroups gives them). */
 export interface HourInput {
   file(body: Uint8Array): Promise<void>;
-  rows(rows: readonly LakeRow[]): Promise<void>;
+  columns(columns: Columns): Promise<void>;
 }
 
 /** Levels of spreading before a bucket counts as one session too big for a slice (64^4 buckets). */
@@ -108,7 +106,7 @@ export async function compactHour(plan: HourPlan, read: (input: HourInput) => Pr
     let complete = false;
     let spread: { readonly buckets: Spill[][]; readonly ids: Spill[][] };
     try {
-      complete = await read({ file: (body) => runner.spreadFile(body), rows: (rows) => runner.spreadColumns(lakeRowColumns(rows)) });
+      complete = await read({ file: (body) => runner.spreadFile(body), columns: (columns) => runner.spreadColumns(columns) });
     } finally {
       spread = await runner.closeSpread();
     }

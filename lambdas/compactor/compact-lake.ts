@@ -13,9 +13,12 @@
  *    in memory bounded by `sliceRows` however big the hour (compact-hour.ts).
  *    Beside each generation it writes the hour's rollups (lambdas/query/rollups.ts),
  *    one file each, named in the same manifest entry; an hour compacted before
- *    rollups existed is written again to get them.
- * 3. Commits each hour with a conditional PUT of the manifest, then the folded
- *    late files. A reader sees an hour's old files or its new ones, never both;
+ *    rollups existed is written again to get them. A run takes a share of what
+ *    waits (run-budget.ts): hours within what it compacts in its time, late files
+ *    within the bytes it holds; the rest waits for the next run.
+ * 3. Commits each hour with a conditional PUT of the manifest, naming the late
+ *    files the hour now holds, and folding each late file that every hour it has
+ *    rows in now holds. A reader sees an hour's old files or its new ones, never both;
  *    a late file's rows are read from it (de-duplicated against everything) until
  *    it is marked folded. If another compactor committed first, this run deletes
  *    its own files and stops: the next run starts from the new manifest.
@@ -29,10 +32,10 @@ import { isLateFileSettled, isSettled, type LakeTiming } from '../common/lake-ti
 import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 import { hourOfKey, hourPartition, lateKeyIngestTime } from '../consumer/lake-keys.ts';
 import { PreconditionFailedError, type ObjectStore } from '../consumer/object-store.ts';
-import type { LakeRow } from '../consumer/plan-batch.ts';
 import { MANIFEST_KEY, parseManifest, serializeManifest, type CompactedHour, type Manifest } from '../common/compaction-manifest.ts';
 import { compactHour, SliceTooBigError } from './compact-hour.ts';
-import { readLakeRows } from './parquet-reader.ts';
+import { hoursOfFile, rowsOfHour } from './late-rows.ts';
+import { LateShare, shareOfRun } from './run-budget.ts';
 import type { WorkerThreads } from './slice-workers.ts';
 
 export interface CompactorOptions {
@@ -50,6 +53,8 @@ export interface CompactorOptions {
   readonly spillDir?: string;
   /** Worker threads that spread the inputs and merge the slices (slice-workers.ts), one per vCPU. @default none: all in this thread */
   readonly workers?: WorkerThreads;
+  /** The most bytes of late files (Parquet) a run holds to fold in; the rest wait for the next run. @default 64 MiB */
+  readonly lateBytesHeld?: number;
   /** Rows per row group in compacted files. @default 131072 */
   readonly rowGroupRows?: number;
   readonly now?: () => number;
@@ -73,6 +78,10 @@ export interface CompactionResult {
   readonly threads: number;
   /** Hours left as they were this run, with the reason. */
   readonly hoursSkipped: readonly { readonly hour: string; readonly reason: string }[];
+  /** Hours left for the next runs: this run's share of time was full. */
+  readonly hoursLeft: number;
+  /** Settled late files left for the next runs: this run's share of memory was full. */
+  readonly lateFilesLeft: number;
   /** Another compactor committed first; this run stopped. */
   readonly lostRace: boolean;
 }
@@ -80,8 +89,10 @@ export interface CompactionResult {
 const MiB = 2 ** 20;
 /** Parallel reads of one run… */
 const IO_PARALLELISM = 16;
-/** …holding at most this many bytes of input files at once (a compacted file is up to 128 MiB), or one file. */
-const INPUT_BYTES_IN_FLIGHT = 256 * MiB;
+/** …holding at most this many bytes of input files at once (a compacted file is up to 128 MiB), or one file… */
+const INPUT_BYTES_IN_FLIGHT = 192 * MiB;
+/** …besides the late files it holds to fold in (or one file): 256 MiB of files together, as the stack's memory counts. */
+const LATE_BYTES_HELD = 64 * MiB;
 /** Spill directories are named after the process that made them, so a run can tell a dead run's (in Lambda, a timed-out one's) from a live neighbour's. */
 const SPILL_DIR_PREFIX = 'clickstream-compactor-';
 
@@ -116,6 +127,35 @@ function hourPathOfKey(key: string): string | undefined {
   return start === undefined ? undefined : hourPartition(start);
 }
 
+/** A late file a run holds to fold in: its bytes, every hour it has rows in, and those whose committed generation does not hold it yet. */
+interface HeldLateFile {
+  readonly key: string;
+  readonly size: number;
+  readonly body: Uint8Array;
+  readonly hours: ReadonlySet<string>;
+  readonly pending: Set<string>;
+}
+
+/**
+ * The manifest with the late files given folded where every hour they have rows in holds them
+ * (its entry's lateKeys): marked folded, to be deleted at `deleteAtMs`, and no longer named by
+ * those hours. Readers read a late file until it is folded, so only then may it go.
+ */
+function foldLate(manifest: Manifest, files: readonly HeldLateFile[], deleteAtMs: number): { manifest: Manifest; folded: string[] } {
+  const folded = files.filter((f) => !(f.key in manifest.folded) && [...f.hours].every((hour) => manifest.hours[hour]?.lateKeys?.includes(f.key))).map((f) => f.key);
+  if (folded.length === 0) return { manifest, folded };
+  const gone = new Set(folded);
+  const hours = Object.fromEntries(
+    Object.entries(manifest.hours).map(([hour, entry]) => {
+      if (!entry.lateKeys?.some((key) => gone.has(key))) return [hour, entry];
+      const { lateKeys, ...rest } = entry;
+      const kept = lateKeys.filter((key) => !gone.has(key));
+      return [hour, kept.length > 0 ? { ...rest, lateKeys: kept } : rest];
+    }),
+  );
+  return { manifest: { ...manifest, hours, folded: { ...manifest.folded, ...Object.fromEntries(folded.map((key) => [key, deleteAtMs])) } }, folded };
+}
+
 /** Every file an hour's entry names: its compacted files and its rollups. */
 function filesOf(entry: CompactedHour): string[] {
   return [...entry.files.map((f) => f.key), ...Object.values(entry.rollups ?? {})];
@@ -128,6 +168,8 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
   const runId = randomBytes(4).toString('hex');
   const stats = { hoursCompacted: 0, lateFilesFolded: 0, filesWritten: 0, rowsWritten: 0, duplicatesDropped: 0, filesDeleted: 0, slices: 0, peakSliceRows: 0, peakSpillBytes: 0, threads: 0 };
   const hoursSkipped: { hour: string; reason: string }[] = [];
+  let hoursLeft = 0;
+  let lateFilesLeft = 0;
 
   const stored = await store.get(MANIFEST_KEY);
   let manifest = parseManifest(stored?.body);
@@ -143,7 +185,7 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
       throw error;
     }
   };
-  const result = (lostRace: boolean): CompactionResult => ({ ...stats, hoursSkipped, lostRace });
+  const result = (lostRace: boolean): CompactionResult => ({ ...stats, hoursSkipped, hoursLeft, lateFilesLeft, lostRace });
 
   // 1. Garbage that is due.
   const t = now();
@@ -172,33 +214,57 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
     if (!hour || hour in manifest.hours || !isSettled(hourOfKey(o.key)!, t, timing)) continue;
     rawByHour.set(hour, [...(rawByHour.get(hour) ?? []), { key: o.key, size: o.size }]);
   }
-  const lateFiles = (await store.list(LAKE_PREFIXES.late)).filter((o) => {
-    const ingest = lateKeyIngestTime(o.key);
-    return ingest !== undefined && !(o.key in manifest.folded) && isLateFileSettled(ingest, t, timing);
-  });
-  const lateRows = new Map<string, LakeRow[]>();
-  /** The hours each late file has rows in: it counts as folded once all of them are committed. */
-  const lateHours = new Map<string, Set<string>>();
-  await mapWithLimit(lateFiles, IO_PARALLELISM, async (o) => {
-    const object = await store.get(o.key);
-    if (!object) return; // replaced by a retried batch: its replacement is another late file
-    const hours = new Set<string>();
-    for (const row of await readLakeRows(object.body)) {
-      const hour = hourPartition(row.event_time);
-      hours.add(hour);
-      let rows = lateRows.get(hour);
-      if (!rows) lateRows.set(hour, (rows = []));
-      rows.push(row);
+  const hourInputs = (hour: string) => {
+    const entry = manifest.hours[hour];
+    return entry ? entry.files.map((f) => ({ key: f.key, size: f.bytes })) : (rawByHour.get(hour) ?? []);
+  };
+  const inputBytesOf = (hour: string) => hourInputs(hour).reduce((n, i) => n + i.size, 0);
+  // Late files, oldest first, read whole once to learn their hours; held (as Parquet) while within
+  // the run's share (run-budget.ts), so a replay of any size costs a run bounded memory.
+  const lateListed = (await store.list(LAKE_PREFIXES.late))
+    .filter((o) => {
+      const ingest = lateKeyIngestTime(o.key);
+      return ingest !== undefined && !(o.key in manifest.folded) && isLateFileSettled(ingest, t, timing);
+    })
+    .sort((a, b) => (a.key < b.key ? -1 : 1));
+  const share = new LateShare((hour) => inputBytesOf(hour) <= options.maxHourBytes, options.lateBytesHeld ?? LATE_BYTES_HELD);
+  const held: HeldLateFile[] = [];
+  reading: for (let i = 0; i < lateListed.length; i += IO_PARALLELISM) {
+    const chunk = lateListed.slice(i, i + IO_PARALLELISM);
+    const read = await mapWithLimit(chunk, IO_PARALLELISM, async (o) => {
+      const object = await store.get(o.key);
+      // Vanished: replaced by a retried batch, whose replacement is another late file.
+      return object && { key: o.key, size: o.size, body: object.body, hours: await hoursOfFile(object.body) };
+    });
+    for (const [j, file] of read.entries()) {
+      if (!file) continue;
+      const pending = new Set([...file.hours].filter((hour) => !manifest.hours[hour]?.lateKeys?.includes(file.key)));
+      const offered = share.offer({ size: file.size, pending });
+      if (offered === 'hold') held.push({ ...file, pending });
+      if (offered === 'full') {
+        lateFilesLeft = lateListed.length - i - j;
+        break reading;
+      }
     }
-    lateHours.set(o.key, hours);
-  });
+  }
+  const lateBytesOf = (hour: string) => held.reduce((n, f) => n + (f.pending.has(hour) ? f.size : 0), 0);
 
   // Hours compacted before rollups existed (settled, as every compacted hour is): written again with them.
   const withoutRollups = Object.entries(manifest.hours).filter(([, h]) => !h.rollups).map(([hour]) => hour);
 
-  // 3. Each hour: read, merge, write a new generation and its rollups, commit.
-  const hours = [...new Set([...rawByHour.keys(), ...lateRows.keys(), ...withoutRollups])].sort();
-  const committed = new Set<string>();
+  // 3. Each hour: read, merge, write a new generation and its rollups, commit. Raw hours first (the
+  // live dashboard's), then the hours late files change; within the run's share of time.
+  const lateHours = held.flatMap((f) => [...f.pending]);
+  const waiting = [...new Set([...[...rawByHour.keys()].sort(), ...[...new Set([...lateHours, ...withoutRollups])].sort()])];
+  const { run, tooBig, later } = shareOfRun(
+    waiting.map((hour) => ({ hour, inputBytes: inputBytesOf(hour), lateBytes: lateBytesOf(hour) })),
+    options.maxHourBytes,
+  );
+  for (const { hour, inputBytes } of tooBig) {
+    hoursSkipped.push({ hour, reason: `${Math.round(inputBytes / MiB)} MiB of Parquet, over this compactor's ${Math.round(options.maxHourBytes / MiB)} MiB (what it compacts within its time): the hour stays as it is (queries stay exact, at the raw files' cost)` });
+  }
+  hoursLeft = later.length;
+  const hours = run.map((w) => w.hour);
   const spillParent = options.spillDir ?? tmpdir();
   if (hours.length > 0) removeStaleSpillDirs(spillParent);
   const spillDir = hours.length > 0 ? mkdtempSync(join(spillParent, `${SPILL_DIR_PREFIX}${process.pid}-`)) : undefined;
@@ -206,12 +272,8 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
   try {
     for (const hour of hours) {
       const entry = manifest.hours[hour];
-      const inputs = entry ? entry.files.map((f) => ({ key: f.key, size: f.bytes })) : (rawByHour.get(hour) ?? []);
-      const inputBytes = inputs.reduce((n, i) => n + i.size, 0);
-      if (inputBytes > options.maxHourBytes) {
-        hoursSkipped.push({ hour, reason: `${Math.round(inputBytes / MiB)} MiB of Parquet, over this compactor's ${Math.round(options.maxHourBytes / MiB)} MiB (what it compacts within its time): the hour stays as it is (queries stay exact, at the raw files' cost)` });
-        continue;
-      }
+      const inputs = hourInputs(hour);
+      const late = held.filter((f) => f.pending.has(hour));
       const largest = Math.max(1, ...inputs.map((i) => i.size));
       const parallelism = Math.max(1, Math.min(IO_PARALLELISM, Math.floor(INPUT_BYTES_IN_FLIGHT / largest)));
       const generation = (entry?.generation ?? 0) + 1;
@@ -226,7 +288,7 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
               if (!object) return void (vanished = true);
               await input.file(object.body);
             });
-            await input.rows(lateRows.get(hour) ?? []);
+            for (const file of late) for await (const columns of rowsOfHour(file.body, hour)) await input.columns(columns);
             return !vanished;
           },
         );
@@ -245,28 +307,27 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
       const commitAt = now();
       const garbage = { ...manifest.garbage };
       for (const key of entry ? filesOf(entry) : []) garbage[key] = commitAt + retentionMs;
-      const next: Manifest = {
-        ...manifest,
-        hours: {
-          ...manifest.hours,
-          [hour]: {
-            generation,
-            files,
-            rows: written.rows,
-            committedAtMs: commitAt,
-            rollups,
-            // The raw files are read by queries that started before this first commit; the hour's later generations replace compacted files only.
-            ...(entry ? entry.rawDeleteAfterMs !== undefined && { rawDeleteAfterMs: entry.rawDeleteAfterMs } : { rawDeleteAfterMs: commitAt + retentionMs }),
-          },
-        },
-        garbage,
+      // The late files this generation now holds are named in its entry; each that every hour it has
+      // rows in now holds is folded in the same commit, so a run that stops later loses none of it.
+      const lateKeys = [...(entry?.lateKeys ?? []), ...late.map((f) => f.key)];
+      const hourEntry: CompactedHour = {
+        generation,
+        files,
+        rows: written.rows,
+        committedAtMs: commitAt,
+        rollups,
+        // The raw files are read by queries that started before this first commit; the hour's later generations replace compacted files only.
+        ...(entry ? entry.rawDeleteAfterMs !== undefined && { rawDeleteAfterMs: entry.rawDeleteAfterMs } : { rawDeleteAfterMs: commitAt + retentionMs }),
+        ...(lateKeys.length > 0 && { lateKeys }),
       };
-      if (!(await commit(next))) {
+      const next = foldLate({ ...manifest, hours: { ...manifest.hours, [hour]: hourEntry }, garbage }, held, commitAt + retentionMs);
+      if (!(await commit(next.manifest))) {
         await store.delete([...files.map((f) => f.key), ...Object.values(rollups)]);
         log({ level: 'INFO', message: 'another compactor committed first; this run stops', hour });
         return result(true);
       }
-      committed.add(hour);
+      for (const file of late) file.pending.delete(hour);
+      stats.lateFilesFolded += next.folded.length;
       stats.hoursCompacted++;
       stats.filesWritten += files.length;
       stats.rowsWritten += written.rows;
@@ -284,12 +345,12 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
     }
   }
 
-  // 4. Late files whose every hour is committed: folded, deleted after the retention.
-  const folded = [...lateHours].filter(([, hours]) => [...hours].every((h) => committed.has(h))).map(([key]) => key);
-  if (folded.length > 0) {
-    const at = now() + retentionMs;
-    if (!(await commit({ ...manifest, folded: { ...manifest.folded, ...Object.fromEntries(folded.map((key) => [key, at])) } }))) return result(true);
-    stats.lateFilesFolded = folded.length;
+  // 4. Held late files every hour of which held them already (a run that stopped after its last
+  // hour's commit, or a file with no rows): folded.
+  const rest = foldLate(manifest, held, now() + retentionMs);
+  if (rest.folded.length > 0) {
+    if (!(await commit(rest.manifest))) return result(true);
+    stats.lateFilesFolded += rest.folded.length;
   }
   return result(false);
 }
