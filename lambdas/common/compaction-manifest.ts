@@ -38,10 +38,24 @@ export interface CompactedHour {
 /** Rollup → the key of its file for one hour. */
 export type RollupFiles = Readonly<Record<RollupName, string>>;
 
+/** An hour the compactor could not compact with its slice budget (one session with more events than a slice holds). */
+export interface StuckHour {
+  /** Its input files' bytes then: new files (a late fold, a new generation) are a reason to try again. */
+  readonly inputBytes: number;
+  /** The slice budget it failed with: a bigger one (more memory) is a reason to try again. */
+  readonly sliceRows: number;
+  readonly reason: string;
+}
+
 export interface Manifest {
   readonly version: 1;
   /** Keyed by the hour's partition path, `year=YYYY/month=MM/day=DD/hour=HH`. */
   readonly hours: Readonly<Record<string, CompactedHour>>;
+  /**
+   * Hours that failed as they are (keyed like `hours`), so that later runs skip them without spending
+   * their time on them, and the hours behind them are not held up. Readers ignore it.
+   */
+  readonly stuck?: Readonly<Record<string, StuckHour>>;
   /** Late files whose rows are in compacted hours, and when each may be deleted. */
   readonly folded: Readonly<Record<string, number>>;
   /** Files of superseded generations, and when each may be deleted. */

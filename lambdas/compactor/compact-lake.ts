@@ -15,7 +15,9 @@
  *    one file each, named in the same manifest entry; an hour compacted before
  *    rollups existed is written again to get them. A run takes a share of what
  *    waits (run-budget.ts): hours within what it compacts in its time, late files
- *    within the bytes it holds; the rest waits for the next run.
+ *    within the bytes it holds; the rest waits for the next run. An hour that
+ *    fails as it is (a session bigger than a slice) is recorded as stuck in the
+ *    manifest and skipped until its files or the slice budget change.
  * 3. Commits each hour with a conditional PUT of the manifest, naming the late
  *    files the hour now holds, and folding each late file that every hour it has
  *    rows in now holds. A reader sees an hour's old files or its new ones, never both;
@@ -34,7 +36,7 @@ import { hourOfKey, hourPartition, lateKeyIngestTime } from '../consumer/lake-ke
 import { PreconditionFailedError, type ObjectStore } from '../consumer/object-store.ts';
 import { MANIFEST_KEY, parseManifest, serializeManifest, type CompactedHour, type Manifest } from '../common/compaction-manifest.ts';
 import { compactHour, SliceTooBigError } from './compact-hour.ts';
-import { hoursOfFile, rowsOfHour } from './late-rows.ts';
+import { hoursOfFile, hoursOfName, rowsOfHour } from './late-rows.ts';
 import { LateShare, shareOfRun } from './run-budget.ts';
 import type { WorkerThreads } from './slice-workers.ts';
 
@@ -82,6 +84,8 @@ export interface CompactionResult {
   readonly hoursLeft: number;
   /** Settled late files left for the next runs: this run's share of memory was full. */
   readonly lateFilesLeft: number;
+  /** Settled late files passed over: every hour they have rows in that does not hold them yet is too big or stuck (in hoursSkipped). */
+  readonly lateFilesPassed: number;
   /** Another compactor committed first; this run stopped. */
   readonly lostRace: boolean;
 }
@@ -89,9 +93,9 @@ export interface CompactionResult {
 const MiB = 2 ** 20;
 /** Parallel reads of one run… */
 const IO_PARALLELISM = 16;
-/** …holding at most this many bytes of input files at once (a compacted file is up to 128 MiB), or one file… */
-const INPUT_BYTES_IN_FLIGHT = 192 * MiB;
-/** …besides the late files it holds to fold in (or one file): 256 MiB of files together, as the stack's memory counts. */
+/** …holding at most this many bytes of files at once, as the stack's memory counts: the late files held, and input files in flight (a compacted file is up to 128 MiB; one at least). */
+const FILE_BYTES_IN_MEMORY = 256 * MiB;
+/** The late files a run holds to fold in, at most (or one file). */
 const LATE_BYTES_HELD = 64 * MiB;
 /** Spill directories are named after the process that made them, so a run can tell a dead run's (in Lambda, a timed-out one's) from a live neighbour's. */
 const SPILL_DIR_PREFIX = 'clickstream-compactor-';
@@ -138,18 +142,18 @@ interface HeldLateFile {
 
 /**
  * The manifest with the late files given folded where every hour they have rows in holds them
- * (its entry's lateKeys): marked folded, to be deleted at `deleteAtMs`, and no longer named by
- * those hours. Readers read a late file until it is folded, so only then may it go.
+ * (its entry's lateKeys): marked folded, to be deleted at `deleteAtMs`. Entries name only late files
+ * still waiting (`waiting`: the run's listing of those not folded), so a folded file, or one replaced
+ * by a retried batch, leaves them. Readers read a late file until it is folded, so only then may it go.
  */
-function foldLate(manifest: Manifest, files: readonly HeldLateFile[], deleteAtMs: number): { manifest: Manifest; folded: string[] } {
+function foldLate(manifest: Manifest, files: readonly HeldLateFile[], waiting: ReadonlySet<string>, deleteAtMs: number): { manifest: Manifest; folded: string[] } {
   const folded = files.filter((f) => !(f.key in manifest.folded) && [...f.hours].every((hour) => manifest.hours[hour]?.lateKeys?.includes(f.key))).map((f) => f.key);
-  if (folded.length === 0) return { manifest, folded };
-  const gone = new Set(folded);
+  const named = (key: string) => waiting.has(key) && !folded.includes(key);
   const hours = Object.fromEntries(
     Object.entries(manifest.hours).map(([hour, entry]) => {
-      if (!entry.lateKeys?.some((key) => gone.has(key))) return [hour, entry];
+      if (!entry.lateKeys || entry.lateKeys.every(named)) return [hour, entry];
       const { lateKeys, ...rest } = entry;
-      const kept = lateKeys.filter((key) => !gone.has(key));
+      const kept = lateKeys.filter(named);
       return [hour, kept.length > 0 ? { ...rest, lateKeys: kept } : rest];
     }),
   );
@@ -166,7 +170,7 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => undefined);
   const runId = randomBytes(4).toString('hex');
-  const stats = { hoursCompacted: 0, lateFilesFolded: 0, filesWritten: 0, rowsWritten: 0, duplicatesDropped: 0, filesDeleted: 0, slices: 0, peakSliceRows: 0, peakSpillBytes: 0, threads: 0 };
+  const stats = { hoursCompacted: 0, lateFilesFolded: 0, lateFilesPassed: 0, filesWritten: 0, rowsWritten: 0, duplicatesDropped: 0, filesDeleted: 0, slices: 0, peakSliceRows: 0, peakSpillBytes: 0, threads: 0 };
   const hoursSkipped: { hour: string; reason: string }[] = [];
   let hoursLeft = 0;
   let lateFilesLeft = 0;
@@ -204,7 +208,7 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
     const hours = { ...manifest.hours };
     for (const [hour, { rawDeleteAfterMs: _, ...entry }] of rawDue) hours[hour] = entry;
     const keep = (entries: Readonly<Record<string, number>>) => Object.fromEntries(Object.entries(entries).filter(([key]) => !dropped.has(key)));
-    if (!(await commit({ version: 1, hours, folded: keep(manifest.folded), garbage: keep(manifest.garbage) }))) return result(true);
+    if (!(await commit({ ...manifest, hours, folded: keep(manifest.folded), garbage: keep(manifest.garbage) }))) return result(true);
   }
 
   // 2. What to compact: settled raw hours not compacted yet, and settled late files not folded yet.
@@ -219,34 +223,59 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
     return entry ? entry.files.map((f) => ({ key: f.key, size: f.bytes })) : (rawByHour.get(hour) ?? []);
   };
   const inputBytesOf = (hour: string) => hourInputs(hour).reduce((n, i) => n + i.size, 0);
-  // Late files, oldest first, read whole once to learn their hours; held (as Parquet) while within
-  // the run's share (run-budget.ts), so a replay of any size costs a run bounded memory.
+  const sliceRows = options.sliceRows ?? 1_000_000;
+  /** An hour that failed as it is now: skipped until its files change or the slice budget grows. */
+  const stuckAs = (hour: string) => {
+    const stuck = manifest.stuck?.[hour];
+    return stuck && stuck.inputBytes === inputBytesOf(hour) && stuck.sliceRows >= sliceRows ? stuck : undefined;
+  };
+  const compactable = (hour: string) => inputBytesOf(hour) <= options.maxHourBytes && !stuckAs(hour);
+  const skipReason = (hour: string) =>
+    stuckAs(hour)?.reason ??
+    `${Math.round(inputBytesOf(hour) / MiB)} MiB of Parquet, over this compactor's ${Math.round(options.maxHourBytes / MiB)} MiB (what it compacts within its time): the hour stays as it is (queries stay exact, at the raw files' cost)`;
+  const holds = (hour: string, key: string) => manifest.hours[hour]?.lateKeys?.includes(key) ?? false;
+
+  // Late files, oldest first, held (as Parquet) while within the run's share (run-budget.ts), so a
+  // replay of any size costs a run bounded memory. One whose hours (by its name, or else by its rows)
+  // all hold it or cannot be compacted is passed over; those hours are reported every run.
   const lateListed = (await store.list(LAKE_PREFIXES.late))
-    .filter((o) => {
-      const ingest = lateKeyIngestTime(o.key);
-      return ingest !== undefined && !(o.key in manifest.folded) && isLateFileSettled(ingest, t, timing);
-    })
-    .sort((a, b) => (a.key < b.key ? -1 : 1));
-  const share = new LateShare((hour) => inputBytesOf(hour) <= options.maxHourBytes, options.lateBytesHeld ?? LATE_BYTES_HELD);
+    .map((o) => ({ ...o, ingest: lateKeyIngestTime(o.key) }))
+    .filter((o) => o.ingest !== undefined && !(o.key in manifest.folded) && isLateFileSettled(o.ingest, t, timing))
+    .sort((a, b) => a.ingest! - b.ingest! || (a.key < b.key ? -1 : 1));
+  const listedLate = new Set(lateListed.map((o) => o.key));
+  const blocking = new Set<string>();
+  const passOver = (pending: Iterable<string>) => {
+    stats.lateFilesPassed++;
+    for (const hour of pending) if (!compactable(hour)) blocking.add(hour);
+  };
+  const toRead = lateListed.filter((o) => {
+    const named = hoursOfName(o.key);
+    const pending = named && [...named].filter((hour) => !holds(hour, o.key));
+    if (!pending || pending.length === 0 || pending.some(compactable)) return true;
+    passOver(pending);
+    return false;
+  });
+  const share = new LateShare(compactable, options.lateBytesHeld ?? LATE_BYTES_HELD);
   const held: HeldLateFile[] = [];
-  reading: for (let i = 0; i < lateListed.length; i += IO_PARALLELISM) {
-    const chunk = lateListed.slice(i, i + IO_PARALLELISM);
-    const read = await mapWithLimit(chunk, IO_PARALLELISM, async (o) => {
+  reading: for (let i = 0; i < toRead.length; i += IO_PARALLELISM) {
+    const read = await mapWithLimit(toRead.slice(i, i + IO_PARALLELISM), IO_PARALLELISM, async (o) => {
       const object = await store.get(o.key);
       // Vanished: replaced by a retried batch, whose replacement is another late file.
       return object && { key: o.key, size: o.size, body: object.body, hours: await hoursOfFile(object.body) };
     });
     for (const [j, file] of read.entries()) {
       if (!file) continue;
-      const pending = new Set([...file.hours].filter((hour) => !manifest.hours[hour]?.lateKeys?.includes(file.key)));
+      const pending = new Set([...file.hours].filter((hour) => !holds(hour, file.key)));
       const offered = share.offer({ size: file.size, pending });
       if (offered === 'hold') held.push({ ...file, pending });
+      if (offered === 'pass') passOver(pending);
       if (offered === 'full') {
-        lateFilesLeft = lateListed.length - i - j;
+        lateFilesLeft = toRead.length - i - j;
         break reading;
       }
     }
   }
+  const heldBytes = held.reduce((n, f) => n + f.size, 0);
   const lateBytesOf = (hour: string) => held.reduce((n, f) => n + (f.pending.has(hour) ? f.size : 0), 0);
 
   // Hours compacted before rollups existed (settled, as every compacted hour is): written again with them.
@@ -255,14 +284,12 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
   // 3. Each hour: read, merge, write a new generation and its rollups, commit. Raw hours first (the
   // live dashboard's), then the hours late files change; within the run's share of time.
   const lateHours = held.flatMap((f) => [...f.pending]);
-  const waiting = [...new Set([...[...rawByHour.keys()].sort(), ...[...new Set([...lateHours, ...withoutRollups])].sort()])];
+  const waiting = [...new Set([...[...rawByHour.keys()].sort(), ...[...lateHours, ...withoutRollups].sort()])];
   const { run, tooBig, later } = shareOfRun(
-    waiting.map((hour) => ({ hour, inputBytes: inputBytesOf(hour), lateBytes: lateBytesOf(hour) })),
+    waiting.filter((hour) => !stuckAs(hour)).map((hour) => ({ hour, inputBytes: inputBytesOf(hour), lateBytes: lateBytesOf(hour) })),
     options.maxHourBytes,
   );
-  for (const { hour, inputBytes } of tooBig) {
-    hoursSkipped.push({ hour, reason: `${Math.round(inputBytes / MiB)} MiB of Parquet, over this compactor's ${Math.round(options.maxHourBytes / MiB)} MiB (what it compacts within its time): the hour stays as it is (queries stay exact, at the raw files' cost)` });
-  }
+  for (const hour of [...new Set([...waiting.filter(stuckAs), ...tooBig.map((w) => w.hour), ...blocking])].sort()) hoursSkipped.push({ hour, reason: skipReason(hour) });
   hoursLeft = later.length;
   const hours = run.map((w) => w.hour);
   const spillParent = options.spillDir ?? tmpdir();
@@ -275,12 +302,12 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
       const inputs = hourInputs(hour);
       const late = held.filter((f) => f.pending.has(hour));
       const largest = Math.max(1, ...inputs.map((i) => i.size));
-      const parallelism = Math.max(1, Math.min(IO_PARALLELISM, Math.floor(INPUT_BYTES_IN_FLIGHT / largest)));
+      const parallelism = Math.max(1, Math.min(IO_PARALLELISM, Math.floor((FILE_BYTES_IN_MEMORY - heldBytes) / largest)));
       const generation = (entry?.generation ?? 0) + 1;
       let written;
       try {
         written = await compactHour(
-          { hour, generation, runId, store, sliceRows: options.sliceRows ?? 1_000_000, spillDir: spillDir!, targetFileBytes: options.targetFileBytes ?? 128 * MiB, rowGroupRows: options.rowGroupRows ?? 131_072, ...(options.workers && { workers: options.workers }) },
+          { hour, generation, runId, store, sliceRows, spillDir: spillDir!, targetFileBytes: options.targetFileBytes ?? 128 * MiB, rowGroupRows: options.rowGroupRows ?? 131_072, ...(options.workers && { workers: options.workers }) },
           async (input) => {
             let vanished = false;
             await mapWithLimit(inputs, parallelism, async (i) => {
@@ -294,7 +321,10 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
         );
       } catch (error) {
         if (!(error instanceof SliceTooBigError)) throw error;
-        hoursSkipped.push({ hour, reason: `${error.message}; the hour stays as it is (queries stay exact, at the raw files' cost)` });
+        // Recorded, so later runs do not spend their time on it again, nor hold up the hours behind it.
+        const reason = `${error.message}; the hour stays as it is (queries stay exact, at the raw files' cost)`;
+        if (!(await commit({ ...manifest, stuck: { ...manifest.stuck, [hour]: { inputBytes: inputBytesOf(hour), sliceRows, reason } } }))) return result(true);
+        hoursSkipped.push({ hour, reason });
         continue;
       }
       if (!written) {
@@ -320,7 +350,10 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
         ...(entry ? entry.rawDeleteAfterMs !== undefined && { rawDeleteAfterMs: entry.rawDeleteAfterMs } : { rawDeleteAfterMs: commitAt + retentionMs }),
         ...(lateKeys.length > 0 && { lateKeys }),
       };
-      const next = foldLate({ ...manifest, hours: { ...manifest.hours, [hour]: hourEntry }, garbage }, held, commitAt + retentionMs);
+      // No longer stuck, if it was (its files or the budget changed).
+      const { stuck: stuckBefore, ...unchanged } = manifest;
+      const { [hour]: _compacted, ...stuck } = stuckBefore ?? {};
+      const next = foldLate({ ...unchanged, hours: { ...manifest.hours, [hour]: hourEntry }, garbage, ...(Object.keys(stuck).length > 0 && { stuck }) }, held, listedLate, commitAt + retentionMs);
       if (!(await commit(next.manifest))) {
         await store.delete([...files.map((f) => f.key), ...Object.values(rollups)]);
         log({ level: 'INFO', message: 'another compactor committed first; this run stops', hour });
@@ -345,9 +378,8 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
     }
   }
 
-  // 4. Held late files every hour of which held them already (a run that stopped after its last
-  // hour's commit, or a file with no rows): folded.
-  const rest = foldLate(manifest, held, now() + retentionMs);
+  // 4. A held late file with no rows (every other is folded in the commit of its last hour): folded.
+  const rest = foldLate(manifest, held, listedLate, now() + retentionMs);
   if (rest.folded.length > 0) {
     if (!(await commit(rest.manifest))) return result(true);
     stats.lateFilesFolded += rest.folded.length;

@@ -1,22 +1,34 @@
 /**
  * A late file's rows by event hour, read from its Parquet a row group at a time as column
- * arrays: the compactor holds a late file's bytes, not its rows as objects (which took about 45
- * times the file's size), and reads it again for each hour it folds it into.
+ * arrays: the compactor holds a late file's bytes, not its rows as objects (which took about 70
+ * times the file's size: docs/benchmarks.md), and reads it again for each hour it folds it into.
  */
 import { hourStartOf } from '../common/compaction-manifest.ts';
 import { LAKE_COLUMNS } from '../common/lake-columns.ts';
-import { hourPartition } from '../consumer/lake-keys.ts';
-import { readLakeColumnGroups } from './parquet-reader.ts';
+import { hourPartition, lateKeyEventHours } from '../consumer/lake-keys.ts';
+import { readLakeColumn, readLakeColumnGroups } from './parquet-reader.ts';
 import type { Columns } from './slice-work.ts';
 
 const HOUR_MS = 3_600_000;
 const TIME_COLUMN = LAKE_COLUMNS.findIndex((c) => c.name === 'event_time');
 
-/** The hours (`year=…/hour=HH`) a lake file has rows in. */
+/** The hours (`year=…/hour=HH`) a lake file has rows in, from its event times alone. */
 export async function hoursOfFile(body: Uint8Array): Promise<Set<string>> {
   const starts = new Set<number>();
-  for await (const columns of readLakeColumnGroups(body)) for (const time of columns[TIME_COLUMN]!) starts.add(Math.floor((time as number) / HOUR_MS) * HOUR_MS);
+  for (const time of await readLakeColumn(body, 'event_time')) starts.add(Math.floor((time as number) / HOUR_MS) * HOUR_MS);
   return new Set([...starts].map(hourPartition));
+}
+
+/**
+ * The hours a late file's name says it may have rows in (lateKeyEventHours: exact when they are
+ * listed, every hour of the span otherwise), or undefined for a name written before they were named.
+ */
+export function hoursOfName(key: string): Set<string> | undefined {
+  const spans = lateKeyEventHours(key);
+  if (!spans) return undefined;
+  const hours = new Set<string>();
+  for (const [first, last] of spans) for (let start = first; start <= last; start += HOUR_MS) hours.add(hourPartition(start));
+  return hours;
 }
 
 /** A lake file's rows of one hour, a row group at a time as column arrays in LAKE_COLUMNS' order (groups without any left out). */

@@ -61,3 +61,13 @@ export async function* readLakeColumnGroups(body: Uint8Array): AsyncGenerator<un
     rowStart += rows;
   }
 }
+
+/** One column's values of a lake file, in no particular order (only that column's pages are read). */
+export async function readLakeColumn(body: Uint8Array, name: string): Promise<unknown[]> {
+  const values: unknown[] = [];
+  const onChunk = ({ columnData }: { columnData: ArrayLike<unknown> }) => {
+    for (let i = 0; i < columnData.length; i++) values.push(columnData[i]);
+  };
+  await parquetRead({ file: arrayBufferOf(body), columns: [name], compressors, parsers, onChunk });
+  return values;
+}

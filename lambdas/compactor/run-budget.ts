@@ -55,8 +55,8 @@ export interface LateCandidate {
  * The late files a run holds (as Parquet, read again hour by hour), offered oldest first as they are
  * read: those with rows for an hour it can compact, while their bytes stay within `maxBytes`, the
  * first always; from the first that does not fit, the run is full and reads no more. A file whose
- * pending hours are all too big is passed over, so files stuck on such an hour do not use up every
- * run's share; one with no pending hour is held (it only needs folding).
+ * pending hours cannot be compacted (too big, or stuck) is passed over, so files waiting on such an
+ * hour do not use up every run's share; one with no pending hour is held (it only needs folding).
  */
 export class LateShare {
   private bytes = 0;

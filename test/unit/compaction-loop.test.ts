@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
 import { startCompactionLoop } from '../../local/consume/compaction-loop.ts';
 
-const result: CompactionResult = { hoursCompacted: 2, lateFilesFolded: 1, filesWritten: 2, rowsWritten: 10, duplicatesDropped: 0, filesDeleted: 3, slices: 1, peakSliceRows: 10, peakSpillBytes: 100, threads: 1, hoursSkipped: [], hoursLeft: 0, lateFilesLeft: 0, lostRace: false };
+const result: CompactionResult = { hoursCompacted: 2, lateFilesFolded: 1, filesWritten: 2, rowsWritten: 10, duplicatesDropped: 0, filesDeleted: 3, slices: 1, peakSliceRows: 10, peakSpillBytes: 100, threads: 1, hoursSkipped: [], hoursLeft: 0, lateFilesLeft: 0, lateFilesPassed: 0, lostRace: false };
 
 describe('startCompactionLoop', () => {
   it('runs one at a time on its interval, adds up the runs, and logs a failed one without stopping', async () => {

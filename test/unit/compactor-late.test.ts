@@ -193,6 +193,65 @@ describe('late files over several runs', () => {
     expect(Object.values(done.manifest.hours).every((h) => h.lateKeys === undefined)).toBe(true);
   }, 120_000);
 
+  it('records an hour that fails as it is (a session bigger than a slice), skips it without trying until the budget grows, and does not hold up the hours behind it', async () => {
+    const store = copy();
+    const manifest = await manifestOf(store);
+    const [first, second] = HOURS.map((h) => manifest.hours[h]!.files.reduce((n, f) => n + f.bytes, 0));
+    const gets: string[] = [];
+    const counted: ObjectStore = { ...store, get: (key) => (gets.push(key), store.get(key)), put: store.put.bind(store), list: store.list.bind(store), delete: store.delete.bind(store) };
+    // Slices of 10 rows: hour 10 has sessions of more events than that; hours 11 and 12, at a twelfth of the rate, do not.
+    // A run's share fits hour 10 and not hour 11 after it.
+    const small = { sliceRows: 10, maxHourBytes: first! + Math.floor(second! / 2) };
+    const failed = await run(counted, small);
+    expect(failed).toMatchObject({ hoursCompacted: 0, hoursLeft: 2 });
+    expect(failed.hoursSkipped.map((s) => s.hour)).toEqual([HOURS[0]]);
+    expect(failed.hoursSkipped[0]!.reason).toMatch(/over the slice budget of 10 rows/);
+    const stuck = (await manifestOf(store)).stuck?.[HOURS[0]!];
+    expect(stuck).toMatchObject({ inputBytes: first, sliceRows: 10 });
+    // The next runs skip it without reading it, with the reason it failed, and compact the hours behind it.
+    gets.length = 0;
+    const next = await run(counted, small);
+    expect(next).toMatchObject({ hoursCompacted: 1, hoursLeft: 1 });
+    expect(next.hoursSkipped).toEqual([{ hour: HOURS[0], reason: stuck!.reason }]);
+    expect(gets.filter((key) => key.startsWith(`compacted/${HOURS[0]}/`))).toEqual([]);
+    expect(await run(counted, small)).toMatchObject({ hoursCompacted: 1, hoursLeft: 0, lateFilesFolded: 0 });
+    // Every late file now waits only on hour 10: passed over by its name, without a GET, and the hour still reported.
+    gets.length = 0;
+    const waiting = await run(counted, small);
+    expect(waiting).toMatchObject({ hoursCompacted: 0, lateFilesPassed: lateFiles, lateFilesFolded: 0 });
+    expect(waiting.hoursSkipped.map((s) => s.hour)).toEqual([HOURS[0]]);
+    expect(gets.filter((key) => key.startsWith('late/'))).toEqual([]);
+    expect((await readerSees(store)).seen).toEqual(expected);
+    // With a bigger slice budget (more memory) the hour is tried again, compacted, and every file folded.
+    const bigger = await run(counted, { sliceRows: 100_000 });
+    expect(bigger).toMatchObject({ hoursCompacted: 1, lateFilesFolded: lateFiles, hoursSkipped: [] });
+    const done = await readerSees(store);
+    expect(done.manifest.stuck).toBeUndefined();
+    expect(done.seen).toEqual(expected);
+    expect(done.compactedTwice).toBe(0);
+  }, 120_000);
+
+  it('drops from the hours a late file that a retried batch replaced, and folds the replacement', async () => {
+    const store = copy();
+    // A run commits hour 10 with every late file and dies; then a retried batch replaces one of them.
+    const dying: ObjectStore = { ...store, get: store.get.bind(store), list: store.list.bind(store), delete: store.delete.bind(store), put: (key, body, type, condition) => (key === MANIFEST_KEY && parseManifest(body).hours[HOURS[1]!]?.generation === 2 ? Promise.reject(new Error('the run was killed')) : store.put(key, body, type, condition)) };
+    await expect(run(dying)).rejects.toThrow('the run was killed');
+    const [replaced] = (await store.list('late/')).map((o) => o.key);
+    const replacement = replaced!.replace(/-t(\d+)-h/, (_, t: string) => `-t${Number(t) + 1}-h`);
+    await store.put(replacement, (await store.get(replaced!))!.body, 'application/vnd.apache.parquet');
+    await store.delete([replaced!]);
+    expect((await manifestOf(store)).hours[HOURS[0]!]!.lateKeys).toContain(replaced);
+
+    const rerun = await run(store);
+    // Hour 10 again for the replacement; 11 and 12 for every file.
+    expect(rerun).toMatchObject({ hoursCompacted: 3, lateFilesFolded: lateFiles });
+    const done = await readerSees(store);
+    expect(done.seen).toEqual(expected);
+    expect(Object.values(done.manifest.hours).every((h) => h.lateKeys === undefined)).toBe(true);
+    expect(done.manifest.folded).toHaveProperty([replacement]);
+    expect(JSON.stringify(done.manifest)).not.toContain(replaced);
+  }, 120_000);
+
   it('passes over late files stuck on an hour too big to compact, so they do not hold up newer ones', async () => {
     const store = copy();
     // Hour 10 is too big for this compactor; 11 and 12 fit, together with a late file each. Every late file
