@@ -40,10 +40,12 @@ export type RollupFiles = Readonly<Record<RollupName, string>>;
 
 /** An hour the compactor could not compact with its slice budget (one session with more events than a slice holds). */
 export interface StuckHour {
-  /** Its input files' bytes then: new files (a late fold, a new generation) are a reason to try again. */
+  /** Its input files' bytes then (raw, or its committed generation's): other files are a reason to try again. */
   readonly inputBytes: number;
-  /** The slice budget it failed with: a bigger one (more memory) is a reason to try again. */
+  /** The slice budget of a thread it failed with: a bigger one (more memory) is a reason to try again. */
   readonly sliceRows: number;
+  /** The late files it was merged with: a session's copies count until merged, so with more than one it is tried again with one. */
+  readonly lateFiles: number;
   readonly reason: string;
 }
 

@@ -16,8 +16,9 @@
  *    rollups existed is written again to get them. A run takes a share of what
  *    waits (run-budget.ts): hours within what it compacts in its time, late files
  *    within the bytes it holds; the rest waits for the next run. An hour that
- *    fails as it is (a session bigger than a slice) is recorded as stuck in the
- *    manifest and skipped until its files or the slice budget change.
+ *    fails (a session bigger than a slice) is recorded in the manifest: tried
+ *    again with one late file if it failed with more, else skipped until its
+ *    files or the slice budget change.
  * 3. Commits each hour with a conditional PUT of the manifest, naming the late
  *    files the hour now holds, and folding each late file that every hour it has
  *    rows in now holds. A reader sees an hour's old files or its new ones, never both;
@@ -142,13 +143,14 @@ interface HeldLateFile {
 
 /**
  * The manifest with the late files given folded where every hour they have rows in holds them
- * (its entry's lateKeys): marked folded, to be deleted at `deleteAtMs`. Entries name only late files
- * still waiting (`waiting`: the run's listing of those not folded), so a folded file, or one replaced
- * by a retried batch, leaves them. Readers read a late file until it is folded, so only then may it go.
+ * (its entry's lateKeys): marked folded, to be deleted at `deleteAtMs`. Entries keep naming only late
+ * files in `unfolded` (the run's listing of those not folded), so a folded file, or one replaced by a
+ * retried batch, leaves them (a file wrongly left out would only be folded again: its rows' copies are
+ * dropped by event_id). Readers read a late file until it is folded, so only then may it go.
  */
-function foldLate(manifest: Manifest, files: readonly HeldLateFile[], waiting: ReadonlySet<string>, deleteAtMs: number): { manifest: Manifest; folded: string[] } {
+function foldLate(manifest: Manifest, files: readonly HeldLateFile[], unfolded: ReadonlySet<string>, deleteAtMs: number): { manifest: Manifest; folded: string[] } {
   const folded = files.filter((f) => !(f.key in manifest.folded) && [...f.hours].every((hour) => manifest.hours[hour]?.lateKeys?.includes(f.key))).map((f) => f.key);
-  const named = (key: string) => waiting.has(key) && !folded.includes(key);
+  const named = (key: string) => unfolded.has(key) && !folded.includes(key);
   const hours = Object.fromEntries(
     Object.entries(manifest.hours).map(([hour, entry]) => {
       if (!entry.lateKeys || entry.lateKeys.every(named)) return [hour, entry];
@@ -158,6 +160,14 @@ function foldLate(manifest: Manifest, files: readonly HeldLateFile[], waiting: R
     }),
   );
   return { manifest: { ...manifest, hours, folded: { ...manifest.folded, ...Object.fromEntries(folded.map((key) => [key, deleteAtMs])) } }, folded };
+}
+
+/** The manifest without an hour's stuck record (it was compacted: its files or the budget changed). */
+function withoutStuck(manifest: Manifest, hour: string): Manifest {
+  if (!manifest.stuck?.[hour]) return manifest;
+  const { [hour]: _compacted, ...stuck } = manifest.stuck;
+  const { stuck: _before, ...rest } = manifest;
+  return Object.keys(stuck).length > 0 ? { ...rest, stuck } : rest;
 }
 
 /** Every file an hour's entry names: its compacted files and its rollups. */
@@ -224,10 +234,17 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
   };
   const inputBytesOf = (hour: string) => hourInputs(hour).reduce((n, i) => n + i.size, 0);
   const sliceRows = options.sliceRows ?? 1_000_000;
-  /** An hour that failed as it is now: skipped until its files change or the slice budget grows. */
+  /** What bounds a session's rows in an hour: each thread's share of the slice budget (compact-hour.ts). */
+  const threadSliceRows = Math.floor(sliceRows / Math.max(1, options.workers?.count ?? 1));
+  /** How an hour failed with these files and this budget, if it did. */
+  const failedAs = (hour: string) => {
+    const failed = manifest.stuck?.[hour];
+    return failed && failed.inputBytes === inputBytesOf(hour) && failed.sliceRows >= threadSliceRows ? failed : undefined;
+  };
+  /** Skipped until its files change or the budget grows: it failed with one late file at most. */
   const stuckAs = (hour: string) => {
-    const stuck = manifest.stuck?.[hour];
-    return stuck && stuck.inputBytes === inputBytesOf(hour) && stuck.sliceRows >= sliceRows ? stuck : undefined;
+    const failed = failedAs(hour);
+    return failed && failed.lateFiles <= 1 ? failed : undefined;
   };
   const compactable = (hour: string) => inputBytesOf(hour) <= options.maxHourBytes && !stuckAs(hour);
   const skipReason = (hour: string) =>
@@ -300,7 +317,8 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
     for (const hour of hours) {
       const entry = manifest.hours[hour];
       const inputs = hourInputs(hour);
-      const late = held.filter((f) => f.pending.has(hour));
+      // An hour that failed with several late files (copies count until merged) is tried with the oldest alone.
+      const late = held.filter((f) => f.pending.has(hour)).slice(0, failedAs(hour) ? 1 : undefined);
       const largest = Math.max(1, ...inputs.map((i) => i.size));
       const parallelism = Math.max(1, Math.min(IO_PARALLELISM, Math.floor((FILE_BYTES_IN_MEMORY - heldBytes) / largest)));
       const generation = (entry?.generation ?? 0) + 1;
@@ -323,7 +341,7 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
         if (!(error instanceof SliceTooBigError)) throw error;
         // Recorded, so later runs do not spend their time on it again, nor hold up the hours behind it.
         const reason = `${error.message}; the hour stays as it is (queries stay exact, at the raw files' cost)`;
-        if (!(await commit({ ...manifest, stuck: { ...manifest.stuck, [hour]: { inputBytes: inputBytesOf(hour), sliceRows, reason } } }))) return result(true);
+        if (!(await commit({ ...manifest, stuck: { ...manifest.stuck, [hour]: { inputBytes: inputBytesOf(hour), sliceRows: threadSliceRows, lateFiles: late.length, reason } } }))) return result(true);
         hoursSkipped.push({ hour, reason });
         continue;
       }
@@ -350,10 +368,7 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
         ...(entry ? entry.rawDeleteAfterMs !== undefined && { rawDeleteAfterMs: entry.rawDeleteAfterMs } : { rawDeleteAfterMs: commitAt + retentionMs }),
         ...(lateKeys.length > 0 && { lateKeys }),
       };
-      // No longer stuck, if it was (its files or the budget changed).
-      const { stuck: stuckBefore, ...unchanged } = manifest;
-      const { [hour]: _compacted, ...stuck } = stuckBefore ?? {};
-      const next = foldLate({ ...unchanged, hours: { ...manifest.hours, [hour]: hourEntry }, garbage, ...(Object.keys(stuck).length > 0 && { stuck }) }, held, listedLate, commitAt + retentionMs);
+      const next = foldLate({ ...withoutStuck(manifest, hour), hours: { ...manifest.hours, [hour]: hourEntry }, garbage }, held, listedLate, commitAt + retentionMs);
       if (!(await commit(next.manifest))) {
         await store.delete([...files.map((f) => f.key), ...Object.values(rollups)]);
         log({ level: 'INFO', message: 'another compactor committed first; this run stops', hour });

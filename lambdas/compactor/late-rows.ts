@@ -10,6 +10,8 @@ import { readLakeColumn, readLakeColumnGroups } from './parquet-reader.ts';
 import type { Columns } from './slice-work.ts';
 
 const HOUR_MS = 3_600_000;
+/** The longest span of hours a late file's name is expanded to (about six weeks). */
+const MAX_NAMED_SPAN_MS = 1_000 * HOUR_MS;
 const TIME_COLUMN = LAKE_COLUMNS.findIndex((c) => c.name === 'event_time');
 
 /** The hours (`year=…/hour=HH`) a lake file has rows in, from its event times alone. */
@@ -21,11 +23,13 @@ export async function hoursOfFile(body: Uint8Array): Promise<Set<string>> {
 
 /**
  * The hours a late file's name says it may have rows in (lateKeyEventHours: exact when they are
- * listed, every hour of the span otherwise), or undefined for a name written before they were named.
+ * listed, every hour of the span otherwise), or undefined for a name written before they were named
+ * or a span too long to list.
  */
 export function hoursOfName(key: string): Set<string> | undefined {
   const spans = lateKeyEventHours(key);
-  if (!spans) return undefined;
+  // A span of years (a straggler from long ago) is not worth listing: the file is read instead.
+  if (!spans || spans.some(([first, last]) => last - first > MAX_NAMED_SPAN_MS)) return undefined;
   const hours = new Set<string>();
   for (const [first, last] of spans) for (let start = first; start <= last; start += HOUR_MS) hours.add(hourPartition(start));
   return hours;

@@ -206,8 +206,11 @@ describe('late files over several runs', () => {
     expect(failed).toMatchObject({ hoursCompacted: 0, hoursLeft: 2 });
     expect(failed.hoursSkipped.map((s) => s.hour)).toEqual([HOURS[0]]);
     expect(failed.hoursSkipped[0]!.reason).toMatch(/over the slice budget of 10 rows/);
+    expect((await manifestOf(store)).stuck?.[HOURS[0]!]).toMatchObject({ inputBytes: first, sliceRows: 10, lateFiles: lateFiles });
+    // It failed with every late file: tried again with the oldest alone, it fails again, and is stuck.
+    expect(await run(counted, small)).toMatchObject({ hoursCompacted: 0, hoursLeft: 2 });
     const stuck = (await manifestOf(store)).stuck?.[HOURS[0]!];
-    expect(stuck).toMatchObject({ inputBytes: first, sliceRows: 10 });
+    expect(stuck).toMatchObject({ inputBytes: first, sliceRows: 10, lateFiles: 1 });
     // The next runs skip it without reading it, with the reason it failed, and compact the hours behind it.
     gets.length = 0;
     const next = await run(counted, small);
@@ -215,17 +218,38 @@ describe('late files over several runs', () => {
     expect(next.hoursSkipped).toEqual([{ hour: HOURS[0], reason: stuck!.reason }]);
     expect(gets.filter((key) => key.startsWith(`compacted/${HOURS[0]}/`))).toEqual([]);
     expect(await run(counted, small)).toMatchObject({ hoursCompacted: 1, hoursLeft: 0, lateFilesFolded: 0 });
-    // Every late file now waits only on hour 10: passed over by its name, without a GET, and the hour still reported.
+    // Every late file now waits only on hour 10: passed over by its name, without a GET, and the hour still
+    // reported; an hour later, the commit that deletes the replaced generations keeps the record.
     gets.length = 0;
-    const waiting = await run(counted, small);
+    const waiting = await run(counted, { ...small, now: () => RUNS_AT + 2 * HOUR });
+    expect(waiting.filesDeleted).toBeGreaterThan(0);
+    expect((await manifestOf(store)).stuck?.[HOURS[0]!]).toEqual(stuck);
     expect(waiting).toMatchObject({ hoursCompacted: 0, lateFilesPassed: lateFiles, lateFilesFolded: 0 });
     expect(waiting.hoursSkipped.map((s) => s.hour)).toEqual([HOURS[0]]);
     expect(gets.filter((key) => key.startsWith('late/'))).toEqual([]);
     expect((await readerSees(store)).seen).toEqual(expected);
     // With a bigger slice budget (more memory) the hour is tried again, compacted, and every file folded.
-    const bigger = await run(counted, { sliceRows: 100_000 });
+    const bigger = await run(counted, { sliceRows: 100_000, now: () => RUNS_AT + 2 * HOUR });
     expect(bigger).toMatchObject({ hoursCompacted: 1, lateFilesFolded: lateFiles, hoursSkipped: [] });
     const done = await readerSees(store);
+    expect(done.manifest.stuck).toBeUndefined();
+    expect(done.seen).toEqual(expected);
+    expect(done.compactedTwice).toBe(0);
+  }, 120_000);
+
+  it('tries an hour that failed with several late files (a session and its copies over a slice) with one at a time, so it is not left stuck', async () => {
+    const store = copy();
+    // Slices of 32 rows: hour 10 with all eight files holds a session's events and their copies over it, with one file not.
+    const tight = { sliceRows: 32 };
+    expect(await run(store, tight)).toMatchObject({ hoursCompacted: 2, lateFilesFolded: 0 });
+    expect((await manifestOf(store)).stuck?.[HOURS[0]!]).toMatchObject({ sliceRows: 32, lateFiles: lateFiles });
+    let runs = 1;
+    while (Object.keys((await manifestOf(store)).folded).length < lateFiles && runs < 40) {
+      await run(store, tight);
+      runs++;
+    }
+    const done = await readerSees(store);
+    expect(Object.keys(done.manifest.folded)).toHaveLength(lateFiles);
     expect(done.manifest.stuck).toBeUndefined();
     expect(done.seen).toEqual(expected);
     expect(done.compactedTwice).toBe(0);
