@@ -14,7 +14,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LAMBDA_JSON_MESSAGE_PATH } from '../lambdas/common/lambda-log.ts';
-import { HOUR_NOT_COMPACTED_MESSAGE } from '../lambdas/compactor/compaction-log.ts';
+import { COMPACTION_RUN_PATHS, COMPACTION_RUN_MESSAGE, HOUR_NOT_COMPACTED_MESSAGE } from '../lambdas/compactor/compaction-log.ts';
 import { BATCH_LOG_PATHS, BATCH_WRITTEN_MESSAGE } from '../lambdas/consumer/batch-log.ts';
 import type { Ingest } from './ingest/ingest.ts';
 
@@ -103,6 +103,25 @@ export class Operations extends Construct {
         metric: notCompacted,
         threshold: 1,
         evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    // Work left after every run for six hours: a backlog (a replay) the compactor has not worked through.
+    const backlog = new MetricFilter(this, 'CompactionBacklogFilter', {
+      logGroup: props.compactorLogs,
+      filterPattern: FilterPattern.stringValue(COMPACTION_RUN_PATHS.message, '=', COMPACTION_RUN_MESSAGE),
+      metricNamespace: METRIC_NAMESPACE,
+      metricName: 'CompactionBacklog',
+      metricValue: COMPACTION_RUN_PATHS.backlog,
+    }).metric({ statistic: 'Minimum', period: Duration.hours(1) });
+    this.add(
+      new Alarm(this, 'CompactionBacklog', {
+        alarmDescription:
+          "Every compactor run for six hours left work for the next (its 'compaction run' line: hoursLeft, lateFilesLeft): a replay or backlog each run takes a share of. If those numbers fall, it is working through it; if not, look for an hour it cannot finish (docs/architecture.md, A run's share)",
+        metric: backlog,
+        threshold: 1,
+        evaluationPeriods: 6,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),

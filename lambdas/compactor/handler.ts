@@ -8,7 +8,7 @@ import { getHeapStatistics } from 'node:v8';
 import { lakeTimingFromEnv } from '../common/lake-timing.ts';
 import { S3ObjectStore } from '../consumer/object-store.ts';
 import { logLine } from '../common/lambda-log.ts';
-import { hourNotCompactedLine } from './compaction-log.ts';
+import { compactionRunLine, hourNotCompactedLine } from './compaction-log.ts';
 import { compactLake, type CompactionResult } from './compact-lake.ts';
 import { compactorSettingsFromEnv } from './settings.ts';
 
@@ -27,6 +27,6 @@ const workers = { count: settings.workers, script: new URL(import.meta.url), hea
 export async function handler(): Promise<CompactionResult> {
   const result = await compactLake({ store, timing, ...settings, workers, log: logLine });
   for (const skipped of result.hoursSkipped) logLine(hourNotCompactedLine(skipped));
-  logLine({ level: 'INFO', message: 'compaction run', ...result, hoursSkipped: result.hoursSkipped.length });
+  logLine(compactionRunLine(result));
   return result;
 }

@@ -7,7 +7,7 @@ import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { describe, expect, it, vi } from 'vitest';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
 import { logLine } from '../../lambdas/common/lambda-log.ts';
-import { hourNotCompactedLine } from '../../lambdas/compactor/compaction-log.ts';
+import { compactionRunLine, hourNotCompactedLine } from '../../lambdas/compactor/compaction-log.ts';
 import { logBatchWritten } from '../../lambdas/consumer/batch-log.ts';
 import { EVENTS_TOPIC } from '../../lambdas/common/pipeline-names.ts';
 import { ALL_ATHENA_TABLES, ATHENA_ROLLUP_TABLES, ATHENA_TABLES, athenaDialect } from '../../lambdas/query/dialect.ts';
@@ -510,6 +510,27 @@ describe('hours-not-compacted alarm', () => {
     const compactorLogs = Object.entries(template.findResources('AWS::Logs::LogGroup')).find(([id]) => id.startsWith('Compactor'))![0];
     expect(filter.LogGroupName).toEqual({ Ref: compactorLogs });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'HoursNotCompacted', Namespace: 'Clickstream', Statistic: 'Sum', Period: 3600, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+  });
+});
+
+describe('compaction-backlog alarm', () => {
+  it("reads the work each compactor run left (its run line, as Lambda JSON logging wraps it) and alarms when no run in six hours left none", () => {
+    const { template } = synth('kinesis');
+    const filter = resourcesOf(template, 'AWS::Logs::MetricFilter').find((f) => JSON.stringify(f.Properties).includes('CompactionBacklog'))!.Properties as {
+      FilterPattern: string;
+      LogGroupName: unknown;
+      MetricTransformations: { MetricValue: string }[];
+    };
+    const lines: unknown[] = [];
+    const result = { hoursCompacted: 1, lateFilesFolded: 2, lateFilesPassed: 0, filesWritten: 1, rowsWritten: 10, duplicatesDropped: 0, filesDeleted: 0, slices: 1, peakSliceRows: 10, peakSpillBytes: 0, threads: 1, hoursSkipped: [], hoursLeft: 3, lateFilesLeft: 40, lostRace: false };
+    logLine(compactionRunLine(result), { AWS_LAMBDA_LOG_FORMAT: 'JSON' }, (line) => lines.push(line));
+    const record = lambdaJsonRecord(lines[0]);
+    const { path, text } = parseEqualsPattern(filter.FilterPattern);
+    expect(jsonPathValue(record, path)).toBe(text);
+    expect(jsonPathValue(record, filter.MetricTransformations[0]!.MetricValue)).toBe(43);
+    const compactorLogs = Object.entries(template.findResources('AWS::Logs::LogGroup')).find(([id]) => id.startsWith('Compactor'))![0];
+    expect(filter.LogGroupName).toEqual({ Ref: compactorLogs });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'CompactionBacklog', Namespace: 'Clickstream', Statistic: 'Minimum', Period: 3600, EvaluationPeriods: 6, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
   });
 });
 
