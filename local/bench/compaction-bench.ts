@@ -6,7 +6,8 @@
  * an hour before it worked in slices), what that makes the largest hour a Lambda
  * compacts, the S3 requests it makes per hour (its cloud cost), and the Parquet
  * column sizes of its files beside the consumer's (what Athena bills per refresh,
- * raw against compacted).
+ * raw against compacted); then a replay of the whole hour as late files (a consumer
+ * group reset to its earliest offset), folded a run's share at a time.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { MANIFEST_KEY } from '../../lambdas/common/compaction-manifest.ts';
 import { mapWithLimit } from '../../lambdas/common/map-with-limit.ts';
 import { LAKE_PREFIXES } from '../../lambdas/common/pipeline-names.ts';
+import { hourOfKey, lateObjectKey } from '../../lambdas/consumer/lake-keys.ts';
 import type { CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
 import type { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { ROLLUP_NAMES, type RollupName } from '../../lambdas/query/rollups.ts';
@@ -56,6 +58,12 @@ export interface CompactionBenchResult {
    * of a 3,008 MB function, which says whether slices of a whole hour of this size fit it.
    */
   readonly runs: readonly CompactionRun[];
+  /**
+   * A replay of every raw file as a late file ingested after the hour settled, folded into the
+   * compacted hour by runs as the sliced one (same heap, same slices) until none is left: each run's
+   * share, memory and time, beside the sliced run's without it.
+   */
+  readonly replay: { readonly lateFiles: number; readonly lateBytes: number; readonly runs: readonly CompactionRun[] };
   /** Input Parquet bytes per event, and local disk spilled at the most per event (the sliced run). */
   readonly inputBytesPerEvent: number;
   readonly spillBytesPerEvent: number;
@@ -65,11 +73,16 @@ export interface CompactionBenchResult {
   readonly rollupColumnBytesPerEvent: Readonly<Record<RollupName, Readonly<Record<string, number>>>>;
 }
 
-/** One compaction run in a child process (compaction-run.ts), its heap capped at heapMiB; a run that runs out of memory comes back as failed. */
-async function runCompactor(config: LocalConfig, store: S3ObjectStore, sliceRows: number, heapMiB: number): Promise<CompactionRun> {
-  // Back to the raw lake first: the raw files stay an hour after a commit, so only the compactor's output goes.
-  const written = (await Promise.all([LAKE_PREFIXES.compacted, LAKE_PREFIXES.rollups].map((p) => store.list(p)))).flat();
-  await store.delete([MANIFEST_KEY, ...written.map((o) => o.key)]);
+/**
+ * One compaction run in a child process (compaction-run.ts), its heap capped at heapMiB; a run that
+ * runs out of memory comes back as failed. From the raw lake unless `onto` the lake as it is.
+ */
+async function runCompactor(config: LocalConfig, store: S3ObjectStore, sliceRows: number, heapMiB: number, onto = false): Promise<CompactionRun> {
+  if (!onto) {
+    // Back to the raw lake first: the raw files stay an hour after a commit, so only the compactor's output goes.
+    const written = (await Promise.all([LAKE_PREFIXES.compacted, LAKE_PREFIXES.rollups].map((p) => store.list(p)))).flat();
+    await store.delete([MANIFEST_KEY, ...written.map((o) => o.key)]);
+  }
   const args = JSON.stringify({ endpoint: s3Endpoint(config), credentials: minioCredentials(config), bucket: config.bucket, sliceRows });
   return new Promise((resolve) => {
     execFile(process.execPath, [`--max-old-space-size=${heapMiB}`, '--import', import.meta.resolve('tsx'), RUN_SCRIPT, args], { timeout: 1_800_000, maxBuffer: 16 * MiB }, (error, out, err) => {
@@ -130,9 +143,26 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
 
     const compacted = await store.list(LAKE_PREFIXES.compacted);
     const rollups = await store.list(LAKE_PREFIXES.rollups);
-    const rollupFiles = (name: RollupName) =>
-      mapWithLimit(rollups.filter((o) => o.key.startsWith(`${LAKE_PREFIXES.rollups}${name}/`)), 4, async (o) => (await store.get(o.key))!.body);
     const compactedFiles = await mapWithLimit(compacted, 4, async (o) => (await store.get(o.key))!.body);
+    const rollupBytes = Object.fromEntries(
+      await Promise.all(ROLLUP_NAMES.map(async (name) => [name, columnSizes(await mapWithLimit(rollups.filter((o) => o.key.startsWith(`${LAKE_PREFIXES.rollups}${name}/`)), 4, async (o) => (await store.get(o.key))!.body), events)])),
+    ) as Record<RollupName, Record<string, number>>;
+
+    // The replay: every raw file again, as the late file a consumer reading the topic from its start
+    // writes, ingested an hour ago (settled); folded onto the compacted hour.
+    const ingestMs = Date.now() - 3_600_000;
+    const rawEvents = raw.filter((o) => o.key.startsWith(LAKE_PREFIXES.events));
+    await mapWithLimit([...rawEvents.entries()], 8, async ([i, o]) => {
+      const [, topic, partition, first, last] = /([^/]+)-p(\d+)-o(\d+)-(\d+)\.parquet$/.exec(o.key)!;
+      await store.put(lateObjectKey(ingestMs + i, `replay-${topic}`, Number(partition), first!, last!, [hourOfKey(o.key)!]), Buffer.from((await store.get(o.key))!.body), 'application/vnd.apache.parquet');
+    });
+    const replayRuns: CompactionRun[] = [];
+    for (let i = 0; i < 6; i++) {
+      log(`compaction: folding a replay of ${rawEvents.length} late files, run ${i + 1}`);
+      const run = await runCompactor(config, store, sliced.sliceRows, sliced.heapMiB, true);
+      replayRuns.push(run);
+      if (run.failed || run.result.lateFilesLeft === 0) break;
+    }
     return {
       events,
       hours,
@@ -143,11 +173,12 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
       inputEventsPerSecond: events / seconds,
       requests,
       runs,
+      replay: { lateFiles: rawEvents.length, lateBytes: rawEvents.reduce((n, o) => n + o.size, 0), runs: replayRuns },
       inputBytesPerEvent: inputBytes / events,
       spillBytesPerEvent: result.peakSpillBytes / events,
       rawColumnBytesPerEvent: columnSizes(rawSample),
       compactedColumnBytesPerEvent: columnSizes(compactedFiles),
-      rollupColumnBytesPerEvent: Object.fromEntries(await Promise.all(ROLLUP_NAMES.map(async (name) => [name, columnSizes(await rollupFiles(name), events)]))) as Record<RollupName, Record<string, number>>,
+      rollupColumnBytesPerEvent: rollupBytes,
     };
   } finally {
     s3.destroy();

@@ -268,6 +268,14 @@ function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof com
     );
   }
   out(`  S3 requests: ${c.requests.get} GET, ${c.requests.put} PUT, ${c.requests.list} LIST, ${c.requests.deleteCalls} DeleteObjects`);
+  out(`  a replay of the hour as ${n(c.replay.lateFiles)} late files (${mib(c.replay.lateBytes)}), folded by runs as the one in slices:`);
+  for (const [i, r] of c.replay.runs.entries()) {
+    out(
+      r.failed
+        ? `    run ${i + 1}: failed (${r.failed})`
+        : `    run ${i + 1}: ${n(r.result.lateFilesFolded)} folded, ${n(r.result.lateFilesLeft)} left, ${n(r.result.duplicatesDropped)} copies dropped; peak RSS ${mib(r.peakRssBytes)}, ${r.seconds.toFixed(1)} s, ${r.cpuSeconds.toFixed(1)} s of CPU`,
+    );
+  }
   out(`Athena per refresh at ${n(athena.eventsPerSecond)} events/s (column sizes measured here):`);
   for (const [label, f] of [['the dashboard in one statement', athena], ['baseline: the named queries one by one', athena.eachQuery]] as const) {
     out(`  ${label}:`);
