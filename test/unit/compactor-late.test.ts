@@ -112,6 +112,18 @@ describe('late files over several runs', () => {
   const hourBytes = async (store: ObjectStore) => Math.max(...Object.values((await manifestOf(store)).hours).map((h) => h.files.reduce((n, f) => n + f.bytes, 0)));
   const run = (store: ObjectStore, options: Partial<CompactorOptions> = {}) => compactLake({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 2 ** 30, now: () => RUNS_AT, ...options });
 
+  /** A run that dies (a Lambda timeout, a crash) as it commits its second hour, having committed the first. */
+  async function runDyingAtSecondHour(store: ObjectStore) {
+    const dying: ObjectStore = {
+      get: (key) => store.get(key),
+      list: (prefix) => store.list(prefix),
+      delete: (keys) => store.delete(keys),
+      put: (key, body, type, condition) =>
+        key === MANIFEST_KEY && parseManifest(body).hours[HOURS[1]!]?.generation === 2 ? Promise.reject(new Error('the run was killed')) : store.put(key, body, type, condition),
+    };
+    await expect(run(dying)).rejects.toThrow('the run was killed');
+  }
+
   /**
    * What a reader reads (the committed compacted files, raw files of hours not compacted, late files not
    * folded), as the window counts it: one event per event_id and hour. Also whether any compacted hour
@@ -165,18 +177,7 @@ describe('late files over several runs', () => {
 
   it('keeps what a run committed before it died: the next run compacts only the hours left, and folds the files', async () => {
     const store = copy();
-    // A run dies as it commits its second hour (a Lambda timeout, a crash).
-    const secondHour = (body: Buffer) => parseManifest(body).hours[HOURS[1]!]?.generation === 2;
-    const dying: ObjectStore = {
-      get: (key) => store.get(key),
-      list: (prefix) => store.list(prefix),
-      delete: (keys) => store.delete(keys),
-      put: (key, body, type, condition) => {
-        if (key === MANIFEST_KEY && secondHour(body)) return Promise.reject(new Error('the run was killed'));
-        return store.put(key, body, type, condition);
-      },
-    };
-    await expect(run(dying)).rejects.toThrow('the run was killed');
+    await runDyingAtSecondHour(store);
     const died = await readerSees(store);
     expect(died.seen).toEqual(expected);
     expect(died.compactedTwice).toBe(0);
@@ -258,8 +259,7 @@ describe('late files over several runs', () => {
   it('drops from the hours a late file that a retried batch replaced, and folds the replacement', async () => {
     const store = copy();
     // A run commits hour 10 with every late file and dies; then a retried batch replaces one of them.
-    const dying: ObjectStore = { ...store, get: store.get.bind(store), list: store.list.bind(store), delete: store.delete.bind(store), put: (key, body, type, condition) => (key === MANIFEST_KEY && parseManifest(body).hours[HOURS[1]!]?.generation === 2 ? Promise.reject(new Error('the run was killed')) : store.put(key, body, type, condition)) };
-    await expect(run(dying)).rejects.toThrow('the run was killed');
+    await runDyingAtSecondHour(store);
     const [replaced] = (await store.list('late/')).map((o) => o.key);
     const replacement = replaced!.replace(/-t(\d+)-h/, (_, t: string) => `-t${Number(t) + 1}-h`);
     await store.put(replacement, (await store.get(replaced!))!.body, 'application/vnd.apache.parquet');
