@@ -54,8 +54,8 @@ export interface Manifest {
   /** Keyed by the hour's partition path, `year=YYYY/month=MM/day=DD/hour=HH`. */
   readonly hours: Readonly<Record<string, CompactedHour>>;
   /**
-   * Hours that failed as they are (keyed like `hours`), so that later runs skip them without spending
-   * their time on them, and the hours behind them are not held up. Readers ignore it.
+   * Hours that failed (keyed like `hours`), with what they failed with, so that later runs try them
+   * again only when that changed, and the hours behind them are not held up. Readers ignore it.
    */
   readonly stuck?: Readonly<Record<string, StuckHour>>;
   /** Late files whose rows are in compacted hours, and when each may be deleted. */
@@ -75,8 +75,11 @@ export function parseManifest(body: Uint8Array | undefined): Manifest {
   } catch {
     throw new Error(`the compaction manifest ${MANIFEST_KEY} is not JSON: restore it from the bucket's versions, or delete it to compact every hour again`);
   }
-  if (parsed.version !== 1 || typeof parsed.hours !== 'object' || typeof parsed.folded !== 'object' || typeof parsed.garbage !== 'object') {
-    throw new Error(`the compaction manifest ${MANIFEST_KEY} has an unknown format (version ${String(parsed.version)}): this code reads version 1`);
+  if (parsed.version !== 1) throw new Error(`the compaction manifest ${MANIFEST_KEY} has an unknown format (version ${String(parsed.version)}): this code reads version 1`);
+  const isRecord = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+  const hoursOk = isRecord(parsed.hours) && Object.values(parsed.hours!).every((h) => isRecord(h) && (h.lateKeys === undefined || Array.isArray(h.lateKeys)));
+  if (!hoursOk || !isRecord(parsed.folded) || !isRecord(parsed.garbage) || (parsed.stuck !== undefined && !isRecord(parsed.stuck))) {
+    throw new Error(`the compaction manifest ${MANIFEST_KEY} is damaged (a field has the wrong shape): restore it from the bucket's versions, or delete it to compact every hour again`);
   }
   return parsed as Manifest;
 }

@@ -42,6 +42,11 @@ describe('the compaction manifest', () => {
   it('refuses a damaged or unknown manifest with what to do, rather than reading it as empty', () => {
     expect(() => parseManifest(new TextEncoder().encode('{"version":1,'))).toThrow(/is not JSON: restore it from the bucket's versions, or delete it to compact every hour again/);
     expect(() => parseManifest(new TextEncoder().encode('{"version":2,"hours":{}}'))).toThrow(/has an unknown format \(version 2\): this code reads version 1/);
+    // A version 1 manifest with a field of the wrong shape (the fields added later too): refused, not half read.
+    const v1 = { version: 1, hours: {}, folded: {}, garbage: {} };
+    for (const damaged of [{ folded: [] }, { hours: { [H10]: { lateKeys: 'late/a' } } }, { stuck: [1] }]) {
+      expect(() => parseManifest(new TextEncoder().encode(JSON.stringify({ ...v1, ...damaged })))).toThrow(/is damaged \(a field has the wrong shape\): restore it from the bucket's versions, or delete it/);
+    }
   });
 
   it('gives readers the committed files and the late files not folded, and nothing else', () => {
