@@ -479,8 +479,8 @@ describe('quarantine-rate metric filters', () => {
     const filters = resourcesOf(synth('kinesis').template, 'AWS::Logs::MetricFilter').map(
       (f) => f.Properties as { FilterPattern: string; MetricTransformations: { MetricName: string; MetricValue: string }[] },
     );
-    expect(filters.map((f) => f.MetricTransformations[0]!.MetricName).sort()).toEqual(['ConsumedRecords', 'HoursNotCompacted', 'QuarantinedRecords']);
-    const consumerFilters = filters.filter((f) => f.MetricTransformations[0]!.MetricName !== 'HoursNotCompacted');
+    expect(filters.map((f) => f.MetricTransformations[0]!.MetricName).sort()).toEqual(['CompactionBacklog', 'ConsumedRecords', 'HoursNotCompacted', 'QuarantinedRecords']);
+    const consumerFilters = filters.filter((f) => ['ConsumedRecords', 'QuarantinedRecords'].includes(f.MetricTransformations[0]!.MetricName));
     const result = { partitions: 1, records: 200, valid: 190, quarantined: 10, duplicatesDropped: 0, objectsWritten: 2, objectsReplaced: 0 };
     const lines: unknown[] = [];
     logBatchWritten(result, { AWS_LAMBDA_LOG_FORMAT: 'JSON' }, (line) => lines.push(line));
