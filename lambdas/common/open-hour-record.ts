@@ -1,0 +1,79 @@
+/**
+ * The record of an open hour's folds (`_compaction/open/<hour>.json`): the parts the
+ * compactor has folded the hour's raw files into so far, one row per event_id across
+ * them all, and how far it got in each source partition. The protocol is in
+ * docs/architecture.md ("Folding the open hour").
+ *
+ * Why offsets and not a list of files: a consumer writes a source partition's batches
+ * one after another, each batch's files before the next batch starts, and names a raw
+ * file after the batch's first and last offsets (lake-keys.ts). So once a fold has read
+ * a partition's file ending at offset N, every raw file of the hour from that partition
+ * ending at or before N was already there and was read too (or holds copies of records
+ * read: a retried or replayed batch). The record stays a few hundred bytes however many
+ * files the hour has. Plain Uint8Array, no Node types: readers' builds include it.
+ */
+import { LAKE_PREFIXES } from './pipeline-names.ts';
+
+export interface FoldedPart {
+  readonly key: string;
+  readonly rows: number;
+  readonly bytes: number;
+  /** Its rows' latest ingest time: a copy ingested after it can never be the one its hour keeps. */
+  readonly maxIngestMs: number;
+}
+
+export interface OpenHourRecord {
+  readonly version: 1;
+  /** The parts, oldest first: no event_id is in two of them. */
+  readonly parts: readonly FoldedPart[];
+  /** `<topic>/<partition>` → the last offset (decimal text) of the newest raw file folded from it. */
+  readonly folded: Readonly<Record<string, string>>;
+  readonly foldedAtMs: number;
+}
+
+export const EMPTY_OPEN_HOUR: OpenHourRecord = { version: 1, parts: [], folded: {}, foldedAtMs: 0 };
+
+/** Where the record of the hour `year=…/hour=HH` lives. */
+export function openHourKey(hour: string): string {
+  return `${LAKE_PREFIXES.compaction}open/${hour}.json`;
+}
+
+/** The hour (`year=…/hour=HH`) an open-hour record's key names, or undefined for another key. */
+export function hourOfOpenHourKey(key: string): string | undefined {
+  const prefix = `${LAKE_PREFIXES.compaction}open/`;
+  return key.startsWith(prefix) && key.endsWith('.json') ? key.slice(prefix.length, -'.json'.length) : undefined;
+}
+
+export function parseOpenHourRecord(key: string, body: Uint8Array | undefined): OpenHourRecord {
+  if (!body) return EMPTY_OPEN_HOUR;
+  const damaged = `the open-hour record ${key} is damaged: delete it, and the hour's raw files are folded again from the start`;
+  let parsed: Partial<OpenHourRecord>;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(body)) as Partial<OpenHourRecord>;
+  } catch {
+    throw new Error(damaged);
+  }
+  const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isRecord(parsed) || parsed.version !== 1) throw new Error(`the open-hour record ${key} has an unknown format (version ${String(isRecord(parsed) ? parsed.version : undefined)}): this code reads version 1`);
+  const partsOk = Array.isArray(parsed.parts) && parsed.parts.every((p) => isRecord(p) && typeof p.key === 'string' && Number.isFinite(p.rows) && Number.isFinite(p.maxIngestMs));
+  const foldedOk = isRecord(parsed.folded) && Object.values(parsed.folded).every((offset) => typeof offset === 'string' && /^\d+$/.test(offset));
+  if (!partsOk || !foldedOk || !Number.isFinite(parsed.foldedAtMs)) throw new Error(damaged);
+  return parsed as OpenHourRecord;
+}
+
+export function serializeOpenHourRecord(record: OpenHourRecord): string {
+  return JSON.stringify(record);
+}
+
+/** A raw file's source partition (`<topic>/<partition>`) and last offset, from its name; undefined for a name the consumer does not write. */
+export function rawFileSource(key: string): { readonly source: string; readonly lastOffset: bigint } | undefined {
+  const match = /\/([^/]+)-p(\d+)-o\d+-(\d+)\.parquet$/.exec(key);
+  return match ? { source: `${match[1]}/${match[2]}`, lastOffset: BigInt(match[3]!) } : undefined;
+}
+
+/** Whether a fold recorded in `record` has read the raw file (or the records it holds: see the module's comment). */
+export function isFolded(record: OpenHourRecord, key: string): boolean {
+  const file = rawFileSource(key);
+  const upTo = file && record.folded[file.source];
+  return upTo !== undefined && file!.lastOffset <= BigInt(upTo);
+}

@@ -1,0 +1,247 @@
+/**
+ * Folding the open hours (docs/architecture.md, "Folding the open hour"): each fold
+ * reads the raw files written into an hour since the last fold, keeps one row per
+ * event_id across the hour (the copy every reader keeps: merge-rows.ts, arrivedBefore),
+ * and writes the new events as one part, sorted by event time, under folded/<hour>/.
+ * A reader can then read the hour's parts without the de-duplication window.
+ *
+ * One writer per hour at a time: the hour's record (open-hour-record.ts) is replaced by a
+ * conditional PUT, so of two folds one commits and the other deletes what it wrote.
+ * A copy that arrives before the copy a part holds (two source partitions' files, the
+ * earlier one written later) replaces it: the part is written again without it. So the
+ * parts always hold what compacting the raw files folded so far would keep.
+ *
+ * Once the compactor has committed the hour (it compacts the raw files, as before, and
+ * ignores the parts), the hour's parts and record are deleted `retentionMs` later.
+ */
+import { randomBytes } from 'node:crypto';
+import { HOUR_MS, isSettled, type LakeTiming } from '../common/lake-timing.ts';
+import { mapWithLimit } from '../common/map-with-limit.ts';
+import { hourOfOpenHourKey, isFolded, openHourKey, parseOpenHourRecord, rawFileSource, serializeOpenHourRecord, type FoldedPart, type OpenHourRecord } from '../common/open-hour-record.ts';
+import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
+import { MANIFEST_KEY, parseManifest, hourStartOf } from '../common/compaction-manifest.ts';
+import { hourPartition } from '../consumer/lake-keys.ts';
+import { PreconditionFailedError, type ListedObject, type ObjectStore } from '../consumer/object-store.ts';
+import { encodeParquet } from '../consumer/parquet-encoder.ts';
+import type { LakeRow } from '../consumer/plan-batch.ts';
+import { arrivedBefore, byTimeThenId, mergeRows } from './merge-rows.ts';
+import { readLakeColumn, readLakeRows } from './parquet-reader.ts';
+
+export interface FoldOptions {
+  readonly store: ObjectStore;
+  readonly timing: LakeTiming;
+  /** How long an hour's parts stay after the compactor committed the hour: longer than any query runs. */
+  readonly retentionMs: number;
+  /** The most bytes of raw files (Parquet) one fold of an hour reads (the first file always); the rest wait for the next fold. @default 16 MiB */
+  readonly maxFoldBytes?: number;
+  readonly now?: () => number;
+}
+
+export interface FoldResult {
+  readonly hoursFolded: number;
+  readonly filesFolded: number;
+  /** Events new to their hour's parts. */
+  readonly eventsFolded: number;
+  /** Copies of events dropped: within the files folded, or against the parts. */
+  readonly duplicatesDropped: number;
+  /** Parts written again because a raw file brought an earlier copy of one of their events. */
+  readonly partsRewritten: number;
+  /** Raw files waiting for the next fold: this fold's share was full. */
+  readonly filesLeft: number;
+  /** Raw files whose names are not a consumer's, so no offset says whether they were folded: never folded (the compactor still compacts them). */
+  readonly filesUnknown: number;
+  /** Hours whose parts and record were deleted (compacted long enough ago). */
+  readonly hoursCleared: number;
+  /** Another fold committed one of the hours first; this fold left it. */
+  readonly lostRace: boolean;
+}
+
+const MiB = 2 ** 20;
+const IO_PARALLELISM = 16;
+const PARQUET = 'application/vnd.apache.parquet';
+
+/**
+ * Which part holds each event id of an hour, kept between folds (a warm Lambda keeps its module), so
+ * a fold reads only the parts it has not seen: at 5,000 events/s an hour's parts hold up to 18
+ * million ids. Rebuilt from the parts when one it holds was replaced (another fold, or a rewrite).
+ */
+const holders = new Map<string, { readonly parts: Set<string>; readonly byId: Map<string, string> }>();
+
+async function holdersOf(store: ObjectStore, hour: string, parts: readonly FoldedPart[]): Promise<Map<string, string>> {
+  const keys = new Set(parts.map((p) => p.key));
+  let known = holders.get(hour);
+  if (!known || [...known.parts].some((key) => !keys.has(key))) holders.set(hour, (known = { parts: new Set(), byId: new Map() }));
+  const missing = parts.filter((p) => !known.parts.has(p.key));
+  const ids = await mapWithLimit(missing, IO_PARALLELISM, async (part) => {
+    const stored = await store.get(part.key);
+    if (!stored) throw new Error(`the folded part ${part.key} that its hour's record names is missing: delete the record (${openHourKey(hour)}), and the hour is folded again`);
+    return readLakeColumn(stored.body, 'event_id') as Promise<string[]>;
+  });
+  missing.forEach((part, i) => {
+    for (const id of ids[i]!) known.byId.set(id, part.key);
+    known.parts.add(part.key);
+  });
+  return known.byId;
+}
+
+/** The hours a fold looks at: every hour whose raw partition can still change, and the next (events may be stamped ahead of the clock). */
+function openHours(nowMs: number, timing: LakeTiming): string[] {
+  const hours: string[] = [];
+  const current = Math.floor(nowMs / HOUR_MS) * HOUR_MS;
+  for (let start = current + HOUR_MS; start >= current - 2 * HOUR_MS && !isSettled(start, nowMs, timing); start -= HOUR_MS) hours.push(hourPartition(start));
+  return hours.reverse();
+}
+
+/**
+ * The raw files one fold takes: each source partition's files in offset order, so that no file
+ * is left behind one taken (the record keeps one offset per partition), the partition whose next
+ * file was written longest ago first, within `maxBytes` (the first file always).
+ */
+export function foldShare(files: readonly ListedObject[], maxBytes: number): { readonly take: ListedObject[]; readonly left: number } {
+  const queues = new Map<string, { file: ListedObject; lastOffset: bigint }[]>();
+  for (const file of files) {
+    const source = rawFileSource(file.key)!;
+    const queue = queues.get(source.source) ?? [];
+    queue.push({ file, lastOffset: source.lastOffset });
+    queues.set(source.source, queue);
+  }
+  for (const queue of queues.values()) queue.sort((a, b) => (a.lastOffset < b.lastOffset ? -1 : a.lastOffset > b.lastOffset ? 1 : 0));
+  const take: ListedObject[] = [];
+  let bytes = 0;
+  for (;;) {
+    let next: { file: ListedObject }[] | undefined;
+    for (const queue of queues.values()) if (queue.length > 0 && (!next || queue[0]!.file.lastModifiedMs < next[0]!.file.lastModifiedMs)) next = queue;
+    if (!next || (take.length > 0 && bytes + next[0]!.file.size > maxBytes)) break;
+    const { file } = next.shift()!;
+    take.push(file);
+    bytes += file.size;
+  }
+  return { take, left: files.length - take.length };
+}
+
+export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
+  const { store, timing, retentionMs } = options;
+  const now = (options.now ?? Date.now)();
+  const maxFoldBytes = options.maxFoldBytes ?? 16 * MiB;
+  const runId = randomBytes(4).toString('hex');
+  const result = { hoursFolded: 0, filesFolded: 0, eventsFolded: 0, duplicatesDropped: 0, partsRewritten: 0, filesLeft: 0, filesUnknown: 0, hoursCleared: 0, lostRace: false };
+
+  const manifest = parseManifest((await store.get(MANIFEST_KEY))?.body);
+  const recorded = (await store.list(`${LAKE_PREFIXES.compaction}open/`)).map((o) => hourOfOpenHourKey(o.key)).filter((h): h is string => h !== undefined);
+
+  // Hours the compactor committed: their parts go once no query can still be reading them.
+  for (const hour of recorded.filter((h) => h in manifest.hours)) {
+    if (now < manifest.hours[hour]!.committedAtMs + retentionMs) continue;
+    const parts = await store.list(`${LAKE_PREFIXES.folded}${hour}/`);
+    await store.delete([...parts.map((p) => p.key), openHourKey(hour)]);
+    holders.delete(hour);
+    result.hoursCleared++;
+  }
+
+  // An hour that settled with raw files not folded yet (its record remains until it is compacted) is folded to its end.
+  const hours = [...new Set([...recorded, ...openHours(now, timing)])].filter((h) => !(h in manifest.hours)).sort((a, b) => hourStartOf(a) - hourStartOf(b));
+  for (const hour of hours) {
+    const folded = await foldHour(hour);
+    if (folded === 'lost') {
+      result.lostRace = true;
+      break;
+    }
+  }
+  return result;
+
+  async function foldHour(hour: string): Promise<'folded' | 'nothing' | 'lost'> {
+    const recordKey = openHourKey(hour);
+    const stored = await store.get(recordKey);
+    const record = parseOpenHourRecord(recordKey, stored?.body);
+    const raw = await store.list(`${LAKE_PREFIXES.events}${hour}/`);
+    const known = raw.filter((o) => rawFileSource(o.key) !== undefined);
+    result.filesUnknown += raw.length - known.length;
+    const { take, left } = foldShare(
+      known.filter((o) => !isFolded(record, o.key)),
+      maxFoldBytes,
+    );
+    result.filesLeft += left;
+    if (take.length === 0) return 'nothing';
+
+    const read = await mapWithLimit(take, IO_PARALLELISM, async (file) => {
+      const object = await store.get(file.key);
+      // Listed, then gone: a raw file is deleted only after its hour was compacted, which this fold will not commit over.
+      return object ? readLakeRows(object.body) : [];
+    });
+    const merged = mergeRows(read);
+    let duplicates = merged.duplicatesDropped;
+
+    // Against the parts: a copy ingested after everything a part holds is never the one kept;
+    // otherwise the part's copy is read and the two compared.
+    const holder = await holdersOf(store, hour, record.parts);
+    const place = new Map(record.parts.map((part, p) => [part.key, p]));
+    const fresh: LakeRow[] = [];
+    const contested = new Map<number, LakeRow[]>();
+    for (const row of merged.rows) {
+      const held = holder.get(row.event_id);
+      const p = held === undefined ? undefined : place.get(held)!;
+      if (p === undefined) fresh.push(row);
+      else if (row.ingest_time > record.parts[p]!.maxIngestMs) duplicates++;
+      else contested.set(p, [...(contested.get(p) ?? []), row]);
+    }
+    const written: string[] = [];
+    const parts = [...record.parts];
+    let replacements = 0;
+    try {
+      for (const [p, rows] of contested) {
+        const part = parts[p]!;
+        const body = (await store.get(part.key))?.body;
+        if (!body) throw new Error(`the folded part ${part.key} that its hour's record names is missing: delete the record (${recordKey}), and the hour is folded again`);
+        const held = await readLakeRows(body);
+        const heldById = new Map(held.map((r) => [r.event_id, r]));
+        const replaced = new Set<string>();
+        for (const row of rows) {
+          if (arrivedBefore(row, heldById.get(row.event_id)!)) {
+            replaced.add(row.event_id);
+            fresh.push(row);
+          }
+          duplicates++; // the copy dropped: the new one, or the part's it replaces
+        }
+        if (replaced.size === 0) continue;
+        parts[p] = await writePart(hour, held.filter((r) => !replaced.has(r.event_id)), `r${p}`, written);
+        replacements += replaced.size;
+        result.partsRewritten++;
+      }
+      if (fresh.length > 0) parts.push(await writePart(hour, fresh.sort(byTimeThenId), 'n', written));
+
+      const watermarks: Record<string, string> = { ...record.folded };
+      for (const file of take) {
+        const { source, lastOffset } = rawFileSource(file.key)!;
+        if (watermarks[source] === undefined || lastOffset > BigInt(watermarks[source])) watermarks[source] = String(lastOffset);
+      }
+      const next: OpenHourRecord = { version: 1, parts: parts.filter((part) => part.rows > 0), folded: watermarks, foldedAtMs: now };
+      await store.put(recordKey, Buffer.from(serializeOpenHourRecord(next)), 'application/json', stored ? { ifMatch: stored.etag } : { ifNoneMatch: '*' });
+    } catch (error) {
+      holders.delete(hour);
+      await store.delete(written);
+      if (error instanceof PreconditionFailedError) return 'lost';
+      throw error;
+    }
+    if (replacements > 0) holders.delete(hour);
+    else if (fresh.length > 0) {
+      const added = parts[parts.length - 1]!.key;
+      for (const row of fresh) holder.set(row.event_id, added);
+      holders.get(hour)!.parts.add(added);
+    }
+    result.hoursFolded++;
+    result.filesFolded += take.length;
+    result.eventsFolded += fresh.length - replacements;
+    result.duplicatesDropped += duplicates;
+    return 'folded';
+  }
+
+  /** Writes rows (sorted by event time) as a part of the hour under a name of this fold's own. */
+  async function writePart(hour: string, rows: LakeRow[], tag: string, written: string[]): Promise<FoldedPart> {
+    const key = `${LAKE_PREFIXES.folded}${hour}/f${now}-${runId}-${tag}.parquet`;
+    if (rows.length === 0) return { key, rows: 0, bytes: 0, maxIngestMs: 0 };
+    const body = await encodeParquet(rows);
+    written.push(key);
+    await store.put(key, body, PARQUET);
+    return { key, rows: rows.length, bytes: body.byteLength, maxIngestMs: rows.reduce((m, r) => Math.max(m, r.ingest_time), 0) };
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * Folding the open hour (fold-open-hours.ts, open-hour-record.ts): the real consumer
+ * writes an hour's raw files from two source partitions, with copies of events,
+ * while folds run between its batches. After every fold the hour's parts hold each
+ * event once, the raw files no fold has read hold the rest, and once the hour
+ * settles the parts hold exactly the rows the compactor writes for it. The lake is
+ * a directory.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MANIFEST_KEY, parseManifest } from '../../lambdas/common/compaction-manifest.ts';
+import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
+import { EMPTY_OPEN_HOUR, isFolded, openHourKey, parseOpenHourRecord, rawFileSource, type OpenHourRecord } from '../../lambdas/common/open-hour-record.ts';
+import { compactLake } from '../../lambdas/compactor/compact-lake.ts';
+import { foldOpenHours, foldShare, type FoldOptions } from '../../lambdas/compactor/fold-open-hours.ts';
+import { byTimeThenId } from '../../lambdas/compactor/merge-rows.ts';
+import { readLakeRows } from '../../lambdas/compactor/parquet-reader.ts';
+import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
+import { hourPartition } from '../../lambdas/consumer/lake-keys.ts';
+import type { ObjectStore } from '../../lambdas/consumer/object-store.ts';
+import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
+import type { LakeRow } from '../../lambdas/consumer/plan-batch.ts';
+import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
+import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
+import { DirectoryStore } from '../directory-store.ts';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const START = Date.UTC(2026, 10, 21, 10);
+const THE_HOUR = hourPartition(START);
+const TOPIC = 'clickstream.events';
+/** After the hour settled (lake-timing.ts: 16 minutes after its end). */
+const SETTLED_AT = START + HOUR + 17 * MINUTE;
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+function newStore(): DirectoryStore {
+  const dir = mkdtempSync(join(tmpdir(), 'clickstream-fold-'));
+  dirs.push(dir);
+  return new DirectoryStore(dir);
+}
+
+/** The simulator's events of the hour, as payloads with their ids. */
+function eventsOfTheHour(perSecond: number): { value: Buffer; id: string; time: number }[] {
+  const sim = new ShopperSimulator({ seed: 11, startTimeMs: START, eventsPerSecond: perSecond, dailyCurve: false, warmStart: true });
+  const events = [];
+  for (;;) {
+    const r = sim.nextRecord();
+    if (!r.event) continue;
+    if (r.event.event_time >= START + HOUR) return events;
+    if (r.event.event_time >= START) events.push({ value: r.value, id: r.event.event_id, time: r.event.event_time });
+  }
+}
+
+/** A stream of two partitions, each with its own offsets, as a consumer reads it. */
+class TwoPartitions {
+  private readonly next = [0, 0];
+  records(partition: number, values: readonly Buffer[]): SourceRecord[] {
+    return values.map((value) => ({ topic: TOPIC, partition, offset: String(this.next[partition]!++), value }));
+  }
+}
+
+const recordOf = async (store: ObjectStore): Promise<OpenHourRecord> => parseOpenHourRecord(openHourKey(THE_HOUR), (await store.get(openHourKey(THE_HOUR)))?.body);
+const rowsOf = async (store: ObjectStore, keys: readonly string[]): Promise<LakeRow[]> => (await Promise.all(keys.map(async (key) => readLakeRows((await store.get(key))!.body)))).flat();
+const fold = (store: ObjectStore, at: number, options: Partial<FoldOptions> = {}) => foldOpenHours({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, now: () => at, ...options });
+
+/**
+ * What a reader of the folded hour sees: the parts' rows, and the event ids of the raw files no
+ * fold has read (the record's offsets say which). Also how often a part repeats an id.
+ */
+async function foldedView(store: ObjectStore) {
+  const record = await recordOf(store);
+  const parts = await rowsOf(store, record.parts.map((p) => p.key));
+  const raw = (await store.list(`events/${THE_HOUR}/`)).map((o) => o.key);
+  const unfolded = await rowsOf(store, raw.filter((key) => !isFolded(record, key)));
+  const partIds = parts.map((r) => r.event_id);
+  return { record, parts, repeated: partIds.length - new Set(partIds).size, ids: new Set([...partIds, ...unfolded.map((r) => r.event_id)]) };
+}
+
+/** The hour's rows as the compactor writes them once it settles: what the parts must hold by then. */
+async function compactedRows(store: ObjectStore): Promise<LakeRow[]> {
+  await compactLake({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 2 ** 30, now: () => SETTLED_AT });
+  const manifest = parseManifest((await store.get(MANIFEST_KEY))?.body);
+  return rowsOf(store, manifest.hours[THE_HOUR]!.files.map((f) => f.key));
+}
+
+describe('the open-hour record', () => {
+  it('reads a raw file name for its source partition and last offset, and says which files a fold has read', () => {
+    const key = `events/${THE_HOUR}/my-topic.v2-p3-o120-245.parquet`;
+    expect(rawFileSource(key)).toEqual({ source: 'my-topic.v2/3', lastOffset: 245n });
+    expect(rawFileSource(`events/${THE_HOUR}/copied-by-hand.parquet`)).toBeUndefined();
+    const record: OpenHourRecord = { ...EMPTY_OPEN_HOUR, folded: { 'my-topic.v2/3': '245' } };
+    expect(isFolded(record, key)).toBe(true);
+    expect(isFolded(record, `events/${THE_HOUR}/my-topic.v2-p3-o246-300.parquet`)).toBe(false);
+    expect(isFolded(record, `events/${THE_HOUR}/my-topic.v2-p4-o0-1.parquet`)).toBe(false);
+    // Offsets compare as numbers, however long (Kinesis sequence numbers exceed 64 bits).
+    const kinesis: OpenHourRecord = { ...EMPTY_OPEN_HOUR, folded: { 's/0': '49654000000000000000000000000000000000000000000000000009' } };
+    expect(isFolded(kinesis, `events/${THE_HOUR}/s-p0-o1-49654000000000000000000000000000000000000000000000000010.parquet`)).toBe(false);
+    expect(isFolded(kinesis, `events/${THE_HOUR}/s-p0-o1-9.parquet`)).toBe(true);
+  });
+
+  it('refuses a damaged or unknown record with one sentence saying what to do', () => {
+    const key = openHourKey(THE_HOUR);
+    const parse = (text: string) => () => parseOpenHourRecord(key, new TextEncoder().encode(text));
+    expect(parseOpenHourRecord(key, undefined)).toEqual(EMPTY_OPEN_HOUR);
+    expect(parse('{')).toThrow(`the open-hour record ${key} is damaged: delete it, and the hour's raw files are folded again from the start`);
+    expect(parse('[]')).toThrow('has an unknown format (version undefined): this code reads version 1');
+    expect(parse('{"version":2}')).toThrow('has an unknown format (version 2)');
+    expect(parse('{"version":1,"parts":{},"folded":{},"foldedAtMs":1}')).toThrow('is damaged');
+    expect(parse('{"version":1,"parts":[],"folded":{"t/0":12},"foldedAtMs":1}')).toThrow('is damaged');
+    expect(parse('{"version":1,"parts":[{"key":"k","rows":1}],"folded":{},"foldedAtMs":1}')).toThrow('is damaged');
+    expect(parse('{"version":1,"parts":[],"folded":{"t/0":"12"},"foldedAtMs":1}')()).toMatchObject({ folded: { 't/0': '12' } });
+  });
+
+  it("takes each partition's files in offset order, the partition written longest ago first, within the bytes", () => {
+    const file = (partition: number, first: number, last: number, lastModifiedMs: number, size = 10) => ({ key: `events/${THE_HOUR}/t-p${partition}-o${first}-${last}.parquet`, etag: '', size, lastModifiedMs });
+    // Partition 0's later file was written first (a retried batch rewrites its key): it still waits for the earlier one.
+    const files = [file(0, 10, 19, 1), file(0, 0, 9, 5), file(1, 0, 4, 3), file(1, 5, 9, 4)];
+    expect(foldShare(files, 25).take.map((f) => f.key)).toEqual([files[2]!.key, files[3]!.key]);
+    expect(foldShare(files, 1_000).take.map((f) => f.key)).toEqual([files[2]!.key, files[3]!.key, files[1]!.key, files[0]!.key]);
+    // The first file always, however big.
+    expect(foldShare([file(0, 0, 9, 1, 500)], 1)).toEqual({ take: [file(0, 0, 9, 1, 500)], left: 0 });
+    expect(foldShare(files, 1).left).toBe(3);
+  });
+});
+
+describe('folding the open hour', () => {
+  const events = eventsOfTheHour(1);
+
+  /**
+   * The consumer writes the hour in 24 batches, alternating partitions, every second batch also
+   * re-sending five events of the one before (a producer's retry: other offsets, another
+   * partition); a fold runs after every third batch, with `options`.
+   */
+  async function writeAndFold(store: ObjectStore, options: Partial<FoldOptions> = {}, check?: (expected: Set<string>) => Promise<void>) {
+    const stream = new TwoPartitions();
+    const expected = new Set<string>();
+    const batches = 24;
+    const results = [];
+    for (let b = 0; b < batches; b++) {
+      const batch = events.slice(Math.floor((b * events.length) / batches), Math.floor(((b + 1) * events.length) / batches));
+      const resent = b % 2 === 1 ? events.slice(Math.floor(((b - 1) * events.length) / batches), Math.floor(((b - 1) * events.length) / batches) + 5) : [];
+      const ingest = START + ((b + 1) * HOUR) / batches + 5_000;
+      await consumeRecords(store, stream.records(b % 2, [...batch, ...resent].map((e) => e.value)), ingest, encodeParquet);
+      for (const e of batch) expected.add(e.id);
+      if (b % 3 === 2 || b === batches - 1) {
+        results.push(await fold(store, ingest + 1000, options));
+        await check?.(expected);
+      }
+    }
+    return { expected, results };
+  }
+
+  it('after every fold holds each event once, in the parts or in raw files not folded yet, and by the hour settling exactly the rows the compactor writes', async () => {
+    const store = newStore();
+    const { expected, results } = await writeAndFold(store, {}, async (expectedSoFar) => {
+      const view = await foldedView(store);
+      expect(view.repeated).toBe(0);
+      expect(view.ids).toEqual(expectedSoFar);
+    });
+    // Every fold read what was new, one part each; the re-sent events were dropped as copies.
+    expect(results.every((r) => r.hoursFolded === 1 && r.filesLeft === 0 && !r.lostRace)).toBe(true);
+    expect(results.reduce((n, r) => n + r.eventsFolded, 0)).toBe(expected.size);
+    expect(results.reduce((n, r) => n + r.duplicatesDropped, 0)).toBe(12 * 5);
+    const view = await foldedView(store);
+    expect(view.record.parts).toHaveLength(results.length);
+    expect(new Set(view.parts.map((r) => r.event_id))).toEqual(expected);
+    // A fold with nothing new writes nothing.
+    expect(await fold(store, START + HOUR + 5 * MINUTE)).toMatchObject({ hoursFolded: 0, filesFolded: 0 });
+    expect(await recordOf(store)).toEqual(view.record);
+
+    expect(view.parts.sort(byTimeThenId)).toEqual(await compactedRows(store));
+  }, 60_000);
+
+  it('a share at a time when raw files pile up, no file of a partition left behind one taken', async () => {
+    const store = newStore();
+    const { expected, results } = await writeAndFold(store, { maxFoldBytes: 1 }, async () => {
+      const view = await foldedView(store);
+      expect(view.repeated).toBe(0);
+    });
+    expect(results.some((r) => r.filesLeft > 0)).toBe(true);
+    // Later folds catch up, a file each.
+    let after;
+    do after = await fold(store, START + HOUR + MINUTE, { maxFoldBytes: 1 });
+    while (after.filesFolded > 0);
+    expect(after.filesLeft).toBe(0);
+    const view = await foldedView(store);
+    expect(new Set(view.parts.map((r) => r.event_id))).toEqual(expected);
+    expect(view.parts.sort(byTimeThenId)).toEqual(await compactedRows(store));
+  }, 60_000);
+
+  it("keeps the copy that arrived first when its file is written after a fold read a later copy: the part holding the later one is written again", async () => {
+    const store = newStore();
+    const stream = new TwoPartitions();
+    const some = events.slice(0, 200);
+    const changed = (value: Buffer) => Buffer.from(JSON.stringify({ ...JSON.parse(value.toString()), page_url: 'https://shop.example/changed-by-the-sender' }));
+    // Partition 0 ingests the events at minute 40; its file is folded.
+    await consumeRecords(store, stream.records(0, some.map((e) => e.value)), START + 40 * MINUTE, encodeParquet);
+    expect(await fold(store, START + 41 * MINUTE)).toMatchObject({ eventsFolded: 200, partsRewritten: 0 });
+    // Partition 1 had ingested altered copies of ten of them earlier, at minute 39, but its write
+    // lands only now (a slow attempt, within the write deadline), beside ten new events.
+    const late = [...some.slice(50, 60).map((e) => changed(e.value)), ...events.slice(200, 210).map((e) => e.value)];
+    await consumeRecords(store, stream.records(1, late), START + 39 * MINUTE, encodeParquet);
+    expect(await fold(store, START + 42 * MINUTE)).toMatchObject({ eventsFolded: 10, duplicatesDropped: 10, partsRewritten: 1 });
+    const view = await foldedView(store);
+    expect(view.repeated).toBe(0);
+    expect(view.parts.filter((r) => r.page_url === 'https://shop.example/changed-by-the-sender')).toHaveLength(10);
+    expect(view.record.parts.map((p) => p.rows)).toEqual([190, 20]);
+    expect(view.parts.sort(byTimeThenId)).toEqual(await compactedRows(store));
+  }, 60_000);
+
+  it('of two folds at once one commits; the other deletes what it wrote', async () => {
+    const store = newStore();
+    const stream = new TwoPartitions();
+    await consumeRecords(store, stream.records(0, events.slice(0, 300).map((e) => e.value)), START + 20 * MINUTE, encodeParquet);
+    let second: Awaited<ReturnType<typeof foldOpenHours>> | undefined;
+    const racing: ObjectStore = {
+      get: (key) => store.get(key),
+      list: (prefix) => store.list(prefix),
+      delete: (keys) => store.delete(keys),
+      put: async (key, body, type, condition) => {
+        // The other fold commits while this one is about to.
+        if (key === openHourKey(THE_HOUR) && !second) second = await fold(store, START + 21 * MINUTE);
+        return store.put(key, body, type, condition);
+      },
+    };
+    const first = await fold(racing, START + 21 * MINUTE);
+    expect(first.lostRace).toBe(true);
+    expect(second).toMatchObject({ hoursFolded: 1, eventsFolded: 300, lostRace: false });
+    const record = await recordOf(store);
+    expect((await store.list(`folded/${THE_HOUR}/`)).map((o) => o.key)).toEqual(record.parts.map((p) => p.key));
+    expect((await foldedView(store)).repeated).toBe(0);
+  }, 60_000);
+
+  it("deletes an hour's parts and record once the compactor committed it and no query can still read them", async () => {
+    const store = newStore();
+    await writeAndFold(store);
+    await compactedRows(store);
+    expect(await fold(store, SETTLED_AT + 10 * MINUTE)).toMatchObject({ hoursCleared: 0, hoursFolded: 0 });
+    expect((await store.list(`folded/${THE_HOUR}/`)).length).toBeGreaterThan(0);
+    expect(await fold(store, SETTLED_AT + HOUR)).toMatchObject({ hoursCleared: 1 });
+    expect(await store.list(`folded/${THE_HOUR}/`)).toEqual([]);
+    expect(await store.get(openHourKey(THE_HOUR))).toBeUndefined();
+  }, 60_000);
+});
