@@ -15,8 +15,6 @@ export const LAKE_PREFIXES = {
   late: 'late/',
   /** The compactor's output: one row per event_id, sorted by event time, partitioned by event hour. */
   compacted: 'compacted/',
-  /** Open hours folded so far (lambdas/compactor/fold-open-hours.ts): one row per event_id across an hour's parts, partitioned by event hour. */
-  folded: 'folded/',
   /** Rollups of compacted hours (lambdas/query/rollups.ts), under rollups/<name>/, partitioned by event hour. */
   rollups: 'rollups/',
   /** The compaction manifest: which compacted files each hour reads, which late files are folded in. */

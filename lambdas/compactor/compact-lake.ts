@@ -36,6 +36,7 @@ import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 import { hourOfKey, hourPartition, lateKeyIngestTime } from '../consumer/lake-keys.ts';
 import { PreconditionFailedError, type ObjectStore } from '../consumer/object-store.ts';
 import { MANIFEST_KEY, parseManifest, serializeManifest, type CompactedHour, type Manifest } from '../common/compaction-manifest.ts';
+import { hourOfOpenHourKey, parseOpenHourRecord } from '../common/open-hour-record.ts';
 import { compactHour, SliceTooBigError } from './compact-hour.ts';
 import { hoursOfFile, hoursOfName, rowsOfHour } from './late-rows.ts';
 import { LateShare, shareOfRun } from './run-budget.ts';
@@ -170,6 +171,13 @@ function withoutStuck(manifest: Manifest, hour: string): Manifest {
   return Object.keys(stuck).length > 0 ? { ...rest, stuck } : rest;
 }
 
+/** The parts the open hours' records name (fold-open-hours.ts): they lie beside the compacted files, and are not this run's to sweep. */
+async function foldedParts(store: ObjectStore): Promise<string[]> {
+  const records = (await store.list(`${LAKE_PREFIXES.compaction}open/`)).filter((o) => hourOfOpenHourKey(o.key) !== undefined);
+  const parts = await mapWithLimit(records, IO_PARALLELISM, async (o) => parseOpenHourRecord(o.key, (await store.get(o.key))?.body).parts.map((p) => p.key));
+  return parts.flat();
+}
+
 /** Every file an hour's entry names: its compacted files and its rollups. */
 function filesOf(entry: CompactedHour): string[] {
   return [...entry.files.map((f) => f.key), ...Object.values(entry.rollups ?? {})];
@@ -206,7 +214,7 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
   const due = (entries: Readonly<Record<string, number>>) => Object.entries(entries).filter(([, at]) => at <= t).map(([key]) => key);
   const dueKeys = [...due(manifest.garbage), ...due(manifest.folded)];
   const rawDue = Object.entries(manifest.hours).filter(([, h]) => h.rawDeleteAfterMs !== undefined && h.rawDeleteAfterMs <= t);
-  const referenced = new Set([...Object.values(manifest.hours).flatMap(filesOf), ...Object.keys(manifest.garbage)]);
+  const referenced = new Set([...Object.values(manifest.hours).flatMap(filesOf), ...Object.keys(manifest.garbage), ...(await foldedParts(store))]);
   const written = [...(await store.list(LAKE_PREFIXES.compacted)), ...(await store.list(LAKE_PREFIXES.rollups))];
   const orphans = written.filter((o) => !referenced.has(o.key) && o.lastModifiedMs <= t - retentionMs).map((o) => o.key);
   const rawKeys = (await Promise.all(rawDue.map(async ([hour]) => (await store.list(`${LAKE_PREFIXES.events}${hour}/`)).map((o) => o.key)))).flat();

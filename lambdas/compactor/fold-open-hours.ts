@@ -2,8 +2,9 @@
  * Folding the open hours (docs/architecture.md, "Folding the open hour"): each fold
  * reads the raw files written into an hour since the last fold, keeps one row per
  * event_id across the hour (the copy every reader keeps: merge-rows.ts, arrivedBefore),
- * and writes the new events as one part, sorted by event time, under folded/<hour>/.
- * A reader can then read the hour's parts without the de-duplication window.
+ * and writes the new events as one part, sorted by event time, beside the compactor's files
+ * (`compacted/<hour>/f…`, where the compactor's are `g…`), so a reader reads the hour's parts as
+ * it reads a compacted hour: through the compacted table, by their paths, without the window.
  *
  * One writer per hour at a time: the hour's record (open-hour-record.ts) is replaced by a
  * conditional PUT, so of two folds one commits and the other deletes what it wrote.
@@ -12,7 +13,9 @@
  * parts always hold what compacting the raw files folded so far would keep.
  *
  * Once the compactor has committed the hour (it compacts the raw files, as before, and
- * ignores the parts), the hour's parts and record are deleted `retentionMs` later.
+ * ignores the parts), the hour's parts and record are deleted `retentionMs` later. Parts no
+ * record names (written again, or by a fold that lost) are swept by the compactor as it sweeps
+ * its own unnamed files, `retentionMs` after they were written (compact-lake.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { HOUR_MS, isSettled, type LakeTiming } from '../common/lake-timing.ts';
@@ -59,6 +62,8 @@ export interface FoldResult {
 const MiB = 2 ** 20;
 const IO_PARALLELISM = 16;
 const PARQUET = 'application/vnd.apache.parquet';
+/** Parts lie beside the compactor's files of their hour. */
+const FOLDED_PREFIX = LAKE_PREFIXES.compacted;
 
 /**
  * Which part holds each event id of an hour, kept between folds (a warm Lambda keeps its module), so
@@ -132,8 +137,9 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
   // Hours the compactor committed: their parts go once no query can still be reading them.
   for (const hour of recorded.filter((h) => h in manifest.hours)) {
     if (now < manifest.hours[hour]!.committedAtMs + retentionMs) continue;
-    const parts = await store.list(`${LAKE_PREFIXES.folded}${hour}/`);
-    await store.delete([...parts.map((p) => p.key), openHourKey(hour)]);
+    const key = openHourKey(hour);
+    const record = parseOpenHourRecord(key, (await store.get(key))?.body);
+    await store.delete([...record.parts.map((p) => p.key), key]);
     holders.delete(hour);
     result.hoursCleared++;
   }
@@ -237,7 +243,7 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
 
   /** Writes rows (sorted by event time) as a part of the hour under a name of this fold's own. */
   async function writePart(hour: string, rows: LakeRow[], tag: string, written: string[]): Promise<FoldedPart> {
-    const key = `${LAKE_PREFIXES.folded}${hour}/f${now}-${runId}-${tag}.parquet`;
+    const key = `${FOLDED_PREFIX}${hour}/f${now}-${runId}-${tag}.parquet`;
     if (rows.length === 0) return { key, rows: 0, bytes: 0, maxIngestMs: 0 };
     const body = await encodeParquet(rows);
     written.push(key);

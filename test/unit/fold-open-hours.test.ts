@@ -213,6 +213,24 @@ describe('folding the open hour', () => {
     expect(view.parts.sort(byTimeThenId)).toEqual(await compactedRows(store));
   }, 60_000);
 
+  it("the compactor's sweep deletes parts no record names (written again) once they are as old as its retention, and keeps those a record names", async () => {
+    const store = newStore();
+    const stream = new TwoPartitions();
+    await consumeRecords(store, stream.records(0, events.slice(0, 100).map((e) => e.value)), START + 40 * MINUTE, encodeParquet);
+    await fold(store, START + 41 * MINUTE);
+    const [before] = (await recordOf(store)).parts;
+    // An earlier copy of one event: the part is written again under a new name, and the old one is named by nothing.
+    const earlier = Buffer.from(JSON.stringify({ ...JSON.parse(events[0]!.value.toString()), page_url: 'https://shop.example/first' }));
+    await consumeRecords(store, stream.records(1, [earlier]), START + 39 * MINUTE, encodeParquet);
+    expect(await fold(store, START + 42 * MINUTE)).toMatchObject({ partsRewritten: 1 });
+    const named = (await recordOf(store)).parts.map((p) => p.key);
+    expect(named).not.toContain(before!.key);
+    // The files' ages are the directory's clock: the sweep runs an hour and more after they were written.
+    await compactLake({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 2 ** 30, now: () => Date.now() + HOUR + MINUTE });
+    const parts = (await store.list(`compacted/${THE_HOUR}/f`)).map((o) => o.key);
+    expect(parts.sort()).toEqual([...named].sort());
+  }, 60_000);
+
   it('of two folds at once one commits; the other deletes what it wrote', async () => {
     const store = newStore();
     const stream = new TwoPartitions();
@@ -232,7 +250,7 @@ describe('folding the open hour', () => {
     expect(first.lostRace).toBe(true);
     expect(second).toMatchObject({ hoursFolded: 1, eventsFolded: 300, lostRace: false });
     const record = await recordOf(store);
-    expect((await store.list(`folded/${THE_HOUR}/`)).map((o) => o.key)).toEqual(record.parts.map((p) => p.key));
+    expect((await store.list(`compacted/${THE_HOUR}/f`)).map((o) => o.key)).toEqual(record.parts.map((p) => p.key));
     expect((await foldedView(store)).repeated).toBe(0);
   }, 60_000);
 
@@ -241,9 +259,9 @@ describe('folding the open hour', () => {
     await writeAndFold(store);
     await compactedRows(store);
     expect(await fold(store, SETTLED_AT + 10 * MINUTE)).toMatchObject({ hoursCleared: 0, hoursFolded: 0 });
-    expect((await store.list(`folded/${THE_HOUR}/`)).length).toBeGreaterThan(0);
+    expect((await store.list(`compacted/${THE_HOUR}/f`)).length).toBeGreaterThan(0);
     expect(await fold(store, SETTLED_AT + HOUR)).toMatchObject({ hoursCleared: 1 });
-    expect(await store.list(`folded/${THE_HOUR}/`)).toEqual([]);
+    expect(await store.list(`compacted/${THE_HOUR}/f`)).toEqual([]);
     expect(await store.get(openHourKey(THE_HOUR))).toBeUndefined();
   }, 60_000);
 });
