@@ -90,7 +90,10 @@ export function serializeManifest(manifest: Manifest): string {
 
 /** What a query needs from the lake's state: the compacted hours' files, their rollups, and the late files not folded in yet. */
 export interface LakeView {
-  /** Hour start (ms) → keys of the committed compacted files. */
+  /**
+   * Hour start (ms) → keys of files holding each of its events once: the committed compacted files,
+   * and where a reader reads open hours folded (lake-view-source.ts), the parts of hours not compacted.
+   */
   readonly compacted: ReadonlyMap<number, readonly string[]>;
   /**
    * Hour start (ms) → its rollups: the committed files (over the files, Athena), or `'tables'` when
@@ -103,10 +106,15 @@ export interface LakeView {
 
 export const EMPTY_VIEW: LakeView = { compacted: new Map(), rollups: new Map(), unfoldedLate: [] };
 
-/** The view of a manifest and a listing of late/, as a reader takes it at the start of an answer. */
-export function lakeView(manifest: Manifest, lateKeys: readonly string[]): LakeView {
+/**
+ * The view of a manifest and a listing of late/, as a reader takes it at the start of an answer; with
+ * `folded` (hour path → the parts its open-hour record names), the hours not compacted that have parts
+ * are read from them as if compacted: what the folds have read of them, each event once.
+ */
+export function lakeView(manifest: Manifest, lateKeys: readonly string[], folded: ReadonlyMap<string, readonly string[]> = new Map()): LakeView {
   const compacted = new Map<number, readonly string[]>();
   const rollups = new Map<number, RollupFiles>();
+  for (const [hour, parts] of folded) if (!(hour in manifest.hours) && parts.length > 0) compacted.set(hourStartOf(hour), parts);
   for (const [hour, entry] of Object.entries(manifest.hours)) {
     compacted.set(hourStartOf(hour), entry.files.map((f) => f.key));
     if (entry.rollups) rollups.set(hourStartOf(hour), entry.rollups);

@@ -4,7 +4,7 @@
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3ObjectStore } from '../consumer/object-store.ts';
-import { storeLakeView } from '../query/lake-view-source.ts';
+import { openHoursReadFromEnv, storeLakeView } from '../query/lake-view-source.ts';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { AthenaEngine } from '../query/athena-engine.ts';
 import { QueryApi, type ApiResponse } from '../query/query-api.ts';
@@ -22,7 +22,7 @@ const api = new QueryApi({
     database,
     workGroup,
     bucket,
-    lakeView: storeLakeView(S3ObjectStore.fromEnv(bucket)),
+    lakeView: storeLakeView(S3ObjectStore.fromEnv(bucket), openHoursReadFromEnv(process.env)),
     timeoutMs: ATHENA_WAIT_MS,
   }),
   cacheMs: answerCacheMs,

@@ -23,6 +23,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { MANIFEST_KEY, parseManifest } from '../../lambdas/common/compaction-manifest.ts';
 import { compactLake } from '../../lambdas/compactor/compact-lake.ts';
+import { foldOpenHours } from '../../lambdas/compactor/fold-open-hours.ts';
+import { lateKeyEventHours } from '../../lambdas/consumer/lake-keys.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { dashboardSql } from '../../lambdas/query/dashboard-statement.ts';
@@ -328,6 +330,59 @@ async function scansOf(sql: string): Promise<Record<string, number>> {
   }
   return scans;
 }
+
+describe('the Athena SQL reading open hours folded, on Trino', () => {
+  const store = () => localObjectStore(config, bucket);
+  /** Ten minutes after the run's last hour began: hours 00 and 01 are open, 23 has settled (and stays raw). */
+  const FOLDED_AT = MIDNIGHT + 70 * MINUTE;
+  const fold = () => foldOpenHours({ store: store(), timing: DEFAULT_LAKE_TIMING, retentionMs: DAY, now: () => FOLDED_AT });
+  let folded: TrinoEngine;
+
+  beforeAll(async () => {
+    const result = await fold();
+    expect(result).toMatchObject({ hoursFolded: 2, filesLeft: 0, filesUnknown: 0 });
+    // The parts' hour partitions of the compacted table (Glue projects them in the cloud).
+    await syncPartitions(trino, SCHEMA);
+    folded = trino.withLakeView(storeLakeView(store(), 'folded'));
+  });
+
+  it.each(CASES)("every named query, and the dashboard in one statement, over %s gives the local engine's answer once every raw file is folded", async (_case, params) => {
+    await compareEngines(folded, params);
+    await compareDashboards(folded, params);
+  });
+
+  it("reads the open hours' parts through the compacted table, by path or by name, and fewer bytes than over their raw files", async () => {
+    const params = parseParameters(CASES[0]![1], Date.now());
+    const view = await folded.lakeView();
+    const parts = [...view.compacted.values()].flat();
+    expect(parts.length).toBeGreaterThanOrEqual(2);
+    expect(parts.every((key) => /^compacted\/year=.+\/f\d+-[0-9a-f]+-n\.parquet$/.test(key))).toBe(true);
+    // Twice where some of the hours go through the window with late files and the others do not, as for compacted hours.
+    expect((await scansOf(dashboardSql(folded.dialect, params, view))).events_compacted).toBeGreaterThan(0);
+    await compareDashboards(pickingByName(folded), CASES[0]![1]);
+    // 01:00 to 01:20, where no late file has rows (the run's late events are of 00:00 and before): read without the window.
+    const open = { from: String(MIDNIGHT + HOUR), to: String(END) };
+    const openParams = parseParameters(open, Date.now());
+    expect(view.unfoldedLate.some((key) => /-h\d/.test(key) && lateKeyEventHours(key)!.some(([a, b]) => b >= MIDNIGHT + HOUR && a < END))).toBe(false);
+    const [overParts, overRaw] = [await trino.bytesRead(dashboardSql(folded.dialect, openParams, view)), await trino.bytesRead(dashboardSql(trino.dialect, openParams, await trino.lakeView()))];
+    console.log(`bytes read for 01:00-01:20: over the parts ${overParts}, over the raw files ${overRaw}`);
+    expect(dashboardSql(folded.dialect, openParams, view)).not.toContain('PARTITION BY event_id');
+    expect(dashboardSql(trino.dialect, openParams, await trino.lakeView())).toContain('PARTITION BY event_id');
+    expect(overParts).toBeLessThan(overRaw);
+  });
+
+  it('counts events the last fold has not read only once a fold reads them, where reading raw counts them at once', async () => {
+    const sim = new ShopperSimulator({ seed: 4762, startTimeMs: MIDNIGHT + 65 * MINUTE, eventsPerSecond: 1, dailyCurve: false, warmStart: false });
+    const more = Array.from({ length: 30 }, () => sim.nextRecord()).filter((r) => r.event);
+    sent.push(...more);
+    await consumeRecords(store(), more.map((r, i) => ({ topic: 'after.fold', partition: 0, offset: String(i), value: r.value })), FOLDED_AT - MINUTE, encodeParquet);
+    const events = async (engine: TrinoEngine) => rowsOf(await answer(new QueryApi({ engine }), 'kpis', CASES[0]![1]))[0]!.events as number;
+    const [before, raw] = [await events(folded), await events(trino)];
+    expect(raw - before).toBe(more.length);
+    expect(await fold()).toMatchObject({ hoursFolded: 1, eventsFolded: more.length });
+    expect(await events(folded)).toBe(raw);
+  });
+});
 
 describe('the Athena SQL over a compacted lake, on Trino', () => {
   const store = () => localObjectStore(config, bucket);

@@ -67,6 +67,11 @@ export class TrinoEngine implements QueryEngine {
     return new TrinoEngine({ ...this.options, timeZone });
   }
 
+  /** The same engine reading the lake's state from another source (the open hours folded, say). */
+  withLakeView(lakeView: () => Promise<LakeView>): TrinoEngine {
+    return new TrinoEngine({ ...this.options, lakeView });
+  }
+
   async run(sql: string): Promise<Row[]> {
     const { columns, rows } = await this.runRaw(sql);
     return rows.map((values) => Object.fromEntries(columns.map((c, i) => [c.name, typed(values[i], c.type)])));

@@ -23,6 +23,7 @@ import type { ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import type { LakeRow } from '../../lambdas/consumer/plan-batch.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
+import { openHoursReadFromEnv, storeLakeView } from '../../lambdas/query/lake-view-source.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
 import { DirectoryStore } from '../directory-store.ts';
 
@@ -101,6 +102,13 @@ describe('the open-hour record', () => {
     const kinesis: OpenHourRecord = { ...EMPTY_OPEN_HOUR, folded: { 's/0': '49654000000000000000000000000000000000000000000000000009' } };
     expect(isFolded(kinesis, `events/${THE_HOUR}/s-p0-o1-49654000000000000000000000000000000000000000000000000010.parquet`)).toBe(false);
     expect(isFolded(kinesis, `events/${THE_HOUR}/s-p0-o1-9.parquet`)).toBe(true);
+  });
+
+  it('reads CLICKSTREAM_OPEN_HOURS as raw or folded, and refuses anything else with one sentence', () => {
+    expect(openHoursReadFromEnv({})).toBe('raw');
+    expect(openHoursReadFromEnv({ CLICKSTREAM_OPEN_HOURS: '' })).toBe('raw');
+    expect(openHoursReadFromEnv({ CLICKSTREAM_OPEN_HOURS: 'folded' })).toBe('folded');
+    expect(() => openHoursReadFromEnv({ CLICKSTREAM_OPEN_HOURS: 'Folded' })).toThrow('CLICKSTREAM_OPEN_HOURS must be "raw" or "folded", got "Folded"');
   });
 
   it('refuses a damaged or unknown record with one sentence saying what to do', () => {
@@ -229,6 +237,19 @@ describe('folding the open hour', () => {
     await compactLake({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 2 ** 30, now: () => Date.now() + HOUR + MINUTE });
     const parts = (await store.list(`compacted/${THE_HOUR}/f`)).map((o) => o.key);
     expect(parts.sort()).toEqual([...named].sort());
+  }, 60_000);
+
+  it("gives a reader of open hours folded the parts of hours not compacted, as compacted files; a reader of raw files, none", async () => {
+    const store = newStore();
+    await writeAndFold(store);
+    const record = await recordOf(store);
+    const folded = await storeLakeView(store, 'folded')();
+    expect(folded.compacted).toEqual(new Map([[START, record.parts.map((p) => p.key)]]));
+    expect((await storeLakeView(store)()).compacted).toEqual(new Map());
+    // Once the compactor committed the hour, its compacted files, not the parts (which stay a retention for readers that took them).
+    await compactedRows(store);
+    const manifest = parseManifest((await store.get(MANIFEST_KEY))?.body);
+    expect((await storeLakeView(store, 'folded')()).compacted).toEqual(new Map([[START, manifest.hours[THE_HOUR]!.files.map((f) => f.key)]]));
   }, 60_000);
 
   it('of two folds at once one commits; the other deletes what it wrote', async () => {
