@@ -22,6 +22,8 @@ import { REPO_ROOT } from './paths.ts';
 export interface ClickstreamFunctionProps {
   /** Which handler in lambdas/ (a key of LAMBDA_ENTRY_POINTS). */
   readonly handler: LambdaName;
+  /** Which export of that bundle Lambda calls. @default 'handler' */
+  readonly exportName?: string;
   readonly description: string;
   /** @default 512 */
   readonly memorySizeMb?: number;
@@ -87,7 +89,7 @@ export class ClickstreamFunction extends Construct {
         // The image is never used: local bundling always runs (or throws).
         bundling: { image: Runtime.NODEJS_22_X.bundlingImage, local: new LocalEsbuild(props.handler) },
       }),
-      handler: 'index.handler',
+      handler: `index.${props.exportName ?? 'handler'}`,
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,

@@ -33,7 +33,7 @@ export interface ClickstreamStackProps extends StackProps {
   /** Event source mapping and function settings. @default - the Consumer defaults */
   readonly consumer?: Pick<ConsumerProps, 'batchSize' | 'batchingWindowSeconds' | 'retryAttempts' | 'memorySizeMb' | 'lateAfterMinutes'>;
   /** @default - the Compactor defaults */
-  readonly compactor?: Pick<CompactorProps, 'memorySizeMb' | 'interval'>;
+  readonly compactor?: Pick<CompactorProps, 'memorySizeMb' | 'interval' | 'foldOpenHours'>;
   /** @default - the Query defaults */
   readonly query?: Pick<QueryProps, 'bytesScannedCutoffPerQuery' | 'resultsRetentionDays' | 'reservedConcurrency'>;
   /** How the hosted page refreshes. @default - the DashboardSite defaults */
@@ -87,11 +87,15 @@ export class ClickstreamStack extends Stack {
       lake: this.lake.bucket,
       ...(this.lake.failedBatchesBucket && { failedBatches: this.lake.failedBatchesBucket }),
     });
-    this.compactor = new Compactor(this, 'Compactor', { ...props.compactor, lake: this.lake.bucket, timingEnvironment: this.consumer.timingEnvironment });
+    // Folding is for Athena's reads, and needs each partition's batches in order (a Kinesis mapping with a
+    // parallelization factor above 1 runs them at once).
+    const foldOpenHours = props.compactor?.foldOpenHours ?? (this.ingest.batchesInOrder && (props.queryLayer ?? true));
+    if (foldOpenHours && !this.ingest.batchesInOrder) throw new Error('compactor.foldOpenHours needs the Kinesis mapping\'s parallelizationFactor at 1 (batches of a shard in order): set one of them differently');
+    this.compactor = new Compactor(this, 'Compactor', { ...props.compactor, foldOpenHours, lake: this.lake.bucket, timingEnvironment: this.consumer.timingEnvironment });
     this.collector = new Collector(this, 'Collector', { ...props.collector, ingest: this.ingest });
     if (props.queryLayer ?? true) {
       this.catalog = new Catalog(this, 'Catalog', { lake: this.lake.bucket });
-      this.query = new Query(this, 'Query', { ...props.query, lake: this.lake.bucket, catalog: this.catalog, accessLogs: this.lake.accessLogsBucket });
+      this.query = new Query(this, 'Query', { openHours: foldOpenHours ? 'folded' : 'raw', ...props.query, lake: this.lake.bucket, catalog: this.catalog, accessLogs: this.lake.accessLogsBucket });
       this.site = new DashboardSite(this, 'Dashboard', { ...props.dashboard, apiUrl: this.query.url, collectorUrl: this.collector.url, accessLogs: this.lake.accessLogsBucket });
       new CfnOutput(this, 'DashboardUrl', { value: this.site.url, description: 'The hosted dashboard' });
       new CfnOutput(this, 'QueryApiUrl', { value: `${this.site.url}api/query/`, description: 'The query API, behind the same distribution (append a query name, e.g. kpis)' });
@@ -106,7 +110,7 @@ export class ClickstreamStack extends Stack {
       consumer: this.consumer.handler.function,
       consumerLogs: this.consumer.handler.logGroup,
       compactorLogs: this.compactor.handler.logGroup,
-      functions: [this.consumer.handler.function, this.compactor.handler.function, this.collector.handler.function, ...(this.query ? [this.query.api.function] : []), ...(this.simulator ? [this.simulator.handler.function] : [])],
+      functions: [this.consumer.handler.function, this.compactor.handler.function, ...(this.compactor.folder ? [this.compactor.folder.function] : []), this.collector.handler.function, ...(this.query ? [this.query.api.function] : []), ...(this.simulator ? [this.simulator.handler.function] : [])],
     });
 
     new CfnOutput(this, 'LakeBucket', { value: this.lake.bucket.bucketName, description: 'S3 bucket holding the Parquet lake' });

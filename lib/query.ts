@@ -10,6 +10,8 @@ import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { Bucket, IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { MANIFEST_KEY } from '../lambdas/common/compaction-manifest.ts';
+import { OPEN_HOURS_PREFIX } from '../lambdas/common/open-hour-record.ts';
+import type { OpenHoursRead } from '../lambdas/query/lake-view-source.ts';
 import { LAKE_PREFIXES } from '../lambdas/common/pipeline-names.ts';
 import { FUNCTION_TIMEOUT_SECONDS } from '../lambdas/query-api/limits.ts';
 import type { Catalog } from './catalog.ts';
@@ -34,6 +36,14 @@ export interface QueryProps {
    * @default - none reserved: the function shares the account's unreserved concurrency
    */
   readonly reservedConcurrency?: number;
+  /**
+   * How the API reads hours not compacted yet (lambdas/query/lake-view-source.ts): `folded`, from the
+   * parts the compactor's fold writes every minute, without the de-duplication window (a minute
+   * behind the stream, and about half the bytes Athena bills for a last-hour refresh); `raw`, every
+   * raw file through the window (seconds behind). The stack picks `folded` where it runs the fold.
+   * @default 'raw'
+   */
+  readonly openHours?: OpenHoursRead;
 }
 
 /** Athena's smallest allowed per-query limit: 10 MB. */
@@ -81,7 +91,12 @@ export class Query extends Construct {
       // Athena queries on a warm lake take seconds; the timeout stays below CloudFront's origin read timeout (limits.ts).
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS),
       ...concurrency,
-      environment: { CLICKSTREAM_GLUE_DATABASE: props.catalog.databaseName, CLICKSTREAM_ATHENA_WORKGROUP: this.workGroup.name, CLICKSTREAM_LAKE_BUCKET: props.lake.bucketName },
+      environment: {
+        CLICKSTREAM_GLUE_DATABASE: props.catalog.databaseName,
+        CLICKSTREAM_ATHENA_WORKGROUP: this.workGroup.name,
+        CLICKSTREAM_LAKE_BUCKET: props.lake.bucketName,
+        CLICKSTREAM_OPEN_HOURS: props.openHours ?? 'raw',
+      },
     });
     const fn = this.api.function;
     const workGroupArn = `arn:${Aws.PARTITION}:athena:${Aws.REGION}:${Aws.ACCOUNT_ID}:workgroup/${this.workGroup.name}`;
@@ -90,11 +105,15 @@ export class Query extends Construct {
     );
     fn.addToRolePolicy(new PolicyStatement({ actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'], resources: props.catalog.arns }));
     // Athena reads the lake as the caller: objects under the queried prefixes, and listing only there;
-    // the function itself reads the compaction manifest and lists late/ for each answer.
+    // the function itself reads the compaction manifest and lists late/ for each answer (and, reading
+    // open hours folded, their records).
     const queried = [LAKE_PREFIXES.events, LAKE_PREFIXES.compacted, LAKE_PREFIXES.late, LAKE_PREFIXES.rollups, LAKE_PREFIXES.quarantine];
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [...queried.map((p) => props.lake.arnForObjects(`${p}*`)), props.lake.arnForObjects(MANIFEST_KEY)] }));
+    const state = props.openHours === 'folded' ? [OPEN_HOURS_PREFIX] : [];
     fn.addToRolePolicy(
-      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.lake.bucketArn], conditions: { StringLike: { 's3:prefix': queried.map((p) => `${p}*`) } } }),
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [...[...queried, ...state].map((p) => props.lake.arnForObjects(`${p}*`)), props.lake.arnForObjects(MANIFEST_KEY)] }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.lake.bucketArn], conditions: { StringLike: { 's3:prefix': [...queried, ...state].map((p) => `${p}*`) } } }),
     );
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [props.lake.bucketArn, this.resultsBucket.bucketArn] }));
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.resultsBucket.bucketArn] }));

@@ -33,15 +33,17 @@ export interface OpenHourRecord {
 
 export const EMPTY_OPEN_HOUR: OpenHourRecord = { version: 1, parts: [], folded: {}, foldedAtMs: 0 };
 
+/** Where the open hours' records live. */
+export const OPEN_HOURS_PREFIX = `${LAKE_PREFIXES.compaction}open/`;
+
 /** Where the record of the hour `year=…/hour=HH` lives. */
 export function openHourKey(hour: string): string {
-  return `${LAKE_PREFIXES.compaction}open/${hour}.json`;
+  return `${OPEN_HOURS_PREFIX}${hour}.json`;
 }
 
 /** The hour (`year=…/hour=HH`) an open-hour record's key names, or undefined for another key. */
 export function hourOfOpenHourKey(key: string): string | undefined {
-  const prefix = `${LAKE_PREFIXES.compaction}open/`;
-  return key.startsWith(prefix) && key.endsWith('.json') ? key.slice(prefix.length, -'.json'.length) : undefined;
+  return key.startsWith(OPEN_HOURS_PREFIX) && key.endsWith('.json') ? key.slice(OPEN_HOURS_PREFIX.length, -'.json'.length) : undefined;
 }
 
 export function parseOpenHourRecord(key: string, body: Uint8Array | undefined): OpenHourRecord {

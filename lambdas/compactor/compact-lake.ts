@@ -36,7 +36,7 @@ import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 import { hourOfKey, hourPartition, lateKeyIngestTime } from '../consumer/lake-keys.ts';
 import { PreconditionFailedError, type ObjectStore } from '../consumer/object-store.ts';
 import { MANIFEST_KEY, parseManifest, serializeManifest, type CompactedHour, type Manifest } from '../common/compaction-manifest.ts';
-import { hourOfOpenHourKey, parseOpenHourRecord } from '../common/open-hour-record.ts';
+import { hourOfOpenHourKey, OPEN_HOURS_PREFIX, parseOpenHourRecord } from '../common/open-hour-record.ts';
 import { compactHour, SliceTooBigError } from './compact-hour.ts';
 import { hoursOfFile, hoursOfName, rowsOfHour } from './late-rows.ts';
 import { LateShare, shareOfRun } from './run-budget.ts';
@@ -173,7 +173,7 @@ function withoutStuck(manifest: Manifest, hour: string): Manifest {
 
 /** The parts the open hours' records name (fold-open-hours.ts): they lie beside the compacted files, and are not this run's to sweep. */
 async function foldedParts(store: ObjectStore): Promise<string[]> {
-  const records = (await store.list(`${LAKE_PREFIXES.compaction}open/`)).filter((o) => hourOfOpenHourKey(o.key) !== undefined);
+  const records = (await store.list(OPEN_HOURS_PREFIX)).filter((o) => hourOfOpenHourKey(o.key) !== undefined);
   const parts = await mapWithLimit(records, IO_PARALLELISM, async (o) => parseOpenHourRecord(o.key, (await store.get(o.key))?.body).parts.map((p) => p.key));
   return parts.flat();
 }

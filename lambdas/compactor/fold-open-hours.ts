@@ -20,7 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { HOUR_MS, isSettled, type LakeTiming } from '../common/lake-timing.ts';
 import { mapWithLimit } from '../common/map-with-limit.ts';
-import { hourOfOpenHourKey, isFolded, openHourKey, parseOpenHourRecord, rawFileSource, serializeOpenHourRecord, type FoldedPart, type OpenHourRecord } from '../common/open-hour-record.ts';
+import { hourOfOpenHourKey, isFolded, OPEN_HOURS_PREFIX, openHourKey, parseOpenHourRecord, rawFileSource, serializeOpenHourRecord, type FoldedPart, type OpenHourRecord } from '../common/open-hour-record.ts';
 import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 import { MANIFEST_KEY, parseManifest, hourStartOf } from '../common/compaction-manifest.ts';
 import { hourPartition } from '../consumer/lake-keys.ts';
@@ -132,7 +132,7 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
   const result = { hoursFolded: 0, filesFolded: 0, eventsFolded: 0, duplicatesDropped: 0, partsRewritten: 0, filesLeft: 0, filesUnknown: 0, hoursCleared: 0, lostRace: false };
 
   const manifest = parseManifest((await store.get(MANIFEST_KEY))?.body);
-  const recorded = (await store.list(`${LAKE_PREFIXES.compaction}open/`)).map((o) => hourOfOpenHourKey(o.key)).filter((h): h is string => h !== undefined);
+  const recorded = (await store.list(OPEN_HOURS_PREFIX)).map((o) => hourOfOpenHourKey(o.key)).filter((h): h is string => h !== undefined);
 
   // Hours the compactor committed: their parts go once no query can still be reading them.
   for (const hour of recorded.filter((h) => h in manifest.hours)) {

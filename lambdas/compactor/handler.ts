@@ -1,6 +1,7 @@
 /**
  * The compactor Lambda, run on a schedule (EventBridge) in the cloud and by the
- * local runtime on a timer: one compaction run over the lake bucket. It is
+ * local runtime on a timer: one compaction run over the lake bucket; and `fold`, the
+ * same bundle's entry point for folding the open hours. It is
  * idempotent and safe beside another run (the manifest's conditional PUT picks
  * one), so a missed or doubled schedule changes nothing but timing.
  */
@@ -8,8 +9,9 @@ import { getHeapStatistics } from 'node:v8';
 import { lakeTimingFromEnv } from '../common/lake-timing.ts';
 import { S3ObjectStore } from '../consumer/object-store.ts';
 import { logLine } from '../common/lambda-log.ts';
-import { compactionRunLine, hourNotCompactedLine } from './compaction-log.ts';
+import { compactionRunLine, foldRunLine, hourNotCompactedLine } from './compaction-log.ts';
 import { compactLake, type CompactionResult } from './compact-lake.ts';
+import { foldOpenHours, type FoldResult } from './fold-open-hours.ts';
 import { compactorSettingsFromEnv } from './settings.ts';
 
 const bucket = process.env.CLICKSTREAM_LAKE_BUCKET;
@@ -28,5 +30,15 @@ export async function handler(): Promise<CompactionResult> {
   const result = await compactLake({ store, timing, ...settings, workers, log: logLine });
   for (const skipped of result.hoursSkipped) logLine(hourNotCompactedLine(skipped));
   logLine(compactionRunLine(result));
+  return result;
+}
+
+/**
+ * The fold (fold-open-hours.ts), on a schedule of its own (every minute in the cloud): the same bundle's
+ * second entry point, so the two share their code and the lateness rule.
+ */
+export async function fold(): Promise<FoldResult> {
+  const result = await foldOpenHours({ store, timing, retentionMs: settings.retentionMs });
+  logLine(foldRunLine(result));
   return result;
 }

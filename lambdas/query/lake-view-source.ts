@@ -6,7 +6,7 @@
  * for each hour not compacted (two or three).
  */
 import { lakeView, MANIFEST_KEY, parseManifest, type LakeView } from '../common/compaction-manifest.ts';
-import { hourOfOpenHourKey, parseOpenHourRecord } from '../common/open-hour-record.ts';
+import { hourOfOpenHourKey, OPEN_HOURS_PREFIX, parseOpenHourRecord } from '../common/open-hour-record.ts';
 import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 import type { ObjectStore } from '../consumer/object-store.ts';
 
@@ -26,7 +26,7 @@ export function storeLakeView(store: Pick<ObjectStore, 'get' | 'list'>, openHour
     const late = await store.list(LAKE_PREFIXES.late);
     const folded = new Map<string, readonly string[]>();
     if (openHours === 'folded') {
-      const open = (await store.list(`${LAKE_PREFIXES.compaction}open/`)).filter((o) => {
+      const open = (await store.list(OPEN_HOURS_PREFIX)).filter((o) => {
         const hour = hourOfOpenHourKey(o.key);
         return hour !== undefined && !(hour in manifest.hours);
       });

@@ -42,6 +42,8 @@ export interface ExistingKafkaIngestProps {
 export class ExistingKafkaIngest extends Construct implements Ingest {
   readonly kind = 'kafka' as const;
   readonly lagUnit = 'records' as const;
+  /** Lambda's Kafka mappings invoke one batch of a partition at a time. */
+  readonly batchesInOrder = true;
   readonly endpoint: string;
   readonly topic: string;
   readonly producerEnvironment: Readonly<Record<string, string>>;

@@ -44,4 +44,10 @@ export interface Ingest {
   /** The consumer's lag behind the head of the stream, in the unit of lagUnit. */
   consumerLagMetric(consumer: IFunction): Metric;
   readonly lagUnit: 'records' | 'milliseconds';
+  /**
+   * Whether the consumer writes each source partition's batches one after another (the next
+   * starts once the one before has written its files), which folding the open hour relies on
+   * (docs/architecture.md, "Folding the open hour").
+   */
+  readonly batchesInOrder: boolean;
 }

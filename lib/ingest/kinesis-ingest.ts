@@ -41,6 +41,8 @@ export class KinesisIngest extends Construct implements Ingest {
   readonly topic: string;
   readonly producerEnvironment: Readonly<Record<string, string>>;
   private readonly parallelizationFactor: number;
+  /** Above a parallelization factor of 1, batches of one shard run at once. */
+  readonly batchesInOrder: boolean;
   private readonly retention: Duration;
 
   constructor(scope: Construct, id: string, props: KinesisIngestProps = {}) {
@@ -51,6 +53,7 @@ export class KinesisIngest extends Construct implements Ingest {
     if (!Number.isInteger(this.parallelizationFactor) || this.parallelizationFactor < 1 || this.parallelizationFactor > 10) {
       throw new Error(`parallelizationFactor must be a whole number from 1 to 10, got ${this.parallelizationFactor}`);
     }
+    this.batchesInOrder = this.parallelizationFactor === 1;
     this.retention = props.retention ?? Duration.hours(24);
     this.topic = props.streamName ?? `${Stack.of(this).stackName.slice(0, 127 - EVENTS_TOPIC.length)}-${EVENTS_TOPIC}`;
     if (!STREAM_NAME.test(this.topic)) throw new Error(`streamName must be 1-128 letters, digits or _.-, got "${this.topic}"`);

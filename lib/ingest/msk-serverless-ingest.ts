@@ -33,6 +33,8 @@ export interface MskServerlessIngestProps {
 export class MskServerlessIngest extends Construct implements Ingest {
   readonly kind = 'msk-serverless' as const;
   readonly lagUnit = 'records' as const;
+  /** Lambda's Kafka mappings invoke one batch of a partition at a time. */
+  readonly batchesInOrder = true;
   readonly vpc: Vpc;
   readonly cluster: CfnServerlessCluster;
   readonly clientSecurityGroup: SecurityGroup;

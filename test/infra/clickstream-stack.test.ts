@@ -98,6 +98,30 @@ describe('compactor', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^Compacts settled lake hours'), MemorySize: 3008, EphemeralStorage: { Size: 2048 } });
   });
 
+  it("folds the open hours every minute with the same bundle's fold, by the same lateness rule, and the query API reads them folded", () => {
+    template.hasResourceProperties('AWS::Events::Rule', { Description: "Folds the clickstream lake's open hours", ScheduleExpression: 'rate(1 minute)' });
+    const folder = stack.compactor.folder!;
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^Folds the open hours'), Handler: 'index.fold', MemorySize: 3008, Timeout: 300 });
+    const [consumer, fold, api] = [environment(stack.consumer.handler.function), environment(folder.function), environment(stack.query!.api.function)];
+    expect(fold.CLICKSTREAM_LATE_AFTER_SECONDS).toBe(consumer.CLICKSTREAM_LATE_AFTER_SECONDS);
+    expect(fold.CLICKSTREAM_WRITE_DEADLINE_SECONDS).toBe(consumer.CLICKSTREAM_WRITE_DEADLINE_SECONDS);
+    expect(api.CLICKSTREAM_OPEN_HOURS).toBe('folded');
+    // Both share the bundle: one asset.
+    const code = (fn: { node: { defaultChild?: unknown } }) => JSON.stringify((template.findResources('AWS::Lambda::Function') as Resources)[stack.getLogicalId(fn.node.defaultChild as CfnElement)]!.Properties!.Code);
+    expect(code(folder.function)).toBe(code(stack.compactor.handler.function));
+  });
+
+  it('does not fold where batches of a partition run at once (Kinesis, parallelization factor above 1) or nothing reads the parts, and says so if asked to', () => {
+    const parallel = new ClickstreamStack(testApp({ bundle: false }), 'Parallel', { ingest: 'kinesis', kinesis: { parallelizationFactor: 2 } });
+    expect(parallel.compactor.folder).toBeUndefined();
+    expect(JSON.stringify(Template.fromStack(parallel).findResources('AWS::Lambda::Function'))).toContain('"CLICKSTREAM_OPEN_HOURS":"raw"');
+    expect(new ClickstreamStack(testApp({ bundle: false }), 'NoQuery', { ingest: 'kinesis', queryLayer: false }).compactor.folder).toBeUndefined();
+    expect(new ClickstreamStack(testApp({ bundle: false }), 'Off', { ingest: 'kinesis', compactor: { foldOpenHours: false } }).compactor.folder).toBeUndefined();
+    expect(() => new ClickstreamStack(testApp({ bundle: false }), 'Asked', { ingest: 'kinesis', kinesis: { parallelizationFactor: 2 }, compactor: { foldOpenHours: true } })).toThrow(
+      /compactor.foldOpenHours needs the Kinesis mapping's parallelizationFactor at 1 \(batches of a shard in order\): set one of them differently/,
+    );
+  });
+
   it('refuses a lateness outside 1 to 1440 minutes and a memory Lambda does not offer', () => {
     expect(() => new ClickstreamStack(testApp({ bundle: false }), 'Late', { ingest: 'kinesis', consumer: { lateAfterMinutes: 0 } })).toThrow(/lateAfterMinutes must be a whole number from 1 to 1440, got 0/);
     expect(() => new ClickstreamStack(testApp({ bundle: false }), 'Memory', { ingest: 'kinesis', compactor: { memorySizeMb: 20_000 } })).toThrow(/memorySizeMb must be a whole number from 1024 to 10240, got 20000/);
@@ -437,9 +461,10 @@ describe('simulator', () => {
     const props = stackPropsFromContext((key) => ({ ingest: 'kinesis', simulator: 'off' })[key]);
     const stack = new ClickstreamStack(testApp({ bundle: false }), 'Off', props);
     expect(stack.simulator).toBeUndefined();
-    // The one schedule left is the compactor's.
-    Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 1);
+    // The schedules left are the compactor's and its fold's.
+    Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 2);
     Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', { Description: 'Runs the clickstream compactor' });
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', { Description: "Folds the clickstream lake's open hours" });
   });
 });
 
@@ -464,8 +489,8 @@ describe('operations', () => {
   ] as const)('%s: alarms on consumer lag (%s), function errors and the quarantine rate', (variant, lagMetric, namespace) => {
     const { template } = synth(variant);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: lagMetric, Namespace: namespace, Statistic: 'Maximum' });
-    // Consumer, compactor, query API and simulator.
-    expect(resourcesOf(template, 'AWS::CloudWatch::Alarm').filter((a) => a.Properties?.MetricName === 'Errors')).toHaveLength(5);
+    // Consumer, compactor and its fold, collector, query API and simulator.
+    expect(resourcesOf(template, 'AWS::CloudWatch::Alarm').filter((a) => a.Properties?.MetricName === 'Errors')).toHaveLength(6);
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       FilterPattern: '{ $.message.message = "batch written" }',
       MetricTransformations: [Match.objectLike({ MetricName: 'QuarantinedRecords', MetricValue: '$.message.quarantined' })],

@@ -116,11 +116,11 @@ export function rawEventRows(dir: string): string {
   return `SELECT *, ${PARTITIONS_FROM_EVENT_TIME} FROM read_parquet([${files.map((f) => `'${f.replaceAll("'", "''")}'`).join(', ')}], hive_partitioning = false, union_by_name = true)`;
 }
 
-/** Imports the bundle and calls its handler once; prints the result or the error as one JSON line. */
+/** Imports the bundle and calls its handler (or another export) once; prints the result or the error as one JSON line. */
 const INVOKE = `
-const [file, event] = process.argv.slice(1);
+const [file, event, exportName] = process.argv.slice(1);
 try {
-  const { handler } = await import(file);
+  const handler = (await import(file))[exportName];
   console.log(JSON.stringify({ result: await handler(JSON.parse(event)) }));
 } catch (error) {
   console.log(JSON.stringify({ error: String(error?.message ?? error) }));
@@ -137,11 +137,11 @@ export interface Invocation {
  * Runs a Lambda bundle's handler once in a new Node process whose working directory is the
  * bundle's, as Lambda's /var/task is, with only the given environment: nothing of this shell leaks in.
  */
-export function invokeBundle(file: string, event: unknown, env: Record<string, string>): Promise<Invocation> {
+export function invokeBundle(file: string, event: unknown, env: Record<string, string>, exportName = 'handler'): Promise<Invocation> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--input-type=module', '-e', INVOKE, file, JSON.stringify(event)],
+      ['--input-type=module', '-e', INVOKE, file, JSON.stringify(event), exportName],
       // Lambda's runtime sets NODE_OPTIONS from the function's environment, as CDK does here.
       { cwd: dirname(file), env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: '--enable-source-maps', ...env }, timeout: 60_000 },
       (error, stdout, stderr) => {

@@ -14,7 +14,9 @@ import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MANIFEST_KEY, parseManifest } from '../../lambdas/common/compaction-manifest.ts';
+import { openHourKey, parseOpenHourRecord } from '../../lambdas/common/open-hour-record.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
+import { hourPartition } from '../../lambdas/consumer/lake-keys.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
 import { ClickstreamStack } from '../../lib/clickstream-stack.ts';
@@ -28,10 +30,10 @@ const config = inject('config');
 const s3 = localS3Client(config);
 
 /** A function as Lambda loads it: index.mjs of its asset directory. */
-const invoke = (assetDir: string, event: unknown, env: Record<string, string>) => invokeBundle(join(assetDir, 'index.mjs'), event, env);
+const invoke = (assetDir: string, event: unknown, env: Record<string, string>, exportName?: string) => invokeBundle(join(assetDir, 'index.mjs'), event, env, exportName);
 
 let outdir: string;
-const assets: Record<'simulator' | 'consumer' | 'compactor' | 'queryApi' | 'collector', string> = { simulator: '', consumer: '', compactor: '', queryApi: '', collector: '' };
+const assets: Record<'simulator' | 'consumer' | 'compactor' | 'folder' | 'queryApi' | 'collector', string> = { simulator: '', consumer: '', compactor: '', folder: '', queryApi: '', collector: '' };
 
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'clickstream-bundles-'));
@@ -42,6 +44,7 @@ beforeAll(() => {
   assets.simulator = assetDir(stack.simulator!.handler.function);
   assets.consumer = assetDir(stack.consumer.handler.function);
   assets.compactor = assetDir(stack.compactor.handler.function);
+  assets.folder = assetDir(stack.compactor.folder!.function);
   assets.queryApi = assetDir(stack.query!.api.function);
   assets.collector = assetDir(stack.collector.handler.function);
 }, 300_000);
@@ -170,6 +173,30 @@ describe('the synthesized Lambda bundles, each imported in a fresh process and i
       const rollups = Object.values(manifest.hours)[0]!.rollups!;
       expect(Object.keys(rollups).sort()).toEqual(['activity', 'products', 'sessions']);
       for (const key of Object.values(rollups)) expect((await store.get(key))?.body.byteLength, key).toBeGreaterThan(100);
+    } finally {
+      const keys = (await store.list('')).map((o) => o.key);
+      if (keys.length > 0) await store.delete(keys);
+      await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    }
+  });
+
+  it("fold: the compactor bundle's fold, as the stack calls it, folds the open hour of a lake of its own into a part", async () => {
+    const bucket = `bundle-fold-${Math.random().toString(36).slice(2, 8)}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const store = localObjectStore(config, bucket);
+    try {
+      // A minute of events of the hour now, whatever the minute (the fold reads the clock).
+      const now = Date.now();
+      const sim = new ShopperSimulator({ seed: 10, startTimeMs: Math.max(now - 60_000, Math.floor(now / 3_600_000) * 3_600_000), eventsPerSecond: 5, dailyCurve: false, warmStart: true });
+      const events = Array.from({ length: 300 }, () => sim.nextRecord()).filter((r) => r.event && hourPartition(r.event.event_time) === hourPartition(now));
+      await consumeRecords(store, events.map((r, i) => ({ topic: 't', partition: 0, offset: String(i), value: r.value })), now, encodeParquet);
+      expect(assets.folder).toBe(assets.compactor);
+      const { result, error } = await invoke(assets.folder, { 'detail-type': 'Scheduled Event', source: 'aws.events' }, handlerEnv({ ...config, bucket }), 'fold');
+      expect(error).toBeUndefined();
+      expect(result).toMatchObject({ hoursFolded: 1, filesFolded: 1, eventsFolded: new Set(events.map((r) => r.event!.event_id)).size, lostRace: false });
+      const record = parseOpenHourRecord(openHourKey(hourPartition(now)), (await store.get(openHourKey(hourPartition(now))))?.body);
+      expect(record.parts).toHaveLength(1);
+      expect(record.folded).toEqual({ 't/0': String(events.length - 1) });
     } finally {
       const keys = (await store.list('')).map((o) => o.key);
       if (keys.length > 0) await store.delete(keys);
