@@ -129,7 +129,7 @@ export class Compactor extends Construct {
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ['s3:ListBucket'], resources: [lake.bucketArn], conditions: { StringLike: { 's3:prefix': [events, late, compacted, rollups, OPEN_HOURS_PREFIX].map((p) => `${p}*`) } } }),
     );
-    acknowledgeObjectGrants(fn, props.lake, [events, late, compacted, rollups], 'The compactor reads and deletes the raw and late files it replaced, and writes compacted files and rollups with names of its own run.');
+    acknowledgeObjectGrants(fn, lake, [events, late, compacted, rollups, OPEN_HOURS_PREFIX], "The compactor reads and deletes the raw and late files it replaced, writes compacted files and rollups with names of its own run, and reads the open hours' records.");
     // A failed run is not retried late: the next scheduled run starts from the manifest.
     const noLateRuns = { retryAttempts: 0, maxEventAge: Duration.minutes(5) };
     fn.configureAsyncInvoke(noLateRuns);
@@ -159,7 +159,7 @@ export class Compactor extends Construct {
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject'], resources: [lake.arnForObjects(`${compacted}*/f*`), lake.arnForObjects(`${OPEN_HOURS_PREFIX}*`)] }));
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [lake.arnForObjects(`${OPEN_HOURS_PREFIX}*`)] }));
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [lake.bucketArn], conditions: { StringLike: { 's3:prefix': [events, OPEN_HOURS_PREFIX].map((p) => `${p}*`) } } }));
-    acknowledgeObjectGrants(fn, lake, [events, compacted, OPEN_HOURS_PREFIX], "The fold reads the open hours' raw files and writes parts and records with names of its own.");
+    acknowledgeObjectGrants(fn, lake, [events, compacted, `${compacted}*/f`, OPEN_HOURS_PREFIX], "The fold reads the open hours' raw files and writes parts and records with names of its own.");
     // A missed fold is not made up: the next one, a minute later, reads what it would have.
     const noLateFolds = { retryAttempts: 0, maxEventAge: Duration.minutes(1) };
     fn.configureAsyncInvoke(noLateFolds);

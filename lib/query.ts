@@ -120,7 +120,7 @@ export class Query extends Construct {
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resources: [this.resultsBucket.arnForObjects(`${RESULTS_PREFIX}*`)] }),
     );
-    acknowledgeObjectGrants(fn, props.lake, queried, 'Athena reads every object under the queried lake prefixes as the caller.');
+    acknowledgeObjectGrants(fn, props.lake, [...queried, ...state], "Athena reads every object under the queried lake prefixes as the caller; the function reads the open hours' records.");
     acknowledgeObjectGrants(fn, this.resultsBucket, [RESULTS_PREFIX], 'Athena writes and the API reads query results under the workgroup result prefix, names chosen by Athena.');
     // Only CloudFront (origin access control, SigV4) may call it.
     this.url = fn.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });

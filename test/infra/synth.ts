@@ -83,13 +83,22 @@ export function synth(variant: Variant): Synthesized {
   return result;
 }
 
-/** The policy validation report CDK writes when a plugin fails, as "rule path" lines. */
+/**
+ * The policy validation report CDK writes when a plugin fails, as "rule path" lines. A failed synthesis
+ * whose report names nothing is a finding too: until 2026-12-05 this read the report's older shape
+ * (violatingResources), found nothing in the current one (violatingConstructs), and passed three
+ * unacknowledged wildcards that `cdk synth` refused.
+ */
 function nagErrors(outdir: string, error: Error): string[] {
-  let report: { pluginReports?: { violations?: { ruleName: string; violatingResources?: { resourceLogicalId?: string; locations?: string[] }[] }[] }[] };
+  type Violation = { ruleName: string; violatingConstructs?: { constructPath?: string }[]; violatingResources?: { resourceLogicalId?: string }[] };
+  let report: { pluginReports?: { violations?: Violation[] }[] };
   try {
     report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as typeof report;
   } catch {
     return [`synthesis failed: ${error.message.split('\n')[0]}`];
   }
-  return (report.pluginReports ?? []).flatMap((p) => (p.violations ?? []).flatMap((v) => (v.violatingResources ?? []).map((r) => `${v.ruleName} ${r.resourceLogicalId ?? ''}`)));
+  const findings = (report.pluginReports ?? []).flatMap((p) =>
+    (p.violations ?? []).flatMap((v) => [...(v.violatingConstructs ?? []).map((c) => c.constructPath), ...(v.violatingResources ?? []).map((r) => r.resourceLogicalId)].map((where) => `${v.ruleName} ${where ?? ''}`)),
+  );
+  return findings.length > 0 ? findings : [`synthesis failed: ${error.message.split('\n')[0]}`];
 }
