@@ -51,8 +51,12 @@ export function stackPropsFromContext(read: ContextReader): ClickstreamStackProp
   }
   const tls = text('kafkaTls');
   if (tls !== undefined && tls !== 'true' && tls !== 'false') throw new Error(`-c kafkaTls must be true or false, got "${tls}"`);
+  // How the hosted dashboard reads hours not compacted yet: folded (a minute behind, cheaper) or raw (seconds behind).
+  const openHours = text('openHours');
+  if (openHours !== undefined && openHours !== 'folded' && openHours !== 'raw') throw new Error(`-c openHours must be folded or raw, got "${openHours}"`);
   return {
     ...props,
+    ...(openHours !== undefined && { compactor: { foldOpenHours: openHours === 'folded' } }),
     ...(eventsPerMinute !== undefined && { simulator: { eventsPerMinute } }),
     ...((batchSize !== undefined || batchingWindowSeconds !== undefined) && { consumer: { batchSize, batchingWindowSeconds } }),
     ...(ingest === 'kafka' && {

@@ -15,7 +15,10 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { MANIFEST_KEY } from '../../lambdas/common/compaction-manifest.ts';
 import { mapWithLimit } from '../../lambdas/common/map-with-limit.ts';
 import { LAKE_PREFIXES } from '../../lambdas/common/pipeline-names.ts';
-import { hourOfKey, lateObjectKey } from '../../lambdas/consumer/lake-keys.ts';
+import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
+import { openHourKey } from '../../lambdas/common/open-hour-record.ts';
+import { foldOpenHours } from '../../lambdas/compactor/fold-open-hours.ts';
+import { hourOfKey, hourPartition, lateObjectKey } from '../../lambdas/consumer/lake-keys.ts';
 import type { CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
 import type { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { ROLLUP_NAMES, type RollupName } from '../../lambdas/query/rollups.ts';
@@ -71,7 +74,19 @@ export interface CompactionBenchResult {
   readonly compactedColumnBytesPerEvent: Readonly<Record<string, number>>;
   /** Each rollup's column bytes per event it summarises: what a query reading those columns scans. */
   readonly rollupColumnBytesPerEvent: Readonly<Record<RollupName, Readonly<Record<string, number>>>>;
+  /**
+   * The hour folded while open (fold-open-hours.ts), in this process, before the runs above: a fold per
+   * FOLDED_EVENTS of raw files (a minute at 5,000 events/s), each fold's wall and CPU time and the ids
+   * its hour held before it, and the parts' column sizes (what Athena reads an open hour from).
+   */
+  readonly folded: {
+    readonly folds: readonly { readonly events: number; readonly idsHeld: number; readonly seconds: number; readonly cpuSeconds: number }[];
+    readonly columnBytesPerEvent: Readonly<Record<string, number>>;
+  };
 }
+
+/** A fold's share in the benchmark: a minute of events at 5,000 events/s. */
+const FOLDED_EVENTS = 300_000;
 
 /**
  * One compaction run in a child process (compaction-run.ts), its heap capped at heapMiB; a run that
@@ -93,6 +108,28 @@ async function runCompactor(config: LocalConfig, store: S3ObjectStore, sliceRows
       resolve({ sliceRows, heapMiB, ...(JSON.parse(out.trim().split('\n').at(-1)!) as Omit<CompactionRun, 'sliceRows' | 'heapMiB'>) });
     });
   });
+}
+
+/**
+ * Folds the hour's raw files as if it were open, `maxFoldBytes` of them a fold, until none is left;
+ * measures each fold and the parts, then deletes them and their record (the runs start from raw).
+ */
+async function foldTheHour(store: S3ObjectStore, hourStart: number, maxFoldBytes: number, log: (line: string) => void): Promise<CompactionBenchResult['folded']> {
+  const folds: CompactionBenchResult['folded']['folds'][number][] = [];
+  let held = 0;
+  for (;;) {
+    const [began, cpu] = [performance.now(), process.cpuUsage()];
+    const result = await foldOpenHours({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: 3_600_000, maxFoldBytes, now: () => hourStart + 30 * 60_000 });
+    const used = process.cpuUsage(cpu);
+    if (result.filesFolded === 0) break;
+    folds.push({ events: result.eventsFolded, idsHeld: held, seconds: (performance.now() - began) / 1000, cpuSeconds: (used.user + used.system) / 1e6 });
+    held += result.eventsFolded;
+    log(`compaction: fold ${folds.length}, ${result.eventsFolded.toLocaleString('en-US')} events beside ${folds.at(-1)!.idsHeld.toLocaleString('en-US')} held, ${folds.at(-1)!.seconds.toFixed(1)} s`);
+  }
+  const parts = await store.list(`${LAKE_PREFIXES.compacted}${hourPartition(hourStart)}/f`);
+  const columnBytesPerEvent = columnSizes(await mapWithLimit(parts, 4, async (o) => (await store.get(o.key))!.body));
+  await store.delete([...parts.map((o) => o.key), openHourKey(hourPartition(hourStart))]);
+  return { folds, columnBytesPerEvent };
 }
 
 /** The sliced run's budget is a fifth of the hour: about five slices, as an hour five times the budget would take. */
@@ -126,6 +163,7 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
     const rawSample = await mapWithLimit(raw.filter((_, i) => i % 10 === 0), 8, async (o) => (await store.get(o.key))!.body);
 
     const inputBytes = raw.reduce((n, o) => n + o.size, 0);
+    const folded = await foldTheHour(store, start, Math.ceil((inputBytes * FOLDED_EVENTS) / events), log);
     const runs: CompactionRun[] = [];
     for (const [sliceRows, heapMiB, what] of [
       [ONE_SLICE, SMALL_HEAP_MIB, 'the hour in one slice (the baseline)'],
@@ -179,6 +217,7 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
       rawColumnBytesPerEvent: columnSizes(rawSample),
       compactedColumnBytesPerEvent: columnSizes(compactedFiles),
       rollupColumnBytesPerEvent: rollupBytes,
+      folded,
     };
   } finally {
     s3.destroy();

@@ -134,16 +134,21 @@ export function athenaRefreshBytes(queryColumns: readonly (readonly string[])[],
  * Athena bytes billed for one refresh over a lake part raw, part compacted, part rolled up: each
  * query scans the columns its SQL names over the raw events (with the de-duplication window) and
  * over the compacted ones (without), at each part's own Parquet column sizes, and its rollup's
- * file over the rolled-up events; it is billed at least 10 MB.
+ * file over the rolled-up events; the open hours' folded parts are read as compacted files are, at
+ * their own sizes. It is billed at least 10 MB.
  */
 export function athenaMixedRefreshBytes(
   queries: readonly { readonly raw: readonly string[]; readonly compacted: readonly string[]; readonly rollupBytesPerEvent?: number }[],
-  columnBytes: { readonly raw: Readonly<Record<string, number>>; readonly compacted: Readonly<Record<string, number>> },
-  events: { readonly raw: number; readonly compacted: number; readonly rolledUp?: number },
+  columnBytes: { readonly raw: Readonly<Record<string, number>>; readonly compacted: Readonly<Record<string, number>>; readonly folded?: Readonly<Record<string, number>> },
+  events: { readonly raw: number; readonly compacted: number; readonly rolledUp?: number; readonly folded?: number },
 ): number {
   const scan = (columns: readonly string[], sizes: Readonly<Record<string, number>>, n: number) => columns.reduce((total, c) => total + (sizes[c] ?? 0), 0) * n;
   return queries.reduce((total, q) => {
-    const scanned = scan(q.raw, columnBytes.raw, events.raw) + scan(q.compacted, columnBytes.compacted, events.compacted) + (q.rollupBytesPerEvent ?? 0) * (events.rolledUp ?? 0);
+    const scanned =
+      scan(q.raw, columnBytes.raw, events.raw) +
+      scan(q.compacted, columnBytes.compacted, events.compacted) +
+      scan(q.compacted, columnBytes.folded ?? columnBytes.compacted, events.folded ?? 0) +
+      (q.rollupBytesPerEvent ?? 0) * (events.rolledUp ?? 0);
     return total + Math.max(PRICES.athenaMinimumBytesPerQuery, scanned);
   }, 0);
 }

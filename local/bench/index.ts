@@ -227,26 +227,31 @@ function compactedAthenaCost(c: CompactionBenchResult) {
     { raw: columnsRead(overRaw[0]!), compacted: columnsRead(overCompacted[0]!), rollupBytesPerEvent: ROLLUP_NAMES.reduce((n, r) => n + rollupBytes(r, Object.keys(c.rollupColumnBytesPerEvent[r])), 0) },
     { raw: columnsRead(overRaw[1]!), compacted: columnsRead(overCompacted[1]!), rollupBytesPerEvent: 0 },
   ];
-  const sizes = { raw: c.rawColumnBytesPerEvent, compacted: c.compactedColumnBytesPerEvent };
+  const sizes = { raw: c.rawColumnBytesPerEvent, compacted: c.compactedColumnBytesPerEvent, folded: c.folded.columnBytesPerEvent };
   const settleMinutes = (DEFAULT_LAKE_TIMING.lateAfterMs + DEFAULT_LAKE_TIMING.writeDeadlineMs) / 60_000;
-  const average = (queries: typeof eachQuery, rangeHours: number, withRollups: boolean) => {
+  /** Averaged over the minute of the hour; with `folded`, the hours not settled are read from their parts (CLICKSTREAM_OPEN_HOURS=folded). */
+  const average = (queries: typeof eachQuery, rangeHours: number, withRollups: boolean, folded = false) => {
     let total = 0;
     for (let minute = 0; minute < 60; minute++) {
-      // Raw: this hour's minutes so far, and the whole previous hour until it settles (read whole, though the range has only its last 60 - minute).
-      const rawMinutes = minute + (minute < settleMinutes ? 60 : 0);
+      // The range's minutes in hours not settled: this hour's so far, and the previous hour's until it settles.
+      const openMinutes = minute + (minute < settleMinutes ? 60 - minute : 0);
+      // Raw: those hours read whole through the window (the previous hour's minutes before the range too). Folded:
+      // their parts, without the window, each a row group whose event times prune it outside the range.
+      const rawMinutes = folded ? 0 : minute + (minute < settleMinutes ? 60 : 0);
       // Rolled up: the whole hours inside the range (all of them at minute 0, else all but the first), less the previous hour until it settles.
       const wholeHours = minute === 0 ? rangeHours : rangeHours - 1;
       const rolledUpMinutes = withRollups ? Math.max(0, wholeHours - (minute < settleMinutes ? 1 : 0)) * 60 : 0;
-      const compactedMinutes = rangeHours * 60 - (minute + (minute < settleMinutes ? 60 - minute : 0)) - rolledUpMinutes;
-      total += athenaMixedRefreshBytes(queries, sizes, { raw: rawMinutes * 60 * perSecond, compacted: compactedMinutes * 60 * perSecond, rolledUp: rolledUpMinutes * 60 * perSecond });
+      const compactedMinutes = rangeHours * 60 - openMinutes - rolledUpMinutes;
+      const events = (minutes: number) => minutes * 60 * perSecond;
+      total += athenaMixedRefreshBytes(queries, sizes, { raw: events(rawMinutes), compacted: events(compactedMinutes), rolledUp: events(rolledUpMinutes), folded: folded ? events(openMinutes) : 0 });
     }
     return total / 60;
   };
   // Over raw files alone: the range, and the minutes of its first hour before it (59 / 2 on average over the minute of the hour).
   const rawOnly = (queries: typeof eachQuery, rangeHours: number) => athenaMixedRefreshBytes(queries, sizes, { raw: (rangeHours * 60 + 59 / 2) * 60 * perSecond, compacted: 0 });
   const figures = (queries: typeof eachQuery) => ({
-    lastHour: { raw: rawOnly(queries, 1), compacted: average(queries, 1, false), rolledUp: average(queries, 1, true) },
-    last24Hours: { raw: rawOnly(queries, 24), compacted: average(queries, 24, false), rolledUp: average(queries, 24, true) },
+    lastHour: { raw: rawOnly(queries, 1), compacted: average(queries, 1, false), rolledUp: average(queries, 1, true), folded: average(queries, 1, true, true) },
+    last24Hours: { raw: rawOnly(queries, 24), compacted: average(queries, 24, false), rolledUp: average(queries, 24, true), folded: average(queries, 24, true, true) },
   });
   return { eventsPerSecond: perSecond, ...figures(oneStatement), eachQuery: figures(eachQuery) };
 }
@@ -279,15 +284,20 @@ function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof com
   out(`Athena per refresh at ${n(athena.eventsPerSecond)} events/s (column sizes measured here):`);
   for (const [label, f] of [['the dashboard in one statement', athena], ['baseline: the named queries one by one', athena.eachQuery]] as const) {
     out(`  ${label}:`);
-    out(`    last hour:  raw files + window ${mib(f.lastHour.raw)}  →  with compaction ${mib(f.lastHour.compacted)}  →  with rollups ${mib(f.lastHour.rolledUp)} (average over the minute of the hour)`);
-    out(`    last 24 h:  raw files + window ${mib(f.last24Hours.raw)}  →  with compaction ${mib(f.last24Hours.compacted)}  →  with rollups ${mib(f.last24Hours.rolledUp)}`);
+    out(`    last hour:  raw files + window ${mib(f.lastHour.raw)}  →  with compaction ${mib(f.lastHour.compacted)}  →  with rollups ${mib(f.lastHour.rolledUp)}  →  open hours folded ${mib(f.lastHour.folded)} (average over the minute of the hour)`);
+    out(`    last 24 h:  raw files + window ${mib(f.last24Hours.raw)}  →  with compaction ${mib(f.last24Hours.compacted)}  →  with rollups ${mib(f.last24Hours.rolledUp)}  →  open hours folded ${mib(f.last24Hours.folded)}`);
   }
   // A range's step, and so how often it reaches Athena, grows with a long range (answerStepMs).
   for (const [label, rangeMs, f] of [['last hour', 3_600_000, athena.lastHour], ['last 24 hours', 86_400_000, athena.last24Hours]] as const) {
     const stepSeconds = answerStepMs(rangeMs) / 1000;
     const refreshesPerHour = athenaRefreshesPerHour(DASHBOARD_REFRESH_SECONDS, stepSeconds, stepSeconds);
     const perHour = (bytes: number) => `$${(refreshesPerHour * athenaDollars(bytes)).toFixed(2)}/h`;
-    out(`  one open dashboard on the ${label} (${n(refreshesPerHour)} refreshes/h): raw files ${perHour(f.raw)}, with compaction ${perHour(f.compacted)}, with rollups ${perHour(f.rolledUp)}`);
+    out(`  one open dashboard on the ${label} (${n(refreshesPerHour)} refreshes/h): raw files ${perHour(f.raw)}, with compaction ${perHour(f.compacted)}, with rollups ${perHour(f.rolledUp)}, open hours folded ${perHour(f.folded)}`);
+  }
+  const folds = c.folded.folds;
+  const last = folds.at(-1);
+  if (last) {
+    out(`  the hour folded while open, ${n(folds.length)} folds of about ${n(folds[0]!.events)} events (a minute at 5,000 events/s): the first ${folds[0]!.seconds.toFixed(1)} s (${folds[0]!.cpuSeconds.toFixed(1)} s of CPU), the last, beside ${n(last.idsHeld)} ids held, ${last.seconds.toFixed(1)} s (${last.cpuSeconds.toFixed(1)} s of CPU)`);
   }
   const perEvent = (name: RollupName) => Object.values(c.rollupColumnBytesPerEvent[name]).reduce((a, b) => a + b, 0);
   out(`  rollup bytes per event (every column): ${ROLLUP_NAMES.map((name) => `${name} ${perEvent(name).toFixed(2)}`).join(', ')}`);

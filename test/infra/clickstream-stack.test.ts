@@ -610,6 +610,7 @@ describe('bad settings get one clear sentence', () => {
     [{ ingest: 'kinesis', localstack: 'yes' }, /-c localstack must be true or false, got "yes"/],
     [{ localstack: 'true' }, /-c localstack=true needs -c ingest=kinesis .*, got "msk-serverless"/],
     [{ ingest: 'kafka', kafkaTls: 'False' }, /-c kafkaTls must be true or false, got "False"/],
+    [{ openHours: 'live' }, /-c openHours must be folded or raw, got "live"/],
   ])('context %o', (context, error) => {
     expect(() => stackPropsFromContext((key) => context[key])).toThrow(error);
   });
@@ -621,6 +622,12 @@ describe('bad settings get one clear sentence', () => {
     [false, false],
   ])('reads -c kafkaTls=%s exactly', (value, tls) => {
     expect(stackPropsFromContext((key) => ({ ingest: 'kafka', kafkaBootstrapServers: 'a:9092', kafkaTls: value })[key]).kafka?.tls).toBe(tls);
+  });
+
+  it('reads -c openHours=raw as no fold (the query API reads raw files) and folded as the default', () => {
+    expect(stackPropsFromContext((key) => ({ openHours: 'raw' })[key]).compactor).toEqual({ foldOpenHours: false });
+    expect(stackPropsFromContext((key) => ({ openHours: 'folded' })[key]).compactor).toEqual({ foldOpenHours: true });
+    expect(stackPropsFromContext(() => undefined).compactor).toBeUndefined();
   });
 
   it('reads a Kafka setup from context', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { athenaDollars, athenaRefreshBytes, collectorCostPerMillionEvents, athenaRefreshesPerHour, costPerMillionEvents, PRICES } from '../../local/bench/cost-model.ts';
+import { athenaDollars, athenaMixedRefreshBytes, athenaRefreshBytes, collectorCostPerMillionEvents, athenaRefreshesPerHour, costPerMillionEvents, PRICES } from '../../local/bench/cost-model.ts';
 
 describe('cost model', () => {
   const inputs = {
@@ -73,5 +73,15 @@ describe('cost model', () => {
 
   it('refuses a refresh interval of zero', () => {
     expect(() => athenaRefreshesPerHour(0, 30, 30)).toThrow('refreshSeconds must be above 0, got 0');
+  });
+
+  it('prices each part of a refresh at its own column sizes: raw with the window, compacted and folded without, rollups per event, at least 10 MB a query', () => {
+    const query = { raw: ['event_id', 'session_id'], compacted: ['session_id'], rollupBytesPerEvent: 0.5 };
+    const sizes = { raw: { event_id: 20, session_id: 8 }, compacted: { session_id: 4 }, folded: { session_id: 6 } };
+    const events = { raw: 1e6, compacted: 2e6, rolledUp: 4e6, folded: 3e6 };
+    expect(athenaMixedRefreshBytes([query], sizes, events)).toBe(28e6 + 8e6 + 18e6 + 2e6);
+    // Folded parts without sizes of their own are priced as compacted files; none, nothing.
+    expect(athenaMixedRefreshBytes([query], { raw: sizes.raw, compacted: sizes.compacted }, events)).toBe(28e6 + 8e6 + 12e6 + 2e6);
+    expect(athenaMixedRefreshBytes([query], sizes, { raw: 0, compacted: 1_000 })).toBe(PRICES.athenaMinimumBytesPerQuery);
   });
 });
