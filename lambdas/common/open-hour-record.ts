@@ -29,6 +29,10 @@ export interface OpenHourRecord {
   /** `<topic>/<partition>` → the last offset (decimal text) of the newest raw file folded from it. */
   readonly folded: Readonly<Record<string, string>>;
   readonly foldedAtMs: number;
+  /** Parts written again (a new copy replaced one of their events), and when a reader that took them is done: the sweep keeps them till then. */
+  readonly replaced?: Readonly<Record<string, number>>;
+  /** Raw files of the hour whose names are not a consumer's (no offset says whether they were folded): while there are any, readers read the hour raw. */
+  readonly unknownFiles?: number;
 }
 
 export const EMPTY_OPEN_HOUR: OpenHourRecord = { version: 1, parts: [], folded: {}, foldedAtMs: 0 };
@@ -59,12 +63,19 @@ export function parseOpenHourRecord(key: string, body: Uint8Array | undefined): 
   if (!isRecord(parsed) || parsed.version !== 1) throw new Error(`the open-hour record ${key} has an unknown format (version ${String(isRecord(parsed) ? parsed.version : undefined)}): this code reads version 1`);
   const partsOk = Array.isArray(parsed.parts) && parsed.parts.every((p) => isRecord(p) && typeof p.key === 'string' && Number.isFinite(p.rows) && Number.isFinite(p.maxIngestMs));
   const foldedOk = isRecord(parsed.folded) && Object.values(parsed.folded).every((offset) => typeof offset === 'string' && /^\d+$/.test(offset));
-  if (!partsOk || !foldedOk || !Number.isFinite(parsed.foldedAtMs)) throw new Error(damaged);
+  const replacedOk = parsed.replaced === undefined || (isRecord(parsed.replaced) && Object.values(parsed.replaced).every(Number.isFinite));
+  const unknownOk = parsed.unknownFiles === undefined || Number.isInteger(parsed.unknownFiles);
+  if (!partsOk || !foldedOk || !replacedOk || !unknownOk || !Number.isFinite(parsed.foldedAtMs)) throw new Error(damaged);
   return parsed as OpenHourRecord;
 }
 
 export function serializeOpenHourRecord(record: OpenHourRecord): string {
   return JSON.stringify(record);
+}
+
+/** Every part file a record names: its parts, and those written again that a reader may still be reading. */
+export function namedParts(record: OpenHourRecord): string[] {
+  return [...record.parts.map((p) => p.key), ...Object.keys(record.replaced ?? {})];
 }
 
 /** A raw file's source partition (`<topic>/<partition>`) and last offset, from its name; undefined for a name the consumer does not write. */

@@ -36,7 +36,7 @@ import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 import { hourOfKey, hourPartition, lateKeyIngestTime } from '../consumer/lake-keys.ts';
 import { PreconditionFailedError, type ObjectStore } from '../consumer/object-store.ts';
 import { MANIFEST_KEY, parseManifest, serializeManifest, type CompactedHour, type Manifest } from '../common/compaction-manifest.ts';
-import { hourOfOpenHourKey, OPEN_HOURS_PREFIX, parseOpenHourRecord } from '../common/open-hour-record.ts';
+import { hourOfOpenHourKey, namedParts, OPEN_HOURS_PREFIX, parseOpenHourRecord } from '../common/open-hour-record.ts';
 import { compactHour, SliceTooBigError } from './compact-hour.ts';
 import { hoursOfFile, hoursOfName, rowsOfHour } from './late-rows.ts';
 import { LateShare, shareOfRun } from './run-budget.ts';
@@ -171,11 +171,20 @@ function withoutStuck(manifest: Manifest, hour: string): Manifest {
   return Object.keys(stuck).length > 0 ? { ...rest, stuck } : rest;
 }
 
-/** The parts the open hours' records name (fold-open-hours.ts): they lie beside the compacted files, and are not this run's to sweep. */
-async function foldedParts(store: ObjectStore): Promise<string[]> {
+/**
+ * The parts the open hours' records name (fold-open-hours.ts): they lie beside the compacted files,
+ * and are not this run's to sweep; nor is any part of an hour whose record cannot be read.
+ */
+async function foldedParts(store: ObjectStore): Promise<{ readonly named: string[]; readonly unreadable: string[] }> {
   const records = (await store.list(OPEN_HOURS_PREFIX)).filter((o) => hourOfOpenHourKey(o.key) !== undefined);
-  const parts = await mapWithLimit(records, IO_PARALLELISM, async (o) => parseOpenHourRecord(o.key, (await store.get(o.key))?.body).parts.map((p) => p.key));
-  return parts.flat();
+  const read = await mapWithLimit(records, IO_PARALLELISM, async (o) => {
+    try {
+      return namedParts(parseOpenHourRecord(o.key, (await store.get(o.key))?.body));
+    } catch {
+      return `${LAKE_PREFIXES.compacted}${hourOfOpenHourKey(o.key)!}/f`;
+    }
+  });
+  return { named: read.filter((r) => Array.isArray(r)).flat(), unreadable: read.filter((r) => typeof r === 'string') };
 }
 
 /** Every file an hour's entry names: its compacted files and its rollups. */
@@ -214,9 +223,11 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
   const due = (entries: Readonly<Record<string, number>>) => Object.entries(entries).filter(([, at]) => at <= t).map(([key]) => key);
   const dueKeys = [...due(manifest.garbage), ...due(manifest.folded)];
   const rawDue = Object.entries(manifest.hours).filter(([, h]) => h.rawDeleteAfterMs !== undefined && h.rawDeleteAfterMs <= t);
-  const referenced = new Set([...Object.values(manifest.hours).flatMap(filesOf), ...Object.keys(manifest.garbage), ...(await foldedParts(store))]);
+  const parts = await foldedParts(store);
+  const referenced = new Set([...Object.values(manifest.hours).flatMap(filesOf), ...Object.keys(manifest.garbage), ...parts.named]);
   const written = [...(await store.list(LAKE_PREFIXES.compacted)), ...(await store.list(LAKE_PREFIXES.rollups))];
-  const orphans = written.filter((o) => !referenced.has(o.key) && o.lastModifiedMs <= t - retentionMs).map((o) => o.key);
+  const spared = (key: string) => referenced.has(key) || parts.unreadable.some((prefix) => key.startsWith(prefix));
+  const orphans = written.filter((o) => !spared(o.key) && o.lastModifiedMs <= t - retentionMs).map((o) => o.key);
   const rawKeys = (await Promise.all(rawDue.map(async ([hour]) => (await store.list(`${LAKE_PREFIXES.events}${hour}/`)).map((o) => o.key)))).flat();
   const toDelete = [...dueKeys, ...orphans, ...rawKeys];
   if (toDelete.length > 0) await store.delete(toDelete);

@@ -20,7 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { HOUR_MS, isSettled, type LakeTiming } from '../common/lake-timing.ts';
 import { mapWithLimit } from '../common/map-with-limit.ts';
-import { hourOfOpenHourKey, isFolded, OPEN_HOURS_PREFIX, openHourKey, parseOpenHourRecord, rawFileSource, serializeOpenHourRecord, type FoldedPart, type OpenHourRecord } from '../common/open-hour-record.ts';
+import { hourOfOpenHourKey, isFolded, namedParts, OPEN_HOURS_PREFIX, openHourKey, parseOpenHourRecord, rawFileSource, serializeOpenHourRecord, type FoldedPart, type OpenHourRecord } from '../common/open-hour-record.ts';
 import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 import { MANIFEST_KEY, parseManifest, hourStartOf } from '../common/compaction-manifest.ts';
 import { hourPartition } from '../consumer/lake-keys.ts';
@@ -28,6 +28,7 @@ import { PreconditionFailedError, type ListedObject, type ObjectStore } from '..
 import { encodeParquet } from '../consumer/parquet-encoder.ts';
 import type { LakeRow } from '../consumer/plan-batch.ts';
 import { arrivedBefore, byTimeThenId, mergeRows } from './merge-rows.ts';
+import { PartIds } from './part-ids.ts';
 import { readLakeColumn, readLakeRows } from './parquet-reader.ts';
 
 export interface FoldOptions {
@@ -66,27 +67,27 @@ const PARQUET = 'application/vnd.apache.parquet';
 const FOLDED_PREFIX = LAKE_PREFIXES.compacted;
 
 /**
- * Which part holds each event id of an hour, kept between folds (a warm Lambda keeps its module), so
- * a fold reads only the parts it has not seen: at 5,000 events/s an hour's parts hold up to 18
- * million ids. Rebuilt from the parts when one it holds was replaced (another fold, or a rewrite).
+ * The ids each part of an hour holds, kept between folds (a warm Lambda keeps its module), so a fold
+ * reads only the parts it has not seen: an hour at 5,000 events/s has 18 million ids (part-ids.ts).
  */
-const holders = new Map<string, { readonly parts: Set<string>; readonly byId: Map<string, string> }>();
+const held = new Map<string, Map<string, PartIds>>();
 
-async function holdersOf(store: ObjectStore, hour: string, parts: readonly FoldedPart[]): Promise<Map<string, string>> {
-  const keys = new Set(parts.map((p) => p.key));
-  let known = holders.get(hour);
-  if (!known || [...known.parts].some((key) => !keys.has(key))) holders.set(hour, (known = { parts: new Set(), byId: new Map() }));
-  const missing = parts.filter((p) => !known.parts.has(p.key));
-  const ids = await mapWithLimit(missing, IO_PARALLELISM, async (part) => {
-    const stored = await store.get(part.key);
-    if (!stored) throw new Error(`the folded part ${part.key} that its hour's record names is missing: delete the record (${openHourKey(hour)}), and the hour is folded again`);
-    return readLakeColumn(stored.body, 'event_id') as Promise<string[]>;
-  });
-  missing.forEach((part, i) => {
-    for (const id of ids[i]!) known.byId.set(id, part.key);
-    known.parts.add(part.key);
-  });
-  return known.byId;
+/** The ids of each of the record's parts, in its order: from memory, or read from the parts not seen yet. */
+async function idsOfParts(store: ObjectStore, hour: string, parts: readonly FoldedPart[]): Promise<PartIds[]> {
+  const known = held.get(hour) ?? new Map<string, PartIds>();
+  held.set(hour, known);
+  const named = new Set(parts.map((p) => p.key));
+  for (const key of known.keys()) if (!named.has(key)) known.delete(key);
+  await mapWithLimit(
+    parts.filter((p) => !known.has(p.key)),
+    IO_PARALLELISM,
+    async (part) => {
+      const stored = await store.get(part.key);
+      if (!stored) throw new Error(`the folded part ${part.key} that its hour's record names is missing: delete the record (${openHourKey(hour)}), and the hour is folded again`);
+      known.set(part.key, PartIds.of((await readLakeColumn(stored.body, 'event_id')) as string[]));
+    },
+  );
+  return parts.map((p) => known.get(p.key)!);
 }
 
 /**
@@ -148,21 +149,30 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
   for (const hour of recorded.filter((h) => h in manifest.hours)) {
     if (now < manifest.hours[hour]!.committedAtMs + retentionMs) continue;
     const key = openHourKey(hour);
-    const record = parseOpenHourRecord(key, (await store.get(key))?.body);
-    await store.delete([...record.parts.map((p) => p.key), key]);
-    holders.delete(hour);
+    let parts: string[] = [];
+    try {
+      parts = namedParts(parseOpenHourRecord(key, (await store.get(key))?.body));
+    } catch {
+      // A damaged record: its parts are left to the compactor's sweep.
+    }
+    await store.delete([...parts, key]);
     result.hoursCleared++;
   }
 
   // An hour that settled with raw files not folded yet (its record remains until it is compacted) is folded to its end.
   const hours = [...new Set([...recorded, ...openHours(now, timing)])].filter((h) => !(h in manifest.hours)).sort((a, b) => hourStartOf(a) - hourStartOf(b));
+  // The ids of hours no longer folded go: a warm function would otherwise hold every hour it ever folded.
+  for (const hour of held.keys()) if (!hours.includes(hour)) held.delete(hour);
+  // An hour that fails (a damaged record, say) does not hold up the others; the first failure is thrown after them.
+  const failures: unknown[] = [];
   for (const hour of hours) {
-    const folded = await foldHour(hour);
+    const folded = await foldHour(hour).catch((error: unknown) => void failures.push(error));
     if (folded === 'lost') {
       result.lostRace = true;
       break;
     }
   }
+  if (failures.length > 0) throw failures[0];
   return result;
 
   async function foldHour(hour: string): Promise<'folded' | 'nothing' | 'lost'> {
@@ -181,26 +191,42 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
 
     const read = await mapWithLimit(take, IO_PARALLELISM, async (file) => {
       const object = await store.get(file.key);
-      // Listed, then gone: a raw file is deleted only after its hour was compacted, which this fold will not commit over.
-      return object ? readLakeRows(object.body) : [];
+      return object && readLakeRows(object.body);
     });
-    const merged = mergeRows(read);
+    // Listed, then gone (a consumer deletes the files of a delivery it superseded, writing them again
+    // cut otherwise): that file and the later ones of its partition are left for the next fold, so the
+    // partition's offset never passes a file no fold has read.
+    const cut = new Map<string, bigint>();
+    take.forEach((file, i) => {
+      if (read[i]) return;
+      const { source, lastOffset } = rawFileSource(file.key)!;
+      const from = cut.get(source);
+      if (from === undefined || lastOffset < from) cut.set(source, lastOffset);
+    });
+    const kept = take.flatMap((file, i) => {
+      const { source, lastOffset } = rawFileSource(file.key)!;
+      const from = cut.get(source);
+      return from !== undefined && lastOffset >= from ? [] : [{ file, rows: read[i]! }];
+    });
+    result.filesLeft += take.length - kept.length;
+    if (kept.length === 0) return 'nothing';
+    const merged = mergeRows(kept.map((k) => k.rows));
     let duplicates = merged.duplicatesDropped;
 
     // Against the parts: a copy ingested after everything a part holds is never the one kept;
     // otherwise the part's copy is read and the two compared.
-    const holder = await holdersOf(store, hour, record.parts);
-    const place = new Map(record.parts.map((part, p) => [part.key, p]));
+    const holders = PartIds.holders(
+      merged.rows.map((r) => r.event_id),
+      await idsOfParts(store, hour, record.parts),
+    );
     const fresh: LakeRow[] = [];
     const contested = new Map<number, LakeRow[]>();
-    for (const row of merged.rows) {
-      const held = holder.get(row.event_id);
-      const p = held === undefined ? undefined : place.get(held)!;
-      if (p === undefined) fresh.push(row);
+    merged.rows.forEach((row, i) => {
+      const p = holders[i]!;
+      if (p === -1) fresh.push(row);
       else if (row.ingest_time > record.parts[p]!.maxIngestMs) duplicates++;
       else contested.set(p, [...(contested.get(p) ?? []), row]);
-    }
-    const written: string[] = [];
+    });
     const parts = [...record.parts];
     let replacements = 0;
     try {
@@ -219,45 +245,50 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
           duplicates++; // the copy dropped: the new one, or the part's it replaces
         }
         if (replaced.size === 0) continue;
-        parts[p] = await writePart(hour, held.filter((r) => !replaced.has(r.event_id)), `r${p}`, written);
+        parts[p] = await writePart(hour, held.filter((r) => !replaced.has(r.event_id)), `r${p}`);
         replacements += replaced.size;
         result.partsRewritten++;
       }
-      if (fresh.length > 0) parts.push(await writePart(hour, fresh.sort(bySessionThenTime), 'n', written));
+      if (fresh.length > 0) parts.push(await writePart(hour, fresh.sort(bySessionThenTime), 'n'));
 
       const watermarks: Record<string, string> = { ...record.folded };
-      for (const file of take) {
+      for (const { file } of kept) {
         const { source, lastOffset } = rawFileSource(file.key)!;
         if (watermarks[source] === undefined || lastOffset > BigInt(watermarks[source])) watermarks[source] = String(lastOffset);
       }
-      const next: OpenHourRecord = { version: 1, parts: parts.filter((part) => part.rows > 0), folded: watermarks, foldedAtMs: now };
+      // Parts written again stay named (in `replaced`) for a retention, so the sweep leaves them to the readers that took them.
+      const replaced = Object.fromEntries(Object.entries(record.replaced ?? {}).filter(([, until]) => until > now));
+      record.parts.forEach((part, p) => parts[p] !== part && (replaced[part.key] = now + retentionMs));
+      const next: OpenHourRecord = {
+        version: 1,
+        parts: parts.filter((part) => part.rows > 0),
+        folded: watermarks,
+        foldedAtMs: now,
+        ...(Object.keys(replaced).length > 0 && { replaced }),
+        ...(raw.length > known.length && { unknownFiles: raw.length - known.length }),
+      };
       await store.put(recordKey, Buffer.from(serializeOpenHourRecord(next)), 'application/json', stored ? { ifMatch: stored.etag } : { ifNoneMatch: '*' });
     } catch (error) {
-      holders.delete(hour);
-      await store.delete(written);
+      // What this fold wrote is left to the compactor's sweep (it deletes parts no record names): a
+      // commit that landed but answered with an error (a retried PUT meeting its own write) still names them.
       if (error instanceof PreconditionFailedError) return 'lost';
       throw error;
     }
-    if (replacements > 0) holders.delete(hour);
-    else if (fresh.length > 0) {
-      const added = parts[parts.length - 1]!.key;
-      for (const row of fresh) holder.set(row.event_id, added);
-      holders.get(hour)!.parts.add(added);
-    }
     result.hoursFolded++;
-    result.filesFolded += take.length;
+    result.filesFolded += kept.length;
     result.eventsFolded += fresh.length - replacements;
     result.duplicatesDropped += duplicates;
     return 'folded';
   }
 
   /** Writes rows (sorted by session) as a part of the hour, one row group, under a name of this fold's own. */
-  async function writePart(hour: string, rows: LakeRow[], tag: string, written: string[]): Promise<FoldedPart> {
+  async function writePart(hour: string, rows: LakeRow[], tag: string): Promise<FoldedPart> {
     const key = `${FOLDED_PREFIX}${hour}/f${now}-${runId}-${tag}.parquet`;
     if (rows.length === 0) return { key, rows: 0, bytes: 0, maxIngestMs: 0 };
     const body = await encodeParquet(rows);
-    written.push(key);
     await store.put(key, body, PARQUET);
+    // Known to the next fold in this process; a record that never names it (a lost race) drops it there.
+    held.get(hour)?.set(key, PartIds.of(rows.map((r) => r.event_id)));
     return { key, rows: rows.length, bytes: body.byteLength, maxIngestMs: rows.reduce((m, r) => Math.max(m, r.ingest_time), 0) };
   }
 }

@@ -30,8 +30,17 @@ export function storeLakeView(store: Pick<ObjectStore, 'get' | 'list'>, openHour
         const hour = hourOfOpenHourKey(o.key);
         return hour !== undefined && !(hour in manifest.hours);
       });
-      const records = await Promise.all(open.map(async (o) => [hourOfOpenHourKey(o.key)!, parseOpenHourRecord(o.key, (await store.get(o.key))?.body)] as const));
-      for (const [hour, record] of records) folded.set(hour, record.parts.map((p) => p.key));
+      const records = await Promise.all(
+        open.map(async (o) => {
+          try {
+            return [hourOfOpenHourKey(o.key)!, parseOpenHourRecord(o.key, (await store.get(o.key))?.body)] as const;
+          } catch {
+            return undefined; // a damaged record: the hour is read raw (the fold reports it)
+          }
+        }),
+      );
+      // An hour with raw files no fold can read (names not a consumer's) is read raw too.
+      for (const [hour, record] of records.filter((r) => r !== undefined)) if (!record.unknownFiles) folded.set(hour, record.parts.map((p) => p.key));
     }
     return lakeView(manifest, late.map((o) => o.key), folded);
   };

@@ -6,6 +6,7 @@
  * settles the parts hold exactly the rows the compactor writes for it. The lake is
  * a directory.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { EMPTY_OPEN_HOUR, isFolded, openHourKey, parseOpenHourRecord, rawFileSource, type OpenHourRecord } from '../../lambdas/common/open-hour-record.ts';
 import { compactLake } from '../../lambdas/compactor/compact-lake.ts';
 import { foldOpenHours, foldShare, type FoldOptions } from '../../lambdas/compactor/fold-open-hours.ts';
+import { PartIds } from '../../lambdas/compactor/part-ids.ts';
 import { byTimeThenId } from '../../lambdas/compactor/merge-rows.ts';
 import { readLakeRows } from '../../lambdas/compactor/parquet-reader.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
@@ -124,6 +126,17 @@ describe('the open-hour record', () => {
     expect(parse('{"version":1,"parts":[],"folded":{"t/0":"12"},"foldedAtMs":1}')()).toMatchObject({ folded: { 't/0': '12' } });
   });
 
+  it('finds which part holds each id, as a set of strings would, in 16 bytes an id (ids that are not UUIDs as text)', () => {
+    const ids = Array.from({ length: 3_000 }, () => randomUUID());
+    const parts = [ids.slice(0, 1_000), ids.slice(1_000, 2_000), [...ids.slice(500, 600), 'not-a-uuid', ids[2_999]!.toUpperCase()]];
+    const asked = [...ids, 'not-a-uuid', 'also-not', ids[2_999]!.toUpperCase(), '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff'];
+    const held = PartIds.holders(asked, parts.map((p) => PartIds.of(p)));
+    const expected = asked.map((id) => parts.findIndex((p) => p.includes(id)));
+    expect([...held]).toEqual(expected);
+    expect(PartIds.of(parts[2]!).size).toBe(102);
+    expect([...PartIds.holders([], [PartIds.of(ids)])]).toEqual([]);
+  });
+
   it("takes each partition's files in offset order, the partition written longest ago first, within the bytes", () => {
     const file = (partition: number, first: number, last: number, lastModifiedMs: number, size = 10) => ({ key: `events/${THE_HOUR}/t-p${partition}-o${first}-${last}.parquet`, etag: '', size, lastModifiedMs });
     // Partition 0's later file was written first (a retried batch rewrites its key): it still waits for the earlier one.
@@ -221,22 +234,31 @@ describe('folding the open hour', () => {
     expect(view.parts.sort(byTimeThenId)).toEqual(await compactedRows(store));
   }, 60_000);
 
-  it("the compactor's sweep deletes parts no record names (written again) once they are as old as its retention, and keeps those a record names", async () => {
+  it("keeps a part written again named for a retention, so the compactor's sweep leaves it to the readers that took it, and then deletes it", async () => {
     const store = newStore();
     const stream = new TwoPartitions();
     await consumeRecords(store, stream.records(0, events.slice(0, 100).map((e) => e.value)), START + 40 * MINUTE, encodeParquet);
     await fold(store, START + 41 * MINUTE);
     const [before] = (await recordOf(store)).parts;
-    // An earlier copy of one event: the part is written again under a new name, and the old one is named by nothing.
+    // An earlier copy of one event: the part is written again under a new name.
     const earlier = Buffer.from(JSON.stringify({ ...JSON.parse(events[0]!.value.toString()), page_url: 'https://shop.example/first' }));
     await consumeRecords(store, stream.records(1, [earlier]), START + 39 * MINUTE, encodeParquet);
     expect(await fold(store, START + 42 * MINUTE)).toMatchObject({ partsRewritten: 1 });
-    const named = (await recordOf(store)).parts.map((p) => p.key);
-    expect(named).not.toContain(before!.key);
-    // The files' ages are the directory's clock: the sweep runs an hour and more after they were written.
-    await compactLake({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 2 ** 30, now: () => Date.now() + HOUR + MINUTE });
-    const parts = (await store.list(`compacted/${THE_HOUR}/f`)).map((o) => o.key);
-    expect(parts.sort()).toEqual([...named].sort());
+    const record = await recordOf(store);
+    expect(record.parts.map((p) => p.key)).not.toContain(before!.key);
+    expect(record.replaced).toEqual({ [before!.key]: START + 42 * MINUTE + HOUR });
+    // The files' ages are the directory's clock: the sweep runs an hour and more after they were written,
+    // by a compactor that leaves the hour raw (too big for it), so it stays open to the folds.
+    const sweep = () => compactLake({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 1, now: () => Date.now() + HOUR + MINUTE });
+    const parts = async () => (await store.list(`compacted/${THE_HOUR}/f`)).map((o) => o.key).sort();
+    await sweep();
+    expect(await parts()).toEqual([...record.parts.map((p) => p.key), before!.key].sort());
+    // A fold after the retention drops it from the record; the next sweep deletes it.
+    await consumeRecords(store, stream.records(1, [events[300]!.value]), START + 44 * MINUTE, encodeParquet);
+    await fold(store, START + 43 * MINUTE + HOUR);
+    expect((await recordOf(store)).replaced).toBeUndefined();
+    await sweep();
+    expect(await parts()).toEqual((await recordOf(store)).parts.map((p) => p.key).sort());
   }, 60_000);
 
   it("gives a reader of open hours folded the parts of hours not compacted, as compacted files; a reader of raw files, none", async () => {
@@ -252,7 +274,44 @@ describe('folding the open hour', () => {
     expect((await storeLakeView(store, 'folded')()).compacted).toEqual(new Map([[START, manifest.hours[THE_HOUR]!.files.map((f) => f.key)]]));
   }, 60_000);
 
-  it('of two folds at once one commits; the other deletes what it wrote', async () => {
+  it('reads an hour raw whose record is damaged or whose raw files include names no consumer writes, and folds the other hours', async () => {
+    const store = newStore();
+    const stream = new TwoPartitions();
+    const NEXT = hourPartition(START + HOUR);
+    await consumeRecords(store, stream.records(0, events.slice(0, 50).map((e) => e.value)), START + 50 * MINUTE, encodeParquet);
+    const nextHour = new ShopperSimulator({ seed: 12, startTimeMs: START + HOUR, eventsPerSecond: 1, dailyCurve: false, warmStart: false });
+    await consumeRecords(store, stream.records(1, Array.from({ length: 40 }, () => nextHour.nextRecord().value)), START + HOUR + 5 * MINUTE, encodeParquet);
+    await store.put(openHourKey(THE_HOUR), Buffer.from('{"version":1,"parts":"none"}'), 'application/json');
+    // The damaged hour fails (its sentence says what to do); the next hour is folded all the same.
+    await expect(fold(store, START + HOUR + 6 * MINUTE)).rejects.toThrow(`the open-hour record ${openHourKey(THE_HOUR)} is damaged`);
+    expect(parseOpenHourRecord(openHourKey(NEXT), (await store.get(openHourKey(NEXT)))?.body).parts).toHaveLength(1);
+    const view = await storeLakeView(store, 'folded')();
+    expect([...view.compacted.keys()]).toEqual([START + HOUR]);
+    // A file someone copied into the next hour by hand: no offset says whether a fold read it, so readers read the hour raw.
+    await store.put(`events/${NEXT}/copied-by-hand.parquet`, (await store.get((await store.list(`events/${NEXT}/`))[0]!.key))!.body, 'application/vnd.apache.parquet');
+    await consumeRecords(store, stream.records(1, [nextHour.nextRecord().value]), START + HOUR + 7 * MINUTE, encodeParquet);
+    await fold(store, START + HOUR + 8 * MINUTE).catch(() => undefined);
+    expect(parseOpenHourRecord(openHourKey(NEXT), (await store.get(openHourKey(NEXT)))?.body).unknownFiles).toBe(1);
+    expect((await storeLakeView(store, 'folded')()).compacted).toEqual(new Map());
+    // The compactor's sweep neither fails on the damaged record nor deletes parts of its hour.
+    await store.put(`compacted/${THE_HOUR}/f1-dead-n.parquet`, Buffer.from('part'), 'application/vnd.apache.parquet');
+    await compactLake({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 1, now: () => Date.now() + HOUR + MINUTE });
+    expect(await store.get(`compacted/${THE_HOUR}/f1-dead-n.parquet`)).toBeDefined();
+  }, 60_000);
+
+  it('leaves a raw file that vanished between the listing and the read, and the later files of its partition, to the next fold', async () => {
+    const store = newStore();
+    const stream = new TwoPartitions();
+    for (let b = 0; b < 3; b++) await consumeRecords(store, stream.records(0, events.slice(b * 100, (b + 1) * 100).map((e) => e.value)), START + (20 + b) * MINUTE, encodeParquet);
+    const files = (await store.list(`events/${THE_HOUR}/`)).map((o) => o.key).sort((a, b) => Number(rawFileSource(a)!.lastOffset - rawFileSource(b)!.lastOffset));
+    // The first file is gone when the fold reads it (a consumer superseding its delivery deletes it, and writes its records again).
+    const vanishing: ObjectStore = { ...store, list: (prefix) => store.list(prefix), put: (...a) => store.put(...a), delete: (keys) => store.delete(keys), get: (key) => (key === files[0] ? Promise.resolve(undefined) : store.get(key)) };
+    expect(await fold(vanishing, START + 25 * MINUTE)).toMatchObject({ hoursFolded: 0, filesFolded: 0, filesLeft: 3 });
+    expect(await fold(store, START + 26 * MINUTE)).toMatchObject({ filesFolded: 3, eventsFolded: 300 });
+    expect((await recordOf(store)).folded).toEqual({ [`${TOPIC}/0`]: '299' });
+  }, 60_000);
+
+  it('of two folds at once one commits; what the other wrote is left to the sweep', async () => {
     const store = newStore();
     const stream = new TwoPartitions();
     await consumeRecords(store, stream.records(0, events.slice(0, 300).map((e) => e.value)), START + 20 * MINUTE, encodeParquet);
@@ -271,8 +330,13 @@ describe('folding the open hour', () => {
     expect(first.lostRace).toBe(true);
     expect(second).toMatchObject({ hoursFolded: 1, eventsFolded: 300, lostRace: false });
     const record = await recordOf(store);
-    expect((await store.list(`compacted/${THE_HOUR}/f`)).map((o) => o.key)).toEqual(record.parts.map((p) => p.key));
+    const written = (await store.list(`compacted/${THE_HOUR}/f`)).map((o) => o.key);
+    expect(written).toHaveLength(2);
+    expect(written).toEqual(expect.arrayContaining(record.parts.map((p) => p.key)));
     expect((await foldedView(store)).repeated).toBe(0);
+    // The loser's part, named by no record, goes with the compactor's sweep once as old as its retention.
+    await compactLake({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 2 ** 30, now: () => Date.now() + HOUR + MINUTE });
+    expect((await store.list(`compacted/${THE_HOUR}/f`)).map((o) => o.key)).toEqual(record.parts.map((p) => p.key));
   }, 60_000);
 
   it("deletes an hour's parts and record once the compactor committed it and no query can still read them", async () => {
