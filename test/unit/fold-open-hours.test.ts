@@ -311,6 +311,26 @@ describe('folding the open hour', () => {
     expect((await recordOf(store)).folded).toEqual({ [`${TOPIC}/0`]: '299' });
   }, 60_000);
 
+  it('a fold killed before its commit changes nothing a reader sees: the next fold does its work again, and its part goes with the sweep', async () => {
+    const store = newStore();
+    const stream = new TwoPartitions();
+    await consumeRecords(store, stream.records(0, events.slice(0, 200).map((e) => e.value)), START + 30 * MINUTE, encodeParquet);
+    const killed: ObjectStore = {
+      get: (key) => store.get(key),
+      list: (prefix) => store.list(prefix),
+      delete: (keys) => store.delete(keys),
+      put: (key, body, type, condition) => (key === openHourKey(THE_HOUR) ? Promise.reject(new Error('the fold was killed')) : store.put(key, body, type, condition)),
+    };
+    await expect(fold(killed, START + 31 * MINUTE)).rejects.toThrow('the fold was killed');
+    expect(await store.get(openHourKey(THE_HOUR))).toBeUndefined();
+    expect(await fold(store, START + 32 * MINUTE)).toMatchObject({ filesFolded: 1, eventsFolded: 200 });
+    const view = await foldedView(store);
+    expect(view.repeated).toBe(0);
+    expect(view.parts).toHaveLength(200);
+    await compactLake({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 1, now: () => Date.now() + HOUR + MINUTE });
+    expect((await store.list(`compacted/${THE_HOUR}/f`)).map((o) => o.key)).toEqual(view.record.parts.map((p) => p.key));
+  }, 60_000);
+
   it('of two folds at once one commits; what the other wrote is left to the sweep', async () => {
     const store = newStore();
     const stream = new TwoPartitions();
