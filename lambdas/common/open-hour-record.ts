@@ -33,6 +33,10 @@ export interface OpenHourRecord {
   readonly replaced?: Readonly<Record<string, number>>;
   /** Raw files of the hour whose names are not a consumer's (no offset says whether they were folded): while there are any, readers read the hour raw. */
   readonly unknownFiles?: number;
+  /** Why the last fold of the hour failed: until one succeeds, readers read the hour raw. */
+  readonly failing?: string;
+  /** The hour settled and every raw file is folded: later folds pass it by until the compactor commits it. */
+  readonly complete?: boolean;
 }
 
 export const EMPTY_OPEN_HOUR: OpenHourRecord = { version: 1, parts: [], folded: {}, foldedAtMs: 0 };
@@ -65,12 +69,18 @@ export function parseOpenHourRecord(key: string, body: Uint8Array | undefined): 
   const foldedOk = isRecord(parsed.folded) && Object.values(parsed.folded).every((offset) => typeof offset === 'string' && /^\d+$/.test(offset));
   const replacedOk = parsed.replaced === undefined || (isRecord(parsed.replaced) && Object.values(parsed.replaced).every(Number.isFinite));
   const unknownOk = parsed.unknownFiles === undefined || Number.isInteger(parsed.unknownFiles);
-  if (!partsOk || !foldedOk || !replacedOk || !unknownOk || !Number.isFinite(parsed.foldedAtMs)) throw new Error(damaged);
+  const flagsOk = (parsed.failing === undefined || typeof parsed.failing === 'string') && (parsed.complete === undefined || typeof parsed.complete === 'boolean');
+  if (!partsOk || !foldedOk || !replacedOk || !unknownOk || !flagsOk || !Number.isFinite(parsed.foldedAtMs)) throw new Error(damaged);
   return parsed as OpenHourRecord;
 }
 
 export function serializeOpenHourRecord(record: OpenHourRecord): string {
   return JSON.stringify(record);
+}
+
+/** Whether readers may read the hour from its parts: no fold is failing on it, and every raw file is one a fold can read. */
+export function partsReadable(record: OpenHourRecord): boolean {
+  return record.failing === undefined && !record.unknownFiles;
 }
 
 /** Every part file a record names: its parts, and those written again that a reader may still be reading. */

@@ -179,15 +179,46 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
     const recordKey = openHourKey(hour);
     const stored = await store.get(recordKey);
     const record = parseOpenHourRecord(recordKey, stored?.body);
+    if (record.complete) {
+      held.delete(hour);
+      return 'nothing';
+    }
+    /** Replaces the record if no other fold did since it was read. */
+    const commit = (next: OpenHourRecord) => store.put(recordKey, Buffer.from(serializeOpenHourRecord(next)), 'application/json', stored ? { ifMatch: stored.etag } : { ifNoneMatch: '*' });
+    try {
+      return await foldRecorded(hour, record, commit);
+    } catch (error) {
+      // What this fold wrote is left to the compactor's sweep (it deletes parts no record names): a
+      // commit that landed but answered with an error (a retried PUT meeting its own write) still names them.
+      if (error instanceof PreconditionFailedError) return 'lost';
+      // An hour that fails (a raw file that is not Parquet, a part gone) is marked so, and readers read it raw until a fold succeeds.
+      const failing = (error instanceof Error ? error.message : String(error)).slice(0, 300);
+      if (stored && record.failing !== failing) await commit({ ...record, failing }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async function foldRecorded(hour: string, record: OpenHourRecord, commit: (next: OpenHourRecord) => Promise<string>): Promise<'folded' | 'nothing'> {
     const raw = await store.list(`${LAKE_PREFIXES.events}${hour}/`);
     const known = raw.filter((o) => rawFileSource(o.key) !== undefined);
-    result.filesUnknown += raw.length - known.length;
+    const unknownFiles = raw.length - known.length;
+    result.filesUnknown += unknownFiles;
     const { take, left } = foldShare(
       known.filter((o) => !isFolded(record, o.key)),
       maxFoldBytes,
     );
     result.filesLeft += left;
-    if (take.length === 0) return 'nothing';
+    const { failing: _failing, unknownFiles: _unknown, ...kept_ } = record;
+    /** The record as readers must know it, parts aside: raw files no fold can read, and whether folding is over. */
+    const state = { ...(unknownFiles > 0 && { unknownFiles }) };
+    if (take.length === 0) {
+      // Nothing to fold: a settled hour is complete (no raw file can appear in it), and its ids go from memory.
+      const complete = isSettled(hourStartOf(hour), now, timing);
+      const next: OpenHourRecord = { ...kept_, ...state, ...(complete && { complete }) };
+      if ((record.parts.length > 0 || unknownFiles > 0) && serializeOpenHourRecord(next) !== serializeOpenHourRecord(record)) await commit(next);
+      if (complete) held.delete(hour);
+      return 'nothing';
+    }
 
     const read = await mapWithLimit(take, IO_PARALLELISM, async (file) => {
       const object = await store.get(file.key);
@@ -225,55 +256,48 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
       const p = holders[i]!;
       if (p === -1) fresh.push(row);
       else if (row.ingest_time > record.parts[p]!.maxIngestMs) duplicates++;
-      else contested.set(p, [...(contested.get(p) ?? []), row]);
+      else if (contested.has(p)) contested.get(p)!.push(row);
+      else contested.set(p, [row]);
     });
     const parts = [...record.parts];
     let replacements = 0;
-    try {
-      for (const [p, rows] of contested) {
-        const part = parts[p]!;
-        const body = (await store.get(part.key))?.body;
-        if (!body) throw new Error(`the folded part ${part.key} that its hour's record names is missing: delete the record (${recordKey}), and the hour is folded again`);
-        const held = await readLakeRows(body);
-        const heldById = new Map(held.map((r) => [r.event_id, r]));
-        const replaced = new Set<string>();
-        for (const row of rows) {
-          if (arrivedBefore(row, heldById.get(row.event_id)!)) {
-            replaced.add(row.event_id);
-            fresh.push(row);
-          }
-          duplicates++; // the copy dropped: the new one, or the part's it replaces
+    for (const [p, rows] of contested) {
+      const part = parts[p]!;
+      const body = (await store.get(part.key))?.body;
+      if (!body) throw new Error(`the folded part ${part.key} that its hour's record names is missing: delete the record (${openHourKey(hour)}), and the hour is folded again`);
+      const heldRows = await readLakeRows(body);
+      const heldById = new Map(heldRows.map((r) => [r.event_id, r]));
+      const replaced = new Set<string>();
+      for (const row of rows) {
+        if (arrivedBefore(row, heldById.get(row.event_id)!)) {
+          replaced.add(row.event_id);
+          fresh.push(row);
         }
-        if (replaced.size === 0) continue;
-        parts[p] = await writePart(hour, held.filter((r) => !replaced.has(r.event_id)), `r${p}`);
-        replacements += replaced.size;
-        result.partsRewritten++;
+        duplicates++; // the copy dropped: the new one, or the part's it replaces
       }
-      if (fresh.length > 0) parts.push(await writePart(hour, fresh.sort(bySessionThenTime), 'n'));
-
-      const watermarks: Record<string, string> = { ...record.folded };
-      for (const { file } of kept) {
-        const { source, lastOffset } = rawFileSource(file.key)!;
-        if (watermarks[source] === undefined || lastOffset > BigInt(watermarks[source])) watermarks[source] = String(lastOffset);
-      }
-      // Parts written again stay named (in `replaced`) for a retention, so the sweep leaves them to the readers that took them.
-      const replaced = Object.fromEntries(Object.entries(record.replaced ?? {}).filter(([, until]) => until > now));
-      record.parts.forEach((part, p) => parts[p] !== part && (replaced[part.key] = now + retentionMs));
-      const next: OpenHourRecord = {
-        version: 1,
-        parts: parts.filter((part) => part.rows > 0),
-        folded: watermarks,
-        foldedAtMs: now,
-        ...(Object.keys(replaced).length > 0 && { replaced }),
-        ...(raw.length > known.length && { unknownFiles: raw.length - known.length }),
-      };
-      await store.put(recordKey, Buffer.from(serializeOpenHourRecord(next)), 'application/json', stored ? { ifMatch: stored.etag } : { ifNoneMatch: '*' });
-    } catch (error) {
-      // What this fold wrote is left to the compactor's sweep (it deletes parts no record names): a
-      // commit that landed but answered with an error (a retried PUT meeting its own write) still names them.
-      if (error instanceof PreconditionFailedError) return 'lost';
-      throw error;
+      if (replaced.size === 0) continue;
+      parts[p] = await writePart(hour, heldRows.filter((r) => !replaced.has(r.event_id)), `r${p}`);
+      replacements += replaced.size;
+      result.partsRewritten++;
     }
+    if (fresh.length > 0) parts.push(await writePart(hour, fresh.sort(bySessionThenTime), 'n'));
+
+    const watermarks: Record<string, string> = { ...record.folded };
+    for (const { file } of kept) {
+      const { source, lastOffset } = rawFileSource(file.key)!;
+      if (watermarks[source] === undefined || lastOffset > BigInt(watermarks[source])) watermarks[source] = String(lastOffset);
+    }
+    // Parts written again stay named (in `replaced`) for a retention, so the sweep leaves them to the readers that took them.
+    const replaced = Object.fromEntries(Object.entries(record.replaced ?? {}).filter(([, until]) => until > now));
+    record.parts.forEach((part, p) => parts[p] !== part && (replaced[part.key] = now + retentionMs));
+    await commit({
+      version: 1,
+      parts: parts.filter((part) => part.rows > 0),
+      folded: watermarks,
+      foldedAtMs: now,
+      ...(Object.keys(replaced).length > 0 && { replaced }),
+      ...state,
+    });
     result.hoursFolded++;
     result.filesFolded += kept.length;
     result.eventsFolded += fresh.length - replacements;

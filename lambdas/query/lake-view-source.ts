@@ -6,7 +6,7 @@
  * for each hour not compacted (two or three).
  */
 import { lakeView, MANIFEST_KEY, parseManifest, type LakeView } from '../common/compaction-manifest.ts';
-import { hourOfOpenHourKey, OPEN_HOURS_PREFIX, parseOpenHourRecord } from '../common/open-hour-record.ts';
+import { hourOfOpenHourKey, OPEN_HOURS_PREFIX, parseOpenHourRecord, partsReadable } from '../common/open-hour-record.ts';
 import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 import type { ObjectStore } from '../consumer/object-store.ts';
 
@@ -39,8 +39,8 @@ export function storeLakeView(store: Pick<ObjectStore, 'get' | 'list'>, openHour
           }
         }),
       );
-      // An hour with raw files no fold can read (names not a consumer's) is read raw too.
-      for (const [hour, record] of records.filter((r) => r !== undefined)) if (!record.unknownFiles) folded.set(hour, record.parts.map((p) => p.key));
+      // So is one with raw files no fold can read (names not a consumer's), or on which the folds fail.
+      for (const [hour, record] of records.filter((r) => r !== undefined)) if (partsReadable(record)) folded.set(hour, record.parts.map((p) => p.key));
     }
     return lakeView(manifest, late.map((o) => o.key), folded);
   };

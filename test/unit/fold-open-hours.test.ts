@@ -287,9 +287,8 @@ describe('folding the open hour', () => {
     expect(parseOpenHourRecord(openHourKey(NEXT), (await store.get(openHourKey(NEXT)))?.body).parts).toHaveLength(1);
     const view = await storeLakeView(store, 'folded')();
     expect([...view.compacted.keys()]).toEqual([START + HOUR]);
-    // A file someone copied into the next hour by hand: no offset says whether a fold read it, so readers read the hour raw.
+    // A file someone copied into the next hour by hand, with nothing else new: no offset says whether a fold read it, so readers read the hour raw.
     await store.put(`events/${NEXT}/copied-by-hand.parquet`, (await store.get((await store.list(`events/${NEXT}/`))[0]!.key))!.body, 'application/vnd.apache.parquet');
-    await consumeRecords(store, stream.records(1, [nextHour.nextRecord().value]), START + HOUR + 7 * MINUTE, encodeParquet);
     await fold(store, START + HOUR + 8 * MINUTE).catch(() => undefined);
     expect(parseOpenHourRecord(openHourKey(NEXT), (await store.get(openHourKey(NEXT)))?.body).unknownFiles).toBe(1);
     expect((await storeLakeView(store, 'folded')()).compacted).toEqual(new Map());
@@ -297,6 +296,37 @@ describe('folding the open hour', () => {
     await store.put(`compacted/${THE_HOUR}/f1-dead-n.parquet`, Buffer.from('part'), 'application/vnd.apache.parquet');
     await compactLake({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 1, now: () => Date.now() + HOUR + MINUTE });
     expect(await store.get(`compacted/${THE_HOUR}/f1-dead-n.parquet`)).toBeDefined();
+  }, 60_000);
+
+  it('marks an hour whose fold fails (a raw file that is not Parquet) so readers read it raw, until a fold succeeds', async () => {
+    const store = newStore();
+    const stream = new TwoPartitions();
+    await consumeRecords(store, stream.records(0, events.slice(0, 100).map((e) => e.value)), START + 20 * MINUTE, encodeParquet);
+    await fold(store, START + 21 * MINUTE);
+    const bad = `events/${THE_HOUR}/${TOPIC}-p0-o100-199.parquet`;
+    await store.put(bad, Buffer.from('not parquet'), 'application/vnd.apache.parquet');
+    await expect(fold(store, START + 22 * MINUTE)).rejects.toThrow();
+    expect((await recordOf(store)).failing).toBeDefined();
+    expect((await storeLakeView(store, 'folded')()).compacted).toEqual(new Map());
+    // The consumer writes the batch again (a retry overwrites the same name): the next fold reads it, and readers read the parts again.
+    await consumeRecords(store, stream.records(0, events.slice(100, 200).map((e) => e.value)), START + 23 * MINUTE, encodeParquet);
+    expect(await fold(store, START + 24 * MINUTE)).toMatchObject({ filesFolded: 1, eventsFolded: 100 });
+    expect((await recordOf(store)).failing).toBeUndefined();
+    expect([...(await storeLakeView(store, 'folded')()).compacted.keys()]).toEqual([START]);
+  }, 60_000);
+
+  it('passes a settled hour with every raw file folded by, without listing it again, until the compactor commits it', async () => {
+    const store = newStore();
+    await writeAndFold(store);
+    const listed: string[] = [];
+    const counting: ObjectStore = { get: (k) => store.get(k), put: (...a) => store.put(...a), delete: (k) => store.delete(k), list: (prefix) => (listed.push(prefix), store.list(prefix)) };
+    expect(await fold(counting, SETTLED_AT)).toMatchObject({ hoursFolded: 0, filesLeft: 0 });
+    expect((await recordOf(store)).complete).toBe(true);
+    listed.length = 0;
+    await fold(counting, SETTLED_AT + HOUR);
+    expect(listed.filter((prefix) => prefix.startsWith(`events/${THE_HOUR}`))).toEqual([]);
+    // Still read from its parts.
+    expect([...(await storeLakeView(store, 'folded')()).compacted.keys()]).toEqual([START]);
   }, 60_000);
 
   it('leaves a raw file that vanished between the listing and the read, and the later files of its partition, to the next fold', async () => {
