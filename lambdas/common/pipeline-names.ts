@@ -13,7 +13,7 @@ export const LAKE_PREFIXES = {
   events: 'events/',
   /** Rows of hours already closed when they arrived, one file per batch and partition, partitioned by ingest hour. */
   late: 'late/',
-  /** The compactor's output: one row per event_id, sorted by event time, partitioned by event hour. */
+  /** The compactor's output: one row per event_id, row groups in event-time order (rows by session inside), partitioned by event hour. */
   compacted: 'compacted/',
   /** Rollups of compacted hours (lambdas/query/rollups.ts), under rollups/<name>/, partitioned by event hour. */
   rollups: 'rollups/',

@@ -27,7 +27,7 @@ import type { CompactedFile, RollupFiles } from '../common/compaction-manifest.t
 import type { ObjectStore } from '../consumer/object-store.ts';
 import { encodeTable, lakeFileWriter, tableFileWriter } from '../consumer/parquet-encoder.ts';
 import { ROLLUP_COLUMNS, ROLLUP_NAMES, rollupBuilder } from '../query/rollups.ts';
-import { fileRowCounts, mergeSortedColumns } from './merge-rows.ts';
+import { bySession, fileRowCounts, mergeSortedColumns } from './merge-rows.ts';
 import { packBuckets } from './slice-hour.ts';
 import { mapWithLimit } from '../common/map-with-limit.ts';
 import { copiesToDrop, Spreader, type Columns, type MergedSlice, type Spill } from './slice-work.ts';
@@ -186,7 +186,8 @@ export async function compactHour(plan: HourPlan, read: (input: HourInput) => Pr
     let upload: Promise<void> = Promise.resolve();
     for (const [i, count] of fileRowCounts(rows, maxRows).entries()) {
       const writer = await lakeFileWriter();
-      for (let n = 0; n < count; n += plan.rowGroupRows) writer.writeRowGroup(ordered.take(Math.min(plan.rowGroupRows, count - n)));
+      // Row groups in event-time order (engines skip them by time); the rows inside each by session.
+      for (let n = 0; n < count; n += plan.rowGroupRows) writer.writeRowGroup(bySession(ordered.take(Math.min(plan.rowGroupRows, count - n))));
       // A copy of exactly the file's bytes: the writer's buffer grows by doubling, and a file is held until its PUT.
       const body = Buffer.from(writer.finish());
       const key = `${LAKE_PREFIXES.compacted}${plan.hour}/g${plan.generation}-${plan.runId}-${i}.parquet`;

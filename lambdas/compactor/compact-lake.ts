@@ -8,7 +8,7 @@
  * 2. Compacts each settled raw hour (lake-timing.ts: no raw file can appear in
  *    it any more) and folds settled late files into the hours their rows belong
  *    to: the hour's rows (its compacted files if it has them, its raw files
- *    otherwise) plus the late rows, one per event_id, sorted by event time, as a
+ *    otherwise) plus the late rows, one per event_id, in event-time row groups, as a
  *    new generation of files under compacted/ with names of this run's own,
  *    in memory bounded by `sliceRows` however big the hour (compact-hour.ts).
  *    Beside each generation it writes the hour's rollups (lambdas/query/rollups.ts),

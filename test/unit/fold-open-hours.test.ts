@@ -88,7 +88,7 @@ async function foldedView(store: ObjectStore) {
 async function compactedRows(store: ObjectStore): Promise<LakeRow[]> {
   await compactLake({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 2 ** 30, now: () => SETTLED_AT });
   const manifest = parseManifest((await store.get(MANIFEST_KEY))?.body);
-  return rowsOf(store, manifest.hours[THE_HOUR]!.files.map((f) => f.key));
+  return (await rowsOf(store, manifest.hours[THE_HOUR]!.files.map((f) => f.key))).sort(byTimeThenId);
 }
 
 describe('the open-hour record', () => {
