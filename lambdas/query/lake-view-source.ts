@@ -35,11 +35,11 @@ export function storeLakeView(store: Pick<ObjectStore, 'get' | 'list'>, openHour
           try {
             return [hourOfOpenHourKey(o.key)!, parseOpenHourRecord(o.key, (await store.get(o.key))?.body)] as const;
           } catch {
-            return undefined; // a damaged record: the hour is read raw (the fold reports it)
+            return undefined; // damaged (the fold reports it)
           }
         }),
       );
-      // So is one with raw files no fold can read (names not a consumer's), or on which the folds fail.
+      // An hour is read raw whose record is damaged, whose raw files include names no consumer writes, or on which the folds fail.
       for (const [hour, record] of records.filter((r) => r !== undefined)) if (partsReadable(record)) folded.set(hour, record.parts.map((p) => p.key));
     }
     return lakeView(manifest, late.map((o) => o.key), folded);
