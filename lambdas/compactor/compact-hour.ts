@@ -15,7 +15,8 @@
  * 4. the runs are merged into event-time order (mergeSortedColumns) and cut into files
  *    of about targetFileBytes, written a row group at a time.
  * An hour that fits one slice takes the same path, with one slice and one run:
- * the files hold the same rows in the same order either way. Steps 1 and 3 run in
+ * the files hold the same rows either way (in the same event-time order before each row
+ * group's rows are put in session order, which follows where the files are cut). Steps 1 and 3 run in
  * worker threads when the function has more than one vCPU (slice-workers.ts), each
  * input file and each slice in one of them, the slice budget divided among them;
  * what each returns does not depend on where it ran, so neither do the files.

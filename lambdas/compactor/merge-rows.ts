@@ -7,7 +7,8 @@
  * freshness panel's newest ingest time is the same before and after compaction.
  * An hour too big for memory is merged a slice at a time (slice-hour.ts), each
  * slice's rows sorted alone, and the sorted slices merged into the hour's order
- * (mergeSortedColumns): the same rows in the same order as one slice would give.
+ * (mergeSortedColumns): the same rows in the same order as one slice would give (each row
+ * group's rows are then written in session order: bySession).
  */
 import { LAKE_COLUMNS } from '../common/lake-columns.ts';
 import type { LakeRow } from '../consumer/plan-batch.ts';

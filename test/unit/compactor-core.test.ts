@@ -1,7 +1,8 @@
 /** The compactor's pure parts: settings, the manifest's format, merging and cutting rows. */
 import { describe, expect, it } from 'vitest';
 import { EMPTY_MANIFEST, lakeView, parseManifest, readableEventKeys, serializeManifest, type Manifest } from '../../lambdas/common/compaction-manifest.ts';
-import { mergeRows, splitRows } from '../../lambdas/compactor/merge-rows.ts';
+import { LAKE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
+import { bySession, mergeRows, splitRows } from '../../lambdas/compactor/merge-rows.ts';
 import { compactorSettingsFromEnv, DEFAULT_COMPACTOR_SETTINGS } from '../../lambdas/compactor/settings.ts';
 import type { LakeRow } from '../../lambdas/consumer/plan-batch.ts';
 
@@ -90,6 +91,15 @@ describe('mergeRows and splitRows', () => {
     const copies = [copy('t', 2, '5', 'partition 2'), copy('t', 1, '9', 'partition 1, offset 9'), copy('t', 1, '10', 'partition 1, offset 10'), copy('u', 0, '1', 'topic u')];
     // Offsets compare as text, as SQL compares the VARCHAR column: a tie-break every reader makes alike, not an order of arrival.
     for (const order of [copies, [...copies].reverse()]) expect(mergeRows([order]).rows.map((r) => r.user_id)).toEqual(['partition 1, offset 10']);
+  });
+
+  it("puts a row group's rows in session order, then time and id, every column moved with its row, whatever the order they came in", () => {
+    const columns = (rows: readonly (readonly [string, number, string])[]) => LAKE_COLUMNS.map((c) => rows.map(([session, time, id]) => ({ session_id: session, event_time: time, event_id: id })[c.name as 'session_id'] ?? `${c.name}:${id}`));
+    const rows = [['s2', 10, 'a'], ['s1', 30, 'b'], ['s2', 5, 'c'], ['s1', 30, 'a'], ['s3', 1, 'd']] as const;
+    const expected = columns([['s1', 30, 'a'], ['s1', 30, 'b'], ['s2', 5, 'c'], ['s2', 10, 'a'], ['s3', 1, 'd']]);
+    expect(bySession(columns(rows))).toEqual(expected);
+    expect(bySession(columns([...rows].reverse()))).toEqual(expected);
+    expect(bySession(LAKE_COLUMNS.map(() => []))).toEqual(LAKE_COLUMNS.map(() => []));
   });
 
   it('cuts rows into the fewest consecutive slices of at most the size given', () => {
