@@ -83,6 +83,23 @@ export function partsReadable(record: OpenHourRecord): boolean {
   return record.failing === undefined && !record.unknownFiles;
 }
 
+/**
+ * Every open hour's record, as a reader or the sweep takes them: the hour, and its record, or undefined
+ * where it is damaged (the fold reports that; readers read the hour raw, the sweep spares its parts).
+ */
+export async function readOpenHourRecords(store: { list(prefix: string): Promise<readonly { readonly key: string }[]>; get(key: string): Promise<{ readonly body: Uint8Array } | undefined> }, wanted: (hour: string) => boolean = () => true): Promise<{ readonly hour: string; readonly record: OpenHourRecord | undefined }[]> {
+  const hours = (await store.list(OPEN_HOURS_PREFIX)).map((o) => hourOfOpenHourKey(o.key)).filter((hour): hour is string => hour !== undefined && wanted(hour));
+  return Promise.all(
+    hours.map(async (hour) => {
+      try {
+        return { hour, record: parseOpenHourRecord(openHourKey(hour), (await store.get(openHourKey(hour)))?.body) };
+      } catch {
+        return { hour, record: undefined };
+      }
+    }),
+  );
+}
+
 /** Every part file a record names: its parts, and those written again that a reader may still be reading. */
 export function namedParts(record: OpenHourRecord): string[] {
   return [...record.parts.map((p) => p.key), ...Object.keys(record.replaced ?? {})];

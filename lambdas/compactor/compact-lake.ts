@@ -36,7 +36,7 @@ import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 import { hourOfKey, hourPartition, lateKeyIngestTime } from '../consumer/lake-keys.ts';
 import { PreconditionFailedError, type ObjectStore } from '../consumer/object-store.ts';
 import { MANIFEST_KEY, parseManifest, serializeManifest, type CompactedHour, type Manifest } from '../common/compaction-manifest.ts';
-import { hourOfOpenHourKey, namedParts, OPEN_HOURS_PREFIX, parseOpenHourRecord } from '../common/open-hour-record.ts';
+import { namedParts, readOpenHourRecords } from '../common/open-hour-record.ts';
 import { compactHour, SliceTooBigError } from './compact-hour.ts';
 import { hoursOfFile, hoursOfName, rowsOfHour } from './late-rows.ts';
 import { LateShare, shareOfRun } from './run-budget.ts';
@@ -176,15 +176,11 @@ function withoutStuck(manifest: Manifest, hour: string): Manifest {
  * and are not this run's to sweep; nor is any part of an hour whose record cannot be read.
  */
 async function foldedParts(store: ObjectStore): Promise<{ readonly named: string[]; readonly unreadable: string[] }> {
-  const records = (await store.list(OPEN_HOURS_PREFIX)).filter((o) => hourOfOpenHourKey(o.key) !== undefined);
-  const read = await mapWithLimit(records, IO_PARALLELISM, async (o) => {
-    try {
-      return namedParts(parseOpenHourRecord(o.key, (await store.get(o.key))?.body));
-    } catch {
-      return `${LAKE_PREFIXES.compacted}${hourOfOpenHourKey(o.key)!}/f`;
-    }
-  });
-  return { named: read.filter((r) => Array.isArray(r)).flat(), unreadable: read.filter((r) => typeof r === 'string') };
+  const records = await readOpenHourRecords(store);
+  return {
+    named: records.flatMap(({ record }) => (record ? namedParts(record) : [])),
+    unreadable: records.filter(({ record }) => !record).map(({ hour }) => `${LAKE_PREFIXES.compacted}${hour}/f`),
+  };
 }
 
 /** Every file an hour's entry names: its compacted files and its rollups. */

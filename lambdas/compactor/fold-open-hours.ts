@@ -198,13 +198,13 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
       maxFoldBytes,
     );
     result.filesLeft += left;
-    const { failing: _failing, unknownFiles: _unknown, ...kept_ } = record;
-    /** The record as readers must know it, parts aside: raw files no fold can read, and whether folding is over. */
+    /** What readers must know beside the parts: raw files no fold can read (a fold that gets this far is not failing). */
     const state = { ...(unknownFiles > 0 && { unknownFiles }) };
     if (take.length === 0) {
       // Nothing to fold: a settled hour is complete (no raw file can appear in it), and its ids go from memory.
       const complete = isSettled(hourStartOf(hour), now, timing);
-      const next: OpenHourRecord = { ...kept_, ...state, ...(complete && { complete }) };
+      const { failing: _failing, unknownFiles: _unknown, ...folds } = record;
+      const next: OpenHourRecord = { ...folds, ...state, ...(complete && { complete }) };
       if ((record.parts.length > 0 || unknownFiles > 0) && serializeOpenHourRecord(next) !== serializeOpenHourRecord(record)) await commit(next);
       if (complete) held.delete(hour);
       return 'nothing';
@@ -217,17 +217,15 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
     // Listed, then gone (a consumer deletes the files of a delivery it superseded, writing them again
     // cut otherwise): that file and the later ones of its partition are left for the next fold, so the
     // partition's offset never passes a file no fold has read.
+    const sources = take.map((file) => rawFileSource(file.key)!);
     const cut = new Map<string, bigint>();
-    take.forEach((file, i) => {
-      if (read[i]) return;
-      const { source, lastOffset } = rawFileSource(file.key)!;
+    sources.forEach(({ source, lastOffset }, i) => {
       const from = cut.get(source);
-      if (from === undefined || lastOffset < from) cut.set(source, lastOffset);
+      if (!read[i] && (from === undefined || lastOffset < from)) cut.set(source, lastOffset);
     });
-    const kept = take.flatMap((file, i) => {
-      const { source, lastOffset } = rawFileSource(file.key)!;
+    const kept = sources.flatMap(({ source, lastOffset }, i) => {
       const from = cut.get(source);
-      return from !== undefined && lastOffset >= from ? [] : [{ file, rows: read[i]! }];
+      return from !== undefined && lastOffset >= from ? [] : [{ source, lastOffset, rows: read[i]! }];
     });
     result.filesLeft += take.length - kept.length;
     if (kept.length === 0) return 'nothing';
@@ -274,10 +272,7 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
     if (fresh.length > 0) parts.push(await writePart(hour, fresh.sort(bySessionThenTime), 'n'));
 
     const watermarks: Record<string, string> = { ...record.folded };
-    for (const { file } of kept) {
-      const { source, lastOffset } = rawFileSource(file.key)!;
-      if (watermarks[source] === undefined || lastOffset > BigInt(watermarks[source])) watermarks[source] = String(lastOffset);
-    }
+    for (const { source, lastOffset } of kept) if (watermarks[source] === undefined || lastOffset > BigInt(watermarks[source])) watermarks[source] = String(lastOffset);
     // Parts written again stay named (in `replaced`) for a retention, so the sweep leaves them to the readers that took them.
     const replaced = Object.fromEntries(Object.entries(record.replaced ?? {}).filter(([, until]) => until > now));
     record.parts.forEach((part, p) => parts[p] !== part && (replaced[part.key] = now + retentionMs));

@@ -6,7 +6,7 @@
  * for each hour not compacted (two or three).
  */
 import { lakeView, MANIFEST_KEY, parseManifest, type LakeView } from '../common/compaction-manifest.ts';
-import { hourOfOpenHourKey, OPEN_HOURS_PREFIX, parseOpenHourRecord, partsReadable } from '../common/open-hour-record.ts';
+import { partsReadable, readOpenHourRecords } from '../common/open-hour-record.ts';
 import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 import type { ObjectStore } from '../consumer/object-store.ts';
 
@@ -26,21 +26,8 @@ export function storeLakeView(store: Pick<ObjectStore, 'get' | 'list'>, openHour
     const late = await store.list(LAKE_PREFIXES.late);
     const folded = new Map<string, readonly string[]>();
     if (openHours === 'folded') {
-      const open = (await store.list(OPEN_HOURS_PREFIX)).filter((o) => {
-        const hour = hourOfOpenHourKey(o.key);
-        return hour !== undefined && !(hour in manifest.hours);
-      });
-      const records = await Promise.all(
-        open.map(async (o) => {
-          try {
-            return [hourOfOpenHourKey(o.key)!, parseOpenHourRecord(o.key, (await store.get(o.key))?.body)] as const;
-          } catch {
-            return undefined; // damaged (the fold reports it)
-          }
-        }),
-      );
       // An hour is read raw whose record is damaged, whose raw files include names no consumer writes, or on which the folds fail.
-      for (const [hour, record] of records.filter((r) => r !== undefined)) if (partsReadable(record)) folded.set(hour, record.parts.map((p) => p.key));
+      for (const { hour, record } of await readOpenHourRecords(store, (hour) => !(hour in manifest.hours))) if (record && partsReadable(record)) folded.set(hour, record.parts.map((p) => p.key));
     }
     return lakeView(manifest, late.map((o) => o.key), folded);
   };
