@@ -59,7 +59,7 @@ export interface CompactorOptions {
   readonly workers?: WorkerThreads;
   /** The most bytes of late files (Parquet) a run holds to fold in; the rest wait for the next run. @default 64 MiB */
   readonly lateBytesHeld?: number;
-  /** Rows per row group in compacted files. @default 131072 */
+  /** Rows per row group in compacted files. @default ROW_GROUP_ROWS */
   readonly rowGroupRows?: number;
   readonly now?: () => number;
   readonly log?: (entry: Record<string, unknown>) => void;
@@ -93,6 +93,8 @@ export interface CompactionResult {
 }
 
 const MiB = 2 ** 20;
+/** Rows per row group of a compacted file: the unit an engine skips outside a range by its event times. */
+export const ROW_GROUP_ROWS = 131_072;
 /** Parallel reads of one run… */
 const IO_PARALLELISM = 16;
 /** …holding at most this many bytes of files at once, as the stack's memory counts: the late files held, and input files in flight (a compacted file is up to 128 MiB; one at least). */
@@ -340,7 +342,7 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
       let written;
       try {
         written = await compactHour(
-          { hour, generation, runId, store, sliceRows, spillDir: spillDir!, targetFileBytes: options.targetFileBytes ?? 128 * MiB, rowGroupRows: options.rowGroupRows ?? 131_072, ...(options.workers && { workers: options.workers }) },
+          { hour, generation, runId, store, sliceRows, spillDir: spillDir!, targetFileBytes: options.targetFileBytes ?? 128 * MiB, rowGroupRows: options.rowGroupRows ?? ROW_GROUP_ROWS, ...(options.workers && { workers: options.workers }) },
           async (input) => {
             let vanished = false;
             await mapWithLimit(inputs, parallelism, async (i) => {

@@ -11,7 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { MANIFEST_KEY } from '../../lambdas/common/compaction-manifest.ts';
 import { mapWithLimit } from '../../lambdas/common/map-with-limit.ts';
 import { LAKE_PREFIXES } from '../../lambdas/common/pipeline-names.ts';
@@ -70,23 +70,54 @@ export interface CompactionBenchResult {
   /** Input Parquet bytes per event, and local disk spilled at the most per event (the sliced run). */
   readonly inputBytesPerEvent: number;
   readonly spillBytesPerEvent: number;
+  /** Column bytes per event of the consumer's files and the compactor's, in the dense hour (benchDenseHour). */
   readonly rawColumnBytesPerEvent: Readonly<Record<string, number>>;
   readonly compactedColumnBytesPerEvent: Readonly<Record<string, number>>;
   /** Each rollup's column bytes per event it summarises: what a query reading those columns scans. */
   readonly rollupColumnBytesPerEvent: Readonly<Record<RollupName, Readonly<Record<string, number>>>>;
   /**
-   * The hour folded while open (fold-open-hours.ts), in this process, before the runs above: a fold per
-   * FOLDED_EVENTS of raw files (a minute at 5,000 events/s), each fold's wall and CPU time and the ids
-   * its hour held before it, and the parts' column sizes (what Athena reads an open hour from).
+   * The dense hour folded while open (fold-open-hours.ts), in this process: a fold per FOLDED_EVENTS
+   * of raw files (a minute at the priced rate), each fold's wall and CPU time and the ids its hour held
+   * before it, and the parts' column sizes (what Athena reads an open hour from).
    */
   readonly folded: {
     readonly folds: readonly { readonly events: number; readonly idsHeld: number; readonly seconds: number; readonly cpuSeconds: number }[];
     readonly columnBytesPerEvent: Readonly<Record<string, number>>;
   };
+  /** The dense hour: its events, the seconds they span, and its compaction (a run as the one in slices). */
+  readonly dense: { readonly events: number; readonly seconds: number; readonly compaction: CompactionRun };
 }
 
-/** A fold's share in the benchmark: a minute of events at 5,000 events/s. */
-const FOLDED_EVENTS = 300_000;
+/** The event rate the cost model prices Athena at (index.ts, compactedAthenaCost), and the dense hour's. */
+export const PRICED_EVENTS_PER_SECOND = 5_000;
+/** A fold's share in the benchmark: a minute of events at PRICED_EVENTS_PER_SECOND. */
+const FOLDED_EVENTS = PRICED_EVENTS_PER_SECOND * 60;
+
+/**
+ * The files Athena reads, measured where their events are as dense as the priced rate's: the same
+ * number of events as the hour above, written at PRICED_EVENTS_PER_SECOND into the hour before it,
+ * folded a minute's events at a time (as if open), then compacted. How well a file's ids compress
+ * depends on how many events of each session one of its row groups holds: at the hour above's rate
+ * (a million events an hour, 278 a second) a part of 300,000 events held 18 minutes of sessions
+ * and a compacted row group of 131,072 rows 8 minutes, where at 5,000 a second they hold one
+ * minute and 26 seconds, and the ids cost about a third more (docs/benchmarks.md, "Compaction").
+ * The rollups stay measured on the hour above: a rollup row sums a session's events of its whole
+ * hour, which a short dense span would cut.
+ */
+async function benchDenseHour(config: LocalConfig, s3: S3Client, store: S3ObjectStore, events: number, hourStart: number, like: CompactionRun, log: (line: string) => void) {
+  log(`compaction: writing ${events.toLocaleString('en-US')} events at ${PRICED_EVENTS_PER_SECOND.toLocaleString('en-US')} a second to MinIO (the dense hour)`);
+  const lake = await writeSimulatedLake(s3, config.bucket, events, hourStart, (events / PRICED_EVENTS_PER_SECOND) * 1000);
+  const hour = hourPartition(hourStart);
+  const raw = await store.list(`${LAKE_PREFIXES.events}${hour}/`);
+  const rawSample = await mapWithLimit(raw.filter((_, i) => i % 10 === 0), 8, async (o) => (await store.get(o.key))!.body);
+  const folded = await foldTheHour(store, hourStart, Math.ceil((lake.bytes * FOLDED_EVENTS) / events), log);
+  log('compaction: the dense hour compacted, as the run in slices');
+  const compaction = await runCompactor(config, store, like.sliceRows, like.heapMiB, true);
+  if (compaction.failed) throw new Error(`the dense hour's compaction failed: ${compaction.failed}`);
+  const compacted = (await store.list(`${LAKE_PREFIXES.compacted}${hour}/`)).filter((o) => /\/g[^/]*\.parquet$/.test(o.key));
+  const compactedFiles = await mapWithLimit(compacted, 4, async (o) => (await store.get(o.key))!.body);
+  return { folded, compaction, rawColumnBytesPerEvent: columnSizes(rawSample), compactedColumnBytesPerEvent: columnSizes(compactedFiles) };
+}
 
 /**
  * One compaction run in a child process (compaction-run.ts), its heap capped at heapMiB; a run that
@@ -140,6 +171,18 @@ const SMALL_HEAP_MIB = 1_024;
 /** The JavaScript heap of a 3,008 MB function, leaving room for buffers outside it (files, zstd's memory). */
 const LAMBDA_3008_HEAP_MIB = 2_400;
 
+/** Simulated events spread over [startMs, startMs + spanMs), written to the bucket as the consumer writes them (bench-lake.ts). */
+async function writeSimulatedLake(s3: S3Client, bucket: string, events: number, startMs: number, spanMs: number) {
+  const pending: { key: string; body: Uint8Array }[] = [];
+  const flush = () => mapWithLimit(pending.splice(0), 16, ({ key, body }) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })));
+  const lake = await simulateLake(events, startMs, spanMs, async (key, body) => {
+    pending.push({ key, body });
+    if (pending.length >= 64) await flush();
+  });
+  await flush();
+  return lake;
+}
+
 export async function benchCompaction(config: LocalConfig, events: number, log: (line: string) => void): Promise<CompactionBenchResult> {
   await startMinio(config, log);
   const s3 = localS3Client(config);
@@ -149,21 +192,12 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
     // Whole hours that ended long enough ago to be settled for the compactor.
     const start = Math.floor(Date.now() / 3_600_000) * 3_600_000 - (hours + 1) * 3_600_000;
     log(`compaction: writing ${events.toLocaleString('en-US')} events over ${hours} hours to MinIO`);
-    const pending: { key: string; body: Uint8Array }[] = [];
-    const flush = () => mapWithLimit(pending.splice(0), 16, ({ key, body }) => s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: body })));
-    await simulateLake(events, start, hours * 3_600_000, async (key, body) => {
-      pending.push({ key, body });
-      if (pending.length >= 64) await flush();
-    });
-    await flush();
+    await writeSimulatedLake(s3, config.bucket, events, start, hours * 3_600_000);
 
     const store = localObjectStore(config);
     const eventObjects = async (prefixes: readonly string[]) => (await Promise.all(prefixes.map((p) => store.list(p)))).flat();
     const raw = await eventObjects([LAKE_PREFIXES.events, LAKE_PREFIXES.late]);
-    const rawSample = await mapWithLimit(raw.filter((_, i) => i % 10 === 0), 8, async (o) => (await store.get(o.key))!.body);
-
     const inputBytes = raw.reduce((n, o) => n + o.size, 0);
-    const folded = await foldTheHour(store, start, Math.ceil((inputBytes * FOLDED_EVENTS) / events), log);
     const runs: CompactionRun[] = [];
     for (const [sliceRows, heapMiB, what] of [
       [ONE_SLICE, SMALL_HEAP_MIB, 'the hour in one slice (the baseline)'],
@@ -181,7 +215,6 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
 
     const compacted = await store.list(LAKE_PREFIXES.compacted);
     const rollups = await store.list(LAKE_PREFIXES.rollups);
-    const compactedFiles = await mapWithLimit(compacted, 4, async (o) => (await store.get(o.key))!.body);
     const rollupBytes = Object.fromEntries(
       await Promise.all(ROLLUP_NAMES.map(async (name) => [name, columnSizes(await mapWithLimit(rollups.filter((o) => o.key.startsWith(`${LAKE_PREFIXES.rollups}${name}/`)), 4, async (o) => (await store.get(o.key))!.body), events)])),
     ) as Record<RollupName, Record<string, number>>;
@@ -201,6 +234,7 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
       replayRuns.push(run);
       if (run.failed || run.result.lateFilesLeft === 0) break;
     }
+    const dense = await benchDenseHour(config, s3, store, events, start - 3_600_000, sliced, log);
     return {
       events,
       hours,
@@ -214,10 +248,11 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
       replay: { lateFiles: rawEvents.length, lateBytes: rawEvents.reduce((n, o) => n + o.size, 0), runs: replayRuns },
       inputBytesPerEvent: inputBytes / events,
       spillBytesPerEvent: result.peakSpillBytes / events,
-      rawColumnBytesPerEvent: columnSizes(rawSample),
-      compactedColumnBytesPerEvent: columnSizes(compactedFiles),
+      rawColumnBytesPerEvent: dense.rawColumnBytesPerEvent,
+      compactedColumnBytesPerEvent: dense.compactedColumnBytesPerEvent,
       rollupColumnBytesPerEvent: rollupBytes,
-      folded,
+      folded: dense.folded,
+      dense: { events, seconds: events / PRICED_EVENTS_PER_SECOND, compaction: dense.compaction },
     };
   } finally {
     s3.destroy();

@@ -20,9 +20,10 @@ import { ANSWER_CACHE_SECONDS, answerStepMs, DASHBOARD_RANGE_STEP_SECONDS, DASHB
 import { UserError } from '../common/errors.ts';
 import { EMPTY_VIEW, type LakeView } from '../../lambdas/common/compaction-manifest.ts';
 import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
+import { ROW_GROUP_ROWS } from '../../lambdas/compactor/compact-lake.ts';
 import { benchApi } from './api-bench.ts';
 import { benchCollector, type CollectorBenchResult } from './collector-bench.ts';
-import { benchCompaction, type CompactionBenchResult } from './compaction-bench.ts';
+import { benchCompaction, PRICED_EVENTS_PER_SECOND, type CompactionBenchResult } from './compaction-bench.ts';
 import { athenaDollars, athenaMixedRefreshBytes, athenaRefreshBytes, athenaRefreshesPerHour, costPerMillionEvents, PRICES } from './cost-model.ts';
 import { benchDashboard } from './dashboard-bench.ts';
 import { lambdaBundleSizes, type BundleSize } from './bundle-sizes.ts';
@@ -210,7 +211,7 @@ function dashboardAthenaCost(columnBytesPerEvent: Readonly<Record<string, number
  * kept). The figures average over the minute of the hour.
  */
 function compactedAthenaCost(c: CompactionBenchResult) {
-  const perSecond = 5_000;
+  const perSecond = PRICED_EVENTS_PER_SECOND;
   const dialect = athenaDialect('clickstream', 'bench');
   const range = SAMPLE_HOUR;
   const compactedView = { compacted: new Map([[0, ['compacted/year=1970/month=01/day=01/hour=00/g1-x-0.parquet']]]), rollups: new Map(), unfoldedLate: [] };
@@ -243,7 +244,16 @@ function compactedAthenaCost(c: CompactionBenchResult) {
       const rolledUpMinutes = withRollups ? Math.max(0, wholeHours - (minute < settleMinutes ? 1 : 0)) * 60 : 0;
       const compactedMinutes = rangeHours * 60 - openMinutes - rolledUpMinutes;
       const events = (minutes: number) => minutes * 60 * perSecond;
-      total += athenaMixedRefreshBytes(queries, sizes, { raw: events(rawMinutes), compacted: events(compactedMinutes), rolledUp: events(rolledUpMinutes), folded: folded ? events(openMinutes) : 0 });
+      // The range's start, inside its first hour after minute 0: the row group (or the part) that holds it is read
+      // whole, half of one beyond the range on average. Its first hour is open only on the last hour before it settles.
+      const firstHourOpen = rangeHours === 1 && minute < settleMinutes;
+      const overRead = minute === 0 ? 0 : firstHourOpen ? (folded ? c.folded.folds[0]!.events / 2 : 0) : ROW_GROUP_ROWS / 2;
+      total += athenaMixedRefreshBytes(queries, sizes, {
+        raw: events(rawMinutes),
+        compacted: events(compactedMinutes) + (firstHourOpen ? 0 : overRead),
+        rolledUp: events(rolledUpMinutes),
+        folded: folded ? events(openMinutes) + (firstHourOpen ? overRead : 0) : 0,
+      });
     }
     return total / 60;
   };
@@ -253,7 +263,10 @@ function compactedAthenaCost(c: CompactionBenchResult) {
     lastHour: { raw: rawOnly(queries, 1), compacted: average(queries, 1, false), rolledUp: average(queries, 1, true), folded: average(queries, 1, true, true) },
     last24Hours: { raw: rawOnly(queries, 24), compacted: average(queries, 24, false), rolledUp: average(queries, 24, true), folded: average(queries, 24, true, true) },
   });
-  return { eventsPerSecond: perSecond, ...figures(oneStatement), eachQuery: figures(eachQuery) };
+  // Bytes per event of the columns the dashboard's statement reads from each kind of file.
+  const read = (sizes: Readonly<Record<string, number>>, columns: readonly string[]) => columns.reduce((total, column) => total + (sizes[column] ?? 0), 0);
+  const bytesPerEvent = { raw: read(sizes.raw, oneStatement[0]!.raw), compacted: read(sizes.compacted, oneStatement[0]!.compacted), folded: read(sizes.folded, oneStatement[0]!.compacted) };
+  return { eventsPerSecond: perSecond, bytesPerEvent, ...figures(oneStatement), eachQuery: figures(eachQuery) };
 }
 
 function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof compactedAthenaCost>): void {
@@ -281,7 +294,11 @@ function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof com
         : `    run ${i + 1}: ${n(r.result.lateFilesFolded)} folded, ${n(r.result.lateFilesLeft)} left, ${n(r.result.duplicatesDropped)} copies dropped; peak RSS ${mib(r.peakRssBytes)}, ${r.seconds.toFixed(1)} s, ${r.cpuSeconds.toFixed(1)} s of CPU`,
     );
   }
-  out(`Athena per refresh at ${n(athena.eventsPerSecond)} events/s (column sizes measured here):`);
+  const b = athena.bytesPerEvent;
+  out(`  bytes per event of the columns the dashboard's statement reads: raw files ${b.raw.toFixed(2)}, compacted files ${b.compacted.toFixed(2)}, open hours' parts ${b.folded.toFixed(2)}`);
+  const d = c.dense;
+  out(`  the dense hour: ${n(d.events)} events in ${n(d.seconds)} s (${n(d.events / d.seconds)} events/s), compacted as the run in slices: ${d.compaction.seconds.toFixed(1)} s, ${d.compaction.cpuSeconds.toFixed(1)} s of CPU, peak RSS ${mib(d.compaction.peakRssBytes)}`);
+  out(`Athena per refresh at ${n(athena.eventsPerSecond)} events/s (column sizes measured here: the files' in the dense hour, the rollups' in the hour above):`);
   for (const [label, f] of [['the dashboard in one statement', athena], ['baseline: the named queries one by one', athena.eachQuery]] as const) {
     out(`  ${label}:`);
     out(`    last hour:  raw files + window ${mib(f.lastHour.raw)}  →  with compaction ${mib(f.lastHour.compacted)}  →  with rollups ${mib(f.lastHour.rolledUp)}  →  open hours folded ${mib(f.lastHour.folded)} (average over the minute of the hour)`);
