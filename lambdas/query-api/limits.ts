@@ -11,8 +11,8 @@ export const ORIGIN_READ_TIMEOUT_SECONDS = 30;
 /** Below the origin read timeout, so the viewer gets the function's own answer or error, not CloudFront's 504. */
 export const FUNCTION_TIMEOUT_SECONDS = 25;
 /**
- * Named queries one /api/dashboard request runs on Athena at once. A request runs two (the
- * dashboard's statement and the quarantine's query: lambdas/query/dashboard-statement.ts); only
+ * Named queries one /api/dashboard request runs on Athena at once. A request runs one (the
+ * dashboard's statement: lambdas/query/dashboard-statement.ts); only
  * a range whose statement is too long for Athena even naming its files short (fitStatement) runs
  * the eleven named queries instead, all at once, so every request waits once.
  */

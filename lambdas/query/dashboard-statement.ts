@@ -1,9 +1,10 @@
 /**
- * Every panel of the dashboard but quarantine in one statement, for an engine that bills each
- * scan (Athena, $5 per TB read). Run as ten queries, a refresh read the range's events ten times,
- * and over raw files each read carried `event_id` for the de-duplication window: about four fifths
- * of what a refresh was billed. One statement reads each table once: the events (one window),
- * and each rollup's table for the whole hours it covers.
+ * Every panel of the dashboard in one statement, for an engine that bills each scan (Athena, $5
+ * per TB read, at least 10 MB a statement). Run as ten queries, a refresh read the range's events
+ * ten times, and over raw files each read carried `event_id` for the de-duplication window: about
+ * four fifths of what a refresh was billed. One statement reads each table once: the events (one
+ * window), each rollup's table for the whole hours it covers, and the quarantine's, whose rows are
+ * unioned in (as a statement of its own, its few kilobytes were billed the 10 MB minimum).
  *
  * Two aggregations in one pipeline (no CTE is used twice: Trino inlines a CTE at every use, and
  * every use is another scan):
@@ -24,11 +25,9 @@
  */
 import type { LakeView } from '../common/compaction-manifest.ts';
 import type { Dialect } from './dialect.ts';
-import { AGE_GROUP, eventsCte, fitStatement, known, rollupTableRows, splitRange, timeBucket, total, type QueryName } from './named-queries.ts';
+import { AGE_GROUP, eventsCte, fitStatement, known, quarantineRows, rollupTableRows, splitRange, timeBucket, total, type QueryName } from './named-queries.ts';
 import type { QueryParameters } from './parameters.ts';
 import { ROLLUP_COLUMNS, ROLLUP_NAMES, type RollupColumn, type RollupName } from './rollups.ts';
-
-export type Panel = Exclude<QueryName, 'quarantine'>;
 
 type Row = Record<string, unknown>;
 
@@ -113,6 +112,9 @@ function panelKeys(d: Dialect, p: QueryParameters): { readonly name: string; rea
   ];
 }
 
+/** panel_set of the quarantine's rows: one no grouping set gives (grouping() is never negative). */
+const QUARANTINE_SET = -1;
+
 /** The grouping sets of step 2, each named by the panels it answers. */
 const SETS: readonly (readonly string[])[] = [
   [], // kpis, funnel, freshness
@@ -181,17 +183,23 @@ FROM (
   FROM rolled_up
 ) r
 GROUP BY GROUPING SETS (${SETS.map((keys) => `(${keys.join(', ')})`).join(', ')})`;
+  // The quarantine's rows after the panels', in columns of their own (the panels' columns and panel_rank NULL).
+  const panelColumns = keys.length + panelAggregates(d).length + 1;
   // The top ten of each product panel, ranked as top() orders them, over the groups of a product (the NULL group holds other rows).
   return `WITH ${fromEvents.length > 0 ? `${eventsCte(d, p, fromEvents, view)},\n` : ''}rolled_up AS (
   ${parts.join('\n  UNION ALL\n  ')}
 )
-SELECT * FROM (
+SELECT *, CAST(NULL AS varchar) AS q_code, CAST(NULL AS bigint) AS q_records, CAST(NULL AS varchar) AS q_example FROM (
   SELECT g.*, row_number() OVER (PARTITION BY panel_set, k_product IS NULL AND k_category IS NULL ORDER BY p_revenue DESC, p_views DESC, k_product, k_category) AS panel_rank
   FROM (
 ${grouped}
   ) g
 ) ranked
-WHERE panel_set NOT IN (${productSets.join(', ')}) OR panel_rank <= 10`;
+WHERE panel_set NOT IN (${productSets.join(', ')}) OR panel_rank <= 10
+UNION ALL
+SELECT ${QUARANTINE_SET}, ${Array.from({ length: panelColumns }, () => 'NULL').join(', ')}, code, records, example FROM (
+${quarantineRows(d, p)}
+) q`;
 }
 
 /**
@@ -211,7 +219,7 @@ const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 /** Each panel's rows from the statement's rows, with the columns, order and limits of its named query (before derive()). */
-export function dashboardPanels(rows: readonly Row[], d: Dialect, p: QueryParameters): Record<Panel, Row[]> {
+export function dashboardPanels(rows: readonly Row[], d: Dialect, p: QueryParameters): Record<QueryName, Row[]> {
   const keys = panelKeys(d, p);
   const args = groupingArguments(keys);
   const ofSet = (setKeys: readonly string[]) => {
@@ -269,6 +277,10 @@ export function dashboardPanels(rows: readonly Row[], d: Dialect, p: QueryParame
     top_products: top('k_product').map((r) => ({ product_id: r.k_product, product_category: r.p_category, product_brand: r.p_brand, ...productFigures(r) })),
     top_categories: top('k_category').map((r) => ({ product_category: r.k_category, ...productFigures(r) })),
     freshness: [{ newest_event_time: orNull(totals.a_newest_event_time), newest_ingest_time: orNull(totals.a_newest_ingest_time), events: num(totals.a_events) }],
+    quarantine: rows
+      .filter((r) => Number(r.panel_set) === QUARANTINE_SET)
+      .map((r) => ({ code: r.q_code, records: num(r.q_records), example: r.q_example }))
+      .sort((a, b) => b.records - a.records || byText(a.code, b.code)),
   };
 }
 

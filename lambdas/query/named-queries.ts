@@ -465,10 +465,15 @@ GROUP BY GROUPING SETS ((age_group), (user_gender), (user_country))`;
 SELECT ${d.epochMs('max(newest_event_time)')} AS newest_event_time, ${d.epochMs('max(newest_ingest_time)')} AS newest_ingest_time, ${total('events')} AS events
 FROM rolled_up`;
     case 'quarantine':
-      // Quarantine lines carry ingest_time in ms; the partitions are by ingest hour.
-      return `SELECT code, count(*) AS records, min(reason) AS example
+      return `${quarantineRows(d, p)} ORDER BY records DESC, code`;
+  }
+}
+
+/** The quarantine's rows, one per code, unordered: the named query orders them; the dashboard's statement unions them in. */
+export function quarantineRows(d: Dialect, p: QueryParameters): string {
+  // Quarantine lines carry ingest_time in ms; the partitions are by ingest hour.
+  return `SELECT code, count(*) AS records, min(reason) AS example
 FROM ${d.quarantineTable}
 WHERE ${partitionPredicate(p.fromMs, p.toMs)} AND ingest_time >= ${p.fromMs} AND ingest_time < ${p.toMs}
-GROUP BY code ORDER BY records DESC, code`;
-  }
+GROUP BY code`;
 }

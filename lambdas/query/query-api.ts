@@ -3,8 +3,7 @@
  * - `/api/query/<name>` answers one named query;
  * - `/api/dashboard` answers every panel of the dashboard in one request, so a
  *   refresh is one function invocation, not eleven: on an engine that bills each
- *   scan (Athena) in one statement beside the quarantine's query, each table read
- *   once (dashboard-statement.ts); on the local engine, or where that statement
+ *   scan (Athena) in one statement, each table read once (dashboard-statement.ts); on the local engine, or where that statement
  *   would be too long, as the named queries, run with bounded parallelism.
  * The query string carries the parameters; the answer is JSON. Unknown paths get
  * a 404, unknown queries and bad parameters a 400 with the reason. Answers are
@@ -105,12 +104,11 @@ export class QueryApi {
       const view = this.options.engine.lakeView ? await this.view() : EMPTY_VIEW;
       const { dialect } = this.options.engine;
       const statement = dashboardStatement(dialect, params, view);
-      const panelParams = (name: QueryName) => (UNFILTERED.has(name) ? withoutFilters(params) : params);
       // Without the one statement, every query is built before any runs: one too long refuses the request (400) at no cost.
-      if (!statement) for (const name of QUERY_NAMES) querySql(name, dialect, panelParams(name), view);
+      if (!statement) for (const name of QUERY_NAMES) querySql(name, dialect, paramsOf(name, params), view);
       const panels = statement
-        ? await this.answerInOneStatement(statement, params, view)
-        : await mapWithLimit(QUERY_NAMES, this.dashboardParallelism, (name) => this.answer(name, panelParams(name), view));
+        ? await this.answerInOneStatement(statement, params)
+        : await mapWithLimit(QUERY_NAMES, this.dashboardParallelism, (name) => this.answer(name, paramsOf(name, params), view));
       // Each panel is already JSON: joined as text, not parsed and written again.
       const json = QUERY_NAMES.map((name, i) => `${JSON.stringify(name)}:${panels[i]!}`).join(',');
       return `{"parameters":${JSON.stringify(describe(params))},"panels":{${json}},"generatedAt":${JSON.stringify(new Date(this.now()).toISOString())}}`;
@@ -146,11 +144,10 @@ export class QueryApi {
     return this.cacheMs(params, this.now());
   }
 
-  /** Every panel's answer (in QUERY_NAMES order) from one statement (dashboard-statement.ts) and the quarantine's query: each table read once. */
-  private async answerInOneStatement(statement: string, params: QueryParameters, view: LakeView): Promise<string[]> {
-    const [rows, quarantine] = await Promise.all([this.options.engine.run(statement), this.answer('quarantine', withoutFilters(params), view)]);
-    const panels = dashboardPanels(rows, this.options.engine.dialect, params);
-    return QUERY_NAMES.map((name) => (name === 'quarantine' ? quarantine : this.panelJson(name, params, panels[name])));
+  /** Every panel's answer (in QUERY_NAMES order) from one statement (dashboard-statement.ts): each table read once. */
+  private async answerInOneStatement(statement: string, params: QueryParameters): Promise<string[]> {
+    const panels = dashboardPanels(await this.options.engine.run(statement), this.options.engine.dialect, params);
+    return QUERY_NAMES.map((name) => this.panelJson(name, paramsOf(name, params), panels[name]));
   }
 
   private panelJson(name: QueryName, params: QueryParameters, rows: Row[]): string {
@@ -168,8 +165,9 @@ function describe(params: QueryParameters): Record<string, string | undefined> {
   return { from: new Date(params.fromMs).toISOString(), to: new Date(params.toMs).toISOString(), device: params.device, source: params.source, country: params.country };
 }
 
-function withoutFilters({ fromMs, toMs }: QueryParameters): QueryParameters {
-  return { fromMs, toMs };
+/** A panel's parameters: the request's, without the filters for a panel that takes none. */
+function paramsOf(name: QueryName, params: QueryParameters): QueryParameters {
+  return UNFILTERED.has(name) ? { fromMs: params.fromMs, toMs: params.toMs } : params;
 }
 
 function ok(body: string): ApiResponse {
