@@ -29,7 +29,7 @@ export async function simulateLake(
   write: (key: string, body: Uint8Array) => Promise<void>,
   log: (line: string) => void = () => undefined,
 ): Promise<SimulatedLake> {
-  const sim = new ShopperSimulator({ seed: 3, startTimeMs: startMs, eventsPerSecond: events / (spanMs / 1000), warmStart: true });
+  const sim = new ShopperSimulator({ seed: 3, startTimeMs: startMs, eventsPerSecond: events / (spanMs / 1000), warmStart: true, dailyCurve: false });
   let files = 0;
   let bytes = 0;
   const sample: Uint8Array[] = [];

@@ -216,7 +216,7 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
     const compacted = await store.list(LAKE_PREFIXES.compacted);
     const rollups = await store.list(LAKE_PREFIXES.rollups);
     const rollupBytes = Object.fromEntries(
-      await Promise.all(ROLLUP_NAMES.map(async (name) => [name, columnSizes(await mapWithLimit(rollups.filter((o) => o.key.startsWith(`${LAKE_PREFIXES.rollups}${name}/`)), 4, async (o) => (await store.get(o.key))!.body), events)])),
+      await Promise.all(ROLLUP_NAMES.map(async (name) => [name, columnSizes(await mapWithLimit(rollups.filter((o) => o.key.startsWith(`${LAKE_PREFIXES.rollups}${name}/`)), 4, async (o) => (await store.get(o.key))!.body), result.rowsWritten)])),
     ) as Record<RollupName, Record<string, number>>;
 
     // The replay: every raw file again, as the late file a consumer reading the topic from its start

@@ -161,9 +161,9 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
 /** The hour the cost model's SQL is written for: the columns a statement names do not depend on it. */
 const SAMPLE_HOUR = { fromMs: 0, toMs: 3_600_000 };
 
-/** The statements a hosted dashboard's refresh runs on Athena (query-api.ts): the dashboard's one statement and the quarantine's query. */
+/** The statements a hosted dashboard's refresh runs on Athena (query-api.ts): the dashboard's one statement, the quarantine's rows included. */
 function refreshStatements(d: Dialect, view: LakeView): string[] {
-  return [dashboardSql(d, SAMPLE_HOUR, view), querySql('quarantine', d, SAMPLE_HOUR, view)];
+  return [dashboardSql(d, SAMPLE_HOUR, view)];
 }
 
 /**
@@ -222,12 +222,13 @@ function compactedAthenaCost(c: CompactionBenchResult) {
     compacted: columnsRead(querySql(q, dialect, range, compactedView)),
     rollupBytesPerEvent: q === 'quarantine' ? 0 : rollupBytes(ROLLUP_OF[q].rollup, ROLLUP_OF[q].columns),
   }));
-  // What a refresh runs: the dashboard's statement, reading every column of each rollup once, and the quarantine's query.
+  // What a refresh runs: the dashboard's statement, reading every column of each rollup once.
   const [overRaw, overCompacted] = [refreshStatements(dialect, EMPTY_VIEW), refreshStatements(dialect, compactedView)];
-  const oneStatement = [
-    { raw: columnsRead(overRaw[0]!), compacted: columnsRead(overCompacted[0]!), rollupBytesPerEvent: ROLLUP_NAMES.reduce((n, r) => n + rollupBytes(r, Object.keys(c.rollupColumnBytesPerEvent[r])), 0) },
-    { raw: columnsRead(overRaw[1]!), compacted: columnsRead(overCompacted[1]!), rollupBytesPerEvent: 0 },
-  ];
+  const oneStatement = overRaw.map((sql, i) => ({
+    raw: columnsRead(sql),
+    compacted: columnsRead(overCompacted[i]!),
+    rollupBytesPerEvent: ROLLUP_NAMES.reduce((n, r) => n + rollupBytes(r, Object.keys(c.rollupColumnBytesPerEvent[r])), 0),
+  }));
   const sizes = { raw: c.rawColumnBytesPerEvent, compacted: c.compactedColumnBytesPerEvent, folded: c.folded.columnBytesPerEvent };
   const settleMinutes = (DEFAULT_LAKE_TIMING.lateAfterMs + DEFAULT_LAKE_TIMING.writeDeadlineMs) / 60_000;
   /** Averaged over the minute of the hour; with `folded`, the hours not settled are read from their parts (CLICKSTREAM_OPEN_HOURS=folded). */
