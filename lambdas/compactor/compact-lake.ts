@@ -93,8 +93,14 @@ export interface CompactionResult {
 }
 
 const MiB = 2 ** 20;
-/** Rows per row group of a compacted file: the unit an engine skips outside a range by its event times. */
-export const ROW_GROUP_ROWS = 131_072;
+/**
+ * Rows per row group of a compacted file: the unit an engine skips outside a range by its event
+ * times, in which rows are sorted by session. At 5,000 events/s, 524,288 rows are 105 s of events;
+ * the columns a refresh reads took 13.1 bytes an event against 15.6 in groups of 131,072 rows (26 s),
+ * whose sessions are cut into more pieces (docs/benchmarks.md, "Denser files"), for half a group
+ * (about 52 s of events) read beyond a range's start on average.
+ */
+export const ROW_GROUP_ROWS = 524_288;
 /** Parallel reads of one run… */
 const IO_PARALLELISM = 16;
 /** …holding at most this many bytes of files at once, as the stack's memory counts: the late files held, and input files in flight (a compacted file is up to 128 MiB; one at least). */

@@ -25,7 +25,7 @@ import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 import { MANIFEST_KEY, parseManifest, hourStartOf } from '../common/compaction-manifest.ts';
 import { hourPartition } from '../consumer/lake-keys.ts';
 import { PreconditionFailedError, type ListedObject, type ObjectStore } from '../consumer/object-store.ts';
-import { encodeParquet } from '../consumer/parquet-encoder.ts';
+import { encodeReadOften } from '../consumer/parquet-encoder.ts';
 import type { LakeRow } from '../consumer/plan-batch.ts';
 import { arrivedBefore, bySessionThenTime, mergeRows } from './merge-rows.ts';
 import { PartIds } from './part-ids.ts';
@@ -295,7 +295,7 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
   async function writePart(hour: string, rows: LakeRow[], tag: string): Promise<FoldedPart> {
     const key = `${FOLDED_PREFIX}${hour}/f${now}-${runId}-${tag}.parquet`;
     if (rows.length === 0) return { key, rows: 0, bytes: 0, maxIngestMs: 0 };
-    const body = await encodeParquet(rows);
+    const body = await encodeReadOften(rows);
     await store.put(key, body, PARQUET);
     // Known to the next fold in this process; a record that never names it (a lost race) drops it there.
     held.get(hour)?.set(key, PartIds.of(rows.map((r) => r.event_id)));

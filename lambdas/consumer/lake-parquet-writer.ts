@@ -37,8 +37,8 @@ export interface WriteOptions {
   /** One array per column, in `columns` order, all of the same length; null where a row has no value. */
   readonly data: readonly (readonly unknown[])[];
   readonly rowGroupRows: number;
-  /** Compresses one page's values (the codec named by `codec`). */
-  readonly compress: (bytes: Uint8Array) => Uint8Array;
+  /** Compresses one page's values (the codec named by `codec`), of the column given. */
+  readonly compress: (bytes: Uint8Array, column: WriterColumn) => Uint8Array;
   readonly codec: 'ZSTD';
   readonly createdBy: string;
 }
@@ -102,7 +102,7 @@ function writeChunk(out: ByteWriter, column: WriterColumn, values: readonly unkn
   const dictionary = column.plain ? undefined : dictionaryOf(column.type, values, start, end, end - start - nulls);
   if (dictionary) {
     dictionaryPageOffset = BigInt(out.offset);
-    uncompressed += writePage(out, options, plainBytes(column, dictionary.entries, 0, dictionary.entries.length), { type: 'DICTIONARY_PAGE', num_values: dictionary.entries.length });
+    uncompressed += writePage(out, options, column, plainBytes(column, dictionary.entries, 0, dictionary.entries.length), { type: 'DICTIONARY_PAGE', num_values: dictionary.entries.length });
   }
 
   const dataPageOffset = BigInt(out.offset);
@@ -129,7 +129,7 @@ function writeChunk(out: ByteWriter, column: WriterColumn, values: readonly unkn
     const present = to - from - pageNulls;
     const body = dictionary ? indexBytes(dictionary.indexes.subarray(presentBefore, presentBefore + present)) : plainBytes(column, values, from, to);
     presentBefore += present;
-    uncompressed += writePage(out, options, body, { type: 'DATA_PAGE_V2', rows: to - from, nulls: pageNulls, encoding, levels });
+    uncompressed += writePage(out, options, column, body, { type: 'DATA_PAGE_V2', rows: to - from, nulls: pageNulls, encoding, levels });
     locations.push({ offset: BigInt(pageOffset), compressed_page_size: out.offset - pageOffset, first_row_index: BigInt(from - start) });
   }
 
@@ -160,8 +160,8 @@ function writeChunk(out: ByteWriter, column: WriterColumn, values: readonly unkn
 type PageSpec = { type: 'DICTIONARY_PAGE'; num_values: number } | { type: 'DATA_PAGE_V2'; rows: number; nulls: number; encoding: Encoding; levels: Uint8Array | undefined };
 
 /** A page header and its compressed values (data pages v2 keep their levels uncompressed, before the values). Returns the uncompressed size. */
-function writePage(out: ByteWriter, options: WriteOptions, body: Uint8Array, page: PageSpec): number {
-  const compressed = options.compress(body);
+function writePage(out: ByteWriter, options: WriteOptions, column: WriterColumn, body: Uint8Array, page: PageSpec): number {
+  const compressed = options.compress(body, column);
   const headerStart = out.offset;
   if (page.type === 'DICTIONARY_PAGE') {
     writePageHeader(out, {
