@@ -393,7 +393,8 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
       };
       const next = foldLate({ ...withoutStuck(manifest, hour), hours: { ...manifest.hours, [hour]: hourEntry }, garbage }, held, listedLate, commitAt + retentionMs);
       if (!(await commit(next.manifest))) {
-        await store.delete([...files.map((f) => f.key), ...Object.values(rollups)]);
+        // Its files are left to the sweep (step 1), which deletes them a retention after they were written if no
+        // manifest names them: a 412 can also answer the retry of a PUT that landed, whose manifest names them.
         log({ level: 'INFO', message: 'another compactor committed first; this run stops', hour });
         return result(true);
       }

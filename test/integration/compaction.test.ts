@@ -198,11 +198,14 @@ describe('compaction', () => {
     expectSame(await dashboard(), withLate);
     const m = await manifest();
     expect(m.hours['year=2026/month=11/day=20/hour=11']!.generation).toBe(2);
-    // Every compacted file is the committed generation's or a superseded one awaiting deletion; the loser
-    // deleted what it wrote. What no manifest names is left from the killed run (generation 1), swept later.
+    // Every compacted file is the committed generation's or a superseded one awaiting deletion, or no
+    // manifest names it: the killed run's (generation 1) and the loser's, of the generation both wrote,
+    // which it leaves to the sweep (a 412 may answer the retry of a commit that landed); the next test
+    // sees both swept once the retention has passed.
     const named = new Set([...Object.values(m.hours).flatMap((h) => h.files.map((f) => f.key)), ...Object.keys(m.garbage)]);
     const unnamed = (await keys(LAKE_PREFIXES.compacted)).filter((k) => !named.has(k));
-    expect(unnamed.filter((k) => !/\/g1-/.test(k))).toEqual([]);
+    expect(unnamed.filter((k) => !/\/g1-/.test(k) && !/hour=11\/g2-/.test(k))).toEqual([]);
+    if (a.lostRace || b.lostRace) expect(unnamed.filter((k) => /hour=11\/g2-/.test(k)).length).toBeGreaterThan(0);
   });
 
   it('deletes what it replaced once the retention has passed, and the answers stay', async () => {
