@@ -175,16 +175,17 @@ export function dashboardSql(d: Dialect, p: QueryParameters, view: LakeView): st
   ];
   const keys = panelKeys(d, p);
   const args = groupingArguments(keys);
+  const aggregates = panelAggregates(d);
   const productSets = [groupingValue(args, ['k_product']), groupingValue(args, ['k_category'])];
   const grouped = `SELECT grouping(${args.join(', ')}) AS panel_set, ${keys.map((k) => k.name).join(', ')},
-  ${panelAggregates(d).join(',\n  ')}
+  ${aggregates.join(',\n  ')}
 FROM (
   SELECT *, ${keys.map((k) => `${k.sql} AS ${k.name}`).join(',\n    ')}
   FROM rolled_up
 ) r
 GROUP BY GROUPING SETS (${SETS.map((keys) => `(${keys.join(', ')})`).join(', ')})`;
-  // The quarantine's rows after the panels', in columns of their own (the panels' columns and panel_rank NULL).
-  const panelColumns = keys.length + panelAggregates(d).length + 1;
+  // The quarantine's rows after the panels', in columns of their own: NULL in each of the panels' (keys, aggregates, panel_rank).
+  const panelNulls = [...keys, ...aggregates, 'panel_rank'].map(() => 'NULL');
   // The top ten of each product panel, ranked as top() orders them, over the groups of a product (the NULL group holds other rows).
   return `WITH ${fromEvents.length > 0 ? `${eventsCte(d, p, fromEvents, view)},\n` : ''}rolled_up AS (
   ${parts.join('\n  UNION ALL\n  ')}
@@ -197,8 +198,8 @@ ${grouped}
 ) ranked
 WHERE panel_set NOT IN (${productSets.join(', ')}) OR panel_rank <= 10
 UNION ALL
-SELECT ${QUARANTINE_SET}, ${Array.from({ length: panelColumns }, () => 'NULL').join(', ')}, code, records, example FROM (
-${quarantineRows(d, p)}
+SELECT ${QUARANTINE_SET}, ${panelNulls.join(', ')}, code, records, example FROM (
+${quarantineRows(d, { fromMs: p.fromMs, toMs: p.toMs })}
 ) q`;
 }
 

@@ -47,7 +47,7 @@ export interface QueryApiOptions {
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
 const ROUTES = 'use /api/dashboard or /api/query/<name>';
 
-/** Quarantined records have no device, source or country: the panel ignores the filters, so every filter combination shares its answer. */
+/** Quarantined records have no device, source or country: the panel ignores the filters (its JSON says so), and its named query's answer is shared by every filter combination. */
 const UNFILTERED: ReadonlySet<QueryName> = new Set(['quarantine']);
 
 export class QueryApi {

@@ -28,7 +28,7 @@ import { lateKeyEventHours } from '../../lambdas/consumer/lake-keys.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { dashboardSql } from '../../lambdas/query/dashboard-statement.ts';
-import { ATHENA_ROLLUP_TABLES, ATHENA_TABLES } from '../../lambdas/query/dialect.ts';
+import { ALL_ATHENA_TABLES, ATHENA_ROLLUP_TABLES } from '../../lambdas/query/dialect.ts';
 import { storeLakeView } from '../../lambdas/query/lake-view-source.ts';
 import { QUERY_NAMES, querySql, ROLLUP_OF, type QueryName } from '../../lambdas/query/named-queries.ts';
 import { parseParameters } from '../../lambdas/query/parameters.ts';
@@ -290,8 +290,8 @@ describe("Athena's SQL on Trino, against the local engine over the same lake", (
 
   it('reads each event table at most once per query, and once for the whole dashboard (Athena bills every scan)', async () => {
     // The run's raw hours, and the late files read beside them through the same de-duplication window.
-    expect(await scansPerQuery(CASES[0]![1])).toEqual(Object.fromEntries(QUERY_NAMES.map((name) => [name, name === 'quarantine' ? {} : { events: 1, events_late: 1 }])));
-    expect(await scansOf(dashboardSql(trino.dialect, parseParameters(CASES[0]![1], Date.now()), await trino.lakeView()))).toEqual({ events: 1, events_late: 1 });
+    expect(await scansPerQuery(CASES[0]![1])).toEqual(Object.fromEntries(QUERY_NAMES.map((name) => [name, name === 'quarantine' ? { quarantine: 1 } : { events: 1, events_late: 1 }])));
+    expect(await scansOf(dashboardSql(trino.dialect, parseParameters(CASES[0]![1], Date.now()), await trino.lakeView()))).toEqual({ events: 1, events_late: 1, quarantine: 1 });
   });
 
   it('reads a fraction of the bytes the named queries read one by one, over raw files', async () => {
@@ -324,7 +324,7 @@ async function scansPerQuery(query: Record<string, string>): Promise<Record<stri
 async function scansOf(sql: string): Promise<Record<string, number>> {
   const plan = (await trino.run(`EXPLAIN ${sql}`)).map((r) => String(r['Query Plan'])).join('\n');
   const scans: Record<string, number> = {};
-  for (const table of [ATHENA_TABLES.events, ATHENA_TABLES.compacted, ATHENA_TABLES.late, ...Object.values(ATHENA_ROLLUP_TABLES)]) {
+  for (const table of ALL_ATHENA_TABLES) {
     const count = (plan.match(new RegExp(`table = ${TRINO_CATALOG}:${SCHEMA}:${table}\\b`, 'g')) ?? []).length;
     if (count > 0) scans[table] = count;
   }
@@ -417,11 +417,11 @@ describe('the Athena SQL over a compacted lake, on Trino', () => {
 
   it('reads the rollups for the whole hours of a compacted range and the compacted files for its edges, each once, with no de-duplication window', async () => {
     // The run from 22:30 to 01:30: 23:00 and 00:00 from the rollups, the rest from the compacted files.
-    const expected = (name: QueryName) => (name === 'quarantine' ? {} : { events_compacted: 1, [ATHENA_ROLLUP_TABLES[ROLLUP_OF[name].rollup]]: 1 });
+    const expected = (name: QueryName) => (name === 'quarantine' ? { quarantine: 1 } : { events_compacted: 1, [ATHENA_ROLLUP_TABLES[ROLLUP_OF[name].rollup]]: 1 });
     expect(await scansPerQuery(CASES[0]![1])).toEqual(Object.fromEntries(QUERY_NAMES.map((name) => [name, expected(name)])));
     const [params, view] = [parseParameters(CASES[0]![1], Date.now()), await trino.lakeView()];
     expect(querySql('kpis', trino.dialect, params, view)).not.toContain('row_number()');
-    expect(await scansOf(dashboardSql(trino.dialect, params, view))).toEqual({ events_compacted: 1, ...Object.fromEntries(Object.values(ATHENA_ROLLUP_TABLES).map((t) => [t, 1])) });
+    expect(await scansOf(dashboardSql(trino.dialect, params, view))).toEqual({ events_compacted: 1, quarantine: 1, ...Object.fromEntries(Object.values(ATHENA_ROLLUP_TABLES).map((t) => [t, 1])) });
     expect(dashboardSql(trino.dialect, params, view)).not.toContain('PARTITION BY event_id');
     const bytes = await bytesPerRefresh(CASES[0]![1]);
     console.log(`bytes read over compacted files and rollups: ${JSON.stringify(bytes)}`);

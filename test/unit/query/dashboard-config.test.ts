@@ -86,7 +86,7 @@ describe('mapWithLimit', () => {
 
 describe('cloud query API limits', () => {
   it('nest: the one Athena wait of a dashboard request (its statements run at once) < function timeout < origin read timeout', () => {
-    // Two statements, or the named queries where the statement is too long: all at once either way.
+    // One statement, or the named queries where the statement is too long: all at once either way.
     expect(DASHBOARD_QUERY_PARALLELISM).toBeGreaterThanOrEqual(QUERY_NAMES.length);
     expect(ATHENA_WAIT_MS).toBeLessThan(FUNCTION_TIMEOUT_SECONDS * 1000);
     expect(FUNCTION_TIMEOUT_SECONDS).toBeLessThan(ORIGIN_READ_TIMEOUT_SECONDS);
