@@ -23,8 +23,9 @@
  *    files the hour now holds, and folding each late file that every hour it has
  *    rows in now holds. A reader sees an hour's old files or its new ones, never both;
  *    a late file's rows are read from it (de-duplicated against everything) until
- *    it is marked folded. If another compactor committed first, this run deletes
- *    its own files and stops: the next run starts from the new manifest.
+ *    it is marked folded. If another compactor committed first, this run stops and
+ *    leaves its files to the sweep of step 1 (a 412 can also answer the retry of a
+ *    commit that landed): the next run starts from the new manifest.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -95,12 +96,13 @@ export interface CompactionResult {
 const MiB = 2 ** 20;
 /**
  * Rows per row group of a compacted file: the unit an engine skips outside a range by its event
- * times, in which rows are sorted by session. At 5,000 events/s, 524,288 rows are 105 s of events;
- * the columns a refresh reads took 13.1 bytes an event against 15.6 in groups of 131,072 rows (26 s),
- * whose sessions are cut into more pieces (docs/benchmarks.md, "Denser files"), for half a group
- * (about 52 s of events) read beyond a range's start on average.
+ * times, in which rows are sorted by session. At 5,000 events/s, 262,144 rows are 52 s of events;
+ * the columns a refresh reads took 14.1 bytes an event against 15.6 in groups of 131,072 rows (26 s),
+ * whose sessions are cut into more pieces, and 13.1 in groups of 524,288, which cost 4-9% more CPU
+ * and 180 MiB more memory (docs/benchmarks.md, "Files as dense as the priced rate"). Half a group
+ * (about 26 s of events) is read beyond a range's start on average.
  */
-export const ROW_GROUP_ROWS = 524_288;
+export const ROW_GROUP_ROWS = 262_144;
 /** Parallel reads of one run… */
 const IO_PARALLELISM = 16;
 /** …holding at most this many bytes of files at once, as the stack's memory counts: the late files held, and input files in flight (a compacted file is up to 128 MiB; one at least). */

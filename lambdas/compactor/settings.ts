@@ -11,6 +11,7 @@ export interface CompactorSettings {
 }
 
 const MiB = 2 ** 20;
+const MIN_RETENTION_SECONDS = 1_200;
 
 /**
  * Retention: an hour, well beyond Athena's 30-minute default query limit, so no query started
@@ -30,7 +31,9 @@ export function compactorSettingsFromEnv(env: Readonly<Record<string, string | u
     return Number(raw) * scale;
   };
   return {
-    retentionMs: read('CLICKSTREAM_COMPACTION_RETENTION_SECONDS', 'seconds', 1000, 1, 7 * 86_400, DEFAULT_COMPACTOR_SETTINGS.retentionMs),
+    // At least 20 minutes, beyond the longest run (Lambda's 15): the sweep deletes files no manifest names a
+    // retention after they were written, and a run still working names its own only when it commits.
+    retentionMs: read('CLICKSTREAM_COMPACTION_RETENTION_SECONDS', 'seconds', 1000, MIN_RETENTION_SECONDS, 7 * 86_400, DEFAULT_COMPACTOR_SETTINGS.retentionMs),
     maxHourBytes: read('CLICKSTREAM_COMPACTION_MAX_HOUR_MIB', 'MiB', MiB, 1, 1_000_000, DEFAULT_COMPACTOR_SETTINGS.maxHourBytes),
     sliceRows: read('CLICKSTREAM_COMPACTION_SLICE_ROWS', 'rows', 1, 1_000, 100_000_000, DEFAULT_COMPACTOR_SETTINGS.sliceRows),
     targetFileBytes: read('CLICKSTREAM_COMPACTION_FILE_MIB', 'MiB', MiB, 1, 1024, DEFAULT_COMPACTOR_SETTINGS.targetFileBytes),

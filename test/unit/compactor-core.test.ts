@@ -22,8 +22,9 @@ describe('compactor settings', () => {
   });
 
   it.each([
-    ['CLICKSTREAM_COMPACTION_RETENTION_SECONDS', '0', 'seconds from 1 to 604800'],
-    ['CLICKSTREAM_COMPACTION_RETENTION_SECONDS', '1h', 'seconds from 1 to 604800'],
+    ['CLICKSTREAM_COMPACTION_RETENTION_SECONDS', '0', 'seconds from 1200 to 604800'],
+    ['CLICKSTREAM_COMPACTION_RETENTION_SECONDS', '1199', 'seconds from 1200 to 604800'],
+    ['CLICKSTREAM_COMPACTION_RETENTION_SECONDS', '1h', 'seconds from 1200 to 604800'],
     ['CLICKSTREAM_COMPACTION_MAX_HOUR_MIB', '-1', 'MiB from 1 to 1000000'],
     ['CLICKSTREAM_COMPACTION_SLICE_ROWS', '999', 'rows from 1000 to 100000000'],
     ['CLICKSTREAM_COMPACTION_FILE_MIB', '2048', 'MiB from 1 to 1024'],

@@ -16,7 +16,7 @@ import { readLakeRows } from '../../lambdas/compactor/parquet-reader.ts';
 import { LateShare, shareOfRun } from '../../lambdas/compactor/run-budget.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import { hourPartition } from '../../lambdas/consumer/lake-keys.ts';
-import type { ObjectStore } from '../../lambdas/consumer/object-store.ts';
+import { PreconditionFailedError, type ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
 import { DirectoryStore } from '../directory-store.ts';
@@ -300,5 +300,33 @@ describe('late files over several runs', () => {
     expect(after.seen).toEqual(expected);
     expect(after.compactedTwice).toBe(0);
     for (const hour of HOURS.slice(1)) expect(after.manifest.hours[hour]!.lateKeys).toHaveLength(lateFiles);
+  }, 120_000);
+
+  it('keeps the files of a commit that landed though its PUT answered 412 (a retry meeting its own write), and the next run goes on from it', async () => {
+    const store = copy();
+    let answered412 = false;
+    const landsThen412: ObjectStore = {
+      get: (key) => store.get(key),
+      list: (prefix) => store.list(prefix),
+      delete: (keys) => store.delete(keys),
+      put: async (key, body, type, condition) => {
+        const etag = await store.put(key, body, type, condition);
+        if (key !== MANIFEST_KEY || answered412) return etag;
+        answered412 = true;
+        throw new PreconditionFailedError('the retry of a PUT that landed met its own write');
+      },
+    };
+    const first = await run(landsThen412);
+    expect(first.lostRace).toBe(true);
+    // Every file the committed manifest names is there: the run took the 412 for a lost race, and deleted nothing.
+    const named = Object.values((await manifestOf(store)).hours).flatMap((h) => [...h.files.map((f) => f.key), ...Object.values(h.rollups ?? {})]);
+    expect(named.length).toBeGreaterThan(0);
+    for (const key of named) expect(await store.get(key), key).toBeDefined();
+    const after = await readerSees(store);
+    expect(after.seen).toEqual(expected);
+    expect(after.compactedTwice).toBe(0);
+    // Runs after it finish the replay from that manifest.
+    for (let i = 0; i < 20; i++) if ((await run(store)).lateFilesLeft === 0) break;
+    expect((await readerSees(store)).seen).toEqual(expected);
   }, 120_000);
 });
