@@ -84,14 +84,14 @@ export interface CompactionBenchResult {
     readonly folds: readonly { readonly events: number; readonly idsHeld: number; readonly seconds: number; readonly cpuSeconds: number }[];
     readonly columnBytesPerEvent: Readonly<Record<string, number>>;
   };
-  /** The dense hour: its events, the seconds they span, and its compaction (a run as the one in slices). */
-  readonly dense: { readonly events: number; readonly seconds: number; readonly compaction: CompactionRun };
+  /** The dense hour: its events (written at PRICED_EVENTS_PER_SECOND) and its compaction (a run as the one in slices). */
+  readonly dense: { readonly events: number; readonly compaction: CompactionRun };
 }
 
 /** The event rate the cost model prices Athena at (index.ts, compactedAthenaCost), and the dense hour's. */
 export const PRICED_EVENTS_PER_SECOND = 5_000;
 /** A fold's share in the benchmark: a minute of events at PRICED_EVENTS_PER_SECOND. */
-const FOLDED_EVENTS = PRICED_EVENTS_PER_SECOND * 60;
+export const FOLDED_EVENTS = PRICED_EVENTS_PER_SECOND * 60;
 
 /**
  * The files Athena reads, measured where their events are as dense as the priced rate's: the same
@@ -99,10 +99,12 @@ const FOLDED_EVENTS = PRICED_EVENTS_PER_SECOND * 60;
  * folded a minute's events at a time (as if open), then compacted. How well a file's ids compress
  * depends on how many events of each session one of its row groups holds: at the hour above's rate
  * (a million events an hour, 278 a second) a part of 300,000 events held 18 minutes of sessions
- * and a compacted row group of 131,072 rows 8 minutes, where at 5,000 a second they hold one
- * minute and 26 seconds, and the ids cost about a third more (docs/benchmarks.md, "Compaction").
- * The rollups stay measured on the hour above: a rollup row sums a session's events of its whole
- * hour, which a short dense span would cut.
+ * and a row group of 131,072 rows 8 minutes, where at 5,000 a second they hold one minute and 26
+ * seconds, and a refresh read about a quarter more bytes of them (docs/benchmarks.md, "Files as
+ * dense as the priced rate"). The rollups stay measured on the hour above: a `sessions` row sums a
+ * session's events of its whole hour, which a short dense span would cut (the `activity` and
+ * `products` rows, bounded by minutes and products, weigh less per event at 5,000 a second, so the
+ * figures over rollups are upper bounds).
  */
 async function benchDenseHour(config: LocalConfig, s3: S3Client, store: S3ObjectStore, events: number, hourStart: number, like: CompactionRun, log: (line: string) => void) {
   log(`compaction: writing ${events.toLocaleString('en-US')} events at ${PRICED_EVENTS_PER_SECOND.toLocaleString('en-US')} a second to MinIO (the dense hour)`);
@@ -252,7 +254,7 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
       compactedColumnBytesPerEvent: dense.compactedColumnBytesPerEvent,
       rollupColumnBytesPerEvent: rollupBytes,
       folded: dense.folded,
-      dense: { events, seconds: events / PRICED_EVENTS_PER_SECOND, compaction: dense.compaction },
+      dense: { events, compaction: dense.compaction },
     };
   } finally {
     s3.destroy();

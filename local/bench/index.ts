@@ -23,7 +23,7 @@ import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { ROW_GROUP_ROWS } from '../../lambdas/compactor/compact-lake.ts';
 import { benchApi } from './api-bench.ts';
 import { benchCollector, type CollectorBenchResult } from './collector-bench.ts';
-import { benchCompaction, PRICED_EVENTS_PER_SECOND, type CompactionBenchResult } from './compaction-bench.ts';
+import { benchCompaction, FOLDED_EVENTS, PRICED_EVENTS_PER_SECOND, type CompactionBenchResult } from './compaction-bench.ts';
 import { athenaDollars, athenaMixedRefreshBytes, athenaRefreshBytes, athenaRefreshesPerHour, costPerMillionEvents, PRICES } from './cost-model.ts';
 import { benchDashboard } from './dashboard-bench.ts';
 import { lambdaBundleSizes, type BundleSize } from './bundle-sizes.ts';
@@ -129,7 +129,7 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
       partitionsPerBatch: bench.partitions,
     });
     // Each statement of a refresh scans the lake columns its Athena SQL names.
-    const queryColumns = refreshStatements(athenaDialect('clickstream', 'bench'), EMPTY_VIEW).map(columnsRead);
+    const queryColumns = [columnsRead(refreshStatement(athenaDialect('clickstream', 'bench'), EMPTY_VIEW))];
     const refreshAt = (eventsPerSecond: number) => {
       const bytes = athenaRefreshBytes(queryColumns, dashboard.columnBytesPerEvent, eventsPerSecond * 3_600);
       return { eventsPerSecond, bytesScanned: bytes, dollars: athenaDollars(bytes) };
@@ -161,9 +161,9 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
 /** The hour the cost model's SQL is written for: the columns a statement names do not depend on it. */
 const SAMPLE_HOUR = { fromMs: 0, toMs: 3_600_000 };
 
-/** The statements a hosted dashboard's refresh runs on Athena (query-api.ts): the dashboard's one statement, the quarantine's rows included. */
-function refreshStatements(d: Dialect, view: LakeView): string[] {
-  return [dashboardSql(d, SAMPLE_HOUR, view)];
+/** The statement a hosted dashboard's refresh runs on Athena (query-api.ts): every panel's, the quarantine's rows included. */
+function refreshStatement(d: Dialect, view: LakeView): string {
+  return dashboardSql(d, SAMPLE_HOUR, view);
 }
 
 /**
@@ -174,9 +174,9 @@ function refreshStatements(d: Dialect, view: LakeView): string[] {
  * (compactedAthenaCost), from the column sizes of the files it writes.
  */
 function dashboardAthenaCost(columnBytesPerEvent: Readonly<Record<string, number>>) {
-  const eventsPerSecond = 5_000;
+  const eventsPerSecond = PRICED_EVENTS_PER_SECOND;
   const athena = athenaDialect('clickstream', 'bench');
-  const columns = (dialect: ReturnType<typeof athenaDialect>) => refreshStatements(dialect, EMPTY_VIEW).map(columnsRead);
+  const columns = (dialect: ReturnType<typeof athenaDialect>) => [columnsRead(refreshStatement(dialect, EMPTY_VIEW))];
   const refreshColumns = columns(athena);
   // Over raw files the window reads the range's first hour whole: the minutes before the range too (59 / 2 on average).
   const rawEvents = eventsPerSecond * (3_600 + (59 / 2) * 60);
@@ -223,12 +223,13 @@ function compactedAthenaCost(c: CompactionBenchResult) {
     rollupBytesPerEvent: q === 'quarantine' ? 0 : rollupBytes(ROLLUP_OF[q].rollup, ROLLUP_OF[q].columns),
   }));
   // What a refresh runs: the dashboard's statement, reading every column of each rollup once.
-  const [overRaw, overCompacted] = [refreshStatements(dialect, EMPTY_VIEW), refreshStatements(dialect, compactedView)];
-  const oneStatement = overRaw.map((sql, i) => ({
-    raw: columnsRead(sql),
-    compacted: columnsRead(overCompacted[i]!),
-    rollupBytesPerEvent: ROLLUP_NAMES.reduce((n, r) => n + rollupBytes(r, Object.keys(c.rollupColumnBytesPerEvent[r])), 0),
-  }));
+  const oneStatement = [
+    {
+      raw: columnsRead(refreshStatement(dialect, EMPTY_VIEW)),
+      compacted: columnsRead(refreshStatement(dialect, compactedView)),
+      rollupBytesPerEvent: ROLLUP_NAMES.reduce((n, r) => n + rollupBytes(r, Object.keys(c.rollupColumnBytesPerEvent[r])), 0),
+    },
+  ];
   const sizes = { raw: c.rawColumnBytesPerEvent, compacted: c.compactedColumnBytesPerEvent, folded: c.folded.columnBytesPerEvent };
   const settleMinutes = (DEFAULT_LAKE_TIMING.lateAfterMs + DEFAULT_LAKE_TIMING.writeDeadlineMs) / 60_000;
   /** Averaged over the minute of the hour; with `folded`, the hours not settled are read from their parts (CLICKSTREAM_OPEN_HOURS=folded). */
@@ -248,7 +249,7 @@ function compactedAthenaCost(c: CompactionBenchResult) {
       // The range's start, inside its first hour after minute 0: the row group (or the part) that holds it is read
       // whole, half of one beyond the range on average. Its first hour is open only on the last hour before it settles.
       const firstHourOpen = rangeHours === 1 && minute < settleMinutes;
-      const overRead = minute === 0 ? 0 : firstHourOpen ? (folded ? c.folded.folds[0]!.events / 2 : 0) : ROW_GROUP_ROWS / 2;
+      const overRead = minute === 0 ? 0 : firstHourOpen ? (folded ? FOLDED_EVENTS / 2 : 0) : ROW_GROUP_ROWS / 2;
       total += athenaMixedRefreshBytes(queries, sizes, {
         raw: events(rawMinutes),
         compacted: events(compactedMinutes) + (firstHourOpen ? 0 : overRead),
@@ -298,7 +299,7 @@ function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof com
   const b = athena.bytesPerEvent;
   out(`  bytes per event of the columns the dashboard's statement reads: raw files ${b.raw.toFixed(2)}, compacted files ${b.compacted.toFixed(2)}, open hours' parts ${b.folded.toFixed(2)}`);
   const d = c.dense;
-  out(`  the dense hour: ${n(d.events)} events in ${n(d.seconds)} s (${n(d.events / d.seconds)} events/s), compacted as the run in slices: ${d.compaction.seconds.toFixed(1)} s, ${d.compaction.cpuSeconds.toFixed(1)} s of CPU, peak RSS ${mib(d.compaction.peakRssBytes)}`);
+  out(`  the dense hour: ${n(d.events)} events written at ${n(PRICED_EVENTS_PER_SECOND)} a second, compacted as the run in slices: ${d.compaction.seconds.toFixed(1)} s, ${d.compaction.cpuSeconds.toFixed(1)} s of CPU, peak RSS ${mib(d.compaction.peakRssBytes)}`);
   out(`Athena per refresh at ${n(athena.eventsPerSecond)} events/s (column sizes measured here: the files' in the dense hour, the rollups' in the hour above):`);
   for (const [label, f] of [['the dashboard in one statement', athena], ['baseline: the named queries one by one', athena.eachQuery]] as const) {
     out(`  ${label}:`);
