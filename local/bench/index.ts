@@ -236,8 +236,9 @@ function compactedAthenaCost(c: CompactionBenchResult) {
   const average = (queries: typeof eachQuery, rangeHours: number, withRollups: boolean, folded = false) => {
     let total = 0;
     for (let minute = 0; minute < 60; minute++) {
-      // The range's minutes in hours not settled: this hour's so far, and the previous hour's until it settles.
-      const openMinutes = minute + (minute < settleMinutes ? 60 - minute : 0);
+      // The range's minutes in hours not settled: this hour's so far, and the previous hour's until it settles
+      // (the last hour holds its last 60 - minute minutes, a longer range all of it).
+      const openMinutes = minute + (minute < settleMinutes ? (rangeHours === 1 ? 60 - minute : 60) : 0);
       // Raw: those hours read whole through the window (the previous hour's minutes before the range too). Folded:
       // their parts, without the window, each a row group whose event times prune it outside the range.
       const rawMinutes = folded ? 0 : minute + (minute < settleMinutes ? 60 : 0);
