@@ -29,13 +29,12 @@ const ZSTD_LEVEL = 1;
 
 /**
  * zstd level 16 for the columns a refresh reads most of its bytes from (session and user ids, event
- * times), in the fold's parts: written once a minute, read by every refresh of the open hour. On
- * 1,000,000 simulator events at 5,000 a second sorted by session (docs/benchmarks.md, "Files as
- * dense as the priced rate"), these columns took 1.5 bytes an event less than at level 1 (the columns a refresh reads:
- * 13.55 against 15.57 in row groups of 131,072 rows, 11.59 against 13.08 in 524,288), for about 5 s
- * more CPU per million rows. Levels 2 to 13 gave larger pages than level 1 here; 16 is where zstd's
- * optimal parsing starts. Not for the compactor's files: its CPU bounds the largest hour it compacts
- * (docs/architecture.md, "Compaction"), and 5 s a million is about a tenth more of it.
+ * times), in the fold's parts: written once a minute, read by every refresh of the open hour. A part
+ * of a minute at 5,000 events/s is then read at 12.2 bytes an event instead of 13.7, for about 5 s
+ * more CPU per million rows (docs/benchmarks.md, "Files as dense as the priced rate"). Levels 2 to 13
+ * gave larger pages than level 1 on these columns; 16 is where zstd's optimal parsing starts. Not for
+ * the compactor's files: its CPU bounds the largest hour it compacts, and 5 s a million rows is about
+ * a tenth more of it (docs/architecture.md, "What Athena's goals need").
  */
 const READ_OFTEN_ZSTD_LEVEL = 16;
 const READ_OFTEN_COLUMNS: ReadonlySet<string> = new Set(['session_id', 'user_id', 'event_time']);

@@ -3,8 +3,9 @@
  * - `/api/query/<name>` answers one named query;
  * - `/api/dashboard` answers every panel of the dashboard in one request, so a
  *   refresh is one function invocation, not eleven: on an engine that bills each
- *   scan (Athena) in one statement, each table read once (dashboard-statement.ts); on the local engine, or where that statement
- *   would be too long, as the named queries, run with bounded parallelism.
+ *   scan (Athena) in one statement, each table read once (dashboard-statement.ts);
+ *   on the local engine, or where that statement would be too long, as the named
+ *   queries, run with bounded parallelism.
  * The query string carries the parameters; the answer is JSON. Unknown paths get
  * a 404, unknown queries and bad parameters a 400 with the reason. Answers are
  * cached (AnswerCache: expiry from completion, identical requests merged), so
