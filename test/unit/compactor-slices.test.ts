@@ -15,7 +15,7 @@ import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { compactLake, type CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
 import { lakeRowColumns } from '../../lambdas/common/generated/lake-row-columns.js';
 import { LAKE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
-import { byTimeThenId, fileRowCounts, mergeSortedColumns } from '../../lambdas/compactor/merge-rows.ts';
+import { bySessionThenTime, byTimeThenId, fileRowCounts, mergeSortedColumns } from '../../lambdas/compactor/merge-rows.ts';
 import { readLakeRows } from '../../lambdas/compactor/parquet-reader.ts';
 import { BUCKETS, bucketOf, packBuckets } from '../../lambdas/compactor/slice-hour.ts';
 import type { WorkerThreads } from '../../lambdas/compactor/slice-workers.ts';
@@ -176,7 +176,6 @@ describe('compacting an hour in slices', () => {
       for (const name of ROLLUP_NAMES) expect(asSet(sliced.rollups[name]!), name).toEqual(asSet(one.rollups[name]!));
       // Files of about the target size (each one row group here) in event-time order, the rows of each by session.
       expect(sliced.files.length).toBeGreaterThan(1);
-      const bySessionThenTime = (a: LakeRow, b: LakeRow) => (a.session_id < b.session_id ? -1 : a.session_id > b.session_id ? 1 : byTimeThenId(a, b));
       for (const file of sliced.files) expect([...file].sort(bySessionThenTime)).toEqual(file);
       const spans = sliced.files.map((file) => [...file].sort(byTimeThenId)).map((file) => [file[0]!, file.at(-1)!] as const);
       for (let i = 1; i < spans.length; i++) expect(byTimeThenId(spans[i - 1]![1], spans[i]![0])).toBeLessThan(0);
