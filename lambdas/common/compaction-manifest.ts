@@ -35,8 +35,12 @@ export interface CompactedHour {
   readonly lateKeys?: readonly string[];
 }
 
-/** Rollup → the key of its file for one hour. */
-export type RollupFiles = Readonly<Record<RollupName, string>>;
+/**
+ * Rollup → the key of its file for one hour. An hour compacted before 2026-12-05 has no
+ * `product_minutes`, and its `sessions` file no last times: queries read its partial first hour of
+ * a range from its events (dashboard-statement.ts, "a suffix").
+ */
+export type RollupFiles = Readonly<Record<Exclude<RollupName, 'product_minutes'>, string>> & { readonly product_minutes?: string };
 
 /** An hour the compactor could not compact with its slice budget (one session with more events than a slice holds). */
 export interface StuckHour {

@@ -35,6 +35,7 @@ export type ShopperDeviceType = (typeof SHOPPER_DEVICE_TYPES)[number];
 /** `bot`: a crawler or other automated client (schema v2), left out of the dashboard's figures by default. */
 export const DEVICE_TYPES = [...SHOPPER_DEVICE_TYPES, 'bot'] as const;
 export type DeviceType = (typeof DEVICE_TYPES)[number];
+export const BOT_DEVICE: DeviceType = 'bot';
 
 export const GENDERS = ['female', 'male', 'non_binary', 'undisclosed'] as const;
 export type Gender = (typeof GENDERS)[number];

@@ -119,11 +119,12 @@ export function copyKey(copy: CopyLineage): string {
 
 /** One slice merged: its rollups' rows, its sorted run on disk, and its counts. */
 export interface MergedSlice {
-  /** The `sessions` rollup's rows: the hour's for the slice's sessions, as no session spans two slices. */
+  /** The `sessions` rollup's rows: the hour's for the slice's sessions, as no session spans two slices; by last time. */
   readonly sessions: RollupGroup[];
-  /** The `activity` and `products` groups of the slice's rows, combined over the slices by the caller. */
+  /** The other rollups' groups of the slice's rows, combined over the slices by the caller. */
   readonly activity: RollupGroup[];
   readonly products: RollupGroup[];
+  readonly product_minutes: RollupGroup[];
   readonly run: Spill;
   readonly rows: number;
   readonly duplicatesDropped: number;
@@ -154,7 +155,7 @@ export async function mergeSlice(paths: readonly string[], runPath: string, samp
       }
     })(),
   );
-  const partial = (name: 'activity' | 'products') => {
+  const partial = (name: 'activity' | 'products' | 'product_minutes') => {
     const builder = rollupBuilder(name);
     builder.add(merged.rows);
     return builder.rows();
@@ -171,9 +172,10 @@ export async function mergeSlice(paths: readonly string[], runPath: string, samp
   run.close();
   for (const path of paths) removeSpill(path);
   return {
-    sessions: rollupRows('sessions', merged.rows),
+    sessions: rollupRows('sessions', merged.rows).sort((a, b) => (a.last_time as number) - (b.last_time as number)),
     activity: partial('activity'),
     products: partial('products'),
+    product_minutes: partial('product_minutes'),
     run: { path: run.path, rows: run.rows, bytes: run.bytes },
     rows: merged.rows.length,
     duplicatesDropped: merged.duplicatesDropped + dropped,

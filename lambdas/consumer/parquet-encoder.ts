@@ -70,10 +70,10 @@ const WRITER_COLUMNS = writerColumns(LAKE_COLUMNS);
 type SchemaElement = NonNullable<Parameters<typeof parquetWriteBuffer>[0]['schema']>[number];
 /**
  * Rows of any other table (the rollups) as one Parquet file, with the lake's physical types:
- * every column nullable, dictionary-encoded where that pays, with statistics.
+ * every column nullable, dictionary-encoded where that pays, with statistics; one row group unless asked.
  */
-export function encodeTable(columns: readonly TableColumn[], rows: readonly Readonly<Record<string, unknown>>[]): Promise<Buffer> {
-  return writeZstd({ columnData: tableColumnData(columns, rows), schema: tableSchema(columns), rowGroupSize: Math.max(1, rows.length), createdBy: 'clickstream-compactor' });
+export function encodeTable(columns: readonly TableColumn[], rows: readonly Readonly<Record<string, unknown>>[], rowGroupRows = rows.length): Promise<Buffer> {
+  return writeZstd({ columnData: tableColumnData(columns, rows), schema: tableSchema(columns), rowGroupSize: Math.max(1, rowGroupRows), createdBy: 'clickstream-compactor' });
 }
 
 type TableColumn = { readonly name: string; readonly type: LakeColumnType };

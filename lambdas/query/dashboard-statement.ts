@@ -24,10 +24,11 @@
  * request whose statement would be too long for the engine (dashboardStatement).
  */
 import type { LakeView } from '../common/compaction-manifest.ts';
+import { HOUR_MS } from '../common/lake-timing.ts';
 import type { Dialect } from './dialect.ts';
 import { AGE_GROUP, eventsCte, fitStatement, known, quarantineRows, rollupTableRows, splitRange, timeBucket, total, type QueryName } from './named-queries.ts';
 import type { QueryParameters } from './parameters.ts';
-import { ROLLUP_COLUMNS, ROLLUP_NAMES, type RollupColumn, type RollupName } from './rollups.ts';
+import { rollupColumns, type RollupColumn, type RollupName } from './rollups.ts';
 
 type Row = Record<string, unknown>;
 
@@ -45,11 +46,26 @@ export function dashboardStatement(d: Dialect, p: QueryParameters, view: LakeVie
   return fits ? sql : undefined;
 }
 
-/** Every rollup column once, by name: a name two rollups share is the same SQL in both (checked here, once). */
+/** The rollups the statement groups the events into and reads for whole hours (`product_minutes` answers a suffix only). */
+const STATEMENT_ROLLUPS = ['sessions', 'activity', 'products'] as const;
+type StatementRollup = (typeof STATEMENT_ROLLUPS)[number];
+
+/**
+ * The columns the panels read of each rollup. Not the `sessions` rollup's events (kpis counts the
+ * `activity` rollup's, the same events), nor its revenue minute and last times, which only pick a
+ * suffix's rows (suffixRows): read for whole hours they would be billed for nothing.
+ */
+const STATEMENT_COLUMNS: Readonly<Record<StatementRollup, readonly RollupColumn[]>> = {
+  sessions: rollupColumns('sessions').filter((c) => c.name !== 'events' && c.name !== 'revenue_minute' && !c.name.startsWith('last_')),
+  activity: rollupColumns('activity'),
+  products: rollupColumns('products'),
+};
+
+/** Every column of the statement's rollups once, by name: a name two rollups share is the same SQL in both (checked here, once). */
 const COLUMNS: readonly RollupColumn[] = (() => {
   const byName = new Map<string, RollupColumn>();
-  for (const name of ROLLUP_NAMES) {
-    for (const c of ROLLUP_COLUMNS[name]) {
+  for (const name of STATEMENT_ROLLUPS) {
+    for (const c of STATEMENT_COLUMNS[name]) {
       const seen = byName.get(c.name);
       if (seen && (seen.sql !== c.sql || seen.type !== c.type)) throw new Error(`rollups disagree on the column ${c.name}: one statement cannot union their rows`);
       byName.set(c.name, c);
@@ -61,7 +77,7 @@ const COLUMNS: readonly RollupColumn[] = (() => {
 const SQL_TYPES = { string: 'varchar', int32: 'integer', int64: 'bigint', double: 'double', timestamp_ms: 'timestamp' } as const;
 
 /** One key column per rollup that the others do not have: grouping() of the three tells the rollup a row of step 1 belongs to. */
-const KIND_KEYS: Readonly<Record<RollupName, string>> = { sessions: 'session_id', activity: 'event_minute', products: 'product_id' };
+const KIND_KEYS: Readonly<Record<StatementRollup, string>> = { sessions: 'session_id', activity: 'event_minute', products: 'product_id' };
 
 /**
  * What grouping(...arguments) gives for the rows of the grouping set that holds `keys`: a bit per
@@ -72,21 +88,80 @@ const groupingValue = (arguments_: readonly string[], keys: readonly string[]) =
 
 /** The events grouped into the rows of all three rollups at once (step 1), each row named by its rollup. */
 function rollupsFromEvents(): string {
-  const kindKeys = ROLLUP_NAMES.map((name) => KIND_KEYS[name]);
-  const kinds = ROLLUP_NAMES.map((name) => `WHEN ${groupingValue(kindKeys, [KIND_KEYS[name]])} THEN '${name}'`);
+  const kindKeys = STATEMENT_ROLLUPS.map((name) => KIND_KEYS[name]);
+  const kinds = STATEMENT_ROLLUPS.map((name) => `WHEN ${groupingValue(kindKeys, [KIND_KEYS[name]])} THEN '${name}'`);
   const derived = COLUMNS.filter((c) => c.key && c.sql !== c.name).map((c) => `${c.sql} AS ${c.name}`);
-  const sets = ROLLUP_NAMES.map((name) => `(${ROLLUP_COLUMNS[name].filter((c) => c.key).map((c) => c.name).join(', ')})`);
+  const sets = STATEMENT_ROLLUPS.map((name) => `(${STATEMENT_COLUMNS[name].filter((c) => c.key).map((c) => c.name).join(', ')})`);
   return `SELECT CASE grouping(${kindKeys.join(', ')}) ${kinds.join(' ')} END AS kind,
     ${COLUMNS.map((c) => (c.key ? c.name : `${c.sql} AS ${c.name}`)).join(', ')}
   FROM (SELECT *, ${derived.join(', ')} FROM events) e
   GROUP BY GROUPING SETS (${sets.join(', ')})`;
 }
 
-/** A rollup's own rows for these hours, in the columns of step 1 (NULL for another rollup's). */
-function storedRollupRows(name: RollupName, d: Dialect, p: QueryParameters, view: LakeView, hours: readonly number[]): string {
-  const own = new Set(ROLLUP_COLUMNS[name].map((c) => c.name));
-  const columns = COLUMNS.map((c) => (own.has(c.name) ? c.name : `CAST(NULL AS ${SQL_TYPES[c.type]}) AS ${c.name}`));
-  return rollupTableRows(name, [`'${name}' AS kind`, ...columns], d, p, view, hours);
+/**
+ * Rows of a rollup's table for these hours as rows of `kind` in the columns of step 1: a column of
+ * `kind` is `values`' SQL for it, or the column itself; every other column is NULL. `where` picks rows.
+ */
+function storedRows(
+  name: RollupName,
+  kind: StatementRollup,
+  { d, p, view, hours, values = {}, where = [] }: { d: Dialect; p: QueryParameters; view: LakeView; hours: readonly number[]; values?: Readonly<Record<string, string>>; where?: readonly string[] },
+): string {
+  const own = new Set(STATEMENT_COLUMNS[kind].map((c) => c.name));
+  const columns = COLUMNS.map((c) => (own.has(c.name) ? `${values[c.name] ?? c.name}${values[c.name] ? ` AS ${c.name}` : ''}` : `CAST(NULL AS ${SQL_TYPES[c.type]}) AS ${c.name}`));
+  return rollupTableRows(name, [`'${kind}' AS kind`, ...columns], d, p, view, hours, undefined, where);
+}
+
+/**
+ * The range's partial first hour, where the rollups answer it: a range that starts inside an hour
+ * and goes on past it covers the hour's suffix from `fromMs`, which holds a session exactly when the
+ * session's last event of the hour is at or after `fromMs`, and the step of the funnel it reached
+ * exactly when that step's last time is; its users and orders likewise (rollups.ts, the `sessions`
+ * rollup's last times). Sums need the minute: the suffix's whole minutes, from `minuteMs` on, are
+ * read from the rollup rows of those minutes (the `activity` rollup's events, the `product_minutes`
+ * rollup's products, the `sessions` rows that carry revenue, each of one minute: `revenue_minute`),
+ * and the minute's part before `minuteMs` from the events. Each rollup must answer the filters, and
+ * the hour must have been rolled up with last times (not before 2026-12-05) and hold no late rows.
+ */
+export function suffixOf(p: QueryParameters, view: LakeView): { readonly hour: number; readonly minuteMs: number } | undefined {
+  const hour = Math.floor(p.fromMs / HOUR_MS) * HOUR_MS;
+  if (hour === p.fromMs || hour + HOUR_MS > p.toMs) return undefined;
+  const entry = view.rollups.get(hour);
+  if (entry === undefined || (entry !== 'tables' && entry.product_minutes === undefined)) return undefined;
+  const answered = (['sessions', 'activity', 'product_minutes'] as const).every((name) => splitRange({ ...p, fromMs: hour }, view, name).rolledUp.includes(hour));
+  return answered ? { hour, minuteMs: Math.ceil(p.fromMs / 60_000) * 60_000 } : undefined;
+}
+
+/**
+ * The rollup columns a statement reads, what Athena bills for (the benchmark's cost model): of each
+ * rollup for whole hours, and of each for a suffix (those its SQL names other than as an alias).
+ */
+export function rollupColumnsRead(d: Dialect): { readonly whole: Readonly<Record<StatementRollup, readonly string[]>>; readonly suffix: Readonly<Record<SuffixRollup, readonly string[]>> } {
+  const view: LakeView = { compacted: new Map(), rollups: new Map([[0, 'tables']]), unfoldedLate: [] };
+  const selects = suffixRows(d, { fromMs: 0, toMs: HOUR_MS }, view, { hour: 0, minuteMs: 60_000 });
+  const named = (name: SuffixRollup, sql: string) => rollupColumns(name).map((c) => c.name).filter((column) => new RegExp(`\\b${column}\\b`).test(sql.replace(/\bAS \w+/g, '')));
+  return {
+    whole: { sessions: STATEMENT_COLUMNS.sessions.map((c) => c.name), activity: STATEMENT_COLUMNS.activity.map((c) => c.name), products: STATEMENT_COLUMNS.products.map((c) => c.name) },
+    suffix: { sessions: named('sessions', selects[0]!), activity: named('activity', selects[1]!), product_minutes: named('product_minutes', selects[2]!) },
+  };
+}
+
+type SuffixRollup = 'sessions' | 'activity' | 'product_minutes';
+
+/** The rollups' rows of a suffix's whole minutes (suffixOf), as rows of step 1. */
+function suffixRows(d: Dialect, p: QueryParameters, view: LakeView, { hour, minuteMs }: NonNullable<ReturnType<typeof suffixOf>>): string[] {
+  const from = d.timestamp(minuteMs);
+  const at = { d, p, view, hours: [hour] };
+  // A session's row counts in the suffix if it has an event there; a step if it has one of the step's. Its
+  // revenue and order minute lie in one minute (both are grouping keys), so they are inside or before it.
+  const reached = (last: string) => `CASE WHEN ${last} >= ${from} THEN 1 ELSE 0 END`;
+  const steps = { product_views: reached('last_view'), cart_adds: reached('last_cart'), checkouts: reached('last_checkout'), purchases: reached('last_purchase') };
+  return [
+    storedRows('sessions', 'sessions', { ...at, values: steps, where: [`last_time >= ${from}`] }),
+    storedRows('activity', 'activity', { ...at, where: [`event_minute >= ${from}`] }),
+    // Its device is only where it is a bot (rollups.ts), and it has no source: no panel reads either of a products row.
+    storedRows('product_minutes', 'products', { ...at, values: { device_type: 'CAST(NULL AS varchar)', traffic_source: 'CAST(NULL AS varchar)' }, where: [`event_minute >= ${from}`] }),
+  ];
 }
 
 /**
@@ -139,7 +214,6 @@ function panelAggregates(d: Dialect): string[] {
   const over = (kind: RollupName, sql: string) => `CASE WHEN kind = '${kind}' THEN ${sql} END`;
   const sessionsWhere = (condition: string) => `count(DISTINCT ${over('sessions', `CASE WHEN ${condition} THEN session_id END`)})`;
   return [
-    `sum(${over('sessions', 'events')}) AS s_events`,
     `count(DISTINCT ${over('sessions', 'user_id')}) AS s_users`,
     `count(DISTINCT ${over('sessions', 'session_id')}) AS s_sessions`,
     `count(DISTINCT ${over('sessions', 'order_id')}) AS s_orders`,
@@ -166,12 +240,19 @@ const groupingArguments = (keys: ReturnType<typeof panelKeys>) => keys.filter((k
 /** The dashboard's statement: its rows are one per group of each panel's grouping set, named by `panel_set` (dashboardPanels reads them). */
 export function dashboardSql(d: Dialect, p: QueryParameters, view: LakeView): string {
   // One split for all three rollups: the hours each of them covers (they differ only under a filter one of them cannot answer).
-  const splits = ROLLUP_NAMES.map((name) => splitRange(p, view, name));
+  const splits = STATEMENT_ROLLUPS.map((name) => splitRange(p, view, name));
   const rolledUp = splits[0]!.rolledUp.filter((h) => splits.every((s) => s.rolledUp.includes(h)));
-  const fromEvents = splits[0]!.fromEvents.concat(splits[0]!.rolledUp.filter((h) => !rolledUp.includes(h))).sort((a, b) => a - b);
+  const suffix = suffixOf(p, view);
+  // A suffix's hour is read from the events only before its first whole minute, if at all.
+  const fromEvents = splits[0]!.fromEvents
+    .concat(splits[0]!.rolledUp.filter((h) => !rolledUp.includes(h)))
+    .filter((h) => h !== suffix?.hour || suffix.minuteMs > p.fromMs)
+    .sort((a, b) => a - b);
+  const rolledUpBySuffix = suffix ? { fromMs: suffix.minuteMs, toMs: suffix.hour + HOUR_MS } : undefined;
   const parts = [
     ...(fromEvents.length > 0 ? [rollupsFromEvents()] : []),
-    ...(rolledUp.length > 0 ? ROLLUP_NAMES.map((name) => storedRollupRows(name, d, p, view, rolledUp)) : []),
+    ...(rolledUp.length > 0 ? STATEMENT_ROLLUPS.map((name) => storedRows(name, name, { d, p, view, hours: rolledUp })) : []),
+    ...(suffix ? suffixRows(d, p, view, suffix) : []),
   ];
   const keys = panelKeys(d, p);
   const args = groupingArguments(keys);
@@ -187,7 +268,7 @@ GROUP BY GROUPING SETS (${SETS.map((keys) => `(${keys.join(', ')})`).join(', ')}
   // The quarantine's rows after the panels', in columns of their own: NULL in each of the panels' (keys, aggregates, panel_rank).
   const panelNulls = [...keys, ...aggregates, 'panel_rank'].map(() => 'NULL');
   // The top ten of each product panel, ranked as top() orders them, over the groups of a product (the NULL group holds other rows).
-  return `WITH ${fromEvents.length > 0 ? `${eventsCte(d, p, fromEvents, view)},\n` : ''}rolled_up AS (
+  return `WITH ${fromEvents.length > 0 ? `${eventsCte(d, p, fromEvents, view, rolledUpBySuffix)},\n` : ''}rolled_up AS (
   ${parts.join('\n  UNION ALL\n  ')}
 )
 SELECT *, CAST(NULL AS varchar) AS q_code, CAST(NULL AS bigint) AS q_records, CAST(NULL AS varchar) AS q_example FROM (
@@ -247,7 +328,8 @@ export function dashboardPanels(rows: readonly Row[], d: Dialect, p: QueryParame
   return {
     kpis: [
       {
-        events: num(totals.s_events),
+        // The `activity` rows hold the same events as the `sessions` rows; a suffix's `sessions` rows, not its events (suffixRows).
+        events: num(totals.a_events),
         active_users: num(totals.s_users),
         sessions: num(totals.s_sessions),
         orders: num(totals.s_orders),

@@ -75,7 +75,7 @@ export interface AthenaTables {
 export const ATHENA_TABLES: AthenaTables = { events: 'events', compacted: 'events_compacted', late: 'events_late', quarantine: 'quarantine' };
 
 /** The rollups' Glue tables, one per rollup. */
-export const ATHENA_ROLLUP_TABLES: Readonly<Record<RollupName, string>> = { sessions: 'rollup_sessions', activity: 'rollup_activity', products: 'rollup_products' };
+export const ATHENA_ROLLUP_TABLES: Readonly<Record<RollupName, string>> = { sessions: 'rollup_sessions', activity: 'rollup_activity', products: 'rollup_products', product_minutes: 'rollup_product_minutes' };
 
 /** Every Glue table the queries read. */
 export const ALL_ATHENA_TABLES: readonly string[] = [ATHENA_TABLES.events, ATHENA_TABLES.compacted, ATHENA_TABLES.late, ATHENA_TABLES.quarantine, ...ROLLUP_NAMES.map((name) => ATHENA_ROLLUP_TABLES[name])];

@@ -29,13 +29,10 @@
 import { EMPTY_VIEW, type LakeView } from '../common/compaction-manifest.ts';
 import { HOUR_MS } from '../common/lake-timing.ts';
 import { hourOfKey, lateKeyEventHours } from '../consumer/lake-keys.ts';
-import type { DeviceType } from '../common/event-enums.ts';
+import { BOT_DEVICE as BOT } from '../common/event-enums.ts';
 import type { Dialect } from './dialect.ts';
 import { BadRequestError, type QueryParameters } from './parameters.ts';
 import { ROLLUP_FILTERS, rollupColumns, rollupFromEvents, type RollupName } from './rollups.ts';
-
-/** The device crawlers and other automated clients have (schema v2): left out of every figure unless asked for. */
-const BOT: DeviceType = 'bot';
 
 export const QUERY_NAMES = [
   'kpis',
@@ -203,8 +200,14 @@ export function splitRange(p: QueryParameters, view: LakeView, rollup: RollupNam
  * ingested in the same millisecond (one consumer invocation, two partitions) are
  * ordered by source, as the compactor and the local engine order them.
  */
-export function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number[], view: LakeView): string {
-  const rowFilters = [`event_time >= ${d.timestamp(p.fromMs)}`, `event_time < ${d.timestamp(p.toMs)}`, ...filterPredicates(p)];
+export function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number[], view: LakeView, rolledUp?: { readonly fromMs: number; readonly toMs: number }): string {
+  const rowFilters = [
+    `event_time >= ${d.timestamp(p.fromMs)}`,
+    `event_time < ${d.timestamp(p.toMs)}`,
+    // A part of the range the rollups answer (a suffix: dashboard-statement.ts); one range of one column, so engines still skip row groups by it.
+    ...(rolledUp ? [`(event_time < ${d.timestamp(rolledUp.fromMs)} OR event_time >= ${d.timestamp(rolledUp.toMs)})`] : []),
+    ...filterPredicates(p),
+  ];
   // Before the window: whole hours only (the late table's partitions are ingest hours, and its files' rows
   // of other hours need not be read).
   const wholeHours = hours.length > 0 ? [`event_time >= ${d.timestamp(Math.min(...hours))}`, `event_time < ${d.timestamp(Math.max(...hours) + HOUR_MS)}`] : [];
@@ -261,12 +264,24 @@ function rollupCtes({ rollup: name, columns }: RollupRead, d: Dialect, p: QueryP
 }
 
 /** The rows of a rollup's table (by default its own) for these whole hours of the range, in the filters: the committed files' over Athena. */
-export function rollupTableRows(name: RollupName, columns: readonly string[], d: Dialect, p: QueryParameters, view: LakeView, hours: readonly number[], table = d.rollupTable(name)): string {
+export function rollupTableRows(
+  name: RollupName,
+  columns: readonly string[],
+  d: Dialect,
+  p: QueryParameters,
+  view: LakeView,
+  hours: readonly number[],
+  table = d.rollupTable(name),
+  where: readonly string[] = [],
+): string {
   const files = hours.flatMap((h) => {
     const entry = view.rollups.get(h);
-    return entry && entry !== 'tables' ? [entry[name]] : [];
+    if (!entry || entry === 'tables') return [];
+    const file = entry[name];
+    if (file === undefined) throw new Error(`the hour ${new Date(h).toISOString()} has no ${name} rollup: read it from its events`);
+    return [file];
   });
-  const conditions = [hoursPredicate(hours), ...(d.objectPath && files.length > 0 ? [pathPredicate(d, files)] : []), ...filterPredicates(p)];
+  const conditions = [hoursPredicate(hours), ...(d.objectPath && files.length > 0 ? [pathPredicate(d, files)] : []), ...filterPredicates(p), ...where];
   return `SELECT ${columns.join(', ')} FROM ${table}\n    WHERE ${conditions.join('\n      AND ')}`;
 }
 

@@ -71,3 +71,29 @@ export function columnSizes(files: readonly Uint8Array[], perEvents?: number): R
   }
   return Object.fromEntries(Object.entries(bytes).map(([name, total]) => [name, total / Math.max(1, perEvents ?? rows)]));
 }
+
+/**
+ * What a suffix of an hour reads of each column of these rollup files, whose rows are sorted by
+ * `timeColumn` in row groups (a range's partial first hour, dashboard-statement.ts suffixOf): for the
+ * suffix from each minute 0 to 59 of the hour, the bytes of the row groups whose largest
+ * `timeColumn` (a statistic an engine skips row groups by) is at or after that minute.
+ */
+export function suffixColumnBytes(files: readonly Uint8Array[], hourStart: number, timeColumn: string): Record<string, number[]> {
+  const bytes: Record<string, number[]> = {};
+  for (const buffer of files) {
+    const metadata = parquetMetadata(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer);
+    for (const group of metadata.row_groups) {
+      const time = group.columns.find((c) => c.meta_data?.path_in_schema[0] === timeColumn)?.meta_data?.statistics;
+      const newest = time?.max_value ?? time?.max;
+      if (newest === undefined || newest === null) throw new Error(`a row group of a rollup file has no statistics of ${timeColumn}`);
+      const newestMs = newest instanceof Date ? newest.getTime() : Number(newest);
+      for (const column of group.columns) {
+        const name = column.meta_data?.path_in_schema[0];
+        if (!name) continue;
+        const perMinute = (bytes[name] ??= new Array<number>(60).fill(0));
+        for (let minute = 0; minute < 60; minute++) if (newestMs >= hourStart + minute * 60_000) perMinute[minute]! += Number(column.meta_data?.total_compressed_size ?? 0);
+      }
+    }
+  }
+  return bytes;
+}

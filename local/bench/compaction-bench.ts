@@ -24,7 +24,7 @@ import type { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { ROLLUP_NAMES, type RollupName } from '../../lambdas/query/rollups.ts';
 import type { LocalConfig } from '../common/config.ts';
 import { ensureBucket, localObjectStore, localS3Client, minioCredentials, s3Endpoint, startMinio, stopMinio } from '../services/minio.ts';
-import { columnSizes, simulateLake } from './bench-lake.ts';
+import { columnSizes, simulateLake, suffixColumnBytes } from './bench-lake.ts';
 
 const RUN_SCRIPT = fileURLToPath(new URL('./compaction-run.ts', import.meta.url));
 const MiB = 2 ** 20;
@@ -86,6 +86,17 @@ export interface CompactionBenchResult {
   };
   /** The dense hour: its events (written at PRICED_EVENTS_PER_SECOND) and its compaction (a run as the one in slices). */
   readonly dense: { readonly events: number; readonly compaction: CompactionRun };
+  /**
+   * A range's partial first hour read from the rollups (dashboard-statement.ts, suffixOf): what the
+   * suffix from each minute of the hour reads of each column of the hour above's `sessions` rollup, by
+   * its last times (suffixColumnBytes), beside that hour's events; and the column bytes per event of
+   * the minute rollups in the dense hour, where a minute holds as many events as at the priced rate.
+   */
+  readonly suffix: {
+    readonly sessionsColumnBytes: Readonly<Record<string, readonly number[]>>;
+    readonly hourEvents: number;
+    readonly minuteRollupColumnBytesPerEvent: Readonly<Record<'activity' | 'product_minutes', Readonly<Record<string, number>>>>;
+  };
 }
 
 /** The event rate the cost model prices Athena at (index.ts, compactedAthenaCost), and the dense hour's. */
@@ -118,7 +129,14 @@ async function benchDenseHour(config: LocalConfig, s3: S3Client, store: S3Object
   if (compaction.failed) throw new Error(`the dense hour's compaction failed: ${compaction.failed}`);
   const compacted = (await store.list(`${LAKE_PREFIXES.compacted}${hour}/`)).filter((o) => /\/g[^/]*\.parquet$/.test(o.key));
   const compactedFiles = await mapWithLimit(compacted, 4, async (o) => (await store.get(o.key))!.body);
-  return { folded, compaction, rawColumnBytesPerEvent: columnSizes(rawSample), compactedColumnBytesPerEvent: columnSizes(compactedFiles) };
+  const minuteRollup = async (name: 'activity' | 'product_minutes') => columnSizes(await rollupFiles(store, name, hour), events);
+  const minuteRollupColumnBytesPerEvent = { activity: await minuteRollup('activity'), product_minutes: await minuteRollup('product_minutes') };
+  return { folded, compaction, rawColumnBytesPerEvent: columnSizes(rawSample), compactedColumnBytesPerEvent: columnSizes(compactedFiles), minuteRollupColumnBytesPerEvent };
+}
+
+/** A rollup's files of an hour (of its every generation: the benchmark compacts an hour once). */
+async function rollupFiles(store: S3ObjectStore, name: RollupName, hour: string): Promise<Uint8Array[]> {
+  return mapWithLimit(await store.list(`${LAKE_PREFIXES.rollups}${name}/${hour}/`), 4, async (o) => (await store.get(o.key))!.body);
 }
 
 /**
@@ -220,6 +238,7 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
     const rollupBytes = Object.fromEntries(
       await Promise.all(ROLLUP_NAMES.map(async (name) => [name, columnSizes(await mapWithLimit(rollups.filter((o) => o.key.startsWith(`${LAKE_PREFIXES.rollups}${name}/`)), 4, async (o) => (await store.get(o.key))!.body), result.rowsWritten)])),
     ) as Record<RollupName, Record<string, number>>;
+    const sessionsColumnBytes = suffixColumnBytes(await rollupFiles(store, 'sessions', hourPartition(start)), start, 'last_time');
 
     // The replay: every raw file again, as the late file a consumer reading the topic from its start
     // writes, ingested an hour ago (settled); folded onto the compacted hour.
@@ -255,6 +274,7 @@ export async function benchCompaction(config: LocalConfig, events: number, log: 
       rollupColumnBytesPerEvent: rollupBytes,
       folded: dense.folded,
       dense: { events, compaction: dense.compaction },
+      suffix: { sessionsColumnBytes, hourEvents: events / hours, minuteRollupColumnBytesPerEvent: dense.minuteRollupColumnBytesPerEvent },
     };
   } finally {
     s3.destroy();

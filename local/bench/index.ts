@@ -12,7 +12,7 @@ import { COMMAND_OPTIONS, parseCount, parseFlags, thousands as n } from '../cli/
 import { KAFKA_VERSION } from '../services/kafka.ts';
 import { down, up } from '../services/stack.ts';
 import { columnsRead } from '../../lambdas/query/columns-read.ts';
-import { dashboardSql } from '../../lambdas/query/dashboard-statement.ts';
+import { dashboardSql, rollupColumnsRead } from '../../lambdas/query/dashboard-statement.ts';
 import { athenaDialect, type Dialect } from '../../lambdas/query/dialect.ts';
 import { QUERY_NAMES, querySql, ROLLUP_OF } from '../../lambdas/query/named-queries.ts';
 import { ROLLUP_NAMES, type RollupName } from '../../lambdas/query/rollups.ts';
@@ -215,6 +215,9 @@ function compactedAthenaCost(c: CompactionBenchResult) {
   const dialect = athenaDialect('clickstream', 'bench');
   const range = SAMPLE_HOUR;
   const compactedView = { compacted: new Map([[0, ['compacted/year=1970/month=01/day=01/hour=00/g1-x-0.parquet']]]), rollups: new Map(), unfoldedLate: [] };
+  const sizes = { raw: c.rawColumnBytesPerEvent, compacted: c.compactedColumnBytesPerEvent, folded: c.folded.columnBytesPerEvent };
+  // Bytes per event of these columns of one kind of file.
+  const read = (sizes: Readonly<Record<string, number>>, columns: readonly string[]) => columns.reduce((total, column) => total + (sizes[column] ?? 0), 0);
   const rollupBytes = (rollup: RollupName, columns: readonly string[]) => columns.reduce((n, column) => n + (c.rollupColumnBytesPerEvent[rollup][column] ?? 0), 0);
   // The baseline: the named queries one by one, each reading its rollup's columns.
   const eachQuery = QUERY_NAMES.map((q) => ({
@@ -222,18 +225,33 @@ function compactedAthenaCost(c: CompactionBenchResult) {
     compacted: columnsRead(querySql(q, dialect, range, compactedView)),
     rollupBytesPerEvent: q === 'quarantine' ? 0 : rollupBytes(ROLLUP_OF[q].rollup, ROLLUP_OF[q].columns),
   }));
-  // What a refresh runs: the dashboard's statement, reading every column of each rollup once.
+  // What a refresh runs: the dashboard's statement, reading the columns of each rollup it reads for whole hours once.
+  const rollupsRead = rollupColumnsRead(dialect);
   const oneStatement = [
     {
       raw: columnsRead(refreshStatement(dialect, EMPTY_VIEW)),
       compacted: columnsRead(refreshStatement(dialect, compactedView)),
-      rollupBytesPerEvent: ROLLUP_NAMES.reduce((n, r) => n + rollupBytes(r, Object.keys(c.rollupColumnBytesPerEvent[r])), 0),
+      rollupBytesPerEvent: (['sessions', 'activity', 'products'] as const).reduce((n, r) => n + rollupBytes(r, rollupsRead.whole[r]), 0),
     },
   ];
-  const sizes = { raw: c.rawColumnBytesPerEvent, compacted: c.compactedColumnBytesPerEvent, folded: c.folded.columnBytesPerEvent };
+  // The partial first hour of a range from the rollups (dashboard-statement.ts, suffixOf), at the priced rate: the
+  // `sessions` rows whose last time is in the suffix (measured per minute of the hour above), the minute rollups'
+  // rows of its minutes (measured in the dense hour); and, for the half of the hosted page's ranges that start
+  // half a minute inside a minute (it aligns to 30 s), that half minute from the compacted files, with the half
+  // row group that holds its start read beyond it on average.
+  const hourEvents = 3_600 * perSecond;
+  const suffixBytes = (minute: number) => {
+    const sessions = rollupsRead.suffix.sessions.reduce((n, column) => n + (c.suffix.sessionsColumnBytes[column]?.[minute] ?? 0), 0) / c.suffix.hourEvents;
+    const minutes = (['activity', 'product_minutes'] as const).reduce((n, r) => n + rollupsRead.suffix[r].reduce((m, column) => m + (c.suffix.minuteRollupColumnBytesPerEvent[r][column] ?? 0), 0), 0);
+    const edge = 0.5 * (30 * perSecond + ROW_GROUP_ROWS / 2) * read(sizes.compacted, oneStatement[0]!.compacted);
+    return sessions * hourEvents + minutes * ((60 - minute) / 60) * hourEvents + edge;
+  };
   const settleMinutes = (DEFAULT_LAKE_TIMING.lateAfterMs + DEFAULT_LAKE_TIMING.writeDeadlineMs) / 60_000;
-  /** Averaged over the minute of the hour; with `folded`, the hours not settled are read from their parts (CLICKSTREAM_OPEN_HOURS=folded). */
-  const average = (queries: typeof eachQuery, rangeHours: number, withRollups: boolean, folded = false) => {
+  /**
+   * Averaged over the minute of the hour; with `folded`, the hours not settled are read from their parts
+   * (CLICKSTREAM_OPEN_HOURS=folded); with `suffix`, a rolled-up first hour is read from its rollups (the statement).
+   */
+  const average = (queries: typeof eachQuery, rangeHours: number, withRollups: boolean, folded = false, suffix = false) => {
     let total = 0;
     for (let minute = 0; minute < 60; minute++) {
       // The range's minutes in hours not settled: this hour's so far, and the previous hour's until it settles
@@ -251,25 +269,28 @@ function compactedAthenaCost(c: CompactionBenchResult) {
       // whole, half of one beyond the range on average. Its first hour is open only on the last hour before it settles.
       const firstHourOpen = rangeHours === 1 && minute < settleMinutes;
       const overRead = minute === 0 ? 0 : firstHourOpen ? (folded ? FOLDED_EVENTS / 2 : 0) : ROW_GROUP_ROWS / 2;
+      // The first hour's suffix (its compacted minutes, then) from the rollups instead of the compacted files.
+      const bySuffix = suffix && withRollups && minute > 0 && !firstHourOpen;
       total += athenaMixedRefreshBytes(queries, sizes, {
         raw: events(rawMinutes),
-        compacted: events(compactedMinutes) + (firstHourOpen ? 0 : overRead),
+        compacted: bySuffix ? events(compactedMinutes - (60 - minute)) : events(compactedMinutes) + (firstHourOpen ? 0 : overRead),
         rolledUp: events(rolledUpMinutes),
         folded: folded ? events(openMinutes) + (firstHourOpen ? overRead : 0) : 0,
-      });
+      }) + (bySuffix ? suffixBytes(minute) : 0);
     }
     return total / 60;
   };
   // Over raw files alone: the range, and the minutes of its first hour before it (59 / 2 on average over the minute of the hour).
   const rawOnly = (queries: typeof eachQuery, rangeHours: number) => athenaMixedRefreshBytes(queries, sizes, { raw: (rangeHours * 60 + 59 / 2) * 60 * perSecond, compacted: 0 });
-  const figures = (queries: typeof eachQuery) => ({
-    lastHour: { raw: rawOnly(queries, 1), compacted: average(queries, 1, false), rolledUp: average(queries, 1, true), folded: average(queries, 1, true, true) },
-    last24Hours: { raw: rawOnly(queries, 24), compacted: average(queries, 24, false), rolledUp: average(queries, 24, true), folded: average(queries, 24, true, true) },
+  // The named queries read a partial first hour from its events; the statement from its rollups (suffixOf).
+  const figures = (queries: typeof eachQuery, suffix: boolean) => ({
+    lastHour: { raw: rawOnly(queries, 1), compacted: average(queries, 1, false), rolledUp: average(queries, 1, true, false, suffix), folded: average(queries, 1, true, true, suffix) },
+    last24Hours: { raw: rawOnly(queries, 24), compacted: average(queries, 24, false), rolledUp: average(queries, 24, true, false, suffix), folded: average(queries, 24, true, true, suffix) },
   });
-  // Bytes per event of the columns the dashboard's statement reads from each kind of file.
-  const read = (sizes: Readonly<Record<string, number>>, columns: readonly string[]) => columns.reduce((total, column) => total + (sizes[column] ?? 0), 0);
   const bytesPerEvent = { raw: read(sizes.raw, oneStatement[0]!.raw), compacted: read(sizes.compacted, oneStatement[0]!.compacted), folded: read(sizes.folded, oneStatement[0]!.compacted) };
-  return { eventsPerSecond: perSecond, bytesPerEvent, ...figures(oneStatement), eachQuery: figures(eachQuery) };
+  // The suffix's bytes per event of it, from the minute of the hour it starts at: 15, 30, 45.
+  const suffixBytesPerEvent = [15, 30, 45].map((minute) => ({ minute, bytes: suffixBytes(minute) / (((60 - minute) / 60) * hourEvents) }));
+  return { eventsPerSecond: perSecond, bytesPerEvent, suffixBytesPerEvent, ...figures(oneStatement, true), eachQuery: figures(eachQuery, false) };
 }
 
 function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof compactedAthenaCost>): void {
@@ -299,6 +320,8 @@ function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof com
   }
   const b = athena.bytesPerEvent;
   out(`  bytes per event of the columns the dashboard's statement reads: raw files ${b.raw.toFixed(2)}, compacted files ${b.compacted.toFixed(2)}, open hours' parts ${b.folded.toFixed(2)}`);
+  const suffix = athena.suffixBytesPerEvent.map((s) => `from minute ${s.minute} ${s.bytes.toFixed(2)}`).join(', ');
+  out(`  a range's partial first hour read from the rollups, bytes per event of it (the half-minute edge included): ${suffix}; against ${b.compacted.toFixed(2)} from compacted files`);
   const d = c.dense;
   out(`  the dense hour: ${n(d.events)} events written at ${n(PRICED_EVENTS_PER_SECOND)} a second, compacted as the run in slices: ${d.compaction.seconds.toFixed(1)} s, ${d.compaction.cpuSeconds.toFixed(1)} s of CPU, peak RSS ${mib(d.compaction.peakRssBytes)}`);
   out(`Athena per refresh at ${n(athena.eventsPerSecond)} events/s (column sizes measured here: the files' in the dense hour, the rollups' in the hour above):`);

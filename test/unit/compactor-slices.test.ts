@@ -147,7 +147,7 @@ describe('compacting an hour in slices', () => {
     const index = (key: string) => Number(/-(\d+)\.parquet$/.exec(key)![1]);
     const files = await Promise.all([...entry!.files].sort((a, b) => index(a.key) - index(b.key)).map(async (f) => readLakeRows((await store.get(f.key))!.body)));
     const rollups: Record<string, LakeRow[]> = {};
-    for (const name of ROLLUP_NAMES) rollups[name] = await readLakeRows((await store.get(entry!.rollups![name]))!.body);
+    for (const name of ROLLUP_NAMES) rollups[name] = await readLakeRows((await store.get(entry!.rollups![name]!))!.body);
     /** Every file written, by its key without the run's id. */
     const keys = [...entry!.files.map((f) => f.key), ...Object.values(entry!.rollups!)];
     const bytes: Record<string, Buffer> = {};

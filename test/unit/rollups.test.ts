@@ -28,7 +28,7 @@ import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { compactLake } from '../../lambdas/compactor/compact-lake.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import { QUERY_NAMES, querySql, splitRange } from '../../lambdas/query/named-queries.ts';
-import { dashboardSql } from '../../lambdas/query/dashboard-statement.ts';
+import { dashboardSql, suffixOf } from '../../lambdas/query/dashboard-statement.ts';
 import { QueryApi, type QueryEngine } from '../../lambdas/query/query-api.ts';
 import { ROLLUP_COLUMNS, ROLLUP_NAMES } from '../../lambdas/query/rollups.ts';
 import { Rng } from '../../lambdas/simulator/random.ts';
@@ -205,6 +205,35 @@ describe('the dashboard in one statement', () => {
   it.each(cases(13, 16).map((c) => [JSON.stringify(c), c]))('equals the named queries over %s', async (_name, params) => {
     await expectSameDashboard(params);
   });
+
+  // A range's partial first hour: from the rollups' last times and minutes, and its start's minute from the events.
+  const hour = START - 17 * MINUTE + HOUR;
+  it.each<[string, number, number, Record<string, string>]>([
+    ['a whole minute, to the end of the run', hour + 20 * MINUTE, LATER, {}],
+    ['half a minute (the hosted page aligns to 30 s), over an hour', hour + 20 * MINUTE + 30_000, hour + 80 * MINUTE + 30_000, {}],
+    ['its first millisecond on', hour + 1, hour + 2 * HOUR, {}],
+    ['its last minute, into the next hour', hour + 59 * MINUTE + 1_234, hour + 61 * MINUTE, {}],
+  ])('answers a range starting inside a rolled-up hour from its rollups (%s), equal to the named queries', async (_name, from, to, filter) => {
+    const view = await withRollups.lakeView();
+    const params = { fromMs: from, toMs: to, ...filter };
+    expect(suffixOf(params, view)).toEqual({ hour, minuteMs: Math.ceil(from / MINUTE) * MINUTE });
+    const sql = dashboardSql({ ...withRollups.dialect, counts: undefined }, params, view);
+    expect(sql).toContain('FROM lake_rollup_product_minutes');
+    expect(sql).toContain(`last_time >= ${withRollups.dialect.timestamp(Math.ceil(from / MINUTE) * MINUTE)}`);
+    await expectSameDashboard({ from: String(from), to: String(to), ...filter });
+  });
+
+  it.each<[string, number, number, Record<string, string>]>([
+    ['a device filter, which the per-minute products do not answer', hour + 20 * MINUTE, LATER, { device: 'mobile' }],
+    ['the bots alone', hour + 20 * MINUTE, LATER, { device: 'bot' }],
+    ['a source filter', hour + 20 * MINUTE, LATER, { source: 'email' }],
+    ['a country filter, which the per-minute rollups do not answer', hour + 35 * MINUTE + 30_000, LATER, { country: 'US' }],
+    ['a range that ends inside the hour', hour + 20 * MINUTE, hour + 50 * MINUTE, {}],
+  ])('reads the partial first hour from its events with %s, equal to the named queries', async (_name, from, to, filter) => {
+    const params = { fromMs: from, toMs: to, ...filter };
+    expect(suffixOf(params, await withRollups.lakeView())).toBeUndefined();
+    await expectSameDashboard({ from: String(from), to: String(to), ...filter });
+  });
 });
 
 describe("the compactor's rollups", () => {
@@ -225,7 +254,7 @@ describe("the compactor's rollups", () => {
       for (const name of ROLLUP_NAMES) {
         // Revenue rounded: sums of doubles differ in the last bits with the order they are added in.
         const columns = ROLLUP_COLUMNS[name].map((c) => (c.type === 'double' ? `round(${c.name}, 6) AS ${c.name}` : c.name)).join(', ');
-        const file = `'${join(dir, entry.rollups![name])}'`;
+        const file = `'${join(dir, entry.rollups![name]!)}'`;
         const local = `SELECT ${columns} FROM lake_rollup_${name} WHERE ${predicate}`;
         const compacted = `SELECT ${columns} FROM read_parquet(${file})`;
         const [count] = await withRollups.run(`SELECT (SELECT count(*) FROM (${local})) AS local, (SELECT count(*) FROM (${compacted})) AS compacted`);
@@ -282,6 +311,8 @@ describe("the compactor's rollups", () => {
     const purchase = sent.find((r) => r.event?.order_id === ordered!.order_id && r.event?.event_type === 'purchase')!.event!;
     const [carting] = await withRollups.run(`SELECT session_id FROM lake_rollup_sessions WHERE counted AND hour = '21' AND order_minute IS NOT NULL ORDER BY session_id LIMIT 1 OFFSET 3`);
     const cartAdd = sent.find((r) => r.event?.session_id === carting!.session_id && r.event?.event_type === 'add_to_cart')!.event!;
+    expect(cartAdd.revenue ?? null).toBeNull();
+    const hour21 = START - 17 * MINUTE + HOUR;
     const again = (event: ClickstreamEvent, changes: Partial<ClickstreamEvent>): SimulatedRecord => {
       const copy = { ...event, event_id: randomUUID(), ...changes };
       return { key: copy.session_id, value: Buffer.from(JSON.stringify(copy)), event: copy };
@@ -297,6 +328,10 @@ describe("the compactor's rollups", () => {
         // A cart addition that carries an order and revenue (the schema allows it; a real tracker may send it), in a
         // visit that bought: its user stays counted, and its revenue counts in kpis but not in revenue over time, which sums purchases.
         again(cartAdd, { order_id: `${cartAdd.session_id}-order`, revenue: 12.5 }),
+        // A visit whose cart addition with revenue comes ten minutes before its next event: a range from between them
+        // holds the visit but not that revenue (the dashboard's statement reads it from the rollups: rows with revenue lie in one minute).
+        again(cartAdd, { session_id: `${cartAdd.session_id}-straddle`, event_time: hour21 + 10 * MINUTE + 5_000, revenue: 7.25 }),
+        again(cartAdd, { session_id: `${cartAdd.session_id}-straddle`, event_time: hour21 + 20 * MINUTE }),
       ],
       'returning',
       LATER,
@@ -310,6 +345,7 @@ describe("the compactor's rollups", () => {
     expect(await withRollups.run(`(SELECT * FROM lake_rollup_id_rows) EXCEPT ALL (${idRows})`)).toEqual([]);
     await expectSameAnswers({ from: String(START - 17 * MINUTE), to: String(LATER) });
     for (const params of cases(17, 6)) await expectSameAnswers(params);
+    await expectSameDashboard({ from: String(hour21 + 15 * MINUTE), to: String(LATER) });
   });
 });
 
