@@ -171,7 +171,7 @@ describe('the synthesized Lambda bundles, each imported in a fresh process and i
       expect(Object.keys(manifest.hours)).toEqual(['year=2026/month=11/day=23/hour=20']);
       // The hour's rollups, written by the bundle beside its files and named in the same entry.
       const rollups = Object.values(manifest.hours)[0]!.rollups!;
-      expect(Object.keys(rollups).sort()).toEqual(['activity', 'products', 'sessions']);
+      expect(Object.keys(rollups).sort()).toEqual(['activity', 'product_minutes', 'products', 'sessions']);
       for (const key of Object.values(rollups)) expect((await store.get(key))?.body.byteLength, key).toBeGreaterThan(100);
     } finally {
       const keys = (await store.list('')).map((o) => o.key);
