@@ -34,12 +34,15 @@ import { acknowledgeObjectGrants } from './nag.ts';
  * 2026-12-04 each row's ids also go to id spills (copies of an event under two sessions are found
  * by event_id: docs/architecture.md, "Compaction"): 11% more CPU and 2.3 bytes of disk per byte of
  * Parquet in all (measured on one hour of 1M events, alternating with the code before), so the hour
- * a vCPU compacts in 12 minutes is 420 / 1.115 MiB and the spills are counted at 2.4.
+ * a vCPU compacts in 12 minutes is 420 / 1.115 MiB and the spills are counted at 2.4. Since 2026-12-05
+ * the rollups for a range's partial first hour (last times, `product_minutes`) cost about 5% more CPU
+ * (the same bench run after the code before: 50.6 s against 48.1 s in slices, 54.9 against 52.1 for
+ * the dense hour): 377 / 1.05 MiB.
  */
 const BYTES_PER_ROW_HELD = 2_000;
 const FIXED_MIB = 700;
 const THREAD_MIB = 750;
-const HOUR_MIB_PER_VCPU_RUN = 377;
+const HOUR_MIB_PER_VCPU_RUN = 359;
 const WRITE_SHARE = 0.17;
 const THREAD_CPU_OVERHEAD = 1.16;
 const FULL_VCPU_MB = 1_769;
@@ -63,9 +66,9 @@ export interface CompactorProps {
    * Memory, which bounds the rows the slices of an hour hold (CLICKSTREAM_COMPACTION_SLICE_ROWS), not
    * the hour: a bigger hour is merged in more slices. It also sets the vCPUs, and so the worker
    * threads (CLICKSTREAM_COMPACTION_WORKERS) and the largest hour one run compacts: below 1,769 MB
-   * the function has less than one vCPU; at 3,008 MB (two threads) hours of about 12.6 million events
-   * (3,500 events/s); an hour at 5,000 events/s (18 million events) needs about 4,900 MB, and
-   * 10,240 MB (six threads) compacts about 27.6 million (extrapolated beyond two vCPUs). 3,008 MB is
+   * the function has less than one vCPU; at 3,008 MB (two threads) hours of about 12.0 million events
+   * (3,300 events/s); an hour at 5,000 events/s (18 million events) needs about 5,300 MB, and
+   * 10,240 MB (six threads) compacts about 26.3 million (extrapolated beyond two vCPUs). 3,008 MB is
    * the most a new account may configure before a quota increase. @default 3008
    */
   readonly memorySizeMb?: number;

@@ -49,6 +49,8 @@ export interface HourPlan {
   readonly rowGroupRows: number;
   /** Worker threads for the spreading and the slices. @default none: all in this thread */
   readonly workers?: WorkerThreads;
+  /** @default MAX_PRODUCT_MINUTE_GROUPS */
+  readonly maxProductMinuteGroups?: number;
 }
 
 export interface HourWritten {
@@ -101,6 +103,15 @@ export class SliceTooBigError extends Error {}
  * read about 6.6-7.5 bytes an event of it at this size, against 14 for the compacted files.
  */
 export const SUFFIX_ROW_GROUP_ROWS = 16_384;
+
+/**
+ * The most `product_minutes` groups an hour's run holds (about 730 bytes each, measured: about 140 MiB
+ * at most), beside its slices. Its groups are the products sold or viewed in each minute: a catalog of
+ * 2,000 products at 5,000 events/s gives about 126,000 an hour, one of over about 3,000 selling every
+ * minute more than this. Such an hour is written without `product_minutes`, and a range's partial
+ * first hour in it is read from its events (dashboard-statement.ts, suffixOf): exact, at the cost of before.
+ */
+export const MAX_PRODUCT_MINUTE_GROUPS = 200_000;
 
 const byMinute = (rows: RollupGroup[]) => rows.sort((a, b) => (a.event_minute as number) - (b.event_minute as number));
 
@@ -155,7 +166,7 @@ export async function compactHour(plan: HourPlan, read: (input: HourInput) => Pr
     const sessions = await tableFileWriter(ROLLUP_COLUMNS.sessions);
     const activity = rollupBuilder('activity');
     const products = rollupBuilder('products');
-    const productMinutes = rollupBuilder('product_minutes');
+    let productMinutes: ReturnType<typeof rollupBuilder> | undefined = rollupBuilder('product_minutes');
     const merged: (MergedSlice | undefined)[] = [];
     let taken = 0;
     let rows = 0;
@@ -167,7 +178,8 @@ export async function compactHour(plan: HourPlan, read: (input: HourInput) => Pr
       for (let i = 0; i < slice.sessions.length; i += SUFFIX_ROW_GROUP_ROWS) sessions.writeRowGroup(slice.sessions.slice(i, i + SUFFIX_ROW_GROUP_ROWS));
       activity.addGroups(slice.activity);
       products.addGroups(slice.products);
-      productMinutes.addGroups(slice.product_minutes);
+      productMinutes?.addGroups(slice.product_minutes);
+      if (productMinutes && productMinutes.groups > (plan.maxProductMinuteGroups ?? MAX_PRODUCT_MINUTE_GROUPS)) productMinutes = undefined;
       bytesPerRow ??= slice.bytesPerRow;
       rows += slice.rows;
       duplicatesDropped += slice.duplicatesDropped;
@@ -209,12 +221,13 @@ export async function compactHour(plan: HourPlan, read: (input: HourInput) => Pr
     }
     await upload;
 
-    const rollups = Object.fromEntries(ROLLUP_NAMES.map((name) => [name, `${LAKE_PREFIXES.rollups}${name}/${plan.hour}/g${plan.generation}-${plan.runId}.parquet`])) as RollupFiles;
+    const names = ROLLUP_NAMES.filter((name) => name !== 'product_minutes' || productMinutes);
+    const rollups = Object.fromEntries(names.map((name) => [name, `${LAKE_PREFIXES.rollups}${name}/${plan.hour}/g${plan.generation}-${plan.runId}.parquet`])) as RollupFiles;
     await Promise.all([
       plan.store.put(rollups.sessions, sessions.finish(), 'application/vnd.apache.parquet'),
       plan.store.put(rollups.activity, await encodeTable(ROLLUP_COLUMNS.activity, activity.rows()), 'application/vnd.apache.parquet'),
       plan.store.put(rollups.products, await encodeTable(ROLLUP_COLUMNS.products, products.rows()), 'application/vnd.apache.parquet'),
-      plan.store.put(rollups.product_minutes!, await encodeTable(ROLLUP_COLUMNS.product_minutes, byMinute(productMinutes.rows()), SUFFIX_ROW_GROUP_ROWS), 'application/vnd.apache.parquet'),
+      ...(productMinutes ? [plan.store.put(rollups.product_minutes!, await encodeTable(ROLLUP_COLUMNS.product_minutes, byMinute(productMinutes.rows()), SUFFIX_ROW_GROUP_ROWS), 'application/vnd.apache.parquet')] : []),
     ]);
     const [spreadEnd = began, mergeEnd = began] = marks;
     const seconds = { spread: (spreadEnd - began) / 1000, merge: (mergeEnd - spreadEnd) / 1000, write: (performance.now() - mergeEnd) / 1000 };

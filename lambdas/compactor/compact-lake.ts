@@ -62,6 +62,8 @@ export interface CompactorOptions {
   readonly lateBytesHeld?: number;
   /** Rows per row group in compacted files. @default ROW_GROUP_ROWS */
   readonly rowGroupRows?: number;
+  /** The most `product_minutes` groups an hour's run holds; an hour with more is written without them. @default MAX_PRODUCT_MINUTE_GROUPS */
+  readonly maxProductMinuteGroups?: number;
   readonly now?: () => number;
   readonly log?: (entry: Record<string, unknown>) => void;
 }
@@ -350,7 +352,18 @@ export async function compactLake(options: CompactorOptions): Promise<Compaction
       let written;
       try {
         written = await compactHour(
-          { hour, generation, runId, store, sliceRows, spillDir: spillDir!, targetFileBytes: options.targetFileBytes ?? 128 * MiB, rowGroupRows: options.rowGroupRows ?? ROW_GROUP_ROWS, ...(options.workers && { workers: options.workers }) },
+          {
+            hour,
+            generation,
+            runId,
+            store,
+            sliceRows,
+            spillDir: spillDir!,
+            targetFileBytes: options.targetFileBytes ?? 128 * MiB,
+            rowGroupRows: options.rowGroupRows ?? ROW_GROUP_ROWS,
+            ...(options.workers && { workers: options.workers }),
+            ...(options.maxProductMinuteGroups !== undefined && { maxProductMinuteGroups: options.maxProductMinuteGroups }),
+          },
           async (input) => {
             let vanished = false;
             await mapWithLimit(inputs, parallelism, async (i) => {

@@ -108,7 +108,8 @@ function storedRows(
   { d, p, view, hours, values = {}, where = [] }: { d: Dialect; p: QueryParameters; view: LakeView; hours: readonly number[]; values?: Readonly<Record<string, string>>; where?: readonly string[] },
 ): string {
   const own = new Set(STATEMENT_COLUMNS[kind].map((c) => c.name));
-  const columns = COLUMNS.map((c) => (own.has(c.name) ? `${values[c.name] ?? c.name}${values[c.name] ? ` AS ${c.name}` : ''}` : `CAST(NULL AS ${SQL_TYPES[c.type]}) AS ${c.name}`));
+  const column = (c: RollupColumn) => (!own.has(c.name) ? `CAST(NULL AS ${SQL_TYPES[c.type]})` : (values[c.name] ?? c.name));
+  const columns = COLUMNS.map((c) => (column(c) === c.name ? c.name : `${column(c)} AS ${c.name}`));
   return rollupTableRows(name, [`'${kind}' AS kind`, ...columns], d, p, view, hours, undefined, where);
 }
 

@@ -199,12 +199,14 @@ export function splitRange(p: QueryParameters, view: LakeView, rollup: RollupNam
  * just inside `from` must not stand in for an earlier one just outside it). Copies
  * ingested in the same millisecond (one consumer invocation, two partitions) are
  * ordered by source, as the compactor and the local engine order them.
+ * `rolledUp`: a part of the range whose events are left out, as the rollups answer it (a suffix:
+ * dashboard-statement.ts).
  */
 export function eventsCte(d: Dialect, p: QueryParameters, hours: readonly number[], view: LakeView, rolledUp?: { readonly fromMs: number; readonly toMs: number }): string {
   const rowFilters = [
     `event_time >= ${d.timestamp(p.fromMs)}`,
     `event_time < ${d.timestamp(p.toMs)}`,
-    // A part of the range the rollups answer (a suffix: dashboard-statement.ts); one range of one column, so engines still skip row groups by it.
+    // One range of one column: engines still skip row groups by it.
     ...(rolledUp ? [`(event_time < ${d.timestamp(rolledUp.fromMs)} OR event_time >= ${d.timestamp(rolledUp.toMs)})`] : []),
     ...filterPredicates(p),
   ];

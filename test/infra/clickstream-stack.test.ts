@@ -88,12 +88,12 @@ describe('compactor', () => {
     // The consumer's 5-minute timeout and a minute: no attempt writes later than that.
     expect(compactor.CLICKSTREAM_WRITE_DEADLINE_SECONDS).toBe('360');
     // Memory bounds the slices, time bounds the hour (benchmarks.md, "Compaction"): at 3,008 MB two worker
-    // threads (its vCPUs) with slices of 330,000 rows each (measured to fit), 512 MiB of Parquet in 12
+    // threads (its vCPUs) with slices of 330,000 rows each (measured to fit), 487 MiB of Parquet in 12
     // minutes, the heap capped below the memory, and /tmp for the spills.
     expect(Number(compactor.CLICKSTREAM_COMPACTION_SLICE_ROWS)).toBeGreaterThanOrEqual(650_000);
     expect(Number(compactor.CLICKSTREAM_COMPACTION_SLICE_ROWS)).toBeLessThanOrEqual(660_000);
     expect(compactor.CLICKSTREAM_COMPACTION_WORKERS).toBe('2');
-    expect(compactor.CLICKSTREAM_COMPACTION_MAX_HOUR_MIB).toBe('512');
+    expect(compactor.CLICKSTREAM_COMPACTION_MAX_HOUR_MIB).toBe('487');
     expect(compactor.NODE_OPTIONS).toBe('--enable-source-maps --max-old-space-size=2406');
     template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^Compacts settled lake hours'), MemorySize: 3008, EphemeralStorage: { Size: 2048 } });
   });

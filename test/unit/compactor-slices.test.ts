@@ -10,7 +10,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MANIFEST_KEY, parseManifest, type Manifest } from '../../lambdas/common/compaction-manifest.ts';
+import { lakeView, MANIFEST_KEY, parseManifest, type Manifest } from '../../lambdas/common/compaction-manifest.ts';
 import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { compactLake, type CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
 import { lakeRowColumns } from '../../lambdas/common/generated/lake-row-columns.js';
@@ -23,6 +23,7 @@ import { SpillWriter, spillRows } from '../../lambdas/compactor/spill-file.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import type { LakeRow } from '../../lambdas/consumer/plan-batch.ts';
+import { suffixOf } from '../../lambdas/query/dashboard-statement.ts';
 import { ROLLUP_NAMES } from '../../lambdas/query/rollups.ts';
 import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
 import { DirectoryStore } from '../directory-store.ts';
@@ -133,7 +134,7 @@ describe('compacting an hour in slices', () => {
   });
 
   /** A copy of the raw lake compacted with these options: its result, manifest and the hour's rows file by file. */
-  async function compactCopy(options: { sliceRows?: number; targetFileBytes?: number; workers?: WorkerThreads }) {
+  async function compactCopy(options: { sliceRows?: number; targetFileBytes?: number; workers?: WorkerThreads; maxProductMinuteGroups?: number }) {
     const dir = mkdtempSync(join(tmpdir(), 'clickstream-slices-'));
     dirs.push(dir);
     cpSync(built, dir, { recursive: true });
@@ -147,7 +148,7 @@ describe('compacting an hour in slices', () => {
     const index = (key: string) => Number(/-(\d+)\.parquet$/.exec(key)![1]);
     const files = await Promise.all([...entry!.files].sort((a, b) => index(a.key) - index(b.key)).map(async (f) => readLakeRows((await store.get(f.key))!.body)));
     const rollups: Record<string, LakeRow[]> = {};
-    for (const name of ROLLUP_NAMES) rollups[name] = await readLakeRows((await store.get(entry!.rollups![name]!))!.body);
+    for (const name of ROLLUP_NAMES) if (entry!.rollups![name]) rollups[name] = await readLakeRows((await store.get(entry!.rollups![name]))!.body);
     /** Every file written, by its key without the run's id. */
     const keys = [...entry!.files.map((f) => f.key), ...Object.values(entry!.rollups!)];
     const bytes: Record<string, Buffer> = {};
@@ -201,6 +202,18 @@ describe('compacting an hour in slices', () => {
     expect(threads.result.rowsWritten).toBe(serial.result.rowsWritten);
     expect(Object.keys(threads.bytes)).toHaveLength(serial.result.filesWritten + ROLLUP_NAMES.length);
     expect(threads.bytes).toEqual(serial.bytes);
+  }, 120_000);
+
+  it('writes an hour with more product minutes than a run may hold without them, its other rollups the same, and reads its partial first hour from its events', async () => {
+    const small = 64 * 1024;
+    const [full, capped] = [await compactCopy({ targetFileBytes: small }), await compactCopy({ sliceRows: 200, targetFileBytes: small, maxProductMinuteGroups: 50 })];
+    expect(full.rollups.product_minutes!.length).toBeGreaterThan(50);
+    const [entry] = Object.values(capped.manifest.hours);
+    expect(Object.keys(entry!.rollups!).sort()).toEqual(['activity', 'products', 'sessions']);
+    for (const name of ['sessions', 'activity', 'products']) expect(asSet(capped.rollups[name]!), name).toEqual(asSet(full.rollups[name]!));
+    const range = { fromMs: START + 20 * MINUTE, toMs: START + 2 * HOUR };
+    expect(suffixOf(range, lakeView(full.manifest, []))).toEqual({ hour: START, minuteMs: range.fromMs });
+    expect(suffixOf(range, lakeView(capped.manifest, []))).toBeUndefined();
   }, 120_000);
 
   it('leaves an hour as it is when one session alone is over the budget, and says why', async () => {
