@@ -37,8 +37,10 @@ export interface CompactedHour {
 
 /**
  * Rollup → the key of its file for one hour. An hour compacted before 2026-12-05 has no
- * `product_minutes`, and its `sessions` file no last times: queries read its partial first hour of
- * a range from its events (dashboard-statement.ts, "a suffix").
+ * `product_minutes`, and its `sessions` file no last times; nor has an hour with more product
+ * minutes than a run holds (MAX_PRODUCT_MINUTE_GROUPS). Queries read the partial first hour of a
+ * range in either from its events (dashboard-statement.ts, suffixOf): an entry with `product_minutes`
+ * is one written with last times.
  */
 export type RollupFiles = Readonly<Record<Exclude<RollupName, 'product_minutes'>, string>> & { readonly product_minutes?: string };
 

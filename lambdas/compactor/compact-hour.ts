@@ -92,29 +92,30 @@ const bucketOfSpills = (spills: readonly Spill[]): Bucket => ({ spills: spills.f
 export class SliceTooBigError extends Error {}
 
 /**
- * Reads the hour's inputs through `read` (every file and row; false if an input vanished) and
- * writes its files and rollups under names of this run. Returns undefined if an input vanished.
- * The caller commits them, or deletes them.
- */
-/**
  * Rows per row group of the rollups a range's partial first hour is read from (`sessions`, by last
  * time in each slice; `product_minutes`, by minute): a suffix of the hour skips the groups that end
- * before it (dashboard-statement.ts). Measured on the bench's hour: the `sessions` rows of a suffix
- * read about 6.6-7.5 bytes an event of it at this size, against 14 for the compacted files.
+ * before it (dashboard-statement.ts). A scratch measurement sized it: a suffix's `sessions` rows read
+ * 6.6-7.5 bytes an event of it at this size in one sorted file (docs/architecture.md, step 2).
  */
 export const SUFFIX_ROW_GROUP_ROWS = 16_384;
 
 /**
- * The most `product_minutes` groups an hour's run holds (about 730 bytes each, measured: about 140 MiB
- * at most), beside its slices. Its groups are the products sold or viewed in each minute: a catalog of
- * 2,000 products at 5,000 events/s gives about 126,000 an hour, one of over about 3,000 selling every
- * minute more than this. Such an hour is written without `product_minutes`, and a range's partial
- * first hour in it is read from its events (dashboard-statement.ts, suffixOf): exact, at the cost of before.
+ * The most `product_minutes` groups an hour's run holds (about 730 bytes each, measured: at most about
+ * 105 MiB, which lib/compactor.ts counts beside the slices). Its groups are the products viewed or
+ * sold in each minute: a catalog of 2,000 products at 5,000 events/s gives about 126,000 an hour, one
+ * of over about 2,500 selling every minute more than this. Such an hour is written without
+ * `product_minutes`, and a range's partial first hour in it is read from its events
+ * (dashboard-statement.ts, suffixOf): exact, at the cost of before.
  */
-export const MAX_PRODUCT_MINUTE_GROUPS = 200_000;
+export const MAX_PRODUCT_MINUTE_GROUPS = 150_000;
 
 const byMinute = (rows: RollupGroup[]) => rows.sort((a, b) => (a.event_minute as number) - (b.event_minute as number));
 
+/**
+ * Reads the hour's inputs through `read` (every file and row; false if an input vanished) and
+ * writes its files and rollups under names of this run. Returns undefined if an input vanished.
+ * The caller commits them, or deletes them.
+ */
 export async function compactHour(plan: HourPlan, read: (input: HourInput) => Promise<boolean>): Promise<HourWritten | undefined> {
   const dir = mkdtempSync(join(plan.spillDir, 'hour-'));
   const runner = sliceRunner(dir, plan.workers);
@@ -178,8 +179,9 @@ export async function compactHour(plan: HourPlan, read: (input: HourInput) => Pr
       for (let i = 0; i < slice.sessions.length; i += SUFFIX_ROW_GROUP_ROWS) sessions.writeRowGroup(slice.sessions.slice(i, i + SUFFIX_ROW_GROUP_ROWS));
       activity.addGroups(slice.activity);
       products.addGroups(slice.products);
+      // Over the most it may hold, before adding: the builder goes, and the hour is written without it.
+      if (productMinutes && productMinutes.groups + slice.product_minutes.length > (plan.maxProductMinuteGroups ?? MAX_PRODUCT_MINUTE_GROUPS)) productMinutes = undefined;
       productMinutes?.addGroups(slice.product_minutes);
-      if (productMinutes && productMinutes.groups > (plan.maxProductMinuteGroups ?? MAX_PRODUCT_MINUTE_GROUPS)) productMinutes = undefined;
       bytesPerRow ??= slice.bytesPerRow;
       rows += slice.rows;
       duplicatesDropped += slice.duplicatesDropped;

@@ -2,9 +2,10 @@
  * Every panel of the dashboard in one statement, for an engine that bills each scan (Athena, $5
  * per TB read, at least 10 MB a statement). Run as ten queries, a refresh read the range's events
  * ten times, and over raw files each read carried `event_id` for the de-duplication window: about
- * four fifths of what a refresh was billed. One statement reads each table once: the events (one
- * window), each rollup's table for the whole hours it covers, and the quarantine's, whose rows are
- * unioned in (as a statement of its own, its few kilobytes were billed the 10 MB minimum).
+ * four fifths of what a refresh was billed. One statement reads each file once: the events (one
+ * window), each rollup's table for the whole hours it covers (and the files of a range's partial
+ * first hour, in scans of their own: suffixOf), and the quarantine's, whose rows are unioned in (as a
+ * statement of its own, its few kilobytes were billed the 10 MB minimum).
  *
  * Two aggregations in one pipeline (no CTE is used twice: Trino inlines a CTE at every use, and
  * every use is another scan):
@@ -47,8 +48,11 @@ export function dashboardStatement(d: Dialect, p: QueryParameters, view: LakeVie
 }
 
 /** The rollups the statement groups the events into and reads for whole hours (`product_minutes` answers a suffix only). */
-const STATEMENT_ROLLUPS = ['sessions', 'activity', 'products'] as const;
+export const STATEMENT_ROLLUPS = ['sessions', 'activity', 'products'] as const;
 type StatementRollup = (typeof STATEMENT_ROLLUPS)[number];
+/** The rollups a range's partial first hour is read from (suffixOf). */
+const SUFFIX_ROLLUPS = ['sessions', 'activity', 'product_minutes'] as const;
+type SuffixRollup = (typeof SUFFIX_ROLLUPS)[number];
 
 /**
  * The columns the panels read of each rollup. Not the `sessions` rollup's events (kpis counts the
@@ -126,11 +130,13 @@ function storedRows(
  */
 export function suffixOf(p: QueryParameters, view: LakeView): { readonly hour: number; readonly minuteMs: number } | undefined {
   const hour = Math.floor(p.fromMs / HOUR_MS) * HOUR_MS;
-  if (hour === p.fromMs || hour + HOUR_MS > p.toMs) return undefined;
+  const minuteMs = Math.ceil(p.fromMs / 60_000) * 60_000;
+  // A range from the hour's start holds it whole; one from its last minute has no whole minute of it.
+  if (hour === p.fromMs || minuteMs === hour + HOUR_MS || hour + HOUR_MS > p.toMs) return undefined;
   const entry = view.rollups.get(hour);
   if (entry === undefined || (entry !== 'tables' && entry.product_minutes === undefined)) return undefined;
-  const answered = (['sessions', 'activity', 'product_minutes'] as const).every((name) => splitRange({ ...p, fromMs: hour }, view, name).rolledUp.includes(hour));
-  return answered ? { hour, minuteMs: Math.ceil(p.fromMs / 60_000) * 60_000 } : undefined;
+  const answered = SUFFIX_ROLLUPS.every((name) => splitRange({ ...p, fromMs: hour }, view, name).rolledUp.includes(hour));
+  return answered ? { hour, minuteMs } : undefined;
 }
 
 /**
@@ -142,12 +148,11 @@ export function rollupColumnsRead(d: Dialect): { readonly whole: Readonly<Record
   const selects = suffixRows(d, { fromMs: 0, toMs: HOUR_MS }, view, { hour: 0, minuteMs: 60_000 });
   const named = (name: SuffixRollup, sql: string) => rollupColumns(name).map((c) => c.name).filter((column) => new RegExp(`\\b${column}\\b`).test(sql.replace(/\bAS \w+/g, '')));
   return {
-    whole: { sessions: STATEMENT_COLUMNS.sessions.map((c) => c.name), activity: STATEMENT_COLUMNS.activity.map((c) => c.name), products: STATEMENT_COLUMNS.products.map((c) => c.name) },
-    suffix: { sessions: named('sessions', selects[0]!), activity: named('activity', selects[1]!), product_minutes: named('product_minutes', selects[2]!) },
+    whole: Object.fromEntries(STATEMENT_ROLLUPS.map((name) => [name, STATEMENT_COLUMNS[name].map((c) => c.name)])) as Record<StatementRollup, string[]>,
+    suffix: Object.fromEntries(SUFFIX_ROLLUPS.map((name, i) => [name, named(name, selects[i]!)])) as Record<SuffixRollup, string[]>,
   };
 }
 
-type SuffixRollup = 'sessions' | 'activity' | 'product_minutes';
 
 /** The rollups' rows of a suffix's whole minutes (suffixOf), as rows of step 1. */
 function suffixRows(d: Dialect, p: QueryParameters, view: LakeView, { hour, minuteMs }: NonNullable<ReturnType<typeof suffixOf>>): string[] {

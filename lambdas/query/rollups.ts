@@ -21,10 +21,13 @@
  * - sessions: per session, user, demographics, filters and order: event counts by
  *   type and revenue; a purchase's minute too, for revenue per time bucket.
  *   Answers kpis, funnel, traffic_sources, devices, demographics, revenue_over_time.
+ *   Its last times (of all its events, of each funnel step's) and the minute of an
+ *   event with revenue (a key) answer a suffix of the hour (dashboard-statement.ts).
  * - activity: per minute, event type and filters: events and the newest times.
  *   Answers events_per_minute and freshness.
  * - products: per product and filters: views, cart additions, units, revenue.
  *   Answers top_products and top_categories.
+ * - product_minutes: products per minute, for a suffix of the hour (the dashboard's statement).
  *
  * One definition, two builders: each column has its SQL and its TypeScript side
  * by side. The SQL groups a relation of events (the local engine's rollup tables,

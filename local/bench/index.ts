@@ -236,15 +236,15 @@ function compactedAthenaCost(c: CompactionBenchResult) {
   ];
   // The partial first hour of a range from the rollups (dashboard-statement.ts, suffixOf), at the priced rate: the
   // `sessions` rows whose last time is in the suffix (measured per minute of the hour above), the minute rollups'
-  // rows of its minutes (measured in the dense hour); and, for the half of the hosted page's ranges that start
-  // half a minute inside a minute (it aligns to 30 s), that half minute from the compacted files, with the half
-  // row group that holds its start read beyond it on average.
+  // rows of its minutes (measured in the dense hour; `activity`'s one row group read whole); and, for the half of
+  // the hosted page's ranges that start half a minute inside a minute (it aligns to 30 s), that half minute from
+  // the compacted files, with the row groups that hold its two ends read whole: one row group beyond it on average.
   const hourEvents = 3_600 * perSecond;
   const suffixBytes = (minute: number) => {
     const sessions = rollupsRead.suffix.sessions.reduce((n, column) => n + (c.suffix.sessionsColumnBytes[column]?.[minute] ?? 0), 0) / c.suffix.hourEvents;
-    const minutes = (['activity', 'product_minutes'] as const).reduce((n, r) => n + rollupsRead.suffix[r].reduce((m, column) => m + (c.suffix.minuteRollupColumnBytesPerEvent[r][column] ?? 0), 0), 0);
-    const edge = 0.5 * (30 * perSecond + ROW_GROUP_ROWS / 2) * read(sizes.compacted, oneStatement[0]!.compacted);
-    return sessions * hourEvents + minutes * ((60 - minute) / 60) * hourEvents + edge;
+    const minuteRollup = (r: 'activity' | 'product_minutes') => read(c.suffix.minuteRollupColumnBytesPerEvent[r], rollupsRead.suffix[r]) * hourEvents;
+    const edge = 0.5 * (30 * perSecond + ROW_GROUP_ROWS) * read(sizes.compacted, oneStatement[0]!.compacted);
+    return sessions * hourEvents + minuteRollup('activity') + minuteRollup('product_minutes') * ((60 - minute) / 60) + edge;
   };
   const settleMinutes = (DEFAULT_LAKE_TIMING.lateAfterMs + DEFAULT_LAKE_TIMING.writeDeadlineMs) / 60_000;
   /**
