@@ -102,8 +102,9 @@ export const SUFFIX_ROW_GROUP_ROWS = 16_384;
 /**
  * The most `product_minutes` groups an hour's run holds (about 730 bytes each, measured: at most about
  * 105 MiB, which lib/compactor.ts counts beside the slices). Its groups are the products viewed or
- * sold in each minute: a catalog of 2,000 products at 5,000 events/s gives about 126,000 an hour, one
- * of over about 2,500 selling every minute more than this. Such an hour is written without
+ * sold in each minute: a catalog of 2,000 products at 5,000 events/s gives 2,001 a minute (measured:
+ * each product, and the events of none), 120,000 an hour; one of over about 2,500 products seen every
+ * minute more than this. Such an hour is written without
  * `product_minutes`, and a range's partial first hour in it is read from its events
  * (dashboard-statement.ts, suffixOf): exact, at the cost of before.
  */
@@ -179,9 +180,10 @@ export async function compactHour(plan: HourPlan, read: (input: HourInput) => Pr
       for (let i = 0; i < slice.sessions.length; i += SUFFIX_ROW_GROUP_ROWS) sessions.writeRowGroup(slice.sessions.slice(i, i + SUFFIX_ROW_GROUP_ROWS));
       activity.addGroups(slice.activity);
       products.addGroups(slice.products);
-      // Over the most it may hold, before adding: the builder goes, and the hour is written without it.
-      if (productMinutes && productMinutes.groups + slice.product_minutes.length > (plan.maxProductMinuteGroups ?? MAX_PRODUCT_MINUTE_GROUPS)) productMinutes = undefined;
+      // Over the most it may hold (by one slice's new groups at most: most of a slice's are the hour's already,
+      // its sessions spanning the hour), the builder goes, and the hour is written without it.
       productMinutes?.addGroups(slice.product_minutes);
+      if (productMinutes && productMinutes.groups > (plan.maxProductMinuteGroups ?? MAX_PRODUCT_MINUTE_GROUPS)) productMinutes = undefined;
       bytesPerRow ??= slice.bytesPerRow;
       rows += slice.rows;
       duplicatesDropped += slice.duplicatesDropped;
