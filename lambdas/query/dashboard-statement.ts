@@ -29,7 +29,7 @@ import { HOUR_MS } from '../common/lake-timing.ts';
 import type { Dialect } from './dialect.ts';
 import { AGE_GROUP, eventsCte, fitStatement, known, quarantineRows, rollupTableRows, splitRange, timeBucket, total, type QueryName } from './named-queries.ts';
 import type { QueryParameters } from './parameters.ts';
-import { rollupColumns, type RollupColumn, type RollupName } from './rollups.ts';
+import { rollupColumns, SUFFIX_ONLY, type RollupColumn, type RollupName } from './rollups.ts';
 
 type Row = Record<string, unknown>;
 
@@ -60,7 +60,7 @@ type SuffixRollup = (typeof SUFFIX_ROLLUPS)[number];
  * suffix's rows (suffixRows): read for whole hours they would be billed for nothing.
  */
 const STATEMENT_COLUMNS: Readonly<Record<StatementRollup, readonly RollupColumn[]>> = {
-  sessions: rollupColumns('sessions').filter((c) => c.name !== 'events' && c.name !== 'revenue_minute' && !c.name.startsWith('last_')),
+  sessions: rollupColumns('sessions').filter((c) => c.name !== 'events' && !(SUFFIX_ONLY.columns as readonly string[]).includes(c.name)),
   activity: rollupColumns('activity'),
   products: rollupColumns('products'),
 };

@@ -37,7 +37,7 @@ import { duckdbDialect, type Dialect } from '../../lambdas/query/dialect.ts';
 import { columnsReadByAnyQuery } from '../../lambdas/query/columns-read.ts';
 import type { QueryEngine, Row } from '../../lambdas/query/query-api.ts';
 import { COUNT_COLUMNS, COUNTED_ID_COLUMNS, countStatements, forgetCountsStatements, idRowsStatements, uncountStatements, type CountTables } from '../../lambdas/query/regular-counts.ts';
-import { ROLLUP_COLUMNS, ROLLUP_NAMES, rollupFromEvents, type RollupName } from '../../lambdas/query/rollups.ts';
+import { keptRollups, rollupFromEvents, type RollupName } from '../../lambdas/query/rollups.ts';
 import type { ObjectChanges } from './s3-objects.ts';
 
 // Instants are held as UTC wall-clock TIMESTAMPs, as Athena reads them, not as the TIMESTAMPTZ DuckDB
@@ -117,6 +117,12 @@ export interface DuckDbLakeOptions {
   readonly now?: () => number;
   /** Keep no rollups (a baseline for tests and the benchmark). @default true */
   readonly rollups?: boolean;
+  /**
+   * Keep what only the dashboard's one statement reads (SUFFIX_ONLY), for tests that run the statement
+   * on this engine. The engine answers by the named queries, so it keeps none of it by default.
+   * @default false
+   */
+  readonly suffixRollups?: boolean;
   /** The files the copy holds at start (LakeMirror.keys()), loaded before open returns. @default none */
   readonly files?: readonly string[];
 }
@@ -161,10 +167,11 @@ export class DuckDbLake implements QueryEngine {
     await writer.run(`CREATE TABLE lake_events (${EVENT_TABLE_COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`);
     const dialect = duckdbDialect();
     type Columns = readonly (readonly [string, string])[];
-    const rollupColumns = (name: RollupName): Columns => [...ROLLUP_COLUMNS[name].map((c) => [c.name, DUCK_TYPES[c.type]] as const), ...PARTITIONS];
+    const kept = keptRollups(options.suffixRollups ?? false);
+    const rollupColumns = (name: RollupName): Columns => [...kept.find((r) => r.name === name)!.columns.map((c) => [c.name, DUCK_TYPES[c.type]] as const), ...PARTITIONS];
     const tables: [string, Columns][] = [
       // The sessions rollup marks the rows the count rows stand for; the others' rows are the id rows too (regular-counts.ts).
-      ...ROLLUP_NAMES.map((name): [string, Columns] => [dialect.rollupTable(name), [...rollupColumns(name), ...(name === 'sessions' ? [['counted', 'BOOLEAN DEFAULT false'] as const] : [])]]),
+      ...kept.map(({ name }): [string, Columns] => [dialect.rollupTable(name), [...rollupColumns(name), ...(name === 'sessions' ? [['counted', 'BOOLEAN DEFAULT false'] as const] : [])]]),
       [dialect.counts!.idRows, rollupColumns('sessions')],
       [dialect.counts!.table, COUNT_COLUMNS],
       [COUNTED_IDS, COUNTED_ID_COLUMNS],
@@ -280,9 +287,9 @@ export class DuckDbLake implements QueryEngine {
     const partitions = hour.split('/').map((part) => `${quote(part.split('=')[1]!)} AS ${part.split('=')[0]!}`).join(', ');
     return [
       ...forgetCountsStatements(this.countTables, `(${hourPredicate(hour)})`),
-      ...ROLLUP_NAMES.flatMap((name) => [
+      ...keptRollups(this.options.suffixRollups ?? false).flatMap(({ name, columns }) => [
         `DELETE FROM ${this.dialect.rollupTable(name)} WHERE ${hourPredicate(hour)}`,
-        `INSERT INTO ${this.dialect.rollupTable(name)} BY NAME SELECT r.*, ${partitions} FROM (${rollupFromEvents(name, `(SELECT * FROM lake_events WHERE ${hourPredicate(hour)}) e`)}) r`,
+        `INSERT INTO ${this.dialect.rollupTable(name)} BY NAME SELECT r.*, ${partitions} FROM (${rollupFromEvents(name, `(SELECT * FROM lake_events WHERE ${hourPredicate(hour)}) e`, columns.map((c) => c.name))}) r`,
       ]),
       ...idRowsStatements(this.countTables, `(${hourPredicate(hour)})`),
     ];

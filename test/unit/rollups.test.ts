@@ -30,7 +30,7 @@ import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import { QUERY_NAMES, querySql, splitRange } from '../../lambdas/query/named-queries.ts';
 import { dashboardSql, suffixOf } from '../../lambdas/query/dashboard-statement.ts';
 import { QueryApi, type QueryEngine } from '../../lambdas/query/query-api.ts';
-import { ROLLUP_COLUMNS, ROLLUP_NAMES } from '../../lambdas/query/rollups.ts';
+import { ROLLUP_COLUMNS, ROLLUP_NAMES, SUFFIX_ONLY } from '../../lambdas/query/rollups.ts';
 import { Rng } from '../../lambdas/simulator/random.ts';
 import { ShopperSimulator, type SimulatedRecord } from '../../lambdas/simulator/simulator.ts';
 import type { ClickstreamEvent } from '../../lambdas/common/event-schema.ts';
@@ -58,6 +58,8 @@ let feed: DirectoryFeed;
 let withRollups: DuckDbLake;
 let withoutRollups: DuckDbLake;
 const sent: SimulatedRecord[] = [];
+/** The files the lake held before any test changed it. */
+let initialFiles: readonly string[];
 
 /** The simulator's records through the real consumer, a batch of 400 at a time, each ingested a minute after its newest event. */
 async function consume(records: readonly SimulatedRecord[], topic: string, ingestAt?: number): Promise<void> {
@@ -81,9 +83,9 @@ beforeAll(async () => {
     sent.push(asSiteTraffic(r, { v1Era: [0, V1_BEFORE] }));
   }
   await consume(sent, 'live');
-  const files = (await feed.changes()).added;
-  withRollups = await DuckDbLake.open(dir, { now: () => LATER, files });
-  withoutRollups = await DuckDbLake.open(dir, { rollups: false, files });
+  initialFiles = (await feed.changes()).added;
+  withRollups = await DuckDbLake.open(dir, { now: () => LATER, files: initialFiles, suffixRollups: true });
+  withoutRollups = await DuckDbLake.open(dir, { rollups: false, files: initialFiles });
 }, 120_000);
 
 afterAll(() => {
@@ -174,6 +176,22 @@ describe('rollups on the local engine', () => {
 
   it.each(cases(7, 24).map((c) => [JSON.stringify(c), c]))('equal the raw answers over %s', async (_name, params) => {
     await expectSameAnswers(params);
+  });
+
+  it("keep by default none of what only the dashboard's one statement reads, and answer the same without it", async () => {
+    // The lake as the engines above loaded it: no test before this one changes it.
+    const plain = await DuckDbLake.open(dir, { now: () => LATER, files: initialFiles });
+    try {
+      const tables = await plain.run(`SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'lake_rollup_%' ORDER BY 1`);
+      expect(tables.map((t) => t.table_name)).not.toContain('lake_rollup_product_minutes');
+      expect(tables.map((t) => t.table_name)).toContain('lake_rollup_products');
+      const columns = (await plain.run(`SELECT column_name FROM information_schema.columns WHERE table_name = 'lake_rollup_sessions'`)).map((c) => c.column_name);
+      for (const column of SUFFIX_ONLY.columns) expect(columns).not.toContain(column);
+      expect(columns).toContain('session_id');
+      await expectSameAnswers({ from: String(START - 17 * MINUTE), to: String(LATER) }, { rolledUp: plain, raw: withoutRollups, now: LATER });
+    } finally {
+      plain.close();
+    }
   });
 });
 
