@@ -104,9 +104,8 @@ export const SUFFIX_ROW_GROUP_ROWS = 16_384;
  * 105 MiB, which lib/compactor.ts counts beside the slices). Its groups are the products viewed or
  * sold in each minute: a catalog of 2,000 products at 5,000 events/s gives 2,001 a minute (measured:
  * each product, and the events of none), 120,000 an hour; one of over about 2,500 products seen every
- * minute more than this. Such an hour is written without
- * `product_minutes`, and a range's partial first hour in it is read from its events
- * (dashboard-statement.ts, suffixOf): exact, at the cost of before.
+ * minute more than this. Such an hour is written without `product_minutes`, and a range's partial
+ * first hour in it is read from its events (dashboard-statement.ts, suffixOf): exact, at the cost of before.
  */
 export const MAX_PRODUCT_MINUTE_GROUPS = 150_000;
 

@@ -85,6 +85,7 @@ export const ROLLUP_FILTERS: Readonly<Record<RollupName, readonly ('device' | 's
   product_minutes: [],
 };
 const DEVICE_SOURCE = [key('device_type', 'string'), key('traffic_source', 'string')];
+const REVENUE = measure('revenue', 'double', 'sum(revenue)', { sum: field('revenue') as (row: EventRow) => number | null });
 const PRODUCT_KEYS = [key('product_id', 'string'), key('product_category', 'string'), key('product_brand', 'string')];
 const PRODUCT_MEASURES = [
   measure('product_views', 'int64', ...countOf('product_view')),
@@ -92,7 +93,7 @@ const PRODUCT_MEASURES = [
   measure('units', 'int64', "sum(CASE WHEN event_type = 'purchase' THEN quantity END)", {
     sum: (row) => (row.event_type === 'purchase' ? ((row.quantity ?? null) as number | null) : null),
   }),
-  measure('revenue', 'double', 'sum(revenue)', { sum: field('revenue') as (row: EventRow) => number | null }),
+  REVENUE,
 ];
 
 export const ROLLUP_COLUMNS: Readonly<Record<RollupName, readonly RollupColumn[]>> = {
@@ -115,7 +116,7 @@ export const ROLLUP_COLUMNS: Readonly<Record<RollupName, readonly RollupColumn[]
     measure('cart_adds', 'int64', ...countOf('add_to_cart')),
     measure('checkouts', 'int64', ...countOf('checkout')),
     measure('purchases', 'int64', ...countOf('purchase')),
-    measure('revenue', 'double', 'sum(revenue)', { sum: field('revenue') as (row: EventRow) => number | null }),
+    REVENUE,
     lastTime('last_time'),
     lastTime('last_view', 'product_view'),
     lastTime('last_cart', 'add_to_cart'),
