@@ -153,7 +153,6 @@ export function rollupColumnsRead(d: Dialect): { readonly whole: Readonly<Record
   };
 }
 
-
 /** The rollups' rows of a suffix's whole minutes (suffixOf), as rows of step 1. */
 function suffixRows(d: Dialect, p: QueryParameters, view: LakeView, { hour, minuteMs }: NonNullable<ReturnType<typeof suffixOf>>): string[] {
   const from = d.timestamp(minuteMs);

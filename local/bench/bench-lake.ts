@@ -55,12 +55,15 @@ export async function simulateLake(
   return { files, bytes, columnBytesPerEvent: columnSizes(sample) };
 }
 
+/** A Parquet file's footer. */
+const metadataOf = (buffer: Uint8Array) => parquetMetadata(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer);
+
 /** Compressed bytes per row of each column, over some Parquet files. */
 export function columnSizes(files: readonly Uint8Array[], perEvents?: number): Record<string, number> {
   const bytes: Record<string, number> = {};
   let rows = 0;
   for (const buffer of files) {
-    const metadata = parquetMetadata(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer);
+    const metadata = metadataOf(buffer);
     rows += Number(metadata.num_rows);
     for (const group of metadata.row_groups) {
       for (const column of group.columns) {
@@ -81,7 +84,7 @@ export function columnSizes(files: readonly Uint8Array[], perEvents?: number): R
 export function suffixColumnBytes(files: readonly Uint8Array[], hourStart: number, timeColumn: string): Record<string, number[]> {
   const bytes: Record<string, number[]> = {};
   for (const buffer of files) {
-    const metadata = parquetMetadata(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer);
+    const metadata = metadataOf(buffer);
     for (const group of metadata.row_groups) {
       const time = group.columns.find((c) => c.meta_data?.path_in_schema[0] === timeColumn)?.meta_data?.statistics;
       const newest = time?.max_value ?? time?.max;

@@ -12,7 +12,7 @@ import { COMMAND_OPTIONS, parseCount, parseFlags, thousands as n } from '../cli/
 import { KAFKA_VERSION } from '../services/kafka.ts';
 import { down, up } from '../services/stack.ts';
 import { columnsRead } from '../../lambdas/query/columns-read.ts';
-import { dashboardSql, rollupColumnsRead } from '../../lambdas/query/dashboard-statement.ts';
+import { dashboardSql, rollupColumnsRead, STATEMENT_ROLLUPS } from '../../lambdas/query/dashboard-statement.ts';
 import { athenaDialect, type Dialect } from '../../lambdas/query/dialect.ts';
 import { QUERY_NAMES, querySql, ROLLUP_OF } from '../../lambdas/query/named-queries.ts';
 import { ROLLUP_NAMES, type RollupName } from '../../lambdas/query/rollups.ts';
@@ -231,7 +231,7 @@ function compactedAthenaCost(c: CompactionBenchResult) {
     {
       raw: columnsRead(refreshStatement(dialect, EMPTY_VIEW)),
       compacted: columnsRead(refreshStatement(dialect, compactedView)),
-      rollupBytesPerEvent: (['sessions', 'activity', 'products'] as const).reduce((n, r) => n + rollupBytes(r, rollupsRead.whole[r]), 0),
+      rollupBytesPerEvent: STATEMENT_ROLLUPS.reduce((n, r) => n + rollupBytes(r, rollupsRead.whole[r]), 0),
     },
   ];
   // The partial first hour of a range from the rollups (dashboard-statement.ts, suffixOf), at the priced rate: the
