@@ -32,7 +32,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS, type LakeColumnType } from '../../lambdas/common/lake-columns.ts';
 import { LAKE_PREFIXES, PARTITION_COLUMNS } from '../../lambdas/common/pipeline-names.ts';
 import { hourStartOf, type LakeView } from '../../lambdas/common/compaction-manifest.ts';
-import { DEFAULT_LAKE_TIMING, isSettled, type LakeTiming } from '../../lambdas/common/lake-timing.ts';
+import { HOUR_MS } from '../../lambdas/common/lake-timing.ts';
 import { duckdbDialect, type Dialect } from '../../lambdas/query/dialect.ts';
 import { columnsReadByAnyQuery } from '../../lambdas/query/columns-read.ts';
 import type { QueryEngine, Row } from '../../lambdas/query/query-api.ts';
@@ -112,8 +112,7 @@ export interface LakeChanges {
 
 export interface DuckDbLakeOptions {
   readonly log?: (entry: Record<string, unknown>) => void;
-  /** When an hour is rolled up: once it is settled for raw files. @default DEFAULT_LAKE_TIMING */
-  readonly timing?: LakeTiming;
+  /** The clock that says which hours have ended, and so are rolled up. @default Date.now */
   readonly now?: () => number;
   /** Keep no rollups (a baseline for tests and the benchmark). @default true */
   readonly rollups?: boolean;
@@ -249,7 +248,7 @@ export class DuckDbLake implements QueryEngine {
       else failedHours.add(hour);
     }
     this.filesToAppend.clear();
-    await this.rollUpSettledHours([...new Set([...this.files.values()].flat())].filter((h) => !failedHours.has(h)));
+    await this.rollUpEndedHours([...new Set([...this.files.values()].flat())].filter((h) => !failedHours.has(h)));
     await this.countRegularUsers();
 
     // After a checkpoint the table takes about a third less memory (measured); one costs about a
@@ -265,12 +264,17 @@ export class DuckDbLake implements QueryEngine {
     return { rebuiltHours: rebuild.filter((h) => !failedHours.has(h)).length, appendedFiles, failedHours: [...failedHours] };
   }
 
-  /** Rolls up the hours, of these, that are settled and not rolled up yet: one transaction each. */
-  private async rollUpSettledHours(hours: readonly string[]): Promise<void> {
+  /**
+   * Rolls up the hours, of these, that have ended and are not rolled up yet: one transaction each.
+   * Not only settled ones, as the compactor must wait for: every transaction that later changes a
+   * rolled-up hour's events (a straggler, a late row, a replaced file) rebuilds its rollup rows, so an
+   * hour is rolled up at its end and a range's previous hour is never read from its events.
+   */
+  private async rollUpEndedHours(hours: readonly string[]): Promise<void> {
     if (this.options.rollups === false) return;
     const now = (this.options.now ?? Date.now)();
     for (const hour of [...hours].sort()) {
-      if (this.rolledUp.has(hour) || !isSettled(hourStartOf(hour), now, this.options.timing ?? DEFAULT_LAKE_TIMING)) continue;
+      if (this.rolledUp.has(hour) || hourStartOf(hour) + HOUR_MS > now) continue;
       // Named as rolled up only once its rows are committed: a query planned meanwhile reads its events.
       if (await this.transaction(this.rollupStatements(hour, true))) this.rolledUp.add(hour);
     }

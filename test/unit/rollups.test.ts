@@ -557,6 +557,49 @@ describe('re-sent copies that differ', () => {
 });
 
 describe('counts as hours roll up while events arrive', () => {
+  it('roll up an hour at its end, before the compactor may touch it, and count its stragglers once', async () => {
+    const endDir = mkdtempSync(join(tmpdir(), 'clickstream-ended-'));
+    const endStore = new DirectoryStore(endDir);
+    const endFeed = new DirectoryFeed(endStore);
+    const H = Date.UTC(2026, 11, 1, 9);
+    let now = H + HOUR + 30_000;
+    const ended = await DuckDbLake.open(endDir, { now: () => now });
+    const raw = await DuckDbLake.open(endDir, { rollups: false });
+    try {
+      const sim = new ShopperSimulator({ seed: 41, startTimeMs: H - 20 * MINUTE, eventsPerSecond: 1, dailyCurve: false, warmStart: true });
+      const records: SimulatedRecord[] = [];
+      for (let r = sim.nextRecord(); !r.event || r.event.event_time < H + HOUR + 20 * MINUTE; r = sim.nextRecord()) records.push(r);
+      const before = (t: number) => records.filter((r) => r.event && r.event.event_time < t);
+      const stragglers = records.filter((r) => r.event && r.event.event_time >= H + HOUR - 5 * MINUTE && r.event.event_time < H + HOUR);
+      const arrive = async (batch: readonly SimulatedRecord[], topic: string) => {
+        await consumeRecords(endStore, batch.map((r, i) => ({ topic, partition: 0, offset: String(i), value: r.value })), now, encodeEitherVersion);
+        const changes = await endFeed.changes();
+        await ended.apply(changes);
+        await raw.apply(changes);
+      };
+      // Half a minute after the hour's end, without its last five minutes: rolled up at once.
+      await arrive(before(H + HOUR - 5 * MINUTE), 'on-time');
+      expect((await ended.lakeView()).rollups.has(H)).toBe(true);
+      const range = { from: String(H - 10 * MINUTE), to: String(now) };
+      await expectSameAnswers(range, { rolledUp: ended, raw, now });
+      // Its last five minutes arrive later (still on time for its raw partition), and the next hour goes on.
+      now = H + HOUR + 4 * MINUTE;
+      await arrive(stragglers, 'stragglers');
+      now = H + HOUR + 21 * MINUTE;
+      await arrive(before(now).filter((r) => r.event!.event_time >= H + HOUR), 'next-hour');
+      for (const to of [H + HOUR, H + HOUR + 20 * MINUTE]) {
+        await expectSameAnswers({ from: String(H - 10 * MINUTE), to: String(to) }, { rolledUp: ended, raw, now });
+        await expectSameAnswers({ from: String(H), to: String(to), device: 'mobile' }, { rolledUp: ended, raw, now });
+      }
+      const [inHour] = await ended.run(`SELECT count(*) AS n FROM lake_events WHERE event_time >= TIMESTAMP '2026-12-01 09:55:00' AND event_time < TIMESTAMP '2026-12-01 10:00:00'`);
+      expect(Number(inHour!.n)).toBeGreaterThan(100);
+    } finally {
+      ended.close();
+      raw.close();
+      rmSync(endDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('stay exact as the clock moves, with crafted arrivals and re-deliveries', async () => {
     const liveDir = mkdtempSync(join(tmpdir(), 'clickstream-live-'));
     const liveStore = new DirectoryStore(liveDir);
