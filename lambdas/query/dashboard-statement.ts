@@ -51,7 +51,7 @@ export function dashboardStatement(d: Dialect, p: QueryParameters, view: LakeVie
 export const STATEMENT_ROLLUPS = ['sessions', 'activity', 'products'] as const;
 type StatementRollup = (typeof STATEMENT_ROLLUPS)[number];
 /** The rollups a range's partial first hour is read from (suffixOf). */
-const SUFFIX_ROLLUPS = ['sessions', 'activity', 'product_minutes'] as const;
+export const SUFFIX_ROLLUPS = ['sessions', 'activity', 'product_minutes'] as const;
 type SuffixRollup = (typeof SUFFIX_ROLLUPS)[number];
 
 /**

@@ -15,6 +15,12 @@ export const PRICES = {
   lambdaMbPerVcpu: 1769,
   /** Athena bills at least 10 MB per query. */
   athenaMinimumBytesPerQuery: 10 * 2 ** 20,
+  /**
+   * What opening a Parquet file reads besides its column chunks: Trino 476 (the engine Athena v3 runs)
+   * reads the file's last 48 KiB for its footer, and counts it as read (physicalInputBytes; measured on
+   * files of 50 KB to 10 MB, docs/benchmarks.md, "What opening a file costs"). Taken as billed.
+   */
+  athenaParquetOpenBytes: 48 * 1024,
   firehoseIngestPerGb: 0.029,
   /** With Amazon MSK as the source Firehose bills the bytes it reads, at its own rate, with no rounding. */
   firehoseMskIngestPerGb: 0.055,
@@ -135,10 +141,11 @@ export function athenaRefreshBytes(queryColumns: readonly (readonly string[])[],
  * query scans the columns its SQL names over the raw events (with the de-duplication window) and
  * over the compacted ones (without), at each part's own Parquet column sizes, and its rollup's
  * file over the rolled-up events; the open hours' folded parts are read as compacted files are, at
- * their own sizes. It is billed at least 10 MB.
+ * their own sizes; and each Parquet file it opens costs its footer's read (`filesOpened`). It is
+ * billed at least 10 MB.
  */
 export function athenaMixedRefreshBytes(
-  queries: readonly { readonly raw: readonly string[]; readonly compacted: readonly string[]; readonly rollupBytesPerEvent?: number }[],
+  queries: readonly { readonly raw: readonly string[]; readonly compacted: readonly string[]; readonly rollupBytesPerEvent?: number; readonly filesOpened?: number }[],
   columnBytes: { readonly raw: Readonly<Record<string, number>>; readonly compacted: Readonly<Record<string, number>>; readonly folded?: Readonly<Record<string, number>> },
   events: { readonly raw: number; readonly compacted: number; readonly rolledUp?: number; readonly folded?: number },
 ): number {
@@ -148,7 +155,8 @@ export function athenaMixedRefreshBytes(
       scan(q.raw, columnBytes.raw, events.raw) +
       scan(q.compacted, columnBytes.compacted, events.compacted) +
       scan(q.compacted, columnBytes.folded ?? columnBytes.compacted, events.folded ?? 0) +
-      (q.rollupBytesPerEvent ?? 0) * (events.rolledUp ?? 0);
+      (q.rollupBytesPerEvent ?? 0) * (events.rolledUp ?? 0) +
+      (q.filesOpened ?? 0) * PRICES.athenaParquetOpenBytes;
     return total + Math.max(PRICES.athenaMinimumBytesPerQuery, scanned);
   }, 0);
 }

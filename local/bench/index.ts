@@ -12,7 +12,7 @@ import { COMMAND_OPTIONS, parseCount, parseFlags, thousands as n } from '../cli/
 import { KAFKA_VERSION } from '../services/kafka.ts';
 import { down, up } from '../services/stack.ts';
 import { columnsRead } from '../../lambdas/query/columns-read.ts';
-import { dashboardSql, rollupColumnsRead, STATEMENT_ROLLUPS } from '../../lambdas/query/dashboard-statement.ts';
+import { dashboardSql, rollupColumnsRead, STATEMENT_ROLLUPS, SUFFIX_ROLLUPS } from '../../lambdas/query/dashboard-statement.ts';
 import { athenaDialect, type Dialect } from '../../lambdas/query/dialect.ts';
 import { QUERY_NAMES, querySql, ROLLUP_OF } from '../../lambdas/query/named-queries.ts';
 import { ROLLUP_NAMES, type RollupName } from '../../lambdas/query/rollups.ts';
@@ -224,6 +224,9 @@ function compactedAthenaCost(c: CompactionBenchResult) {
     raw: columnsRead(querySql(q, dialect, range, EMPTY_VIEW)),
     compacted: columnsRead(querySql(q, dialect, range, compactedView)),
     rollupBytesPerEvent: q === 'quarantine' ? 0 : rollupBytes(ROLLUP_OF[q].rollup, ROLLUP_OF[q].columns),
+    // The quarantine's files are JSON lines, read whole (their columns above); the others' Parquet files it opens.
+    parquet: q !== 'quarantine',
+    rollupFilesPerHour: q === 'quarantine' ? 0 : 1,
   }));
   // What a refresh runs: the dashboard's statement, reading the columns of each rollup it reads for whole hours once.
   const rollupsRead = rollupColumnsRead(dialect);
@@ -232,8 +235,12 @@ function compactedAthenaCost(c: CompactionBenchResult) {
       raw: columnsRead(refreshStatement(dialect, EMPTY_VIEW)),
       compacted: columnsRead(refreshStatement(dialect, compactedView)),
       rollupBytesPerEvent: STATEMENT_ROLLUPS.reduce((n, r) => n + rollupBytes(r, rollupsRead.whole[r]), 0),
+      parquet: true,
+      rollupFilesPerHour: STATEMENT_ROLLUPS.length,
     },
   ];
+  // Compacted files an hour at the priced rate: the compactor's 128 MiB objects of the dense hour's columns.
+  const compactedFilesPerHour = Math.ceil((3_600 * perSecond * Object.values(sizes.compacted).reduce((a, b) => a + b, 0)) / (128 * 2 ** 20));
   // The partial first hour of a range from the rollups (dashboard-statement.ts, suffixOf), at the priced rate: the
   // `sessions` rows whose last time is in the suffix (measured per minute of the hour above), the minute rollups'
   // rows of its minutes (measured in the dense hour; `activity`'s one row group read whole); and, for the half of
@@ -271,7 +278,15 @@ function compactedAthenaCost(c: CompactionBenchResult) {
       const overRead = minute === 0 ? 0 : firstHourOpen ? (folded ? FOLDED_EVENTS / 2 : 0) : ROW_GROUP_ROWS / 2;
       // The first hour's suffix (its compacted minutes, then) from the rollups instead of the compacted files.
       const bySuffix = suffix && withRollups && minute > 0 && !firstHourOpen;
-      total += athenaMixedRefreshBytes(queries, sizes, {
+      // The Parquet files each query opens (PRICES.athenaParquetOpenBytes each): the folded parts of the range's
+      // open minutes (a part a minute; those before the range pruned unread), the compacted files its compacted
+      // minutes lie in (with the suffix, the one that holds its edge), and each rolled-up hour's rollup files.
+      // Raw files are not counted: the figures over them are a lower bound.
+      const compactedFiles = bySuffix ? 1 + Math.ceil((compactedFilesPerHour * (compactedMinutes - (60 - minute))) / 60) : Math.ceil((compactedFilesPerHour * compactedMinutes) / 60);
+      const eventFiles = (folded ? openMinutes : 0) + compactedFiles;
+      const filesOf = (q: (typeof queries)[number]) => (q.parquet ? eventFiles + (rolledUpMinutes / 60) * q.rollupFilesPerHour + (bySuffix ? SUFFIX_ROLLUPS.length : 0) : 0);
+      const opening = queries.map((q) => ({ ...q, filesOpened: filesOf(q) }));
+      total += athenaMixedRefreshBytes(opening, sizes, {
         raw: events(rawMinutes),
         compacted: bySuffix ? events(compactedMinutes - (60 - minute)) : events(compactedMinutes) + (firstHourOpen ? 0 : overRead),
         rolledUp: events(rolledUpMinutes),

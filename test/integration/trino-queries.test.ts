@@ -28,7 +28,7 @@ import { lateKeyEventHours } from '../../lambdas/consumer/lake-keys.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { dashboardSql, suffixOf } from '../../lambdas/query/dashboard-statement.ts';
-import { ALL_ATHENA_TABLES, ATHENA_ROLLUP_TABLES } from '../../lambdas/query/dialect.ts';
+import { ALL_ATHENA_TABLES, ATHENA_ROLLUP_TABLES, ATHENA_TABLES } from '../../lambdas/query/dialect.ts';
 import { storeLakeView } from '../../lambdas/query/lake-view-source.ts';
 import { QUERY_NAMES, querySql, ROLLUP_OF, type QueryName } from '../../lambdas/query/named-queries.ts';
 import { parseParameters } from '../../lambdas/query/parameters.ts';
@@ -49,6 +49,7 @@ import { createLakeTables, syncPartitions } from '../trino/lake-tables.ts';
 import { startTrino, TRINO_CATALOG, trinoPort } from '../trino/server.ts';
 import { AthenaStandIn } from '../athena/athena-stand-in.ts';
 import { asSiteTraffic, encodeEitherVersion } from '../site-traffic.ts';
+import { PRICES } from '../../local/bench/cost-model.ts';
 import { answerDifferences as differences, createTestTopic, invokeBundle } from './helpers.ts';
 
 const config = inject('config');
@@ -293,6 +294,14 @@ describe("Athena's SQL on Trino, against the local engine over the same lake", (
     // The run's raw hours, and the late files read beside them through the same de-duplication window.
     expect(await scansPerQuery(CASES[0]![1])).toEqual(Object.fromEntries(QUERY_NAMES.map((name) => [name, name === 'quarantine' ? { quarantine: 1 } : { events: 1, events_late: 1 }])));
     expect(await scansOf(dashboardSql(trino.dialect, parseParameters(CASES[0]![1], Date.now()), await trino.lakeView()))).toEqual({ events: 1, events_late: 1, quarantine: 1 });
+  });
+
+  it('reads the last 48 KiB of every Parquet file it opens, as the cost model prices a file opened', async () => {
+    // No column is read for count(*): what it reads is each file's tail, for the footer (the whole file if smaller).
+    const files = await listObjects(s3, bucket, 'events/');
+    expect(files.length).toBeGreaterThan(10);
+    const tails = files.reduce((total, f) => total + Math.min(f.size, PRICES.athenaParquetOpenBytes), 0);
+    expect(await trino.bytesRead(`SELECT count(*) FROM ${SCHEMA}.${ATHENA_TABLES.events}`)).toBe(tails);
   });
 
   it('reads a fraction of the bytes the named queries read one by one, over raw files', async () => {

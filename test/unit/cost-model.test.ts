@@ -83,5 +83,7 @@ describe('cost model', () => {
     // Folded parts without sizes of their own are priced as compacted files; none, nothing.
     expect(athenaMixedRefreshBytes([query], { raw: sizes.raw, compacted: sizes.compacted }, events)).toBe(28e6 + 8e6 + 12e6 + 2e6);
     expect(athenaMixedRefreshBytes([query], sizes, { raw: 0, compacted: 1_000 })).toBe(PRICES.athenaMinimumBytesPerQuery);
+    // Each Parquet file opened adds its footer's read, 48 KiB (Trino's, measured).
+    expect(athenaMixedRefreshBytes([{ ...query, filesOpened: 100 }], sizes, events)).toBe(28e6 + 8e6 + 18e6 + 2e6 + 100 * 49_152);
   });
 });
