@@ -51,6 +51,9 @@ const FULL_VCPU_MB = 1_769;
 const MAX_VCPUS = 6;
 const SPILL_PER_PARQUET_BYTE = 2.4;
 
+/** How often the compactor runs, unless the stack says otherwise. */
+export const DEFAULT_COMPACTION_INTERVAL_MINUTES = 5;
+
 /** How many times one vCPU's hour a function of `vcpus` (a fraction below one) compacts in its time. */
 export function compactionSpeedup(vcpus: number): number {
   if (vcpus <= 1) return vcpus;
@@ -74,7 +77,7 @@ export interface CompactorProps {
    * the most a new account may configure before a quota increase. @default 3008
    */
   readonly memorySizeMb?: number;
-  /** @default Duration.minutes(5) */
+  /** @default Duration.minutes(DEFAULT_COMPACTION_INTERVAL_MINUTES) */
   readonly interval?: Duration;
   /**
    * Fold the open hours' raw files into parts every minute, so that Athena reads them without the
@@ -141,7 +144,7 @@ export class Compactor extends Construct {
     fn.configureAsyncInvoke(noLateRuns);
     this.schedule = new Rule(this, 'Schedule', {
       description: 'Runs the clickstream compactor',
-      schedule: Schedule.rate(props.interval ?? Duration.minutes(5)),
+      schedule: Schedule.rate(props.interval ?? Duration.minutes(DEFAULT_COMPACTION_INTERVAL_MINUTES)),
       targets: [new LambdaFunction(fn, noLateRuns)],
     });
     if (props.foldOpenHours ?? true) this.folder = this.addFolder(props);

@@ -101,6 +101,11 @@ export interface CompactionBenchResult {
 
 /** The event rate the cost model prices Athena at (index.ts, compactedAthenaCost), and the dense hour's. */
 export const PRICED_EVENTS_PER_SECOND = 5_000;
+/**
+ * The compactor the model prices beside that rate: 3 vCPUs (5,307 MB), the smallest function whose budget
+ * (lib/compactor.ts) takes an hour of it in one run (about 720 MiB of Parquet at the 42 bytes an event measured).
+ */
+export const PRICED_COMPACTOR_VCPUS = 3;
 /** A fold's share in the benchmark: a minute of events at PRICED_EVENTS_PER_SECOND. */
 export const FOLDED_EVENTS = PRICED_EVENTS_PER_SECOND * 60;
 

@@ -83,9 +83,7 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
     // settled hours); the baseline runs on that, then the clock moves to now and the last hour rolls up.
     let engineNow = now - 16 * 60_000;
     const lake = await DuckDbLake.open(dir, { files: [...written], now: () => engineNow });
-    const loadSeconds = (performance.now() - loadStarted) / 1000;
-    const [memory] = await lake.run('SELECT sum(memory_usage_bytes) AS bytes FROM duckdb_memory()');
-    const tableMemoryBytes = Number(memory?.bytes);
+    let loadSeconds = (performance.now() - loadStarted) / 1000;
     try {
       await lake.run(`CREATE VIEW raw_events AS SELECT * FROM read_parquet('${dir}/events/**/*.parquet', hive_partitioning = true, hive_types_autocast = false)`);
       const refresh = async (api: QueryApi, rangeMs: number) => {
@@ -103,7 +101,12 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
       };
       const last24HoursSettledOnly = await measure(new QueryApi({ engine: lake, cacheMs: 0, now: () => now }), 86_400_000, Math.min(5, refreshes));
       engineNow = now;
+      const rollUpStarted = performance.now();
       await lake.apply({ added: [], changed: [], removed: [] });
+      // The load at start includes the last hour's roll-up, which the engine did then, at its clock.
+      loadSeconds += (performance.now() - rollUpStarted) / 1000;
+      const [memory] = await lake.run('SELECT sum(memory_usage_bytes) AS bytes FROM duckdb_memory()');
+      const tableMemoryBytes = Number(memory?.bytes);
       const tableApi = new QueryApi({ engine: lake, cacheMs: 0, now: () => now });
       const rawApi = new QueryApi({ engine: { dialect: duckdbDialect('raw_events', 'lake_quarantine', false), run: (sql) => lake.run(sql) }, cacheMs: 0, now: () => now });
       // The same table without its view of the rollups: every hour from the events.

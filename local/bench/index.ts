@@ -21,9 +21,10 @@ import { UserError } from '../common/errors.ts';
 import { EMPTY_VIEW, type LakeView } from '../../lambdas/common/compaction-manifest.ts';
 import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { ROW_GROUP_ROWS } from '../../lambdas/compactor/compact-lake.ts';
+import { compactionSpeedup, DEFAULT_COMPACTION_INTERVAL_MINUTES } from '../../lib/compactor.ts';
 import { benchApi } from './api-bench.ts';
 import { benchCollector, type CollectorBenchResult } from './collector-bench.ts';
-import { benchCompaction, FOLDED_EVENTS, PRICED_EVENTS_PER_SECOND, type CompactionBenchResult } from './compaction-bench.ts';
+import { benchCompaction, FOLDED_EVENTS, PRICED_COMPACTOR_VCPUS, PRICED_EVENTS_PER_SECOND, type CompactionBenchResult } from './compaction-bench.ts';
 import { athenaDollars, athenaMixedRefreshBytes, athenaRefreshBytes, athenaRefreshesPerHour, costPerMillionEvents, PRICES } from './cost-model.ts';
 import { benchDashboard, LAKE_END_MINUTE } from './dashboard-bench.ts';
 import { lambdaBundleSizes, type BundleSize } from './bundle-sizes.ts';
@@ -253,7 +254,13 @@ function compactedAthenaCost(c: CompactionBenchResult) {
     const edge = 0.5 * (30 * perSecond + ROW_GROUP_ROWS) * read(sizes.compacted, oneStatement[0]!.compacted);
     return sessions * hourEvents + minuteRollup('activity') + minuteRollup('product_minutes') * ((60 - minute) / 60) + edge;
   };
+  // The minute of the next hour at which an hour's compaction commits, on average: it settles (lateness and write
+  // deadline), waits for the compactor's next run (half its interval), and takes that run: the dense hour's CPU
+  // scaled to the priced hour, on the vCPUs of the smallest function that compacts such an hour in one run. Until
+  // then a range reads the hour as it reads the open one.
   const settleMinutes = (DEFAULT_LAKE_TIMING.lateAfterMs + DEFAULT_LAKE_TIMING.writeDeadlineMs) / 60_000;
+  const runMinutes = (c.dense.compaction.cpuSeconds * (hourEvents / c.dense.events)) / compactionSpeedup(PRICED_COMPACTOR_VCPUS) / 60;
+  const committedMinutes = settleMinutes + DEFAULT_COMPACTION_INTERVAL_MINUTES / 2 + runMinutes;
   /**
    * Averaged over the minute of the hour; with `folded`, the hours not settled are read from their parts
    * (CLICKSTREAM_OPEN_HOURS=folded); with `suffix`, a rolled-up first hour is read from its rollups (the statement).
@@ -263,26 +270,26 @@ function compactedAthenaCost(c: CompactionBenchResult) {
     for (let minute = 0; minute < 60; minute++) {
       // The range's minutes in hours not settled: this hour's so far, and the previous hour's until it settles
       // (the last hour holds its last 60 - minute minutes, a longer range all of it).
-      const openMinutes = minute + (minute < settleMinutes ? (rangeHours === 1 ? 60 - minute : 60) : 0);
+      const openMinutes = minute + (minute < committedMinutes ? (rangeHours === 1 ? 60 - minute : 60) : 0);
       // Raw: those hours read whole through the window (the previous hour's minutes before the range too). Folded:
       // their parts, without the window, each a row group whose event times prune it outside the range.
-      const rawMinutes = folded ? 0 : minute + (minute < settleMinutes ? 60 : 0);
+      const rawMinutes = folded ? 0 : minute + (minute < committedMinutes ? 60 : 0);
       // Rolled up: the whole hours inside the range (all of them at minute 0, else all but the first), less the previous hour until it settles.
       const wholeHours = minute === 0 ? rangeHours : rangeHours - 1;
-      const rolledUpMinutes = withRollups ? Math.max(0, wholeHours - (minute < settleMinutes ? 1 : 0)) * 60 : 0;
+      const rolledUpMinutes = withRollups ? Math.max(0, wholeHours - (minute < committedMinutes ? 1 : 0)) * 60 : 0;
       const compactedMinutes = rangeHours * 60 - openMinutes - rolledUpMinutes;
       const events = (minutes: number) => minutes * 60 * perSecond;
       // The range's start, inside its first hour after minute 0: the row group (or the part) that holds it is read
       // whole, half of one beyond the range on average. Its first hour is open only on the last hour before it settles.
-      const firstHourOpen = rangeHours === 1 && minute < settleMinutes;
+      const firstHourOpen = rangeHours === 1 && minute < committedMinutes;
       const overRead = minute === 0 ? 0 : firstHourOpen ? (folded ? FOLDED_EVENTS / 2 : 0) : ROW_GROUP_ROWS / 2;
       // The first hour's suffix (its compacted minutes, then) from the rollups instead of the compacted files.
       const bySuffix = suffix && withRollups && minute > 0 && !firstHourOpen;
       // The Parquet files each query opens (PRICES.athenaParquetOpenBytes each): the folded parts of the range's
       // open minutes (a part a minute; those before the range pruned unread), the compacted files its compacted
-      // minutes lie in (with the suffix, the one that holds its edge), and each rolled-up hour's rollup files.
-      // Raw files are not counted: the figures over them are a lower bound.
-      const compactedFiles = bySuffix ? 1 + Math.ceil((compactedFilesPerHour * (compactedMinutes - (60 - minute))) / 60) : Math.ceil((compactedFilesPerHour * compactedMinutes) / 60);
+      // minutes lie in (with the suffix, the one that holds its edge, for the half of the ranges that start inside a
+      // minute), and each rolled-up hour's rollup files. Raw files are not counted: the figures over them are a lower bound.
+      const compactedFiles = bySuffix ? 0.5 + Math.ceil((compactedFilesPerHour * (compactedMinutes - (60 - minute))) / 60) : Math.ceil((compactedFilesPerHour * compactedMinutes) / 60);
       const eventFiles = (folded ? openMinutes : 0) + compactedFiles;
       const filesOf = (q: (typeof queries)[number]) => (q.parquet ? eventFiles + (rolledUpMinutes / 60) * q.rollupFilesPerHour + (bySuffix ? SUFFIX_ROLLUPS.length : 0) : 0);
       const opening = queries.map((q) => ({ ...q, filesOpened: filesOf(q) }));
@@ -305,7 +312,7 @@ function compactedAthenaCost(c: CompactionBenchResult) {
   const bytesPerEvent = { raw: read(sizes.raw, oneStatement[0]!.raw), compacted: read(sizes.compacted, oneStatement[0]!.compacted), folded: read(sizes.folded, oneStatement[0]!.compacted) };
   // The suffix's bytes per event of it, from the minute of the hour it starts at: 15, 30, 45.
   const suffixBytesPerEvent = [15, 30, 45].map((minute) => ({ minute, bytes: suffixBytes(minute) / (((60 - minute) / 60) * hourEvents) }));
-  return { eventsPerSecond: perSecond, bytesPerEvent, suffixBytesPerEvent, ...figures(oneStatement, true), eachQuery: figures(eachQuery, false) };
+  return { eventsPerSecond: perSecond, bytesPerEvent, suffixBytesPerEvent, committedMinutes, ...figures(oneStatement, true), eachQuery: figures(eachQuery, false) };
 }
 
 function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof compactedAthenaCost>): void {
@@ -340,6 +347,7 @@ function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof com
   const d = c.dense;
   out(`  the dense hour: ${n(d.events)} events written at ${n(PRICED_EVENTS_PER_SECOND)} a second, compacted as the run in slices: ${d.compaction.seconds.toFixed(1)} s, ${d.compaction.cpuSeconds.toFixed(1)} s of CPU, peak RSS ${mib(d.compaction.peakRssBytes)}`);
   out(`Athena per refresh at ${n(athena.eventsPerSecond)} events/s (column sizes measured here: the files' in the dense hour, the rollups' in the hour above):`);
+  out(`  an hour's compaction commits ${athena.committedMinutes.toFixed(1)} minutes into the next (settled, the next run, the run on ${PRICED_COMPACTOR_VCPUS} vCPUs); until then it is read as the open hour is`);
   for (const [label, f] of [['the dashboard in one statement', athena], ['baseline: the named queries one by one', athena.eachQuery]] as const) {
     out(`  ${label}:`);
     out(`    last hour:  raw files + window ${mib(f.lastHour.raw)}  →  with compaction ${mib(f.lastHour.compacted)}  →  with rollups ${mib(f.lastHour.rolledUp)}  →  open hours folded ${mib(f.lastHour.folded)} (average over the minute of the hour)`);

@@ -20,7 +20,7 @@
  * query sees the table before or after it, never half.
  *
  * Rollups (lambdas/query/rollups.ts) are tables beside it, grouped from it hour
- * by hour: an hour is rolled up once no raw file can appear in it any more, and
+ * by hour: an hour is rolled up once it has ended (stragglers may still come), and
  * from then on every change to the hour's events rebuilds its rollup rows in the
  * same transaction, so a rollup always equals the events it replaces. The users whose every
  * event lies in one rolled-up hour are counted by numbers, not ids (regular-counts.ts): a
