@@ -557,7 +557,7 @@ describe('re-sent copies that differ', () => {
 });
 
 describe('counts as hours roll up while events arrive', () => {
-  it('roll up an hour at its end, before the compactor may touch it, and count its stragglers once', async () => {
+  it('roll up an hour once a sync after its end brings it nothing, before the compactor may touch it, and count its stragglers once', async () => {
     const endDir = mkdtempSync(join(tmpdir(), 'clickstream-ended-'));
     const endStore = new DirectoryStore(endDir);
     const endFeed = new DirectoryFeed(endStore);
@@ -577,8 +577,10 @@ describe('counts as hours roll up while events arrive', () => {
         await ended.apply(changes);
         await raw.apply(changes);
       };
-      // Half a minute after the hour's end, without its last five minutes: rolled up at once.
+      // Half a minute after the hour's end, without its last five minutes: rolled up at the first sync that brings it nothing.
       await arrive(before(H + HOUR - 5 * MINUTE), 'on-time');
+      expect((await ended.lakeView()).rollups.has(H)).toBe(false);
+      await ended.apply({ added: [], changed: [], removed: [] });
       expect((await ended.lakeView()).rollups.has(H)).toBe(true);
       const range = { from: String(H - 10 * MINUTE), to: String(now) };
       await expectSameAnswers(range, { rolledUp: ended, raw, now });
