@@ -262,25 +262,25 @@ function compactedAthenaCost(c: CompactionBenchResult) {
   const runMinutes = (c.dense.compaction.cpuSeconds * (hourEvents / c.dense.events)) / compactionSpeedup(PRICED_COMPACTOR_VCPUS) / 60;
   const committedMinutes = settleMinutes + DEFAULT_COMPACTION_INTERVAL_MINUTES / 2 + runMinutes;
   /**
-   * Averaged over the minute of the hour; with `folded`, the hours not settled are read from their parts
+   * Averaged over the minute of the hour; with `folded`, the hours not compacted yet are read from their parts
    * (CLICKSTREAM_OPEN_HOURS=folded); with `suffix`, a rolled-up first hour is read from its rollups (the statement).
    */
   const average = (queries: typeof eachQuery, rangeHours: number, withRollups: boolean, folded = false, suffix = false) => {
     let total = 0;
     for (let minute = 0; minute < 60; minute++) {
-      // The range's minutes in hours not settled: this hour's so far, and the previous hour's until it settles
-      // (the last hour holds its last 60 - minute minutes, a longer range all of it).
+      // The range's minutes in hours not compacted: this hour's so far, and the previous hour's until its compaction
+      // commits (the last hour holds its last 60 - minute minutes, a longer range all of it).
       const openMinutes = minute + (minute < committedMinutes ? (rangeHours === 1 ? 60 - minute : 60) : 0);
       // Raw: those hours read whole through the window (the previous hour's minutes before the range too). Folded:
       // their parts, without the window, each a row group whose event times prune it outside the range.
       const rawMinutes = folded ? 0 : minute + (minute < committedMinutes ? 60 : 0);
-      // Rolled up: the whole hours inside the range (all of them at minute 0, else all but the first), less the previous hour until it settles.
+      // Rolled up: the whole hours inside the range (all of them at minute 0, else all but the first), less the previous hour until it commits.
       const wholeHours = minute === 0 ? rangeHours : rangeHours - 1;
       const rolledUpMinutes = withRollups ? Math.max(0, wholeHours - (minute < committedMinutes ? 1 : 0)) * 60 : 0;
       const compactedMinutes = rangeHours * 60 - openMinutes - rolledUpMinutes;
       const events = (minutes: number) => minutes * 60 * perSecond;
       // The range's start, inside its first hour after minute 0: the row group (or the part) that holds it is read
-      // whole, half of one beyond the range on average. Its first hour is open only on the last hour before it settles.
+      // whole, half of one beyond the range on average. Its first hour is open only on the last hour before it commits.
       const firstHourOpen = rangeHours === 1 && minute < committedMinutes;
       const overRead = minute === 0 ? 0 : firstHourOpen ? (folded ? FOLDED_EVENTS / 2 : 0) : ROW_GROUP_ROWS / 2;
       // The first hour's suffix (its compacted minutes, then) from the rollups instead of the compacted files.
