@@ -557,6 +557,44 @@ describe('re-sent copies that differ', () => {
 });
 
 describe('counts as hours roll up while events arrive', () => {
+  it('keep a whole hour exact across its end, while syncs every 4 s bring its last seconds and the next hour, whose sessions go on from it', async () => {
+    const bDir = mkdtempSync(join(tmpdir(), 'clickstream-boundary-'));
+    const bStore = new DirectoryStore(bDir);
+    const bFeed = new DirectoryFeed(bStore);
+    const H = Date.UTC(2026, 11, 1, 10);
+    let now = H - 20 * MINUTE;
+    const live = await DuckDbLake.open(bDir, { now: () => now });
+    const raw = await DuckDbLake.open(bDir, { rollups: false });
+    try {
+      const sim = new ShopperSimulator({ seed: 12, startTimeMs: H - HOUR - 10 * MINUTE, eventsPerSecond: 15, dailyCurve: false, warmStart: true });
+      let pending = sim.nextRecord();
+      let offset = 0;
+      for (let step = 0; step < 60; step++) {
+        now += step < 10 ? 2 * MINUTE : 4_000;
+        if (step === 10) now = H - 3_000;
+        const batch: SimulatedRecord[] = [];
+        // Delivered with a lag of 0-6 s: a record is sent once its time is 3 s past.
+        while (!pending.event || pending.event.event_time < now - 3_000) {
+          batch.push(pending);
+          pending = sim.nextRecord();
+        }
+        for (let i = 0; i < batch.length; i += 300) {
+          await consumeRecords(bStore, batch.slice(i, i + 300).map((r, j) => ({ topic: 'b', partition: 0, offset: String(offset + i + j), value: r.value })), now, encodeEitherVersion);
+        }
+        offset += batch.length;
+        const changes = await bFeed.changes();
+        await live.apply(changes);
+        await raw.apply(changes);
+        if (now >= H) await expectSameAnswers({ from: String(H - HOUR), to: String(H) }, { rolledUp: live, raw, now });
+      }
+      expect((await live.lakeView()).rollups.has(H - HOUR)).toBe(true);
+    } finally {
+      live.close();
+      raw.close();
+      rmSync(bDir, { recursive: true, force: true });
+    }
+  }, 300_000);
+
   it('roll up an hour once a sync after its end brings it nothing, before the compactor may touch it, and count its stragglers once', async () => {
     const endDir = mkdtempSync(join(tmpdir(), 'clickstream-ended-'));
     const endStore = new DirectoryStore(endDir);
@@ -589,6 +627,7 @@ describe('counts as hours roll up while events arrive', () => {
       await arrive(stragglers, 'stragglers');
       now = H + HOUR + 21 * MINUTE;
       await arrive(before(now).filter((r) => r.event!.event_time >= H + HOUR), 'next-hour');
+      await expectSameAnswers({ from: String(H), to: String(H + HOUR) }, { rolledUp: ended, raw, now });
       for (const to of [H + HOUR, H + HOUR + 20 * MINUTE]) {
         await expectSameAnswers({ from: String(H - 10 * MINUTE), to: String(to) }, { rolledUp: ended, raw, now });
         await expectSameAnswers({ from: String(H), to: String(to), device: 'mobile' }, { rolledUp: ended, raw, now });
