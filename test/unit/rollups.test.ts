@@ -556,53 +556,74 @@ describe('re-sent copies that differ', () => {
   });
 });
 
+/**
+ * A lake of its own, read by an engine with rollups on a clock the test moves and by one without:
+ * records are delivered through the real consumer at the clock's time, and each sync applies what
+ * changed to both.
+ */
+async function movingLake(name: string, startMs: number) {
+  const directory = mkdtempSync(join(tmpdir(), `clickstream-${name}-`));
+  const lakeStore = new DirectoryStore(directory);
+  const lakeFeed = new DirectoryFeed(lakeStore);
+  const clock = { now: startMs };
+  const live = await DuckDbLake.open(directory, { now: () => clock.now });
+  const raw = await DuckDbLake.open(directory, { rollups: false });
+  return {
+    clock,
+    live,
+    raw,
+    /** The records, from source offset `first` on, in consumer batches of `size`. */
+    async deliver(records: readonly SimulatedRecord[], topic: string, first = 0, size = records.length || 1): Promise<void> {
+      for (let i = 0; i < records.length; i += size) {
+        const batch = records.slice(i, i + size);
+        await consumeRecords(lakeStore, batch.map((r, j) => ({ topic, partition: 0, offset: String(first + i + j), value: r.value })), clock.now, encodeEitherVersion);
+      }
+    },
+    async sync(): Promise<void> {
+      const changes = await lakeFeed.changes();
+      await live.apply(changes);
+      await raw.apply(changes);
+    },
+    same: (params: Record<string, string>) => expectSameAnswers(params, { rolledUp: live, raw, now: clock.now }),
+    close(): void {
+      live.close();
+      raw.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('counts as hours roll up while events arrive', () => {
   it('keep a whole hour exact across its end, while syncs every 4 s bring its last seconds and the next hour, whose sessions go on from it', async () => {
-    const bDir = mkdtempSync(join(tmpdir(), 'clickstream-boundary-'));
-    const bStore = new DirectoryStore(bDir);
-    const bFeed = new DirectoryFeed(bStore);
     const H = Date.UTC(2026, 11, 1, 10);
-    let now = H - 20 * MINUTE;
-    const live = await DuckDbLake.open(bDir, { now: () => now });
-    const raw = await DuckDbLake.open(bDir, { rollups: false });
+    const lake = await movingLake('boundary', H - 20 * MINUTE);
     try {
       const sim = new ShopperSimulator({ seed: 12, startTimeMs: H - HOUR - 10 * MINUTE, eventsPerSecond: 15, dailyCurve: false, warmStart: true });
       let pending = sim.nextRecord();
       let offset = 0;
       for (let step = 0; step < 60; step++) {
-        now += step < 10 ? 2 * MINUTE : 4_000;
-        if (step === 10) now = H - 3_000;
+        lake.clock.now += step < 10 ? 2 * MINUTE : 4_000;
+        if (step === 10) lake.clock.now = H - 3_000;
         const batch: SimulatedRecord[] = [];
         // Delivered with a lag of 0-6 s: a record is sent once its time is 3 s past.
-        while (!pending.event || pending.event.event_time < now - 3_000) {
+        while (!pending.event || pending.event.event_time < lake.clock.now - 3_000) {
           batch.push(pending);
           pending = sim.nextRecord();
         }
-        for (let i = 0; i < batch.length; i += 300) {
-          await consumeRecords(bStore, batch.slice(i, i + 300).map((r, j) => ({ topic: 'b', partition: 0, offset: String(offset + i + j), value: r.value })), now, encodeEitherVersion);
-        }
+        await lake.deliver(batch, 'b', offset, 300);
         offset += batch.length;
-        const changes = await bFeed.changes();
-        await live.apply(changes);
-        await raw.apply(changes);
-        if (now >= H) await expectSameAnswers({ from: String(H - HOUR), to: String(H) }, { rolledUp: live, raw, now });
+        await lake.sync();
+        if (lake.clock.now >= H) await lake.same({ from: String(H - HOUR), to: String(H) });
       }
-      expect((await live.lakeView()).rollups.has(H - HOUR)).toBe(true);
+      expect((await lake.live.lakeView()).rollups.has(H - HOUR)).toBe(true);
     } finally {
-      live.close();
-      raw.close();
-      rmSync(bDir, { recursive: true, force: true });
+      lake.close();
     }
   }, 300_000);
 
   it('roll up an hour once a sync after its end brings it nothing, before the compactor may touch it, and count its stragglers once', async () => {
-    const endDir = mkdtempSync(join(tmpdir(), 'clickstream-ended-'));
-    const endStore = new DirectoryStore(endDir);
-    const endFeed = new DirectoryFeed(endStore);
     const H = Date.UTC(2026, 11, 1, 9);
-    let now = H + HOUR + 30_000;
-    const ended = await DuckDbLake.open(endDir, { now: () => now });
-    const raw = await DuckDbLake.open(endDir, { rollups: false });
+    const lake = await movingLake('ended', H + HOUR + 30_000);
     try {
       const sim = new ShopperSimulator({ seed: 41, startTimeMs: H - 20 * MINUTE, eventsPerSecond: 1, dailyCurve: false, warmStart: true });
       const records: SimulatedRecord[] = [];
@@ -610,65 +631,49 @@ describe('counts as hours roll up while events arrive', () => {
       const before = (t: number) => records.filter((r) => r.event && r.event.event_time < t);
       const stragglers = records.filter((r) => r.event && r.event.event_time >= H + HOUR - 5 * MINUTE && r.event.event_time < H + HOUR);
       const arrive = async (batch: readonly SimulatedRecord[], topic: string) => {
-        await consumeRecords(endStore, batch.map((r, i) => ({ topic, partition: 0, offset: String(i), value: r.value })), now, encodeEitherVersion);
-        const changes = await endFeed.changes();
-        await ended.apply(changes);
-        await raw.apply(changes);
+        await lake.deliver(batch, topic);
+        await lake.sync();
       };
       // Half a minute after the hour's end, without its last five minutes: rolled up at the first sync that brings it nothing.
       await arrive(before(H + HOUR - 5 * MINUTE), 'on-time');
-      expect((await ended.lakeView()).rollups.has(H)).toBe(false);
-      await ended.apply({ added: [], changed: [], removed: [] });
-      expect((await ended.lakeView()).rollups.has(H)).toBe(true);
-      const range = { from: String(H - 10 * MINUTE), to: String(now) };
-      await expectSameAnswers(range, { rolledUp: ended, raw, now });
+      expect((await lake.live.lakeView()).rollups.has(H)).toBe(false);
+      await lake.live.apply({ added: [], changed: [], removed: [] });
+      expect((await lake.live.lakeView()).rollups.has(H)).toBe(true);
+      await lake.same({ from: String(H - 10 * MINUTE), to: String(lake.clock.now) });
       // Its last five minutes arrive later (still on time for its raw partition), and the next hour goes on.
-      now = H + HOUR + 4 * MINUTE;
+      lake.clock.now = H + HOUR + 4 * MINUTE;
       await arrive(stragglers, 'stragglers');
-      now = H + HOUR + 21 * MINUTE;
-      await arrive(before(now).filter((r) => r.event!.event_time >= H + HOUR), 'next-hour');
-      await expectSameAnswers({ from: String(H), to: String(H + HOUR) }, { rolledUp: ended, raw, now });
+      lake.clock.now = H + HOUR + 21 * MINUTE;
+      await arrive(before(lake.clock.now).filter((r) => r.event!.event_time >= H + HOUR), 'next-hour');
+      await lake.same({ from: String(H), to: String(H + HOUR) });
       for (const to of [H + HOUR, H + HOUR + 20 * MINUTE]) {
-        await expectSameAnswers({ from: String(H - 10 * MINUTE), to: String(to) }, { rolledUp: ended, raw, now });
-        await expectSameAnswers({ from: String(H), to: String(to), device: 'mobile' }, { rolledUp: ended, raw, now });
+        await lake.same({ from: String(H - 10 * MINUTE), to: String(to) });
+        await lake.same({ from: String(H), to: String(to), device: 'mobile' });
       }
-      const [inHour] = await ended.run(`SELECT count(*) AS n FROM lake_events WHERE event_time >= TIMESTAMP '2026-12-01 09:55:00' AND event_time < TIMESTAMP '2026-12-01 10:00:00'`);
+      const [inHour] = await lake.live.run(`SELECT count(*) AS n FROM lake_events WHERE event_time >= TIMESTAMP '2026-12-01 09:55:00' AND event_time < TIMESTAMP '2026-12-01 10:00:00'`);
       expect(Number(inHour!.n)).toBeGreaterThan(100);
       // Counted again after its stragglers: its regular users stand as numbers, not ids.
-      const [counts] = await ended.run(`SELECT count(*) AS n FROM lake_rollup_counts WHERE day = 1 AND hour = 9`);
+      const [counts] = await lake.live.run(`SELECT count(*) AS n FROM lake_rollup_counts WHERE day = 1 AND hour = 9`);
       expect(Number(counts!.n)).toBeGreaterThan(0);
     } finally {
-      ended.close();
-      raw.close();
-      rmSync(endDir, { recursive: true, force: true });
+      lake.close();
     }
   }, 60_000);
 
   it('stay exact as the clock moves, with crafted arrivals and re-deliveries', async () => {
-    const liveDir = mkdtempSync(join(tmpdir(), 'clickstream-live-'));
-    const liveStore = new DirectoryStore(liveDir);
-    const liveFeed = new DirectoryFeed(liveStore);
-    let now = START;
-    const live = await DuckDbLake.open(liveDir, { now: () => now });
-    const raw = await DuckDbLake.open(liveDir, { rollups: false });
+    const lake = await movingLake('live', START);
+    const { clock, live } = lake;
     try {
       const rng = new Rng(5);
       const sim = new ShopperSimulator({ seed: rng.int(1, 1e6), startTimeMs: START, eventsPerSecond: 1, dailyCurve: false, warmStart: true, inject: { duplicates: 0.05, late: 0.03, malformed: 0 } });
       let pending = sim.nextRecord();
       const seen: ClickstreamEvent[] = [];
       let offset = 0;
-      const deliver = async (records: readonly SimulatedRecord[], first: number, size: number) => {
-        for (let i = 0; i < records.length; i += size) {
-          const batch = records.slice(i, i + size);
-          await consumeRecords(liveStore, batch.map((r, j) => ({ topic: 'live', partition: 0, offset: String(first + i + j), value: r.value })), now, encodeEitherVersion);
-        }
-      };
-      const compare = (params: Record<string, string>) => expectSameAnswers(params, { rolledUp: live, raw, now });
       let last: { records: SimulatedRecord[]; first: number } | undefined;
       for (let step = 0; step < 14; step++) {
-        now += 13 * MINUTE;
+        clock.now += 13 * MINUTE;
         const records: SimulatedRecord[] = [];
-        while (!pending.event || pending.event.event_time < now - MINUTE) {
+        while (!pending.event || pending.event.event_time < clock.now - MINUTE) {
           const r = asSiteTraffic(pending);
           if (r.event) seen.push(r.event);
           records.push(r);
@@ -679,7 +684,7 @@ describe('counts as hours roll up while events arrive', () => {
           const own = seen.find((e) => e.session_id === row.session_id);
           if (!own) continue;
           const base = Date.UTC(Number(row.year), Number(row.month) - 1, Number(row.day), Number(row.hour));
-          const t = Math.min(now - 1, rng.pick([base + HOUR, base - 1, base + rng.int(0, 3_599_999), now - rng.int(1, 30) * MINUTE, START + rng.int(0, 3_599_999)]));
+          const t = Math.min(clock.now - 1, rng.pick([base + HOUR, base - 1, base + rng.int(0, 3_599_999), clock.now - rng.int(1, 30) * MINUTE, START + rng.int(0, 3_599_999)]));
           const other = rng.pick(seen);
           const kind = rng.int(0, 5);
           if (kind === 0) records.push(craft(own, { event_time: t }));
@@ -689,27 +694,23 @@ describe('counts as hours roll up while events arrive', () => {
           else if (kind === 4) records.push(craft(own, { schema_version: 2, device_type: null, event_time: base + rng.int(0, 3_599_999) }));
           else records.push(craft(own, { session_id: `${row.session_id}-n${step}`, event_time: t }));
         }
-        await deliver(records, offset, rng.int(50, 400));
+        await lake.deliver(records, 'live', offset, rng.int(50, 400));
         // Sometimes the same records are delivered again with other batch boundaries (files replaced and removed).
-        if (last && rng.chance(0.3)) await deliver(last.records, last.first, rng.int(30, 500));
+        if (last && rng.chance(0.3)) await lake.deliver(last.records, 'live', last.first, rng.int(30, 500));
         last = { records, first: offset };
         offset += records.length;
-        const changes = await liveFeed.changes();
-        await live.apply(changes);
-        await raw.apply(changes);
-        await compare({ from: String(START - HOUR), to: String(now) });
+        await lake.sync();
+        await lake.same({ from: String(START - HOUR), to: String(clock.now) });
         for (let k = 0; k < 3; k++) {
-          const from = START + rng.int(0, Math.max(1, Math.floor((now - START) / 1000))) * 1000;
-          const to = Math.min(now, from + rng.int(60, 8 * 3_600) * 1000);
-          if (to > from) await compare({ from: String(from), to: String(to), ...(rng.chance(0.3) && { device: rng.pick(DEVICES) }), ...(rng.chance(0.3) && { country: rng.pick(['US', 'GB', 'DE']) }) });
+          const from = START + rng.int(0, Math.max(1, Math.floor((clock.now - START) / 1000))) * 1000;
+          const to = Math.min(clock.now, from + rng.int(60, 8 * 3_600) * 1000);
+          if (to > from) await lake.same({ from: String(from), to: String(to), ...(rng.chance(0.3) && { device: rng.pick(DEVICES) }), ...(rng.chance(0.3) && { country: rng.pick(['US', 'GB', 'DE']) }) });
         }
       }
       const [used] = await live.run(`SELECT count(*) AS n FROM lake_rollup_counts`);
       expect(used!.n as number).toBeGreaterThan(100);
     } finally {
-      live.close();
-      raw.close();
-      rmSync(liveDir, { recursive: true, force: true });
+      lake.close();
     }
   }, 300_000);
 });
