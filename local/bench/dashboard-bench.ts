@@ -12,7 +12,7 @@
  * the minute, and runs at other minutes are not comparable.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { HOUR_MS } from '../../lambdas/common/lake-timing.ts';
 import { duckdbDialect } from '../../lambdas/query/dialect.ts';
@@ -34,10 +34,12 @@ export interface DashboardBenchResult {
   /** Memory DuckDB holds for the loaded table. */
   readonly tableMemoryBytes: number;
   readonly refreshes: number;
-  /** Full refresh (all queries in parallel, as the page sends them), last hour. */
+  /** Full refresh (one /api/dashboard request, as the page sends it), last hour. */
   readonly lastHour: { readonly p50Ms: number; readonly p95Ms: number };
   /** The same over the whole 24 hours (its ended hours from the rollups). */
   readonly last24Hours: { readonly p50Ms: number; readonly p95Ms: number };
+  /** Baseline: the 24-hour refresh on one reader connection, DuckDB running each query on every core (the engine before 2026-12-05's sixteenth session). */
+  readonly last24HoursOneReader: { readonly p50Ms: number; readonly p95Ms: number };
   /** Baseline: the 24-hour refresh with only the hours rolled up that are settled for the compactor (16 minutes after their end; the engine's rule before 2026-12-05). */
   readonly last24HoursSettledOnly: { readonly p50Ms: number; readonly p95Ms: number };
   /** Baseline: the 24-hour refresh with the rollups but no count rows (every id counted distinct, as before them). */
@@ -86,17 +88,20 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
     let loadSeconds = (performance.now() - loadStarted) / 1000;
     try {
       await lake.run(`CREATE VIEW raw_events AS SELECT * FROM read_parquet('${dir}/events/**/*.parquet', hive_partitioning = true, hive_types_autocast = false)`);
-      const refresh = async (api: QueryApi, rangeMs: number) => {
+      // The page's one request; or (`each`, for the baselines over engines without count rows, where the
+      // request would run Athena's one statement) the named queries one by one, all sent at once.
+      const refresh = async (api: QueryApi, rangeMs: number, each: boolean) => {
         const t = performance.now();
         const query = { from: String(now - rangeMs), to: String(now) };
-        const responses = await Promise.all(QUERY_NAMES.map((name) => api.handle(name, query)));
-        if (responses.some((r) => r.statusCode !== 200)) throw new Error('a dashboard query failed during the benchmark');
+        const responses = each ? await Promise.all(QUERY_NAMES.map((name) => api.handle(name, query))) : [await api.handleDashboard(query)];
+        const failed = responses.find((r) => r.statusCode !== 200);
+        if (failed) throw new Error(`a dashboard request failed during the benchmark: ${failed.body}`);
         return performance.now() - t;
       };
-      const measure = async (api: QueryApi, rangeMs: number, rounds = refreshes) => {
-        await refresh(api, rangeMs); // warm the file metadata cache
+      const measure = async (api: QueryApi, rangeMs: number, rounds = refreshes, each = false) => {
+        await refresh(api, rangeMs, each); // warm the file metadata cache
         const times: number[] = [];
-        for (let i = 0; i < rounds; i++) times.push(await refresh(api, rangeMs));
+        for (let i = 0; i < rounds; i++) times.push(await refresh(api, rangeMs, each));
         return { p50Ms: percentile(times, 0.5), p95Ms: percentile(times, 0.95) };
       };
       const last24HoursSettledOnly = await measure(new QueryApi({ engine: lake, cacheMs: 0, now: () => now }), 86_400_000, Math.min(5, refreshes));
@@ -113,15 +118,27 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
       const eventsOnlyApi = new QueryApi({ engine: { dialect: lake.dialect, run: (sql) => lake.run(sql) }, cacheMs: 0, now: () => now });
       // The same rollups without the count rows of regular users (regular-counts.ts): every id counted distinct.
       const idsOnlyApi = new QueryApi({ engine: { dialect: { ...lake.dialect, counts: undefined }, run: (sql) => lake.run(sql), lakeView: () => lake.lakeView() }, cacheMs: 0, now: () => now });
+      // The same engine as one reader connection: its queries one at a time.
+      let queue = Promise.resolve();
+      const oneAtATime = (sql: string) => {
+        const result = queue.then(() => lake.run(sql));
+        queue = result.then(() => undefined, () => undefined);
+        return result;
+      };
+      const oneReaderApi = new QueryApi({ engine: { dialect: lake.dialect, run: oneAtATime, lakeView: () => lake.lakeView() }, cacheMs: 0, now: () => now });
       const lastHour = await measure(tableApi, 3_600_000);
-      const rawFilesLastHour = await measure(rawApi, 3_600_000);
+      const rawFilesLastHour = await measure(rawApi, 3_600_000, refreshes, true);
       // Seconds each at 10M events: fewer rounds.
       const last24Hours = await measure(tableApi, 86_400_000, refreshes);
-      const last24HoursWithoutCounts = await measure(idsOnlyApi, 86_400_000, Math.min(5, refreshes));
-      const last24HoursWithoutRollups = await measure(eventsOnlyApi, 86_400_000, Math.min(5, refreshes));
+      const [{ threads }] = (await lake.run(`SELECT current_setting('threads') AS threads`)) as [{ threads: number }];
+      await lake.run(`SET threads = ${availableParallelism()}`);
+      const last24HoursOneReader = await measure(oneReaderApi, 86_400_000, refreshes);
+      await lake.run(`SET threads = ${threads}`);
+      const last24HoursWithoutCounts = await measure(idsOnlyApi, 86_400_000, Math.min(5, refreshes), true);
+      const last24HoursWithoutRollups = await measure(eventsOnlyApi, 86_400_000, Math.min(5, refreshes), true);
       const [row] = await lake.run('SELECT count(*) AS n FROM lake_events');
       log(`lake holds ${String(row?.n)} distinct events in ${files} files`);
-      return { lakeEvents: events, lakeFiles: files, lakeBytes: bytes, fillSeconds, columnBytesPerEvent, loadSeconds, tableMemoryBytes, refreshes, lastHour, rawFilesLastHour, last24Hours, last24HoursSettledOnly, last24HoursWithoutCounts, last24HoursWithoutRollups };
+      return { lakeEvents: events, lakeFiles: files, lakeBytes: bytes, fillSeconds, columnBytesPerEvent, loadSeconds, tableMemoryBytes, refreshes, lastHour, rawFilesLastHour, last24Hours, last24HoursOneReader, last24HoursSettledOnly, last24HoursWithoutCounts, last24HoursWithoutRollups };
     } finally {
       lake.close();
     }

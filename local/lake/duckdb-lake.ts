@@ -27,6 +27,7 @@
  * transaction that adds events takes back, before it commits, the counted users they share an
  * id with, and the hours rolled up since are counted after each load.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LAKE_COLUMNS, QUARANTINE_COLUMNS, type LakeColumnType } from '../../lambdas/common/lake-columns.ts';
@@ -124,6 +125,14 @@ export interface DuckDbLakeOptions {
   readonly suffixRollups?: boolean;
   /** The files the copy holds at start (LakeMirror.keys()), loaded before open returns. @default none */
   readonly files?: readonly string[];
+  /**
+   * Connections that run queries side by side; once the files held at start are loaded, DuckDB runs each
+   * query on cores / readers threads. A dashboard's queries are small, and one query on both cores of the
+   * bench machine left much of the second idle: its 24-hour refresh took 494 ms on two connections of one
+   * thread against 554 ms on one of two (docs/benchmarks.md, "Dashboard refresh").
+   * @default the machine's cores
+   */
+  readonly readers?: number;
 }
 
 export class DuckDbLake implements QueryEngine {
@@ -145,14 +154,19 @@ export class DuckDbLake implements QueryEngine {
   private filesSinceCheckpoint = 0;
   /** Whether the files held at start are loaded. */
   private loaded = false;
+  /** Readers no query holds, and the queries waiting for one. */
+  private readonly idleReaders: DuckDBConnection[];
+  private readonly waitingForReader: ((reader: DuckDBConnection) => void)[] = [];
 
   private constructor(
     private readonly instance: DuckDBInstance,
-    private readonly reader: DuckDBConnection,
+    private readonly readers: readonly DuckDBConnection[],
     private readonly writer: DuckDBConnection,
     readonly directory: string,
     private readonly options: DuckDbLakeOptions,
-  ) {}
+  ) {
+    this.idleReaders = [...readers];
+  }
 
   private log(entry: Record<string, unknown>): void {
     this.options.log?.(entry);
@@ -160,9 +174,13 @@ export class DuckDbLake implements QueryEngine {
 
   /** A table over the copy in directory, loaded with options.files (LakeMirror.keys(): what the copy holds). */
   static async open(directory: string, options: DuckDbLakeOptions = {}): Promise<DuckDbLake> {
+    const cores = availableParallelism();
+    const readerCount = options.readers ?? cores;
+    if (!Number.isInteger(readerCount) || readerCount < 1) throw new Error(`readers must be a whole number of connections, at least 1, got ${readerCount}`);
     const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
-    const [reader, writer] = [await db.connect(), await db.connect()];
-    for (const c of [reader, writer]) await c.run("SET TimeZone = 'UTC'");
+    const readers = await Promise.all(Array.from({ length: readerCount }, () => db.connect()));
+    const writer = await db.connect();
+    for (const c of [...readers, writer]) await c.run("SET TimeZone = 'UTC'");
     // The files are local: a second copy of their bytes in DuckDB's cache is only memory spent.
     await writer.run('SET enable_external_file_cache = false');
     await writer.run(`CREATE TABLE lake_events (${EVENT_TABLE_COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`);
@@ -178,8 +196,10 @@ export class DuckDbLake implements QueryEngine {
       [COUNTED_IDS, COUNTED_ID_COLUMNS],
     ];
     for (const [table, columns] of tables) await writer.run(`CREATE TABLE ${table} (${columns.map(([n, t]) => `${n} ${t}`).join(', ')})`);
-    const lake = new DuckDbLake(db, reader, writer, directory, options);
+    const lake = new DuckDbLake(db, readers, writer, directory, options);
     await lake.apply({ added: options.files ?? [], changed: [], removed: [] });
+    // The load at start had every core; from now on the readers share them.
+    await writer.run(`SET threads = ${Math.max(1, Math.floor(cores / readerCount))}`);
     return lake;
   }
 
@@ -429,12 +449,19 @@ export class DuckDbLake implements QueryEngine {
   }
 
   async run(sql: string): Promise<Row[]> {
-    const result = await this.reader.runAndReadAll(sql);
-    return result.getRowObjects().map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, plain(v)])));
+    const reader = this.idleReaders.pop() ?? (await new Promise<DuckDBConnection>((resolve) => this.waitingForReader.push(resolve)));
+    try {
+      const result = await reader.runAndReadAll(sql);
+      return result.getRowObjects().map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, plain(v)])));
+    } finally {
+      const next = this.waitingForReader.shift();
+      if (next) next(reader);
+      else this.idleReaders.push(reader);
+    }
   }
 
   close(): void {
-    this.reader.closeSync();
+    for (const reader of this.readers) reader.closeSync();
     this.writer.closeSync();
     this.instance.closeSync();
   }

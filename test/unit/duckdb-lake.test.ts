@@ -4,7 +4,7 @@
  * any sequence of new, replaced and removed files, as the mirror hands them on.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickstreamEvent } from '../../lambdas/common/event-schema.ts';
@@ -186,6 +186,36 @@ describe('DuckDbLake', () => {
     } finally {
       lake.close();
     }
+  });
+
+  it('runs queries side by side on its readers, each query on its share of the cores, and queues the rest', async () => {
+    // A query long enough that a trivial one sent after it finishes first when it has a reader of its own.
+    const long = 'SELECT sum(i) AS n FROM range(200000000) t(i)';
+    const finishOrder = async (lake: DuckDbLake) => {
+      const order: string[] = [];
+      await Promise.all([lake.run(long).then(() => order.push('long')), lake.run('SELECT 1 AS n').then(() => order.push('short'))]);
+      return order;
+    };
+    const two = await DuckDbLake.open(dir, { readers: 2 });
+    try {
+      expect(await finishOrder(two)).toEqual(['short', 'long']);
+      expect(await two.run(`SELECT current_setting('threads') AS threads`)).toEqual([{ threads: Math.max(1, Math.floor(availableParallelism() / 2)) }]);
+    } finally {
+      two.close();
+    }
+    const one = await DuckDbLake.open(dir, { readers: 1 });
+    try {
+      expect(await finishOrder(one)).toEqual(['long', 'short']);
+      // A query that fails gives its reader back.
+      for (let i = 0; i < 3; i++) await expect(one.run('SELECT * FROM no_such_table')).rejects.toThrow(/no_such_table/);
+      expect(await one.run('SELECT 1 AS n')).toEqual([{ n: 1 }]);
+    } finally {
+      one.close();
+    }
+  });
+
+  it.each([0, 1.5, -2])('refuses %s readers with a sentence that says what it takes', async (readers) => {
+    await expect(DuckDbLake.open(dir, { readers })).rejects.toThrow(`readers must be a whole number of connections, at least 1, got ${readers}`);
   });
 
   it('shows quarantine files that appear after it started', async () => {
