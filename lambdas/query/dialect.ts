@@ -3,7 +3,7 @@
  * queries are written once against this interface; DuckDB runs them on a
  * laptop, Athena (engine v3, Trino) in the cloud.
  */
-import { ROLLUP_NAMES, type RollupName } from './rollups.ts';
+import { DEFAULT_VIEW_ROLLUPS, ROLLUP_NAMES, type RollupName } from './rollups.ts';
 
 export interface Dialect {
   readonly name: 'duckdb' | 'athena';
@@ -15,6 +15,8 @@ export interface Dialect {
   readonly lateTable?: string;
   /** The relation of a rollup's rows (lambdas/query/rollups.ts), with the hour partition columns. */
   rollupTable(name: RollupName): string;
+  /** The relation of a rollup's rows for a query with no device or source filter (rollups.ts, defaultViewRows), where the engine keeps one. */
+  defaultViewTable?(name: RollupName): string | undefined;
   /**
    * The local engine's count rows of regular users (regular-counts.ts), and the sessions rollup rows
    * of every other user: the rows whose ids the distinct counts read beside the count rows.
@@ -54,6 +56,7 @@ export function duckdbDialect(eventsTable = 'lake_events', quarantineTable = 'la
     name: 'duckdb',
     eventsTable,
     rollupTable: (name) => `lake_rollup_${name}`,
+    defaultViewTable: (name) => (DEFAULT_VIEW_ROLLUPS.includes(name) ? `lake_rollup_${name}_default_view` : undefined),
     counts: { table: 'lake_rollup_counts', idRows: 'lake_rollup_id_rows', hourStart: 'make_timestamp(year, month, day, hour, 0, 0)' },
     deduplicated,
     quarantineTable,

@@ -254,8 +254,9 @@ function rollupCtes({ rollup: name, columns }: RollupRead, d: Dialect, p: QueryP
   if (counts) ctes.push(`counts AS (\n  SELECT * FROM ${d.counts!.table}\n  WHERE ${[hoursPredicate(rolledUp), ...filterPredicates(p)].join('\n    AND ')}\n)`);
   const parts: string[] = [];
   if (rolledUp.length > 0) {
-    // With count rows, the ids are those of the users they do not count.
-    parts.push(rollupTableRows(name, rollupColumns(name, columns).map((c) => c.name), d, p, view, rolledUp, counts ? d.counts!.idRows : d.rollupTable(name)));
+    // With count rows, the ids are those of the users they do not count; with no device or source filter, the rows of the default view where the engine keeps them.
+    const table = counts ? d.counts!.idRows : ((!p.device && !p.source && d.defaultViewTable?.(name)) || d.rollupTable(name));
+    parts.push(rollupTableRows(name, rollupColumns(name, columns).map((c) => c.name), d, p, view, rolledUp, table));
   }
   if (fromEvents.length > 0) {
     ctes.push(eventsCte(d, p, fromEvents, view));

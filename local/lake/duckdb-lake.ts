@@ -38,7 +38,7 @@ import { duckdbDialect, type Dialect } from '../../lambdas/query/dialect.ts';
 import { columnsReadByAnyQuery } from '../../lambdas/query/columns-read.ts';
 import type { QueryEngine, Row } from '../../lambdas/query/query-api.ts';
 import { COUNT_COLUMNS, COUNTED_ID_COLUMNS, countStatements, forgetCountsStatements, idRowsStatements, uncountStatements, type CountTables } from '../../lambdas/query/regular-counts.ts';
-import { keptRollups, rollupFromEvents, type RollupName } from '../../lambdas/query/rollups.ts';
+import { DEFAULT_VIEW_ROLLUPS, defaultViewRows, keptRollups, rollupFromEvents, type RollupName } from '../../lambdas/query/rollups.ts';
 import type { ObjectChanges } from './s3-objects.ts';
 
 // Instants are held as UTC wall-clock TIMESTAMPs, as Athena reads them, not as the TIMESTAMPTZ DuckDB
@@ -196,6 +196,10 @@ export class DuckDbLake implements QueryEngine {
       [COUNTED_IDS, COUNTED_ID_COLUMNS],
     ];
     for (const [table, columns] of tables) await writer.run(`CREATE TABLE ${table} (${columns.map(([n, t]) => `${n} ${t}`).join(', ')})`);
+    // The default view's rows have the columns of their rollup's, but the source.
+    for (const name of DEFAULT_VIEW_ROLLUPS) {
+      await writer.run(`CREATE TABLE ${dialect.defaultViewTable!(name)} AS SELECT * EXCLUDE (traffic_source) FROM ${dialect.rollupTable(name)} LIMIT 0`);
+    }
     const lake = new DuckDbLake(db, readers, writer, directory, options);
     await lake.apply({ added: options.files ?? [], changed: [], removed: [] });
     // The load at start had every core; from now on the readers share them.
@@ -322,6 +326,11 @@ export class DuckDbLake implements QueryEngine {
       ...keptRollups(this.options.suffixRollups ?? false).flatMap(({ name, columns }) => [
         `DELETE FROM ${this.dialect.rollupTable(name)} WHERE ${hourPredicate(hour)}`,
         `INSERT INTO ${this.dialect.rollupTable(name)} BY NAME SELECT r.*, ${partitions} FROM (${rollupFromEvents(name, `(SELECT * FROM lake_events WHERE ${hourPredicate(hour)}) e`, columns.map((c) => c.name))}) r`,
+      ]),
+      // From the rows just made: the default view's (rollups.ts, defaultViewRows).
+      ...DEFAULT_VIEW_ROLLUPS.flatMap((name) => [
+        `DELETE FROM ${this.dialect.defaultViewTable!(name)} WHERE ${hourPredicate(hour)}`,
+        `INSERT INTO ${this.dialect.defaultViewTable!(name)} BY NAME ${defaultViewRows(name, `(SELECT * FROM ${this.dialect.rollupTable(name)} WHERE ${hourPredicate(hour)}) r`, PARTITION_COLUMNS)}`,
       ]),
       ...idRowsStatements(this.countTables, `(${hourPredicate(hour)})`),
     ];

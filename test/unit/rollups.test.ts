@@ -153,6 +153,21 @@ describe('rollups on the local engine', () => {
     expect(rows!.n as number).toBeGreaterThan(1_000);
   });
 
+  it("answer the default view's products and activity from their rows without the device and source, a filter from the rollup's own", async () => {
+    const view = await withRollups.lakeView();
+    const params = { fromMs: START - 17 * MINUTE + HOUR, toMs: START - 17 * MINUTE + 4 * HOUR };
+    for (const [query, rollup] of [['top_products', 'products'], ['top_categories', 'products'], ['events_per_minute', 'activity'], ['freshness', 'activity']] as const) {
+      expect(querySql(query, withRollups.dialect, params, view)).toContain(`FROM lake_rollup_${rollup}_default_view`);
+      for (const filter of [{ device: 'mobile' }, { device: 'bot' }, { source: 'email' }] as const) {
+        const sql = querySql(query, withRollups.dialect, { ...params, ...filter }, view);
+        expect(sql).toContain(`FROM lake_rollup_${rollup}\n`);
+        expect(sql).not.toContain('_default_view');
+      }
+      const rows = async (table: string) => (await withRollups.run(`SELECT count(*) AS n FROM ${table}`))[0]!.n as number;
+      expect(await rows(`lake_rollup_${rollup}_default_view`)).toBeLessThan(await rows(`lake_rollup_${rollup}`));
+    }
+  });
+
   it('count the regular users of each rolled-up hour by numbers, and keep the ids of the others', async () => {
     const params = { fromMs: START - 17 * MINUTE + HOUR, toMs: START - 17 * MINUTE + 4 * HOUR };
     const view = await withRollups.lakeView();
