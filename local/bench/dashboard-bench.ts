@@ -38,7 +38,9 @@ export interface DashboardBenchResult {
   readonly lastHour: { readonly p50Ms: number; readonly p95Ms: number };
   /** The same over the whole 24 hours (its ended hours from the rollups). */
   readonly last24Hours: { readonly p50Ms: number; readonly p95Ms: number };
-  /** Baseline: the 24-hour refresh on one reader connection, DuckDB running each query on every core (the engine before 2026-12-05's sixteenth session). */
+  /** Baseline: the 24-hour refresh with products and activity read from their rows per device and source, as a filtered view reads them (before 2026-12-05's sixteenth session). */
+  readonly last24HoursWithoutDefaultView: { readonly p50Ms: number; readonly p95Ms: number };
+  /** Baseline: the 24-hour refresh on one reader connection, DuckDB running each query on every core, without the default view's rows (the engine before 2026-12-05's sixteenth session). */
   readonly last24HoursOneReader: { readonly p50Ms: number; readonly p95Ms: number };
   /** Baseline: the 24-hour refresh with only the hours rolled up that are settled for the compactor (16 minutes after their end; the engine's rule before 2026-12-05). */
   readonly last24HoursSettledOnly: { readonly p50Ms: number; readonly p95Ms: number };
@@ -118,18 +120,20 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
       const eventsOnlyApi = new QueryApi({ engine: { dialect: lake.dialect, run: (sql) => lake.run(sql) }, cacheMs: 0, now: () => now });
       // The same rollups without the count rows of regular users (regular-counts.ts): every id counted distinct.
       const idsOnlyApi = new QueryApi({ engine: { dialect: { ...lake.dialect, counts: undefined }, run: (sql) => lake.run(sql), lakeView: () => lake.lakeView() }, cacheMs: 0, now: () => now });
-      // The same engine as one reader connection: its queries one at a time.
+      const withoutDefaultViewApi = new QueryApi({ engine: { dialect: { ...lake.dialect, defaultViewTable: undefined }, run: (sql) => lake.run(sql), lakeView: () => lake.lakeView() }, cacheMs: 0, now: () => now });
+      // The engine before: one reader connection (its queries one at a time, each on every core), no default view.
       let queue = Promise.resolve();
       const oneAtATime = (sql: string) => {
         const result = queue.then(() => lake.run(sql));
         queue = result.then(() => undefined, () => undefined);
         return result;
       };
-      const oneReaderApi = new QueryApi({ engine: { dialect: lake.dialect, run: oneAtATime, lakeView: () => lake.lakeView() }, cacheMs: 0, now: () => now });
+      const oneReaderApi = new QueryApi({ engine: { dialect: { ...lake.dialect, defaultViewTable: undefined }, run: oneAtATime, lakeView: () => lake.lakeView() }, cacheMs: 0, now: () => now });
       const lastHour = await measure(tableApi, 3_600_000);
       const rawFilesLastHour = await measure(rawApi, 3_600_000, refreshes, true);
       // Seconds each at 10M events: fewer rounds.
       const last24Hours = await measure(tableApi, 86_400_000, refreshes);
+      const last24HoursWithoutDefaultView = await measure(withoutDefaultViewApi, 86_400_000, refreshes);
       const [{ threads }] = (await lake.run(`SELECT current_setting('threads') AS threads`)) as [{ threads: number }];
       await lake.run(`SET threads = ${availableParallelism()}`);
       const last24HoursOneReader = await measure(oneReaderApi, 86_400_000, refreshes);
@@ -138,7 +142,7 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
       const last24HoursWithoutRollups = await measure(eventsOnlyApi, 86_400_000, Math.min(5, refreshes), true);
       const [row] = await lake.run('SELECT count(*) AS n FROM lake_events');
       log(`lake holds ${String(row?.n)} distinct events in ${files} files`);
-      return { lakeEvents: events, lakeFiles: files, lakeBytes: bytes, fillSeconds, columnBytesPerEvent, loadSeconds, tableMemoryBytes, refreshes, lastHour, rawFilesLastHour, last24Hours, last24HoursOneReader, last24HoursSettledOnly, last24HoursWithoutCounts, last24HoursWithoutRollups };
+      return { lakeEvents: events, lakeFiles: files, lakeBytes: bytes, fillSeconds, columnBytesPerEvent, loadSeconds, tableMemoryBytes, refreshes, lastHour, rawFilesLastHour, last24Hours, last24HoursWithoutDefaultView, last24HoursOneReader, last24HoursSettledOnly, last24HoursWithoutCounts, last24HoursWithoutRollups };
     } finally {
       lake.close();
     }

@@ -154,6 +154,9 @@ describe('QueryApi /api/dashboard', () => {
     expect(engine.mostRunning).toBe(3);
     const body = JSON.parse(response.body) as { parameters: { device: string }; panels: Record<string, { query: string; parameters: { device?: string }; rows: Row[] }> };
     expect(Object.keys(body.panels)).toEqual([...QUERY_NAMES]);
+    for (const name of QUERY_NAMES) expect(body.panels[name]!.query).toBe(name);
+    // Started the most work first (kpis, then demographics), so the engine's readers finish together.
+    expect([engine.sql[0], engine.sql[1]]).toEqual([expect.stringContaining('AS active_users'), expect.stringContaining('AS age_group')]);
     expect(body.parameters.device).toBe('tablet');
     expect(body.panels.kpis!.parameters.device).toBe('tablet');
     expect(body.panels.quarantine!.parameters.device).toBeUndefined();
