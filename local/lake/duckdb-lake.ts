@@ -130,10 +130,13 @@ export interface DuckDbLakeOptions {
    * query on cores / readers threads. A dashboard's queries are small, and one query on both cores of the
    * bench machine left much of the second idle: its 24-hour refresh took 494 ms on two connections of one
    * thread against 554 ms on one of two (docs/benchmarks.md, "Dashboard refresh").
-   * @default the machine's cores
+   * @default the machine's cores, at most the four queries a dashboard request runs at once (QueryApi's dashboardParallelism)
    */
   readonly readers?: number;
 }
+
+/** QueryApi's default dashboardParallelism: more readers would sit idle on a larger machine, whose cores a query then shares. */
+const MAX_DEFAULT_READERS = 4;
 
 export class DuckDbLake implements QueryEngine {
   readonly dialect: Dialect = duckdbDialect();
@@ -175,7 +178,7 @@ export class DuckDbLake implements QueryEngine {
   /** A table over the copy in directory, loaded with options.files (LakeMirror.keys(): what the copy holds). */
   static async open(directory: string, options: DuckDbLakeOptions = {}): Promise<DuckDbLake> {
     const cores = availableParallelism();
-    const readerCount = options.readers ?? cores;
+    const readerCount = options.readers ?? Math.min(cores, MAX_DEFAULT_READERS);
     if (!Number.isInteger(readerCount) || readerCount < 1) throw new Error(`readers must be a whole number of connections, at least 1, got ${readerCount}`);
     const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
     const readers = await Promise.all(Array.from({ length: readerCount }, () => db.connect()));
