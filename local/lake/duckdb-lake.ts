@@ -126,17 +126,20 @@ export interface DuckDbLakeOptions {
   /** The files the copy holds at start (LakeMirror.keys()), loaded before open returns. @default none */
   readonly files?: readonly string[];
   /**
-   * Connections that run queries side by side; once the files held at start are loaded, DuckDB runs each
-   * query on cores / readers threads. A dashboard's queries are small, and one query on both cores of the
-   * bench machine left much of the second idle: its 24-hour refresh took 494 ms on two connections of one
-   * thread against 554 ms on one of two (docs/benchmarks.md, "Dashboard refresh").
-   * @default the machine's cores, at most the four queries a dashboard request runs at once (QueryApi's dashboardParallelism)
+   * Connections that run queries side by side. A dashboard's queries are small, and one query on both
+   * cores of the bench machine left much of the second idle: its 24-hour refresh took 494 ms on two
+   * connections of one thread against 554 ms on one of two (docs/benchmarks.md, "Dashboard refresh").
+   * DuckDB runs a query on the thread that sent it plus a pool of `threads` - 1 it shares with every
+   * other query, so while serving the pool is made smaller by one per reader more than one: all the
+   * readers busy keep as many threads busy as DuckDB's default, one per core.
+   * @default 2, or 1 on one core: each running query also holds one of Node's four libuv threads, which the writer and file reads need too
    */
   readonly readers?: number;
 }
 
-/** QueryApi's default dashboardParallelism: more readers would sit idle on a larger machine, whose cores a query then shares. */
-const MAX_DEFAULT_READERS = 4;
+const DEFAULT_READERS = 2;
+/** A sync that brings more files than this is a bulk load, run on all of DuckDB's threads. */
+const BULK_FILES = 100;
 
 export class DuckDbLake implements QueryEngine {
   readonly dialect: Dialect = duckdbDialect();
@@ -159,7 +162,8 @@ export class DuckDbLake implements QueryEngine {
   private loaded = false;
   /** Readers no query holds, and the queries waiting for one. */
   private readonly idleReaders: DuckDBConnection[];
-  private readonly waitingForReader: ((reader: DuckDBConnection) => void)[] = [];
+  private readonly waitingForReader: { resolve: (reader: DuckDBConnection) => void; reject: (error: Error) => void }[] = [];
+  private closed = false;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -167,6 +171,8 @@ export class DuckDbLake implements QueryEngine {
     private readonly writer: DuckDBConnection,
     readonly directory: string,
     private readonly options: DuckDbLakeOptions,
+    /** DuckDB's threads: all of them for a bulk load, fewer while the readers serve (DuckDbLakeOptions.readers). */
+    private readonly threads: { readonly all: number; readonly serving: number },
   ) {
     this.idleReaders = [...readers];
   }
@@ -177,13 +183,15 @@ export class DuckDbLake implements QueryEngine {
 
   /** A table over the copy in directory, loaded with options.files (LakeMirror.keys(): what the copy holds). */
   static async open(directory: string, options: DuckDbLakeOptions = {}): Promise<DuckDbLake> {
-    const cores = availableParallelism();
-    const readerCount = options.readers ?? Math.min(cores, MAX_DEFAULT_READERS);
+    const readerCount = options.readers ?? Math.min(availableParallelism(), DEFAULT_READERS);
     if (!Number.isInteger(readerCount) || readerCount < 1) throw new Error(`readers must be a whole number of connections, at least 1, got ${readerCount}`);
     const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
     const readers = await Promise.all(Array.from({ length: readerCount }, () => db.connect()));
     const writer = await db.connect();
     for (const c of [...readers, writer]) await c.run("SET TimeZone = 'UTC'");
+    // DuckDB's default: a thread per core (as it counts them).
+    const allThreads = Number((await writer.runAndReadAll(`SELECT current_setting('threads') AS n`)).getRowObjects()[0]!.n);
+    const threads = { all: allThreads, serving: Math.max(1, allThreads - readerCount + 1) };
     // The files are local: a second copy of their bytes in DuckDB's cache is only memory spent.
     await writer.run('SET enable_external_file_cache = false');
     await writer.run(`CREATE TABLE lake_events (${EVENT_TABLE_COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`);
@@ -203,10 +211,8 @@ export class DuckDbLake implements QueryEngine {
     for (const name of DEFAULT_VIEW_ROLLUPS) {
       await writer.run(`CREATE TABLE ${dialect.defaultViewTable!(name)} AS SELECT * EXCLUDE (traffic_source) FROM ${dialect.rollupTable(name)} LIMIT 0`);
     }
-    const lake = new DuckDbLake(db, readers, writer, directory, options);
+    const lake = new DuckDbLake(db, readers, writer, directory, options, threads);
     await lake.apply({ added: options.files ?? [], changed: [], removed: [] });
-    // The load at start had every core; from now on the readers share them.
-    await writer.run(`SET threads = ${Math.max(1, Math.floor(cores / readerCount))}`);
     return lake;
   }
 
@@ -215,10 +221,17 @@ export class DuckDbLake implements QueryEngine {
    * an hour that failed to load is tried again.
    */
   async apply(changes: ObjectChanges): Promise<LakeChanges> {
-    await this.take(changes);
-    const result = await this.loadEvents();
-    await this.refreshQuarantine();
-    return result;
+    // A load of many files (at start, or a first sync of a copy that held none) has every thread: queries wait for it anyway.
+    const bulk = changes.added.length + changes.changed.length > BULK_FILES || !this.loaded;
+    if (bulk) await this.writer.run(`SET threads = ${this.threads.all}`);
+    try {
+      await this.take(changes);
+      const result = await this.loadEvents();
+      await this.refreshQuarantine();
+      return result;
+    } finally {
+      if (bulk) await this.writer.run(`SET threads = ${this.threads.serving}`);
+    }
   }
 
   /** Turns changed keys into work: hours a replaced or removed file held rows of are rebuilt, new files appended. */
@@ -461,18 +474,22 @@ export class DuckDbLake implements QueryEngine {
   }
 
   async run(sql: string): Promise<Row[]> {
-    const reader = this.idleReaders.pop() ?? (await new Promise<DuckDBConnection>((resolve) => this.waitingForReader.push(resolve)));
+    if (this.closed) throw new Error('the local lake is closed');
+    const reader = this.idleReaders.pop() ?? (await new Promise<DuckDBConnection>((resolve, reject) => this.waitingForReader.push({ resolve, reject })));
     try {
       const result = await reader.runAndReadAll(sql);
       return result.getRowObjects().map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, plain(v)])));
     } finally {
       const next = this.waitingForReader.shift();
-      if (next) next(reader);
+      if (next) next.resolve(reader);
       else this.idleReaders.push(reader);
     }
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const waiting of this.waitingForReader.splice(0)) waiting.reject(new Error('the local lake is closed'));
     for (const reader of this.readers) reader.closeSync();
     this.writer.closeSync();
     this.instance.closeSync();

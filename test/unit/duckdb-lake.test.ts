@@ -4,7 +4,7 @@
  * any sequence of new, replaced and removed files, as the mirror hands them on.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickstreamEvent } from '../../lambdas/common/event-schema.ts';
@@ -196,21 +196,32 @@ describe('DuckDbLake', () => {
       await Promise.all([lake.run(long).then(() => order.push('long')), lake.run('SELECT 1 AS n').then(() => order.push('short'))]);
       return order;
     };
-    const two = await DuckDbLake.open(dir, { readers: 2 });
-    try {
-      expect(await finishOrder(two)).toEqual(['short', 'long']);
-      expect(await two.run(`SELECT current_setting('threads') AS threads`)).toEqual([{ threads: Math.max(1, Math.floor(availableParallelism() / 2)) }]);
-    } finally {
-      two.close();
-    }
+    const threads = async (lake: DuckDbLake) => (await lake.run(`SELECT current_setting('threads') AS n`))[0]!.n as number;
     const one = await DuckDbLake.open(dir, { readers: 1 });
+    // One reader keeps DuckDB's default: a thread per core.
+    const all = await threads(one);
     try {
       expect(await finishOrder(one)).toEqual(['long', 'short']);
       // A query that fails gives its reader back.
       for (let i = 0; i < 3; i++) await expect(one.run('SELECT * FROM no_such_table')).rejects.toThrow(/no_such_table/);
       expect(await one.run('SELECT 1 AS n')).toEqual([{ n: 1 }]);
+      // Closed, it refuses the queries waiting for a reader and any sent after.
+      const running = one.run(long).catch(() => 'stopped');
+      const waiting = one.run('SELECT 1 AS n');
+      one.close();
+      await expect(waiting).rejects.toThrow('the local lake is closed');
+      await expect(one.run('SELECT 1 AS n')).rejects.toThrow('the local lake is closed');
+      await running;
     } finally {
       one.close();
+    }
+    const two = await DuckDbLake.open(dir, { readers: 2 });
+    try {
+      expect(await finishOrder(two)).toEqual(['short', 'long']);
+      // Each reader's own thread beside a pool one smaller: both busy keep DuckDB's default number busy.
+      expect(await threads(two)).toBe(Math.max(1, all - 1));
+    } finally {
+      two.close();
     }
   });
 
