@@ -52,7 +52,7 @@ const ROUTES = 'use /api/dashboard or /api/query/<name>';
  * Each query's work, in ms: measured on the local engine, a 24-hour range at 10M events, each query
  * alone on one thread. A dashboard request starts its queries the most work first (HEAVIEST_FIRST), so
  * the engine's readers finish together rather than one of them taking a large query last: on two
- * readers the refresh took 425-446 ms so against 471-488 in QUERY_NAMES' order (docs/benchmarks.md,
+ * readers the refresh took 425-446 ms against 471-488 in QUERY_NAMES' order (docs/benchmarks.md,
  * "Dashboard refresh").
  */
 const QUERY_WORK: Readonly<Record<QueryName, number>> = {

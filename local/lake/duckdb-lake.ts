@@ -137,6 +137,7 @@ export interface DuckDbLakeOptions {
   readonly readers?: number;
 }
 
+/** Reader connections by default (DuckDbLakeOptions.readers). */
 const DEFAULT_READERS = 2;
 /** A sync that brings more files than this is a bulk load, run on all of DuckDB's threads. */
 const BULK_FILES = 100;
