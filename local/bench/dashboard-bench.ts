@@ -120,15 +120,10 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
       const eventsOnlyApi = new QueryApi({ engine: { dialect: lake.dialect, run: (sql) => lake.run(sql) }, cacheMs: 0, now: () => now });
       // The same rollups without the count rows of regular users (regular-counts.ts): every id counted distinct.
       const idsOnlyApi = new QueryApi({ engine: { dialect: { ...lake.dialect, counts: undefined }, run: (sql) => lake.run(sql), lakeView: () => lake.lakeView() }, cacheMs: 0, now: () => now });
-      const withoutDefaultViewApi = new QueryApi({ engine: { dialect: { ...lake.dialect, defaultViewTable: undefined }, run: (sql) => lake.run(sql), lakeView: () => lake.lakeView() }, cacheMs: 0, now: () => now });
+      const withoutDefaultView = { dialect: { ...lake.dialect, defaultViewTable: undefined }, run: (sql: string) => lake.run(sql), lakeView: () => lake.lakeView() };
+      const withoutDefaultViewApi = new QueryApi({ engine: withoutDefaultView, cacheMs: 0, now: () => now });
       // The engine before: one reader connection (its queries one at a time, each on every core), no default view.
-      let queue = Promise.resolve();
-      const oneAtATime = (sql: string) => {
-        const result = queue.then(() => lake.run(sql));
-        queue = result.then(() => undefined, () => undefined);
-        return result;
-      };
-      const oneReaderApi = new QueryApi({ engine: { dialect: { ...lake.dialect, defaultViewTable: undefined }, run: oneAtATime, lakeView: () => lake.lakeView() }, cacheMs: 0, now: () => now });
+      const oneReaderApi = new QueryApi({ engine: withoutDefaultView, dashboardParallelism: 1, cacheMs: 0, now: () => now });
       const lastHour = await measure(tableApi, 3_600_000);
       const rawFilesLastHour = await measure(rawApi, 3_600_000);
       // Seconds each at 10M events: fewer rounds.
