@@ -20,6 +20,8 @@ export interface FoldedPart {
   readonly bytes: number;
   /** Its rows' latest ingest time: a copy ingested after it can never be the one its hour keeps. */
   readonly maxIngestMs: number;
+  /** How many folds' new rows it holds, when parts were merged into it (fold-open-hours.ts, mergeTail); absent: one. */
+  readonly folds?: number;
 }
 
 export interface OpenHourRecord {
@@ -65,7 +67,7 @@ export function parseOpenHourRecord(key: string, body: Uint8Array | undefined): 
   }
   const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
   if (!isRecord(parsed) || parsed.version !== 1) throw new Error(`the open-hour record ${key} has an unknown format (version ${String(isRecord(parsed) ? parsed.version : undefined)}): this code reads version 1`);
-  const partsOk = Array.isArray(parsed.parts) && parsed.parts.every((p) => isRecord(p) && typeof p.key === 'string' && Number.isFinite(p.rows) && Number.isFinite(p.maxIngestMs));
+  const partsOk = Array.isArray(parsed.parts) && parsed.parts.every((p) => isRecord(p) && typeof p.key === 'string' && Number.isFinite(p.rows) && Number.isFinite(p.maxIngestMs) && (p.folds === undefined || (Number.isInteger(p.folds) && (p.folds as number) >= 1)));
   const foldedOk = isRecord(parsed.folded) && Object.values(parsed.folded).every((offset) => typeof offset === 'string' && /^\d+$/.test(offset));
   const replacedOk = parsed.replaced === undefined || (isRecord(parsed.replaced) && Object.values(parsed.replaced).every(Number.isFinite));
   const unknownOk = parsed.unknownFiles === undefined || Number.isInteger(parsed.unknownFiles);

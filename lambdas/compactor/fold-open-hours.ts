@@ -25,11 +25,13 @@ import { LAKE_PREFIXES } from '../common/pipeline-names.ts';
 import { MANIFEST_KEY, parseManifest, hourStartOf } from '../common/compaction-manifest.ts';
 import { hourPartition } from '../consumer/lake-keys.ts';
 import { PreconditionFailedError, type ListedObject, type ObjectStore } from '../consumer/object-store.ts';
-import { encodeReadOften } from '../consumer/parquet-encoder.ts';
+import { lakeRowColumns } from '../common/generated/lake-row-columns.js';
+import { LAKE_COLUMNS } from '../common/lake-columns.ts';
+import { lakeFileWriter } from '../consumer/parquet-encoder.ts';
 import type { LakeRow } from '../consumer/plan-batch.ts';
-import { arrivedBefore, bySessionThenTime, mergeRows } from './merge-rows.ts';
+import { arrivedBefore, bySessionThenTime, mergeBySession, mergeRows } from './merge-rows.ts';
 import { PartIds } from './part-ids.ts';
-import { readLakeColumn, readLakeRows } from './parquet-reader.ts';
+import { readLakeColumn, readLakeColumnGroups, readLakeRows } from './parquet-reader.ts';
 
 export interface FoldOptions {
   readonly store: ObjectStore;
@@ -38,6 +40,8 @@ export interface FoldOptions {
   readonly retentionMs: number;
   /** The most bytes of raw files (Parquet) one fold of an hour reads (the first file always); the rest wait for the next fold. @default 16 MiB */
   readonly maxFoldBytes?: number;
+  /** The most rows a part merged from others holds (mergeTail); 0 merges none. @default MAX_MERGED_ROWS */
+  readonly maxMergedRows?: number;
   readonly now?: () => number;
 }
 
@@ -50,6 +54,8 @@ export interface FoldResult {
   readonly duplicatesDropped: number;
   /** Parts written again because a raw file brought an earlier copy of one of their events. */
   readonly partsRewritten: number;
+  /** Parts merged, with the fold's new rows, into one (mergeTail). */
+  readonly partsMerged: number;
   /** Raw files waiting for the next fold: this fold's share was full. */
   readonly filesLeft: number;
   /** Raw files whose names are not a consumer's, so no offset says whether they were folded: never folded (the compactor still compacts them). */
@@ -61,6 +67,21 @@ export interface FoldResult {
 }
 
 const MiB = 2 ** 20;
+/**
+ * How many parts of one size a merged part holds: four parts of a minute become one of four minutes,
+ * four of those one of 16, up to MAX_MERGED_ROWS. Each row is written again once per size it passes
+ * through, so at most three or four times an hour whatever the rate.
+ */
+export const MERGE_FAN_IN = 4;
+/**
+ * The most rows a merged part holds: four minutes at 5,000 events/s with a quarter to spare. A part of
+ * four minutes reads about 1 byte an event less than four of a minute (sessions that span the minutes
+ * keep their ids once), and opens one file instead of four (docs/benchmarks.md, "Merged parts"). The
+ * merge holds its rows twice as column arrays, about 0.6 GB at this many (not measured on Lambda).
+ */
+export const MAX_MERGED_ROWS = 1_500_000;
+const INGEST_COLUMN = LAKE_COLUMNS.findIndex((c) => c.name === 'ingest_time');
+const ID_COLUMN = LAKE_COLUMNS.findIndex((c) => c.name === 'event_id');
 const IO_PARALLELISM = 16;
 const PARQUET = 'application/vnd.apache.parquet';
 /** Parts lie beside the compactor's files of their hour. */
@@ -88,6 +109,24 @@ async function idsOfParts(store: ObjectStore, hour: string, parts: readonly Fold
     },
   );
   return parts.map((p) => known.get(p.key)!);
+}
+
+/**
+ * How many of the hour's newest parts a fold's new rows (one part's worth, of `rows` rows) are merged
+ * with, and how many folds' parts the result then holds: the newest MERGE_FAN_IN - 1 parts when each
+ * holds as many folds as the new part would, again for the next size up, while the rows stay within
+ * `maxRows`. Parts of a size are merged only with parts of the same size, so a row is written again
+ * once per size (a log of the hour's folds in all), and a part that was written again for a copy
+ * keeps its size.
+ */
+export function mergeTail(parts: readonly FoldedPart[], rows: number, maxRows: number): { readonly take: number; readonly folds: number } {
+  let [take, folds, total] = [0, 1, rows];
+  for (;;) {
+    const group = parts.slice(Math.max(0, parts.length - take - (MERGE_FAN_IN - 1)), parts.length - take);
+    const groupRows = group.reduce((n, p) => n + p.rows, 0);
+    if (group.length < MERGE_FAN_IN - 1 || group.some((p) => (p.folds ?? 1) !== folds) || total + groupRows > maxRows) return { take, folds };
+    [take, folds, total] = [take + group.length, folds * MERGE_FAN_IN, total + groupRows];
+  }
 }
 
 /** The hours a fold looks at: every hour whose raw partition can still change, and the next (events may be stamped ahead of the clock). */
@@ -129,8 +168,9 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
   const { store, timing, retentionMs } = options;
   const now = (options.now ?? Date.now)();
   const maxFoldBytes = options.maxFoldBytes ?? 16 * MiB;
+  const maxMergedRows = options.maxMergedRows ?? MAX_MERGED_ROWS;
   const runId = randomBytes(4).toString('hex');
-  const result = { hoursFolded: 0, filesFolded: 0, eventsFolded: 0, duplicatesDropped: 0, partsRewritten: 0, filesLeft: 0, filesUnknown: 0, hoursCleared: 0, lostRace: false };
+  const result = { hoursFolded: 0, filesFolded: 0, eventsFolded: 0, duplicatesDropped: 0, partsRewritten: 0, partsMerged: 0, filesLeft: 0, filesUnknown: 0, hoursCleared: 0, lostRace: false };
 
   const manifest = parseManifest((await store.get(MANIFEST_KEY))?.body);
   const recorded = (await store.list(OPEN_HOURS_PREFIX)).map((o) => hourOfOpenHourKey(o.key)).filter((h): h is string => h !== undefined);
@@ -264,21 +304,31 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
         duplicates++; // the copy dropped: the new one, or the part's it replaces
       }
       if (replaced.size === 0) continue;
-      parts[p] = await writePart(hour, heldRows.filter((r) => !replaced.has(r.event_id)), `r${p}`);
+      parts[p] = await writePart(hour, lakeRowColumns(heldRows.filter((r) => !replaced.has(r.event_id))), `r${p}`, part.folds);
       replacements += replaced.size;
       result.partsRewritten++;
     }
     // A part is one row group, pruned by its event times whatever the order inside: by session, its ids compress to about half.
-    if (fresh.length > 0) parts.push(await writePart(hour, fresh.sort(bySessionThenTime), 'n'));
+    // The new rows are merged with the newest parts when those are as small (mergeTail).
+    const live = parts.filter((part) => part.rows > 0);
+    if (fresh.length > 0) {
+      const rows = lakeRowColumns(fresh.sort(bySessionThenTime));
+      const { take, folds } = mergeTail(live, fresh.length, maxMergedRows);
+      const merged = live.splice(live.length - take, take);
+      const runs = [...(await mapWithLimit(merged, IO_PARALLELISM, (part) => columnsOfPart(hour, part))), rows];
+      live.push(await writePart(hour, take > 0 ? mergeBySession(runs) : rows, take > 0 ? 'm' : 'n', folds));
+      result.partsMerged += take;
+    }
 
     const watermarks: Record<string, string> = { ...record.folded };
     for (const { source, lastOffset } of kept) if (watermarks[source] === undefined || lastOffset > BigInt(watermarks[source])) watermarks[source] = String(lastOffset);
-    // Parts written again stay named (in `replaced`) for a retention, so the sweep leaves them to the readers that took them.
+    // Parts written again or merged stay named (in `replaced`) for a retention, so the sweep leaves them to the readers that took them.
     const replaced = Object.fromEntries(Object.entries(record.replaced ?? {}).filter(([, until]) => until > now));
-    record.parts.forEach((part, p) => parts[p] !== part && (replaced[part.key] = now + retentionMs));
+    const named = new Set(live.map((part) => part.key));
+    for (const part of record.parts) if (!named.has(part.key)) replaced[part.key] = now + retentionMs;
     await commit({
       version: 1,
-      parts: parts.filter((part) => part.rows > 0),
+      parts: live,
       folded: watermarks,
       foldedAtMs: now,
       ...(Object.keys(replaced).length > 0 && { replaced }),
@@ -291,14 +341,27 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
     return 'folded';
   }
 
-  /** Writes rows (sorted by session) as a part of the hour, one row group, under a name of this fold's own. */
-  async function writePart(hour: string, rows: LakeRow[], tag: string): Promise<FoldedPart> {
+  /** A part's rows as column arrays in LAKE_COLUMNS' order (a part is one row group). */
+  async function columnsOfPart(hour: string, part: FoldedPart): Promise<unknown[][]> {
+    const body = (await store.get(part.key))?.body;
+    if (!body) throw new Error(`the folded part ${part.key} that its hour's record names is missing: delete the record (${openHourKey(hour)}), and the hour is folded again`);
+    const groups: unknown[][][] = [];
+    for await (const group of readLakeColumnGroups(body)) groups.push(group);
+    return groups.length === 1 ? groups[0]! : LAKE_COLUMNS.map((_, j) => groups.flatMap((group) => group[j]!));
+  }
+
+  /** Writes rows (column arrays in LAKE_COLUMNS' order, sorted by session) as a part of the hour, one row group, under a name of this fold's own. */
+  async function writePart(hour: string, columns: readonly (readonly unknown[])[], tag: string, folds = 1): Promise<FoldedPart> {
     const key = `${FOLDED_PREFIX}${hour}/f${now}-${runId}-${tag}.parquet`;
-    if (rows.length === 0) return { key, rows: 0, bytes: 0, maxIngestMs: 0 };
-    const body = await encodeReadOften(rows);
+    const rows = columns[0]!.length;
+    const size = folds > 1 ? { folds } : {};
+    if (rows === 0) return { key, rows: 0, bytes: 0, maxIngestMs: 0, ...size };
+    const writer = await lakeFileWriter({ readOften: true });
+    writer.writeRowGroup(columns);
+    const body = Buffer.from(writer.finish());
     await store.put(key, body, PARQUET);
     // Known to the next fold in this process; a record that never names it (a lost race) drops it there.
-    held.get(hour)?.set(key, PartIds.of(rows.map((r) => r.event_id)));
-    return { key, rows: rows.length, bytes: body.byteLength, maxIngestMs: rows.reduce((m, r) => Math.max(m, r.ingest_time), 0) };
+    held.get(hour)?.set(key, PartIds.of(columns[ID_COLUMN] as string[]));
+    return { key, rows, bytes: body.byteLength, maxIngestMs: (columns[INGEST_COLUMN] as number[]).reduce((m, t) => Math.max(m, t), 0), ...size };
   }
 }

@@ -155,6 +155,33 @@ export function bySession(columns: readonly (readonly unknown[])[]): unknown[][]
   return columns.map((values) => order.map((i) => values[i]));
 }
 
+/**
+ * Runs of rows (column arrays in LAKE_COLUMNS' order), each in bySessionThenTime's order, no event in
+ * two, merged into one in that order: the fold's parts merged (fold-open-hours.ts). A run is a few at
+ * the most, so the next row is found by looking at each run's.
+ */
+export function mergeBySession(runs: readonly (readonly (readonly unknown[])[])[]): unknown[][] {
+  const total = runs.reduce((n, run) => n + (run[0]?.length ?? 0), 0);
+  const out = LAKE_COLUMNS.map(() => new Array<unknown>(total));
+  const at = runs.map(() => 0);
+  const before = (a: number, b: number) => {
+    const [ra, rb] = [runs[a]!, runs[b]!];
+    const [sa, sb] = [ra[SESSION_COLUMN]![at[a]!] as string, rb[SESSION_COLUMN]![at[b]!] as string];
+    if (sa !== sb) return sa < sb;
+    const [ta, tb] = [ra[TIME_COLUMN]![at[a]!] as number, rb[TIME_COLUMN]![at[b]!] as number];
+    if (ta !== tb) return ta < tb;
+    return (ra[ID_COLUMN]![at[a]!] as string) < (rb[ID_COLUMN]![at[b]!] as string);
+  };
+  for (let k = 0; k < total; k++) {
+    let next = -1;
+    for (let r = 0; r < runs.length; r++) if (at[r]! < (runs[r]![0]?.length ?? 0) && (next === -1 || before(r, next))) next = r;
+    const [run, row] = [runs[next]!, at[next]!];
+    for (let j = 0; j < out.length; j++) out[j]![k] = run[j]![row];
+    at[next] = row + 1;
+  }
+  return out;
+}
+
 /** The row counts of the fewest files of at most maxRows rows each, as even as can be (what splitRows cuts). */
 export function fileRowCounts(rows: number, maxRows: number): number[] {
   if (!(maxRows >= 1)) throw new Error(`maxRows must be at least 1, got ${maxRows}`);

@@ -121,13 +121,14 @@ async function rowGroupWriter<R>(schema: SchemaElement[], createdBy: string, col
 }
 
 /**
- * The compactor's files: lake rows, as encodeParquet writes them, a row group at a time (as column
- * arrays, which its merge gives), by the consumer's writer (lake-parquet-writer.ts), so one writer
- * writes every lake row.
+ * The compactor's files and the fold's parts: lake rows, as encodeParquet writes them, a row group at
+ * a time (as column arrays, which their merges give), by the consumer's writer (lake-parquet-writer.ts),
+ * so one writer writes every lake row. `readOften`: a file every refresh of an hour reads (the fold's
+ * parts), with the READ_OFTEN_COLUMNS compressed harder.
  */
-export async function lakeFileWriter(): Promise<LakeFileBuilder> {
+export async function lakeFileWriter(options: { readonly readOften?: boolean } = {}): Promise<LakeFileBuilder> {
   await (zstdReady ??= zstdInit());
-  return lakeFileBuilder({ columns: WRITER_COLUMNS, compress: compressPage, codec: 'ZSTD', createdBy: 'clickstream-consumer' });
+  return lakeFileBuilder({ columns: WRITER_COLUMNS, compress: options.readOften ? compressReadOftenPage : compressPage, codec: 'ZSTD', createdBy: 'clickstream-consumer' });
 }
 
 /** A rollup's file (as encodeTable writes it), a row group at a time. */
@@ -152,11 +153,6 @@ const compressReadOftenPage = (bytes: Uint8Array, column: WriterColumn) => zstdC
  */
 export function encodeParquet(rows: readonly LakeRow[], rowGroupRows = rows.length): Promise<Buffer> {
   return encodeRows(rows, rowGroupRows, WRITER_COLUMNS, compressPage);
-}
-
-/** Rows as a file every refresh of an hour reads (the fold's parts): as encodeParquet, with the READ_OFTEN_COLUMNS compressed harder. */
-export function encodeReadOften(rows: readonly LakeRow[], rowGroupRows = rows.length): Promise<Buffer> {
-  return encodeRows(rows, rowGroupRows, WRITER_COLUMNS, compressReadOftenPage);
 }
 
 /**

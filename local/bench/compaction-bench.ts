@@ -16,7 +16,7 @@ import { MANIFEST_KEY } from '../../lambdas/common/compaction-manifest.ts';
 import { mapWithLimit } from '../../lambdas/common/map-with-limit.ts';
 import { LAKE_PREFIXES } from '../../lambdas/common/pipeline-names.ts';
 import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
-import { openHourKey } from '../../lambdas/common/open-hour-record.ts';
+import { openHourKey, parseOpenHourRecord, type FoldedPart } from '../../lambdas/common/open-hour-record.ts';
 import { foldOpenHours } from '../../lambdas/compactor/fold-open-hours.ts';
 import { hourOfKey, hourPartition, lateObjectKey } from '../../lambdas/consumer/lake-keys.ts';
 import type { CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
@@ -77,12 +77,15 @@ export interface CompactionBenchResult {
   readonly rollupColumnBytesPerEvent: Readonly<Record<RollupName, Readonly<Record<string, number>>>>;
   /**
    * The dense hour folded while open (fold-open-hours.ts), in this process: a fold per FOLDED_EVENTS
-   * of raw files (a minute at the priced rate), each fold's wall and CPU time and the ids its hour held
-   * before it, and the parts' column sizes (what Athena reads an open hour from).
+   * of raw files (a minute at the priced rate), each fold's wall and CPU time, the ids its hour held
+   * before it and the parts it merged; the column sizes of the first fold's part (a minute's) and of
+   * the parts merged from four (what Athena reads an open hour from), absent when the hour is too
+   * small for four folds.
    */
   readonly folded: {
-    readonly folds: readonly { readonly events: number; readonly idsHeld: number; readonly seconds: number; readonly cpuSeconds: number }[];
+    readonly folds: readonly { readonly events: number; readonly idsHeld: number; readonly seconds: number; readonly cpuSeconds: number; readonly partsMerged: number }[];
     readonly columnBytesPerEvent: Readonly<Record<string, number>>;
+    readonly merged?: { readonly rows: number; readonly columnBytesPerEvent: Readonly<Record<string, number>> };
   };
   /** The dense hour: its events (written at PRICED_EVENTS_PER_SECOND) and its compaction (a run as the one in slices). */
   readonly dense: { readonly events: number; readonly compaction: CompactionRun };
@@ -173,19 +176,32 @@ async function runCompactor(config: LocalConfig, store: S3ObjectStore, sliceRows
 async function foldTheHour(store: S3ObjectStore, hourStart: number, maxFoldBytes: number, log: (line: string) => void): Promise<CompactionBenchResult['folded']> {
   const folds: CompactionBenchResult['folded']['folds'][number][] = [];
   let held = 0;
+  let first: Uint8Array[] = [];
   for (;;) {
     const [began, cpu] = [performance.now(), process.cpuUsage()];
     const result = await foldOpenHours({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: 3_600_000, maxFoldBytes, now: () => hourStart + 30 * 60_000 });
     const used = process.cpuUsage(cpu);
     if (result.filesFolded === 0) break;
-    folds.push({ events: result.eventsFolded, idsHeld: held, seconds: (performance.now() - began) / 1000, cpuSeconds: (used.user + used.system) / 1e6 });
+    folds.push({ events: result.eventsFolded, idsHeld: held, seconds: (performance.now() - began) / 1000, cpuSeconds: (used.user + used.system) / 1e6, partsMerged: result.partsMerged });
     held += result.eventsFolded;
-    log(`compaction: fold ${folds.length}, ${result.eventsFolded.toLocaleString('en-US')} events beside ${folds.at(-1)!.idsHeld.toLocaleString('en-US')} held, ${folds.at(-1)!.seconds.toFixed(1)} s`);
+    log(`compaction: fold ${folds.length}, ${result.eventsFolded.toLocaleString('en-US')} events beside ${folds.at(-1)!.idsHeld.toLocaleString('en-US')} held, ${result.partsMerged} parts merged, ${folds.at(-1)!.seconds.toFixed(1)} s`);
+    if (folds.length === 1) first = (await partsOf((p) => p.folds === undefined)).bodies;
   }
+  const merged = await partsOf((p) => (p.folds ?? 1) > 1);
   const parts = await store.list(`${LAKE_PREFIXES.compacted}${hourPartition(hourStart)}/f`);
-  const columnBytesPerEvent = columnSizes(await mapWithLimit(parts, 4, async (o) => (await store.get(o.key))!.body));
   await store.delete([...parts.map((o) => o.key), openHourKey(hourPartition(hourStart))]);
-  return { folds, columnBytesPerEvent };
+  return {
+    folds,
+    columnBytesPerEvent: columnSizes(first),
+    ...(merged.rows > 0 && { merged: { rows: merged.rows, columnBytesPerEvent: columnSizes(merged.bodies) } }),
+  };
+
+  /** The rows and files of the hour's parts (those its record names) that `which` picks. */
+  async function partsOf(which: (part: FoldedPart) => boolean): Promise<{ rows: number; bodies: Uint8Array[] }> {
+    const key = openHourKey(hourPartition(hourStart));
+    const parts = parseOpenHourRecord(key, (await store.get(key))?.body).parts.filter(which);
+    return { rows: parts.reduce((n, p) => n + p.rows, 0), bodies: await mapWithLimit(parts, 4, async (p) => (await store.get(p.key))!.body) };
+  }
 }
 
 /** The sliced run's budget is a fifth of the hour: about five slices, as an hour five times the budget would take. */

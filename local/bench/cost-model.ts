@@ -146,8 +146,8 @@ export function athenaRefreshBytes(queryColumns: readonly (readonly string[])[],
  */
 export function athenaMixedRefreshBytes(
   queries: readonly { readonly raw: readonly string[]; readonly compacted: readonly string[]; readonly rollupBytesPerEvent?: number; readonly filesOpened?: number }[],
-  columnBytes: { readonly raw: Readonly<Record<string, number>>; readonly compacted: Readonly<Record<string, number>>; readonly folded?: Readonly<Record<string, number>> },
-  events: { readonly raw: number; readonly compacted: number; readonly rolledUp?: number; readonly folded?: number },
+  columnBytes: { readonly raw: Readonly<Record<string, number>>; readonly compacted: Readonly<Record<string, number>>; readonly folded?: Readonly<Record<string, number>>; readonly merged?: Readonly<Record<string, number>> },
+  events: { readonly raw: number; readonly compacted: number; readonly rolledUp?: number; readonly folded?: number; readonly merged?: number },
 ): number {
   const scan = (columns: readonly string[], sizes: Readonly<Record<string, number>>, n: number) => columns.reduce((total, c) => total + (sizes[c] ?? 0), 0) * n;
   return queries.reduce((total, q) => {
@@ -155,6 +155,7 @@ export function athenaMixedRefreshBytes(
       scan(q.raw, columnBytes.raw, events.raw) +
       scan(q.compacted, columnBytes.compacted, events.compacted) +
       scan(q.compacted, columnBytes.folded ?? columnBytes.compacted, events.folded ?? 0) +
+      scan(q.compacted, columnBytes.merged ?? columnBytes.folded ?? columnBytes.compacted, events.merged ?? 0) +
       (q.rollupBytesPerEvent ?? 0) * (events.rolledUp ?? 0) +
       (q.filesOpened ?? 0) * PRICES.athenaParquetOpenBytes;
     return total + Math.max(PRICES.athenaMinimumBytesPerQuery, scanned);

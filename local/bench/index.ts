@@ -21,6 +21,7 @@ import { UserError } from '../common/errors.ts';
 import { EMPTY_VIEW, type LakeView } from '../../lambdas/common/compaction-manifest.ts';
 import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { ROW_GROUP_ROWS } from '../../lambdas/compactor/compact-lake.ts';
+import { MERGE_FAN_IN } from '../../lambdas/compactor/fold-open-hours.ts';
 import { compactionSpeedup, DEFAULT_COMPACTION_INTERVAL_MINUTES } from '../../lib/compactor.ts';
 import { benchApi } from './api-bench.ts';
 import { benchCollector, type CollectorBenchResult } from './collector-bench.ts';
@@ -216,7 +217,8 @@ function compactedAthenaCost(c: CompactionBenchResult) {
   const dialect = athenaDialect('clickstream', 'bench');
   const range = SAMPLE_HOUR;
   const compactedView = { compacted: new Map([[0, ['compacted/year=1970/month=01/day=01/hour=00/g1-x-0.parquet']]]), rollups: new Map(), unfoldedLate: [] };
-  const sizes = { raw: c.rawColumnBytesPerEvent, compacted: c.compactedColumnBytesPerEvent, folded: c.folded.columnBytesPerEvent };
+  // Parts merged from four (fold-open-hours.ts, mergeTail), where the dense hour was large enough to merge any; else a minute's.
+  const sizes = { raw: c.rawColumnBytesPerEvent, compacted: c.compactedColumnBytesPerEvent, folded: c.folded.columnBytesPerEvent, merged: c.folded.merged?.columnBytesPerEvent ?? c.folded.columnBytesPerEvent };
   // Bytes per event of these columns of one kind of file.
   const read = (sizes: Readonly<Record<string, number>>, columns: readonly string[]) => columns.reduce((total, column) => total + (sizes[column] ?? 0), 0);
   const rollupBytes = (rollup: RollupName, columns: readonly string[]) => columns.reduce((n, column) => n + (c.rollupColumnBytesPerEvent[rollup][column] ?? 0), 0);
@@ -263,14 +265,20 @@ function compactedAthenaCost(c: CompactionBenchResult) {
   const committedMinutes = settleMinutes + DEFAULT_COMPACTION_INTERVAL_MINUTES / 2 + runMinutes;
   /**
    * Averaged over the minute of the hour; with `folded`, the hours not compacted yet are read from their parts
-   * (CLICKSTREAM_OPEN_HOURS=folded); with `suffix`, a rolled-up first hour is read from its rollups (the statement).
+   * (CLICKSTREAM_OPEN_HOURS=folded), merged four at a time unless `minuteParts` (the fold before it merged);
+   * with `suffix`, a rolled-up first hour is read from its rollups (the statement).
    */
-  const average = (queries: typeof eachQuery, rangeHours: number, withRollups: boolean, folded = false, suffix = false) => {
+  const average = (queries: typeof eachQuery, rangeHours: number, withRollups: boolean, folded = false, suffix = false, minuteParts = false) => {
+    // At 5,000 events/s four parts of a minute merge into one (1.2M rows: MAX_MERGED_ROWS holds no 16).
+    const fanIn = minuteParts ? 1 : MERGE_FAN_IN;
     let total = 0;
     for (let minute = 0; minute < 60; minute++) {
       // The range's minutes in hours not compacted: this hour's so far, and the previous hour's until its compaction
       // commits (the last hour holds its last 60 - minute minutes, a longer range all of it).
-      const openMinutes = minute + (minute < committedMinutes ? (rangeHours === 1 ? 60 - minute : 60) : 0);
+      const previousOpenMinutes = minute < committedMinutes ? (rangeHours === 1 ? 60 - minute : 60) : 0;
+      const openMinutes = minute + previousOpenMinutes;
+      // Of those, in merged parts: this hour's whole groups of four minutes, and the previous hour's every minute.
+      const mergedMinutes = Math.floor(minute / fanIn) * fanIn + previousOpenMinutes;
       // Raw: those hours read whole through the window (the previous hour's minutes before the range too). Folded:
       // their parts, without the window, each a row group whose event times prune it outside the range.
       const rawMinutes = folded ? 0 : minute + (minute < committedMinutes ? 60 : 0);
@@ -282,22 +290,24 @@ function compactedAthenaCost(c: CompactionBenchResult) {
       // The range's start, inside its first hour after minute 0: the row group (or the part) that holds it is read
       // whole, half of one beyond the range on average. Its first hour is open only on the last hour before it commits.
       const firstHourOpen = rangeHours === 1 && minute < committedMinutes;
-      const overRead = minute === 0 ? 0 : firstHourOpen ? (folded ? FOLDED_EVENTS / 2 : 0) : ROW_GROUP_ROWS / 2;
+      const overRead = minute === 0 ? 0 : firstHourOpen ? (folded ? (fanIn * FOLDED_EVENTS) / 2 : 0) : ROW_GROUP_ROWS / 2;
       // The first hour's suffix (its compacted minutes, then) from the rollups instead of the compacted files.
       const bySuffix = suffix && withRollups && minute > 0 && !firstHourOpen;
       // The Parquet files each query opens (PRICES.athenaParquetOpenBytes each): the folded parts of the range's
-      // open minutes (a part a minute; those before the range pruned unread), the compacted files its compacted
+      // open minutes (a part a minute, or four merged; those before the range pruned unread), the compacted files its compacted
       // minutes lie in (with the suffix, the one that holds its edge, for the half of the ranges that start inside a
       // minute), and each rolled-up hour's rollup files. Raw files are not counted: the figures over them are a lower bound.
       const compactedFiles = bySuffix ? 0.5 + Math.ceil((compactedFilesPerHour * (compactedMinutes - (60 - minute))) / 60) : Math.ceil((compactedFilesPerHour * compactedMinutes) / 60);
-      const eventFiles = (folded ? openMinutes : 0) + compactedFiles;
+      const partFiles = Math.ceil(mergedMinutes / fanIn) + (openMinutes - mergedMinutes);
+      const eventFiles = (folded ? partFiles : 0) + compactedFiles;
       const filesOf = (q: (typeof queries)[number]) => (q.parquet ? eventFiles + (rolledUpMinutes / 60) * q.rollupFilesPerHour + (bySuffix ? SUFFIX_ROLLUPS.length : 0) : 0);
       const opening = queries.map((q) => ({ ...q, filesOpened: filesOf(q) }));
       total += athenaMixedRefreshBytes(opening, sizes, {
         raw: events(rawMinutes),
         compacted: bySuffix ? events(compactedMinutes - (60 - minute)) : events(compactedMinutes) + (firstHourOpen ? 0 : overRead),
         rolledUp: events(rolledUpMinutes),
-        folded: folded ? events(openMinutes) + (firstHourOpen ? overRead : 0) : 0,
+        folded: folded ? events(openMinutes - mergedMinutes) : 0,
+        merged: folded ? events(mergedMinutes) + (firstHourOpen ? overRead : 0) : 0,
       }) + (bySuffix ? suffixBytes(minute) : 0);
     }
     return total / 60;
@@ -306,10 +316,10 @@ function compactedAthenaCost(c: CompactionBenchResult) {
   const rawOnly = (queries: typeof eachQuery, rangeHours: number) => athenaMixedRefreshBytes(queries, sizes, { raw: (rangeHours * 60 + 59 / 2) * 60 * perSecond, compacted: 0 });
   // The named queries read a partial first hour from its events; the statement from its rollups (suffixOf).
   const figures = (queries: typeof eachQuery, suffix: boolean) => ({
-    lastHour: { raw: rawOnly(queries, 1), compacted: average(queries, 1, false), rolledUp: average(queries, 1, true, false, suffix), folded: average(queries, 1, true, true, suffix) },
-    last24Hours: { raw: rawOnly(queries, 24), compacted: average(queries, 24, false), rolledUp: average(queries, 24, true, false, suffix), folded: average(queries, 24, true, true, suffix) },
+    lastHour: { raw: rawOnly(queries, 1), compacted: average(queries, 1, false), rolledUp: average(queries, 1, true, false, suffix), minuteParts: average(queries, 1, true, true, suffix, true), folded: average(queries, 1, true, true, suffix) },
+    last24Hours: { raw: rawOnly(queries, 24), compacted: average(queries, 24, false), rolledUp: average(queries, 24, true, false, suffix), minuteParts: average(queries, 24, true, true, suffix, true), folded: average(queries, 24, true, true, suffix) },
   });
-  const bytesPerEvent = { raw: read(sizes.raw, oneStatement[0]!.raw), compacted: read(sizes.compacted, oneStatement[0]!.compacted), folded: read(sizes.folded, oneStatement[0]!.compacted) };
+  const bytesPerEvent = { raw: read(sizes.raw, oneStatement[0]!.raw), compacted: read(sizes.compacted, oneStatement[0]!.compacted), folded: read(sizes.folded, oneStatement[0]!.compacted), merged: read(sizes.merged, oneStatement[0]!.compacted) };
   // The suffix's bytes per event of it, from the minute of the hour it starts at: 15, 30, 45.
   const suffixBytesPerEvent = [15, 30, 45].map((minute) => ({ minute, bytes: suffixBytes(minute) / (((60 - minute) / 60) * hourEvents) }));
   return { eventsPerSecond: perSecond, bytesPerEvent, suffixBytesPerEvent, committedMinutes, ...figures(oneStatement, true), eachQuery: figures(eachQuery, false) };
@@ -341,7 +351,7 @@ function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof com
     );
   }
   const b = athena.bytesPerEvent;
-  out(`  bytes per event of the columns the dashboard's statement reads: raw files ${b.raw.toFixed(2)}, compacted files ${b.compacted.toFixed(2)}, open hours' parts ${b.folded.toFixed(2)}`);
+  out(`  bytes per event of the columns the dashboard's statement reads: raw files ${b.raw.toFixed(2)}, compacted files ${b.compacted.toFixed(2)}, open hours' parts of a minute ${b.folded.toFixed(2)}, merged from four ${c.folded.merged ? `${b.merged.toFixed(2)} (${n(c.folded.merged.rows)} rows)` : '(not measured: the dense hour is under four folds)'}`);
   const suffix = athena.suffixBytesPerEvent.map((s) => `from minute ${s.minute} ${s.bytes.toFixed(2)}`).join(', ');
   out(`  a range's partial first hour read from the rollups, bytes per event of it (the half-minute edge included): ${suffix}; against ${b.compacted.toFixed(2)} from compacted files`);
   const d = c.dense;
@@ -350,8 +360,8 @@ function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof com
   out(`  an hour's compaction commits ${athena.committedMinutes.toFixed(1)} minutes into the next (settled, the next run, the run on ${PRICED_COMPACTOR_VCPUS} vCPUs); until then it is read as the open hour is`);
   for (const [label, f] of [['the dashboard in one statement', athena], ['baseline: the named queries one by one', athena.eachQuery]] as const) {
     out(`  ${label}:`);
-    out(`    last hour:  raw files + window ${mib(f.lastHour.raw)}  →  with compaction ${mib(f.lastHour.compacted)}  →  with rollups ${mib(f.lastHour.rolledUp)}  →  open hours folded ${mib(f.lastHour.folded)} (average over the minute of the hour)`);
-    out(`    last 24 h:  raw files + window ${mib(f.last24Hours.raw)}  →  with compaction ${mib(f.last24Hours.compacted)}  →  with rollups ${mib(f.last24Hours.rolledUp)}  →  open hours folded ${mib(f.last24Hours.folded)}`);
+    out(`    last hour:  raw files + window ${mib(f.lastHour.raw)}  →  with compaction ${mib(f.lastHour.compacted)}  →  with rollups ${mib(f.lastHour.rolledUp)}  →  open hours folded ${mib(f.lastHour.folded)}; parts of a minute, not merged: ${mib(f.lastHour.minuteParts)} (average over the minute of the hour)`);
+    out(`    last 24 h:  raw files + window ${mib(f.last24Hours.raw)}  →  with compaction ${mib(f.last24Hours.compacted)}  →  with rollups ${mib(f.last24Hours.rolledUp)}  →  open hours folded ${mib(f.last24Hours.folded)}; parts of a minute, not merged: ${mib(f.last24Hours.minuteParts)}`);
   }
   // A range's step, and so how often it reaches Athena, grows with a long range (answerStepMs).
   for (const [label, rangeMs, f] of [['last hour', 3_600_000, athena.lastHour], ['last 24 hours', 86_400_000, athena.last24Hours]] as const) {
@@ -364,6 +374,7 @@ function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof com
   const last = folds.at(-1);
   if (last) {
     out(`  the hour folded while open, ${n(folds.length)} folds of about ${n(folds[0]!.events)} events (a minute at 5,000 events/s): the first ${folds[0]!.seconds.toFixed(1)} s (${folds[0]!.cpuSeconds.toFixed(1)} s of CPU), the last, beside ${n(last.idsHeld)} ids held, ${last.seconds.toFixed(1)} s (${last.cpuSeconds.toFixed(1)} s of CPU)`);
+    for (const [i, f] of folds.entries()) if (f.partsMerged > 0) out(`    fold ${i + 1} merged ${f.partsMerged} parts with its new rows into one: ${f.seconds.toFixed(1)} s (${f.cpuSeconds.toFixed(1)} s of CPU)`);
   }
   const perEvent = (name: RollupName) => Object.values(c.rollupColumnBytesPerEvent[name]).reduce((a, b) => a + b, 0);
   out(`  rollup bytes per event (every column): ${ROLLUP_NAMES.map((name) => `${name} ${perEvent(name).toFixed(2)}`).join(', ')}`);

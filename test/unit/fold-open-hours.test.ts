@@ -15,9 +15,9 @@ import { MANIFEST_KEY, parseManifest } from '../../lambdas/common/compaction-man
 import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { EMPTY_OPEN_HOUR, isFolded, openHourKey, parseOpenHourRecord, rawFileSource, type OpenHourRecord } from '../../lambdas/common/open-hour-record.ts';
 import { compactLake } from '../../lambdas/compactor/compact-lake.ts';
-import { foldOpenHours, foldShare, type FoldOptions } from '../../lambdas/compactor/fold-open-hours.ts';
+import { foldOpenHours, foldShare, MERGE_FAN_IN, mergeTail, type FoldOptions } from '../../lambdas/compactor/fold-open-hours.ts';
 import { PartIds } from '../../lambdas/compactor/part-ids.ts';
-import { byTimeThenId } from '../../lambdas/compactor/merge-rows.ts';
+import { bySessionThenTime, byTimeThenId } from '../../lambdas/compactor/merge-rows.ts';
 import { readLakeRows } from '../../lambdas/compactor/parquet-reader.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import { hourPartition } from '../../lambdas/consumer/lake-keys.ts';
@@ -123,7 +123,26 @@ describe('the open-hour record', () => {
     expect(parse('{"version":1,"parts":{},"folded":{},"foldedAtMs":1}')).toThrow('is damaged');
     expect(parse('{"version":1,"parts":[],"folded":{"t/0":12},"foldedAtMs":1}')).toThrow('is damaged');
     expect(parse('{"version":1,"parts":[{"key":"k","rows":1}],"folded":{},"foldedAtMs":1}')).toThrow('is damaged');
+    expect(parse('{"version":1,"parts":[{"key":"k","rows":1,"maxIngestMs":1,"folds":0}],"folded":{},"foldedAtMs":1}')).toThrow('is damaged');
+    expect(parse('{"version":1,"parts":[{"key":"k","rows":1,"maxIngestMs":1,"folds":"4"}],"folded":{},"foldedAtMs":1}')).toThrow('is damaged');
     expect(parse('{"version":1,"parts":[],"folded":{"t/0":"12"},"foldedAtMs":1}')()).toMatchObject({ folded: { 't/0': '12' } });
+  });
+
+  it("merges a fold's new rows with the newest parts of their size, a size up at a time, within the rows allowed", () => {
+    const part = (rows: number, folds?: number) => ({ key: 'k', rows, bytes: 0, maxIngestMs: 0, ...(folds && { folds }) });
+    expect(MERGE_FAN_IN).toBe(4);
+    expect(mergeTail([], 100, 1_000)).toEqual({ take: 0, folds: 1 });
+    expect(mergeTail([part(100), part(100)], 100, 1_000)).toEqual({ take: 0, folds: 1 });
+    expect(mergeTail([part(100), part(100), part(100)], 100, 1_000)).toEqual({ take: 3, folds: 4 });
+    expect(mergeTail([part(100), part(100), part(100)], 100, 399)).toEqual({ take: 0, folds: 1 });
+    expect(mergeTail([part(100), part(100), part(100)], 100, 0)).toEqual({ take: 0, folds: 1 });
+    // Only the newest parts, and only of the new part's size.
+    expect(mergeTail([part(100), part(100), part(400, 4), part(100), part(100)], 100, 1_000)).toEqual({ take: 0, folds: 1 });
+    expect(mergeTail([part(100), part(400, 4), part(100), part(100), part(100)], 100, 1_000)).toEqual({ take: 3, folds: 4 });
+    // A size up in the same fold, when the three parts before are of the size just made.
+    const three = [part(400, 4), part(400, 4), part(400, 4)];
+    expect(mergeTail([...three, part(100), part(100), part(100)], 100, 1_600)).toEqual({ take: 6, folds: 16 });
+    expect(mergeTail([...three, part(100), part(100), part(100)], 100, 1_599)).toEqual({ take: 3, folds: 4 });
   });
 
   it('finds which part holds each id, as a set of strings would, in 16 bytes an id (ids that are not UUIDs as text)', () => {
@@ -188,7 +207,10 @@ describe('folding the open hour', () => {
     expect(results.reduce((n, r) => n + r.eventsFolded, 0)).toBe(expected.size);
     expect(results.reduce((n, r) => n + r.duplicatesDropped, 0)).toBe(12 * 5);
     const view = await foldedView(store);
-    expect(view.record.parts).toHaveLength(results.length);
+    // Eight folds: the first four merged into one part as the fourth folded, and the next four so.
+    expect(results).toHaveLength(8);
+    expect(view.record.parts.map((p) => p.folds)).toEqual([4, 4]);
+    expect(results.map((r) => r.partsMerged)).toEqual([0, 0, 0, 3, 0, 0, 0, 3]);
     expect(new Set(view.parts.map((r) => r.event_id))).toEqual(expected);
     // A fold with nothing new writes nothing.
     expect(await fold(store, START + HOUR + 5 * MINUTE)).toMatchObject({ hoursFolded: 0, filesFolded: 0 });
@@ -231,6 +253,60 @@ describe('folding the open hour', () => {
     expect(view.repeated).toBe(0);
     expect(view.parts.filter((r) => r.page_url === 'https://shop.example/changed-by-the-sender')).toHaveLength(10);
     expect(view.record.parts.map((p) => p.rows)).toEqual([190, 20]);
+    expect(view.parts.sort(byTimeThenId)).toEqual(await compactedRows(store));
+  }, 60_000);
+
+  it('merges parts as the fourth of a size is folded, each in session order; a reader that took the parts merged away still reads them for a retention', async () => {
+    const store = newStore();
+    const stream = new TwoPartitions();
+    const foldAt = async (n: number, options: Partial<FoldOptions> = {}) => {
+      await consumeRecords(store, stream.records(n % 2, events.slice(n * 100, (n + 1) * 100).map((e) => e.value)), START + (20 + n) * MINUTE, encodeParquet);
+      return fold(store, START + (20 + n) * MINUTE + 1_000, options);
+    };
+    for (let n = 0; n < 3; n++) expect(await foldAt(n)).toMatchObject({ eventsFolded: 100, partsMerged: 0 });
+    const before = await recordOf(store);
+    const rowsBefore = await rowsOf(store, before.parts.map((p) => p.key));
+    // Not merged while the four would pass the rows allowed; merged once they would not.
+    expect(await foldAt(3, { maxMergedRows: 399 })).toMatchObject({ eventsFolded: 100, partsMerged: 0 });
+    expect((await recordOf(store)).parts.map((p) => p.rows)).toEqual([100, 100, 100, 100]);
+    expect(await foldAt(4, { maxMergedRows: 0 })).toMatchObject({ eventsFolded: 100, partsMerged: 0 });
+    expect(await foldAt(5)).toMatchObject({ eventsFolded: 100, partsMerged: 3 });
+    const record = await recordOf(store);
+    // The newest three (folds 2 to 4) and the new rows.
+    expect(record.parts.map((p) => [p.rows, p.folds])).toEqual([
+      [100, undefined],
+      [100, undefined],
+      [400, 4],
+    ]);
+    const merged = await rowsOf(store, [record.parts[2]!.key]);
+    expect(merged).toEqual([...merged].sort(bySessionThenTime));
+    expect(new Set(merged.map((r) => r.event_id))).toEqual(new Set(events.slice(200, 600).map((e) => e.id)));
+    expect(record.parts[2]!.maxIngestMs).toBe(Math.max(...merged.map((r) => r.ingest_time)));
+    // The three parts merged away stay for the readers that took them, an hour from the merge.
+    const mergedAway = (await recordOf(store)).replaced!;
+    expect(Object.keys(mergedAway)).toHaveLength(3);
+    expect(Object.values(mergedAway)).toEqual([1, 2, 3].map(() => START + 25 * MINUTE + 1_000 + HOUR));
+    expect(await rowsOf(store, before.parts.map((p) => p.key))).toEqual(rowsBefore);
+    const view = await foldedView(store);
+    expect(view.repeated).toBe(0);
+    expect(view.parts.sort(byTimeThenId)).toEqual(await compactedRows(store));
+  }, 60_000);
+
+  it('merges a part written again in the same fold for an earlier copy, keeping that copy', async () => {
+    const store = newStore();
+    const stream = new TwoPartitions();
+    for (let n = 0; n < 3; n++) {
+      await consumeRecords(store, stream.records(0, events.slice(n * 100, (n + 1) * 100).map((e) => e.value)), START + (40 + n) * MINUTE, encodeParquet);
+      await fold(store, START + (40 + n) * MINUTE + 1_000);
+    }
+    // Partition 1 ingested an altered copy of an event of the third part before it, and new events; its write lands now.
+    const changed = Buffer.from(JSON.stringify({ ...JSON.parse(events[250]!.value.toString()), page_url: 'https://shop.example/first' }));
+    await consumeRecords(store, stream.records(1, [changed, ...events.slice(300, 400).map((e) => e.value)]), START + 41 * MINUTE + 30_000, encodeParquet);
+    expect(await fold(store, START + 43 * MINUTE + 1_000)).toMatchObject({ eventsFolded: 100, partsRewritten: 1, partsMerged: 3 });
+    const view = await foldedView(store);
+    expect(view.record.parts.map((p) => [p.rows, p.folds])).toEqual([[400, 4]]);
+    expect(view.repeated).toBe(0);
+    expect(view.parts.filter((r) => r.page_url === 'https://shop.example/first').map((r) => r.event_id)).toEqual([events[250]!.id]);
     expect(view.parts.sort(byTimeThenId)).toEqual(await compactedRows(store));
   }, 60_000);
 
