@@ -29,7 +29,7 @@ import { lakeRowColumns } from '../common/generated/lake-row-columns.js';
 import { LAKE_COLUMNS } from '../common/lake-columns.ts';
 import { lakeFileWriter } from '../consumer/parquet-encoder.ts';
 import type { LakeRow } from '../consumer/plan-batch.ts';
-import { arrivedBefore, bySessionThenTime, mergeBySession, mergeRows } from './merge-rows.ts';
+import { arrivedBefore, bySessionThenTime, groupsBySessionEnd, mergeBySession, mergeRows } from './merge-rows.ts';
 import { PartIds } from './part-ids.ts';
 import { readLakeColumn, readLakeColumnGroups, readLakeRows } from './parquet-reader.ts';
 
@@ -304,12 +304,12 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
         duplicates++; // the copy dropped: the new one, or the part's it replaces
       }
       if (replaced.size === 0) continue;
-      parts[p] = await writePart(hour, lakeRowColumns(heldRows.filter((r) => !replaced.has(r.event_id))), `r${p}`, part.folds);
+      parts[p] = await writePart(hour, lakeRowColumns(heldRows.filter((r) => !replaced.has(r.event_id)).sort(bySessionThenTime)), `r${p}`, part.folds);
       replacements += replaced.size;
       result.partsRewritten++;
     }
-    // A part is one row group, pruned by its event times whatever the order inside: by session, its ids compress to about half.
-    // The new rows are merged with the newest parts when those are as small (mergeTail).
+    // A part's rows are in session order (its ids compress to about half so), in row groups an engine
+    // prunes by their event times (groupsBySessionEnd). The new rows are merged with the newest parts when those are as small (mergeTail).
     const live = parts.filter((part) => part.rows > 0);
     if (fresh.length > 0) {
       const rows = lakeRowColumns(fresh.sort(bySessionThenTime));
@@ -341,23 +341,23 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
     return 'folded';
   }
 
-  /** A part's rows as column arrays in LAKE_COLUMNS' order (a part is one row group). */
+  /** A part's rows as column arrays in LAKE_COLUMNS' order, in session order (its row groups merged). */
   async function columnsOfPart(hour: string, part: FoldedPart): Promise<unknown[][]> {
     const body = (await store.get(part.key))?.body;
     if (!body) throw new Error(`the folded part ${part.key} that its hour's record names is missing: delete the record (${openHourKey(hour)}), and the hour is folded again`);
     const groups: unknown[][][] = [];
     for await (const group of readLakeColumnGroups(body)) groups.push(group);
-    return groups.length === 1 ? groups[0]! : LAKE_COLUMNS.map((_, j) => groups.flatMap((group) => group[j]!));
+    return groups.length === 1 ? groups[0]! : mergeBySession(groups);
   }
 
-  /** Writes rows (column arrays in LAKE_COLUMNS' order, sorted by session) as a part of the hour, one row group, under a name of this fold's own. */
+  /** Writes rows (column arrays in LAKE_COLUMNS' order, in session order) as a part of the hour, under a name of this fold's own. */
   async function writePart(hour: string, columns: readonly (readonly unknown[])[], tag: string, folds = 1): Promise<FoldedPart> {
     const key = `${FOLDED_PREFIX}${hour}/f${now}-${runId}-${tag}.parquet`;
     const rows = columns[0]!.length;
     const size = folds > 1 ? { folds } : {};
     if (rows === 0) return { key, rows: 0, bytes: 0, maxIngestMs: 0, ...size };
     const writer = await lakeFileWriter({ readOften: true });
-    writer.writeRowGroup(columns);
+    for (const group of groupsBySessionEnd(columns)) writer.writeRowGroup(group);
     const body = Buffer.from(writer.finish());
     await store.put(key, body, PARQUET);
     // Known to the next fold in this process; a record that never names it (a lost race) drops it there.

@@ -182,6 +182,30 @@ export function mergeBySession(runs: readonly (readonly (readonly unknown[])[])[
   return out;
 }
 
+/**
+ * A part's rows (column arrays in LAKE_COLUMNS' order, in bySessionThenTime's order) cut into row
+ * groups by the minute of their session's last event in the part, each group in session order. An
+ * engine skips a group whose newest event time is before a range's start, so a range starting inside
+ * a part of four minutes reads the groups of the sessions still going at its start, not the whole
+ * part; and a session's rows stay in one group, so its ids are written once (fold-open-hours.ts).
+ */
+export function groupsBySessionEnd(columns: readonly (readonly unknown[])[]): unknown[][][] {
+  const sessions = columns[SESSION_COLUMN]!;
+  const times = columns[TIME_COLUMN]!;
+  const byMinute = new Map<number, number[]>();
+  for (let start = 0; start < sessions.length; ) {
+    let end = start + 1;
+    while (end < sessions.length && sessions[end] === sessions[start]) end++;
+    // Rows of a session are in time order: its last is its newest.
+    const minute = Math.floor((times[end - 1] as number) / 60_000);
+    const rows = byMinute.get(minute) ?? [];
+    for (let i = start; i < end; i++) rows.push(i);
+    byMinute.set(minute, rows);
+    start = end;
+  }
+  return [...byMinute.keys()].sort((a, b) => a - b).map((minute) => columns.map((values) => byMinute.get(minute)!.map((i) => values[i])));
+}
+
 /** The row counts of the fewest files of at most maxRows rows each, as even as can be (what splitRows cuts). */
 export function fileRowCounts(rows: number, maxRows: number): number[] {
   if (!(maxRows >= 1)) throw new Error(`maxRows must be at least 1, got ${maxRows}`);

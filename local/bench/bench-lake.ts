@@ -4,6 +4,7 @@
  * costs to scan.
  */
 import { parquetMetadata } from 'hyparquet';
+import { readLakeColumn } from '../../lambdas/compactor/parquet-reader.ts';
 import { encodeParquet } from '../../lambdas/consumer/parquet-encoder.ts';
 import { planBatch } from '../../lambdas/consumer/plan-batch.ts';
 import type { SourceRecord } from '../../lambdas/consumer/source-record.ts';
@@ -99,4 +100,38 @@ export function suffixColumnBytes(files: readonly Uint8Array[], hourStart: numbe
     }
   }
   return bytes;
+}
+
+/**
+ * What a range starting inside one of these parts reads beyond its start, as a share of the part's
+ * rows, averaged over starts a second apart across the part's event times: the rows of the row
+ * groups an engine cannot skip (their newest event time at or after the start: the fold's parts are
+ * grouped by the minute their sessions end, groupsBySessionEnd) less the rows at or after the start.
+ */
+export async function partOverRead(files: readonly Uint8Array[]): Promise<number> {
+  let [share, parts] = [0, 0];
+  for (const buffer of files) {
+    const groups = metadataOf(buffer).row_groups.map((group) => {
+      const time = group.columns.find((c) => c.meta_data?.path_in_schema[0] === 'event_time')?.meta_data?.statistics;
+      const newest = time?.max_value ?? time?.max;
+      if (newest === undefined || newest === null) throw new Error('a row group of a part has no statistics of event_time');
+      return { rows: Number(group.num_rows), newestMs: newest instanceof Date ? newest.getTime() : Number(newest) };
+    });
+    const times = ((await readLakeColumn(buffer, 'event_time')) as number[]).sort((a, b) => a - b);
+    if (times.length === 0) continue;
+    let [overRead, starts] = [0, 0];
+    for (let start = times[0]!; start <= times.at(-1)!; start += 1_000, starts++) {
+      const read = groups.reduce((n, g) => n + (g.newestMs >= start ? g.rows : 0), 0);
+      let [lo, hi] = [0, times.length];
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (times[mid]! < start) lo = mid + 1;
+        else hi = mid;
+      }
+      overRead += read - (times.length - lo);
+    }
+    share += overRead / starts / times.length;
+    parts++;
+  }
+  return parts > 0 ? share / parts : 0;
 }

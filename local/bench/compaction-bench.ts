@@ -24,7 +24,7 @@ import type { S3ObjectStore } from '../../lambdas/consumer/object-store.ts';
 import { ROLLUP_NAMES, type RollupName } from '../../lambdas/query/rollups.ts';
 import type { LocalConfig } from '../common/config.ts';
 import { ensureBucket, localObjectStore, localS3Client, minioCredentials, s3Endpoint, startMinio, stopMinio } from '../services/minio.ts';
-import { columnSizes, simulateLake, suffixColumnBytes } from './bench-lake.ts';
+import { columnSizes, partOverRead, simulateLake, suffixColumnBytes } from './bench-lake.ts';
 
 const RUN_SCRIPT = fileURLToPath(new URL('./compaction-run.ts', import.meta.url));
 const MiB = 2 ** 20;
@@ -80,12 +80,13 @@ export interface CompactionBenchResult {
    * of raw files (a minute at the priced rate), each fold's wall and CPU time, the ids its hour held
    * before it and the parts it merged; the column sizes of the first fold's part (a minute's) and of
    * the parts merged from four (what Athena reads an open hour from), absent when the hour is too
-   * small for four folds.
+   * small for four folds; and what a range starting inside such a part reads beyond it (partOverRead).
    */
   readonly folded: {
     readonly folds: readonly { readonly events: number; readonly idsHeld: number; readonly seconds: number; readonly cpuSeconds: number; readonly partsMerged: number }[];
     readonly columnBytesPerEvent: Readonly<Record<string, number>>;
-    readonly merged?: { readonly rows: number; readonly columnBytesPerEvent: Readonly<Record<string, number>> };
+    readonly overRead: number;
+    readonly merged?: { readonly rows: number; readonly columnBytesPerEvent: Readonly<Record<string, number>>; readonly overRead: number };
   };
   /** The dense hour: its events (written at PRICED_EVENTS_PER_SECOND) and its compaction (a run as the one in slices). */
   readonly dense: { readonly events: number; readonly compaction: CompactionRun };
@@ -193,7 +194,8 @@ async function foldTheHour(store: S3ObjectStore, hourStart: number, maxFoldBytes
   return {
     folds,
     columnBytesPerEvent: columnSizes(first),
-    ...(merged.rows > 0 && { merged: { rows: merged.rows, columnBytesPerEvent: columnSizes(merged.bodies) } }),
+    overRead: await partOverRead(first),
+    ...(merged.rows > 0 && { merged: { rows: merged.rows, columnBytesPerEvent: columnSizes(merged.bodies), overRead: await partOverRead(merged.bodies) } }),
   };
 
   /** The rows and files of the hour's parts (those its record names) that `which` picks. */

@@ -278,7 +278,7 @@ function compactedAthenaCost(c: CompactionBenchResult) {
       const previousOpenMinutes = minute < committedMinutes ? (rangeHours === 1 ? 60 - minute : 60) : 0;
       const openMinutes = minute + previousOpenMinutes;
       // Of those, in merged parts: this hour's whole groups of four minutes, and the previous hour's every minute.
-      const mergedMinutes = Math.floor(minute / fanIn) * fanIn + previousOpenMinutes;
+      const mergedMinutes = minuteParts ? 0 : Math.floor(minute / fanIn) * fanIn + previousOpenMinutes;
       // Raw: those hours read whole through the window (the previous hour's minutes before the range too). Folded:
       // their parts, without the window, each a row group whose event times prune it outside the range.
       const rawMinutes = folded ? 0 : minute + (minute < committedMinutes ? 60 : 0);
@@ -290,7 +290,9 @@ function compactedAthenaCost(c: CompactionBenchResult) {
       // The range's start, inside its first hour after minute 0: the row group (or the part) that holds it is read
       // whole, half of one beyond the range on average. Its first hour is open only on the last hour before it commits.
       const firstHourOpen = rangeHours === 1 && minute < committedMinutes;
-      const overRead = minute === 0 ? 0 : firstHourOpen ? (folded ? (fanIn * FOLDED_EVENTS) / 2 : 0) : ROW_GROUP_ROWS / 2;
+      // A part's over-read is measured (partOverRead): its row groups hold the sessions that end in each minute.
+      const partOverRead = minuteParts ? c.folded.overRead : (c.folded.merged?.overRead ?? c.folded.overRead);
+      const overRead = minute === 0 ? 0 : firstHourOpen ? (folded ? partOverRead * fanIn * FOLDED_EVENTS : 0) : ROW_GROUP_ROWS / 2;
       // The first hour's suffix (its compacted minutes, then) from the rollups instead of the compacted files.
       const bySuffix = suffix && withRollups && minute > 0 && !firstHourOpen;
       // The Parquet files each query opens (PRICES.athenaParquetOpenBytes each): the folded parts of the range's
@@ -352,6 +354,8 @@ function printCompaction(c: CompactionBenchResult, athena: ReturnType<typeof com
   }
   const b = athena.bytesPerEvent;
   out(`  bytes per event of the columns the dashboard's statement reads: raw files ${b.raw.toFixed(2)}, compacted files ${b.compacted.toFixed(2)}, open hours' parts of a minute ${b.folded.toFixed(2)}, merged from four ${c.folded.merged ? `${b.merged.toFixed(2)} (${n(c.folded.merged.rows)} rows)` : '(not measured: the dense hour is under four folds)'}`);
+  const overRead = (share: number) => `${(share * 100).toFixed(1)}% of it`;
+  out(`  a range starting inside a part reads beyond its start, on average: a minute's part ${overRead(c.folded.overRead)}, a merged part ${c.folded.merged ? overRead(c.folded.merged.overRead) : '(not measured)'}`);
   const suffix = athena.suffixBytesPerEvent.map((s) => `from minute ${s.minute} ${s.bytes.toFixed(2)}`).join(', ');
   out(`  a range's partial first hour read from the rollups, bytes per event of it (the half-minute edge included): ${suffix}; against ${b.compacted.toFixed(2)} from compacted files`);
   const d = c.dense;

@@ -180,7 +180,7 @@ describe('the synthesized Lambda bundles, each imported in a fresh process and i
     }
   });
 
-  it("fold: the compactor bundle's fold, as the stack calls it, folds the open hour of a lake of its own into a part", async () => {
+  it("fold: the compactor bundle's fold, as the stack calls it, folds the open hour of a lake of its own into parts, and the fourth merges them", async () => {
     const bucket = `bundle-fold-${Math.random().toString(36).slice(2, 8)}`;
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const store = localObjectStore(config, bucket);
@@ -189,13 +189,18 @@ describe('the synthesized Lambda bundles, each imported in a fresh process and i
       const now = Date.now();
       const sim = new ShopperSimulator({ seed: 10, startTimeMs: Math.max(now - 60_000, Math.floor(now / 3_600_000) * 3_600_000), eventsPerSecond: 5, dailyCurve: false, warmStart: true });
       const events = Array.from({ length: 300 }, () => sim.nextRecord()).filter((r) => r.event && hourPartition(r.event.event_time) === hourPartition(now));
-      await consumeRecords(store, events.map((r, i) => ({ topic: 't', partition: 0, offset: String(i), value: r.value })), now, encodeParquet);
       expect(assets.folder).toBe(assets.compactor);
-      const { result, error } = await invoke(assets.folder, { 'detail-type': 'Scheduled Event', source: 'aws.events' }, handlerEnv({ ...config, bucket }), 'fold');
-      expect(error).toBeUndefined();
-      expect(result).toMatchObject({ hoursFolded: 1, filesFolded: 1, eventsFolded: new Set(events.map((r) => r.event!.event_id)).size, lostRace: false });
+      // Four batches, each folded by a process of its own (a cold function: it reads the parts' ids back).
+      const quarter = Math.ceil(events.length / 4);
+      for (let b = 0; b < 4; b++) {
+        const batch = events.slice(b * quarter, (b + 1) * quarter);
+        await consumeRecords(store, batch.map((r, i) => ({ topic: 't', partition: 0, offset: String(b * quarter + i), value: r.value })), now, encodeParquet);
+        const { result, error } = await invoke(assets.folder, { 'detail-type': 'Scheduled Event', source: 'aws.events' }, handlerEnv({ ...config, bucket }), 'fold');
+        expect(error).toBeUndefined();
+        expect(result).toMatchObject({ hoursFolded: 1, filesFolded: 1, eventsFolded: new Set(batch.map((r) => r.event!.event_id)).size, partsMerged: b === 3 ? 3 : 0, lostRace: false });
+      }
       const record = parseOpenHourRecord(openHourKey(hourPartition(now)), (await store.get(openHourKey(hourPartition(now))))?.body);
-      expect(record.parts).toHaveLength(1);
+      expect(record.parts.map((p) => [p.rows, p.folds])).toEqual([[new Set(events.map((r) => r.event!.event_id)).size, 4]]);
       expect(record.folded).toEqual({ 't/0': String(events.length - 1) });
     } finally {
       const keys = (await store.list('')).map((o) => o.key);

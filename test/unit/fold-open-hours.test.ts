@@ -18,7 +18,8 @@ import { compactLake } from '../../lambdas/compactor/compact-lake.ts';
 import { foldOpenHours, foldShare, MERGE_FAN_IN, mergeTail, type FoldOptions } from '../../lambdas/compactor/fold-open-hours.ts';
 import { PartIds } from '../../lambdas/compactor/part-ids.ts';
 import { bySessionThenTime, byTimeThenId } from '../../lambdas/compactor/merge-rows.ts';
-import { readLakeRows } from '../../lambdas/compactor/parquet-reader.ts';
+import { readLakeColumnGroups, readLakeRows } from '../../lambdas/compactor/parquet-reader.ts';
+import { LAKE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import { hourPartition } from '../../lambdas/consumer/lake-keys.ts';
 import type { ObjectStore } from '../../lambdas/consumer/object-store.ts';
@@ -69,6 +70,14 @@ class TwoPartitions {
 
 const recordOf = async (store: ObjectStore): Promise<OpenHourRecord> => parseOpenHourRecord(openHourKey(THE_HOUR), (await store.get(openHourKey(THE_HOUR)))?.body);
 const rowsOf = async (store: ObjectStore, keys: readonly string[]): Promise<LakeRow[]> => (await Promise.all(keys.map(async (key) => readLakeRows((await store.get(key))!.body)))).flat();
+/** A part's rows, row group by row group. */
+async function rowGroupsOf(store: ObjectStore, key: string): Promise<LakeRow[][]> {
+  const groups: LakeRow[][] = [];
+  for await (const columns of readLakeColumnGroups((await store.get(key))!.body)) {
+    groups.push(columns[0]!.map((_, i) => Object.fromEntries(LAKE_COLUMNS.flatMap((c, j) => (columns[j]![i] === null ? [] : [[c.name, columns[j]![i]]]))) as unknown as LakeRow));
+  }
+  return groups;
+}
 const fold = (store: ObjectStore, at: number, options: Partial<FoldOptions> = {}) => foldOpenHours({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, now: () => at, ...options });
 
 /**
@@ -261,7 +270,7 @@ describe('folding the open hour', () => {
     const stream = new TwoPartitions();
     const foldAt = async (n: number, options: Partial<FoldOptions> = {}) => {
       await consumeRecords(store, stream.records(n % 2, events.slice(n * 100, (n + 1) * 100).map((e) => e.value)), START + (20 + n) * MINUTE, encodeParquet);
-      return fold(store, START + (20 + n) * MINUTE + 1_000, options);
+      return fold(options.store ?? store, START + (20 + n) * MINUTE + 1_000, options);
     };
     for (let n = 0; n < 3; n++) expect(await foldAt(n)).toMatchObject({ eventsFolded: 100, partsMerged: 0 });
     const before = await recordOf(store);
@@ -270,7 +279,12 @@ describe('folding the open hour', () => {
     expect(await foldAt(3, { maxMergedRows: 399 })).toMatchObject({ eventsFolded: 100, partsMerged: 0 });
     expect((await recordOf(store)).parts.map((p) => p.rows)).toEqual([100, 100, 100, 100]);
     expect(await foldAt(4, { maxMergedRows: 0 })).toMatchObject({ eventsFolded: 100, partsMerged: 0 });
-    expect(await foldAt(5)).toMatchObject({ eventsFolded: 100, partsMerged: 3 });
+    // A merging fold killed before its commit changes nothing a reader sees; the next one merges.
+    const unmerged = await recordOf(store);
+    const killed: ObjectStore = { get: (key) => store.get(key), list: (prefix) => store.list(prefix), delete: (keys) => store.delete(keys), put: (key, body, type, condition) => (key === openHourKey(THE_HOUR) ? Promise.reject(new Error('the fold was killed')) : store.put(key, body, type, condition)) };
+    await expect(foldAt(5, { store: killed })).rejects.toThrow('the fold was killed');
+    expect(await recordOf(store)).toEqual(unmerged);
+    expect(await fold(store, START + 25 * MINUTE + 1_000)).toMatchObject({ eventsFolded: 100, partsMerged: 3 });
     const record = await recordOf(store);
     // The newest three (folds 2 to 4) and the new rows.
     expect(record.parts.map((p) => [p.rows, p.folds])).toEqual([
@@ -279,8 +293,17 @@ describe('folding the open hour', () => {
       [400, 4],
     ]);
     const merged = await rowsOf(store, [record.parts[2]!.key]);
-    expect(merged).toEqual([...merged].sort(bySessionThenTime));
     expect(new Set(merged.map((r) => r.event_id))).toEqual(new Set(events.slice(200, 600).map((e) => e.id)));
+    // In row groups by the minute of each session's last event in the part, each in session order.
+    const groups = await rowGroupsOf(store, record.parts[2]!.key);
+    expect(groups.length).toBeGreaterThan(1);
+    expect(groups.flat()).toEqual(merged);
+    const minuteOf = (rows: readonly LakeRow[]) => new Set(rows.map((r) => Math.floor(Math.max(...merged.filter((m) => m.session_id === r.session_id).map((m) => m.event_time)) / MINUTE)));
+    for (const group of groups) {
+      expect(group).toEqual([...group].sort(bySessionThenTime));
+      expect(minuteOf(group).size).toBe(1);
+    }
+    expect(groups.map((g) => [...minuteOf(g)][0])).toEqual([...new Set(groups.map((g) => [...minuteOf(g)][0]!))].sort((a, b) => a - b));
     expect(record.parts[2]!.maxIngestMs).toBe(Math.max(...merged.map((r) => r.ingest_time)));
     // The three parts merged away stay for the readers that took them, an hour from the merge.
     const mergedAway = (await recordOf(store)).replaced!;
