@@ -29,7 +29,7 @@ import { lakeRowColumns } from '../common/generated/lake-row-columns.js';
 import { LAKE_COLUMNS } from '../common/lake-columns.ts';
 import { lakeFileWriter } from '../consumer/parquet-encoder.ts';
 import type { LakeRow } from '../consumer/plan-batch.ts';
-import { arrivedBefore, bySessionThenTime, groupsBySessionEnd, mergeBySession, mergeRows } from './merge-rows.ts';
+import { arrivedBefore, bySessionThenTime, mergeRows, rowGroupsBySessionEnd } from './merge-rows.ts';
 import { PartIds } from './part-ids.ts';
 import { readLakeColumn, readLakeColumnGroups, readLakeRows } from './parquet-reader.ts';
 
@@ -250,6 +250,47 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
       return 'nothing';
     }
 
+    const taken = await newRowsOf(hour, record, take);
+    if (!taken) return 'nothing';
+    // A part's rows are in session order (its ids compress to about half so), in row groups an engine
+    // prunes by their event times (rowGroupsBySessionEnd). The new rows are merged with the newest parts when those are as small (mergeTail).
+    const live = taken.parts.filter((part) => part.rows > 0);
+    if (taken.newRows > 0) {
+      const { take: merging, folds } = mergeTail(live, taken.newRows, maxMergedRows);
+      const merged = live.splice(live.length - merging, merging);
+      const runs = [...(await mapWithLimit(merged, IO_PARALLELISM, (part) => rowGroupsOf(hour, part))).flat(), taken.fresh];
+      live.push(await writePart(hour, runs, merging > 0 ? 'm' : 'n', folds));
+      result.partsMerged += merging;
+    }
+
+    const watermarks: Record<string, string> = { ...record.folded };
+    for (const { source, lastOffset } of taken.sources) if (watermarks[source] === undefined || lastOffset > BigInt(watermarks[source])) watermarks[source] = String(lastOffset);
+    // Parts written again or merged stay named (in `replaced`) for a retention, so the sweep leaves them to the readers that took them.
+    const replaced = Object.fromEntries(Object.entries(record.replaced ?? {}).filter(([, until]) => until > now));
+    const named = new Set(live.map((part) => part.key));
+    for (const part of record.parts) if (!named.has(part.key)) replaced[part.key] = now + retentionMs;
+    await commit({
+      version: 1,
+      parts: live,
+      folded: watermarks,
+      foldedAtMs: now,
+      ...(Object.keys(replaced).length > 0 && { replaced }),
+      ...state,
+    });
+    result.hoursFolded++;
+    result.filesFolded += taken.sources.length;
+    result.eventsFolded += taken.newRows - taken.replacements;
+    result.duplicatesDropped += taken.duplicates;
+    return 'folded';
+  }
+
+  /**
+   * The raw files' events new to the hour's parts (one copy each, the first to arrive), as column arrays in session
+   * order; and the parts, those holding a later copy of one of them written again without it. A function of its own so
+   * that the raw rows, as objects about a tenth of a fold's memory each thousand, are gone before a merge reads parts.
+   * Undefined when every file taken was gone.
+   */
+  async function newRowsOf(hour: string, record: OpenHourRecord, take: readonly ListedObject[]) {
     const read = await mapWithLimit(take, IO_PARALLELISM, async (file) => {
       const object = await store.get(file.key);
       return object && readLakeRows(object.body);
@@ -268,7 +309,7 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
       return from !== undefined && lastOffset >= from ? [] : [{ source, lastOffset, rows: read[i]! }];
     });
     result.filesLeft += take.length - kept.length;
-    if (kept.length === 0) return 'nothing';
+    if (kept.length === 0) return undefined;
     const merged = mergeRows(kept.map((k) => k.rows));
     let duplicates = merged.duplicatesDropped;
 
@@ -304,64 +345,41 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
         duplicates++; // the copy dropped: the new one, or the part's it replaces
       }
       if (replaced.size === 0) continue;
-      parts[p] = await writePart(hour, lakeRowColumns(heldRows.filter((r) => !replaced.has(r.event_id)).sort(bySessionThenTime)), `r${p}`, part.folds);
+      parts[p] = await writePart(hour, [lakeRowColumns(heldRows.filter((r) => !replaced.has(r.event_id)).sort(bySessionThenTime))], `r${p}`, part.folds);
       replacements += replaced.size;
       result.partsRewritten++;
     }
-    // A part's rows are in session order (its ids compress to about half so), in row groups an engine
-    // prunes by their event times (groupsBySessionEnd). The new rows are merged with the newest parts when those are as small (mergeTail).
-    const live = parts.filter((part) => part.rows > 0);
-    if (fresh.length > 0) {
-      const rows = lakeRowColumns(fresh.sort(bySessionThenTime));
-      const { take, folds } = mergeTail(live, fresh.length, maxMergedRows);
-      const merged = live.splice(live.length - take, take);
-      const runs = [...(await mapWithLimit(merged, IO_PARALLELISM, (part) => columnsOfPart(hour, part))), rows];
-      live.push(await writePart(hour, take > 0 ? mergeBySession(runs) : rows, take > 0 ? 'm' : 'n', folds));
-      result.partsMerged += take;
-    }
-
-    const watermarks: Record<string, string> = { ...record.folded };
-    for (const { source, lastOffset } of kept) if (watermarks[source] === undefined || lastOffset > BigInt(watermarks[source])) watermarks[source] = String(lastOffset);
-    // Parts written again or merged stay named (in `replaced`) for a retention, so the sweep leaves them to the readers that took them.
-    const replaced = Object.fromEntries(Object.entries(record.replaced ?? {}).filter(([, until]) => until > now));
-    const named = new Set(live.map((part) => part.key));
-    for (const part of record.parts) if (!named.has(part.key)) replaced[part.key] = now + retentionMs;
-    await commit({
-      version: 1,
-      parts: live,
-      folded: watermarks,
-      foldedAtMs: now,
-      ...(Object.keys(replaced).length > 0 && { replaced }),
-      ...state,
-    });
-    result.hoursFolded++;
-    result.filesFolded += kept.length;
-    result.eventsFolded += fresh.length - replacements;
-    result.duplicatesDropped += duplicates;
-    return 'folded';
+    return {
+      sources: kept.map(({ source, lastOffset }) => ({ source, lastOffset })),
+      fresh: lakeRowColumns(fresh.sort(bySessionThenTime)),
+      newRows: fresh.length,
+      duplicates,
+      replacements,
+      parts,
+    };
   }
 
-  /** A part's rows as column arrays in LAKE_COLUMNS' order, in session order (its row groups merged). */
-  async function columnsOfPart(hour: string, part: FoldedPart): Promise<unknown[][]> {
+  /** A part's row groups as column arrays in LAKE_COLUMNS' order, each in session order. */
+  async function rowGroupsOf(hour: string, part: FoldedPart): Promise<unknown[][][]> {
     const body = (await store.get(part.key))?.body;
     if (!body) throw new Error(`the folded part ${part.key} that its hour's record names is missing: delete the record (${openHourKey(hour)}), and the hour is folded again`);
     const groups: unknown[][][] = [];
     for await (const group of readLakeColumnGroups(body)) groups.push(group);
-    return groups.length === 1 ? groups[0]! : mergeBySession(groups);
+    return groups;
   }
 
-  /** Writes rows (column arrays in LAKE_COLUMNS' order, in session order) as a part of the hour, under a name of this fold's own. */
-  async function writePart(hour: string, columns: readonly (readonly unknown[])[], tag: string, folds = 1): Promise<FoldedPart> {
+  /** Writes the rows of the runs (column arrays in LAKE_COLUMNS' order, each in session order) as a part of the hour, under a name of this fold's own. */
+  async function writePart(hour: string, runs: readonly (readonly (readonly unknown[])[])[], tag: string, folds = 1): Promise<FoldedPart> {
     const key = `${FOLDED_PREFIX}${hour}/f${now}-${runId}-${tag}.parquet`;
-    const rows = columns[0]!.length;
+    const rows = runs.reduce((n, run) => n + run[0]!.length, 0);
     const size = folds > 1 ? { folds } : {};
     if (rows === 0) return { key, rows: 0, bytes: 0, maxIngestMs: 0, ...size };
     const writer = await lakeFileWriter({ readOften: true });
-    for (const group of groupsBySessionEnd(columns)) writer.writeRowGroup(group);
+    for (const group of rowGroupsBySessionEnd(runs)) writer.writeRowGroup(group);
     const body = Buffer.from(writer.finish());
     await store.put(key, body, PARQUET);
     // Known to the next fold in this process; a record that never names it (a lost race) drops it there.
-    held.get(hour)?.set(key, PartIds.of(columns[ID_COLUMN] as string[]));
-    return { key, rows, bytes: body.byteLength, maxIngestMs: (columns[INGEST_COLUMN] as number[]).reduce((m, t) => Math.max(m, t), 0), ...size };
+    held.get(hour)?.set(key, PartIds.of(runs.flatMap((run) => run[ID_COLUMN] as string[])));
+    return { key, rows, bytes: body.byteLength, maxIngestMs: runs.reduce((m, run) => (run[INGEST_COLUMN] as number[]).reduce((n, t) => Math.max(n, t), m), 0), ...size };
   }
 }
