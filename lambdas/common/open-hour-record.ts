@@ -9,8 +9,8 @@
  * file after the batch's first and last offsets (lake-keys.ts). So once a fold has read
  * a partition's file ending at offset N, every raw file of the hour from that partition
  * ending at or before N was already there and was read too (or holds copies of records
- * read: a retried or replayed batch). The record stays a few hundred bytes however many
- * files the hour has. Plain Uint8Array, no Node types: readers' builds include it.
+ * read: a retried or replayed batch). The record's offsets stay a few hundred bytes however
+ * many files the hour has; its parts take about 150 bytes each. Plain Uint8Array, no Node types: readers' builds include it.
  */
 import { LAKE_PREFIXES } from './pipeline-names.ts';
 
@@ -31,7 +31,7 @@ export interface OpenHourRecord {
   /** `<topic>/<partition>` → the last offset (decimal text) of the newest raw file folded from it. */
   readonly folded: Readonly<Record<string, string>>;
   readonly foldedAtMs: number;
-  /** Parts written again (a new copy replaced one of their events), and when a reader that took them is done: the sweep keeps them till then. */
+  /** Parts written again (a new copy replaced one of their events) or merged into another, and when a reader that took them is done: the sweep keeps them till then. */
   readonly replaced?: Readonly<Record<string, number>>;
   /** Raw files of the hour whose names are not a consumer's (no offset says whether they were folded): while there are any, readers read the hour raw. */
   readonly unknownFiles?: number;

@@ -5,12 +5,15 @@
  * and writes the new events as one part, sorted by session, beside the compactor's files
  * (`compacted/<hour>/f…`, where the compactor's are `g…`), so a reader reads the hour's parts as
  * it reads a compacted hour: through the compacted table, by their paths, without the window.
+ * When the hour's newest parts are as small as the new one, the new events and they are written
+ * as one part instead (mergeTail): fewer, larger parts, which a refresh reads fewer bytes of.
  *
  * One writer per hour at a time: the hour's record (open-hour-record.ts) is replaced by a
  * conditional PUT, so of two folds one commits; what the other wrote is left to the sweep.
  * A copy that arrives before the copy a part holds (two source partitions' files, the
  * earlier one written later) replaces it: the part is written again without it. So the
- * parts always hold what compacting the raw files folded so far would keep.
+ * parts always hold what compacting the raw files folded so far would keep. Parts written
+ * again or merged stay named in the record for a retention, for the readers that took them.
  *
  * Once the compactor has committed the hour (it compacts the raw files, as before, and
  * ignores the parts), the hour's parts and record are deleted `retentionMs` later. Parts no
@@ -29,7 +32,7 @@ import { lakeRowColumns } from '../common/generated/lake-row-columns.js';
 import { LAKE_COLUMNS } from '../common/lake-columns.ts';
 import { lakeFileWriter } from '../consumer/parquet-encoder.ts';
 import type { LakeRow } from '../consumer/plan-batch.ts';
-import { arrivedBefore, bySessionThenTime, mergeRows, rowGroupsBySessionEnd } from './merge-rows.ts';
+import { arrivedBefore, bySessionThenTime, mergeRows, rowGroupsBySessionEnd, type CopyLineage } from './merge-rows.ts';
 import { PartIds } from './part-ids.ts';
 import { readLakeColumn, readLakeColumnGroups, readLakeRows } from './parquet-reader.ts';
 
@@ -82,6 +85,8 @@ export const MERGE_FAN_IN = 4;
 export const MAX_MERGED_ROWS = 1_500_000;
 const INGEST_COLUMN = LAKE_COLUMNS.findIndex((c) => c.name === 'ingest_time');
 const ID_COLUMN = LAKE_COLUMNS.findIndex((c) => c.name === 'event_id');
+/** What arrivedBefore compares of a copy, and where each is among the lake's columns. */
+const LINEAGE_COLUMNS = (['ingest_time', 'source_topic', 'source_partition', 'source_offset'] as const).map((name) => [name, LAKE_COLUMNS.findIndex((c) => c.name === name)] as const);
 const IO_PARALLELISM = 16;
 const PARQUET = 'application/vnd.apache.parquet';
 /** Parts lie beside the compactor's files of their hour. */
@@ -93,6 +98,13 @@ const FOLDED_PREFIX = LAKE_PREFIXES.compacted;
  */
 const held = new Map<string, Map<string, PartIds>>();
 
+/** A part's file, which its hour's record names. */
+async function partBody(store: ObjectStore, hour: string, part: FoldedPart): Promise<Uint8Array> {
+  const stored = await store.get(part.key);
+  if (!stored) throw new Error(`the folded part ${part.key} that its hour's record names is missing: delete the record (${openHourKey(hour)}), and the hour is folded again`);
+  return stored.body;
+}
+
 /** The ids of each of the record's parts, in its order: from memory, or read from the parts not seen yet. */
 async function idsOfParts(store: ObjectStore, hour: string, parts: readonly FoldedPart[]): Promise<PartIds[]> {
   const known = held.get(hour) ?? new Map<string, PartIds>();
@@ -103,9 +115,7 @@ async function idsOfParts(store: ObjectStore, hour: string, parts: readonly Fold
     parts.filter((p) => !known.has(p.key)),
     IO_PARALLELISM,
     async (part) => {
-      const stored = await store.get(part.key);
-      if (!stored) throw new Error(`the folded part ${part.key} that its hour's record names is missing: delete the record (${openHourKey(hour)}), and the hour is folded again`);
-      known.set(part.key, PartIds.of((await readLakeColumn(stored.body, 'event_id')) as string[]));
+      known.set(part.key, PartIds.of((await readLakeColumn(await partBody(store, hour, part), 'event_id')) as string[]));
     },
   );
   return parts.map((p) => known.get(p.key)!);
@@ -169,6 +179,7 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
   const now = (options.now ?? Date.now)();
   const maxFoldBytes = options.maxFoldBytes ?? 16 * MiB;
   const maxMergedRows = options.maxMergedRows ?? MAX_MERGED_ROWS;
+  if (!(Number.isInteger(maxMergedRows) && maxMergedRows >= 0)) throw new Error(`maxMergedRows must be a whole number of rows, 0 or more, got ${maxMergedRows}`);
   const runId = randomBytes(4).toString('hex');
   const result = { hoursFolded: 0, filesFolded: 0, eventsFolded: 0, duplicatesDropped: 0, partsRewritten: 0, partsMerged: 0, filesLeft: 0, filesUnknown: 0, hoursCleared: 0, lostRace: false };
 
@@ -243,8 +254,8 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
     if (take.length === 0) {
       // Nothing to fold: a settled hour is complete (no raw file can appear in it), and its ids go from memory.
       const complete = isSettled(hourStartOf(hour), now, timing);
-      const { failing: _failing, unknownFiles: _unknown, ...folds } = record;
-      const next: OpenHourRecord = { ...folds, ...state, ...(complete && { complete }) };
+      const { failing: _failing, unknownFiles: _unknown, ...rest } = record;
+      const next: OpenHourRecord = { ...rest, ...state, ...(complete && { complete }) };
       if ((record.parts.length > 0 || unknownFiles > 0) && serializeOpenHourRecord(next) !== serializeOpenHourRecord(record)) await commit(next);
       if (complete) held.delete(hour);
       return 'nothing';
@@ -287,7 +298,7 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
   /**
    * The raw files' events new to the hour's parts (one copy each, the first to arrive), as column arrays in session
    * order; and the parts, those holding a later copy of one of them written again without it. A function of its own so
-   * that the raw rows, as objects about a tenth of a fold's memory each thousand, are gone before a merge reads parts.
+   * that the raw rows, as objects of about 2 KB each, are gone before a merge reads parts.
    * Undefined when every file taken was gone.
    */
   async function newRowsOf(hour: string, record: OpenHourRecord, take: readonly ListedObject[]) {
@@ -332,20 +343,29 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
     let replacements = 0;
     for (const [p, rows] of contested) {
       const part = parts[p]!;
-      const body = (await store.get(part.key))?.body;
-      if (!body) throw new Error(`the folded part ${part.key} that its hour's record names is missing: delete the record (${openHourKey(hour)}), and the hour is folded again`);
-      const heldRows = await readLakeRows(body);
-      const heldById = new Map(heldRows.map((r) => [r.event_id, r]));
+      // The part as column arrays, not objects: a merged part holds up to MAX_MERGED_ROWS.
+      const groups = await rowGroupsOf(hour, part);
+      const asked = new Set(rows.map((r) => r.event_id));
+      const copies = new Map<string, CopyLineage>();
+      for (const group of groups) {
+        group[ID_COLUMN]!.forEach((id, i) => asked.has(id as string) && copies.set(id as string, Object.fromEntries(LINEAGE_COLUMNS.map(([name, j]) => [name, group[j]![i]])) as unknown as CopyLineage));
+      }
       const replaced = new Set<string>();
       for (const row of rows) {
-        if (arrivedBefore(row, heldById.get(row.event_id)!)) {
+        const copy = copies.get(row.event_id);
+        if (!copy) throw new Error(`the folded part ${part.key} does not hold ${row.event_id}, which its ids said it did: delete the record (${openHourKey(hour)}), and the hour is folded again`);
+        if (arrivedBefore(row, copy)) {
           replaced.add(row.event_id);
           fresh.push(row);
         }
         duplicates++; // the copy dropped: the new one, or the part's it replaces
       }
       if (replaced.size === 0) continue;
-      parts[p] = await writePart(hour, [lakeRowColumns(heldRows.filter((r) => !replaced.has(r.event_id)).sort(bySessionThenTime))], `r${p}`, part.folds);
+      const kept = groups.map((group) => {
+        const keep = group[ID_COLUMN]!.flatMap((id, i) => (replaced.has(id as string) ? [] : [i]));
+        return group.map((values) => keep.map((i) => values[i]));
+      });
+      parts[p] = await writePart(hour, kept, `r${p}`, part.folds);
       replacements += replaced.size;
       result.partsRewritten++;
     }
@@ -361,10 +381,8 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
 
   /** A part's row groups as column arrays in LAKE_COLUMNS' order, each in session order. */
   async function rowGroupsOf(hour: string, part: FoldedPart): Promise<unknown[][][]> {
-    const body = (await store.get(part.key))?.body;
-    if (!body) throw new Error(`the folded part ${part.key} that its hour's record names is missing: delete the record (${openHourKey(hour)}), and the hour is folded again`);
     const groups: unknown[][][] = [];
-    for await (const group of readLakeColumnGroups(body)) groups.push(group);
+    for await (const group of readLakeColumnGroups(await partBody(store, hour, part))) groups.push(group);
     return groups;
   }
 

@@ -67,6 +67,20 @@ interface Cursor {
   readonly frames: Iterator<unknown[][]>;
 }
 
+/** Restores a binary min-heap's order from `i` down, after the element at `i` grew. */
+function siftDown<T>(heap: T[], i: number, less: (a: T, b: T) => boolean): void {
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let m = i;
+    if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
+    if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
+    if (m === i) return;
+    [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+    i = m;
+  }
+}
+
 /**
  * Sorted runs (each in byTimeThenId order, no event in two), given as frames of column arrays in
  * LAKE_COLUMNS' order (readSpillColumns), merged into one sorted sequence, taken `count` rows at a
@@ -77,18 +91,7 @@ export function mergeSortedColumns(runs: readonly Iterator<unknown[][]>[]): { ta
   // A binary min-heap of each run's cursor.
   const heap: Cursor[] = [];
   const less = (a: Cursor, b: Cursor) => a.time < b.time || (a.time === b.time && a.id < b.id);
-  const down = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-      i = m;
-    }
-  };
+  const down = (i: number) => siftDown(heap, i, less);
   /** Points the cursor at its next row, in the next non-empty frame if need be; false at the run's end. */
   const settle = (c: Cursor): boolean => {
     while (c.row >= (c.frame[0]?.length ?? 0)) {
@@ -139,54 +142,65 @@ export function bySessionThenTime(a: LakeRow, b: LakeRow): number {
   return a.session_id < b.session_id ? -1 : a.session_id > b.session_id ? 1 : byTimeThenId(a, b);
 }
 
+type Columns = readonly (readonly unknown[])[];
+
+/** bySessionThenTime's order between row `i` of columns `a` and row `j` of columns `b` (column arrays in LAKE_COLUMNS' order). */
+function sessionOrder(a: Columns, i: number, b: Columns, j: number): number {
+  const sa = a[SESSION_COLUMN]![i] as string;
+  const sb = b[SESSION_COLUMN]![j] as string;
+  if (sa !== sb) return sa < sb ? -1 : 1;
+  const ta = a[TIME_COLUMN]![i] as number;
+  const tb = b[TIME_COLUMN]![j] as number;
+  if (ta !== tb) return ta - tb;
+  const ia = a[ID_COLUMN]![i] as string;
+  const ib = b[ID_COLUMN]![j] as string;
+  return ia < ib ? -1 : ia > ib ? 1 : 0;
+}
+
 /** A row group's rows (column arrays in LAKE_COLUMNS' order) in bySessionThenTime's order. */
-export function bySession(columns: readonly (readonly unknown[])[]): unknown[][] {
-  const sessions = columns[SESSION_COLUMN]!;
-  const times = columns[TIME_COLUMN]!;
-  const ids = columns[ID_COLUMN]!;
-  const order = Array.from(sessions, (_, i) => i).sort((a, b) => {
-    const [sa, sb] = [sessions[a] as string, sessions[b] as string];
-    if (sa !== sb) return sa < sb ? -1 : 1;
-    const [ta, tb] = [times[a] as number, times[b] as number];
-    if (ta !== tb) return ta - tb;
-    const [ia, ib] = [ids[a] as string, ids[b] as string];
-    return ia < ib ? -1 : ia > ib ? 1 : 0;
-  });
+export function bySession(columns: Columns): unknown[][] {
+  const order = Array.from(columns[SESSION_COLUMN]!, (_, i) => i).sort((a, b) => sessionOrder(columns, a, columns, b));
   return columns.map((values) => order.map((i) => values[i]));
 }
 
 /**
- * A part's row groups (fold-open-hours.ts), one at a time, from runs of its rows (column arrays in
- * LAKE_COLUMNS' order, each in bySessionThenTime's order, no event in two; the parts a fold merges,
- * their row groups, and its new rows): the rows merged into session order, then cut by the
- * minute of their session's last event, each group in session order. An engine skips a group whose
- * newest event time is before a range's start, so a range starting inside a part of four minutes
- * reads the groups of the sessions still going at its start, not the whole part; and a session's
- * rows stay in one group, so its ids are written once. The merge is kept as each row's run and
- * place, and only one group is made at a time: made as copies, a merge of four parts of 300,000 rows
- * peaked at about 900 MiB more than a fold that does not merge, and about 200 MiB more so (measured).
+ * A row group of a part smaller than this joins the next one: a group for each minute a few late
+ * events end their sessions in would cost its own dictionaries and footer entries for little pruning.
  */
-export function* rowGroupsBySessionEnd(runs: readonly (readonly (readonly unknown[])[])[]): Generator<unknown[][]> {
+const MIN_GROUP_ROWS = 10_000;
+
+/**
+ * A part's row groups (fold-open-hours.ts), one at a time, from runs of its rows (column arrays in
+ * LAKE_COLUMNS' order, each in bySessionThenTime's order, no event in two: the row groups of the parts
+ * a fold merges, and its new rows): the rows merged into session order, then cut by the minute of
+ * their session's last event (a group under MIN_GROUP_ROWS joins the next), each group in session
+ * order. An engine skips a group whose newest event time is before a range's start, so a range
+ * starting inside a part of four minutes reads the groups of the sessions still going at its start,
+ * not the whole part; and a session's rows stay in one group, so its ids are written once. The merge
+ * is kept as each row's run and place, and one group is made at a time (memory: docs/benchmarks.md,
+ * "Merged parts").
+ */
+export function* rowGroupsBySessionEnd(runs: readonly Columns[], minGroupRows = MIN_GROUP_ROWS): Generator<unknown[][]> {
   const lengths = runs.map((run) => run[0]?.length ?? 0);
   const total = lengths.reduce((a, b) => a + b, 0);
-  // The merge: for each row in session order, its run and its place in it.
-  const runOf = new Uint16Array(total);
-  const rowOf = new Int32Array(total);
+  // The merge, by a binary min-heap of the runs not yet done: for each row in session order, its run and its place in it.
+  const runOf = new Uint32Array(total);
+  const rowOf = new Uint32Array(total);
   const at = runs.map(() => 0);
-  const before = (a: number, b: number) => {
-    const [ra, rb, ia, ib] = [runs[a]!, runs[b]!, at[a]!, at[b]!];
-    const [sa, sb] = [ra[SESSION_COLUMN]![ia] as string, rb[SESSION_COLUMN]![ib] as string];
-    if (sa !== sb) return sa < sb;
-    const [ta, tb] = [ra[TIME_COLUMN]![ia] as number, rb[TIME_COLUMN]![ib] as number];
-    if (ta !== tb) return ta < tb;
-    return (ra[ID_COLUMN]![ia] as string) < (rb[ID_COLUMN]![ib] as string);
-  };
+  const less = (a: number, b: number) => sessionOrder(runs[a]!, at[a]!, runs[b]!, at[b]!) < 0;
+  const heap = runs.map((_, r) => r).filter((r) => lengths[r]! > 0);
+  for (let i = Math.floor(heap.length / 2) - 1; i >= 0; i--) siftDown(heap, i, less);
   for (let k = 0; k < total; k++) {
-    let next = -1;
-    for (let r = 0; r < runs.length; r++) if (at[r]! < lengths[r]! && (next === -1 || before(r, next))) next = r;
+    const next = heap[0]!;
     runOf[k] = next;
     rowOf[k] = at[next]!;
     at[next] = at[next]! + 1;
+    if (at[next] === lengths[next]) {
+      // The run is done: the heap's last takes its place (or the heap is empty, when it was the last).
+      const last = heap.pop()!;
+      if (heap.length > 0) heap[0] = last;
+    }
+    if (heap.length > 0) siftDown(heap, 0, less);
   }
   const value = (column: number, k: number) => runs[runOf[k]!]![column]![rowOf[k]!];
   // Each row's group: the minute of its session's last event (a session's rows are in time order).
@@ -200,7 +214,16 @@ export function* rowGroupsBySessionEnd(runs: readonly (readonly (readonly unknow
     byMinute.set(minute, rows);
     start = end;
   }
-  for (const minute of [...byMinute.keys()].sort((a, b) => a - b)) yield LAKE_COLUMNS.map((_, j) => byMinute.get(minute)!.map((k) => value(j, k)));
+  let group: number[] = [];
+  const minutes = [...byMinute.keys()].sort((a, b) => a - b);
+  for (const [i, minute] of minutes.entries()) {
+    // Places in the merge are in session order: a group joined by a smaller one is sorted back into it.
+    group = group.length === 0 ? byMinute.get(minute)! : [...group, ...byMinute.get(minute)!].sort((a, b) => a - b);
+    if (group.length < minGroupRows && i < minutes.length - 1) continue;
+    const rows = group;
+    group = [];
+    yield LAKE_COLUMNS.map((_, j) => rows.map((k) => value(j, k)));
+  }
 }
 
 /** The row counts of the fewest files of at most maxRows rows each, as even as can be (what splitRows cuts). */

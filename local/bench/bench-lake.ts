@@ -106,7 +106,7 @@ export function suffixColumnBytes(files: readonly Uint8Array[], hourStart: numbe
  * What a range starting inside one of these parts reads beyond its start, as a share of the part's
  * rows, averaged over starts a second apart across the part's event times: the rows of the row
  * groups an engine cannot skip (their newest event time at or after the start: the fold's parts are
- * grouped by the minute their sessions end, groupsBySessionEnd) less the rows at or after the start.
+ * grouped by the minute their sessions end, rowGroupsBySessionEnd) less the rows at or after the start.
  */
 export async function partOverRead(files: readonly Uint8Array[]): Promise<number> {
   let [share, parts] = [0, 0];

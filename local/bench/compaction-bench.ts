@@ -78,9 +78,10 @@ export interface CompactionBenchResult {
   /**
    * The dense hour folded while open (fold-open-hours.ts), in this process: a fold per FOLDED_EVENTS
    * of raw files (a minute at the priced rate), each fold's wall and CPU time, the ids its hour held
-   * before it and the parts it merged; the column sizes of the first fold's part (a minute's) and of
-   * the parts merged from four (what Athena reads an open hour from), absent when the hour is too
-   * small for four folds; and what a range starting inside such a part reads beyond it (partOverRead).
+   * before it and the parts it merged; the column sizes of the parts of a minute (the hour folded
+   * again with merging off) and of the parts merged from four (what Athena reads an open hour from),
+   * absent when the hour is too small for four folds; and what a range starting inside such a part
+   * reads beyond it (partOverRead).
    */
   readonly folded: {
     readonly folds: readonly { readonly events: number; readonly idsHeld: number; readonly seconds: number; readonly cpuSeconds: number; readonly partsMerged: number }[];
@@ -175,34 +176,47 @@ async function runCompactor(config: LocalConfig, store: S3ObjectStore, sliceRows
  * measures each fold and the parts, then deletes them and their record (the runs start from raw).
  */
 async function foldTheHour(store: S3ObjectStore, hourStart: number, maxFoldBytes: number, log: (line: string) => void): Promise<CompactionBenchResult['folded']> {
-  const folds: CompactionBenchResult['folded']['folds'][number][] = [];
-  let held = 0;
-  let first: Uint8Array[] = [];
-  for (;;) {
-    const [began, cpu] = [performance.now(), process.cpuUsage()];
-    const result = await foldOpenHours({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: 3_600_000, maxFoldBytes, now: () => hourStart + 30 * 60_000 });
-    const used = process.cpuUsage(cpu);
-    if (result.filesFolded === 0) break;
-    folds.push({ events: result.eventsFolded, idsHeld: held, seconds: (performance.now() - began) / 1000, cpuSeconds: (used.user + used.system) / 1e6, partsMerged: result.partsMerged });
-    held += result.eventsFolded;
-    log(`compaction: fold ${folds.length}, ${result.eventsFolded.toLocaleString('en-US')} events beside ${folds.at(-1)!.idsHeld.toLocaleString('en-US')} held, ${result.partsMerged} parts merged, ${folds.at(-1)!.seconds.toFixed(1)} s`);
-    if (folds.length === 1) first = (await partsOf((p) => p.folds === undefined)).bodies;
-  }
+  // First with merging off: the parts of a minute, all of them, as the baseline; then as the fold runs.
+  await foldAll(0);
+  const minuteParts = (await partsOf(() => true)).bodies;
+  await clear();
+  const folds = await foldAll();
   const merged = await partsOf((p) => (p.folds ?? 1) > 1);
-  const parts = await store.list(`${LAKE_PREFIXES.compacted}${hourPartition(hourStart)}/f`);
-  await store.delete([...parts.map((o) => o.key), openHourKey(hourPartition(hourStart))]);
+  await clear();
   return {
     folds,
-    columnBytesPerEvent: columnSizes(first),
-    overRead: await partOverRead(first),
+    columnBytesPerEvent: columnSizes(minuteParts),
+    overRead: await partOverRead(minuteParts),
     ...(merged.rows > 0 && { merged: { rows: merged.rows, columnBytesPerEvent: columnSizes(merged.bodies), overRead: await partOverRead(merged.bodies) } }),
   };
+
+  /** Folds the hour's raw files until none is left. */
+  async function foldAll(maxMergedRows?: number) {
+    const folds: CompactionBenchResult['folded']['folds'][number][] = [];
+    let held = 0;
+    for (;;) {
+      const [began, cpu] = [performance.now(), process.cpuUsage()];
+      const result = await foldOpenHours({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: 3_600_000, maxFoldBytes, ...(maxMergedRows !== undefined && { maxMergedRows }), now: () => hourStart + 30 * 60_000 });
+      const used = process.cpuUsage(cpu);
+      if (result.filesFolded === 0) break;
+      folds.push({ events: result.eventsFolded, idsHeld: held, seconds: (performance.now() - began) / 1000, cpuSeconds: (used.user + used.system) / 1e6, partsMerged: result.partsMerged });
+      held += result.eventsFolded;
+      log(`compaction: fold ${folds.length}${maxMergedRows === 0 ? ' (merging off)' : ''}, ${result.eventsFolded.toLocaleString('en-US')} events beside ${folds.at(-1)!.idsHeld.toLocaleString('en-US')} held, ${result.partsMerged} parts merged, ${folds.at(-1)!.seconds.toFixed(1)} s`);
+    }
+    return folds;
+  }
 
   /** The rows and files of the hour's parts (those its record names) that `which` picks. */
   async function partsOf(which: (part: FoldedPart) => boolean): Promise<{ rows: number; bodies: Uint8Array[] }> {
     const key = openHourKey(hourPartition(hourStart));
     const parts = parseOpenHourRecord(key, (await store.get(key))?.body).parts.filter(which);
     return { rows: parts.reduce((n, p) => n + p.rows, 0), bodies: await mapWithLimit(parts, 4, async (p) => (await store.get(p.key))!.body) };
+  }
+
+  /** Deletes the hour's parts and record: the runs after start from its raw files. */
+  async function clear() {
+    const parts = await store.list(`${LAKE_PREFIXES.compacted}${hourPartition(hourStart)}/f`);
+    await store.delete([...parts.map((o) => o.key), openHourKey(hourPartition(hourStart))]);
   }
 }
 

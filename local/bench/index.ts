@@ -308,8 +308,8 @@ function compactedAthenaCost(c: CompactionBenchResult) {
         raw: events(rawMinutes),
         compacted: bySuffix ? events(compactedMinutes - (60 - minute)) : events(compactedMinutes) + (firstHourOpen ? 0 : overRead),
         rolledUp: events(rolledUpMinutes),
-        folded: folded ? events(openMinutes - mergedMinutes) : 0,
-        merged: folded ? events(mergedMinutes) + (firstHourOpen ? overRead : 0) : 0,
+        folded: folded ? events(openMinutes - mergedMinutes) + (firstHourOpen && minuteParts ? overRead : 0) : 0,
+        merged: folded ? events(mergedMinutes) + (firstHourOpen && !minuteParts ? overRead : 0) : 0,
       }) + (bySuffix ? suffixBytes(minute) : 0);
     }
     return total / 60;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY_MANIFEST, lakeView, parseManifest, readableEventKeys, serializeManifest, type Manifest } from '../../lambdas/common/compaction-manifest.ts';
 import { LAKE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
-import { bySession, mergeRows, splitRows } from '../../lambdas/compactor/merge-rows.ts';
+import { bySession, mergeRows, rowGroupsBySessionEnd, splitRows } from '../../lambdas/compactor/merge-rows.ts';
 import { compactorSettingsFromEnv, DEFAULT_COMPACTOR_SETTINGS } from '../../lambdas/compactor/settings.ts';
 import type { LakeRow } from '../../lambdas/consumer/plan-batch.ts';
 
@@ -101,6 +101,31 @@ describe('mergeRows and splitRows', () => {
     expect(bySession(columns(rows))).toEqual(expected);
     expect(bySession(columns([...rows].reverse()))).toEqual(expected);
     expect(bySession(LAKE_COLUMNS.map(() => []))).toEqual(LAKE_COLUMNS.map(() => []));
+  });
+
+  it("cuts a part's rows, merged from runs in session order, into row groups by the minute each session ends, joining groups under the size given to the next", () => {
+    const MIN = 60_000;
+    const columns = (rows: readonly (readonly [string, number, string])[]) => LAKE_COLUMNS.map((c) => rows.map(([session, time, id]) => ({ session_id: session, event_time: time, event_id: id })[c.name as 'session_id'] ?? `${c.name}:${id}`));
+    // Three runs, each in session order (a part's two row groups and a fold's new rows); sessions span runs.
+    const runs = [
+      columns([['s1', 0, 'a'], ['s3', 1 * MIN, 'b'], ['s4', 3 * MIN + 5, 'c']]),
+      columns([['s2', 2 * MIN, 'd'], ['s3', 2 * MIN + 1, 'e']]),
+      columns([['s1', 2 * MIN + 7, 'f'], ['s2', 30, 'g'], ['s5', 0, 'h'], ['s5', 1, 'i']]),
+    ];
+    const groups = [...rowGroupsBySessionEnd(runs, 1)];
+    // s5 ends in minute 0; s1, s2, s3 in minute 2; s4 in minute 3. Each group in session order, each session whole.
+    expect(groups).toEqual([
+      columns([['s5', 0, 'h'], ['s5', 1, 'i']]),
+      columns([['s1', 0, 'a'], ['s1', 2 * MIN + 7, 'f'], ['s2', 30, 'g'], ['s2', 2 * MIN, 'd'], ['s3', 1 * MIN, 'b'], ['s3', 2 * MIN + 1, 'e']]),
+      columns([['s4', 3 * MIN + 5, 'c']]),
+    ]);
+    // Groups under three rows join the next (the last stays as it is): session order kept across the join.
+    expect([...rowGroupsBySessionEnd(runs, 3)]).toEqual([
+      columns([['s1', 0, 'a'], ['s1', 2 * MIN + 7, 'f'], ['s2', 30, 'g'], ['s2', 2 * MIN, 'd'], ['s3', 1 * MIN, 'b'], ['s3', 2 * MIN + 1, 'e'], ['s5', 0, 'h'], ['s5', 1, 'i']]),
+      columns([['s4', 3 * MIN + 5, 'c']]),
+    ]);
+    expect([...rowGroupsBySessionEnd(runs)]).toHaveLength(1);
+    expect([...rowGroupsBySessionEnd([LAKE_COLUMNS.map(() => [])])]).toEqual([]);
   });
 
   it('cuts rows into the fewest consecutive slices of at most the size given', () => {

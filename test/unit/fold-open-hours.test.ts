@@ -15,11 +15,10 @@ import { MANIFEST_KEY, parseManifest } from '../../lambdas/common/compaction-man
 import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { EMPTY_OPEN_HOUR, isFolded, openHourKey, parseOpenHourRecord, rawFileSource, type OpenHourRecord } from '../../lambdas/common/open-hour-record.ts';
 import { compactLake } from '../../lambdas/compactor/compact-lake.ts';
-import { foldOpenHours, foldShare, MERGE_FAN_IN, mergeTail, type FoldOptions } from '../../lambdas/compactor/fold-open-hours.ts';
+import { foldOpenHours, foldShare, mergeTail, type FoldOptions } from '../../lambdas/compactor/fold-open-hours.ts';
 import { PartIds } from '../../lambdas/compactor/part-ids.ts';
 import { bySessionThenTime, byTimeThenId } from '../../lambdas/compactor/merge-rows.ts';
-import { readLakeColumnGroups, readLakeRows } from '../../lambdas/compactor/parquet-reader.ts';
-import { LAKE_COLUMNS } from '../../lambdas/common/lake-columns.ts';
+import { readLakeRows } from '../../lambdas/compactor/parquet-reader.ts';
 import { consumeRecords } from '../../lambdas/consumer/consume-records.ts';
 import { hourPartition } from '../../lambdas/consumer/lake-keys.ts';
 import type { ObjectStore } from '../../lambdas/consumer/object-store.ts';
@@ -70,14 +69,6 @@ class TwoPartitions {
 
 const recordOf = async (store: ObjectStore): Promise<OpenHourRecord> => parseOpenHourRecord(openHourKey(THE_HOUR), (await store.get(openHourKey(THE_HOUR)))?.body);
 const rowsOf = async (store: ObjectStore, keys: readonly string[]): Promise<LakeRow[]> => (await Promise.all(keys.map(async (key) => readLakeRows((await store.get(key))!.body)))).flat();
-/** A part's rows, row group by row group. */
-async function rowGroupsOf(store: ObjectStore, key: string): Promise<LakeRow[][]> {
-  const groups: LakeRow[][] = [];
-  for await (const columns of readLakeColumnGroups((await store.get(key))!.body)) {
-    groups.push(columns[0]!.map((_, i) => Object.fromEntries(LAKE_COLUMNS.flatMap((c, j) => (columns[j]![i] === null ? [] : [[c.name, columns[j]![i]]]))) as unknown as LakeRow));
-  }
-  return groups;
-}
 const fold = (store: ObjectStore, at: number, options: Partial<FoldOptions> = {}) => foldOpenHours({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, now: () => at, ...options });
 
 /**
@@ -139,7 +130,6 @@ describe('the open-hour record', () => {
 
   it("merges a fold's new rows with the newest parts of their size, a size up at a time, within the rows allowed", () => {
     const part = (rows: number, folds?: number) => ({ key: 'k', rows, bytes: 0, maxIngestMs: 0, ...(folds && { folds }) });
-    expect(MERGE_FAN_IN).toBe(4);
     expect(mergeTail([], 100, 1_000)).toEqual({ take: 0, folds: 1 });
     expect(mergeTail([part(100), part(100)], 100, 1_000)).toEqual({ take: 0, folds: 1 });
     expect(mergeTail([part(100), part(100), part(100)], 100, 1_000)).toEqual({ take: 3, folds: 4 });
@@ -292,27 +282,25 @@ describe('folding the open hour', () => {
       [100, undefined],
       [400, 4],
     ]);
+    // One row group (its minutes' groups are under MIN_GROUP_ROWS), in session order.
     const merged = await rowsOf(store, [record.parts[2]!.key]);
     expect(new Set(merged.map((r) => r.event_id))).toEqual(new Set(events.slice(200, 600).map((e) => e.id)));
-    // In row groups by the minute of each session's last event in the part, each in session order.
-    const groups = await rowGroupsOf(store, record.parts[2]!.key);
-    expect(groups.length).toBeGreaterThan(1);
-    expect(groups.flat()).toEqual(merged);
-    const minuteOf = (rows: readonly LakeRow[]) => new Set(rows.map((r) => Math.floor(Math.max(...merged.filter((m) => m.session_id === r.session_id).map((m) => m.event_time)) / MINUTE)));
-    for (const group of groups) {
-      expect(group).toEqual([...group].sort(bySessionThenTime));
-      expect(minuteOf(group).size).toBe(1);
-    }
-    expect(groups.map((g) => [...minuteOf(g)][0])).toEqual([...new Set(groups.map((g) => [...minuteOf(g)][0]!))].sort((a, b) => a - b));
+    expect(merged).toEqual([...merged].sort(bySessionThenTime));
     expect(record.parts[2]!.maxIngestMs).toBe(Math.max(...merged.map((r) => r.ingest_time)));
-    // The three parts merged away stay for the readers that took them, an hour from the merge.
-    const mergedAway = (await recordOf(store)).replaced!;
-    expect(Object.keys(mergedAway)).toHaveLength(3);
-    expect(Object.values(mergedAway)).toEqual([1, 2, 3].map(() => START + 25 * MINUTE + 1_000 + HOUR));
+    // The three parts merged away (folds 2 to 4) stay named for the readers that took them, an hour from the merge,
+    // so the compactor's sweep leaves them: those readers still read what they read before.
+    const mergedAway = unmerged.parts.slice(2).map((p) => p.key);
+    expect(record.replaced).toEqual(Object.fromEntries(mergedAway.map((key) => [key, START + 25 * MINUTE + 1_000 + HOUR])));
+    await compactLake({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 1, now: () => Date.now() + HOUR + MINUTE });
+    expect((await store.list(`compacted/${THE_HOUR}/f`)).map((o) => o.key).sort()).toEqual([...record.parts.map((p) => p.key), ...mergedAway].sort());
     expect(await rowsOf(store, before.parts.map((p) => p.key))).toEqual(rowsBefore);
+    expect(new Set((await rowsOf(store, mergedAway)).map((r) => r.event_id))).toEqual(new Set(events.slice(200, 500).map((e) => e.id)));
     const view = await foldedView(store);
     expect(view.repeated).toBe(0);
     expect(view.parts.sort(byTimeThenId)).toEqual(await compactedRows(store));
+    // A bad limit gets one sentence.
+    await expect(fold(store, START + 26 * MINUTE, { maxMergedRows: -1 })).rejects.toThrow('maxMergedRows must be a whole number of rows, 0 or more, got -1');
+    await expect(fold(store, START + 26 * MINUTE, { maxMergedRows: Number.NaN })).rejects.toThrow('got NaN');
   }, 60_000);
 
   it('merges a part written again in the same fold for an earlier copy, keeping that copy', async () => {
