@@ -11,6 +11,7 @@
  * group's rows are then written in session order: bySession).
  */
 import { LAKE_COLUMNS } from '../common/lake-columns.ts';
+import { siftDown } from '../common/min-heap.ts';
 import type { LakeRow } from '../consumer/plan-batch.ts';
 
 export interface MergedRows {
@@ -65,20 +66,6 @@ interface Cursor {
   time: number;
   id: string;
   readonly frames: Iterator<unknown[][]>;
-}
-
-/** Restores a binary min-heap's order from `i` down, after the element at `i` grew. */
-function siftDown<T>(heap: T[], i: number, less: (a: T, b: T) => boolean): void {
-  for (;;) {
-    const l = 2 * i + 1;
-    const r = l + 1;
-    let m = i;
-    if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
-    if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
-    if (m === i) return;
-    [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-    i = m;
-  }
 }
 
 /**

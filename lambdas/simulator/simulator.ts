@@ -6,6 +6,7 @@
  */
 import { SCHEMA_VERSION } from '../common/event-enums.ts';
 import type { ClickstreamEvent } from '../common/event-schema.ts';
+import { siftDown } from '../common/min-heap.ts';
 import { buildCatalog, type Catalog } from './catalog.ts';
 import { DEFAULT_FUNNEL, validateFunnel, type FunnelConfig } from './funnel.ts';
 import { MALFORMED_KINDS, malformedRecord, type MalformedKind } from './malformed.ts';
@@ -182,7 +183,7 @@ export class ShopperSimulator implements IterableIterator<SimulatedRecord> {
     session.stepIndex++;
     if (session.stepIndex < session.plan.steps.length) {
       session.nextTimeMs += this.nextGapMs();
-      siftDown(this.heap, 0);
+      siftDown(this.heap, 0, before);
     } else {
       popMin(this.heap);
     }
@@ -308,20 +309,8 @@ function popMin(heap: ActiveSession[]): void {
   const last = heap.pop()!;
   if (heap.length > 0) {
     heap[0] = last;
-    siftDown(heap, 0);
+    siftDown(heap, 0, before);
   }
 }
 
-function siftDown(heap: ActiveSession[], start: number): void {
-  let i = start;
-  for (;;) {
-    const left = 2 * i + 1;
-    const right = left + 1;
-    let smallest = i;
-    if (left < heap.length && before(heap[left]!, heap[smallest]!)) smallest = left;
-    if (right < heap.length && before(heap[right]!, heap[smallest]!)) smallest = right;
-    if (smallest === i) return;
-    [heap[i], heap[smallest]] = [heap[smallest]!, heap[i]!];
-    i = smallest;
-  }
-}
+
