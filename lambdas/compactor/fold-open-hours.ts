@@ -361,11 +361,12 @@ export async function foldOpenHours(options: FoldOptions): Promise<FoldResult> {
         duplicates++; // the copy dropped: the new one, or the part's it replaces
       }
       if (replaced.size === 0) continue;
-      const kept = groups.map((group) => {
+      // The part's rows but the copies replaced (not `kept`, the raw files read, whose offsets the record takes).
+      const remaining = groups.map((group) => {
         const keep = group[ID_COLUMN]!.flatMap((id, i) => (replaced.has(id as string) ? [] : [i]));
         return group.map((values) => keep.map((i) => values[i]));
       });
-      parts[p] = await writePart(hour, kept, `r${p}`, part.folds);
+      parts[p] = await writePart(hour, remaining, `r${p}`, part.folds);
       replacements += replaced.size;
       result.partsRewritten++;
     }
