@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { MANIFEST_KEY, parseManifest } from '../../lambdas/common/compaction-manifest.ts';
 import { DEFAULT_LAKE_TIMING } from '../../lambdas/common/lake-timing.ts';
 import { EMPTY_OPEN_HOUR, isFolded, openHourKey, parseOpenHourRecord, rawFileSource, type OpenHourRecord } from '../../lambdas/common/open-hour-record.ts';
@@ -446,6 +446,37 @@ describe('folding the open hour', () => {
     expect(view.parts).toHaveLength(200);
     await compactLake({ store, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, maxHourBytes: 1, now: () => Date.now() + HOUR + MINUTE });
     expect((await store.list(`compacted/${THE_HOUR}/f`)).map((o) => o.key)).toEqual(view.record.parts.map((p) => p.key));
+  }, 60_000);
+
+  it("a cold fold reads the ids of the hour's parts two at a time, so an hour's end stays within the function's memory", async () => {
+    const store = newStore();
+    await writeAndFold(store, { maxMergedRows: 0 });
+    const parts = (await recordOf(store)).parts.map((p) => p.key);
+    expect(parts).toHaveLength(8);
+    // Copies of ten events, re-sent from a third partition: the fold must know every part's ids to drop them.
+    const copies = events.slice(100, 110).map((e, i) => ({ topic: TOPIC, partition: 2, offset: String(i), value: e.value }));
+    await consumeRecords(store, copies, START + HOUR + MINUTE, encodeParquet);
+    let [reading, most] = [0, 0];
+    const read = new Set<string>();
+    const counting: ObjectStore = {
+      get: async (key) => {
+        if (!parts.includes(key)) return store.get(key);
+        read.add(key);
+        most = Math.max(most, ++reading);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return store.get(key).finally(() => reading--);
+      },
+      list: (prefix) => store.list(prefix),
+      delete: (keys) => store.delete(keys),
+      put: (key, body, type, condition) => store.put(key, body, type, condition),
+    };
+    // A new instance of the module is a cold function: it holds no part's ids.
+    vi.resetModules();
+    const cold = await import('../../lambdas/compactor/fold-open-hours.ts');
+    const result = await cold.foldOpenHours({ store: counting, timing: DEFAULT_LAKE_TIMING, retentionMs: HOUR, now: () => START + HOUR + 2 * MINUTE });
+    expect(result).toMatchObject({ filesFolded: 1, eventsFolded: 0, duplicatesDropped: 10 });
+    expect([...read].sort()).toEqual([...parts].sort());
+    expect(most).toBe(2);
   }, 60_000);
 
   it('of two folds at once one commits; what the other wrote is left to the sweep', async () => {
