@@ -164,6 +164,15 @@ export class ShopperSimulator implements IterableIterator<SimulatedRecord> {
     return this.heap[0]!.nextTimeMs;
   }
 
+  /**
+   * The simulated time the next session starts at. With whole sessions it is the stream's clock: the
+   * next event can lie up to a session's length beyond it (a long session's later steps).
+   */
+  peekArrivalMs(): number {
+    this.admitArrivals();
+    return this.nextArrivalMs;
+  }
+
   nextRecord(): SimulatedRecord {
     if (this.pendingMalformed) {
       const record = this.pendingMalformed;
