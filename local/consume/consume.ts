@@ -7,8 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { LocalConfig } from '../common/config.ts';
 import { bundleLambda } from '../common/bundle.ts';
-import type { CompactionResult } from '../../lambdas/compactor/compact-lake.ts';
-import { startCompactionLoop, type CompactionLoop } from './compaction-loop.ts';
+import { compactInOwnProcess, startCompactionLoop, type CompactionLoop } from './compaction-loop.ts';
 import { EventSourceRunner, type Handler } from './event-source-runner.ts';
 import { bootstrapServers, requireBroker } from '../services/kafka.ts';
 import { localS3Client } from '../services/minio.ts';
@@ -30,8 +29,7 @@ export async function runConsumer(config: LocalConfig): Promise<number> {
   const log = (entry: Record<string, unknown>) => console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
   let compaction: CompactionLoop | undefined;
   if (config.compactionIntervalSeconds > 0) {
-    const compactor = (await import(pathToFileURL(await bundleLambda('compactor')).href)) as { handler: () => Promise<CompactionResult> };
-    compaction = startCompactionLoop(compactor.handler, config.compactionIntervalSeconds * 1000, log);
+    compaction = startCompactionLoop(compactInOwnProcess(await bundleLambda('compactor')), config.compactionIntervalSeconds * 1000, log);
   }
   const runner = new EventSourceRunner({
     bootstrapServers: [bootstrapServers(config)],
