@@ -11,7 +11,7 @@
  * group's rows are then written in session order: bySession).
  */
 import { LAKE_COLUMNS } from '../common/lake-columns.ts';
-import { siftDown } from '../common/min-heap.ts';
+import { heapify, popMin, siftDown } from '../common/min-heap.ts';
 import type { LakeRow } from '../consumer/plan-batch.ts';
 
 export interface MergedRows {
@@ -78,7 +78,6 @@ export function mergeSortedColumns(runs: readonly Iterator<unknown[][]>[]): { ta
   // A binary min-heap of each run's cursor.
   const heap: Cursor[] = [];
   const less = (a: Cursor, b: Cursor) => a.time < b.time || (a.time === b.time && a.id < b.id);
-  const down = (i: number) => siftDown(heap, i, less);
   /** Points the cursor at its next row, in the next non-empty frame if need be; false at the run's end. */
   const settle = (c: Cursor): boolean => {
     while (c.row >= (c.frame[0]?.length ?? 0)) {
@@ -95,7 +94,7 @@ export function mergeSortedColumns(runs: readonly Iterator<unknown[][]>[]): { ta
     const cursor: Cursor = { frame: [], row: 0, time: 0, id: '', frames };
     if (settle(cursor)) heap.push(cursor);
   }
-  for (let i = Math.floor(heap.length / 2) - 1; i >= 0; i--) down(i);
+  heapify(heap, less);
   return {
     take(count) {
       const out = LAKE_COLUMNS.map(() => new Array<unknown>(count));
@@ -104,12 +103,8 @@ export function mergeSortedColumns(runs: readonly Iterator<unknown[][]>[]): { ta
         if (!top) throw new Error(`the sorted runs ended ${count - k} rows early`);
         for (let j = 0; j < out.length; j++) out[j]![k] = top.frame[j]![top.row];
         top.row++;
-        if (!settle(top)) {
-          const last = heap.pop()!;
-          if (heap.length === 0) continue;
-          heap[0] = last;
-        }
-        down(0);
+        if (settle(top)) siftDown(heap, 0, less);
+        else popMin(heap, less);
       }
       return out;
     },
@@ -176,18 +171,14 @@ export function* rowGroupsBySessionEnd(runs: readonly Columns[], minGroupRows = 
   const at = runs.map(() => 0);
   const less = (a: number, b: number) => sessionOrder(runs[a]!, at[a]!, runs[b]!, at[b]!) < 0;
   const heap = runs.map((_, r) => r).filter((r) => lengths[r]! > 0);
-  for (let i = Math.floor(heap.length / 2) - 1; i >= 0; i--) siftDown(heap, i, less);
+  heapify(heap, less);
   for (let k = 0; k < total; k++) {
     const next = heap[0]!;
     runOf[k] = next;
     rowOf[k] = at[next]!;
     at[next] = at[next]! + 1;
-    if (at[next] === lengths[next]) {
-      // The run is done: the heap's last takes its place (or the heap is empty, when it was the last).
-      const last = heap.pop()!;
-      if (heap.length > 0) heap[0] = last;
-    }
-    if (heap.length > 0) siftDown(heap, 0, less);
+    if (at[next] === lengths[next]) popMin(heap, less);
+    else siftDown(heap, 0, less);
   }
   const value = (column: number, k: number) => runs[runOf[k]!]![column]![rowOf[k]!];
   // Each row's group: the minute of its session's last event (a session's rows are in time order).

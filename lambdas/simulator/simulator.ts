@@ -6,7 +6,7 @@
  */
 import { SCHEMA_VERSION } from '../common/event-enums.ts';
 import type { ClickstreamEvent } from '../common/event-schema.ts';
-import { siftDown } from '../common/min-heap.ts';
+import { popMin, siftDown } from '../common/min-heap.ts';
 import { buildCatalog, type Catalog } from './catalog.ts';
 import { DEFAULT_FUNNEL, validateFunnel, type FunnelConfig } from './funnel.ts';
 import { MALFORMED_KINDS, malformedRecord, type MalformedKind } from './malformed.ts';
@@ -194,7 +194,7 @@ export class ShopperSimulator implements IterableIterator<SimulatedRecord> {
       session.nextTimeMs += this.nextGapMs();
       siftDown(this.heap, 0, before);
     } else {
-      popMin(this.heap);
+      popMin(this.heap, before);
     }
 
     if (this.inject.duplicates > 0 && this.rng.chance(this.inject.duplicates)) {
@@ -313,13 +313,3 @@ function push(heap: ActiveSession[], item: ActiveSession): void {
     i = parent;
   }
 }
-
-function popMin(heap: ActiveSession[]): void {
-  const last = heap.pop()!;
-  if (heap.length > 0) {
-    heap[0] = last;
-    siftDown(heap, 0, before);
-  }
-}
-
-
