@@ -140,7 +140,7 @@ export async function benchDashboard(events: number, refreshes = 20, log: (line:
       log(`lake holds ${String(row?.n)} distinct events in ${files} files`);
       return { lakeEvents: events, lakeFiles: files, lakeBytes: bytes, fillSeconds, columnBytesPerEvent, loadSeconds, tableMemoryBytes, refreshes, lastHour, rawFilesLastHour, last24Hours, last24HoursWithoutDefaultView, last24HoursOneReader, last24HoursSettledOnly, last24HoursWithoutCounts, last24HoursWithoutRollups };
     } finally {
-      lake.close();
+      await lake.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

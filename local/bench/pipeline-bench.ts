@@ -146,7 +146,7 @@ async function measureFreshness(config: LocalConfig, rate: number, seconds: numb
       floorSeconds: config.batchingWindowSeconds + LAKE_SYNC_INTERVAL_MS / 1000,
     };
   } finally {
-    lake.close();
+    await lake.close();
     s3.destroy();
     rmSync(dir, { recursive: true, force: true });
   }

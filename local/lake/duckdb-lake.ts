@@ -164,7 +164,10 @@ export class DuckDbLake implements QueryEngine {
   /** Readers no query holds, and the queries waiting for one. */
   private readonly idleReaders: DuckDBConnection[];
   private readonly waitingForReader: { resolve: (reader: DuckDBConnection) => void; reject: (error: Error) => void }[] = [];
-  private closed = false;
+  /** The readers' queries in flight. */
+  private readonly running = new Map<DuckDBConnection, Promise<unknown>>();
+  /** Set once close() is called: it settles when DuckDB is closed. */
+  private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -475,27 +478,41 @@ export class DuckDbLake implements QueryEngine {
   }
 
   async run(sql: string): Promise<Row[]> {
-    if (this.closed) throw new Error('the local lake is closed');
+    if (this.closing) throw lakeClosed();
     const reader = this.idleReaders.pop() ?? (await new Promise<DuckDBConnection>((resolve, reject) => this.waitingForReader.push({ resolve, reject })));
+    const query = reader.runAndReadAll(sql);
+    this.running.set(reader, query);
     try {
-      const result = await reader.runAndReadAll(sql);
+      const result = await query;
       return result.getRowObjects().map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, plain(v)])));
+    } catch (error) {
+      // close() interrupted it.
+      throw this.closing ? lakeClosed() : error;
     } finally {
+      this.running.delete(reader);
       const next = this.waitingForReader.shift();
       if (next) next.resolve(reader);
       else this.idleReaders.push(reader);
     }
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const waiting of this.waitingForReader.splice(0)) waiting.reject(new Error('the local lake is closed'));
-    for (const reader of this.readers) reader.closeSync();
-    this.writer.closeSync();
-    this.instance.closeSync();
+  /** Refuses the queries waiting for a reader, stops those running, then closes DuckDB. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const waiting of this.waitingForReader.splice(0)) waiting.reject(lakeClosed());
+      // A connection closed under a running query leaves the query's promise unsettled for ever
+      // (seen in CI: a test awaiting one timed out), so each is interrupted and awaited first.
+      for (const reader of this.running.keys()) reader.interrupt();
+      await Promise.allSettled(this.running.values());
+      for (const reader of this.readers) reader.closeSync();
+      this.writer.closeSync();
+      this.instance.closeSync();
+    })();
+    return this.closing;
   }
 }
+
+const lakeClosed = () => new Error('the local lake is closed');
 
 /** Counts and epoch milliseconds come back as BigInt; every figure here fits a double exactly. */
 function plain(value: unknown): unknown {

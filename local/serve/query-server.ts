@@ -116,7 +116,7 @@ export class QueryServer {
     clearInterval(this.timer);
     await this.syncing;
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.lake.close();
+    await this.lake.close();
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -120,7 +120,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  lake?.close();
+  await lake?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
   if (s3) {
     const all = await keys('');

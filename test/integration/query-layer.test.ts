@@ -62,8 +62,8 @@ beforeAll(async () => {
   api = new QueryApi({ engine: lake, now: () => INGEST });
 }, 120_000);
 
-afterAll(() => {
-  lake?.close();
+afterAll(async () => {
+  await lake?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -311,7 +311,7 @@ describe('query API', () => {
       expect(response.statusCode).toBe(200);
       expect((JSON.parse(response.body) as { rows: Row[] }).rows[0]).toMatchObject({ events: 0, sessions: 0, revenue: 0, conversion_rate: null });
     } finally {
-      emptyLake.close();
+      await emptyLake.close();
       rmSync(empty, { recursive: true, force: true });
     }
   });

@@ -88,9 +88,9 @@ beforeAll(async () => {
   withoutRollups = await DuckDbLake.open(dir, { rollups: false, files: initialFiles });
 }, 120_000);
 
-afterAll(() => {
-  withRollups?.close();
-  withoutRollups?.close();
+afterAll(async () => {
+  await withRollups?.close();
+  await withoutRollups?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -214,7 +214,7 @@ describe('rollups on the local engine', () => {
       expect(columns).toContain('session_id');
       await expectSameAnswers({ from: String(START - 17 * MINUTE), to: String(LATER) }, { rolledUp: plain, raw: withoutRollups, now: LATER });
     } finally {
-      plain.close();
+      await plain.close();
     }
   });
 });
@@ -609,9 +609,9 @@ async function movingLake(name: string, startMs: number) {
       await raw.apply(changes);
     },
     same: (params: Record<string, string>) => expectSameAnswers(params, { rolledUp: live, raw, now: clock.now }),
-    close(): void {
-      live.close();
-      raw.close();
+    async close(): Promise<void> {
+      await live.close();
+      await raw.close();
       rmSync(directory, { recursive: true, force: true });
     },
   };
@@ -641,7 +641,7 @@ describe('counts as hours roll up while events arrive', () => {
       }
       expect((await lake.live.lakeView()).rollups.has(H - HOUR)).toBe(true);
     } finally {
-      lake.close();
+      await lake.close();
     }
   }, 300_000);
 
@@ -680,7 +680,7 @@ describe('counts as hours roll up while events arrive', () => {
       const [counts] = await lake.live.run(`SELECT count(*) AS n FROM lake_rollup_counts WHERE day = 1 AND hour = 9`);
       expect(Number(counts!.n)).toBeGreaterThan(0);
     } finally {
-      lake.close();
+      await lake.close();
     }
   }, 60_000);
 
@@ -734,7 +734,7 @@ describe('counts as hours roll up while events arrive', () => {
       const [used] = await live.run(`SELECT count(*) AS n FROM lake_rollup_counts`);
       expect(used!.n as number).toBeGreaterThan(100);
     } finally {
-      lake.close();
+      await lake.close();
     }
   }, 300_000);
 });
