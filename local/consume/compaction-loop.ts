@@ -21,12 +21,13 @@ process.send(reply, () => process.disconnect());
  * process's go. Run in the consumer's process, a compaction's work on the main thread (writing the hour's
  * files) stopped the consumer: with a settled hour of a million events, no batch was written for about
  * 15 s, and the dashboard's freshness went from about 2 s to 19 (measured). Aborting kills the run: the
- * compactor's protocol leaves the lake readable whenever a run dies.
+ * compactor's protocol leaves the lake readable whenever a run dies. The run's settings come from env, as
+ * the function's come from its environment.
  */
-export function compactInOwnProcess(bundle: string): (signal: AbortSignal) => Promise<CompactionResult> {
+export function compactInOwnProcess(bundle: string, env: NodeJS.ProcessEnv = process.env): (signal: AbortSignal) => Promise<CompactionResult> {
   return (signal) =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', RUN_ONCE, pathToFileURL(bundle).href], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = spawn(process.execPath, ['--input-type=module', '-e', RUN_ONCE, pathToFileURL(bundle).href], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       let reply: { result?: CompactionResult; error?: string } = {};
       child.on('message', (message) => (reply = message as typeof reply));
       const kill = () => child.kill('SIGTERM');

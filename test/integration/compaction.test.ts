@@ -29,6 +29,7 @@ import { ShopperSimulator } from '../../lambdas/simulator/simulator.ts';
 import { bundleLambda } from '../../local/common/bundle.ts';
 import { DuckDbLake } from '../../local/lake/duckdb-lake.ts';
 import { LakeMirror } from '../../local/lake/lake-mirror.ts';
+import { compactInOwnProcess } from '../../local/consume/compaction-loop.ts';
 import { handlerEnv } from '../../local/consume/consumer-service.ts';
 import { answerDifferences } from './helpers.ts';
 import { localObjectStore, localS3Client } from '../../local/services/minio.ts';
@@ -133,7 +134,7 @@ afterAll(async () => {
 });
 
 describe('compaction', () => {
-  it('survives a SIGKILL midway: the answers stay, and a rerun finishes the job', async () => {
+  it("survives a SIGKILL midway: the answers stay, and a rerun by the local runtime's runner finishes the job", async () => {
     const bundle = await bundleLambda('compactor');
     const env = { ...handlerEnv({ ...config, bucket }), CLICKSTREAM_COMPACTION_FILE_MIB: '1', PATH: process.env.PATH ?? '' };
     const child = spawn(process.execPath, ['--input-type=module', '-e', `const { handler } = await import(${JSON.stringify(bundle)}); await handler();`], { env, stdio: 'ignore' });
@@ -147,7 +148,8 @@ describe('compaction', () => {
     expect(await exited).toBe('SIGKILL');
     expectSame(await dashboard(), before);
 
-    const rerun = await compactLake(options());
+    // As the consumer of `clickstream run` starts the next run: the same bundle, in a process of its own.
+    const rerun = await compactInOwnProcess(bundle, env)(new AbortController().signal);
     expect(rerun.lostRace).toBe(false);
     expectSame(await dashboard(), before);
     const m = await manifest();
