@@ -30,7 +30,7 @@ import { athenaDollars, athenaMixedRefreshBytes, athenaRefreshBytes, athenaRefre
 import { benchDashboard, LAKE_END_MINUTE } from './dashboard-bench.ts';
 import { lambdaBundleSizes, type BundleSize } from './bundle-sizes.ts';
 import { benchHandler } from './handler-bench.ts';
-import { benchPipeline } from './pipeline-bench.ts';
+import { benchPipeline, type Freshness } from './pipeline-bench.ts';
 import { benchProducer } from './producer-bench.ts';
 
 const BENCH_PORTS = { CLICKSTREAM_KAFKA_PORT: '49092', CLICKSTREAM_KAFKA_CONTROLLER_PORT: '49093', CLICKSTREAM_MINIO_PORT: '49000', CLICKSTREAM_DASHBOARD_PORT: '48080' };
@@ -116,9 +116,11 @@ export async function cmdBench(args: string[], config: LocalConfig): Promise<num
     const athena = dashboardAthenaCost(api.columnBytesPerEvent);
     const compaction = await benchCompaction(bench, compactionEvents, log);
     const compactedAthena = compactedAthenaCost(compaction);
-    await up(bench, log);
+    // The consumer runs no compaction loop: the pipeline's phase starts a compaction run itself, the run
+    // the loop would start, at a known moment (pipeline-bench.ts, freshness during a compaction).
+    await up({ ...bench, compactionIntervalSeconds: 0 }, log);
     const producer = await benchProducer(bench, records, rounds, log);
-    const pipeline = await benchPipeline(bench, { rates: [5_000, 10_000, 20_000, 30_000, 40_000, 60_000], stepSeconds, freshnessRate: 5_000, freshnessSeconds: 60 }, log);
+    const pipeline = await benchPipeline(bench, { rates: [5_000, 10_000, 20_000, 30_000, 40_000, 60_000], stepSeconds, freshnessRate: 5_000, freshnessSeconds: 60, compactionEvents }, log);
 
     const cost = costPerMillionEvents({
       // The handler bench's batch is a steady-state mix (warm start); the producer's payload file starts cold.
@@ -440,7 +442,10 @@ function printReport({ producer, handler, dashboard, pipeline, cost }: Report, r
   }
   out(`  sustained ${n(pipeline.sustainedEventsPerSecond)} events/s; producer alone ${n(producer.clickstreamProducer)} events/s`);
   const f = pipeline.freshness;
-  out(`  freshness at ${n(f.ratePerSecond)}/s: p50 ${f.p50Seconds.toFixed(2)} s  p95 ${f.p95Seconds.toFixed(2)} s  p99 ${f.p99Seconds.toFixed(2)} s  (floor: window + sync = ${f.floorSeconds} s)`);
+  const seconds = (x: Freshness) => `p50 ${x.p50Seconds.toFixed(2)} s  p95 ${x.p95Seconds.toFixed(2)} s  p99 ${x.p99Seconds.toFixed(2)} s`;
+  out(`  freshness at ${n(f.ratePerSecond)}/s: ${seconds(f)}  (floor: window + sync = ${f.floorSeconds} s)`);
+  const during = pipeline.freshnessDuringCompaction;
+  out(`    while a compaction run compacts a settled hour of ${n(during.compactedEvents)} events (${during.compactionSeconds.toFixed(0)} s): ${seconds(during)}`);
   const c = cost.perMillionEvents;
   out(`cloud cost per million events: consumer $${c.consumer.dollars.toFixed(4)} (Lambda $${c.consumer.lambdaDollars.toFixed(4)}, S3 $${c.consumer.s3Dollars.toFixed(4)}) vs Firehose $${c.firehose.dollars.toFixed(4)} (Direct PUT or Kinesis source) ratio ${c.ratio.toFixed(3)}, $${c.firehoseFromMsk.dollars.toFixed(4)} (MSK source) ratio ${c.ratioToMsk.toFixed(3)}`);
   for (const r of cost.athenaLastHourRefresh) out(`  Athena, one last-hour refresh at ${n(r.eventsPerSecond)} events/s: ${(r.bytesScanned / 2 ** 20).toFixed(0)} MiB billed, $${r.dollars.toFixed(5)}`);

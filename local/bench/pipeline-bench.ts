@@ -14,12 +14,20 @@
  *   event_time (the producer sends each event when its time comes) until a
  *   dashboard sync loop (LakeMirror + DuckDbLake at the server's interval) can
  *   query it. Baseline: the configured floor, batching window + sync interval.
+ *   Measured twice: with no compaction running, and while a compaction run
+ *   competes for the cores (the consumer runs no loop of its own here).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { HOUR_MS } from '../../lambdas/common/lake-timing.ts';
+import { bundleLambda } from '../common/bundle.ts';
 import type { LocalConfig } from '../common/config.ts';
+import { compactInOwnProcess } from '../consume/compaction-loop.ts';
 import { pipelineLag, waitForCaughtUp } from '../consume/consumer-lag.ts';
+import { handlerEnv } from '../consume/consumer-service.ts';
 import { DuckDbLake } from '../lake/duckdb-lake.ts';
 import { LakeMirror } from '../lake/lake-mirror.ts';
 import { LakeInventoryReader } from '../lake/lake-inventory.ts';
@@ -27,6 +35,7 @@ import { produce } from '../produce/produce.ts';
 import { LAKE_SYNC_INTERVAL_MS } from '../serve/query-server.ts';
 import { bootstrapServers } from '../services/kafka.ts';
 import { localS3Client } from '../services/minio.ts';
+import { writeSimulatedLake } from './compaction-bench.ts';
 import { percentile } from './stats.ts';
 
 export interface RateStep {
@@ -39,20 +48,27 @@ export interface RateStep {
   readonly keptUp: boolean;
 }
 
+export interface Freshness {
+  readonly ratePerSecond: number;
+  readonly events: number;
+  /** Seconds of events measured: those whose event_time lies in them. */
+  readonly measuredSeconds: number;
+  readonly p50Seconds: number;
+  readonly p95Seconds: number;
+  readonly p99Seconds: number;
+  /** Baseline: batching window + the dashboard's sync interval, the wait built into the design. */
+  readonly floorSeconds: number;
+}
+
 export interface PipelineBenchResult {
   readonly stepSeconds: number;
   readonly steps: readonly RateStep[];
   /** The highest rate kept up with. */
   readonly sustainedEventsPerSecond: number;
-  readonly freshness: {
-    readonly ratePerSecond: number;
-    readonly events: number;
-    readonly p50Seconds: number;
-    readonly p95Seconds: number;
-    readonly p99Seconds: number;
-    /** Baseline: batching window + the dashboard's sync interval, the wait built into the design. */
-    readonly floorSeconds: number;
-  };
+  /** With no compaction running: most of the time. */
+  readonly freshness: Freshness;
+  /** While a compaction run compacts a settled hour of `events`, started as the consumer's loop starts it. */
+  readonly freshnessDuringCompaction: Freshness & { readonly compactedEvents: number; readonly compactionSeconds: number };
   /** Lake objects written per million events over the whole run (for the cost model). */
   readonly objectsPerMillionEvents: number;
 }
@@ -62,7 +78,7 @@ const FRESHNESS_SETTLE_MS = 5_000;
 
 export async function benchPipeline(
   config: LocalConfig,
-  options: { rates: readonly number[]; stepSeconds: number; freshnessRate: number; freshnessSeconds: number },
+  options: { rates: readonly number[]; stepSeconds: number; freshnessRate: number; freshnessSeconds: number; compactionEvents: number },
   log: (line: string) => void,
 ): Promise<PipelineBenchResult> {
   const servers = [bootstrapServers(config)];
@@ -92,36 +108,78 @@ export async function benchPipeline(
     }
   }
 
-  const freshness = await measureFreshness(config, options.freshnessRate, options.freshnessSeconds, seed, log);
+  const freshness = await measureFreshness(config, options.freshnessRate, seed++, log, () => sleep(options.freshnessSeconds * 1000));
   produced += freshness.events;
   const s3 = localS3Client(config);
-  const inventory = await new LakeInventoryReader(s3, config.bucket).read();
-  s3.destroy();
-  return {
-    stepSeconds: options.stepSeconds,
-    steps,
-    sustainedEventsPerSecond: Math.max(0, ...steps.filter((s) => s.keptUp).map((s) => s.targetPerSecond)),
-    freshness,
-    objectsPerMillionEvents: (inventory.eventObjects / Math.max(1, produced)) * 1e6,
-  };
+  try {
+    // Before the settled hour below is written: only what the consumer wrote.
+    const inventory = await new LakeInventoryReader(s3, config.bucket).read();
+    const freshnessDuringCompaction = await duringCompaction(config, s3, options, seed, log);
+    return {
+      stepSeconds: options.stepSeconds,
+      steps,
+      sustainedEventsPerSecond: Math.max(0, ...steps.filter((s) => s.keptUp).map((s) => s.targetPerSecond)),
+      freshness,
+      freshnessDuringCompaction,
+      objectsPerMillionEvents: (inventory.eventObjects / Math.max(1, produced)) * 1e6,
+    };
+  } finally {
+    s3.destroy();
+  }
 }
 
-async function measureFreshness(config: LocalConfig, rate: number, seconds: number, seed: number, log: (line: string) => void): Promise<PipelineBenchResult['freshness']> {
+/**
+ * Freshness while the compactor compacts a settled hour of `compactionEvents`: the bundle the consumer's
+ * loop runs, in a process of its own as the loop runs it, so it competes for the cores as it would. On a
+ * laptop at 1,000 events a second, an hour is a run of 3.6 million events, once an hour.
+ */
+async function duringCompaction(config: LocalConfig, s3: S3Client, options: { freshnessRate: number; compactionEvents: number }, seed: number, log: (line: string) => void): Promise<PipelineBenchResult['freshnessDuringCompaction']> {
+  const hourStart = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 2 * HOUR_MS;
+  log(`freshness during a compaction: writing a settled hour of ${options.compactionEvents.toLocaleString('en-US')} events`);
+  await writeSimulatedLake(s3, config.bucket, options.compactionEvents, hourStart, HOUR_MS);
+  const compact = compactInOwnProcess(await bundleLambda('compactor'), { ...process.env, ...handlerEnv(config) });
+  let compactionSeconds = 0;
+  const freshness = await measureFreshness(config, options.freshnessRate, seed, log, async () => {
+    const started = performance.now();
+    const result = await compact(new AbortController().signal);
+    compactionSeconds = (performance.now() - started) / 1000;
+    // The hour's sessions run into the next, settled too: its rows are the events written, across two hours.
+    if (result.rowsWritten < options.compactionEvents) throw new Error(`the compaction run wrote ${result.rowsWritten} rows, not the ${options.compactionEvents} events written for it`);
+  });
+  return { ...freshness, compactedEvents: options.compactionEvents, compactionSeconds };
+}
+
+/**
+ * Freshness of the events sent at `rate` while `during` runs: for each, from its event_time (the producer
+ * sends each event when its time comes) until a dashboard sync loop (LakeMirror + DuckDbLake at the
+ * server's interval) can query it. `during` starts once the runner and the sync loop have settled in,
+ * and the producer stops when it ends.
+ */
+async function measureFreshness(config: LocalConfig, rate: number, seed: number, log: (line: string) => void, during: () => Promise<void>): Promise<Freshness> {
   const dir = mkdtempSync(join(tmpdir(), 'clickstream-freshness-'));
   const s3 = localS3Client(config);
   const mirror = new LakeMirror(s3, config.bucket, dir);
   await mirror.sync();
   const lake = await DuckDbLake.open(dir, { files: mirror.keys() });
   const samples: number[] = [];
+  const stopProducing = new AbortController();
   try {
     // Everything already in the lake is old news: only rows loaded from now on are measured.
     let seenRowId = Number((await lake.run('SELECT coalesce(max(rowid), -1) AS r FROM lake_events'))[0]?.r);
-    // The first seconds are left out: the runner and the sync loop settle in.
-    const measureFrom = Date.now() + FRESHNESS_SETTLE_MS;
+    const window = { from: Date.now() + FRESHNESS_SETTLE_MS, to: Infinity };
     let producing = true;
-    const producer = produce({ bootstrapServers: [bootstrapServers(config)], topic: config.topic, rate, dailyCurve: false, durationSeconds: seconds, seed }).finally(
-      () => (producing = false),
-    );
+    const producer = produce({ bootstrapServers: [bootstrapServers(config)], topic: config.topic, rate, dailyCurve: false, seed, signal: stopProducing.signal }).finally(() => (producing = false));
+    // Settles to its error, if any, thrown once the loop is done: a rejection not awaited would end the process.
+    const measured = (async () => {
+      await sleep(FRESHNESS_SETTLE_MS);
+      await during();
+    })().then(
+      () => undefined,
+      (error: Error) => error,
+    ).finally(() => {
+      window.to = Date.now();
+      stopProducing.abort();
+    });
     let idleSyncs = 0;
     while (producing || idleSyncs < 5) {
       const syncStarted = Date.now();
@@ -130,22 +188,27 @@ async function measureFreshness(config: LocalConfig, rate: number, seconds: numb
       const rows = await lake.run(`SELECT rowid AS r, epoch_ms(event_time) AS t FROM lake_events WHERE rowid > ${seenRowId}`);
       for (const row of rows) {
         seenRowId = Math.max(seenRowId, Number(row.r));
-        if (Number(row.t) >= measureFrom) samples.push((queryableAt - Number(row.t)) / 1000);
+        const t = Number(row.t);
+        if (t >= window.from && t < window.to) samples.push((queryableAt - t) / 1000);
       }
       idleSyncs = producing || rows.length > 0 ? 0 : idleSyncs + 1;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, LAKE_SYNC_INTERVAL_MS - (Date.now() - syncStarted))));
+      await sleep(Math.max(0, LAKE_SYNC_INTERVAL_MS - (Date.now() - syncStarted)));
     }
+    const failed = await measured;
+    if (failed) throw failed;
     const summary = await producer;
     log(`freshness at ${rate.toLocaleString('en-US')}/s: ${samples.length.toLocaleString('en-US')} of ${summary.sent.toLocaleString('en-US')} events measured`);
     return {
       ratePerSecond: rate,
       events: summary.sent,
+      measuredSeconds: (window.to - window.from) / 1000,
       p50Seconds: percentile(samples, 0.5),
       p95Seconds: percentile(samples, 0.95),
       p99Seconds: percentile(samples, 0.99),
       floorSeconds: config.batchingWindowSeconds + LAKE_SYNC_INTERVAL_MS / 1000,
     };
   } finally {
+    stopProducing.abort();
     await lake.close();
     s3.destroy();
     rmSync(dir, { recursive: true, force: true });
