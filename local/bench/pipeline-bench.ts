@@ -137,7 +137,9 @@ async function duringCompaction(config: LocalConfig, s3: S3Client, options: { fr
   const hourStart = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 2 * HOUR_MS;
   log(`freshness during a compaction: writing a settled hour of ${options.compactionEvents.toLocaleString('en-US')} events`);
   await writeSimulatedLake(s3, config.bucket, options.compactionEvents, hourStart, HOUR_MS);
-  const compact = compactInOwnProcess(await bundleLambda('compactor'), { ...process.env, ...handlerEnv(config) });
+  // The function's environment only, as the consumer gives its runs: an AWS setting of the user's shell
+  // (a session token, a profile) must not reach MinIO.
+  const compact = compactInOwnProcess(await bundleLambda('compactor'), { PATH: process.env.PATH ?? '', ...handlerEnv(config) });
   let compactionSeconds = 0;
   const freshness = await measureFreshness(config, options.freshnessRate, seed, log, async () => {
     const started = performance.now();
